@@ -1,0 +1,225 @@
+// The public plugin API: what a `capit-platform-*` or `capit-agent-*` entry default-exports.
+// Plugins only declare; core owns HTTP, prompting and every file write.
+
+/** The plugin API version this host implements. A manifest's `apiVersion` must be in {@link SUPPORTED_API_VERSIONS}. */
+export const PLUGIN_API_VERSION = 1;
+export const SUPPORTED_API_VERSIONS: readonly number[] = [1];
+
+/** A spending window after which the provider resets the cap. `undefined` = lifetime cap. */
+export type ResetWindow = 'daily' | 'weekly' | 'monthly';
+
+// ---------------------------------------------------------------------------------------------------------------
+// HTTP, provided by core
+
+/** A request made through core's HTTP client (proxy env, timeouts, retries of idempotent methods, redaction). */
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** Absolute URL, usually `${ctx.baseUrl}/…`. */
+  url: string;
+  headers?: Record<string, string>;
+  /** Serialised as JSON when present. */
+  body?: unknown;
+}
+
+/** Any HTTP status comes back as a response; only transport failures throw. */
+export interface HttpResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON body, or the raw text when the body is not JSON, or `undefined` when empty. */
+  body: T;
+}
+
+/** What a provider error means, so core can word it the same way for every provider. */
+export type ProviderFailureKind =
+  | 'bad-master-key' // 401: the master key is wrong, revoked or missing
+  | 'not-master-key' // 403: the key works but cannot manage keys
+  | 'rate-limited' // 429
+  | 'cap-reached' // the key's own spending cap refused the request
+  | 'insufficient-credits' // the account (not the key) is out of money
+  | 'not-found' // 404
+  | 'bad-request' // 400 / validation
+  | 'server' // 5xx
+  | 'unknown';
+
+export interface ProviderFailure {
+  kind: ProviderFailureKind;
+  /** The provider's own message, shown after capit's explanation. Never include a secret. */
+  message: string;
+  /** Seconds to wait, from `Retry-After`, when the provider said so. */
+  retryAfterSeconds?: number;
+}
+
+export interface HttpClient {
+  /** Sends one request. Non-2xx statuses are returned, not thrown; transport errors throw a capit error. */
+  request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>>;
+  /**
+   * Throws core's provider error for a failed response, using the platform's `classifyError`.
+   * `action` says what was being done, e.g. `create key "opencode-1a2b3c4d"`.
+   */
+  fail(res: HttpResponse, action: string): never;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Platforms
+
+export interface PlatformContext {
+  http: HttpClient;
+  /** The management (master) key, already resolved by core from env, credentials file or prompt. */
+  masterKey: string;
+  /** The management API base URL, after the platform's env override (e.g. `CAPIT_OPENROUTER_BASE_URL`). */
+  baseUrl: string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface CreateKeyRequest {
+  /** `<prefix>-<8 hex>`, already within `maxNameLength`. */
+  name: string;
+  capUsd: number;
+  reset?: ResetWindow;
+  /** Absolute expiry; the platform converts it to its own format (UTC for OpenRouter). */
+  expiresAt?: Date;
+}
+
+/** A key as the provider reports it, normalised. Never carries the secret. */
+export interface ProviderKey {
+  id: string;
+  name: string;
+  /** Spend in the current window (or lifetime when there is no reset window). */
+  spentUsd: number;
+  /** `null` = no cap. */
+  capUsd: number | null;
+  remainingUsd: number | null;
+  reset: ResetWindow | null;
+  disabled: boolean;
+  createdAt?: string;
+  expiresAt?: string | null;
+}
+
+export interface CreatedKey extends ProviderKey {
+  /** The plaintext key. Core shows it once or installs it; it is never logged or stored by core. */
+  secret: string;
+}
+
+export interface KeyPatch {
+  disabled?: boolean;
+  capUsd?: number | null;
+  reset?: ResetWindow | null;
+}
+
+/** Base URLs an agent needs to call the provider with an issued key. */
+export interface InferenceBaseUrls {
+  /** OpenAI-compatible base, e.g. `https://openrouter.ai/api/v1`. */
+  openai: string;
+  /** Anthropic-Messages-compatible base, e.g. `https://openrouter.ai/api` (Claude Code appends `/v1/messages`). */
+  anthropic?: string;
+}
+
+export interface PlatformDefinition {
+  apiVersion: number;
+  kind: 'platform';
+  id: string;
+  /** Management API base URL and the env var that overrides it (tests, proxies, the emulator). */
+  baseUrl: { default: string; env: string };
+  masterKey: {
+    /** Env vars checked in order, e.g. `['OPENROUTER_MANAGEMENT_KEY']`. */
+    env: readonly string[];
+    /** Where the user creates a master key. */
+    setupUrl: string;
+    /** One or two sentences shown before the hidden prompt. */
+    instructions?: string;
+    /** Cheap syntactic check; return a reason string when the value cannot be a master key. */
+    checkShape?(value: string): string | undefined;
+    /** Calls the provider; throws (via `ctx.http.fail`) when the key is not a working master key. */
+    validate(ctx: PlatformContext): Promise<void>;
+  };
+  /** Longest key name the provider accepts. */
+  maxNameLength?: number;
+  /** Inference bases derived from the (possibly overridden) management base URL. */
+  inferenceBaseUrls(managementBaseUrl: string): InferenceBaseUrls;
+  /** Maps a failed response to a {@link ProviderFailure}. */
+  classifyError(res: HttpResponse): ProviderFailure;
+  /** Creates a capped key. Must send exactly one create request; never retry it blindly. */
+  createKey(ctx: PlatformContext, req: CreateKeyRequest): Promise<CreatedKey>;
+  /** Every key, page by page. */
+  listKeys(ctx: PlatformContext): AsyncIterable<ProviderKey>;
+  updateKey(ctx: PlatformContext, id: string, patch: KeyPatch): Promise<ProviderKey>;
+  deleteKey(ctx: PlatformContext, id: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Agents
+
+export type FileFormat = 'json' | 'jsonc' | 'dotenv' | 'yaml';
+
+export interface AgentEnvironment {
+  env: Readonly<Record<string, string | undefined>>;
+  home: string;
+  platform: NodeJS.Platform;
+}
+
+/** A file the agent reads its key from. Core parses, backs up, edits, writes and restores it. */
+export interface AgentFile {
+  /** Stable id used by edits, e.g. `auth`. */
+  id: string;
+  /** Absolute path for this machine (env overrides already applied). */
+  path: string;
+  format: FileFormat;
+  /** True when capit writes a secret here: the file is written 0600 and its parent created 0700. */
+  secret: boolean;
+  /** Text used when the file does not exist yet (default `{}` for JSON, empty otherwise). */
+  initial?: string;
+}
+
+export type JsonPath = readonly (string | number)[];
+
+export type FileEdit =
+  | { file: string; op: 'set'; path: JsonPath; value: unknown }
+  | { file: string; op: 'delete'; path: JsonPath };
+
+export interface PlanInput {
+  platform: { id: string; displayName: string; inferenceBaseUrls: InferenceBaseUrls };
+  /** The key to install. During `--dry-run` and previews this is a placeholder, never a real key. */
+  secret: string;
+  keyName: string;
+  /** Reads the current value at `path` of a file (undefined when absent or the file does not exist). */
+  read(file: string, path: JsonPath): unknown;
+}
+
+export interface AgentPlan {
+  edits: FileEdit[];
+  /** Lines printed after a successful install (e.g. "restart opencode to pick up the key"). */
+  notes?: string[];
+}
+
+export interface ShadowSource {
+  /** Where the other key comes from, e.g. `environment variable OPENROUTER_API_KEY`. */
+  source: string;
+  /** Why it wins over what capit wrote. */
+  reason: string;
+}
+
+export interface AgentDefinition {
+  apiVersion: number;
+  kind: 'agent';
+  id: string;
+  /** The files this agent's key lives in, resolved for this machine. */
+  files(envInfo: AgentEnvironment): AgentFile[];
+  /** `true`, or the reason this platform cannot be used by this agent. */
+  supports(platformId: string): true | string;
+  /** Pure: the edits that make the agent use `secret`. Core applies them. */
+  plan(input: PlanInput, envInfo: AgentEnvironment): AgentPlan;
+  /** Sources that would win over the key capit installs (env vars, project configs, …). */
+  shadows?(envInfo: AgentEnvironment, platformId: string): ShadowSource[];
+}
+
+export type PluginDefinition = PlatformDefinition | AgentDefinition;
+
+/** Declares a platform plugin. Identity at runtime; the host validates the object against the manifest. */
+export function definePlatform(def: Omit<PlatformDefinition, 'kind' | 'apiVersion'> & { apiVersion?: number }): PlatformDefinition {
+  return { apiVersion: PLUGIN_API_VERSION, ...def, kind: 'platform' };
+}
+
+/** Declares an agent plugin. Identity at runtime; the host validates the object against the manifest. */
+export function defineAgent(def: Omit<AgentDefinition, 'kind' | 'apiVersion'> & { apiVersion?: number }): AgentDefinition {
+  return { apiVersion: PLUGIN_API_VERSION, ...def, kind: 'agent' };
+}
