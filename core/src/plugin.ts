@@ -154,6 +154,8 @@ export type FileFormat = 'json' | 'jsonc' | 'dotenv' | 'yaml';
 export interface AgentEnvironment {
   env: Readonly<Record<string, string | undefined>>;
   home: string;
+  /** The directory capit runs in (project-level configs live here). */
+  cwd: string;
   platform: NodeJS.Platform;
 }
 
@@ -191,12 +193,13 @@ export interface AgentPlan {
   notes?: string[];
 }
 
-export interface ShadowSource {
-  /** Where the other key comes from, e.g. `environment variable OPENROUTER_API_KEY`. */
-  source: string;
-  /** Why it wins over what capit wrote. */
-  reason: string;
-}
+/**
+ * Something that would win over the key capit installs. Declared by the agent, checked by core:
+ * an env var that is set, or a value present at `at` in a config file.
+ */
+export type ShadowCheck =
+  | {kind: 'env'; name: string; reason: string}
+  | {kind: 'file'; path: string; format: FileFormat; at: JsonPath; reason: string};
 
 export interface AgentDefinition {
   apiVersion: number;
@@ -209,7 +212,7 @@ export interface AgentDefinition {
   /** Pure: the edits that make the agent use `secret`. Core applies them. */
   plan(input: PlanInput, envInfo: AgentEnvironment): AgentPlan;
   /** Sources that would win over the key capit installs (env vars, project configs, …). */
-  shadows?(envInfo: AgentEnvironment, platformId: string): ShadowSource[];
+  shadows?(envInfo: AgentEnvironment, platformId: string): ShadowCheck[];
 }
 
 export type PluginDefinition = PlatformDefinition | AgentDefinition;

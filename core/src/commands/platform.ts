@@ -1,0 +1,41 @@
+import {Command, Option} from 'clipanion';
+
+import type {PlatformManifest} from '../plugins/manifest.js';
+import {BaseCommand}           from './base.js';
+
+/** One command class per discovered platform, built from its manifest alone; the plugin is imported in execute(). */
+export function platformCommand(manifest: PlatformManifest): typeof BaseCommand {
+  const id = manifest.id;
+  return class PlatformCommand extends BaseCommand {
+    static override paths = [[id]];
+
+    static override usage = Command.Usage({
+      category: `Issue a capped key`,
+      description: manifest.description ?? `Issue a ${manifest.displayName ?? id} key with a hard spending cap`,
+      details: `Creates a ${manifest.displayName ?? id} key that the provider refuses to let spend more than <usd>. With \`--agent\` the key is installed where that agent reads it (old configuration backed up; undo with \`capit restore <agent>\`); without it the key is printed once.`,
+      examples: [
+        [`Give opencode its own $5 key`, `$0 ${id} 5 --agent opencode`],
+        [`Preview what would change`, `$0 ${id} 5 --agent opencode --dry-run`],
+        [`$20 a month, expiring in 30 days, printed once`, `$0 ${id} 20 --reset monthly --expires 30d`],
+      ],
+    });
+
+    usd = Option.String({name: `usd`});
+    agent = Option.String(`--agent,-a`, {description: `Install the key into this agent's config`});
+    reset = Option.String(`--reset`, {description: `Reset the cap daily, weekly or monthly (default: lifetime cap)`});
+    expires = Option.String(`--expires`, {description: `Expire the key after a duration (30m, 12h, 7d, 2w) or on a date`});
+    name = Option.String(`--name,--prefix,-p`, {description: `Key name prefix (default: the agent id, else "capit")`});
+    dryRun = Option.Boolean(`--dry-run`, false, {description: `Show the plan and diff; create and change nothing`});
+    yes = Option.Boolean(`--yes,-y`, false, {description: `Do not ask for confirmation`});
+    json = Option.Boolean(`--json`, false, {description: `Print the result as JSON`});
+    allowLarge = Option.Boolean(`--allow-large`, false, {description: `Allow caps over $10,000`});
+
+    async execute() {
+      const {issueKey} = await import(`../issue/issue.js`);
+      return issueKey({
+        platform: id, amount: this.usd, agent: this.agent, reset: this.reset, expires: this.expires, name: this.name,
+        dryRun: this.dryRun, yes: this.yes, json: this.json, allowLarge: this.allowLarge,
+      }, this.context);
+    }
+  };
+}

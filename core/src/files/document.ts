@@ -1,0 +1,532 @@
+// Format-preserving editors for the files agents read their keys from.
+// Every editor refuses input it cannot parse (UnparseableFileError) and returns the original text unchanged until
+// something is actually edited, so an untouched file is never rewritten with different bytes.
+import {isDeepStrictEqual} from 'node:util';
+import {diffArrays} from 'diff';
+import {
+  applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, printParseErrorCode,
+  type FormattingOptions, type Node as JsonNode, type ParseError,
+} from 'jsonc-parser';
+import {isMap, isScalar, parseDocument, type Document as YamlDocument} from 'yaml';
+import {CapitError, UnparseableFileError} from '../errors.js';
+import type {FileFormat, JsonPath} from '../plugin.js';
+
+export interface EditableDocument {
+  readonly format: FileFormat;
+  /** The value at `path` (plain JS data), or `undefined` when absent. `[]` is the whole document. */
+  read(path: JsonPath): unknown;
+  /** Sets `path` to `value`, creating intermediate objects. `undefined` deletes. */
+  set(path: JsonPath, value: unknown): void;
+  /** Removes `path`; nothing happens when it is absent. */
+  delete(path: JsonPath): void;
+  /** The current text: exactly the input until the first edit that changed something. */
+  text(): string;
+}
+
+const BOM = `\uFEFF`;
+
+export function openDocument(format: FileFormat, text: string, filePath: string): EditableDocument {
+  switch (format) {
+    case `json`:
+    case `jsonc`:
+      return new JsonDocument(format, text, filePath);
+    case `dotenv`:
+      return new DotenvDocument(text, filePath);
+    case `yaml`:
+      return new YamlDoc(text, filePath);
+    default:
+      throw new Error(`Unknown file format ${JSON.stringify(format)}`);
+  }
+}
+
+export function formatPath(path: JsonPath): string {
+  return path.map(p => (typeof p === `number` ? `[${p}]` : /^[A-Za-z_$][\w$-]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join(``).replace(/^\./, ``) || `(root)`;
+}
+
+function splitBom(text: string): {bom: string; body: string} {
+  return text.startsWith(BOM) ? {bom: BOM, body: text.slice(1)} : {bom: ``, body: text};
+}
+
+function lineCol(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split(`\n`).length;
+  const col = offset - (before.lastIndexOf(`\n`) + 1) + 1;
+  return `line ${line} column ${col}`;
+}
+
+function requirePath(path: JsonPath, filePath: string): void {
+  if (path.length === 0) throw new Error(`${filePath}: an edit needs a non-empty path`);
+}
+
+function conflict(filePath: string, path: JsonPath, why: string, cause?: unknown): CapitError {
+  return new CapitError(`CAPIT_PATH_CONFLICT`, `${filePath}: cannot set ${formatPath(path)}: ${why}`, {
+    cause,
+    hint: `Nothing was changed. Check the file by hand; capit does not replace values it did not expect.`,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// JSON / JSONC (jsonc-parser edits only the bytes of the touched property)
+
+class JsonDocument implements EditableDocument {
+  private readonly original: string;
+  private readonly bom: string;
+  private readonly wasEmpty: boolean;
+  private readonly eol: string;
+  private readonly formatting: FormattingOptions | undefined;
+  private body: string;
+  private dirty = false;
+
+  constructor(readonly format: `json` | `jsonc`, text: string, private readonly filePath: string) {
+    this.original = text;
+    const {bom, body} = splitBom(text);
+    this.bom = bom;
+    this.wasEmpty = body.trim() === ``;
+    this.body = this.wasEmpty ? `{}` : body;
+    this.eol = body.includes(`\r\n`) ? `\r\n` : `\n`;
+    const root = this.parse(this.body);
+    this.formatting = detectJsonFormatting(this.body, root, this.eol);
+  }
+
+  private parse(body: string): JsonNode {
+    const errors: ParseError[] = [];
+    const jsonc = this.format === `jsonc`;
+    const root = parseTree(body, errors, {allowTrailingComma: jsonc, disallowComments: !jsonc, allowEmptyContent: false});
+    const first = errors[0];
+    if (first)
+      throw new UnparseableFileError(this.filePath, `${printParseErrorCode(first.error)} at ${lineCol(body, first.offset)}`);
+    if (!root || root.type !== `object`)
+      throw new UnparseableFileError(this.filePath, `expected an object at the top level, found ${root ? (root.type === `null` ? `null` : `an ${root.type}`) : `nothing`}`);
+    return root;
+  }
+
+  read(path: JsonPath): unknown {
+    const root = parseTree(this.body, [], {allowTrailingComma: true, disallowComments: false});
+    if (!root) return undefined;
+    const node = path.length === 0 ? root : findNodeAtLocation(root, [...path]);
+    return node ? getNodeValue(node) : undefined;
+  }
+
+  set(path: JsonPath, value: unknown): void {
+    if (value === undefined) return this.delete(path);
+    requirePath(path, this.filePath);
+    // Refuse to replace a non-object that sits where an object is needed (it would lose the user's value).
+    const root = parseTree(this.body, [], {allowTrailingComma: true, disallowComments: false});
+    for (let i = 1; i < path.length && root; i++) {
+      const node = findNodeAtLocation(root, [...path.slice(0, i)]);
+      if (!node) break;
+      const wanted = typeof path[i] === `number` ? `array` : `object`;
+      if (node.type !== wanted) throw conflict(this.filePath, path, `${formatPath(path.slice(0, i))} is ${describeJson(node)}, not an ${wanted}`);
+    }
+    let edits;
+    try {
+      edits = modify(this.body, [...path], value, {formattingOptions: this.formatting});
+    } catch (err) {
+      throw conflict(this.filePath, path, (err as Error).message, err);
+    }
+    this.apply(edits);
+  }
+
+  delete(path: JsonPath): void {
+    requirePath(path, this.filePath);
+    if (this.read(path) === undefined) return;
+    this.apply(modify(this.body, [...path], undefined, {formattingOptions: this.formatting}));
+  }
+
+  private apply(edits: ReturnType<typeof modify>): void {
+    if (edits.length === 0) return;
+    const next = applyEdits(this.body, edits);
+    if (next === this.body) return;
+    this.parse(next); // never produce a file we could not read back
+    this.body = next;
+    this.dirty = true;
+  }
+
+  text(): string {
+    if (!this.dirty) return this.original;
+    return this.bom + this.body + (this.wasEmpty ? this.eol : ``);
+  }
+}
+
+function describeJson(node: JsonNode): string {
+  return node.type === `null` ? `null` : node.type === `array` || node.type === `object` ? `an ${node.type}` : `a ${node.type}`;
+}
+
+/** Tabs or N spaces, from the first property of the top-level object; `undefined` keeps a one-line file on one line. */
+function detectJsonFormatting(body: string, root: JsonNode, eol: string): FormattingOptions | undefined {
+  const fallback: FormattingOptions = {insertSpaces: true, tabSize: 2, eol};
+  const rootText = body.slice(root.offset, root.offset + root.length);
+  const first = root.children?.[0];
+  if (!first) return fallback;
+  if (!rootText.includes(`\n`)) return undefined;
+  // Find the smallest indentation among the lines that start a top-level property.
+  let best: string | undefined;
+  for (const prop of root.children ?? []) {
+    const lineStart = body.lastIndexOf(`\n`, prop.offset - 1) + 1;
+    if (lineStart <= root.offset) continue;
+    const lead = body.slice(lineStart, prop.offset);
+    if (!/^[ \t]+$/.test(lead)) continue;
+    if (best === undefined || lead.length < best.length) best = lead;
+  }
+  if (best === undefined) return fallback;
+  if (best.includes(`\t`)) return {insertSpaces: false, tabSize: 1, eol};
+  return {insertSpaces: true, tabSize: best.length, eol};
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// dotenv (hand-written: every untouched line is kept byte for byte)
+
+interface EnvEntry {
+  kind: `blank` | `comment` | `assign`;
+  /** For assignments: everything before the value (`export KEY=`). */
+  head: string;
+  /** The value as written (quotes included). */
+  raw: string;
+  /** After the value: spaces and an inline comment. For blank/comment lines: the whole line. */
+  tail: string;
+  eol: string;
+  key?: string;
+  value?: string;
+}
+
+const ENV_ASSIGN = /^([ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*)/;
+const ENV_SET_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const ENV_SAFE = /^[A-Za-z0-9_.:/+@-]*$/;
+
+export function encodeDotenvValue(value: string): string {
+  if (ENV_SAFE.test(value)) return value;
+  return `"${value.replace(/\\/g, `\\\\`).replace(/"/g, `\\"`).replace(/\$/g, `\\$`).replace(/\n/g, `\\n`).replace(/\r/g, `\\r`)}"`;
+}
+
+export function decodeDotenvValue(raw: string): string {
+  const q = raw[0];
+  if (raw.length >= 2 && (q === `'` || q === `\``) && raw.endsWith(q)) return raw.slice(1, -1);
+  if (raw.length >= 2 && q === `"` && raw.endsWith(`"`)) {
+    const map: Record<string, string> = {n: `\n`, r: `\r`, t: `\t`};
+    return raw.slice(1, -1).replace(/\\([\s\S])/g, (_, c: string) => map[c] ?? c);
+  }
+  return raw;
+}
+
+function parseDotenv(body: string, filePath: string): EnvEntry[] {
+  const entries: EnvEntry[] = [];
+  let pos = 0;
+  let lineNo = 0;
+  const nextLine = (): {content: string; eol: string} => {
+    const nl = body.indexOf(`\n`, pos);
+    let line = nl === -1 ? body.slice(pos) : body.slice(pos, nl);
+    let eol = nl === -1 ? `` : `\n`;
+    if (eol && line.endsWith(`\r`)) {
+      line = line.slice(0, -1);
+      eol = `\r\n`;
+    }
+    pos = nl === -1 ? body.length : nl + 1;
+    lineNo++;
+    return {content: line, eol};
+  };
+  while (pos < body.length) {
+    const startLine = lineNo + 1;
+    const {content, eol} = nextLine();
+    if (/^[ \t]*$/.test(content)) {
+      entries.push({kind: `blank`, head: ``, raw: ``, tail: content, eol});
+      continue;
+    }
+    if (/^[ \t]*#/.test(content)) {
+      entries.push({kind: `comment`, head: ``, raw: ``, tail: content, eol});
+      continue;
+    }
+    const m = ENV_ASSIGN.exec(content);
+    if (!m) throw new UnparseableFileError(filePath, `line ${startLine} is not KEY=value, a comment or blank`);
+    const head = m[1]!;
+    const key = m[2]!;
+    let rest = content.slice(head.length);
+    let lineEol = eol;
+    const q = rest[0];
+    if (q === `"` || q === `'` || q === `\``) {
+      // A quoted value may span lines; find the closing quote (double quotes honour backslash escapes).
+      let i = 1;
+      for (;;) {
+        while (i < rest.length && rest[i] !== q) i += q === `"` && rest[i] === `\\` ? 2 : 1;
+        if (i < rest.length) break;
+        if (pos >= body.length) throw new UnparseableFileError(filePath, `unterminated quoted value starting on line ${startLine}`);
+        const more = nextLine();
+        rest += lineEol + more.content;
+        lineEol = more.eol;
+      }
+      const raw = rest.slice(0, i + 1);
+      const tail = rest.slice(i + 1);
+      if (!/^[ \t]*(#.*)?$/.test(tail)) throw new UnparseableFileError(filePath, `unexpected text after the quoted value on line ${lineNo}`);
+      entries.push({kind: `assign`, head, raw, tail, eol: lineEol, key, value: decodeDotenvValue(raw)});
+      continue;
+    }
+    // Unquoted: an inline comment starts at a `#` preceded by whitespace.
+    let cut = rest.length;
+    for (let i = 0; i < rest.length; i++) {
+      if (rest[i] === `#` && (i === 0 || rest[i - 1] === ` ` || rest[i - 1] === `\t`)) {
+        cut = i;
+        break;
+      }
+    }
+    const raw = rest.slice(0, cut).replace(/[ \t]+$/, ``);
+    entries.push({kind: `assign`, head, raw, tail: rest.slice(raw.length), eol: lineEol, key, value: raw});
+  }
+  return entries;
+}
+
+class DotenvDocument implements EditableDocument {
+  readonly format = `dotenv` as const;
+  private readonly original: string;
+  private readonly bom: string;
+  private readonly eol: string;
+  private entries: EnvEntry[];
+  private dirty = false;
+
+  constructor(text: string, private readonly filePath: string) {
+    this.original = text;
+    const {bom, body} = splitBom(text);
+    this.bom = bom;
+    this.eol = body.includes(`\r\n`) ? `\r\n` : `\n`;
+    this.entries = parseDotenv(body, filePath);
+  }
+
+  private key(path: JsonPath): string {
+    if (path.length !== 1 || typeof path[0] !== `string`) throw new Error(`${this.filePath}: a .env path is one variable name, got ${formatPath(path)}`);
+    return path[0];
+  }
+
+  read(path: JsonPath): unknown {
+    if (path.length === 0) {
+      const all: Record<string, string> = {};
+      for (const e of this.entries) if (e.kind === `assign`) all[e.key!] = e.value!;
+      return all;
+    }
+    if (path.length !== 1) return undefined;
+    const key = path[0];
+    for (let i = this.entries.length - 1; i >= 0; i--) if (this.entries[i]!.key === key) return this.entries[i]!.value;
+    return undefined;
+  }
+
+  set(path: JsonPath, value: unknown): void {
+    if (value === undefined) return this.delete(path);
+    const key = this.key(path);
+    if (!ENV_SET_KEY.test(key)) throw new Error(`${this.filePath}: ${JSON.stringify(key)} is not a valid variable name`);
+    if (typeof value !== `string` && typeof value !== `number` && typeof value !== `boolean`)
+      throw conflict(this.filePath, path, `a .env value must be a string, got ${value === null ? `null` : typeof value}`);
+    const str = String(value);
+    const raw = encodeDotenvValue(str);
+    let idx = -1;
+    for (let i = this.entries.length - 1; i >= 0 && idx === -1; i--) if (this.entries[i]!.key === key) idx = i;
+    if (idx !== -1) {
+      const e = this.entries[idx]!;
+      if (e.value === str) return; // already there: keep the user's quoting
+      this.entries[idx] = {...e, raw, value: str};
+    } else {
+      const last = this.entries[this.entries.length - 1];
+      const entry: EnvEntry = {kind: `assign`, head: `${key}=`, raw, tail: ``, eol: this.eol, key, value: str};
+      if (last && last.eol === ``) {
+        // The file does not end with a newline: keep it that way (so removing the line gives the same bytes back).
+        last.eol = this.eol;
+        entry.eol = ``;
+      }
+      this.entries.push(entry);
+    }
+    this.dirty = true;
+  }
+
+  delete(path: JsonPath): void {
+    const key = this.key(path);
+    if (!this.entries.some(e => e.key === key)) return;
+    const lastEol = this.entries[this.entries.length - 1]!.eol;
+    this.entries = this.entries.filter(e => e.key !== key);
+    const last = this.entries[this.entries.length - 1];
+    if (last && lastEol === ``) last.eol = ``;
+    this.dirty = true;
+  }
+
+  text(): string {
+    if (!this.dirty) return this.original;
+    return this.bom + this.entries.map(e => e.head + e.raw + e.tail + e.eol).join(``);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// YAML (the `yaml` Document API keeps comments; its output is then mapped back onto the original lines so that
+// parts of the file the edit did not touch keep their exact bytes)
+
+class YamlDoc implements EditableDocument {
+  readonly format = `yaml` as const;
+  private readonly original: string;
+  private readonly bom: string;
+  private readonly crlf: boolean;
+  private readonly body: string;
+  private readonly doc: YamlDocument.Parsed;
+  private readonly opts: {lineWidth: number; indentSeq: boolean; indent: number};
+  private readonly base: string;
+  private dirty = false;
+
+  constructor(text: string, private readonly filePath: string) {
+    this.original = text;
+    const {bom, body} = splitBom(text);
+    this.bom = bom;
+    // Work in \n; a file written entirely in CRLF gets CRLF back.
+    this.crlf = body.includes(`\r\n`) && !/(^|[^\r])\n/.test(body);
+    this.body = this.crlf ? body.replace(/\r\n/g, `\n`) : body;
+    this.doc = parseYaml(this.body, filePath);
+    this.opts = {
+      lineWidth: 0,
+      indentSeq: !/^([ \t]*)[^\s#][^\n]*:[ \t]*(#[^\n]*)?\n\1- /m.test(this.body),
+      indent: detectYamlIndent(this.body),
+    };
+    this.base = this.doc.toString(this.opts);
+  }
+
+  read(path: JsonPath): unknown {
+    let cur: unknown = this.doc.toJS({maxAliasCount: -1});
+    for (const seg of path) {
+      if (cur === null || typeof cur !== `object`) return undefined;
+      if (cur instanceof Map) cur = cur.get(seg);
+      else cur = (cur as Record<string | number, unknown>)[seg];
+    }
+    return cur;
+  }
+
+  set(path: JsonPath, value: unknown): void {
+    if (value === undefined) return this.delete(path);
+    requirePath(path, this.filePath);
+    if (isDeepStrictEqual(this.read(path), value)) return;
+    for (let i = 1; i < path.length; i++) {
+      const v = this.read(path.slice(0, i));
+      if (v === undefined) break;
+      if (v === null || typeof v !== `object`) throw conflict(this.filePath, path, `${formatPath(path.slice(0, i))} is not a mapping`);
+    }
+    const existing = this.doc.getIn([...path], true);
+    try {
+      if (isScalar(existing) && (value === null || typeof value !== `object`)) {
+        existing.value = value; // keeps the node's comments and anchor
+      } else {
+        if (this.doc.contents === null) this.doc.contents = this.doc.createNode({}) as never;
+        this.doc.setIn([...path], this.doc.createNode(value));
+      }
+    } catch (err) {
+      throw conflict(this.filePath, path, (err as Error).message, err);
+    }
+    this.dirty = true;
+  }
+
+  delete(path: JsonPath): void {
+    requirePath(path, this.filePath);
+    if (this.read(path) === undefined && !this.doc.hasIn([...path])) return;
+    this.doc.deleteIn([...path]);
+    this.dirty = true;
+  }
+
+  text(): string {
+    if (!this.dirty) return this.original;
+    const modified = this.doc.toString(this.opts);
+    let out = mergeLines(this.body, this.base, modified);
+    // Keep the merge only if it means exactly what the library produced; else use the library's output.
+    try {
+      const check = parseDocument(out);
+      if (check.errors.length > 0 || !isDeepStrictEqual(check.toJS({maxAliasCount: -1}), this.doc.toJS({maxAliasCount: -1}))) out = modified;
+    } catch {
+      out = modified;
+    }
+    if (this.crlf) out = out.replace(/\n/g, `\r\n`);
+    return this.bom + out;
+  }
+}
+
+function parseYaml(body: string, filePath: string): YamlDocument.Parsed {
+  let doc: YamlDocument.Parsed;
+  try {
+    doc = parseDocument(body, {prettyErrors: false, uniqueKeys: true});
+  } catch (err) {
+    throw new UnparseableFileError(filePath, (err as Error).message);
+  }
+  const first = doc.errors[0];
+  if (first) {
+    const at = first.linePos?.[0];
+    throw new UnparseableFileError(filePath, `${first.message.split(`\n`)[0]}${at ? ` at line ${at.line} column ${at.col}` : ``}`);
+  }
+  if (doc.contents !== null && !isMap(doc.contents))
+    throw new UnparseableFileError(filePath, `expected a mapping at the top level`);
+  return doc;
+}
+
+function detectYamlIndent(body: string): number {
+  const m = /^[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\n( +)[^\s-]/m.exec(body);
+  const n = m ? m[1]!.length : 2;
+  return n >= 1 && n <= 8 ? n : 2;
+}
+
+/**
+ * `base` is the library's rendering of `original`, `modified` its rendering after the edit. Lines the edit did not
+ * change are taken from `original` (so its own spacing, quoting and folding stay); regions where the library
+ * reformatted the file *and* the edit touched them come from `modified`.
+ */
+function mergeLines(original: string, base: string, modified: string): string {
+  const o = original.split(`\n`);
+  const b = base.split(`\n`);
+  const m = modified.split(`\n`);
+  // Alignment base → original: for each base line, the original line it equals, or a region of differing lines.
+  type Block = {bStart: number; bEnd: number; oStart: number; oEnd: number; equal: boolean};
+  const blocks: Block[] = [];
+  let bi = 0;
+  let oi = 0;
+  for (const part of diffArrays(b, o)) {
+    const n = part.value.length;
+    if (!part.added && !part.removed) {
+      blocks.push({bStart: bi, bEnd: bi + n, oStart: oi, oEnd: oi + n, equal: true});
+      bi += n;
+      oi += n;
+    } else {
+      const last = blocks[blocks.length - 1];
+      const cur = last && !last.equal ? last : (blocks.push({bStart: bi, bEnd: bi, oStart: oi, oEnd: oi, equal: false}), blocks[blocks.length - 1]!);
+      if (part.removed) {
+        bi += n;
+        cur.bEnd = bi;
+      } else {
+        oi += n;
+        cur.oEnd = oi;
+      }
+    }
+  }
+  // Fate of each base line under the edit, and the lines inserted before each base position.
+  const kept: boolean[] = new Array<boolean>(b.length).fill(true);
+  const inserted: string[][] = Array.from({length: b.length + 1}, () => []);
+  let pos = 0;
+  for (const part of diffArrays(b, m)) {
+    if (part.added) inserted[pos]!.push(...part.value);
+    else if (part.removed) for (let k = 0; k < part.value.length; k++) kept[pos++] = false;
+    else pos += part.value.length;
+  }
+  const out: string[] = [];
+  for (const block of blocks) {
+    if (block.equal) {
+      for (let k = block.bStart; k < block.bEnd; k++) {
+        out.push(...inserted[k]!);
+        if (kept[k]) out.push(o[block.oStart + (k - block.bStart)]!);
+      }
+      continue;
+    }
+    let untouched = true;
+    for (let k = block.bStart; k < block.bEnd; k++) if (!kept[k] || (k > block.bStart && inserted[k]!.length > 0)) untouched = false;
+    if (untouched) {
+      out.push(...inserted[block.bStart]!);
+      out.push(...o.slice(block.oStart, block.oEnd));
+    } else {
+      for (let k = block.bStart; k < block.bEnd; k++) {
+        out.push(...inserted[k]!);
+        if (kept[k]) out.push(b[k]!);
+      }
+    }
+  }
+  // Insertions at the very end come after the last line; blocks already emitted inserted[k] for k < b.length.
+  const tail = inserted[b.length]!;
+  if (tail.length > 0) {
+    // `split` leaves a final "" for a trailing newline: keep it last.
+    if (out.length > 0 && out[out.length - 1] === `` && (m[m.length - 1] === ``)) out.splice(out.length - 1, 0, ...tail);
+    else out.push(...tail);
+  }
+  return out.join(`\n`);
+}

@@ -1,0 +1,308 @@
+// Core's HTTP client: global `fetch` with an undici dispatcher (proxy env, timeouts, retries of idempotent methods on
+// 429/5xx honouring `Retry-After`). Statuses come back as responses; transport failures become one-line
+// `NetworkError`s; `fail()` turns a provider's error response into a `ProviderError` worded the same for every platform.
+
+import {readFileSync}                                   from 'node:fs';
+import {InputError, NetworkError, ProviderError}        from '../errors.js';
+import type {HttpClient, HttpRequest, HttpResponse}     from '../plugin.js';
+import type {ProviderFailure, ProviderFailureKind}      from '../plugin.js';
+import {redactSecrets}                                  from './redact.js';
+
+type Undici = typeof import('undici');
+type Dispatcher = import('undici').Dispatcher;
+type FetchInit = RequestInit & {dispatcher?: Dispatcher};
+
+export interface HttpPlatformInfo {
+  id: string;
+  displayName: string;
+  setupUrl: string;
+  masterKeyEnv: readonly string[];
+}
+
+export interface HttpTimeouts {
+  /** TCP + TLS connect (default 10 s). */
+  connectMs?: number;
+  /** Time to the response headers (default 30 s). */
+  headersMs?: number;
+  /** Longest gap between body chunks (default 60 s). */
+  bodyMs?: number;
+}
+
+export interface HttpRetryOptions {
+  /** Retries after the first attempt (default 3). */
+  maxRetries?: number;
+  /** First backoff when there is no `Retry-After` (default 300 ms, doubled each time). */
+  minTimeoutMs?: number;
+  /** Longest single wait, also caps `Retry-After` (default 10 s). */
+  maxTimeoutMs?: number;
+}
+
+export interface HttpClientOptions {
+  platform: HttpPlatformInfo;
+  classifyError: (res: HttpResponse) => ProviderFailure;
+  /** Values that must never appear in an error (the master key, issued keys). */
+  secrets: string[];
+  /** Proxy settings (`HTTP(S)_PROXY`, `NO_PROXY`, lower case first) are read from here. */
+  env: Record<string, string | undefined>;
+  timeouts?: HttpTimeouts;
+  retry?: HttpRetryOptions;
+  /** capit's version for the `user-agent` header; read from core's package.json when absent. */
+  version?: string;
+}
+
+/** The client plus a way to release pooled sockets (tests, long-running processes). */
+export interface CoreHttpClient extends HttpClient {
+  close(): Promise<void>;
+}
+
+const DEFAULT_TIMEOUTS = {connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000};
+const DEFAULT_RETRY = {maxRetries: 3, minTimeoutMs: 300, maxTimeoutMs: 10_000};
+const MAX_PROVIDER_MESSAGE = 300;
+
+// undici costs ~110 ms to import: load it on the first request only, so `capit --help` never pays for it.
+let undiciPromise: Promise<Undici> | undefined;
+function loadUndici(): Promise<Undici> {
+  undiciPromise ??= import(`undici`);
+  return undiciPromise;
+}
+
+let cachedVersion: string | undefined;
+function capitVersion(): string {
+  if (cachedVersion === undefined) {
+    try {
+      // Same relative path from `src/http/` and `dist/http/`.
+      const pkg = JSON.parse(readFileSync(new URL(`../../package.json`, import.meta.url), `utf8`)) as {version?: unknown};
+      cachedVersion = typeof pkg.version === `string` ? pkg.version : `dev`;
+    } catch {
+      cachedVersion = `dev`;
+    }
+  }
+  return cachedVersion;
+}
+
+export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
+  const {platform} = opts;
+  const timeouts = {...DEFAULT_TIMEOUTS, ...definedOnly(opts.timeouts)};
+  const retry = {...DEFAULT_RETRY, ...definedOnly(opts.retry)};
+  const redact = (text: string) => redactSecrets(text, opts.secrets);
+
+  let dispatcherPromise: Promise<{dispatcher: Dispatcher; close: () => Promise<void>}> | undefined;
+  function getDispatcher() {
+    dispatcherPromise ??= loadUndici().then(({EnvHttpProxyAgent, interceptors}) => {
+      const env = opts.env;
+      // Passing the values (even empty) makes `opts.env` authoritative instead of undici peeking at process.env.
+      const agent = new EnvHttpProxyAgent({
+        httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? ``,
+        httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? ``,
+        noProxy: env.no_proxy ?? env.NO_PROXY ?? ``,
+        connect: {timeout: timeouts.connectMs},
+        headersTimeout: timeouts.headersMs,
+        bodyTimeout: timeouts.bodyMs,
+      });
+      const dispatcher = agent.compose(interceptors.retry({
+        maxRetries: retry.maxRetries,
+        minTimeout: retry.minTimeoutMs,
+        maxTimeout: retry.maxTimeoutMs,
+        timeoutFactor: 2,
+        // Always hand back a Response (e.g. the last 503) so `fail()` can word it; POST and PATCH are never retried.
+        throwOnError: false,
+      }));
+      return {dispatcher, close: () => agent.close()};
+    });
+    return dispatcherPromise;
+  }
+
+  async function request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      throw new InputError(`Invalid ${platform.displayName} URL: ${redact(req.url)}`, `Check the base URL override, if any.`);
+    }
+    const host = url.host;
+
+    const headers: Record<string, string> = {
+      accept: `application/json`,
+      'user-agent': `capit/${opts.version ?? capitVersion()}`,
+    };
+    for (const [name, value] of Object.entries(req.headers ?? {})) headers[name.toLowerCase()] = value;
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers[`content-type`] ??= `application/json`;
+    }
+
+    const {dispatcher} = await getDispatcher();
+    const init: FetchInit = {method: req.method, headers, body, dispatcher, redirect: `follow`};
+
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(url, init as RequestInit);
+      text = await res.text();
+    } catch (err) {
+      throw new NetworkError(`Cannot reach ${host} (${describeTransportError(err)})`, err);
+    }
+
+    return {status: res.status, headers: res.headers, body: parseBody(text) as T};
+  }
+
+  function fail(res: HttpResponse, action: string): never {
+    let failure: ProviderFailure;
+    try {
+      failure = opts.classifyError(res);
+    } catch {
+      failure = {kind: `unknown`, message: ``};
+    }
+    const {message, hint} = wordFailure(platform, failure, res.status, action);
+    throw new ProviderError(platform.id, failure.kind, redact(message), res.status, hint === undefined ? undefined : redact(hint));
+  }
+
+  async function close() {
+    if (!dispatcherPromise) return;
+    const {close: closeAgent} = await dispatcherPromise;
+    dispatcherPromise = undefined;
+    await closeAgent();
+  }
+
+  return {request, fail, close};
+}
+
+function definedOnly<T extends object>(value: T | undefined): Partial<T> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function parseBody(text: string): unknown {
+  if (text.trim() === ``) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Wording
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ` `).trim();
+  return flat.length > MAX_PROVIDER_MESSAGE ? `${flat.slice(0, MAX_PROVIDER_MESSAGE - 1)}…` : flat;
+}
+
+/** `401: User not found.`, or just `401` when the provider said nothing useful. */
+function statusDetail(status: number, providerMessage: string, prefix = ``): string {
+  const msg = oneLine(providerMessage);
+  return msg ? `${prefix}${status}: ${msg}` : `${prefix}${status}`;
+}
+
+function wordFailure(platform: HttpPlatformInfo, failure: ProviderFailure, status: number, action: string): {message: string; hint?: string} {
+  const name = platform.displayName;
+  const detail = statusDetail(status, failure.message);
+  const httpDetail = statusDetail(status, failure.message, `HTTP `);
+  const act = oneLine(action);
+  const envNames = platform.masterKeyEnv.length > 0 ? platform.masterKeyEnv.join(` or `) : `the master key variable`;
+  const kind: ProviderFailureKind = failure.kind;
+
+  switch (kind) {
+    case `bad-master-key`:
+      return {
+        message: `${name} rejected the master key while trying to ${act} (${detail})`,
+        hint: `Check ${envNames} or the stored key (capit platforms add ${platform.id}); create a management key at ${platform.setupUrl}`,
+      };
+    case `not-master-key`:
+      return {
+        message: `The key given for ${name} is not a management key (${detail})`,
+        hint: `Create a management key at ${platform.setupUrl}, then set ${envNames} or run capit platforms add ${platform.id}`,
+      };
+    case `rate-limited`: {
+      const wait = failure.retryAfterSeconds;
+      const after = wait !== undefined && Number.isFinite(wait) && wait >= 0 ? ` — retry after ${Math.ceil(wait)}s` : ``;
+      return {
+        message: `${name} is rate limiting requests (${status})${after}`,
+        hint: `Wait a little, then run the command again.`,
+      };
+    }
+    case `cap-reached`:
+      return {
+        message: `${name} refused to ${act}: the key's spending cap is used up (${detail})`,
+        hint: `Raise the key's cap or issue a new key.`,
+      };
+    case `insufficient-credits`:
+      return {
+        message: `${name} refused to ${act}: the account is out of credits (${detail})`,
+        hint: `Add credits to your ${name} account, then run the command again.`,
+      };
+    case `not-found`:
+      return {
+        message: `${name} could not ${act}: not found (${detail})`,
+        hint: `The key may have been deleted already.`,
+      };
+    case `bad-request`:
+      return {
+        message: `${name} rejected the request to ${act} (${detail})`,
+      };
+    case `server`:
+      return {
+        message: `${name} is having problems (${httpDetail}); try again later`,
+      };
+    case `unknown`:
+    default:
+      return {
+        message: `${name} returned an unexpected response while trying to ${act} (${httpDetail})`,
+      };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Transport errors
+
+const TRANSPORT_CAUSES: Record<string, string> = {
+  ECONNREFUSED: `connection refused`,
+  ENOTFOUND: `DNS lookup failed — are you offline?`,
+  EAI_AGAIN: `DNS lookup failed — are you offline?`,
+  ECONNRESET: `connection dropped`,
+  EPIPE: `connection dropped`,
+  UND_ERR_SOCKET: `connection dropped`,
+  UND_ERR_CLOSED: `connection dropped`,
+  ECONNABORTED: `connection dropped`,
+  UND_ERR_CONNECT_TIMEOUT: `timed out connecting`,
+  ETIMEDOUT: `timed out connecting`,
+  UND_ERR_HEADERS_TIMEOUT: `timed out waiting for a response`,
+  UND_ERR_BODY_TIMEOUT: `timed out waiting for a response`,
+  ENETUNREACH: `network unreachable — are you offline?`,
+  ENETDOWN: `network unreachable — are you offline?`,
+  EHOSTUNREACH: `host unreachable`,
+  EHOSTDOWN: `host unreachable`,
+  UND_ERR_PRX_TLS: `proxy connection failed`,
+  ERR_TLS_CERT_ALTNAME_INVALID: `TLS certificate does not match the host`,
+  CERT_HAS_EXPIRED: `TLS certificate expired`,
+  DEPTH_ZERO_SELF_SIGNED_CERT: `untrusted TLS certificate — a proxy in the way?`,
+  SELF_SIGNED_CERT_IN_CHAIN: `untrusted TLS certificate — a proxy in the way?`,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: `untrusted TLS certificate — a proxy in the way?`,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: `untrusted TLS certificate — a proxy in the way?`,
+};
+
+function* errorChain(err: unknown, depth = 0): Generator<{code?: unknown; name?: unknown; message?: unknown}> {
+  if (depth > 8 || err === null || typeof err !== `object`) return;
+  const e = err as {code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown};
+  yield e;
+  if (Array.isArray(e.errors)) for (const inner of e.errors) yield* errorChain(inner, depth + 1);
+  yield* errorChain(e.cause, depth + 1);
+}
+
+/** A short, secret-free description of why the request did not complete. */
+export function describeTransportError(err: unknown): string {
+  const chain = [...errorChain(err)];
+  for (const e of chain) {
+    if (typeof e.code === `string` && e.code in TRANSPORT_CAUSES) return TRANSPORT_CAUSES[e.code]!;
+  }
+  for (const e of chain) {
+    if (e.name === `TimeoutError` || e.name === `AbortError`) return `timed out waiting for a response`;
+  }
+  // `terminated` = the body stream ended early, i.e. the server or a proxy closed the connection mid-response.
+  if (chain.some(e => e.message === `terminated` || e.message === `other side closed`)) return `connection dropped`;
+  const code = chain.find(e => typeof e.code === `string`)?.code;
+  if (typeof code === `string`) return code;
+  const deepest = chain.at(-1);
+  return typeof deepest?.message === `string` && deepest.message ? oneLine(deepest.message).slice(0, 120) : `network error`;
+}

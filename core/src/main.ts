@@ -1,0 +1,85 @@
+import fs                from 'node:fs';
+import {fileURLToPath}   from 'node:url';
+
+import {Builtins, Cli}   from 'clipanion';
+
+import {KeysListCommand} from './commands/keys/list.js';
+import {platformCommand} from './commands/platform.js';
+import {RestoreCommand}  from './commands/restore.js';
+import {UnknownCommand}  from './commands/unknown.js';
+import type {CapitContext} from './context.js';
+import {InputError}      from './errors.js';
+import {builtinSource, discoverPlugins, envSource, globalSource} from './plugins/discover.js';
+import type {Discovery}  from './plugins/discover.js';
+import {formatError}     from './report.js';
+import {capitPaths}      from './state/paths.js';
+import type {Env}        from './state/paths.js';
+
+const coreDir = fileURLToPath(new URL(`..`, import.meta.url));
+
+export function capitVersion(): string {
+  return (JSON.parse(fs.readFileSync(new URL(`../package.json`, import.meta.url), `utf8`)) as {version: string}).version;
+}
+
+export function discover(env: Env, cwd: string): Discovery {
+  // Manifests only: no plugin code is imported here (design §3.2).
+  return discoverPlugins([envSource, globalSource(capitPaths(env).data), builtinSource(coreDir)], env, cwd);
+}
+
+export function buildCli(plugins: Discovery, colors: boolean): Cli<CapitContext> {
+  const cli = new Cli<CapitContext>({binaryLabel: `capit`, binaryName: `capit`, binaryVersion: capitVersion(), enableColors: colors});
+  cli.register(Builtins.HelpCommand);
+  cli.register(Builtins.VersionCommand);
+  for (const platform of plugins.platforms)
+    if (platform.manifest.kind === `platform`) cli.register(platformCommand(platform.manifest));
+  cli.register(KeysListCommand);
+  cli.register(RestoreCommand);
+  cli.register(UnknownCommand);
+  return cli;
+}
+
+export interface MainOptions {
+  env?: Env;
+  cwd?: string;
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  interactive?: boolean;
+}
+
+export async function main(argv: string[], opts: MainOptions = {}): Promise<number> {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const stdout = opts.stdout ?? process.stdout;
+  const stderr = opts.stderr ?? process.stderr;
+  const plugins = discover(env, cwd);
+  for (const d of plugins.diagnostics)
+    stderr.write(`capit: warning: skipped plugin ${d.packageName ?? `(unnamed)`} at ${d.dir}: ${d.message}\n`);
+
+  const colors = !env.NO_COLOR && env.FORCE_COLOR !== `0` && Boolean((stdout as NodeJS.WriteStream).isTTY);
+  const cli = buildCli(plugins, colors);
+  const context: CapitContext = {
+    ...Cli.defaultContext,
+    stdin: opts.stdin ?? process.stdin,
+    stdout: stdout as NodeJS.WriteStream,
+    stderr: stderr as NodeJS.WriteStream,
+    colorDepth: colors ? 8 : 1,
+    env,
+    cwd,
+    plugins,
+    interactive: opts.interactive ?? Boolean(process.stdin.isTTY && process.stderr.isTTY),
+  };
+
+  let command;
+  try {
+    // A negative amount looks like an option to any argv parser; name the real problem instead.
+    const negative = plugins.platforms.some(p => p.manifest.id === argv[0]) ? argv.find(a => /^-\$?\.?\d/.test(a)) : undefined;
+    if (negative !== undefined) throw new InputError(`Invalid amount "${negative}": the cap must be a positive dollar amount, e.g. 5 or 0.50`);
+    command = cli.process(argv, context);
+  } catch (error) {
+    const {text, exitCode} = formatError(error);
+    stderr.write(text);
+    return exitCode;
+  }
+  return cli.run(command, context);
+}

@@ -1,0 +1,71 @@
+import {CapitError, PluginError}            from './errors.js';
+import type {PlatformContext, PlatformDefinition} from './plugin.js';
+import type {DiscoveredPlugin}              from './plugins/discover.js';
+import {readCredentials}                    from './state/credentials.js';
+import type {Env}                           from './state/paths.js';
+
+export type MasterKeySource = `env` | `stored` | `prompt`;
+
+export interface MasterKeyOptions {
+  env: Env;
+  configDir: string;
+  interactive: boolean;
+  stderr: NodeJS.WritableStream;
+}
+
+export function displayName(plugin: DiscoveredPlugin): string {
+  return plugin.manifest.displayName ?? plugin.manifest.id;
+}
+
+/** Env var, else the stored credentials file, else a hidden prompt used once (not stored), else a clear error. */
+export async function resolveMasterKey(def: PlatformDefinition, plugin: DiscoveredPlugin, opts: MasterKeyOptions): Promise<{key: string; source: MasterKeySource}> {
+  for (const name of def.masterKey.env) {
+    const value = opts.env[name]?.trim();
+    if (value) return checked(def, value, `env`, `$${name}`);
+  }
+  const stored = (await readCredentials(opts.configDir))[def.id];
+  if (stored?.key) return checked(def, stored.key, `stored`, `the stored ${def.id} key`);
+
+  const envNames = def.masterKey.env.join(` or `);
+  if (!opts.interactive) {
+    throw new CapitError(`CAPIT_NO_MASTER_KEY`, `No ${displayName(plugin)} master key: set ${envNames} or run \`capit platforms add ${def.id}\` (create one at ${def.masterKey.setupUrl})`, {exitCode: 2});
+  }
+  opts.stderr.write(`${def.masterKey.instructions ?? `capit needs a ${displayName(plugin)} management key to create capped keys.`}\n`);
+  opts.stderr.write(`Create one at ${def.masterKey.setupUrl} — it is used for this run only and not stored.\n`);
+  const {default: password} = await import(`@inquirer/password`);
+  const value = (await password({message: `${displayName(plugin)} master key`, mask: `*`}, {output: opts.stderr})).trim();
+  if (!value) throw new CapitError(`CAPIT_NO_MASTER_KEY`, `No master key entered`, {exitCode: 2});
+  return checked(def, value, `prompt`, `the key you entered`);
+}
+
+function checked(def: PlatformDefinition, key: string, source: MasterKeySource, where: string) {
+  const problem = def.masterKey.checkShape?.(key);
+  if (problem) throw new CapitError(`CAPIT_BAD_MASTER_KEY_SHAPE`, `${where} does not look like a ${def.id} master key: ${problem}`, {exitCode: 2});
+  return {key, source};
+}
+
+export function managementBaseUrl(def: PlatformDefinition, env: Env): string {
+  return (env[def.baseUrl.env]?.trim() || def.baseUrl.default).replace(/\/+$/, ``);
+}
+
+/** Builds the context a platform plugin works with; the HTTP layer (undici) is imported only now. */
+export async function platformContext(def: PlatformDefinition, plugin: DiscoveredPlugin, masterKey: string, env: Env): Promise<PlatformContext> {
+  const {createHttpClient} = await import(`./http/client.js`);
+  const http = createHttpClient({
+    platform: {id: def.id, displayName: displayName(plugin), setupUrl: def.masterKey.setupUrl, masterKeyEnv: def.masterKey.env},
+    classifyError: res => def.classifyError(res),
+    secrets: [masterKey],
+    env: {...env},
+  });
+  return {http, masterKey, baseUrl: managementBaseUrl(def, env), env};
+}
+
+/** Runs plugin code so that its own bugs are attributed (`[plugin:<id>]`) while capit's errors pass through. */
+export async function callPlugin<T>(pluginId: string, what: string, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof CapitError) throw error;
+    throw new PluginError(pluginId, `${what} failed: ${(error as Error)?.message ?? String(error)}`, error);
+  }
+}

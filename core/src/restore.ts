@@ -1,0 +1,53 @@
+import fs   from 'node:fs/promises';
+import path from 'node:path';
+
+import type {CapitContext}   from './context.js';
+import {findAgent}           from './context.js';
+import {InputError}          from './errors.js';
+import {restoreLatest}       from './files/index.js';
+import {withLock}            from './files/lock.js';
+import {confirm}             from './prompt.js';
+import {capitPaths}          from './state/paths.js';
+
+export interface RestoreOptions {
+  agent: string;
+  yes: boolean;
+  force: boolean;
+  json: boolean;
+}
+
+export async function restoreAgent(opts: RestoreOptions, ctx: CapitContext): Promise<number> {
+  const paths = capitPaths(ctx.env);
+  const backupRoot = path.join(paths.state, `backups`, opts.agent);
+  const hasBackups = await fs.stat(backupRoot).then(() => true, () => false);
+  if (!hasBackups && !findAgent(ctx.plugins, opts.agent)) {
+    const installed = ctx.plugins.agents.map(a => a.manifest.id).join(`, `) || `none`;
+    throw new InputError(`Unknown agent "${opts.agent}"; installed agents: ${installed}`);
+  }
+  if (!opts.yes) {
+    if (!ctx.interactive)
+      throw new InputError(`Refusing to restore ${opts.agent}'s configuration without confirmation: pass --yes (no terminal to ask on)`);
+    if (!await confirm(`Put ${opts.agent}'s configuration back as it was before capit's last install?`, ctx)) {
+      ctx.stderr.write(`Cancelled; nothing was changed.\n`);
+      return 1;
+    }
+  }
+  const report = await withLock(paths.state, () => restoreLatest(paths.state, opts.agent, {force: opts.force}));
+  let keyName: string | undefined;
+  let platform: string | undefined;
+  try {
+    const manifest = JSON.parse(await fs.readFile(path.join(report.backupDir, `manifest.json`), `utf8`)) as {keyName?: string; platform?: string};
+    keyName = manifest.keyName;
+    platform = manifest.platform;
+  } catch {}
+
+  if (opts.json) {
+    ctx.stdout.write(`${JSON.stringify({agent: opts.agent, backupDir: report.backupDir, files: report.files, keyName: keyName ?? null, platform: platform ?? null}, null, 2)}\n`);
+    return 0;
+  }
+  ctx.stdout.write(`Restored ${opts.agent} configuration from ${report.backupDir}\n`);
+  for (const file of report.files) ctx.stdout.write(`  ${file.action.padEnd(14)} ${file.path}\n`);
+  if (keyName)
+    ctx.stderr.write(`The key "${keyName}" still exists at ${platform ?? `the provider`}; delete it with: capit keys delete ${keyName}\n`);
+  return 0;
+}

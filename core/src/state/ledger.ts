@@ -1,0 +1,60 @@
+import fs   from 'node:fs/promises';
+import path from 'node:path';
+
+import {CapitError}         from '../errors.js';
+import {ensureDir, writeFileAtomic} from '../files/atomic.js';
+import type {ResetWindow}   from '../plugin.js';
+
+/** One key capit issued. Never holds the secret. */
+export interface LedgerEntry {
+  /** Provider id of the key; absent while the create request is in flight. */
+  id?: string;
+  name: string;
+  platform: string;
+  agent: string | null;
+  capUsd: number;
+  reset: ResetWindow | null;
+  expiresAt: string | null;
+  createdAt: string;
+  /** `pending`: create sent, outcome unknown (a crash here leaves a key to clean up); `active`: issued. */
+  status: `pending` | `active` | `rolled-back`;
+  files: string[];
+  backupDir: string | null;
+}
+
+interface LedgerFile {
+  version: 1;
+  keys: LedgerEntry[];
+}
+
+export function ledgerPath(stateDir: string): string {
+  return path.join(stateDir, `ledger.json`);
+}
+
+export async function readLedger(stateDir: string): Promise<LedgerEntry[]> {
+  const file = ledgerPath(stateDir);
+  let text: string;
+  try {
+    text = await fs.readFile(file, `utf8`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === `ENOENT`) return [];
+    throw error;
+  }
+  try {
+    const parsed = JSON.parse(text) as LedgerFile;
+    if (!Array.isArray(parsed.keys)) throw new Error(`no "keys" array`);
+    return parsed.keys;
+  } catch (error) {
+    throw new CapitError(`CAPIT_LEDGER_CORRUPT`, `The key ledger ${file} is corrupt (${(error as Error).message})`, {
+      hint: `Move it aside; capit will start a new one. Your keys at the provider are not affected.`,
+    });
+  }
+}
+
+/** Read-modify-write; callers hold the capit lock. */
+export async function updateLedger(stateDir: string, change: (keys: LedgerEntry[]) => LedgerEntry[]): Promise<void> {
+  const keys = change(await readLedger(stateDir));
+  await ensureDir(stateDir, 0o700);
+  const body: LedgerFile = {version: 1, keys};
+  await writeFileAtomic(ledgerPath(stateDir), `${JSON.stringify(body, null, 2)}\n`, {mode: 0o600});
+}

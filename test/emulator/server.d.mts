@@ -1,0 +1,198 @@
+// Hand-written types for ./server.mjs (the loopback OpenRouter emulator).
+
+export declare const DEFAULT_MANAGEMENT_KEY: 'sk-or-v1-mgmt-fake-0000';
+export declare const DEFAULT_REPLY_TEXT: string;
+/** Keys per page of GET /api/v1/keys. */
+export declare const PAGE_SIZE: 100;
+
+export type LimitReset = 'daily' | 'weekly' | 'monthly';
+
+export interface EmulatorOptions {
+  /** 0 (default) = a random free port. */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Default ['sk-or-v1-mgmt-fake-0000']. */
+  managementKeys?: string[];
+  /** USD charged per inference request. Default 0.5. */
+  pricePerRequestUsd?: number;
+  /** Delay before every /api answer. Default 0. */
+  latencyMs?: number;
+  /** No per-request log lines on stderr. Default true for startEmulator (the CLI logs unless --quiet). */
+  quiet?: boolean;
+  /** Assistant text of every completion. Default 'Hello from the capit emulator'. */
+  replyText?: string;
+  /** Keep at most this many entries in state.requests (oldest dropped). Default unbounded. */
+  maxRequestLog?: number;
+  /** workspace_id of created keys. Default a random UUID per emulator. */
+  workspaceId?: string;
+  /** creator_user_id of created keys. */
+  creatorUserId?: string | null;
+}
+
+/** The key object exactly as OpenRouter returns it (apis.md §1.3). */
+export interface OpenRouterKey {
+  hash: string;
+  name: string;
+  label: string;
+  disabled: boolean;
+  limit: number | null;
+  limit_remaining: number | null;
+  limit_reset: LimitReset | null;
+  include_byok_in_limit: boolean;
+  usage: number;
+  usage_daily: number;
+  usage_weekly: number;
+  usage_monthly: number;
+  byok_usage: number;
+  byok_usage_daily: number;
+  byok_usage_weekly: number;
+  byok_usage_monthly: number;
+  created_at: string;
+  updated_at: string | null;
+  expires_at: string | null;
+  creator_user_id: string | null;
+  workspace_id: string;
+}
+
+/** What the emulator stores: the public key object plus the plaintext key (`sk-or-v1-<64 hex>`). */
+export interface KeyRecord extends OpenRouterKey {
+  key: string;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** Path with the query string, as received. */
+  url: string;
+  authorization: string | null;
+  xApiKey: string | null;
+  /** `model` of an inference body, else null. */
+  model: string | null;
+  /** ISO time of arrival. */
+  time: string;
+  /** Status answered (0 while pending or when dropped before handling). */
+  status: number;
+  outcome: 'pending' | 'handled' | 'injected' | 'dropped' | 'handled-then-dropped';
+  /** Hash of the issued key the request used or addressed, when known. */
+  keyHash?: string;
+  /** USD charged by this inference request. */
+  chargedUsd?: number;
+}
+
+/**
+ * Which requests a knob applies to. `path` is compared with the path without the query string:
+ * a string must be equal, a RegExp must match. `pathRegex` is the JSON-friendly form for the control API.
+ */
+export interface RequestMatch {
+  method?: string;
+  path?: string | RegExp;
+  pathRegex?: string;
+}
+
+export interface FailOptions extends RequestMatch {
+  /** Default 500. */
+  status?: number;
+  /** Sent as the Retry-After header when given. */
+  retryAfter?: number | string;
+  /** Default `{"error":{"code":status,"message":"Rate limit exceeded"|"Internal Server Error"|…}}`; a string is sent as-is. */
+  body?: unknown;
+  match?: RequestMatch;
+}
+
+export interface DropOptions extends RequestMatch {
+  /** Handle the request fully (e.g. CREATE the key) and only then destroy the socket: a "lost response". */
+  afterHandling?: boolean;
+  match?: RequestMatch;
+}
+
+export interface Knobs {
+  /** Delay before answering every /api request (settable). */
+  latencyMs: number;
+  /** USD charged per inference request (settable). */
+  pricePerRequestUsd: number;
+  /** Answer the next n matching requests (default: any /api request) with an error. Queued rules are used in order. */
+  failNext(n: number, options?: FailOptions): void;
+  /**
+   * Destroy the socket of the next n matching requests without answering. The second argument is either a
+   * RequestMatch or DropOptions (`{afterHandling: true, method: 'POST', path: '/api/v1/keys'}`).
+   */
+  dropNext(n: number, matchOrOptions?: RequestMatch | DropOptions): void;
+  /**
+   * Every n-th matching request answers 429 with `Retry-After: 0`. Default match: the management endpoints
+   * (/api/v1/keys*, /api/v1/key, /api/v1/credits). n = 0 turns it off.
+   */
+  every429(n: number, match?: RequestMatch): void;
+  /** Back to the start options: no latency, no injected failures or drops, no every429, the start price. */
+  reset(): void;
+  /** JSON-friendly view of the current knobs. */
+  describe(): KnobsDescription;
+}
+
+export interface KnobsDescription {
+  latencyMs: number;
+  pricePerRequestUsd: number;
+  failNext: {remaining: number; status: number; retryAfter: number | string | null; match: {method: string | null; path: string | null} | null}[];
+  dropNext: {remaining: number; afterHandling: boolean; match: {method: string | null; path: string | null} | null}[];
+  every429: {every: number; count: number; match: {method: string | null; path: string | null} | null} | null;
+}
+
+export interface CreateKeyParams {
+  name: string;
+  limit?: number | null;
+  limit_reset?: LimitReset | null;
+  include_byok_in_limit?: boolean;
+  /** ISO 8601 in UTC, ending in Z. */
+  expires_at?: string | null;
+  workspace_id?: string;
+  creator_user_id?: string | null;
+}
+
+export interface SeedOptions {
+  /** Names are `${prefix}-${i}`, i = 0…count-1. Default 'seed'. */
+  prefix?: string;
+  /** Default 5. */
+  limit?: number | null;
+  /** Default 0 (also sets usage_daily/weekly/monthly). */
+  usage?: number;
+  limit_reset?: LimitReset | null;
+  disabled?: boolean;
+  include_byok_in_limit?: boolean;
+  expires_at?: string | null;
+  created_at?: string;
+  workspace_id?: string;
+  creator_user_id?: string | null;
+}
+
+export interface EmulatorState {
+  /** hash → record, insertion order (GET /keys lists it newest first). */
+  keys: Map<string, KeyRecord>;
+  requests: RequestLogEntry[];
+}
+
+export interface Emulator {
+  /** 'http://127.0.0.1:PORT' */
+  url: string;
+  /** url + '/api/v1' */
+  openrouterBaseUrl: string;
+  port: number;
+  host: string;
+  close(): Promise<void>;
+  state: EmulatorState;
+  knobs: Knobs;
+  /** Bulk-create keys (for list benchmarks). Returns the records, plaintext keys included. */
+  seedKeys(count: number, options?: SeedOptions): KeyRecord[];
+  /** Create one key without HTTP (validated like POST /keys; throws TypeError when invalid). */
+  createKey(params: CreateKeyParams): KeyRecord;
+  /** Add spend to a key as an inference request would. */
+  charge(hash: string, usd: number): KeyRecord;
+  removeKey(hash: string): boolean;
+  addManagementKey(key: string): void;
+  /** Live list of accepted management keys. */
+  managementKeys: string[];
+  /** Knobs reset, and all keys and the request log cleared (management keys stay). */
+  reset(): void;
+}
+
+export declare function startEmulator(options?: EmulatorOptions): Promise<Emulator>;

@@ -1,0 +1,961 @@
+#!/usr/bin/env node
+// Loopback OpenRouter emulator for capit's tests, demo and benchmarks.
+// Plain JavaScript ESM with node built-ins only, so that bare `node` runs it without a build.
+// Types: ./server.d.mts. Shapes follow /work/shared/research/apis.md §1 (management API) and §1.12 (cap refusal).
+//
+//   import {startEmulator} from './server.mjs';
+//   const emu = await startEmulator({port: 0});
+//   // emu.openrouterBaseUrl → 'http://127.0.0.1:PORT/api/v1'
+//
+//   node test/emulator/server.mjs [--port N] [--host H] [--price USD] [--latency MS] [--management-key K]… [--quiet]
+//   → prints exactly one line `OPENROUTER_EMULATOR_URL=http://127.0.0.1:PORT/api/v1` on stdout, runs until SIGTERM/SIGINT.
+
+import http from 'node:http';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import process from 'node:process';
+import {fileURLToPath} from 'node:url';
+
+export const DEFAULT_MANAGEMENT_KEY = `sk-or-v1-mgmt-fake-0000`;
+export const DEFAULT_REPLY_TEXT = `Hello from the capit emulator`;
+export const PAGE_SIZE = 100;
+
+const LIMIT_RESETS = new Set([`daily`, `weekly`, `monthly`]);
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?Z$/;
+const MANAGEMENT_PATH = /^\/api\/v1\/(?:keys(?:\/.*)?|key|auth\/key|credits)$/;
+
+const MODELS = [
+  {
+    id: `openai/gpt-4o-mini`,
+    canonical_slug: `openai/gpt-4o-mini`,
+    name: `OpenAI: GPT-4o-mini`,
+    created: 1721260800,
+    description: `Emulated model.`,
+    context_length: 128000,
+    architecture: {modality: `text->text`, input_modalities: [`text`], output_modalities: [`text`], tokenizer: `GPT`},
+    pricing: {prompt: `0.000001`, completion: `0.000002`, request: `0`, image: `0`},
+    top_provider: {context_length: 128000, max_completion_tokens: 16384, is_moderated: false},
+    supported_parameters: [`max_tokens`, `temperature`, `tools`, `tool_choice`, `stream`],
+  },
+  {
+    id: `anthropic/claude-sonnet-4.5`,
+    canonical_slug: `anthropic/claude-sonnet-4.5`,
+    name: `Anthropic: Claude Sonnet 4.5`,
+    created: 1759104000,
+    description: `Emulated model.`,
+    context_length: 1000000,
+    architecture: {modality: `text+image->text`, input_modalities: [`text`, `image`], output_modalities: [`text`], tokenizer: `Claude`},
+    pricing: {prompt: `0.000003`, completion: `0.000015`, request: `0`, image: `0`},
+    top_provider: {context_length: 1000000, max_completion_tokens: 64000, is_moderated: false},
+    supported_parameters: [`max_tokens`, `temperature`, `tools`, `tool_choice`, `stream`, `reasoning`],
+  },
+];
+const MODELS_BODY = JSON.stringify({data: MODELS});
+
+// ---------------------------------------------------------------------------------------------------------------
+// small helpers
+
+const nowIso = () => new Date().toISOString().replace(/\.\d{3}Z$/, `Z`);
+const round = x => Math.round(x * 1e12) / 1e12;
+const isPlainObject = v => v !== null && typeof v === `object` && !Array.isArray(v);
+const own = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+
+function errorBody(status, message, metadata) {
+  const error = {code: status, message};
+  if (metadata !== undefined) error.metadata = metadata;
+  return {error};
+}
+const errorResponse = (status, message, metadata, headers) => ({status, json: errorBody(status, message, metadata), headers});
+const badRequest = reason => errorResponse(400, `Invalid request parameters`, {reason});
+const NOT_FOUND = () => errorResponse(404, `Resource not found`);
+const NO_AUTH = () => errorResponse(401, `No auth credentials found`);
+const USER_NOT_FOUND = () => errorResponse(401, `User not found.`);
+const ONLY_MANAGEMENT = () => errorResponse(403, `Only management keys can perform this operation`);
+
+function defaultMessage(status) {
+  if (status === 429) return `Rate limit exceeded`;
+  if (status === 500) return `Internal Server Error`;
+  return http.STATUS_CODES[status] ?? `Error`;
+}
+
+/** Matches a knob's `match` ({method?, path?: string|RegExp}) against a request. */
+function compileMatch(match, fallback) {
+  if (match == null) return fallback;
+  if (!isPlainObject(match)) throw new TypeError(`match must be an object {method?, path?}`);
+  const method = match.method == null ? null : String(match.method).toUpperCase();
+  let path = match.path ?? null;
+  if (path == null && typeof match.pathRegex === `string`) path = new RegExp(match.pathRegex);
+  if (path != null && typeof path !== `string` && !(path instanceof RegExp))
+    throw new TypeError(`match.path must be a string or a RegExp`);
+  return (m, p) => {
+    if (method !== null && method !== m) return false;
+    if (path === null) return fallback(m, p);
+    return typeof path === `string` ? path === p : path.test(p);
+  };
+}
+/** `{match: {...}}`, or method/path/pathRegex given inline next to other options. */
+function inlineMatch(o) {
+  if (o.match != null) return o.match;
+  if (o.method != null || o.path != null || o.pathRegex != null) return {method: o.method, path: o.path, pathRegex: o.pathRegex};
+  return undefined;
+}
+const matchAnyApi = () => true; // every request that is not /__emulator
+const matchManagement = (_m, p) => MANAGEMENT_PATH.test(p);
+const describeMatch = match => {
+  if (match == null) return null;
+  return {method: match.method ?? null, path: match.path instanceof RegExp ? String(match.path) : match.path ?? match.pathRegex ?? null};
+};
+
+function bearer(req) {
+  const h = req.headers.authorization;
+  if (typeof h !== `string`) return null;
+  const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(h);
+  return m ? m[1] : null;
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on(`data`, c => chunks.push(c));
+    req.on(`end`, () => resolve(chunks.length === 0 ? `` : chunks.length === 1 ? chunks[0].toString(`utf8`) : Buffer.concat(chunks).toString(`utf8`)));
+    req.on(`error`, reject);
+  });
+}
+
+/** `{ok:true, value}` for an empty body (value undefined) or valid JSON, else `{ok:false}`. */
+function parseJson(text) {
+  if (text.trim() === ``) return {ok: true, value: undefined};
+  try {
+    return {ok: true, value: JSON.parse(text)};
+  } catch {
+    return {ok: false};
+  }
+}
+
+function parseQuery(search) {
+  const out = Object.create(null);
+  if (!search) return out;
+  for (const [k, v] of new URLSearchParams(search)) out[k] = v;
+  return out;
+}
+
+/** A pool of random hex so that seeding 10,000 keys doesn't call randomBytes 20,000 times. */
+function makeHexSource() {
+  let pool = ``;
+  let at = 0;
+  return chars => {
+    if (at + chars > pool.length) {
+      pool = crypto.randomBytes(Math.max(4096, chars)).toString(`hex`);
+      at = 0;
+    }
+    const s = pool.slice(at, at + chars);
+    at += chars;
+    return s;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// key store
+
+/** Map<hash, KeyRecord> that bumps `version` on every structural change (so list caches stay valid). */
+class KeyMap extends Map {
+  constructor() {
+    super();
+    this.version = 0;
+  }
+  set(k, v) {
+    this.version++;
+    return super.set(k, v);
+  }
+  delete(k) {
+    this.version++;
+    return super.delete(k);
+  }
+  clear() {
+    this.version++;
+    super.clear();
+  }
+}
+
+function windowUsage(rec) {
+  switch (rec.limit_reset) {
+    case `daily`: return rec.usage_daily;
+    case `weekly`: return rec.usage_weekly;
+    case `monthly`: return rec.usage_monthly;
+    default: return rec.usage;
+  }
+}
+const remainingOf = rec => (rec.limit == null ? null : Math.max(0, round(rec.limit - windowUsage(rec))));
+const isExpired = rec => rec.expires_at != null && Date.parse(rec.expires_at) <= Date.now();
+
+/** The public key object (apis.md §1.3): every field of the record except the plaintext `key`. */
+function publicKey(rec) {
+  return {
+    hash: rec.hash,
+    name: rec.name,
+    label: rec.label,
+    disabled: rec.disabled,
+    limit: rec.limit,
+    limit_remaining: remainingOf(rec),
+    limit_reset: rec.limit_reset,
+    include_byok_in_limit: rec.include_byok_in_limit,
+    usage: rec.usage,
+    usage_daily: rec.usage_daily,
+    usage_weekly: rec.usage_weekly,
+    usage_monthly: rec.usage_monthly,
+    byok_usage: rec.byok_usage,
+    byok_usage_daily: rec.byok_usage_daily,
+    byok_usage_weekly: rec.byok_usage_weekly,
+    byok_usage_monthly: rec.byok_usage_monthly,
+    created_at: rec.created_at,
+    updated_at: rec.updated_at,
+    expires_at: rec.expires_at,
+    creator_user_id: rec.creator_user_id,
+    workspace_id: rec.workspace_id,
+  };
+}
+
+const labelOf = key => `${key.slice(0, 12)}...${key.slice(-4)}`;
+
+/** Validates a POST /keys body. Returns an error string or null. */
+function validateCreate(body) {
+  if (!isPlainObject(body)) return `body must be a JSON object`;
+  if (typeof body.name !== `string` || body.name.length === 0) return `name must be a non-empty string`;
+  return validateCommon(body) ?? validateCreateOnly(body);
+}
+function validateCommon(body) {
+  if (own(body, `limit`) && body.limit !== null && !(typeof body.limit === `number` && Number.isFinite(body.limit) && body.limit >= 0))
+    return `limit must be a number >= 0 or null`;
+  if (own(body, `limit_reset`) && body.limit_reset !== null && !LIMIT_RESETS.has(body.limit_reset))
+    return `limit_reset must be one of daily, weekly, monthly or null`;
+  if (own(body, `include_byok_in_limit`) && typeof body.include_byok_in_limit !== `boolean`)
+    return `include_byok_in_limit must be a boolean`;
+  return null;
+}
+function validateCreateOnly(body) {
+  if (own(body, `expires_at`) && body.expires_at !== null) {
+    if (typeof body.expires_at !== `string` || !ISO_UTC.test(body.expires_at) || Number.isNaN(Date.parse(body.expires_at)))
+      return `expires_at must be an ISO 8601 date-time in UTC (ending in Z); other timezones are rejected`;
+  }
+  if (own(body, `workspace_id`) && typeof body.workspace_id !== `string`) return `workspace_id must be a string`;
+  if (own(body, `creator_user_id`) && body.creator_user_id !== null && typeof body.creator_user_id !== `string`)
+    return `creator_user_id must be a string or null`;
+  return null;
+}
+function validatePatch(body) {
+  if (!isPlainObject(body)) return `body must be a JSON object`;
+  for (const k of [`expires_at`, `workspace_id`, `creator_user_id`])
+    if (own(body, k)) return `${k} cannot be changed after creation`;
+  if (own(body, `name`) && (typeof body.name !== `string` || body.name.length === 0)) return `name must be a non-empty string`;
+  if (own(body, `disabled`) && typeof body.disabled !== `boolean`) return `disabled must be a boolean`;
+  return validateCommon(body);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// the emulator
+
+/**
+ * Starts the emulator on loopback.
+ * @param {import('./server.d.mts').EmulatorOptions} [options]
+ * @returns {Promise<import('./server.d.mts').Emulator>}
+ */
+export async function startEmulator(options = {}) {
+  const host = options.host ?? `127.0.0.1`;
+  const quiet = options.quiet ?? true;
+  const replyText = options.replyText ?? DEFAULT_REPLY_TEXT;
+  const maxRequestLog = options.maxRequestLog ?? Infinity;
+  const managementKeys = [...(options.managementKeys ?? [DEFAULT_MANAGEMENT_KEY])];
+  const managementSet = new Set(managementKeys);
+  const workspaceId = options.workspaceId ?? crypto.randomUUID();
+  const creatorUserId = options.creatorUserId ?? `user_capitemulator000000000000`;
+  const hex = makeHexSource();
+
+  const keys = new KeyMap();
+  /** plaintext key → record */
+  const bySecret = new Map();
+  /** @type {any[]} */
+  const requests = [];
+  const state = {keys, requests};
+  let genCounter = 0;
+
+  // ----- knobs -----
+  let latencyMs = options.latencyMs ?? 0;
+  let pricePerRequestUsd = options.pricePerRequestUsd ?? 0.5;
+  /** @type {{remaining:number, status:number, retryAfter?:number|string, body?:unknown, test:Function, match:any}[]} */
+  let failRules = [];
+  /** @type {{remaining:number, afterHandling:boolean, test:Function, match:any}[]} */
+  let dropRules = [];
+  /** @type {{every:number, count:number, test:Function, match:any} | null} */
+  let every429Rule = null;
+
+  const knobs = {
+    get latencyMs() {
+      return latencyMs;
+    },
+    set latencyMs(ms) {
+      if (!(typeof ms === `number` && ms >= 0)) throw new TypeError(`latencyMs must be a number >= 0`);
+      latencyMs = ms;
+    },
+    get pricePerRequestUsd() {
+      return pricePerRequestUsd;
+    },
+    set pricePerRequestUsd(usd) {
+      if (!(typeof usd === `number` && usd >= 0)) throw new TypeError(`pricePerRequestUsd must be a number >= 0`);
+      pricePerRequestUsd = usd;
+    },
+    failNext(n, opts = {}) {
+      const status = opts.status ?? 500;
+      if (!Number.isInteger(status) || status < 100 || status > 599) throw new TypeError(`status must be an HTTP status`);
+      if (n > 0)
+        failRules.push({remaining: n, status, retryAfter: opts.retryAfter, body: opts.body, test: compileMatch(inlineMatch(opts), matchAnyApi), match: inlineMatch(opts)});
+    },
+    dropNext(n, matchOrOpts) {
+      // dropNext(n, {method, path}) or dropNext(n, {match: {method, path}, afterHandling: true})
+      // or dropNext(n, {method, path, afterHandling: true})
+      const o = matchOrOpts ?? {};
+      const match = inlineMatch(o);
+      if (n > 0) dropRules.push({remaining: n, afterHandling: !!o.afterHandling, test: compileMatch(match, matchAnyApi), match});
+    },
+    every429(n, match) {
+      every429Rule = n > 0 ? {every: n, count: 0, test: compileMatch(match, matchManagement), match} : null;
+    },
+    reset() {
+      latencyMs = options.latencyMs ?? 0;
+      pricePerRequestUsd = options.pricePerRequestUsd ?? 0.5;
+      failRules = [];
+      dropRules = [];
+      every429Rule = null;
+    },
+    describe() {
+      return {
+        latencyMs,
+        pricePerRequestUsd,
+        failNext: failRules.map(r => ({remaining: r.remaining, status: r.status, retryAfter: r.retryAfter ?? null, match: describeMatch(r.match)})),
+        dropNext: dropRules.map(r => ({remaining: r.remaining, afterHandling: r.afterHandling, match: describeMatch(r.match)})),
+        every429: every429Rule && {every: every429Rule.every, count: every429Rule.count, match: describeMatch(every429Rule.match)},
+      };
+    },
+  };
+
+  /** Decides synchronously (in arrival order) what a knob does to this request. */
+  function decide(method, path) {
+    for (let i = 0; i < dropRules.length; i++) {
+      const r = dropRules[i];
+      if (r.test(method, path)) {
+        if (--r.remaining <= 0) dropRules.splice(i, 1);
+        return {kind: r.afterHandling ? `drop-after` : `drop`};
+      }
+    }
+    for (let i = 0; i < failRules.length; i++) {
+      const r = failRules[i];
+      if (r.test(method, path)) {
+        if (--r.remaining <= 0) failRules.splice(i, 1);
+        return {kind: `fail`, rule: r};
+      }
+    }
+    if (every429Rule && every429Rule.test(method, path)) {
+      if (++every429Rule.count % every429Rule.every === 0) return {kind: `fail`, rule: {status: 429, retryAfter: 0}};
+    }
+    return null;
+  }
+
+  function failResponse(rule) {
+    const headers = {};
+    if (rule.retryAfter !== undefined && rule.retryAfter !== null) headers[`retry-after`] = String(rule.retryAfter);
+    if (rule.body === undefined) return {status: rule.status, json: errorBody(rule.status, defaultMessage(rule.status)), headers};
+    if (typeof rule.body === `string`) return {status: rule.status, text: rule.body, headers};
+    return {status: rule.status, json: rule.body, headers};
+  }
+
+  // ----- key operations -----
+  function insertKey(params, secret, hash) {
+    const at = params.created_at ?? nowIso();
+    const usage = params.usage ?? 0;
+    const rec = {
+      hash,
+      name: params.name,
+      label: labelOf(secret),
+      disabled: params.disabled ?? false,
+      limit: params.limit ?? null,
+      limit_remaining: null,
+      limit_reset: params.limit_reset ?? null,
+      include_byok_in_limit: params.include_byok_in_limit ?? false,
+      usage,
+      usage_daily: params.usage_daily ?? usage,
+      usage_weekly: params.usage_weekly ?? usage,
+      usage_monthly: params.usage_monthly ?? usage,
+      byok_usage: 0,
+      byok_usage_daily: 0,
+      byok_usage_weekly: 0,
+      byok_usage_monthly: 0,
+      created_at: at,
+      updated_at: null,
+      expires_at: params.expires_at ?? null,
+      creator_user_id: params.creator_user_id === undefined ? creatorUserId : params.creator_user_id,
+      workspace_id: params.workspace_id ?? workspaceId,
+      key: secret,
+    };
+    rec.limit_remaining = remainingOf(rec);
+    keys.set(hash, rec);
+    bySecret.set(secret, rec);
+    return rec;
+  }
+
+  function createKey(params) {
+    const problem = validateCreate(params);
+    if (problem) throw new TypeError(problem);
+    return insertKey(params, `sk-or-v1-${hex(64)}`, hex(64));
+  }
+
+  function seedKeys(count, opts = {}) {
+    const {prefix = `seed`, ...rest} = opts;
+    const params = {limit: 5, usage: 0, ...rest};
+    const problem = validateCommon(params) ?? validateCreateOnly(params);
+    if (problem) throw new TypeError(problem);
+    const out = new Array(count);
+    for (let i = 0; i < count; i++) out[i] = insertKey({...params, name: `${prefix}-${i}`}, `sk-or-v1-${hex(64)}`, hex(64));
+    return out;
+  }
+
+  function removeKey(hash) {
+    const rec = keys.get(hash);
+    if (!rec) return false;
+    keys.delete(hash);
+    if (bySecret.get(rec.key) === rec) bySecret.delete(rec.key);
+    return true;
+  }
+
+  function charge(hash, usd) {
+    const rec = keys.get(hash);
+    if (!rec) throw new Error(`unknown key hash ${hash}`);
+    rec.usage = round(rec.usage + usd);
+    rec.usage_daily = round(rec.usage_daily + usd);
+    rec.usage_weekly = round(rec.usage_weekly + usd);
+    rec.usage_monthly = round(rec.usage_monthly + usd);
+    rec.limit_remaining = remainingOf(rec);
+    return rec;
+  }
+
+  function findBySecret(secret) {
+    const rec = bySecret.get(secret);
+    // Records added straight into state.keys by a test are found too (slow path).
+    if (rec && keys.get(rec.hash) === rec) return rec;
+    for (const r of keys.values()) if (r.key === secret) {
+      bySecret.set(secret, r);
+      return r;
+    }
+    return null;
+  }
+
+  // newest first; cached per KeyMap version
+  let listCache = null;
+  let listCacheVersion = -1;
+  function newestFirst() {
+    if (listCacheVersion !== keys.version || listCache === null) {
+      listCache = Array.from(keys.values()).reverse();
+      listCacheVersion = keys.version;
+    }
+    return listCache;
+  }
+
+  // ----- auth -----
+  /** For management endpoints: null when allowed, else an error response. */
+  function requireManagement(req) {
+    if (typeof req.headers.authorization !== `string` || req.headers.authorization.trim() === ``) return NO_AUTH();
+    const token = bearer(req);
+    if (token === null) return NO_AUTH();
+    if (managementSet.has(token)) return null;
+    return findBySecret(token) ? ONLY_MANAGEMENT() : USER_NOT_FOUND();
+  }
+
+  function inferenceToken(req) {
+    const b = bearer(req);
+    if (b) return b;
+    const x = req.headers[`x-api-key`];
+    return typeof x === `string` && x.trim() !== `` ? x.trim() : null;
+  }
+
+  // ----- routes -----
+  function route(method, path, query, req, body, entry) {
+    // probes
+    if ((path === `/api` || path === `/api/` || path === `/api/v1` || path === `/api/v1/`) && (method === `HEAD` || method === `GET`))
+      return {status: 200, json: {ok: true}};
+    if (path === `/api/v1/models` && method === `GET`) return {status: 200, raw: MODELS_BODY};
+
+    if (path === `/api/v1/chat/completions` && method === `POST`) return inference(`openai`, req, body, entry);
+    if (path === `/api/v1/messages` && method === `POST`) return inference(`anthropic`, req, body, entry);
+    if (path === `/api/v1/messages/count_tokens` && method === `POST`) return {status: 200, json: {input_tokens: 10}};
+
+    if (path === `/api/v1/key` || path === `/api/v1/auth/key`) {
+      if (method !== `GET`) return errorResponse(405, `Method Not Allowed`);
+      return currentKey(req);
+    }
+
+    if (path === `/api/v1/credits` && method === `GET`) {
+      const denied = requireManagement(req);
+      if (denied) return denied;
+      let total = 0;
+      for (const r of keys.values()) total += r.usage;
+      return {status: 200, json: {data: {total_credits: 1000, total_usage: round(total)}}};
+    }
+
+    if (path === `/api/v1/keys`) {
+      if (method !== `GET` && method !== `POST`) return errorResponse(405, `Method Not Allowed`);
+      const denied = requireManagement(req);
+      if (denied) return denied;
+      if (method === `GET`) return listKeys(query);
+      const parsed = parseJson(body);
+      if (!parsed.ok) return badRequest(`body is not valid JSON`);
+      const problem = validateCreate(parsed.value);
+      if (problem) return badRequest(problem);
+      const rec = insertKey(parsed.value, `sk-or-v1-${hex(64)}`, hex(64));
+      entry.keyHash = rec.hash;
+      return {status: 201, json: {data: publicKey(rec), key: rec.key}};
+    }
+
+    if (path.startsWith(`/api/v1/keys/`)) {
+      const hash = decodeURIComponent(path.slice(`/api/v1/keys/`.length));
+      if (method !== `GET` && method !== `PATCH` && method !== `DELETE`) return errorResponse(405, `Method Not Allowed`);
+      const denied = requireManagement(req);
+      if (denied) return denied;
+      const rec = keys.get(hash);
+      if (!rec) return NOT_FOUND();
+      entry.keyHash = rec.hash;
+      if (method === `GET`) return {status: 200, json: {data: publicKey(rec)}};
+      if (method === `DELETE`) {
+        removeKey(hash);
+        return {status: 200, json: {deleted: true}};
+      }
+      const parsed = parseJson(body);
+      if (!parsed.ok) return badRequest(`body is not valid JSON`);
+      const patch = parsed.value ?? {};
+      const problem = validatePatch(patch);
+      if (problem) return badRequest(problem);
+      for (const k of [`name`, `disabled`, `limit`, `limit_reset`, `include_byok_in_limit`]) if (own(patch, k)) rec[k] = patch[k];
+      rec.updated_at = nowIso();
+      rec.limit_remaining = remainingOf(rec);
+      return {status: 200, json: {data: publicKey(rec)}};
+    }
+
+    return errorResponse(404, `Not Found`);
+  }
+
+  function listKeys(query) {
+    let offset = 0;
+    if (query.offset !== undefined) {
+      if (!/^\d+$/.test(query.offset)) return badRequest(`offset must be an integer >= 0`);
+      offset = Number(query.offset);
+    }
+    let includeDisabled = false;
+    if (query.include_disabled !== undefined) {
+      if (query.include_disabled !== `true` && query.include_disabled !== `false`) return badRequest(`include_disabled must be "true" or "false"`);
+      includeDisabled = query.include_disabled === `true`;
+    }
+    const all = newestFirst();
+    const data = [];
+    if (includeDisabled) {
+      for (let i = offset; i < all.length && data.length < PAGE_SIZE; i++) data.push(publicKey(all[i]));
+    } else {
+      let seen = 0;
+      for (let i = 0; i < all.length && data.length < PAGE_SIZE; i++) {
+        const r = all[i];
+        if (r.disabled) continue;
+        if (seen++ >= offset) data.push(publicKey(r));
+      }
+    }
+    return {status: 200, json: {data}};
+  }
+
+  function currentKey(req) {
+    const token = bearer(req);
+    if (token === null) return NO_AUTH();
+    const common = {byok_usage: 0, byok_usage_daily: 0, byok_usage_weekly: 0, byok_usage_monthly: 0, is_free_tier: false};
+    const rateLimit = {requests: -1, interval: `10s`, note: `This field is deprecated and safe to ignore.`};
+    if (managementSet.has(token))
+      return {
+        status: 200,
+        json: {
+          data: {
+            label: labelOf(token), limit: null, limit_remaining: null, limit_reset: null, include_byok_in_limit: false,
+            usage: 0, usage_daily: 0, usage_weekly: 0, usage_monthly: 0, ...common,
+            is_management_key: true, is_provisioning_key: true, creator_user_id: creatorUserId, rate_limit: rateLimit, expires_at: null,
+          },
+        },
+      };
+    const rec = findBySecret(token);
+    if (!rec || rec.disabled || isExpired(rec)) return USER_NOT_FOUND();
+    return {
+      status: 200,
+      json: {
+        data: {
+          label: rec.label, limit: rec.limit, limit_remaining: remainingOf(rec), limit_reset: rec.limit_reset,
+          include_byok_in_limit: rec.include_byok_in_limit, usage: rec.usage, usage_daily: rec.usage_daily,
+          usage_weekly: rec.usage_weekly, usage_monthly: rec.usage_monthly, ...common,
+          is_management_key: false, is_provisioning_key: false, creator_user_id: rec.creator_user_id, rate_limit: rateLimit,
+          expires_at: rec.expires_at,
+        },
+      },
+    };
+  }
+
+  function inference(flavour, req, bodyText, entry) {
+    const token = inferenceToken(req);
+    if (token === null) return NO_AUTH();
+    if (managementSet.has(token))
+      return errorResponse(403, `Management keys cannot be used for completions. Create an API key at https://openrouter.ai/settings/keys`);
+    const rec = findBySecret(token);
+    if (!rec || rec.disabled || isExpired(rec)) return USER_NOT_FOUND();
+    entry.keyHash = rec.hash;
+    const parsed = parseJson(bodyText);
+    if (!parsed.ok || !isPlainObject(parsed.value)) return errorResponse(400, `Invalid request body: expected a JSON object`);
+    const body = parsed.value;
+    const model = typeof body.model === `string` && body.model !== `` ? body.model : `openrouter/auto`;
+    entry.model = model;
+    const remaining = remainingOf(rec);
+    if (remaining !== null && remaining <= 0)
+      return errorResponse(403, `Key limit exceeded (${rec.limit_reset ?? `total`} limit). Manage it using https://openrouter.ai/settings/keys`);
+    const price = pricePerRequestUsd;
+    charge(rec.hash, price);
+    entry.chargedUsd = price;
+
+    const promptSource = flavour === `openai` ? body.messages : [body.system, body.messages];
+    const promptTokens = Math.max(1, Math.ceil((JSON.stringify(promptSource ?? ``)?.length ?? 0) / 4));
+    const completionTokens = Math.max(1, Math.ceil(replyText.length / 4));
+    const id = `gen-${Date.now()}-${++genCounter}`;
+    const stream = body.stream === true;
+    return flavour === `openai`
+      ? openaiAnswer(id, model, stream, promptTokens, completionTokens, price)
+      : anthropicAnswer(id, model, stream, promptTokens, completionTokens, price);
+  }
+
+  function openaiAnswer(id, model, stream, promptTokens, completionTokens, cost) {
+    const created = Math.floor(Date.now() / 1000);
+    const usage = {prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens, cost};
+    if (!stream)
+      return {
+        status: 200,
+        json: {
+          id, provider: `capit-emulator`, model, object: `chat.completion`, created,
+          choices: [{index: 0, logprobs: null, finish_reason: `stop`, native_finish_reason: `stop`, message: {role: `assistant`, content: replyText, refusal: null}}],
+          usage,
+        },
+      };
+    const chunk = (delta, finish, extra) =>
+      `data: ${JSON.stringify({id, provider: `capit-emulator`, model, object: `chat.completion.chunk`, created,
+        choices: [{index: 0, delta, finish_reason: finish, native_finish_reason: finish, logprobs: null}], ...extra})}\n\n`;
+    const sse = [chunk({role: `assistant`, content: ``}, null)];
+    for (const piece of splitText(replyText)) sse.push(chunk({role: `assistant`, content: piece}, null));
+    sse.push(chunk({role: `assistant`, content: ``}, `stop`, {usage}));
+    sse.push(`data: [DONE]\n\n`);
+    return {status: 200, sse};
+  }
+
+  function anthropicAnswer(id, model, stream, inputTokens, outputTokens, cost) {
+    const msgId = `msg_${id}`;
+    if (!stream)
+      return {
+        status: 200,
+        json: {
+          id: msgId, type: `message`, role: `assistant`, model, content: [{type: `text`, text: replyText}],
+          stop_reason: `end_turn`, stop_sequence: null,
+          usage: {input_tokens: inputTokens, output_tokens: outputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cost},
+        },
+      };
+    const ev = (name, data) => `event: ${name}\ndata: ${JSON.stringify({type: name, ...data})}\n\n`;
+    const sse = [
+      ev(`message_start`, {
+        message: {id: msgId, type: `message`, role: `assistant`, model, content: [], stop_reason: null, stop_sequence: null,
+          usage: {input_tokens: inputTokens, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0}},
+      }),
+      ev(`content_block_start`, {index: 0, content_block: {type: `text`, text: ``}}),
+      ev(`ping`, {}),
+    ];
+    for (const piece of splitText(replyText)) sse.push(ev(`content_block_delta`, {index: 0, delta: {type: `text_delta`, text: piece}}));
+    sse.push(ev(`content_block_stop`, {index: 0}));
+    sse.push(ev(`message_delta`, {delta: {stop_reason: `end_turn`, stop_sequence: null}, usage: {input_tokens: inputTokens, output_tokens: outputTokens, cost}}));
+    sse.push(ev(`message_stop`, {}));
+    return {status: 200, sse};
+  }
+
+  // ----- control API (/__emulator/…) -----
+  function control(method, path, query, bodyText) {
+    const parsed = parseJson(bodyText);
+    if (!parsed.ok) return {status: 400, json: {error: `body is not valid JSON`}};
+    const body = parsed.value ?? {};
+    try {
+      if (path === `/__emulator/health` && method === `GET`) return {status: 200, json: {ok: true}};
+      if (path === `/__emulator/state` && method === `GET`) {
+        const withRequests = query.requests !== `false`;
+        return {
+          status: 200,
+          json: {
+            url, openrouterBaseUrl: `${url}/api/v1`, managementKeys, knobs: knobs.describe(),
+            keys: Array.from(keys.values(), publicKey),
+            ...(withRequests ? {requests} : {requestCount: requests.length}),
+          },
+        };
+      }
+      if (path === `/__emulator/knobs` && method === `GET`) return {status: 200, json: knobs.describe()};
+      if (path === `/__emulator/knobs` && method === `POST`) {
+        if (body.reset) knobs.reset();
+        if (body.latencyMs !== undefined) knobs.latencyMs = body.latencyMs;
+        if (body.pricePerRequestUsd !== undefined) knobs.pricePerRequestUsd = body.pricePerRequestUsd;
+        if (body.failNext !== undefined) {
+          const f = typeof body.failNext === `number` ? {n: body.failNext} : body.failNext;
+          knobs.failNext(f.n ?? 1, f);
+        }
+        if (body.dropNext !== undefined) {
+          const d = typeof body.dropNext === `number` ? {n: body.dropNext} : body.dropNext;
+          knobs.dropNext(d.n ?? 1, d);
+        }
+        if (body.every429 !== undefined) {
+          const e = typeof body.every429 === `number` ? {n: body.every429} : body.every429 ?? {n: 0};
+          knobs.every429(e.n ?? 0, inlineMatch(e));
+        }
+        return {status: 200, json: knobs.describe()};
+      }
+      if (path === `/__emulator/seed` && method === `POST`) {
+        const {count = 0, ...rest} = body;
+        const recs = seedKeys(count, rest);
+        return {status: 200, json: {created: recs.length, hashes: recs.map(r => r.hash)}};
+      }
+      if (path === `/__emulator/keys` && method === `POST`) {
+        // creates a key without going through the management API; the answer includes the plaintext key
+        const rec = createKey(body);
+        return {status: 201, json: {data: publicKey(rec), key: rec.key}};
+      }
+      if (path === `/__emulator/charge` && method === `POST`) {
+        const rec = charge(body.hash, body.usd);
+        return {status: 200, json: {data: publicKey(rec)}};
+      }
+      if (path === `/__emulator/management-keys` && method === `POST`) {
+        addManagementKey(body.key);
+        return {status: 200, json: {managementKeys}};
+      }
+      if (path === `/__emulator/requests` && method === `DELETE`) {
+        requests.length = 0;
+        return {status: 200, json: {ok: true}};
+      }
+      if (path === `/__emulator/reset` && method === `POST`) {
+        reset();
+        return {status: 200, json: {ok: true}};
+      }
+      return {status: 404, json: {error: `unknown control endpoint ${method} ${path}`}};
+    } catch (err) {
+      return {status: 400, json: {error: String(err?.message ?? err)}};
+    }
+  }
+
+  function addManagementKey(key) {
+    if (typeof key !== `string` || key === ``) throw new TypeError(`management key must be a non-empty string`);
+    if (!managementSet.has(key)) {
+      managementSet.add(key);
+      managementKeys.push(key);
+    }
+  }
+
+  function reset() {
+    knobs.reset();
+    keys.clear();
+    bySecret.clear();
+    requests.length = 0;
+  }
+
+  // ----- HTTP plumbing -----
+  const timers = new Set();
+  const sleep = ms =>
+    new Promise(resolve => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve();
+      }, ms);
+      timers.add(t);
+    });
+
+  function send(res, method, r) {
+    if (res.destroyed || res.writableEnded) return;
+    const headers = {...r.headers};
+    if (r.sse) {
+      headers[`content-type`] = `text/event-stream; charset=utf-8`;
+      headers[`cache-control`] = `no-cache`;
+      res.writeHead(r.status, headers);
+      for (const chunk of r.sse) res.write(chunk);
+      res.end();
+      return;
+    }
+    let payload;
+    if (r.raw !== undefined) {
+      payload = r.raw;
+      headers[`content-type`] ??= `application/json`;
+    } else if (r.text !== undefined) {
+      payload = r.text;
+      headers[`content-type`] ??= `text/plain; charset=utf-8`;
+    } else {
+      payload = JSON.stringify(r.json ?? null);
+      headers[`content-type`] ??= `application/json`;
+    }
+    headers[`content-length`] = Buffer.byteLength(payload);
+    res.writeHead(r.status, headers);
+    res.end(method === `HEAD` ? undefined : payload);
+  }
+
+  async function onRequest(req, res) {
+    const method = req.method ?? `GET`;
+    const rawUrl = req.url ?? `/`;
+    const q = rawUrl.indexOf(`?`);
+    const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const query = parseQuery(q < 0 ? `` : rawUrl.slice(q + 1));
+
+    if (path.startsWith(`/__emulator`)) {
+      const bodyText = await readBody(req);
+      send(res, method, control(method, path, query, bodyText));
+      return;
+    }
+
+    const entry = {
+      method, path, url: rawUrl,
+      authorization: req.headers.authorization ?? null,
+      xApiKey: req.headers[`x-api-key`] ?? null,
+      model: null, time: new Date().toISOString(), status: 0, outcome: `pending`,
+    };
+    requests.push(entry);
+    if (requests.length > maxRequestLog) requests.splice(0, requests.length - maxRequestLog);
+
+    const action = decide(method, path);
+    const bodyText = await readBody(req);
+    if (latencyMs > 0) await sleep(latencyMs);
+
+    if (action?.kind === `drop`) {
+      entry.outcome = `dropped`;
+      if (!quiet) process.stderr.write(`[emulator] ${method} ${rawUrl} → dropped\n`);
+      req.socket.destroy();
+      return;
+    }
+    let r;
+    if (action?.kind === `fail`) {
+      r = failResponse(action.rule);
+      entry.outcome = `injected`;
+    } else {
+      r = route(method, path, query, req, bodyText, entry);
+      entry.outcome = `handled`;
+    }
+    entry.status = r.status;
+    if (action?.kind === `drop-after`) {
+      entry.outcome = `handled-then-dropped`;
+      if (!quiet) process.stderr.write(`[emulator] ${method} ${rawUrl} → ${r.status}, response dropped\n`);
+      req.socket.destroy();
+      return;
+    }
+    if (!quiet) process.stderr.write(`[emulator] ${method} ${rawUrl} → ${r.status}${entry.model ? ` (${entry.model})` : ``}\n`);
+    send(res, method, r);
+  }
+
+  const server = http.createServer({keepAliveTimeout: 30_000}, (req, res) => {
+    onRequest(req, res).catch(err => {
+      if (!quiet) process.stderr.write(`[emulator] internal error: ${err?.stack ?? err}\n`);
+      if (!res.headersSent && !res.destroyed) send(res, req.method ?? `GET`, errorResponse(500, `Internal Server Error`));
+      else res.destroy();
+    });
+  });
+  server.on(`clientError`, (_err, socket) => socket.destroy());
+
+  await new Promise((resolve, reject) => {
+    server.once(`error`, reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off(`error`, reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === `object` && address ? address.port : Number(options.port);
+  const urlHost = host.includes(`:`) ? `[${host}]` : host;
+  const url = `http://${urlHost}:${port}`;
+
+  let closing = null;
+  function close() {
+    closing ??= new Promise(resolve => {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    return closing;
+  }
+
+  return {
+    url,
+    openrouterBaseUrl: `${url}/api/v1`,
+    port,
+    host,
+    close,
+    state,
+    knobs,
+    seedKeys,
+    createKey,
+    charge,
+    removeKey,
+    addManagementKey,
+    managementKeys,
+    reset,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CLI
+
+function parseArgs(argv) {
+  const opts = {quiet: false, managementKeys: []};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.includes(`=`) ? [a.slice(0, a.indexOf(`=`)), a.slice(a.indexOf(`=`) + 1)] : [a, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case `--port`: opts.port = Number(value()); break;
+      case `--host`: opts.host = value(); break;
+      case `--price`: opts.pricePerRequestUsd = Number(value()); break;
+      case `--latency`: opts.latencyMs = Number(value()); break;
+      case `--management-key`: opts.managementKeys.push(value()); break;
+      case `--quiet`: opts.quiet = true; break;
+      case `--help`: case `-h`:
+        process.stderr.write(`usage: node server.mjs [--port N] [--host H] [--price USD] [--latency MS] [--management-key K]… [--quiet]\n`);
+        process.exit(0);
+        break;
+      default: throw new Error(`unknown argument ${a}`);
+    }
+  }
+  if (opts.managementKeys.length === 0) delete opts.managementKeys;
+  if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 0 && opts.port < 65536)) throw new Error(`--port must be 0..65535`);
+  return opts;
+}
+
+async function main() {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`emulator: ${err.message}\n`);
+    process.exit(2);
+  }
+  const emu = await startEmulator(opts);
+  process.stdout.write(`OPENROUTER_EMULATOR_URL=${emu.openrouterBaseUrl}\n`);
+  if (!opts.quiet) process.stderr.write(`[emulator] listening on ${emu.url}; management key(s): ${emu.managementKeys.join(`, `)}\n`);
+  const stop = () => {
+    emu.close().then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.once(`SIGTERM`, stop);
+  process.once(`SIGINT`, stop);
+}
+
+const invokedAsScript = (() => {
+  try {
+    return process.argv[1] !== undefined && fs.realpathSync(fileURLToPath(import.meta.url)) === fs.realpathSync(process.argv[1]);
+  } catch {
+    return false;
+  }
+})();
+if (invokedAsScript) await main();
