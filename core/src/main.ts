@@ -3,6 +3,7 @@ import {fileURLToPath}   from 'node:url';
 
 import {Builtins, Cli}   from 'clipanion';
 
+import {HelpCommand}     from './commands/help.js';
 import {KeysListCommand} from './commands/keys/list.js';
 import {platformCommand} from './commands/platform.js';
 import {RestoreCommand}  from './commands/restore.js';
@@ -28,13 +29,14 @@ export function discover(env: Env, cwd: string): Discovery {
 
 export function buildCli(plugins: Discovery, colors: boolean): Cli<CapitContext> {
   const cli = new Cli<CapitContext>({binaryLabel: `capit`, binaryName: `capit`, binaryVersion: capitVersion(), enableColors: colors});
-  cli.register(Builtins.HelpCommand);
+  // Registered first: clipanion's general usage only lists commands when a documented one comes after the default.
+  cli.register(UnknownCommand);
+  cli.register(HelpCommand);
   cli.register(Builtins.VersionCommand);
   for (const platform of plugins.platforms)
     if (platform.manifest.kind === `platform`) cli.register(platformCommand(platform.manifest));
   cli.register(KeysListCommand);
   cli.register(RestoreCommand);
-  cli.register(UnknownCommand);
   return cli;
 }
 

@@ -59,6 +59,8 @@ const nowIso = () => new Date().toISOString().replace(/\.\d{3}Z$/, `Z`);
 const round = x => Math.round(x * 1e12) / 1e12;
 const isPlainObject = v => v !== null && typeof v === `object` && !Array.isArray(v);
 const own = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+/** 'Hello from x' → ['Hello ', 'from ', 'x'] (streamed as separate deltas). */
+const splitText = text => text.match(/\s*\S+\s*/g) ?? [text];
 
 function errorBody(status, message, metadata) {
   const error = {code: status, message};
@@ -271,8 +273,10 @@ export async function startEmulator(options = {}) {
   const hex = makeHexSource();
 
   const keys = new KeyMap();
-  /** plaintext key → record */
+  /** plaintext key → record. Kept in step by insertKey/removeKey; when state.keys was changed directly (a test
+   * adding or deleting records), findBySecret rebuilds it once per change. */
   const bySecret = new Map();
+  let indexedVersion = keys.version;
   /** @type {any[]} */
   const requests = [];
   const state = {keys, requests};
@@ -396,8 +400,10 @@ export async function startEmulator(options = {}) {
       key: secret,
     };
     rec.limit_remaining = remainingOf(rec);
+    const inStep = indexedVersion === keys.version;
     keys.set(hash, rec);
     bySecret.set(secret, rec);
+    if (inStep) indexedVersion = keys.version;
     return rec;
   }
 
@@ -420,8 +426,10 @@ export async function startEmulator(options = {}) {
   function removeKey(hash) {
     const rec = keys.get(hash);
     if (!rec) return false;
+    const inStep = indexedVersion === keys.version;
     keys.delete(hash);
     if (bySecret.get(rec.key) === rec) bySecret.delete(rec.key);
+    if (inStep) indexedVersion = keys.version;
     return true;
   }
 
@@ -437,14 +445,12 @@ export async function startEmulator(options = {}) {
   }
 
   function findBySecret(secret) {
-    const rec = bySecret.get(secret);
-    // Records added straight into state.keys by a test are found too (slow path).
-    if (rec && keys.get(rec.hash) === rec) return rec;
-    for (const r of keys.values()) if (r.key === secret) {
-      bySecret.set(secret, r);
-      return r;
+    if (indexedVersion !== keys.version) {
+      bySecret.clear();
+      for (const r of keys.values()) bySecret.set(r.key, r);
+      indexedVersion = keys.version;
     }
-    return null;
+    return bySecret.get(secret) ?? null;
   }
 
   // newest first; cached per KeyMap version
@@ -758,6 +764,7 @@ export async function startEmulator(options = {}) {
     knobs.reset();
     keys.clear();
     bySecret.clear();
+    indexedVersion = keys.version;
     requests.length = 0;
   }
 

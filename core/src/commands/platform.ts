@@ -1,10 +1,13 @@
 import {Command, Option} from 'clipanion';
+import type {CommandClass} from 'clipanion';
+
+import type {CapitContext}  from '../context.js';
 
 import type {PlatformManifest} from '../plugins/manifest.js';
 import {BaseCommand}           from './base.js';
 
 /** One command class per discovered platform, built from its manifest alone; the plugin is imported in execute(). */
-export function platformCommand(manifest: PlatformManifest): typeof BaseCommand {
+export function platformCommand(manifest: PlatformManifest): CommandClass<CapitContext> {
   const id = manifest.id;
   return class PlatformCommand extends BaseCommand {
     static override paths = [[id]];

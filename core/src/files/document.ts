@@ -65,6 +65,27 @@ function conflict(filePath: string, path: JsonPath, why: string, cause?: unknown
   });
 }
 
+/**
+ * Makes `path` in `target` hold what it holds in `source` (another version of the same file): deleted when absent
+ * there; for JSON and dotenv the value's source text is copied, so its layout, comments and quoting come back too.
+ */
+export function copyValue(target: EditableDocument, source: EditableDocument, path: JsonPath): void {
+  const value = source.read(path);
+  if (value === undefined) return target.delete(path);
+  if ((target instanceof JsonDocument && source instanceof JsonDocument) || (target instanceof DotenvDocument && source instanceof DotenvDocument)) {
+    const raw = source.rawAt(path);
+    if (raw !== undefined) {
+      try {
+        target.setRaw(path, raw);
+        if (isDeepStrictEqual(target.read(path), value)) return;
+      } catch {
+        // fall back to setting the value
+      }
+    }
+  }
+  target.set(path, value);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // JSON / JSONC (jsonc-parser edits only the bytes of the touched property)
 
@@ -125,6 +146,33 @@ class JsonDocument implements EditableDocument {
       throw conflict(this.filePath, path, (err as Error).message, err);
     }
     this.apply(edits);
+  }
+
+  /** The source text of the value at `path` (comments and layout included), or undefined. */
+  rawAt(path: JsonPath): string | undefined {
+    const root = parseTree(this.body, [], {allowTrailingComma: true, disallowComments: false});
+    const node = root && path.length > 0 ? findNodeAtLocation(root, [...path]) : undefined;
+    return node ? this.body.slice(node.offset, node.offset + node.length) : undefined;
+  }
+
+  /** Sets `path` to a value given as source text (taken from another version of this file). */
+  setRaw(path: JsonPath, raw: string): void {
+    const marker = `capit-raw-${Math.random().toString(36).slice(2)}-${Date.now()}`;
+    const before = this.body;
+    const beforeDirty = this.dirty;
+    this.set(path, marker);
+    const quoted = JSON.stringify(marker);
+    const at = this.body.indexOf(quoted);
+    if (at === -1) throw new Error(`internal: raw value marker not found`);
+    const next = this.body.slice(0, at) + raw + this.body.slice(at + quoted.length);
+    try {
+      this.parse(next);
+    } catch (err) {
+      this.body = before;
+      this.dirty = beforeDirty;
+      throw err;
+    }
+    this.body = next;
   }
 
   delete(path: JsonPath): void {
@@ -331,6 +379,27 @@ class DotenvDocument implements EditableDocument {
       this.entries.push(entry);
     }
     this.dirty = true;
+  }
+
+  rawAt(path: JsonPath): string | undefined {
+    const key = this.key(path);
+    for (let i = this.entries.length - 1; i >= 0; i--) if (this.entries[i]!.key === key) return this.entries[i]!.raw;
+    return undefined;
+  }
+
+  /** Sets a variable to a value given as written in another version of this file (quotes kept). */
+  setRaw(path: JsonPath, raw: string): void {
+    this.set(path, decodeDotenvValue(raw));
+    const key = this.key(path);
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i]!;
+      if (e.key !== key) continue;
+      if (e.raw !== raw) {
+        e.raw = raw;
+        this.dirty = true;
+      }
+      return;
+    }
   }
 
   delete(path: JsonPath): void {

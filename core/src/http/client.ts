@@ -135,16 +135,23 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
     const {dispatcher} = await getDispatcher();
     const init: FetchInit = {method: req.method, headers, body, dispatcher, redirect: `follow`};
 
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(url, init as RequestInit);
-      text = await res.text();
-    } catch (err) {
-      throw new NetworkError(`Cannot reach ${host} (${describeTransportError(err)})`, err);
+    // undici retries idempotent methods itself. A 429 on POST/PATCH is an explicit refusal before any work was done,
+    // so replaying it is safe; a 5xx or a lost response is not (the key may exist), so those are never replayed.
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      let text: string;
+      try {
+        res = await fetch(url, init as RequestInit);
+        text = await res.text();
+      } catch (err) {
+        throw new NetworkError(`Cannot reach ${host} (${describeTransportError(err)})`, err);
+      }
+      const replayable = res.status === 429 && (req.method === `POST` || req.method === `PATCH`) && attempt < retry.maxRetries;
+      const waitMs = replayable ? retryAfterMs(res.headers.get(`retry-after`), retry.minTimeoutMs * 2 ** attempt) : undefined;
+      if (waitMs === undefined || waitMs > retry.maxTimeoutMs)
+        return {status: res.status, headers: res.headers, body: parseBody(text) as T};
+      await new Promise(resolve => setTimeout(resolve, waitMs));
     }
-
-    return {status: res.status, headers: res.headers, body: parseBody(text) as T};
   }
 
   function fail(res: HttpResponse, action: string): never {
@@ -166,6 +173,15 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
   }
 
   return {request, fail, close};
+}
+
+/** `Retry-After` in seconds or as an HTTP date, else the backoff. */
+function retryAfterMs(header: string | null, fallbackMs: number): number {
+  if (header === null || header.trim() === ``) return fallbackMs;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? fallbackMs : Math.max(0, date - Date.now());
 }
 
 function definedOnly<T extends object>(value: T | undefined): Partial<T> {

@@ -11,7 +11,7 @@ const PREFIX = /^(?:[A-Za-z0-9]{1,5}-){1,3}/;
 
 // Key-looking tokens capit did not know about (e.g. a provider echoing a key back).
 const KEY_LIKE = /sk-[A-Za-z0-9_-]{12,}/g;
-const BEARER = /\b(Bearer\s+)[^\s"',;]{8,}/gi;
+const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi;
 
 /**
  * A short, recognisable stand-in for a secret: the provider prefix and the last four characters,

@@ -190,7 +190,7 @@ describe(`listKeys`, () => {
 
   it(`reports window-correct spend, not lifetime usage`, async () => {
     nock(ORIGIN).get(`${API}/keys`).query({include_disabled: `true`, offset: `0`}).reply(200, {data: [
-      wireKey(1, {limit: 10, limit_remaining: 7, limit_reset: `monthly`, usage: 50, usage_monthly: 3}),
+      wireKey(1, {limit: 10, limit_remaining: 7, limit_reset: null, usage: 50}),
       wireKey(2, {limit: null, limit_remaining: null, limit_reset: `weekly`, usage: 50, usage_weekly: 4.25}),
       wireKey(3, {limit: null, limit_remaining: null, limit_reset: null, usage: 50}),
       wireKey(4, {limit: 10, limit_remaining: 7.3, usage: 2.7, disabled: true, expires_at: `2027-01-01T00:00:00Z`}),
@@ -200,7 +200,7 @@ describe(`listKeys`, () => {
     const keys = await collect(openrouter.listKeys(makeCtx()));
 
     expect(keys[0]).toEqual({
-      id: `hash0001`, name: `capit-test-1`, spentUsd: 3, capUsd: 10, remainingUsd: 7, reset: `monthly`, disabled: false,
+      id: `hash0001`, name: `capit-test-1`, spentUsd: 3, capUsd: 10, remainingUsd: 7, reset: null, disabled: false,
       createdAt: `2026-01-01T00:00:00Z`,
     });
     expect(keys[1]).toMatchObject({spentUsd: 4.25, capUsd: null, remainingUsd: null, reset: `weekly`});

@@ -1,0 +1,494 @@
+// The file side of the issue transaction: load + parse every target first, compute the new texts, show a redacted
+// diff, back up and write atomically, and undo exactly.
+import {createHash} from 'node:crypto';
+import fs   from 'node:fs/promises';
+import path from 'node:path';
+import {isDeepStrictEqual} from 'node:util';
+import {createTwoFilesPatch} from 'diff';
+import {CapitError, UnparseableFileError} from '../errors.js';
+import type {AgentFile, FileEdit, FileFormat, JsonPath} from '../plugin.js';
+import {ensureDir, isCode, resolveRealPath, writeFileAtomic} from './atomic.js';
+import {copyValue, formatPath, openDocument, type EditableDocument} from './document.js';
+import {withLock} from './lock.js';
+
+export interface LoadedFile {
+  spec: AgentFile;
+  realPath: string;
+  exists: boolean;
+  original: Buffer | null;
+  /** Permission bits of the existing file (`null` when it does not exist). */
+  mode: number | null;
+  /** The parsed current content (for `read`); edits are applied to copies. */
+  doc: EditableDocument;
+  /** The text `doc` was opened from (the file's text, or the initial text of a missing file). */
+  text: string;
+}
+
+export interface Targets {
+  files: LoadedFile[];
+  read(fileId: string, path: JsonPath): unknown;
+}
+
+export interface FileChange {
+  spec: AgentFile;
+  realPath: string;
+  exists: boolean;
+  original: Buffer | null;
+  mode: number | null;
+  newText: string;
+  edits: FileEdit[];
+  /** What each edited path holds after the edits (sha256 of its JSON, `null` = absent). Never the value itself. */
+  written: {op: FileEdit[`op`]; path: JsonPath; sha256Written: string | null}[];
+}
+
+export interface BackupMeta {
+  agent: string;
+  platform: string;
+  keyId?: string;
+  keyName: string;
+  createdAt: string;
+}
+
+export interface BackupFileEntry {
+  /** The agent's file id (`auth`, `env`, …). */
+  id: string;
+  /** The real path written (symlinks resolved). */
+  path: string;
+  format: FileFormat;
+  secret: boolean;
+  existed: boolean;
+  mode: number | null;
+  sha256Before: string | null;
+  sha256After: string;
+  /** Relative to the backup dir, `null` when the file did not exist. */
+  backup: string | null;
+  /** `sha256Written`: sha256 of JSON.stringify of the value capit left at `path`; `null` when capit left it absent. */
+  edits: {op: `set` | `delete`; path: JsonPath; sha256Written: string | null}[];
+}
+
+export interface StoredManifest extends BackupMeta {
+  version: 1;
+  files: BackupFileEntry[];
+  restoredAt?: string;
+}
+
+export interface BackupManifest extends StoredManifest {
+  /** The backup directory (not stored in the manifest). */
+  dir: string;
+}
+
+export type RestoreAction = `restored` | `removed` | `reverted-edits` | `unchanged`;
+
+export interface RestoreReport {
+  backupDir: string;
+  files: {path: string; action: RestoreAction}[];
+}
+
+const MANIFEST = `manifest.json`;
+const utf8 = new TextDecoder(`utf-8`, {fatal: true, ignoreBOM: true});
+
+export function sha256(data: string | Buffer): string {
+  return createHash(`sha256`).update(data).digest(`hex`);
+}
+
+/** sha256 of a value's JSON, `null` for absent: lets restore recognise capit's own value without storing it. */
+export function hashValue(value: unknown): string | null {
+  return value === undefined ? null : sha256(JSON.stringify(value));
+}
+
+function decode(buf: Buffer, filePath: string): string {
+  try {
+    return utf8.decode(buf);
+  } catch {
+    throw new UnparseableFileError(filePath, `not UTF-8 text`);
+  }
+}
+
+function defaultText(spec: AgentFile): string {
+  // An empty JSON/JSONC text is read as `{}` and, once edited, written with a trailing newline.
+  return spec.initial ?? ``;
+}
+
+async function readIfExists(p: string): Promise<Buffer | null> {
+  try {
+    return await fs.readFile(p);
+  } catch (err) {
+    if (isCode(err, `ENOENT`)) return null;
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Plan
+
+/** Reads and parses every file before anything else happens; throws UnparseableFileError for any bad file. */
+export async function loadTargets(files: AgentFile[]): Promise<Targets> {
+  const seen = new Map<string, string>();
+  const loaded: LoadedFile[] = [];
+  for (const spec of files) {
+    if (loaded.some(f => f.spec.id === spec.id)) throw new Error(`Two agent files share the id "${spec.id}"`);
+    const realPath = await resolveRealPath(spec.path);
+    const other = seen.get(realPath);
+    if (other !== undefined) throw new Error(`Agent files "${other}" and "${spec.id}" are the same file (${realPath})`);
+    seen.set(realPath, spec.id);
+    let original: Buffer | null = null;
+    let mode: number | null = null;
+    try {
+      const st = await fs.stat(realPath);
+      if (!st.isFile()) throw new UnparseableFileError(spec.path, `not a regular file`);
+      original = await fs.readFile(realPath);
+      mode = st.mode & 0o7777;
+    } catch (err) {
+      if (!isCode(err, `ENOENT`)) throw err;
+    }
+    const text = original ? decode(original, spec.path) : defaultText(spec);
+    const doc = openDocument(spec.format, text, spec.path);
+    loaded.push({spec, realPath, exists: original !== null, original, mode, doc, text});
+  }
+  return {
+    files: loaded,
+    read(fileId, p) {
+      const file = loaded.find(f => f.spec.id === fileId);
+      if (!file) throw new Error(`Unknown agent file "${fileId}"`);
+      return file.doc.read(p);
+    },
+  };
+}
+
+/** Applies the edits to fresh copies of the documents. Files whose text does not change are left out. */
+export function computeChanges(targets: Targets, edits: FileEdit[]): FileChange[] {
+  for (const edit of edits)
+    if (!targets.files.some(f => f.spec.id === edit.file)) throw new Error(`An edit names the unknown agent file "${edit.file}"`);
+  const changes: FileChange[] = [];
+  for (const file of targets.files) {
+    const mine = edits.filter(e => e.file === file.spec.id);
+    if (mine.length === 0) continue;
+    const doc = openDocument(file.spec.format, file.text, file.spec.path);
+    for (const edit of mine) {
+      if (edit.op === `set`) doc.set(edit.path, edit.value);
+      else doc.delete(edit.path);
+    }
+    const newText = doc.text();
+    if (file.exists ? newText === file.text : !mine.some(e => e.op === `set`)) continue;
+    const written = mine.map(e => ({op: e.op, path: [...e.path], sha256Written: hashValue(doc.read(e.path))}));
+    changes.push({spec: file.spec, realPath: file.realPath, exists: file.exists, original: file.original, mode: file.mode, newText, edits: mine, written});
+  }
+  return changes;
+}
+
+/** A unified diff per file. Both sides go through `redact` first, so no secret can appear in the output. */
+export function renderDiff(changes: FileChange[], redact: (text: string) => string): string {
+  const parts: string[] = [];
+  for (const change of changes) {
+    const shown = change.realPath === path.resolve(change.spec.path) ? change.spec.path : `${change.spec.path} -> ${change.realPath}`;
+    const before = change.original ? redact(change.original.toString(`utf8`)) : ``;
+    const after = redact(change.newText);
+    const patch = createTwoFilesPatch(change.exists ? `a/${shown}` : `/dev/null`, `b/${shown}`, before, after, undefined, undefined, {context: 3});
+    // Drop the "====" banner line diff puts first; add a header saying what happens to the file.
+    const body = patch.replace(/^=+\n/, ``);
+    parts.push(`${change.exists ? `modified` : `new file`}: ${shown}\n${body}`);
+  }
+  return redact(parts.join(`\n`));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Apply
+
+function checkAgent(agent: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(agent)) throw new Error(`Invalid agent id for a backup: ${JSON.stringify(agent)}`);
+}
+
+export function backupsDir(stateDir: string, agent: string): string {
+  checkAgent(agent);
+  return path.join(stateDir, `backups`, agent);
+}
+
+function stamp(date: Date): string {
+  return date.toISOString().replace(/\.\d+Z$/, `Z`).replace(/:/g, `-`);
+}
+
+async function createBackupDir(root: string): Promise<string> {
+  await ensureDir(root, 0o700);
+  const base = stamp(new Date());
+  for (let n = 1; ; n++) {
+    const dir = path.join(root, n === 1 ? base : `${base}-${n}`);
+    try {
+      await fs.mkdir(dir, {mode: 0o700});
+    } catch (err) {
+      if (isCode(err, `EEXIST`)) continue;
+      throw err;
+    }
+    await fs.chmod(dir, 0o700);
+    return dir;
+  }
+}
+
+async function writeManifest(dir: string, manifest: StoredManifest): Promise<void> {
+  await writeFileAtomic(path.join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, {mode: 0o600});
+}
+
+function targetMode(change: {spec: AgentFile; mode: number | null}): number {
+  return change.spec.secret ? 0o600 : change.mode ?? 0o644;
+}
+
+/** Puts a file back to `bytes` (or removes it when `bytes` is null). */
+async function putBack(realPath: string, bytes: Buffer | null, mode: number | null, secret: boolean): Promise<void> {
+  if (bytes === null) {
+    await fs.rm(realPath, {force: true});
+    return;
+  }
+  await ensureDir(path.dirname(realPath), secret ? 0o700 : 0o755);
+  await writeFileAtomic(realPath, bytes, mode === null ? {} : {mode});
+}
+
+function same(a: Buffer | null, b: Buffer | null): boolean {
+  return a === null || b === null ? a === b : a.equals(b);
+}
+
+/**
+ * Backs up and writes every change under the state lock. Refuses (CAPIT_FILE_CHANGED, nothing written) when a file
+ * changed since it was planned. If a write fails, the files already written are put back and the error rethrown.
+ */
+export async function applyChanges(changes: FileChange[], opts: {stateDir: string; meta: BackupMeta}): Promise<{backupDir: string; hadExistingFiles: boolean}> {
+  const root = backupsDir(opts.stateDir, opts.meta.agent);
+  return withLock(opts.stateDir, async () => {
+    for (const change of changes) {
+      const now = await readIfExists(change.realPath);
+      if (!same(now, change.original))
+        throw new CapitError(`CAPIT_FILE_CHANGED`, `${change.spec.path} changed while capit was preparing its edit`, {
+          hint: `Nothing was written. Run the command again to plan against the current file.`,
+        });
+    }
+
+    const backupDir = await createBackupDir(root);
+    const entries: BackupFileEntry[] = [];
+    try {
+      if (changes.some(c => c.original)) await ensureDir(path.join(backupDir, `files`), 0o700);
+      for (const [i, change] of changes.entries()) {
+        let backup: string | null = null;
+        if (change.original) {
+          backup = `files/${i}`;
+          await writeFileAtomic(path.join(backupDir, backup), change.original, {mode: 0o600});
+        }
+        entries.push({
+          id: change.spec.id,
+          path: change.realPath,
+          format: change.spec.format,
+          secret: change.spec.secret,
+          existed: change.exists,
+          mode: change.mode,
+          sha256Before: change.original ? sha256(change.original) : null,
+          sha256After: sha256(Buffer.from(change.newText, `utf8`)),
+          backup,
+          edits: change.written.map(w => ({op: w.op, path: [...w.path], sha256Written: w.sha256Written})),
+        });
+      }
+      await writeManifest(backupDir, {version: 1, ...opts.meta, files: entries});
+    } catch (err) {
+      await fs.rm(backupDir, {recursive: true, force: true}).catch(() => {});
+      throw err;
+    }
+
+    const done: FileChange[] = [];
+    try {
+      for (const change of changes) {
+        await ensureDir(path.dirname(change.realPath), change.spec.secret ? 0o700 : 0o755);
+        // An atomic write that fails leaves the old file in place, so only completed writes need putting back.
+        await writeFileAtomic(change.realPath, change.newText, {mode: targetMode(change)});
+        done.push(change);
+      }
+    } catch (err) {
+      const failedRollbacks: string[] = [];
+      for (const change of done.reverse()) {
+        try {
+          await putBack(change.realPath, change.original, change.mode, change.spec.secret);
+        } catch {
+          failedRollbacks.push(change.spec.path);
+        }
+      }
+      if (failedRollbacks.length === 0) {
+        await fs.rm(backupDir, {recursive: true, force: true}).catch(() => {});
+        throw err;
+      }
+      throw new CapitError(`CAPIT_WRITE_FAILED`, `Writing ${changes[done.length]?.spec.path ?? `a file`} failed (${(err as Error).message}) and ${failedRollbacks.join(`, `)} could not be put back`, {
+        cause: err,
+        hint: `Run \`capit restore ${opts.meta.agent}\` to put the originals back from ${backupDir}.`,
+      });
+    }
+    return {backupDir, hadExistingFiles: changes.some(c => c.exists)};
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Backups and restore
+
+function backupOrder(name: string): [string, number] {
+  const m = /^(.*Z)(?:-(\d+))?$/.exec(name);
+  return m ? [m[1]!, m[2] ? Number(m[2]) : 1] : [name, 0];
+}
+
+/** Every backup of `agent`, newest first. */
+export async function listBackups(stateDir: string, agent: string): Promise<BackupManifest[]> {
+  const root = backupsDir(stateDir, agent);
+  let names: string[];
+  try {
+    names = await fs.readdir(root);
+  } catch (err) {
+    if (isCode(err, `ENOENT`)) return [];
+    throw err;
+  }
+  const out: BackupManifest[] = [];
+  for (const name of names) {
+    const dir = path.join(root, name);
+    let raw: string;
+    try {
+      raw = await fs.readFile(path.join(dir, MANIFEST), `utf8`);
+    } catch (err) {
+      if (isCode(err, `ENOENT`) || isCode(err, `ENOTDIR`)) continue;
+      throw err;
+    }
+    const manifest = JSON.parse(raw) as StoredManifest;
+    if (manifest.version !== 1) continue;
+    out.push({...manifest, dir});
+  }
+  out.sort((a, b) => {
+    const [ka, na] = backupOrder(path.basename(a.dir));
+    const [kb, nb] = backupOrder(path.basename(b.dir));
+    return ka === kb ? nb - na : ka < kb ? 1 : -1;
+  });
+  return out;
+}
+
+type Step =
+  | {kind: `write`; entry: BackupFileEntry; bytes: Buffer; mode: number | null; action: RestoreAction}
+  | {kind: `remove`; entry: BackupFileEntry}
+  | {kind: `none`; entry: BackupFileEntry};
+
+function isEmptyDoc(doc: EditableDocument): boolean {
+  const t = doc.text().replace(/^\uFEFF/, ``).trim();
+  if (doc.format === `dotenv`) return t === ``;
+  return t === `` || t.replace(/\s+/g, ``) === `{}`;
+}
+
+/**
+ * Undoes the newest not-yet-restored backup of `agent`. A file still exactly as capit left it gets its original
+ * bytes and mode back (or is removed when capit created it); a file changed since gets only capit's own edits reverted,
+ * or the restore is refused (CAPIT_RESTORE_CONFLICT) unless `force`, which puts the original bytes back.
+ */
+export async function restoreLatest(stateDir: string, agent: string, opts: {force?: boolean} = {}): Promise<RestoreReport> {
+  return withLock(stateDir, async () => {
+    const all = await listBackups(stateDir, agent);
+    const manifest = all.find(m => !m.restoredAt);
+    if (!manifest)
+      throw new CapitError(`CAPIT_NO_BACKUP`, `There is no capit backup of ${agent} to restore`, {
+        hint: all.length > 0
+          ? `All ${all.length} backup(s) in ${backupsDir(stateDir, agent)} have been restored already.`
+          : `capit has not changed ${agent}'s files (backups would be in ${backupsDir(stateDir, agent)}).`,
+      });
+
+    const steps: Step[] = [];
+    const conflicts: string[] = [];
+    for (const entry of manifest.files) {
+      let original: Buffer | null = null;
+      if (entry.existed) {
+        original = await readIfExists(path.join(manifest.dir, entry.backup ?? `-`));
+        if (!original || sha256(original) !== entry.sha256Before)
+          throw new CapitError(`CAPIT_BACKUP_CORRUPT`, `The backup copy of ${entry.path} in ${manifest.dir} is missing or damaged`, {
+            hint: `Nothing was restored.`,
+          });
+      }
+      const putOriginal = (action: RestoreAction): Step =>
+        original ? {kind: `write`, entry, bytes: original, mode: entry.mode, action} : {kind: `remove`, entry};
+      const current = await readIfExists(entry.path);
+      const currentHash = current ? sha256(current) : null;
+      if (current === null) {
+        steps.push(original ? putOriginal(`restored`) : {kind: `none`, entry});
+      } else if (currentHash === entry.sha256After) {
+        steps.push(putOriginal(original ? `restored` : `removed`));
+      } else if (currentHash === entry.sha256Before) {
+        steps.push({kind: `none`, entry});
+      } else {
+        const reverted = revertEdits(entry, current, original);
+        if (typeof reverted === `string`) {
+          if (opts.force) steps.push(putOriginal(original ? `restored` : `removed`));
+          else conflicts.push(`${entry.path} (${reverted})`);
+        } else if (reverted === null) {
+          steps.push({kind: `remove`, entry});
+        } else {
+          steps.push({kind: `write`, entry, bytes: reverted, mode: null, action: `reverted-edits`});
+        }
+      }
+    }
+    if (conflicts.length > 0)
+      throw new CapitError(`CAPIT_RESTORE_CONFLICT`, `Cannot restore ${agent}: ${conflicts.join(`; `)} changed since capit wrote it`, {
+        hint: `Nothing was restored. Use --force to put back the original file(s) from ${manifest.dir} anyway (later changes to them are lost).`,
+      });
+
+    // Execute; on failure put back what this restore already changed.
+    const undo: {entry: BackupFileEntry; bytes: Buffer | null; mode: number | null}[] = [];
+    const report: RestoreReport = {backupDir: manifest.dir, files: []};
+    try {
+      for (const step of steps) {
+        const {entry} = step;
+        if (step.kind === `none`) {
+          report.files.push({path: entry.path, action: `unchanged`});
+          continue;
+        }
+        const before = await readIfExists(entry.path);
+        const st = before ? await fs.stat(entry.path) : null;
+        undo.push({entry, bytes: before, mode: st ? st.mode & 0o7777 : null});
+        if (step.kind === `remove`) {
+          await fs.rm(entry.path, {force: true});
+          report.files.push({path: entry.path, action: `removed`});
+        } else {
+          await putBack(entry.path, step.bytes, step.mode, entry.secret);
+          report.files.push({path: entry.path, action: step.action});
+        }
+      }
+      const stored: StoredManifest & {dir?: string} = {...manifest, restoredAt: new Date().toISOString()};
+      delete stored.dir;
+      await writeManifest(manifest.dir, stored);
+    } catch (err) {
+      for (const u of undo.reverse()) await putBack(u.entry.path, u.bytes, u.mode, u.entry.secret).catch(() => {});
+      throw err;
+    }
+    return report;
+  });
+}
+
+/**
+ * Reverts only capit's edits in a file changed since: the new bytes, `null` when nothing but capit's own content was
+ * left in a file capit created (remove it), or a string saying why it cannot (an edited value changed since).
+ */
+function revertEdits(entry: BackupFileEntry, current: Buffer, original: Buffer | null): Buffer | null | string {
+  let doc: EditableDocument;
+  let orig: EditableDocument;
+  try {
+    doc = openDocument(entry.format, decode(current, entry.path), entry.path);
+    orig = openDocument(entry.format, original ? decode(original, entry.path) : ``, entry.path);
+  } catch (err) {
+    return err instanceof UnparseableFileError ? `it no longer parses` : (err as Error).message;
+  }
+  const changed: string[] = [];
+  const paths: JsonPath[] = [];
+  for (const edit of entry.edits) {
+    if (paths.some(p => isDeepStrictEqual(p, edit.path))) continue;
+    paths.push(edit.path);
+    if (hashValue(doc.read(edit.path)) !== edit.sha256Written) changed.push(formatPath(edit.path));
+  }
+  if (changed.length > 0) return `${changed.join(`, `)} changed`;
+  // Ancestors first; a path inside one already reverted is covered by it.
+  paths.sort((a, b) => a.length - b.length);
+  const done: JsonPath[] = [];
+  try {
+    for (const p of paths) {
+      if (done.some(d => d.length <= p.length && d.every((seg, i) => seg === p[i]))) continue;
+      copyValue(doc, orig, p);
+      done.push(p);
+    }
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (!entry.existed && isEmptyDoc(doc)) return null;
+  return Buffer.from(doc.text(), `utf8`);
+}

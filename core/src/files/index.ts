@@ -1,0 +1,8 @@
+export {openDocument, formatPath, encodeDotenvValue, decodeDotenvValue, type EditableDocument} from './document.js';
+export {resolveRealPath, writeFileAtomic, ensureDir} from './atomic.js';
+export {withLock, lockPath, LOCK_STALE_MS} from './lock.js';
+export {
+  loadTargets, computeChanges, renderDiff, applyChanges, restoreLatest, listBackups, backupsDir, sha256, hashValue,
+  type LoadedFile, type Targets, type FileChange, type BackupMeta, type BackupFileEntry, type BackupManifest,
+  type StoredManifest, type RestoreAction, type RestoreReport,
+} from './changes.js';

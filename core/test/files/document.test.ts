@@ -1,0 +1,196 @@
+import {describe, expect, it} from 'vitest';
+import {UnparseableFileError} from '../../src/errors.js';
+import {decodeDotenvValue, encodeDotenvValue, openDocument} from '../../src/files/document.js';
+
+const KEY = `sk-or-v1-fake-0000000000000000000000000000000000000000000000000000000000000000`;
+
+describe(`json / jsonc`, () => {
+  it(`keeps other keys, order, 4-space indent and the trailing newline`, () => {
+    const src = `{\n    "z": 1,\n    "a": {"keep": [1, 2,   3]},\n    "m": "x"\n}\n`;
+    const doc = openDocument(`json`, src, `/f.json`);
+    doc.set([`openrouter`, `key`], KEY);
+    const out = doc.text();
+    expect(out).toBe(`{\n    "z": 1,\n    "a": {"keep": [1, 2,   3]},\n    "m": "x",\n    "openrouter": {\n        "key": "${KEY}"\n    }\n}\n`);
+    expect(JSON.parse(out)).toEqual({z: 1, a: {keep: [1, 2, 3]}, m: `x`, openrouter: {key: KEY}});
+  });
+
+  it(`uses tabs, CRLF and keeps a BOM and comments in jsonc`, () => {
+    const src = `\uFEFF// settings\r\n{\r\n\t/* block */\r\n\t"env": {\r\n\t\t"A": "1", // why\r\n\t},\r\n}`;
+    const doc = openDocument(`jsonc`, src, `/s.json`);
+    expect(doc.read([`env`, `A`])).toBe(`1`);
+    doc.set([`env`, `ANTHROPIC_AUTH_TOKEN`], KEY);
+    const out = doc.text();
+    expect(out.startsWith(`\uFEFF// settings\r\n{\r\n\t/* block */\r\n`)).toBe(true);
+    expect(out).toContain(`\t\t"ANTHROPIC_AUTH_TOKEN": "${KEY}"`);
+    expect(out).toContain(`// why`);
+    expect(out.replace(/\r\n/g, ``)).not.toContain(`\n`);
+    expect(out.endsWith(`}`)).toBe(true);
+    expect(openDocument(`jsonc`, out, `/s.json`).read([`env`])).toEqual({A: `1`, ANTHROPIC_AUTH_TOKEN: KEY});
+  });
+
+  it(`keeps a one-line file on one line`, () => {
+    const doc = openDocument(`json`, `{"a":1}`, `/f.json`);
+    doc.set([`b`], true);
+    expect(doc.text()).not.toContain(`\n`);
+    expect(JSON.parse(doc.text())).toEqual({a: 1, b: true});
+  });
+
+  it(`treats an empty or blank file as {} and writes a trailing newline`, () => {
+    for (const src of [``, `  \n`]) {
+      const doc = openDocument(`json`, src, `/f.json`);
+      expect(doc.read([])).toEqual({});
+      expect(doc.text()).toBe(src);
+      doc.set([`a`, `b`], `c`);
+      expect(doc.text()).toBe(`{\n  "a": {\n    "b": "c"\n  }\n}\n`);
+    }
+  });
+
+  it(`returns the original text untouched when nothing changed`, () => {
+    const src = `{ "a" :1 , "b":[ ] }`;
+    const doc = openDocument(`jsonc`, src, `/f.json`);
+    doc.delete([`missing`]);
+    doc.set([`a`], 1);
+    expect(doc.text()).toBe(src);
+  });
+
+  it(`deletes a key and leaves the rest`, () => {
+    const doc = openDocument(`json`, `{\n  "a": 1,\n  "b": 2,\n  "c": 3\n}\n`, `/f.json`);
+    doc.delete([`b`]);
+    expect(doc.text()).toBe(`{\n  "a": 1,\n  "c": 3\n}\n`);
+  });
+
+  it.each([
+    [`json`, `{"a": 1 // c\n}`],
+    [`json`, `{"a": 1,}`],
+    [`json`, `{"a": `],
+    [`jsonc`, `{"a": 1} trailing`],
+    [`jsonc`, `[1, 2]`],
+    [`json`, `"str"`],
+    [`json`, `null`],
+    [`json`, `{"a" 1}`],
+  ] as const)(`refuses %s %j`, (format, src) => {
+    expect(() => openDocument(format, src, `/bad.json`)).toThrow(UnparseableFileError);
+  });
+
+  it(`says "expected an object" for a top-level array`, () => {
+    expect(() => openDocument(`json`, `[]`, `/bad.json`)).toThrow(/expected an object/);
+  });
+
+  it(`refuses to replace a string where an object is needed`, () => {
+    const doc = openDocument(`json`, `{"env": "x"}`, `/f.json`);
+    expect(() => doc.set([`env`, `A`], `1`)).toThrow(expect.objectContaining({code: `CAPIT_PATH_CONFLICT`}));
+    expect(doc.text()).toBe(`{"env": "x"}`);
+  });
+});
+
+describe(`dotenv`, () => {
+  const src = `# OpenClaw\n\nexport OPENROUTER_API_KEY='old' # mine\nOTHER = "a b"\nFOO=bar\n  # indented comment\nOPENROUTER_API_KEY=older2\n`;
+
+  it(`reads quoted, unquoted and exported values; last assignment wins`, () => {
+    const doc = openDocument(`dotenv`, src, `/.env`);
+    expect(doc.read([`OTHER`])).toBe(`a b`);
+    expect(doc.read([`FOO`])).toBe(`bar`);
+    expect(doc.read([`OPENROUTER_API_KEY`])).toBe(`older2`);
+    expect(doc.read([`NOPE`])).toBeUndefined();
+  });
+
+  it(`replaces the last assignment in place and keeps every other byte`, () => {
+    const doc = openDocument(`dotenv`, src, `/.env`);
+    doc.set([`OPENROUTER_API_KEY`], KEY);
+    expect(doc.text()).toBe(src.replace(`OPENROUTER_API_KEY=older2`, `OPENROUTER_API_KEY=${KEY}`));
+  });
+
+  it(`keeps export and inline comments when replacing`, () => {
+    const doc = openDocument(`dotenv`, `export K='old' # mine\r\nX=1\r\n`, `/.env`);
+    doc.set([`K`], `new value`);
+    expect(doc.text()).toBe(`export K="new value" # mine\r\nX=1\r\n`);
+  });
+
+  it(`appends, adding the missing newline, and delete gives the same bytes back`, () => {
+    const doc = openDocument(`dotenv`, `A=1`, `/.env`);
+    doc.set([`B`], KEY);
+    expect(doc.text()).toBe(`A=1\nB=${KEY}`);
+    doc.delete([`B`]);
+    expect(doc.text()).toBe(`A=1`);
+    const empty = openDocument(`dotenv`, ``, `/.env`);
+    empty.set([`B`], `x`);
+    expect(empty.text()).toBe(`B=x\n`);
+  });
+
+  it(`quotes values that need it and reads them back`, () => {
+    for (const v of [`plain-ok_1.2:3/4+5@6`, `with space`, `a"b`, `$HOME`, `back\\slash`, `multi\nline`, `#hash`, ``]) {
+      const doc = openDocument(`dotenv`, `X=1\n`, `/.env`);
+      doc.set([`V`], v);
+      expect(openDocument(`dotenv`, doc.text(), `/.env`).read([`V`])).toBe(v);
+    }
+    expect(encodeDotenvValue(`a b$`)).toBe(`"a b\\$"`);
+    expect(decodeDotenvValue(`'a\\nb'`)).toBe(`a\\nb`);
+  });
+
+  it(`parses multi-line double-quoted values`, () => {
+    const doc = openDocument(`dotenv`, `CERT="line1\nline2"\nB=2\n`, `/.env`);
+    expect(doc.read([`CERT`])).toBe(`line1\nline2`);
+    expect(doc.read([`B`])).toBe(`2`);
+  });
+
+  it.each([`just words\n`, `A=1\n=2\n`, `K="unterminated\n`, `K="x" junk\n`])(`refuses %j`, src => {
+    expect(() => openDocument(`dotenv`, src, `/.env`)).toThrow(UnparseableFileError);
+  });
+
+  it(`keeps a BOM`, () => {
+    const doc = openDocument(`dotenv`, `\uFEFFA=1\n`, `/.env`);
+    doc.set([`B`], `2`);
+    expect(doc.text()).toBe(`\uFEFFA=1\nB=2\n`);
+  });
+});
+
+describe(`yaml`, () => {
+  const src = `# Hermes config
+model:
+  default: anthropic/claude-sonnet-4   # the default
+  provider: auto
+  base_url: "https://openrouter.ai/api/v1"
+
+toolsets:
+- hermes-cli
+- web
+
+terminal:
+  backend: local
+  long: this is a very long string value that goes on and on and on and on and on and on and on past eighty columns
+compression: {enabled: true, threshold: 0.85}
+`;
+
+  it(`changes one value and keeps every other line byte for byte`, () => {
+    const doc = openDocument(`yaml`, src, `/config.yaml`);
+    expect(doc.read([`model`, `provider`])).toBe(`auto`);
+    doc.set([`model`, `provider`], `openrouter`);
+    expect(doc.text()).toBe(src.replace(`provider: auto`, `provider: openrouter`));
+  });
+
+  it(`adds a nested key and removing it gives the original bytes back`, () => {
+    const doc = openDocument(`yaml`, src, `/config.yaml`);
+    doc.set([`auth`, `openrouter`, `key`], KEY);
+    const out = doc.text();
+    expect(out.startsWith(src)).toBe(true);
+    expect(openDocument(`yaml`, out, `/c.yaml`).read([`auth`])).toEqual({openrouter: {key: KEY}});
+    doc.delete([`auth`]);
+    expect(doc.text()).toBe(src);
+  });
+
+  it(`keeps CRLF and BOM`, () => {
+    const doc = openDocument(`yaml`, `\uFEFFa: 1  # c\r\nb: 2\r\n`, `/c.yaml`);
+    doc.set([`b`], 3);
+    expect(doc.text()).toBe(`\uFEFFa: 1  # c\r\nb: 3\r\n`);
+  });
+
+  it(`edits an empty file`, () => {
+    const doc = openDocument(`yaml`, ``, `/c.yaml`);
+    doc.set([`model`, `provider`], `openrouter`);
+    expect(doc.text()).toBe(`model:\n  provider: openrouter\n`);
+  });
+
+  it.each([`a: [1\n`, `- a\n- b\n`, `just a string\n`, `a: 1\na: 2\n`, `a: 1\n---\nb: 2\n`])(`refuses %j`, src => {
+    expect(() => openDocument(`yaml`, src, `/c.yaml`)).toThrow(UnparseableFileError);
+  });
+});
