@@ -1,6 +1,6 @@
 // npm run demo: issue a $5 key into opencode against the local OpenRouter emulator, list it, spend it until the
 // provider refuses, and restore opencode's config byte for byte — all in a throwaway HOME.
-import {spawnSync} from 'node:child_process';
+import {spawn}     from 'node:child_process';
 import fs          from 'node:fs';
 import os          from 'node:os';
 import path        from 'node:path';
@@ -23,12 +23,21 @@ const env = {
 };
 const shown = text => text.replaceAll(root, `$DEMO`);
 
+// Async spawn: the emulator lives in this process and must keep answering while capit runs.
 function capit(...args) {
   process.stdout.write(`\n$ capit ${args.join(` `)}\n`);
-  const result = spawnSync(process.execPath, [CLI, ...args], {env, encoding: `utf8`});
-  process.stdout.write(shown(result.stdout) + shown(result.stderr));
-  if (result.status !== 0) throw new Error(`capit ${args.join(` `)} exited ${result.status}`);
-  return result;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {env, stdio: [`ignore`, `pipe`, `pipe`]});
+    let output = ``;
+    child.stdout.on(`data`, chunk => (output += chunk));
+    child.stderr.on(`data`, chunk => (output += chunk));
+    child.on(`error`, reject);
+    child.on(`close`, status => {
+      process.stdout.write(shown(output));
+      if (status === 0) resolve();
+      else reject(new Error(`capit ${args.join(` `)} exited ${status}`));
+    });
+  });
 }
 
 let exitCode = 0;
@@ -40,11 +49,11 @@ try {
   fs.writeFileSync(authFile, before, {mode: 0o600});
   console.log(`\nopencode's auth.json before (another provider already configured):\n${before}`);
 
-  capit(`openrouter`, `5`, `--agent`, `opencode`, `--yes`);
+  await capit(`openrouter`, `5`, `--agent`, `opencode`, `--yes`);
   const secret = JSON.parse(fs.readFileSync(authFile, `utf8`)).openrouter.key;
   console.log(`\nauth.json now holds an openrouter entry (key ${secret.slice(0, 12)}…${secret.slice(-4)}) next to anthropic.`);
 
-  capit(`keys`, `list`);
+  await capit(`keys`, `list`);
 
   console.log(`\nopencode spends the key (the emulator charges $0.50 per request):`);
   for (let i = 1; i <= 20; i++) {
@@ -63,8 +72,8 @@ try {
     }
   }
 
-  capit(`keys`, `list`);
-  capit(`restore`, `opencode`, `--yes`);
+  await capit(`keys`, `list`);
+  await capit(`restore`, `opencode`, `--yes`);
   const identical = fs.readFileSync(authFile, `utf8`) === before;
   console.log(`\nauth.json is byte-for-byte what it was before: ${identical ? `yes` : `NO`}`);
   if (!identical) exitCode = 1;

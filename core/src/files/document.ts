@@ -107,7 +107,10 @@ class JsonDocument implements EditableDocument {
     this.eol = body.includes(`\r\n`) ? `\r\n` : `\n`;
     const root = this.parse(this.body);
     this.formatting = detectJsonFormatting(this.body, root, this.eol);
+    this.originalValue = getNodeValue(root);
   }
+
+  private readonly originalValue: unknown;
 
   private parse(body: string): JsonNode {
     const errors: ParseError[] = [];
@@ -191,7 +194,8 @@ class JsonDocument implements EditableDocument {
   }
 
   text(): string {
-    if (!this.dirty) return this.original;
+    // Edits that cancel out (set then delete of a new key) give the original bytes back.
+    if (!this.dirty || isDeepStrictEqual(this.read([]), this.originalValue)) return this.original;
     return this.bom + this.body + (this.wasEmpty ? this.eol : ``);
   }
 }
@@ -335,7 +339,10 @@ class DotenvDocument implements EditableDocument {
     this.bom = bom;
     this.eol = body.includes(`\r\n`) ? `\r\n` : `\n`;
     this.entries = parseDotenv(body, filePath);
+    this.originalValue = this.read([]);
   }
+
+  private readonly originalValue: unknown;
 
   private key(path: JsonPath): string {
     if (path.length !== 1 || typeof path[0] !== `string`) throw new Error(`${this.filePath}: a .env path is one variable name, got ${formatPath(path)}`);
@@ -367,7 +374,9 @@ class DotenvDocument implements EditableDocument {
     if (idx !== -1) {
       const e = this.entries[idx]!;
       if (e.value === str) return; // already there: keep the user's quoting
-      this.entries[idx] = {...e, raw, value: str};
+      // `KEY= # note` has its comment right after the value: keep a space so it stays a comment.
+      const tail = raw !== `` && e.tail.startsWith(`#`) ? ` ${e.tail}` : e.tail;
+      this.entries[idx] = {...e, raw, tail, value: str};
     } else {
       const last = this.entries[this.entries.length - 1];
       const entry: EnvEntry = {kind: `assign`, head: `${key}=`, raw, tail: ``, eol: this.eol, key, value: str};
@@ -413,7 +422,7 @@ class DotenvDocument implements EditableDocument {
   }
 
   text(): string {
-    if (!this.dirty) return this.original;
+    if (!this.dirty || isDeepStrictEqual(this.read([]), this.originalValue)) return this.original;
     return this.bom + this.entries.map(e => e.head + e.raw + e.tail + e.eol).join(``);
   }
 }
@@ -447,10 +456,13 @@ class YamlDoc implements EditableDocument {
       indent: detectYamlIndent(this.body),
     };
     this.base = this.doc.toString(this.opts);
+    this.originalValue = this.read([]);
   }
 
+  private readonly originalValue: unknown;
+
   read(path: JsonPath): unknown {
-    let cur: unknown = this.doc.toJS({maxAliasCount: -1});
+    let cur: unknown = this.doc.toJS({maxAliasCount: -1}) ?? {};
     for (const seg of path) {
       if (cur === null || typeof cur !== `object`) return undefined;
       if (cur instanceof Map) cur = cur.get(seg);
@@ -490,7 +502,7 @@ class YamlDoc implements EditableDocument {
   }
 
   text(): string {
-    if (!this.dirty) return this.original;
+    if (!this.dirty || isDeepStrictEqual(this.read([]), this.originalValue)) return this.original;
     const modified = this.doc.toString(this.opts);
     let out = mergeLines(this.body, this.base, modified);
     // Keep the merge only if it means exactly what the library produced; else use the library's output.
@@ -574,7 +586,10 @@ function mergeLines(original: string, base: string, modified: string): string {
     if (block.equal) {
       for (let k = block.bStart; k < block.bEnd; k++) {
         out.push(...inserted[k]!);
-        if (kept[k]) out.push(o[block.oStart + (k - block.bStart)]!);
+        const line = o[block.oStart + (k - block.bStart)]!;
+        // A whole-line comment of the user's stays even when the library dropped it with a deleted node
+        // (the result is checked afterwards, so a '#' line inside a block scalar cannot slip through).
+        if (kept[k] || /^[ \t]*#/.test(line)) out.push(line);
       }
       continue;
     }

@@ -84,7 +84,7 @@ for (const format of [`json`, `jsonc`] as const) {
           const out = doc.text();
           expect(parseJsonc(out)).toEqual(model);
           if (format === `json`) expect(JSON.parse(out.replace(/^\uFEFF/, ``))).toEqual(model);
-          if (d.indent !== 0 && out !== d.text) expect(out.includes(`\r\n`)).toBe(d.eol === `\r\n`);
+          if (d.text.includes(`\n`) && out !== d.text) expect(out.includes(`\r\n`)).toBe(d.eol === `\r\n`);
         }),
         {numRuns: RUNS},
       );
