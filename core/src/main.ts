@@ -4,9 +4,13 @@ import {fileURLToPath}   from 'node:url';
 import {Builtins, Cli}   from 'clipanion';
 
 import {HelpCommand}     from './commands/help.js';
-import {KeysListCommand} from './commands/keys/list.js';
 import {platformCommand} from './commands/platform.js';
+import {commands as agentCommands}    from './commands/agents/index.js';
+import {commands as keyCommands}      from './commands/keys/index.js';
+import {commands as platformCommands} from './commands/platforms/index.js';
+import {commands as pluginCommands}   from './commands/plugin/index.js';
 import {RestoreCommand}  from './commands/restore.js';
+import {commands as serveCommands}    from './commands/serve/index.js';
 import {UnknownCommand}  from './commands/unknown.js';
 import type {CapitContext} from './context.js';
 import {InputError}      from './errors.js';
@@ -35,8 +39,9 @@ export function buildCli(plugins: Discovery, colors: boolean): Cli<CapitContext>
   cli.register(Builtins.VersionCommand);
   for (const platform of plugins.platforms)
     if (platform.manifest.kind === `platform`) cli.register(platformCommand(platform.manifest));
-  cli.register(KeysListCommand);
-  cli.register(RestoreCommand);
+  // Each command group owns its list (commands/<group>/index.ts).
+  for (const command of [...keyCommands, ...platformCommands, ...agentCommands, ...pluginCommands, ...serveCommands, RestoreCommand])
+    cli.register(command);
   return cli;
 }
 

@@ -16,6 +16,20 @@ export interface RestoreOptions {
   json: boolean;
 }
 
+/** Puts back the newest backup of an agent's files; also says which key that install had created. */
+export async function restoreAgentConfig(agent: string, opts: {force: boolean}, ctx: CapitContext) {
+  const paths = capitPaths(ctx.env);
+  const report = await withLock(paths.state, () => restoreLatest(paths.state, agent, {force: opts.force}));
+  let keyName: string | undefined;
+  let platform: string | undefined;
+  try {
+    const manifest = JSON.parse(await fs.readFile(path.join(report.backupDir, `manifest.json`), `utf8`)) as {keyName?: string; platform?: string};
+    keyName = manifest.keyName;
+    platform = manifest.platform;
+  } catch {}
+  return {report, keyName, platform};
+}
+
 export async function restoreAgent(opts: RestoreOptions, ctx: CapitContext): Promise<number> {
   const paths = capitPaths(ctx.env);
   const backupRoot = path.join(paths.state, `backups`, opts.agent);
@@ -32,14 +46,7 @@ export async function restoreAgent(opts: RestoreOptions, ctx: CapitContext): Pro
       return 1;
     }
   }
-  const report = await withLock(paths.state, () => restoreLatest(paths.state, opts.agent, {force: opts.force}));
-  let keyName: string | undefined;
-  let platform: string | undefined;
-  try {
-    const manifest = JSON.parse(await fs.readFile(path.join(report.backupDir, `manifest.json`), `utf8`)) as {keyName?: string; platform?: string};
-    keyName = manifest.keyName;
-    platform = manifest.platform;
-  } catch {}
+  const {report, keyName, platform} = await restoreAgentConfig(opts.agent, {force: opts.force}, ctx);
 
   if (opts.json) {
     ctx.stdout.write(`${JSON.stringify({agent: opts.agent, backupDir: report.backupDir, files: report.files, keyName: keyName ?? null, platform: platform ?? null}, null, 2)}\n`);

@@ -5,13 +5,15 @@ import {CapitError, InputError}                     from '../errors.js';
 import {applyChanges, computeChanges, loadTargets, renderDiff} from '../files/index.js';
 import type {FileChange, Targets}                   from '../files/index.js';
 import {withLock}                                   from '../files/lock.js';
-import type {AgentDefinition, AgentEnvironment, AgentPlan, CreatedKey, PlatformDefinition} from '../plugin.js';
+import type {AgentDefinition, AgentEnvironment, CreatedKey, InferenceBaseUrls, PlatformContext, PlatformDefinition, ResetWindow} from '../plugin.js';
+import type {DiscoveredPlugin}                     from '../plugins/discover.js';
 import {loadPlugin}                                 from '../plugins/load.js';
 import {callPlugin, displayName, managementBaseUrl, platformContext, resolveMasterKey} from '../platforms.js';
 import {updateLedger}                               from '../state/ledger.js';
 import {capitPaths, homeDir}                        from '../state/paths.js';
 import {confirm}                                    from '../prompt.js';
 import {formatUsd, makeKeyName, parseAmount, parseExpiry, parseNamePrefix, parseReset} from './inputs.js';
+import type {Amount}                              from './inputs.js';
 import {redactText}                                 from './redact.js';
 import {findShadows}                                from './shadows.js';
 
@@ -32,7 +34,7 @@ export function agentEnvironment(ctx: CapitContext): AgentEnvironment {
   return {env: ctx.env, home: homeDir(ctx.env), cwd: ctx.cwd, platform: process.platform};
 }
 
-interface AgentStage {
+export interface AgentStage {
   id: string;
   def: AgentDefinition;
   envInfo: AgentEnvironment;
@@ -40,11 +42,52 @@ interface AgentStage {
   changes: FileChange[];
 }
 
-/** plan → confirm → create key → apply edits → ledger (design §5). Returns the exit code. */
-export async function issueKey(opts: IssueOptions, ctx: CapitContext): Promise<number> {
-  // 1. Everything the user typed is checked before any plugin code, request or file access.
+export interface IssuePlan {
+  opts: IssueOptions;
+  platformId: string;
+  platformName: string;
+  platformDef: PlatformDefinition;
+  platformPlugin: DiscoveredPlugin;
+  amount: Amount;
+  reset?: ResetWindow;
+  expiresAt?: Date;
+  keyName: string;
+  /** One line: what will be asked of the provider. */
+  action: string;
+  capText: string;
+  inferenceBaseUrls: InferenceBaseUrls;
+  stage?: AgentStage;
+  notes: string[];
+  /** Unified diff of every file, secrets masked. */
+  diff: string;
+}
+
+export interface IssueResult {
+  platform: string;
+  id: string;
+  name: string;
+  capUsd: number;
+  reset: ResetWindow | null;
+  expiresAt: string | null;
+  agent: string | null;
+  files: string[];
+  /** Set when files existed before and were backed up. */
+  backupDir: string | null;
+  notes: string[];
+  /** Lines naming sources that would win over the installed key. */
+  shadows: string[];
+  /** Only when no agent was given: the one place the full key is handed out. */
+  secret?: string;
+}
+
+/** Checks the input, loads the plugins and plans every file edit with a placeholder key. Writes and sends nothing. */
+export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<IssuePlan> {
+  // Everything the user typed is checked before any plugin code, request or file access.
   const platform = findPlatform(ctx.plugins, opts.platform);
-  if (!platform) throw new InputError(`Unknown platform "${opts.platform}"`);
+  if (!platform) {
+    const installed = ctx.plugins.platforms.map(p => p.manifest.id).join(`, `) || `none`;
+    throw new InputError(`Unknown platform "${opts.platform}", installed: ${installed}; try \`capit plugin add capit-platform-${opts.platform}\``);
+  }
   const amount = parseAmount(opts.amount, {allowLarge: opts.allowLarge});
   const reset = parseReset(opts.reset);
   const expiresAt = parseExpiry(opts.expires);
@@ -57,16 +100,15 @@ export async function issueKey(opts: IssueOptions, ctx: CapitContext): Promise<n
     throw new InputError(`${agentPlugin.manifest.id} cannot use ${platform.manifest.id} keys (it supports: ${agentPlugin.manifest.platforms.join(`, `)})`);
   const prefix = parseNamePrefix(opts.name, opts.agent ?? `capit`);
 
-  // 2. Plan with a placeholder secret; every target file must parse before a key exists.
+  // Plan with a placeholder secret; every target file must parse before a key exists.
   const platformDef = await loadPlugin(platform) as PlatformDefinition;
   const platformName = displayName(platform);
   const keyName = makeKeyName(prefix, platformDef.maxNameLength);
   const baseUrl = managementBaseUrl(platformDef, ctx.env);
   const inferenceBaseUrls = await callPlugin(platformDef.id, `inferenceBaseUrls`, () => platformDef.inferenceBaseUrls(baseUrl));
-  const placeholder = `<new ${platformDef.id} key>`;
 
   let stage: AgentStage | undefined;
-  let plan: AgentPlan | undefined;
+  let notes: string[] = [];
   if (agentPlugin) {
     const def = await loadPlugin(agentPlugin) as AgentDefinition;
     const supported = await callPlugin(def.id, `supports`, () => def.supports(platformDef.id));
@@ -74,48 +116,43 @@ export async function issueKey(opts: IssueOptions, ctx: CapitContext): Promise<n
     const envInfo = agentEnvironment(ctx);
     const files = await callPlugin(def.id, `files`, () => def.files(envInfo));
     const targets = await loadTargets(files);
-    plan = await callPlugin(def.id, `plan`, () => def.plan({
+    const plan = await callPlugin(def.id, `plan`, () => def.plan({
       platform: {id: platformDef.id, displayName: platformName, inferenceBaseUrls},
-      secret: placeholder, keyName, read: targets.read,
+      secret: placeholderFor(platformDef.id), keyName, read: targets.read,
     }, envInfo));
     if (plan.edits.length === 0) throw new InputError(`${def.id} has nothing to write for ${platformDef.id}`);
+    notes = plan.notes ?? [];
     stage = {id: def.id, def, envInfo, targets, changes: computeChanges(targets, plan.edits)};
   }
 
   const capText = `${formatUsd(amount.usd)} ${reset ? `per ${reset.replace(/ly$/, ``).replace(/^dai$/, `day`)}` : `lifetime`} cap`;
   const action = `Create ${platformName} key "${keyName}" with a ${capText}${expiresAt ? `, expiring ${expiresAt.toISOString()}` : ``}`;
+  const diff = stage ? renderDiff(stage.changes, text => redactText(text)) : ``;
+  return {
+    opts, platformId: platformDef.id, platformName, platformDef, platformPlugin: platform, amount, reset, expiresAt, keyName,
+    action, capText, inferenceBaseUrls, stage, notes, diff,
+  };
+}
 
-  if (opts.dryRun) {
-    const diff = stage ? renderDiff(stage.changes, text => redactText(text)) : ``;
-    if (opts.json) {
-      writeJson(ctx, {
-        dryRun: true, platform: platformDef.id, name: keyName, capUsd: amount.usd, reset: reset ?? null,
-        expiresAt: expiresAt?.toISOString() ?? null, agent: stage?.id ?? null,
-        files: stage?.changes.map(c => ({path: c.realPath, exists: c.exists})) ?? [], diff,
-      });
-    } else {
-      ctx.stdout.write(`Dry run — nothing will be created or changed.\n${action}.\n`);
-      if (stage) ctx.stdout.write(`Install it into ${stage.id}:\n${diff}`);
-      else ctx.stdout.write(`Print the new key once.\n`);
-    }
-    return 0;
-  }
+export function placeholderFor(platformId: string): string {
+  return `<new ${platformId} key>`;
+}
 
-  // 3. Confirm file changes: a prompt on a terminal, `--yes` otherwise. Never wait for input without a TTY.
-  if (stage && !opts.yes) {
-    if (!ctx.interactive)
-      throw new InputError(`Refusing to change ${stage.id}'s configuration without confirmation: pass --yes (no terminal to ask on)`);
-    ctx.stderr.write(`${action}.\nInstall it into ${stage.id}:\n${renderDiff(stage.changes, text => redactText(text))}`);
-    if (!await confirm(`Configure ${stage.id} with a new ${capText} ${platformName} key?`, ctx)) {
-      ctx.stderr.write(`Cancelled; nothing was created or changed.\n`);
-      return 1;
-    }
-  }
+/** The JSON shape of a plan (`--dry-run --json`, the GUI preview). */
+export function describePlan(plan: IssuePlan) {
+  return {
+    dryRun: true, platform: plan.platformId, name: plan.keyName, capUsd: plan.amount.usd, reset: plan.reset ?? null,
+    expiresAt: plan.expiresAt?.toISOString() ?? null, agent: plan.stage?.id ?? null, action: plan.action,
+    files: plan.stage?.changes.map(c => ({path: c.realPath, exists: c.exists})) ?? [], diff: plan.diff,
+  };
+}
 
-  // 4. Create, install, record — under the lock, undoing the key if the install fails.
+/** Creates the key, applies the planned edits and records it — under the lock, deleting the key if the install fails. */
+export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<IssueResult> {
+  const {platformDef, platformName, stage, keyName, amount, reset, expiresAt, inferenceBaseUrls} = plan;
   const paths = capitPaths(ctx.env);
-  const masterKey = await resolveMasterKey(platformDef, platform, {env: ctx.env, configDir: paths.config, interactive: ctx.interactive, stderr: ctx.stderr});
-  const pctx = await platformContext(platformDef, platform, masterKey.key, ctx.env);
+  const masterKey = await resolveMasterKey(platformDef, plan.platformPlugin, {env: ctx.env, configDir: paths.config, interactive: ctx.interactive, stderr: ctx.stderr});
+  const pctx = await platformContext(platformDef, plan.platformPlugin, masterKey.key, ctx.env);
 
   const result = await withLock(paths.state, async () => {
     const createdAt = new Date().toISOString();
@@ -156,35 +193,64 @@ export async function issueKey(opts: IssueOptions, ctx: CapitContext): Promise<n
       }
     }
     await updateLedger(paths.state, keys => keys.map(k => (k.name === keyName && k.status === `pending` ? {...entry, id: created.id, status: `active` as const} : k)));
-    return {created, backupDir, hadExistingFiles};
+    return {created, backupDir, hadExistingFiles, files: entry.files};
   });
 
-  const {created} = result;
+  const shadows = stage ? await findShadows(stage.def, stage.envInfo, platformDef.id) : [];
+  return {
+    platform: platformDef.id, id: result.created.id, name: keyName, capUsd: amount.usd, reset: reset ?? null,
+    expiresAt: expiresAt?.toISOString() ?? null, agent: stage?.id ?? null, files: result.files,
+    backupDir: result.hadExistingFiles ? result.backupDir : null, notes: plan.notes, shadows,
+    ...(stage ? {} : {secret: result.created.secret}),
+  };
+}
+
+/** `capit <platform> <usd> …`: plan → confirm → create key → apply edits → ledger (design §5). Returns the exit code. */
+export async function issueKey(opts: IssueOptions, ctx: CapitContext): Promise<number> {
+  const plan = await planIssue(opts, ctx);
+  const {stage} = plan;
+
+  if (opts.dryRun) {
+    if (opts.json) {
+      writeJson(ctx, describePlan(plan));
+    } else {
+      ctx.stdout.write(`Dry run — nothing will be created or changed.\n${plan.action}.\n`);
+      if (stage) ctx.stdout.write(`Install it into ${stage.id}:\n${plan.diff}`);
+      else ctx.stdout.write(`Print the new key once.\n`);
+    }
+    return 0;
+  }
+
+  // Confirm file changes: a prompt on a terminal, `--yes` otherwise. Never wait for input without a TTY.
+  if (stage && !opts.yes) {
+    if (!ctx.interactive)
+      throw new InputError(`Refusing to change ${stage.id}'s configuration without confirmation: pass --yes (no terminal to ask on)`);
+    ctx.stderr.write(`${plan.action}.\nInstall it into ${stage.id}:\n${plan.diff}`);
+    if (!await confirm(`Configure ${stage.id} with a new ${plan.capText} ${plan.platformName} key?`, ctx)) {
+      ctx.stderr.write(`Cancelled; nothing was created or changed.\n`);
+      return 1;
+    }
+  }
+
+  const result = await executeIssue(plan, ctx);
   if (opts.json) {
-    writeJson(ctx, {
-      platform: platformDef.id, id: created.id, name: keyName, capUsd: amount.usd, reset: reset ?? null,
-      expiresAt: expiresAt?.toISOString() ?? null, agent: stage?.id ?? null,
-      files: stage?.changes.map(c => c.realPath) ?? [], backupDir: result.hadExistingFiles ? result.backupDir : null,
-      // The one place a full secret is shown: no agent means the user asked for the key itself.
-      ...(stage ? {} : {key: created.secret}),
-    });
-  } else if (stage) {
-    ctx.stdout.write(`${formatUsd(amount.usd)} ${platformDef.id} key installed into ${stage.id}\n`);
-    if (result.hadExistingFiles && result.backupDir) ctx.stdout.write(`Old configuration backed up to ${result.backupDir}\n`);
-    for (const note of plan?.notes ?? []) ctx.stderr.write(`${note}\n`);
+    // `secret` is present only without an agent: the user asked for the key itself.
+    const {notes: _notes, shadows, secret, ...rest} = result;
+    writeJson(ctx, {...rest, warnings: shadows, ...(secret === undefined ? {} : {key: secret})});
+  } else if (result.agent) {
+    ctx.stdout.write(`${formatUsd(result.capUsd)} ${result.platform} key installed into ${result.agent}\n`);
+    if (result.backupDir) ctx.stdout.write(`Old configuration backed up to ${result.backupDir}\n`);
+    for (const note of result.notes) ctx.stderr.write(`${note}\n`);
   } else {
-    ctx.stderr.write(`${formatUsd(amount.usd)} ${platformDef.id} key "${keyName}" created (${capText}). It is shown once:\n`);
-    ctx.stdout.write(`${created.secret}\n`);
+    ctx.stderr.write(`${formatUsd(result.capUsd)} ${result.platform} key "${result.name}" created (${plan.capText}). It is shown once:\n`);
+    ctx.stdout.write(`${result.secret}\n`);
   }
-  if (stage) {
-    const shadows = await findShadows(stage.def, stage.envInfo, platformDef.id);
-    for (const shadow of shadows)
-      ctx.stderr.write(`warning: ${shadow} — ${stage.id} may not use the capped key\n`);
-  }
+  for (const shadow of result.shadows)
+    ctx.stderr.write(`warning: ${shadow} — ${result.agent} may not use the capped key\n`);
   return 0;
 }
 
-async function deleteQuietly(def: PlatformDefinition, pctx: Awaited<ReturnType<typeof platformContext>>, created: CreatedKey): Promise<string> {
+async function deleteQuietly(def: PlatformDefinition, pctx: PlatformContext, created: CreatedKey): Promise<string> {
   try {
     await def.deleteKey(pctx, created.id);
     return `The new key "${created.name}" was deleted at the provider; nothing was changed.`;
@@ -196,4 +262,3 @@ async function deleteQuietly(def: PlatformDefinition, pctx: Awaited<ReturnType<t
 function writeJson(ctx: CapitContext, value: unknown) {
   ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
-

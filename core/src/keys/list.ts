@@ -30,7 +30,14 @@ function statusOf(key: ProviderKey, now: number): ListedKey[`status`] {
   return `active`;
 }
 
-export async function listKeys(opts: ListOptions, ctx: CapitContext): Promise<number> {
+export interface KeyListing {
+  keys: ListedKey[];
+  /** Platforms that failed, each with a one-line reason; the others still listed. */
+  errors: {platform: string; message: string; exitCode: number}[];
+}
+
+/** Every key on every configured platform (in parallel), or on one; capit's own keys first. */
+export async function collectKeys(opts: Omit<ListOptions, `json`>, ctx: CapitContext): Promise<KeyListing> {
   let platforms: DiscoveredPlugin[] = ctx.plugins.platforms;
   if (opts.platform !== undefined) {
     const one = findPlatform(ctx.plugins, opts.platform);
@@ -63,23 +70,28 @@ export async function listKeys(opts: ListOptions, ctx: CapitContext): Promise<nu
   }));
 
   const keys: ListedKey[] = [];
-  const failures: {platform: string; message: string}[] = [];
+  const errors: KeyListing[`errors`] = [];
   results.forEach((result, i) => {
     if (result.status === `fulfilled`) keys.push(...result.value);
-    else failures.push({platform: platforms[i]!.manifest.id, message: redactText(result.reason instanceof Error ? result.reason.message : String(result.reason))});
+    else errors.push({
+      platform: platforms[i]!.manifest.id,
+      message: redactText(result.reason instanceof Error ? result.reason.message : String(result.reason)),
+      exitCode: result.reason instanceof CapitError ? result.reason.exitCode : 1,
+    });
   });
   keys.sort((a, b) => Number(b.issuedByCapit) - Number(a.issuedByCapit) || (b.createdAt ?? ``).localeCompare(a.createdAt ?? ``));
+  return {keys, errors};
+}
 
+export async function listKeys(opts: ListOptions, ctx: CapitContext): Promise<number> {
+  const {keys, errors: failures} = await collectKeys(opts, ctx);
   if (opts.json) {
-    ctx.stdout.write(`${JSON.stringify({keys, errors: failures}, null, 2)}\n`);
+    ctx.stdout.write(`${JSON.stringify({keys, errors: failures.map(({platform, message}) => ({platform, message}))}, null, 2)}\n`);
   } else {
     ctx.stdout.write(renderTable(keys));
     for (const failure of failures) ctx.stderr.write(`capit: ${failure.platform}: ${failure.message}\n`);
   }
-  if (failures.length > 0 && failures.length === platforms.length && platforms.length === 1) {
-    const result = results[0];
-    if (result?.status === `rejected` && result.reason instanceof CapitError) return result.reason.exitCode;
-  }
+  if (failures.length === 1 && keys.length === 0 && opts.platform !== undefined) return failures[0]!.exitCode;
   return failures.length > 0 ? 1 : 0;
 }
 
