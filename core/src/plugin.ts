@@ -194,12 +194,18 @@ export interface AgentPlan {
 }
 
 /**
- * Something that would win over the key capit installs. Declared by the agent, checked by core:
- * an env var that is set, or a value present at `at` in a config file.
+ * A place the agent reads its key from. `keySources` lists them highest precedence first; core reads them
+ * (never the plugin) to warn about shadowing after an install and for `capit doctor`.
  */
-export type ShadowCheck =
-  | {kind: 'env'; name: string; reason: string}
-  | {kind: 'file'; path: string; format: FileFormat; at: JsonPath; reason: string};
+export type KeySource = (
+  | {kind: 'env'; name: string}
+  | {kind: 'file'; path: string; format: FileFormat; at: JsonPath}
+) & {
+  /** True for the source capit writes (the edits of `plan`). Sources listed before it shadow the capped key. */
+  installs?: boolean;
+  /** Why this source matters, e.g. "replaces auth.json entirely". */
+  note?: string;
+};
 
 export interface AgentDefinition {
   apiVersion: number;
@@ -211,8 +217,11 @@ export interface AgentDefinition {
   supports(platformId: string): true | string;
   /** Pure: the edits that make the agent use `secret`. Core applies them. */
   plan(input: PlanInput, envInfo: AgentEnvironment): AgentPlan;
-  /** Sources that would win over the key capit installs (env vars, project configs, …). */
-  shadows?(envInfo: AgentEnvironment, platformId: string): ShadowCheck[];
+  /**
+   * Where the agent looks for its `platformId` key, highest precedence first, including the one capit writes
+   * (marked `installs`). Anything present above it shadows the capped key.
+   */
+  keySources?(envInfo: AgentEnvironment, platformId: string): KeySource[];
 }
 
 export type PluginDefinition = PlatformDefinition | AgentDefinition;

@@ -1,29 +1,53 @@
 import fs from 'node:fs/promises';
 
 import {openDocument}                                  from '../files/document.js';
-import type {AgentDefinition, AgentEnvironment}         from '../plugin.js';
+import type {AgentDefinition, AgentEnvironment, KeySource} from '../plugin.js';
 
-/** Evaluates an agent's declared shadow checks; returns one line per source that would win over capit's key. */
-export async function findShadows(def: AgentDefinition, envInfo: AgentEnvironment, platformId: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const check of def.shadows?.(envInfo, platformId) ?? []) {
-    if (check.kind === `env`) {
-      if (envInfo.env[check.name]) found.push(`environment variable ${check.name} is set: ${check.reason}`);
+export interface KeySourceState {
+  source: KeySource;
+  /** Human label: `environment variable X` or `<path> → a.b.c`. */
+  label: string;
+  present: boolean;
+  /** The file exists but cannot be parsed. */
+  unreadable?: boolean;
+}
+
+export function describeSource(source: KeySource): string {
+  return source.kind === `env` ? `environment variable ${source.name}` : `${source.path} (${source.at.join(`.`)})`;
+}
+
+/** Reads each declared key source (env var set, or a non-empty value at its path). Never returns the values. */
+export async function inspectKeySources(def: AgentDefinition, envInfo: AgentEnvironment, platformId: string): Promise<KeySourceState[]> {
+  const states: KeySourceState[] = [];
+  for (const source of def.keySources?.(envInfo, platformId) ?? []) {
+    const label = describeSource(source);
+    if (source.kind === `env`) {
+      states.push({source, label, present: Boolean(envInfo.env[source.name])});
       continue;
     }
     let text: string;
     try {
-      text = await fs.readFile(check.path, `utf8`);
+      text = await fs.readFile(source.path, `utf8`);
     } catch {
+      states.push({source, label, present: false});
       continue;
     }
     try {
-      const value = openDocument(check.format, text, check.path).read(check.at);
-      if (value !== undefined && value !== null && value !== ``)
-        found.push(`${check.path} sets ${check.at.join(`.`)}: ${check.reason}`);
+      const value = openDocument(source.format, text, source.path).read(source.at);
+      states.push({source, label, present: value !== undefined && value !== null && value !== ``});
     } catch {
-      found.push(`${check.path} could not be read to check ${check.at.join(`.`)}: ${check.reason}`);
+      states.push({source, label, present: false, unreadable: true});
     }
   }
-  return found;
+  return states;
+}
+
+/** One line per source that is set and outranks the one capit writes. */
+export async function findShadows(def: AgentDefinition, envInfo: AgentEnvironment, platformId: string): Promise<string[]> {
+  const states = await inspectKeySources(def, envInfo, platformId);
+  const installs = states.findIndex(s => s.source.installs);
+  const above = installs === -1 ? [] : states.slice(0, installs);
+  return above
+    .filter(s => s.present || s.unreadable)
+    .map(s => `${s.label} ${s.unreadable ? `could not be read` : `is set`} and wins over what capit wrote${s.source.note ? ` (${s.source.note})` : ``}`);
 }

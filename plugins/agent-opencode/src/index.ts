@@ -35,19 +35,20 @@ export default defineAgent({
     notes: [`Use it with: opencode run -m ${platform.id}/<model> "…" (running opencode sessions pick it up on restart)`],
   }),
 
-  // opencode's precedence: provider.<id>.options.apiKey in a config > auth.json > OPENROUTER_API_KEY.
-  shadows: (envInfo, platformId) => [
-    {kind: `env`, name: `OPENCODE_AUTH_CONTENT`, reason: `it replaces auth.json entirely`},
-    ...[configDir(envInfo), envInfo.cwd].flatMap(dir => CONFIG_NAMES.map(name => ({
-      kind: `file` as const,
-      path: path.join(dir, name),
-      format: `jsonc` as const,
-      at: [`provider`, platformId, `options`, `apiKey`],
-      reason: `an apiKey in opencode's config wins over auth.json`,
-    }))),
-    ...(envInfo.env.OPENCODE_CONFIG ? [{
-      kind: `file` as const, path: envInfo.env.OPENCODE_CONFIG, format: `jsonc` as const,
-      at: [`provider`, platformId, `options`, `apiKey`], reason: `an apiKey in $OPENCODE_CONFIG wins over auth.json`,
-    }] : []),
-  ],
+  // opencode's precedence: provider.<id>.options.apiKey in a config > auth.json > <ID>_API_KEY.
+  keySources: (envInfo, platformId) => {
+    const configs = [
+      ...(envInfo.env.OPENCODE_CONFIG ? [envInfo.env.OPENCODE_CONFIG] : []),
+      ...[envInfo.cwd, configDir(envInfo)].flatMap(dir => CONFIG_NAMES.map(name => path.join(dir, name))),
+    ];
+    return [
+      {kind: `env`, name: `OPENCODE_AUTH_CONTENT`, note: `it replaces auth.json entirely`},
+      ...configs.map(file => ({
+        kind: `file` as const, path: file, format: `jsonc` as const, at: [`provider`, platformId, `options`, `apiKey`],
+        note: `an apiKey in opencode's config wins over auth.json`,
+      })),
+      {kind: `file`, path: path.join(dataDir(envInfo), `auth.json`), format: `json`, at: [platformId, `key`], installs: true},
+      {kind: `env`, name: `${platformId.toUpperCase()}_API_KEY`},
+    ];
+  },
 });
