@@ -7,7 +7,7 @@ import path        from 'node:path';
 
 import {startEmulator} from './emulator/server.mjs';
 
-const CLI = path.resolve(import.meta.dirname, `../core/dist/cli.js`);
+const CLI = path.resolve(import.meta.dirname, `../core/dist/bundle/capit.js`);
 const root = fs.mkdtempSync(path.join(os.tmpdir(), `capit-demo-`));
 const home = path.join(root, `home`);
 const emulator = await startEmulator({port: 0, pricePerRequestUsd: 0.5});

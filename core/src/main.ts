@@ -1,6 +1,3 @@
-import fs                from 'node:fs';
-import {fileURLToPath}   from 'node:url';
-
 import {Builtins, Cli}   from 'clipanion';
 
 import {HelpCommand}     from './commands/help.js';
@@ -17,18 +14,15 @@ import {InputError}      from './errors.js';
 import {builtinSource, discoverPlugins, envSource, globalSource} from './plugins/discover.js';
 import type {Discovery}  from './plugins/discover.js';
 import {formatError}     from './report.js';
+import {capitVersion, coreDir} from './self.js';
 import {capitPaths}      from './state/paths.js';
 import type {Env}        from './state/paths.js';
 
-const coreDir = fileURLToPath(new URL(`..`, import.meta.url));
-
-export function capitVersion(): string {
-  return (JSON.parse(fs.readFileSync(new URL(`../package.json`, import.meta.url), `utf8`)) as {version: string}).version;
-}
+export {capitVersion};
 
 export function discover(env: Env, cwd: string): Discovery {
   // Manifests only: no plugin code is imported here (design §3.2).
-  return discoverPlugins([envSource, globalSource(capitPaths(env).data), builtinSource(coreDir)], env, cwd);
+  return discoverPlugins([envSource, globalSource(capitPaths(env).data), builtinSource(coreDir())], env, cwd);
 }
 
 export function buildCli(plugins: Discovery, colors: boolean): Cli<CapitContext> {

@@ -2,7 +2,7 @@
 // 429/5xx honouring `Retry-After`). Statuses come back as responses; transport failures become one-line
 // `NetworkError`s; `fail()` turns a provider's error response into a `ProviderError` worded the same for every platform.
 
-import {readFileSync}                                   from 'node:fs';
+import {capitVersion} from '../self.js';
 import {InputError, NetworkError, ProviderError}        from '../errors.js';
 import type {HttpClient, HttpRequest, HttpResponse}     from '../plugin.js';
 import type {ProviderFailure, ProviderFailureKind}      from '../plugin.js';
@@ -56,6 +56,12 @@ export interface CoreHttpClient extends HttpClient {
 }
 
 const DEFAULT_TIMEOUTS = {connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000};
+const IDEMPOTENT = new Set([`GET`, `HEAD`, `PUT`, `DELETE`, `OPTIONS`]);
+
+function proxyConfigured(env: Readonly<Record<string, string | undefined>>): boolean {
+  return Boolean(env.https_proxy || env.HTTPS_PROXY || env.http_proxy || env.HTTP_PROXY);
+}
+
 const DEFAULT_RETRY = {maxRetries: 3, minTimeoutMs: 300, maxTimeoutMs: 10_000};
 const MAX_PROVIDER_MESSAGE = 300;
 
@@ -66,19 +72,7 @@ function loadUndici(): Promise<Undici> {
   return undiciPromise;
 }
 
-let cachedVersion: string | undefined;
-function capitVersion(): string {
-  if (cachedVersion === undefined) {
-    try {
-      // Same relative path from `src/http/` and `dist/http/`.
-      const pkg = JSON.parse(readFileSync(new URL(`../../package.json`, import.meta.url), `utf8`)) as {version?: unknown};
-      cachedVersion = typeof pkg.version === `string` ? pkg.version : `dev`;
-    } catch {
-      cachedVersion = `dev`;
-    }
-  }
-  return cachedVersion;
-}
+
 
 export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
   const {platform} = opts;
@@ -132,8 +126,13 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
       headers[`content-type`] ??= `application/json`;
     }
 
-    const {dispatcher} = await getDispatcher();
-    const init: FetchInit = {method: req.method, headers, body, dispatcher, redirect: `follow`};
+    // undici's dispatcher brings proxy support, connect/header/body timeouts and retries of idempotent methods. A
+    // POST or PATCH is never retried by it, so without a proxy it would only cost its import (about as long as
+    // starting node): those go through fetch's built-in dispatcher with an overall deadline instead.
+    const useAgent = IDEMPOTENT.has(req.method) || proxyConfigured(opts.env);
+    const init: FetchInit = useAgent
+      ? {method: req.method, headers, body, dispatcher: (await getDispatcher()).dispatcher, redirect: `follow`}
+      : {method: req.method, headers, body, redirect: `follow`, signal: AbortSignal.timeout(timeouts.connectMs + timeouts.headersMs)};
 
     // undici retries idempotent methods itself. A 429 on POST/PATCH is an explicit refusal before any work was done,
     // so replaying it is safe; a 5xx or a lost response is not (the key may exist), so those are never replayed.
