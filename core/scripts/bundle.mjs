@@ -15,6 +15,8 @@ await build({
   splitting: true,
   format: `esm`,
   platform: `node`,
+  // Prefer ESM builds: jsonc-parser's "main" is a UMD build whose dynamic require() cannot be bundled.
+  mainFields: [`module`, `main`],
   target: `node20`,
   chunkNames: `chunks/[name]-[hash]`,
   external: [`undici`, `tsx`, `tsx/*`, `cosmiconfig`, `playwright-core`],
@@ -22,8 +24,13 @@ await build({
   minifyWhitespace: true,
   legalComments: `none`,
   logLevel: `warning`,
-  // Bundled CommonJS dependencies (write-file-atomic, proper-lockfile, …) call require().
-  banner: {js: `import {createRequire as __capitCreateRequire} from 'node:module'; const require = __capitCreateRequire(import.meta.url);`},
+  // Bundled CommonJS dependencies (write-file-atomic, proper-lockfile, …) use require() and __filename.
+  banner: {js: [
+    `import {createRequire as __capitCreateRequire} from 'node:module';`,
+    `import {fileURLToPath as __capitFileURLToPath} from 'node:url';`,
+    `const require = __capitCreateRequire(import.meta.url);`,
+    `const __filename = __capitFileURLToPath(import.meta.url);`,
+  ].join(` `)},
 });
 const bin = path.join(outdir, `capit.js`);
 fs.writeFileSync(bin, `#!/usr/bin/env node\n${fs.readFileSync(bin, `utf8`)}`);

@@ -40,15 +40,17 @@ export async function resolveRealPath(p: string): Promise<string> {
 /**
  * Writes `data` to the real file behind `p`: a temp file in the same directory, fsync, rename over the target, then
  * fsync of the directory. A symlink at `p` stays a symlink. `mode` is applied exactly (no umask); without it an
- * existing file keeps its mode.
+ * existing file keeps its mode. `durable: false` skips both fsyncs: still atomic if the process dies, but not across a
+ * power loss — only for capit's own bookkeeping, never for a user's file or a backup.
  */
-export async function writeFileAtomic(p: string, data: string | Buffer, opts: {mode?: number} = {}): Promise<void> {
+export async function writeFileAtomic(p: string, data: string | Buffer, opts: {mode?: number; durable?: boolean} = {}): Promise<void> {
   const real = await resolveRealPath(p);
+  const durable = opts.durable ?? true;
   await writeFileAtomicLib(real, data, {
-    fsync: true,
+    fsync: durable,
     ...(opts.mode === undefined ? {} : {mode: opts.mode}),
   });
-  await fsyncDir(path.dirname(real));
+  if (durable) await fsyncDir(path.dirname(real));
 }
 
 /** Creates `dir` (and missing parents) with `mode`; an existing directory is left as it is. */

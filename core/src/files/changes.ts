@@ -4,9 +4,9 @@ import {createHash} from 'node:crypto';
 import fs   from 'node:fs/promises';
 import path from 'node:path';
 import {isDeepStrictEqual} from 'node:util';
-import {createTwoFilesPatch} from 'diff';
 import {CapitError, UnparseableFileError} from '../errors.js';
 import type {AgentFile, FileEdit, FileFormat, JsonPath} from '../plugin.js';
+import {diffLibrary}    from './lazy.js';
 import {ensureDir, isCode, resolveRealPath, writeFileAtomic} from './atomic.js';
 import {copyValue, formatPath, openDocument, type EditableDocument} from './document.js';
 import {withLock} from './lock.js';
@@ -183,7 +183,7 @@ export function renderDiff(changes: FileChange[], redact: (text: string) => stri
     const shown = change.realPath === path.resolve(change.spec.path) ? change.spec.path : `${change.spec.path} -> ${change.realPath}`;
     const before = change.original ? redact(change.original.toString(`utf8`)) : ``;
     const after = redact(change.newText);
-    const patch = createTwoFilesPatch(change.exists ? `a/${shown}` : `/dev/null`, `b/${shown}`, before, after, undefined, undefined, {context: 3});
+    const patch = diffLibrary().createTwoFilesPatch(change.exists ? `a/${shown}` : `/dev/null`, `b/${shown}`, before, after, undefined, undefined, {context: 3});
     // Drop the "====" banner line diff puts first; add a header saying what happens to the file.
     const body = patch.replace(/^=+\n/, ``);
     parts.push(`${change.exists ? `modified` : `new file`}: ${shown}\n${body}`);

@@ -2,12 +2,13 @@
 // Every editor refuses input it cannot parse (UnparseableFileError) and returns the original text unchanged until
 // something is actually edited, so an untouched file is never rewritten with different bytes.
 import {isDeepStrictEqual} from 'node:util';
-import {diffArrays} from 'diff';
 import {
   applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, printParseErrorCode,
   type FormattingOptions, type Node as JsonNode, type ParseError,
 } from 'jsonc-parser';
-import {isMap, isScalar, parseDocument, type Document as YamlDocument} from 'yaml';
+import type {Document as YamlDocument} from 'yaml';
+
+import {diffLibrary, yamlLibrary} from './lazy.js';
 import {CapitError, UnparseableFileError} from '../errors.js';
 import type {FileFormat, JsonPath} from '../plugin.js';
 
@@ -482,7 +483,7 @@ class YamlDoc implements EditableDocument {
     }
     const existing = this.doc.getIn([...path], true);
     try {
-      if (isScalar(existing) && (value === null || typeof value !== `object`)) {
+      if (yamlLibrary().isScalar(existing) && (value === null || typeof value !== `object`)) {
         existing.value = value; // keeps the node's comments and anchor
       } else {
         if (this.doc.contents === null) this.doc.contents = this.doc.createNode({}) as never;
@@ -507,7 +508,7 @@ class YamlDoc implements EditableDocument {
     let out = mergeLines(this.body, this.base, modified);
     // Keep the merge only if it means exactly what the library produced; else use the library's output.
     try {
-      const check = parseDocument(out);
+      const check = yamlLibrary().parseDocument(out);
       if (check.errors.length > 0 || !isDeepStrictEqual(check.toJS({maxAliasCount: -1}), this.doc.toJS({maxAliasCount: -1}))) out = modified;
     } catch {
       out = modified;
@@ -520,7 +521,7 @@ class YamlDoc implements EditableDocument {
 function parseYaml(body: string, filePath: string): YamlDocument.Parsed {
   let doc: YamlDocument.Parsed;
   try {
-    doc = parseDocument(body, {prettyErrors: false, uniqueKeys: true});
+    doc = yamlLibrary().parseDocument(body, {prettyErrors: false, uniqueKeys: true});
   } catch (err) {
     throw new UnparseableFileError(filePath, (err as Error).message);
   }
@@ -529,7 +530,7 @@ function parseYaml(body: string, filePath: string): YamlDocument.Parsed {
     const at = first.linePos?.[0];
     throw new UnparseableFileError(filePath, `${first.message.split(`\n`)[0]}${at ? ` at line ${at.line} column ${at.col}` : ``}`);
   }
-  if (doc.contents !== null && !isMap(doc.contents))
+  if (doc.contents !== null && !yamlLibrary().isMap(doc.contents))
     throw new UnparseableFileError(filePath, `expected a mapping at the top level`);
   return doc;
 }
@@ -554,7 +555,7 @@ function mergeLines(original: string, base: string, modified: string): string {
   const blocks: Block[] = [];
   let bi = 0;
   let oi = 0;
-  for (const part of diffArrays(b, o)) {
+  for (const part of diffLibrary().diffArrays(b, o)) {
     const n = part.value.length;
     if (!part.added && !part.removed) {
       blocks.push({bStart: bi, bEnd: bi + n, oStart: oi, oEnd: oi + n, equal: true});
@@ -576,7 +577,7 @@ function mergeLines(original: string, base: string, modified: string): string {
   const kept: boolean[] = new Array<boolean>(b.length).fill(true);
   const inserted: string[][] = Array.from({length: b.length + 1}, () => []);
   let pos = 0;
-  for (const part of diffArrays(b, m)) {
+  for (const part of diffLibrary().diffArrays(b, m)) {
     if (part.added) inserted[pos]!.push(...part.value);
     else if (part.removed) for (let k = 0; k < part.value.length; k++) kept[pos++] = false;
     else pos += part.value.length;

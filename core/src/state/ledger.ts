@@ -16,8 +16,16 @@ export interface LedgerEntry {
   reset: ResetWindow | null;
   expiresAt: string | null;
   createdAt: string;
-  /** `pending`: create sent, outcome unknown (a crash here leaves a key to clean up); `active`: issued. */
-  status: `pending` | `active` | `rolled-back`;
+  /**
+   * `pending`: create sent, outcome unknown (a crash here leaves a key to clean up); `active`: issued;
+   * `disabled`: turned off with `capit keys disable` (enable makes it `active` again); `deleted`: deleted with
+   * `capit keys delete` (kept so capit can still say which agent holds the dead key).
+   */
+  status: `pending` | `active` | `rolled-back` | `disabled` | `deleted`;
+  /** When `capit keys delete` deleted it. */
+  deletedAt?: string;
+  /** When `capit keys disable` last disabled it. */
+  disabledAt?: string;
   files: string[];
   backupDir: string | null;
 }
@@ -56,5 +64,6 @@ export async function updateLedger(stateDir: string, change: (keys: LedgerEntry[
   const keys = change(await readLedger(stateDir));
   await ensureDir(stateDir, 0o700);
   const body: LedgerFile = {version: 1, keys};
-  await writeFileAtomic(ledgerPath(stateDir), `${JSON.stringify(body, null, 2)}\n`, {mode: 0o600});
+  // Not fsynced: the ledger is capit's bookkeeping (no user data), and the rename keeps it whole if capit dies.
+  await writeFileAtomic(ledgerPath(stateDir), `${JSON.stringify(body, null, 2)}\n`, {mode: 0o600, durable: false});
 }
