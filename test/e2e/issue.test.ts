@@ -260,4 +260,33 @@ describe(`refusals and provider failures`, () => {
     expect(emulator.state.keys.size).toBe(0);
     expect(managementRequests().map(r => r.method)).toEqual([`POST`, `DELETE`]);
   });
+
+  it(`a create whose response is lost is found by name and deleted, never installed or created twice`, async () => {
+    const {env, authFile} = setup();
+    emulator.knobs.dropNext(1, {afterHandling: true, method: `POST`, path: `/api/v1/keys`});
+    const result = await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env});
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/connection dropped.*had been created without its secret reaching capit; it was deleted/);
+    expect(emulator.state.keys.size).toBe(0);
+    expect(managementRequests().filter(r => r.method === `POST`)).toHaveLength(1);
+    expect(fs.existsSync(authFile)).toBe(false);
+  });
+
+  it(`a 5xx on create is checked by name and reported without a retry`, async () => {
+    const {env} = setup();
+    emulator.knobs.failNext(1, {status: 502, method: `POST`, path: `/api/v1/keys`});
+    const result = await runCli([`openrouter`, `5`], {env});
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/having problems \(HTTP 502.*No key "capit-[0-9a-f]{8}" was created/);
+    expect(managementRequests().filter(r => r.method === `POST`)).toHaveLength(1);
+    expect(emulator.state.keys.size).toBe(0);
+  });
+
+  it(`warns by name when something in the environment shadows the installed key`, async () => {
+    const {env} = setup({OPENCODE_AUTH_CONTENT: `{"openrouter":{"type":"api","key":"sk-or-v1-shadow-fake-0000"}}`});
+    const result = await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env});
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toMatch(/warning: environment variable OPENCODE_AUTH_CONTENT is set and wins over what capit wrote/);
+    expect(result.stderr).not.toContain(`sk-or-v1-shadow-fake-0000`);
+  });
 });

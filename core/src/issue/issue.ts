@@ -1,11 +1,11 @@
 
 import type {CapitContext}                          from '../context.js';
 import {findAgent, findPlatform}                    from '../context.js';
-import {CapitError, InputError}                     from '../errors.js';
+import {CapitError, InputError, NetworkError, ProviderError} from '../errors.js';
 import {applyChanges, computeChanges, loadTargets, renderDiff} from '../files/index.js';
 import type {FileChange, Targets}                   from '../files/index.js';
 import {withLock}                                   from '../files/lock.js';
-import type {AgentDefinition, AgentEnvironment, CreatedKey, InferenceBaseUrls, PlatformContext, PlatformDefinition, ResetWindow} from '../plugin.js';
+import type {AgentDefinition, AgentEnvironment, CreatedKey, InferenceBaseUrls, PlatformContext, PlatformDefinition, ProviderKey, ResetWindow} from '../plugin.js';
 import type {DiscoveredPlugin}                     from '../plugins/discover.js';
 import {loadPlugin}                                 from '../plugins/load.js';
 import {callPlugin, displayName, managementBaseUrl, platformContext, resolveMasterKey} from '../platforms.js';
@@ -58,8 +58,8 @@ export interface IssuePlan {
   inferenceBaseUrls: InferenceBaseUrls;
   stage?: AgentStage;
   notes: string[];
-  /** Unified diff of every file, secrets masked. */
-  diff: string;
+  /** Unified diff of every file, secrets masked (computed on first read). */
+  readonly diff: string;
 }
 
 export interface IssueResult {
@@ -120,17 +120,25 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
       platform: {id: platformDef.id, displayName: platformName, inferenceBaseUrls},
       secret: placeholderFor(platformDef.id), keyName, read: targets.read,
     }, envInfo));
-    if (plan.edits.length === 0) throw new InputError(`${def.id} has nothing to write for ${platformDef.id}`);
+    if (plan.edits.length === 0) {
+      // Nothing to install (e.g. windsurf with no extension): no key may be created; say why, from the plugin's notes.
+      for (const note of plan.notes ?? []) ctx.stderr.write(`${note}\n`);
+      throw new CapitError(`CAPIT_NOTHING_TO_WRITE`, `${def.id} has nothing to write for ${platformDef.id}; no key was created`, {exitCode: 1});
+    }
     notes = plan.notes ?? [];
     stage = {id: def.id, def, envInfo, targets, changes: computeChanges(targets, plan.edits)};
   }
 
   const capText = `${formatUsd(amount.usd)} ${reset ? `per ${reset.replace(/ly$/, ``).replace(/^dai$/, `day`)}` : `lifetime`} cap`;
   const action = `Create ${platformName} key "${keyName}" with a ${capText}${expiresAt ? `, expiring ${expiresAt.toISOString()}` : ``}`;
-  const diff = stage ? renderDiff(stage.changes, text => redactText(text)) : ``;
+  let diff: string | undefined;
   return {
     opts, platformId: platformDef.id, platformName, platformDef, platformPlugin: platform, amount, reset, expiresAt, keyName,
-    action, capText, inferenceBaseUrls, stage, notes, diff,
+    action, capText, inferenceBaseUrls, stage, notes,
+    // Rendered only when shown (dry run, confirmation, GUI preview): `--yes` installs never pay for it.
+    get diff() {
+      return (diff ??= stage ? renderDiff(stage.changes, text => redactText(text)) : ``);
+    },
   };
 }
 
@@ -166,7 +174,9 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
     try {
       created = await callPlugin(platformDef.id, `createKey`, () => platformDef.createKey(pctx, {name: keyName, capUsd: amount.usd, reset, expiresAt}));
     } catch (error) {
+      const cleanup = isAmbiguous(error) ? await removeOrphans(platformDef, pctx, keyName) : ``;
       await updateLedger(paths.state, keys => keys.filter(k => !(k.name === keyName && k.status === `pending`)));
+      if (cleanup) throw new CapitError((error as CapitError).code, `${(error as Error).message}. ${cleanup}`, {cause: error, hint: (error as CapitError).hint});
       throw error;
     }
 
@@ -248,6 +258,24 @@ export async function issueKey(opts: IssueOptions, ctx: CapitContext): Promise<n
   for (const shadow of result.shadows)
     ctx.stderr.write(`warning: ${shadow} — ${result.agent} may not use the capped key\n`);
   return 0;
+}
+
+// A dropped connection or a 5xx on the create call leaves it unknown whether the key exists. Never create twice:
+// look for it by its unique name and delete it (its secret is lost with the response, so it could not be installed).
+function isAmbiguous(error: unknown): boolean {
+  return error instanceof NetworkError || (error instanceof ProviderError && error.kind === `server`);
+}
+
+async function removeOrphans(def: PlatformDefinition, pctx: PlatformContext, keyName: string): Promise<string> {
+  try {
+    const orphans: ProviderKey[] = [];
+    for await (const key of def.listKeys(pctx)) if (key.name === keyName) orphans.push(key);
+    if (orphans.length === 0) return `No key "${keyName}" was created; nothing was changed. Run the command again.`;
+    for (const key of orphans) await def.deleteKey(pctx, key.id);
+    return `The key "${keyName}" had been created without its secret reaching capit; it was deleted. Nothing was changed; run the command again.`;
+  } catch (cleanupError) {
+    return `A key "${keyName}" may exist without capit knowing its secret (${(cleanupError as Error).message}); check with \`capit keys list --all\` and delete it.`;
+  }
 }
 
 async function deleteQuietly(def: PlatformDefinition, pctx: PlatformContext, created: CreatedKey): Promise<string> {
