@@ -134,6 +134,8 @@ export interface PlatformDefinition {
   };
   /** Longest key name the provider accepts. */
   maxNameLength?: number;
+  /** Reset windows the provider can enforce; omitted = all. `[]` = lifetime caps only (`--reset` is refused up front). */
+  resetWindows?: readonly ResetWindow[];
   /** Inference bases derived from the (possibly overridden) management base URL. */
   inferenceBaseUrls(managementBaseUrl: string): InferenceBaseUrls;
   /** Maps a failed response to a {@link ProviderFailure}. */

@@ -289,4 +289,22 @@ describe(`refusals and provider failures`, () => {
     expect(result.stderr).toMatch(/warning: environment variable OPENCODE_AUTH_CONTENT is set and wins over what capit wrote/);
     expect(result.stderr).not.toContain(`sk-or-v1-shadow-fake-0000`);
   });
+
+  it(`cleans up the key of a run that died between create and record`, async () => {
+    const {env} = setup();
+    const orphan = emulator.createKey({name: `opencode-deadbeef`, limit: 5});
+    const ledgerDir = path.join(env.XDG_STATE_HOME!, `capit`);
+    fs.mkdirSync(ledgerDir, {recursive: true});
+    fs.writeFileSync(path.join(ledgerDir, `ledger.json`), JSON.stringify({version: 1, keys: [{
+      name: `opencode-deadbeef`, platform: `openrouter`, agent: `opencode`, capUsd: 5, reset: null, expiresAt: null,
+      createdAt: `2026-11-28T00:00:00.000Z`, status: `pending`, files: [], backupDir: null,
+    }]}));
+    const result = await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env});
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain(`interrupted while creating "opencode-deadbeef"`);
+    expect(emulator.state.keys.has(orphan.hash)).toBe(false);
+    expect(emulator.state.keys.size).toBe(1);
+    const ledger = JSON.parse(fs.readFileSync(path.join(ledgerDir, `ledger.json`), `utf8`)) as {keys: {name: string; status: string}[]};
+    expect(ledger.keys.map(k => k.status)).toEqual([`active`]);
+  });
 });

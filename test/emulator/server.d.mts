@@ -1,4 +1,4 @@
-// Hand-written types for ./server.mjs (the loopback OpenRouter emulator).
+// Hand-written types for ./server.mjs (the loopback OpenRouter + AIHubMix emulator).
 
 export declare const DEFAULT_MANAGEMENT_KEY: 'sk-or-v1-mgmt-fake-0000';
 export declare const DEFAULT_REPLY_TEXT: string;
@@ -6,6 +6,13 @@ export declare const DEFAULT_REPLY_TEXT: string;
 export declare const PAGE_SIZE: 100;
 
 export type LimitReset = 'daily' | 'weekly' | 'monthly';
+
+/** The AIHubMix manage key accepted by default (`Authorization: <key>`, `Bearer ` tolerated). */
+export declare const DEFAULT_AIHUBMIX_MANAGE_KEY: 'aihubmix-manage-fake-0000';
+/** one-api's QuotaPerUnit: 500000 quota units per USD. */
+export declare const AIHUBMIX_QUOTA_PER_USD: 500000;
+/** Tokens per page of GET /api/token/ when neither `size` nor `num` is given (one-api's ItemsPerPage). Max 100. */
+export declare const AIHUBMIX_DEFAULT_PAGE_SIZE: 10;
 
 export interface EmulatorOptions {
   /** 0 (default) = a random free port. */
@@ -28,6 +35,62 @@ export interface EmulatorOptions {
   workspaceId?: string;
   /** creator_user_id of created keys. */
   creatorUserId?: string | null;
+  /** Accepted AIHubMix manage keys. Default ['aihubmix-manage-fake-0000']. */
+  aihubmixManageKeys?: string[];
+  /** Start value of knobs.aihubmixFullKey (default true). */
+  aihubmixFullKey?: boolean;
+  /** Start value of knobs.aihubmixGetReveals (default true). */
+  aihubmixGetReveals?: boolean;
+  /** Start value of knobs.aihubmixAuthFailureStatus (default 200). */
+  aihubmixAuthFailureStatus?: 200 | 401;
+}
+
+/**
+ * An AIHubMix token as GET /api/token/{id} returns it (one-api `model.Token`). `key` is 48 characters without `sk-`
+ * when revealed, `sk-abcd**********wxyz` when masked. Quotas are in units of 1/500000 USD.
+ */
+export interface AihubmixToken {
+  id: number;
+  user_id: number;
+  key: string;
+  /** 1 enabled, 2 disabled (one-api). */
+  status: number;
+  name: string;
+  /** UNIX seconds. */
+  created_time: number;
+  accessed_time: number;
+  /** UNIX seconds, -1 = never. */
+  expired_time: number;
+  remain_quota: number;
+  unlimited_quota: boolean;
+  used_quota: number;
+  models: string | null;
+  subnet: string;
+}
+
+/** The create answer's `data`: `key` masked, the plaintext (`sk-…`) in `full_key` unless knobs.aihubmixFullKey is off. */
+export interface AihubmixCreatedToken extends AihubmixToken {
+  full_key?: string;
+}
+
+export interface AihubmixTokenParams {
+  name?: string;
+  remain_quota?: number;
+  unlimited_quota?: boolean;
+  /** UNIX seconds, -1 (default) = never. */
+  expired_time?: number;
+  used_quota?: number;
+  status?: number;
+  created_time?: number;
+  models?: string;
+  subnet?: string;
+}
+
+export interface AihubmixSeedOptions extends Omit<AihubmixTokenParams, 'name'> {
+  /** Names are `${prefix}-${i}`. Default 'seed'. */
+  prefix?: string;
+  /** Sets remain_quota = round(capUsd × 500000). Default 5. */
+  capUsd?: number;
 }
 
 /** The key object exactly as OpenRouter returns it (apis.md §1.3). */
@@ -79,6 +142,8 @@ export interface RequestLogEntry {
   keyHash?: string;
   /** USD charged by this inference request. */
   chargedUsd?: number;
+  /** Id of the AIHubMix token the request used or addressed, when known. */
+  tokenId?: number;
 }
 
 /**
@@ -96,7 +161,11 @@ export interface FailOptions extends RequestMatch {
   status?: number;
   /** Sent as the Retry-After header when given. */
   retryAfter?: number | string;
-  /** Default `{"error":{"code":status,"message":"Rate limit exceeded"|"Internal Server Error"|…}}`; a string is sent as-is. */
+  /**
+   * Default `{"error":{"code":status,"message":"Rate limit exceeded"|"Internal Server Error"|…}}`; on AIHubMix
+   * management paths `{"success":false,"message":…}`, on AIHubMix inference `{"error":{"message","type":"one_api_error"}}`.
+   * A string is sent as-is.
+   */
   body?: unknown;
   match?: RequestMatch;
 }
@@ -121,10 +190,19 @@ export interface Knobs {
   dropNext(n: number, matchOrOptions?: RequestMatch | DropOptions): void;
   /**
    * Every n-th matching request answers 429 with `Retry-After: 0`. Default match: the management endpoints
-   * (/api/v1/keys*, /api/v1/key, /api/v1/credits). n = 0 turns it off.
+   * (/api/v1/keys*, /api/v1/key, /api/v1/credits, and AIHubMix's /api/token*, /api/user/self). n = 0 turns it off.
    */
   every429(n: number, match?: RequestMatch): void;
-  /** Back to the start options: no latency, no injected failures or drops, no every429, the start price. */
+  /**
+   * AIHubMix: POST /api/token/ answers the plaintext in `data.full_key` (next to the masked `data.key`).
+   * false = no `full_key`, so a client must read the key with GET /api/token/{id}. Settable.
+   */
+  aihubmixFullKey: boolean;
+  /** AIHubMix: GET /api/token/{id} answers the plaintext `key` (48 chars, no `sk-`). false = masked there too. Settable. */
+  aihubmixGetReveals: boolean;
+  /** AIHubMix: HTTP status of a bad-manage-key answer (`{"success":false,"message":"无权进行此操作，access token 无效"}`): 200 (one-api) or 401. */
+  aihubmixAuthFailureStatus: 200 | 401;
+  /** Back to the start options: no latency, no injected failures or drops, no every429, the start price and AIHubMix quirks. */
   reset(): void;
   /** JSON-friendly view of the current knobs. */
   describe(): KnobsDescription;
@@ -136,6 +214,9 @@ export interface KnobsDescription {
   failNext: {remaining: number; status: number; retryAfter: number | string | null; match: {method: string | null; path: string | null} | null}[];
   dropNext: {remaining: number; afterHandling: boolean; match: {method: string | null; path: string | null} | null}[];
   every429: {every: number; count: number; match: {method: string | null; path: string | null} | null} | null;
+  aihubmixFullKey: boolean;
+  aihubmixGetReveals: boolean;
+  aihubmixAuthFailureStatus: 200 | 401;
 }
 
 export interface CreateKeyParams {
@@ -169,6 +250,8 @@ export interface EmulatorState {
   /** hash → record, insertion order (GET /keys lists it newest first). */
   keys: Map<string, KeyRecord>;
   requests: RequestLogEntry[];
+  /** AIHubMix tokens by id, oldest first (GET /api/token/ lists newest first). `key` is the plaintext without `sk-`. */
+  aihubmixTokens: Map<number, AihubmixToken>;
 }
 
 export interface Emulator {
@@ -176,6 +259,13 @@ export interface Emulator {
   url: string;
   /** url + '/api/v1' */
   openrouterBaseUrl: string;
+  /**
+   * = url. AIHubMix's routes hang off the root: /api/token/…, /api/user/self (management, `Authorization: <manage key>`),
+   * /v1/chat/completions and /v1/messages (inference with `Bearer sk-…` or `x-api-key`; each request charges
+   * pricePerRequestUsd from remain_quota; an exhausted token gets 401 `该令牌额度已用尽 (request id: …)`).
+   * GET /api/user/token regenerates (revokes) the manage key used, as one-api does.
+   */
+  aihubmixBaseUrl: string;
   port: number;
   host: string;
   close(): Promise<void>;
@@ -191,7 +281,17 @@ export interface Emulator {
   addManagementKey(key: string): void;
   /** Live list of accepted management keys. */
   managementKeys: string[];
-  /** Knobs reset, and all keys and the request log cleared (management keys stay). */
+  /** Bulk-create AIHubMix tokens. Returns the records (plaintext `key`, without `sk-`). */
+  seedAihubmixTokens(count: number, options?: AihubmixSeedOptions): AihubmixToken[];
+  /** Create one AIHubMix token without HTTP (validated like POST /api/token/; throws TypeError when invalid). */
+  createAihubmixToken(params: AihubmixTokenParams): AihubmixToken;
+  /** Spend USD on a token as an inference request would: used_quota up, remain_quota down (unless unlimited). */
+  chargeAihubmix(id: number, usd: number): AihubmixToken;
+  removeAihubmixToken(id: number): boolean;
+  addAihubmixManageKey(key: string): void;
+  /** Live list of accepted AIHubMix manage keys. */
+  aihubmixManageKeys: string[];
+  /** Knobs reset, and all keys, tokens and the request log cleared (management and manage keys stay). */
   reset(): void;
 }
 

@@ -23,6 +23,19 @@ export const PAGE_SIZE = 100;
 const LIMIT_RESETS = new Set([`daily`, `weekly`, `monthly`]);
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?Z$/;
 const MANAGEMENT_PATH = /^\/api\/v1\/(?:keys(?:\/.*)?|key|auth\/key|credits)$/;
+/** AIHubMix (one-api) management routes, served at the root next to OpenRouter's /api/v1. */
+const AIHUBMIX_MANAGEMENT_PATH = /^\/api\/(?:token(?:\/.*)?|user\/self|user\/token)$/;
+const AIHUBMIX_INFERENCE_PATH = /^\/v1\/(?:chat\/completions|messages)$/;
+
+export const DEFAULT_AIHUBMIX_MANAGE_KEY = `aihubmix-manage-fake-0000`;
+/** one-api's QuotaPerUnit: quota units per USD. */
+export const AIHUBMIX_QUOTA_PER_USD = 500000;
+/** one-api's ItemsPerPage: tokens per page of GET /api/token/ when neither `size` nor `num` is given. */
+export const AIHUBMIX_DEFAULT_PAGE_SIZE = 10;
+const AIHUBMIX_MAX_PAGE_SIZE = 100;
+const AIHUBMIX_MAX_NAME = 30;
+const AIHUBMIX_BAD_TOKEN = `无权进行此操作，access token 无效`;
+const AIHUBMIX_NO_TOKEN = `无权进行此操作，未登录且未提供 access token`;
 
 const MODELS = [
   {
@@ -102,7 +115,7 @@ function inlineMatch(o) {
   return undefined;
 }
 const matchAnyApi = () => true; // every request that is not /__emulator
-const matchManagement = (_m, p) => MANAGEMENT_PATH.test(p);
+const matchManagement = (_m, p) => MANAGEMENT_PATH.test(p) || AIHUBMIX_MANAGEMENT_PATH.test(p);
 const describeMatch = match => {
   if (match == null) return null;
   return {method: match.method ?? null, path: match.path instanceof RegExp ? String(match.path) : match.path ?? match.pathRegex ?? null};
@@ -279,7 +292,12 @@ export async function startEmulator(options = {}) {
   let indexedVersion = keys.version;
   /** @type {any[]} */
   const requests = [];
-  const state = {keys, requests};
+  /** AIHubMix tokens: id → record (key stored without `sk-`, as one-api does). */
+  const aihubmixTokens = new Map();
+  const aihubmixManageKeys = [...(options.aihubmixManageKeys ?? [DEFAULT_AIHUBMIX_MANAGE_KEY])];
+  let aihubmixNextId = 1;
+  const aihubmixUserId = 152534;
+  const state = {keys, requests, aihubmixTokens};
   let genCounter = 0;
 
   // ----- knobs -----
@@ -291,6 +309,10 @@ export async function startEmulator(options = {}) {
   let dropRules = [];
   /** @type {{every:number, count:number, test:Function, match:any} | null} */
   let every429Rule = null;
+  // AIHubMix quirks (see Knobs in server.d.mts)
+  let aihubmixFullKey = options.aihubmixFullKey ?? true;
+  let aihubmixGetReveals = options.aihubmixGetReveals ?? true;
+  let aihubmixAuthFailureStatus = options.aihubmixAuthFailureStatus ?? 200;
 
   const knobs = {
     get latencyMs() {
@@ -306,6 +328,27 @@ export async function startEmulator(options = {}) {
     set pricePerRequestUsd(usd) {
       if (!(typeof usd === `number` && usd >= 0)) throw new TypeError(`pricePerRequestUsd must be a number >= 0`);
       pricePerRequestUsd = usd;
+    },
+    get aihubmixFullKey() {
+      return aihubmixFullKey;
+    },
+    set aihubmixFullKey(v) {
+      if (typeof v !== `boolean`) throw new TypeError(`aihubmixFullKey must be a boolean`);
+      aihubmixFullKey = v;
+    },
+    get aihubmixGetReveals() {
+      return aihubmixGetReveals;
+    },
+    set aihubmixGetReveals(v) {
+      if (typeof v !== `boolean`) throw new TypeError(`aihubmixGetReveals must be a boolean`);
+      aihubmixGetReveals = v;
+    },
+    get aihubmixAuthFailureStatus() {
+      return aihubmixAuthFailureStatus;
+    },
+    set aihubmixAuthFailureStatus(v) {
+      if (v !== 200 && v !== 401) throw new TypeError(`aihubmixAuthFailureStatus must be 200 or 401`);
+      aihubmixAuthFailureStatus = v;
     },
     failNext(n, opts = {}) {
       const status = opts.status ?? 500;
@@ -329,6 +372,9 @@ export async function startEmulator(options = {}) {
       failRules = [];
       dropRules = [];
       every429Rule = null;
+      aihubmixFullKey = options.aihubmixFullKey ?? true;
+      aihubmixGetReveals = options.aihubmixGetReveals ?? true;
+      aihubmixAuthFailureStatus = options.aihubmixAuthFailureStatus ?? 200;
     },
     describe() {
       return {
@@ -337,6 +383,9 @@ export async function startEmulator(options = {}) {
         failNext: failRules.map(r => ({remaining: r.remaining, status: r.status, retryAfter: r.retryAfter ?? null, match: describeMatch(r.match)})),
         dropNext: dropRules.map(r => ({remaining: r.remaining, afterHandling: r.afterHandling, match: describeMatch(r.match)})),
         every429: every429Rule && {every: every429Rule.every, count: every429Rule.count, match: describeMatch(every429Rule.match)},
+        aihubmixFullKey,
+        aihubmixGetReveals,
+        aihubmixAuthFailureStatus,
       };
     },
   };
@@ -363,9 +412,13 @@ export async function startEmulator(options = {}) {
     return null;
   }
 
-  function failResponse(rule) {
+  function failResponse(rule, path = ``) {
     const headers = {};
     if (rule.retryAfter !== undefined && rule.retryAfter !== null) headers[`retry-after`] = String(rule.retryAfter);
+    if (rule.body === undefined && AIHUBMIX_MANAGEMENT_PATH.test(path))
+      return {status: rule.status, json: {success: false, message: defaultMessage(rule.status)}, headers};
+    if (rule.body === undefined && AIHUBMIX_INFERENCE_PATH.test(path))
+      return {status: rule.status, json: {error: {message: defaultMessage(rule.status), type: `one_api_error`}}, headers};
     if (rule.body === undefined) return {status: rule.status, json: errorBody(rule.status, defaultMessage(rule.status)), headers};
     if (typeof rule.body === `string`) return {status: rule.status, text: rule.body, headers};
     return {status: rule.status, json: rule.body, headers};
@@ -483,6 +536,8 @@ export async function startEmulator(options = {}) {
 
   // ----- routes -----
   function route(method, path, query, req, body, entry) {
+    if (AIHUBMIX_MANAGEMENT_PATH.test(path) || path === `/api/token`) return aihubmixManagement(method, path, query, req, body, entry);
+    if (AIHUBMIX_INFERENCE_PATH.test(path) && method === `POST`) return aihubmixInference(path.endsWith(`/messages`) ? `anthropic` : `openai`, req, body, entry);
     // probes
     if ((path === `/api` || path === `/api/` || path === `/api/v1` || path === `/api/v1/`) && (method === `HEAD` || method === `GET`))
       return {status: 200, json: {ok: true}};
@@ -683,6 +738,240 @@ export async function startEmulator(options = {}) {
     return {status: 200, sse};
   }
 
+  // ----- AIHubMix (one-api token API, apis.md §2) -----
+  // Quirks on purpose: errors are HTTP 200 {"success":false,"message"} (knob: real 401 for a bad manage key); the
+  // create answer masks `key` and carries the plaintext in `full_key` (knobs: omit it / mask GET by id too); list
+  // pages with a 0-based `p` and a page size from `size`/`num` (default 10); PUT replaces the whole token (omitted
+  // fields become zero values) and changes `status` only with `?status_only=true`; GET /api/user/token regenerates
+  // (and so revokes) the manage key used, as one-api does.
+
+  const aihubmixMask = key => `sk-${key.slice(0, 4)}**********${key.slice(-4)}`;
+  const aihubmixOk = data => ({status: 200, json: data === undefined ? {success: true, message: ``} : {success: true, message: ``, data}});
+  const aihubmixFail = message => ({status: 200, json: {success: false, message}});
+  const aihubmixRequestId = () => `${new Date().toISOString().replace(/\D/g, ``).slice(0, 17)}${hex(8)}`;
+  const aihubmixGatewayError = (status, message, type = `one_api_error`) =>
+    ({status, json: {error: {message: `${message} (request id: ${aihubmixRequestId()})`, type, param: ``, code: null}}});
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+  const isInt = v => typeof v === `number` && Number.isInteger(v);
+
+  function aihubmixPublic(rec, masked) {
+    return {
+      id: rec.id, user_id: rec.user_id, key: masked ? aihubmixMask(rec.key) : rec.key, status: rec.status, name: rec.name,
+      created_time: rec.created_time, accessed_time: rec.accessed_time, expired_time: rec.expired_time,
+      remain_quota: rec.remain_quota, unlimited_quota: rec.unlimited_quota, used_quota: rec.used_quota,
+      models: rec.models, subnet: rec.subnet,
+    };
+  }
+
+  /** Validates a create body (or token params). Returns a one-api style message or null. */
+  function validateAihubmix(body) {
+    if (!isPlainObject(body)) return `无效的参数`;
+    if (own(body, `name`) && typeof body.name !== `string`) return `无效的参数`;
+    if (typeof body.name === `string` && Buffer.byteLength(body.name) > AIHUBMIX_MAX_NAME) return `令牌名称过长`;
+    for (const k of [`remain_quota`, `expired_time`, `used_quota`, `status`, `created_time`])
+      if (own(body, k) && !isInt(body[k])) return `无效的参数`;
+    if (own(body, `unlimited_quota`) && typeof body.unlimited_quota !== `boolean`) return `无效的参数`;
+    for (const k of [`models`, `subnet`]) if (own(body, k) && body[k] !== null && typeof body[k] !== `string`) return `无效的参数`;
+    return null;
+  }
+
+  function insertAihubmixToken(params) {
+    const at = params.created_time ?? nowSeconds();
+    const rec = {
+      id: aihubmixNextId++,
+      user_id: aihubmixUserId,
+      key: hex(24) + hex(24), // 48 characters, no sk- (one-api)
+      status: params.status ?? 1,
+      name: params.name ?? ``,
+      created_time: at,
+      accessed_time: at,
+      expired_time: params.expired_time ?? -1,
+      remain_quota: params.remain_quota ?? 0,
+      unlimited_quota: params.unlimited_quota ?? false,
+      used_quota: params.used_quota ?? 0,
+      models: params.models ?? ``,
+      subnet: params.subnet ?? ``,
+    };
+    aihubmixTokens.set(rec.id, rec);
+    return rec;
+  }
+
+  function createAihubmixToken(params) {
+    const problem = validateAihubmix(params);
+    if (problem) throw new TypeError(problem);
+    return insertAihubmixToken(params);
+  }
+
+  function seedAihubmixTokens(count, opts = {}) {
+    const {prefix = `seed`, capUsd, ...rest} = opts;
+    const params = {remain_quota: Math.round((capUsd ?? 5) * AIHUBMIX_QUOTA_PER_USD), ...rest};
+    const problem = validateAihubmix(params);
+    if (problem) throw new TypeError(problem);
+    const out = new Array(count);
+    for (let i = 0; i < count; i++) out[i] = insertAihubmixToken({...params, name: `${prefix}-${i}`});
+    return out;
+  }
+
+  function chargeAihubmix(id, usd) {
+    const rec = aihubmixTokens.get(Number(id));
+    if (!rec) throw new Error(`unknown AIHubMix token id ${id}`);
+    const quota = Math.round(usd * AIHUBMIX_QUOTA_PER_USD);
+    rec.used_quota += quota;
+    if (!rec.unlimited_quota) rec.remain_quota -= quota;
+    rec.accessed_time = nowSeconds();
+    return rec;
+  }
+
+  const removeAihubmixToken = id => aihubmixTokens.delete(Number(id));
+
+  function addAihubmixManageKey(key) {
+    if (typeof key !== `string` || key === ``) throw new TypeError(`manage key must be a non-empty string`);
+    if (!aihubmixManageKeys.includes(key)) aihubmixManageKeys.push(key);
+  }
+
+  /** null when the manage key is good, else the one-api answer. `Bearer ` is accepted and stripped, as one-api does. */
+  function aihubmixAuth(req) {
+    const raw = req.headers.authorization;
+    if (typeof raw !== `string` || raw.trim() === ``) return {status: 401, json: {success: false, message: AIHUBMIX_NO_TOKEN}};
+    const token = raw.trim().replace(/^Bearer\s+/i, ``);
+    if (aihubmixManageKeys.includes(token)) return null;
+    return {status: aihubmixAuthFailureStatus, json: {success: false, message: AIHUBMIX_BAD_TOKEN}};
+  }
+
+  function aihubmixManagement(method, path, query, req, bodyText, entry) {
+    const denied = aihubmixAuth(req);
+    if (denied) return denied;
+
+    if (path === `/api/user/self`) {
+      if (method !== `GET`) return errorResponse(405, `Method Not Allowed`);
+      let used = 0;
+      for (const r of aihubmixTokens.values()) used += r.used_quota;
+      return aihubmixOk({
+        id: aihubmixUserId, username: `capit-emulator`, display_name: `capit emulator`, role: 1, status: 1, email: ``,
+        quota: 500000000, used_quota: used, request_count: 0, group: `default`, aff_code: `CAPT`, ext: ``,
+      });
+    }
+    if (path === `/api/user/token`) {
+      // one-api GenerateAccessToken: the caller's access token is replaced. Calling this is a client bug.
+      const used = req.headers.authorization.trim().replace(/^Bearer\s+/i, ``);
+      const fresh = crypto.randomUUID().replace(/-/g, ``);
+      aihubmixManageKeys.splice(aihubmixManageKeys.indexOf(used), 1, fresh);
+      return aihubmixOk(fresh);
+    }
+
+    if (path === `/api/token/` || path === `/api/token`) {
+      if (method === `GET`) {
+        const p = query.p === undefined ? 0 : Number(query.p);
+        const sizeRaw = query.size ?? query.num;
+        const size = sizeRaw === undefined ? AIHUBMIX_DEFAULT_PAGE_SIZE : Number(sizeRaw);
+        if (!Number.isInteger(p) || !Number.isInteger(size)) return aihubmixFail(`无效的参数`);
+        const pageSize = Math.min(AIHUBMIX_MAX_PAGE_SIZE, Math.max(1, size));
+        const page = Math.max(0, p);
+        const all = Array.from(aihubmixTokens.values()).reverse(); // one-api orders by id desc
+        return aihubmixOk(all.slice(page * pageSize, page * pageSize + pageSize).map(r => aihubmixPublic(r, true)));
+      }
+      const parsed = parseJson(bodyText);
+      if (!parsed.ok || !isPlainObject(parsed.value)) return aihubmixFail(`无效的参数`);
+      const body = parsed.value;
+      if (method === `POST`) {
+        const problem = validateAihubmix(body);
+        if (problem) return aihubmixFail(problem);
+        const rec = insertAihubmixToken({
+          name: body.name, expired_time: body.expired_time, remain_quota: body.remain_quota,
+          unlimited_quota: body.unlimited_quota, models: body.models ?? ``, subnet: body.subnet ?? ``,
+        });
+        entry.tokenId = rec.id;
+        const data = aihubmixPublic(rec, true);
+        if (aihubmixFullKey) data.full_key = `sk-${rec.key}`;
+        return aihubmixOk(data);
+      }
+      if (method === `PUT`) {
+        const rec = aihubmixTokens.get(Number(body.id));
+        if (!rec) return aihubmixFail(`record not found`);
+        entry.tokenId = rec.id;
+        const problem = validateAihubmix(body);
+        if (problem) return aihubmixFail(problem);
+        if (query.status_only !== undefined && query.status_only !== ``) {
+          const status = body.status;
+          if (status === 1) {
+            if (rec.expired_time !== -1 && rec.expired_time < nowSeconds())
+              return aihubmixFail(`令牌已过期，无法启用，请先修改令牌过期时间，或者设置为永不过期`);
+            if (!rec.unlimited_quota && rec.remain_quota <= 0)
+              return aihubmixFail(`令牌可用额度已用尽，无法启用，请先修改令牌剩余额度，或者设置为无限额度`);
+          }
+          if (status !== 1 && status !== 2) return aihubmixFail(`无效的参数`);
+          rec.status = status;
+        } else {
+          // Full replace, one-api style: what is not sent becomes the zero value. `status` is ignored here.
+          rec.name = body.name ?? ``;
+          rec.expired_time = body.expired_time ?? 0;
+          rec.remain_quota = body.remain_quota ?? 0;
+          rec.unlimited_quota = body.unlimited_quota ?? false;
+          rec.models = body.models ?? ``;
+          rec.subnet = body.subnet ?? ``;
+        }
+        return aihubmixOk(aihubmixPublic(rec, true));
+      }
+      return errorResponse(405, `Method Not Allowed`);
+    }
+
+    if (path === `/api/token/search` && method === `GET`) {
+      const keyword = String(query.keyword ?? ``);
+      const found = Array.from(aihubmixTokens.values()).reverse().filter(r => r.name.startsWith(keyword));
+      return aihubmixOk(found.map(r => aihubmixPublic(r, true)));
+    }
+
+    const idText = decodeURIComponent(path.slice(`/api/token/`.length));
+    if (!/^\d+$/.test(idText)) return aihubmixFail(`无效的参数`);
+    const rec = aihubmixTokens.get(Number(idText));
+    if (method === `GET`) {
+      if (!rec) return aihubmixFail(`record not found`);
+      entry.tokenId = rec.id;
+      return aihubmixOk(aihubmixPublic(rec, !aihubmixGetReveals));
+    }
+    if (method === `DELETE`) {
+      if (!rec) return aihubmixFail(`record not found`);
+      entry.tokenId = rec.id;
+      aihubmixTokens.delete(rec.id);
+      return aihubmixOk();
+    }
+    return errorResponse(405, `Method Not Allowed`);
+  }
+
+  function aihubmixInference(flavour, req, bodyText, entry) {
+    let token = bearer(req);
+    if (token === null) {
+      const x = req.headers[`x-api-key`];
+      token = typeof x === `string` && x.trim() !== `` ? x.trim() : null;
+    }
+    if (token === null) return aihubmixGatewayError(401, `未提供令牌`);
+    const key = token.replace(/^sk-/, ``);
+    let rec = null;
+    for (const r of aihubmixTokens.values()) if (r.key === key) rec = r;
+    if (!rec) return aihubmixGatewayError(401, `无效的令牌`);
+    entry.tokenId = rec.id;
+    if (rec.status !== 1) return aihubmixGatewayError(401, `该令牌状态不可用`);
+    if (rec.expired_time !== -1 && rec.expired_time < nowSeconds()) return aihubmixGatewayError(401, `该令牌已过期`);
+    if (!rec.unlimited_quota && rec.remain_quota <= 0) return aihubmixGatewayError(401, `该令牌额度已用尽`);
+    const parsed = parseJson(bodyText);
+    if (!parsed.ok || !isPlainObject(parsed.value)) return aihubmixGatewayError(400, `Invalid request body`, `invalid_request_error`);
+    const body = parsed.value;
+    const model = typeof body.model === `string` && body.model !== `` ? body.model : `gpt-4o-mini`;
+    entry.model = model;
+    const price = pricePerRequestUsd;
+    chargeAihubmix(rec.id, price);
+    entry.chargedUsd = price;
+    const promptSource = flavour === `openai` ? body.messages : [body.system, body.messages];
+    const promptTokens = Math.max(1, Math.ceil((JSON.stringify(promptSource ?? ``)?.length ?? 0) / 4));
+    const completionTokens = Math.max(1, Math.ceil(replyText.length / 4));
+    const id = `chatcmpl-${Date.now()}-${++genCounter}`;
+    const stream = body.stream === true;
+    return flavour === `openai`
+      ? openaiAnswer(id, model, stream, promptTokens, completionTokens, price)
+      : anthropicAnswer(id, model, stream, promptTokens, completionTokens, price);
+  }
+
+
   // ----- control API (/__emulator/…) -----
   function control(method, path, query, bodyText) {
     const parsed = parseJson(bodyText);
@@ -695,8 +984,9 @@ export async function startEmulator(options = {}) {
         return {
           status: 200,
           json: {
-            url, openrouterBaseUrl: `${url}/api/v1`, managementKeys, knobs: knobs.describe(),
+            url, openrouterBaseUrl: `${url}/api/v1`, aihubmixBaseUrl: url, managementKeys, aihubmixManageKeys, knobs: knobs.describe(),
             keys: Array.from(keys.values(), publicKey),
+            aihubmixTokens: Array.from(aihubmixTokens.values(), r => aihubmixPublic(r, true)),
             ...(withRequests ? {requests} : {requestCount: requests.length}),
           },
         };
@@ -706,6 +996,9 @@ export async function startEmulator(options = {}) {
         if (body.reset) knobs.reset();
         if (body.latencyMs !== undefined) knobs.latencyMs = body.latencyMs;
         if (body.pricePerRequestUsd !== undefined) knobs.pricePerRequestUsd = body.pricePerRequestUsd;
+        if (body.aihubmixFullKey !== undefined) knobs.aihubmixFullKey = body.aihubmixFullKey;
+        if (body.aihubmixGetReveals !== undefined) knobs.aihubmixGetReveals = body.aihubmixGetReveals;
+        if (body.aihubmixAuthFailureStatus !== undefined) knobs.aihubmixAuthFailureStatus = body.aihubmixAuthFailureStatus;
         if (body.failNext !== undefined) {
           const f = typeof body.failNext === `number` ? {n: body.failNext} : body.failNext;
           knobs.failNext(f.n ?? 1, f);
@@ -742,6 +1035,23 @@ export async function startEmulator(options = {}) {
         requests.length = 0;
         return {status: 200, json: {ok: true}};
       }
+      if (path === `/__emulator/aihubmix/seed` && method === `POST`) {
+        const {count = 0, ...rest} = body;
+        const recs = seedAihubmixTokens(count, rest);
+        return {status: 200, json: {created: recs.length, ids: recs.map(r => r.id)}};
+      }
+      if (path === `/__emulator/aihubmix/tokens` && method === `POST`) {
+        const rec = createAihubmixToken(body);
+        return {status: 201, json: {data: aihubmixPublic(rec, true), key: `sk-${rec.key}`}};
+      }
+      if (path === `/__emulator/aihubmix/charge` && method === `POST`) {
+        const rec = chargeAihubmix(body.id, body.usd);
+        return {status: 200, json: {data: aihubmixPublic(rec, true)}};
+      }
+      if (path === `/__emulator/aihubmix/manage-keys` && method === `POST`) {
+        addAihubmixManageKey(body.key);
+        return {status: 200, json: {aihubmixManageKeys}};
+      }
       if (path === `/__emulator/reset` && method === `POST`) {
         reset();
         return {status: 200, json: {ok: true}};
@@ -762,6 +1072,8 @@ export async function startEmulator(options = {}) {
 
   function reset() {
     knobs.reset();
+    aihubmixTokens.clear();
+    aihubmixNextId = 1;
     keys.clear();
     bySecret.clear();
     indexedVersion = keys.version;
@@ -840,7 +1152,7 @@ export async function startEmulator(options = {}) {
     }
     let r;
     if (action?.kind === `fail`) {
-      r = failResponse(action.rule);
+      r = failResponse(action.rule, path);
       entry.outcome = `injected`;
     } else {
       r = route(method, path, query, req, bodyText, entry);
@@ -892,6 +1204,7 @@ export async function startEmulator(options = {}) {
   return {
     url,
     openrouterBaseUrl: `${url}/api/v1`,
+    aihubmixBaseUrl: url,
     port,
     host,
     close,
@@ -903,6 +1216,12 @@ export async function startEmulator(options = {}) {
     removeKey,
     addManagementKey,
     managementKeys,
+    seedAihubmixTokens,
+    createAihubmixToken,
+    chargeAihubmix,
+    removeAihubmixToken,
+    addAihubmixManageKey,
+    aihubmixManageKeys,
     reset,
   };
 }

@@ -207,6 +207,8 @@ function oneLine(text: string): string {
 /** `401: User not found.`, or just `401` when the provider said nothing useful. */
 function statusDetail(status: number, providerMessage: string, prefix = ``): string {
   const msg = oneLine(providerMessage);
+  // one-api style providers report failures inside an HTTP 200; the status would only confuse.
+  if (status >= 200 && status < 300) return msg || `${prefix}${status}`;
   return msg ? `${prefix}${status}: ${msg}` : `${prefix}${status}`;
 }
 

@@ -9,7 +9,7 @@ import type {AgentDefinition, AgentEnvironment, CreatedKey, InferenceBaseUrls, P
 import type {DiscoveredPlugin}                     from '../plugins/discover.js';
 import {loadPlugin}                                 from '../plugins/load.js';
 import {callPlugin, displayName, managementBaseUrl, platformContext, resolveMasterKey} from '../platforms.js';
-import {updateLedger}                               from '../state/ledger.js';
+import {readLedger, updateLedger}                   from '../state/ledger.js';
 import {capitPaths, homeDir}                        from '../state/paths.js';
 import {confirm}                                    from '../prompt.js';
 import {formatUsd, makeKeyName, parseAmount, parseExpiry, parseNamePrefix, parseReset} from './inputs.js';
@@ -103,6 +103,10 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
   // Plan with a placeholder secret; every target file must parse before a key exists.
   const platformDef = await loadPlugin(platform) as PlatformDefinition;
   const platformName = displayName(platform);
+  if (reset && platformDef.resetWindows && !platformDef.resetWindows.includes(reset)) {
+    const allowed = platformDef.resetWindows.length > 0 ? `it supports ${platformDef.resetWindows.join(`, `)}` : `its caps never reset`;
+    throw new InputError(`${platformName} cannot reset a cap ${reset}: ${allowed}; drop --reset for a lifetime cap`);
+  }
   const keyName = makeKeyName(prefix, platformDef.maxNameLength);
   const baseUrl = managementBaseUrl(platformDef, ctx.env);
   const inferenceBaseUrls = await callPlugin(platformDef.id, `inferenceBaseUrls`, () => platformDef.inferenceBaseUrls(baseUrl));
@@ -168,6 +172,7 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
       name: keyName, platform: platformDef.id, agent: stage?.id ?? null, capUsd: amount.usd, reset: reset ?? null,
       expiresAt: expiresAt?.toISOString() ?? null, createdAt, files: [] as string[], backupDir: null as string | null,
     };
+    await cleanUpInterruptedRuns(platformDef, pctx, paths.state, ctx);
     // A pending entry first: if capit dies between create and record, the name says which key to clean up.
     await updateLedger(paths.state, keys => [...keys, {...entry, status: `pending`}]);
     let created: CreatedKey;
@@ -258,6 +263,19 @@ export async function issueKey(opts: IssueOptions, ctx: CapitContext): Promise<n
   for (const shadow of result.shadows)
     ctx.stderr.write(`warning: ${shadow} — ${result.agent} may not use the capped key\n`);
   return 0;
+}
+
+// We hold the lock, so a pending entry now is one a crashed or killed run left behind: its key may exist at the
+// provider with nobody knowing the secret. Delete it by name before issuing anything new.
+async function cleanUpInterruptedRuns(def: PlatformDefinition, pctx: PlatformContext, stateDir: string, ctx: CapitContext): Promise<void> {
+  const stale = (await readLedger(stateDir)).filter(k => k.status === `pending` && k.platform === def.id);
+  if (stale.length === 0) return;
+  for (const entry of stale) {
+    const outcome = await removeOrphans(def, pctx, entry.name);
+    ctx.stderr.write(`note: an earlier capit run was interrupted while creating "${entry.name}". ${outcome.replace(/ Run the command again\.$| Nothing was changed; run the command again\.$/, ``)}\n`);
+  }
+  const names = new Set(stale.map(k => k.name));
+  await updateLedger(stateDir, keys => keys.filter(k => !(k.status === `pending` && k.platform === def.id && names.has(k.name))));
 }
 
 // A dropped connection or a 5xx on the create call leaves it unknown whether the key exists. Never create twice:

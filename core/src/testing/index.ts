@@ -1,2 +1,16 @@
 // `capit/testing`: the conformance kit plugin authors (and the built-ins) run their plugins through.
-export {};
+// Loaded only by a test runner: it imports vitest, which plugin authors add to their own devDependencies.
+
+export {describePlatformConformance, platformConformanceChecks} from './platform.js';
+export type {
+  FakeFailure,
+  FakeSeedOptions,
+  PlatformCheck,
+  PlatformConformanceOptions,
+  PlatformFake,
+  PlatformFakeSession,
+} from './platform.js';
+
+// Agents: `describeAgentConformance` (./agent.ts) is exported from here too once it lands.
+export {describeAgentConformance, conformanceEnvironments, PLACEHOLDER_SECRET} from './agent.js';
+export type {AgentConformanceOptions} from './agent.js';

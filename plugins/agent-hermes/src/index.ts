@@ -1,1 +1,85 @@
-export {};
+import path from 'node:path';
+
+import {defineAgent}                                           from 'capit/plugin';
+import type {AgentEnvironment, AgentFile, AgentPlan, KeySource, PlanInput} from 'capit/plugin';
+
+// Hermes Agent (Python) loads `<home>/.env` with override=True, so it beats the shell, and picks its provider from
+// `model.provider` in `<home>/config.yaml` (research/agents.md §4, hermes_constants.py and hermes_cli/env_loader.py).
+// capit writes the key into .env and switches `model.provider` to openrouter; core keeps every other line and comment
+// and restores the previous provider. `auth.json` (OAuth and credential pools) is never touched.
+
+function pathApi(platform: NodeJS.Platform): path.PlatformPath {
+  return platform === `win32` ? path.win32 : path.posix;
+}
+
+/**
+ * `$HERMES_HOME`, else `%LOCALAPPDATA%\hermes` on native Windows (`<home>\AppData\Local` when LOCALAPPDATA is unset)
+ * and `~/.hermes` elsewhere, each with `$HERMES_DATA_DIR_SUFFIX` appended (hermes_constants.py).
+ */
+export function hermesHome({env, home, cwd, platform}: AgentEnvironment): string {
+  const p = pathApi(platform);
+  const override = env.HERMES_HOME?.trim();
+  if (override) return p.resolve(cwd, override);
+  const suffix = env.HERMES_DATA_DIR_SUFFIX ?? ``;
+  if (platform === `win32`) {
+    const local = env.LOCALAPPDATA?.trim() || p.join(home, `AppData`, `Local`);
+    return p.join(local, `hermes${suffix}`);
+  }
+  return p.join(home, `.hermes${suffix}`);
+}
+
+export function hermesFiles(envInfo: AgentEnvironment): AgentFile[] {
+  const p = pathApi(envInfo.platform);
+  const home = hermesHome(envInfo);
+  // .env first: when capit creates the home, the secret file's write creates it 0700.
+  return [
+    {id: `env`, path: p.join(home, `.env`), format: `dotenv`, secret: true},
+    {id: `config`, path: p.join(home, `config.yaml`), format: `yaml`, secret: false},
+  ];
+}
+
+function envName(platformId: string): string {
+  return `${platformId.toUpperCase().replace(/[^A-Z0-9]/g, `_`)}_API_KEY`;
+}
+
+export function planHermes({platform, secret, read}: PlanInput): AgentPlan {
+  const model = read(`config`, [`model`]);
+  // Older configs say `model: <slug>`; the mapping form keeps that slug under `default` (its alias).
+  const providerEdit = typeof model === `string`
+    ? {file: `config`, op: `set` as const, path: [`model`], value: {default: model, provider: platform.id}}
+    : {file: `config`, op: `set` as const, path: [`model`, `provider`], value: platform.id};
+  return {
+    edits: [
+      {file: `env`, op: `set`, path: [envName(platform.id)], value: secret},
+      providerEdit,
+    ],
+    notes: [
+      `Restart Hermes (and a running hermes gateway) to use the new key`,
+      `An ${platform.id} entry in Hermes' credential pool (auth.json, left untouched) can still win over .env: remove it in Hermes if the capped key is not used`,
+    ],
+  };
+}
+
+/**
+ * Highest precedence first. `.env` is loaded with override=True, so it beats a key exported in the shell; the shell
+ * value is listed after it for `capit doctor`. Not listed: a managed-scope .env (machine-wide, applied last) and
+ * external secret sources (Bitwarden, 1Password) configured in config.yaml, whose locations are not plain files;
+ * and the credential pool in auth.json, whose layout is not stable (see the plan note).
+ */
+export function hermesKeySources(envInfo: AgentEnvironment, platformId: string): KeySource[] {
+  const name = envName(platformId);
+  return [
+    {kind: `file`, path: hermesFiles(envInfo)[0]!.path, format: `dotenv`, at: [name], installs: true},
+    {kind: `env`, name, note: `Hermes loads its .env over the shell environment`},
+  ];
+}
+
+export default defineAgent({
+  id: `hermes`,
+  files: hermesFiles,
+  supports: platformId => platformId === `openrouter`
+    ? true
+    : `Hermes has no "${platformId}" provider that capit can select in config.yaml yet`,
+  plan: input => planHermes(input),
+  keySources: hermesKeySources,
+});

@@ -1,0 +1,155 @@
+// describeAgentConformance: the checks every agent plugin must pass, as a vitest suite. Built-ins and third-party
+// agents run the same suite: `describeAgentConformance(agent)` in a test file.
+import path from 'node:path';
+
+import {describe, expect, it} from 'vitest';
+
+import type {AgentDefinition, AgentEnvironment, AgentFile, FileEdit, InferenceBaseUrls, PlanInput} from '../plugin.js';
+
+export interface AgentConformanceOptions {
+  /** Platform ids to plan for (default: `openrouter` and `aihubmix`); unsupported ones are skipped for plan(). */
+  platforms?: string[];
+  /** Inference base URLs handed to plan() (default: OpenRouter-style URLs on example.test). */
+  baseUrls?: InferenceBaseUrls;
+  /** Extra environment variables set in every simulated machine (e.g. to exercise an override). */
+  env?: Record<string, string>;
+  /** Values `read()` returns while planning, by `<fileId>:<json path>`; everything else reads as absent. */
+  existing?: Record<string, unknown>;
+}
+
+/** The placeholder used instead of a real key; plan() must put it somewhere. */
+export const PLACEHOLDER_SECRET = `sk-capit-conformance-placeholder-0123456789`;
+
+const FORMATS = new Set([`json`, `jsonc`, `dotenv`, `yaml`]);
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === `object` && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/** Simulated machines: the same user on Linux, macOS and Windows. */
+export function conformanceEnvironments(extraEnv: Record<string, string> = {}): AgentEnvironment[] {
+  return [
+    {platform: `linux`, home: `/home/ada`, cwd: `/home/ada/project`, env: {HOME: `/home/ada`, ...extraEnv}},
+    {platform: `darwin`, home: `/Users/ada`, cwd: `/Users/ada/project`, env: {HOME: `/Users/ada`, ...extraEnv}},
+    {platform: `win32`, home: `C:\\Users\\ada`, cwd: `C:\\Users\\ada\\project`, env: {
+      USERPROFILE: `C:\\Users\\ada`, APPDATA: `C:\\Users\\ada\\AppData\\Roaming`, LOCALAPPDATA: `C:\\Users\\ada\\AppData\\Local`, ...extraEnv,
+    }},
+  ].map(e => deepFreeze(e as AgentEnvironment));
+}
+
+function isAbsoluteFor(platform: NodeJS.Platform, file: string): boolean {
+  return platform === `win32` ? path.win32.isAbsolute(file) && /^[a-zA-Z]:[\\/]|^\\\\/.test(file) : path.posix.isAbsolute(file);
+}
+
+function containsValue(value: unknown, needle: string): boolean {
+  if (typeof value === `string`) return value.includes(needle);
+  if (value && typeof value === `object`) return Object.values(value).some(v => containsValue(v, needle));
+  return false;
+}
+
+function planInput(def: AgentDefinition, platformId: string, opts: AgentConformanceOptions, reads?: string[]): PlanInput {
+  const baseUrls = opts.baseUrls ?? {openai: `https://example.test/api/v1`, anthropic: `https://example.test/api`};
+  return deepFreeze({
+    platform: {id: platformId, displayName: platformId, inferenceBaseUrls: baseUrls},
+    secret: PLACEHOLDER_SECRET,
+    keyName: `${def.id}-0a1b2c3d`,
+    read: (file: string, at: readonly (string | number)[]) => {
+      reads?.push(file);
+      return opts.existing?.[`${file}:${at.join(`.`)}`];
+    },
+  });
+}
+
+/** Registers a vitest suite checking that an agent plugin is pure, deterministic and self-consistent. */
+export function describeAgentConformance(def: AgentDefinition, opts: AgentConformanceOptions = {}): void {
+  const platforms = opts.platforms ?? [`openrouter`, `aihubmix`];
+  const envs = conformanceEnvironments(opts.env);
+
+  describe(`agent conformance: ${def?.id ?? `(no id)`}`, () => {
+    it(`declares itself as an agent of a supported API version`, () => {
+      expect(def.kind).toBe(`agent`);
+      expect(def.id).toMatch(/^[a-z][a-z0-9-]{1,31}$/);
+      expect(def.apiVersion).toBe(1);
+      for (const fn of [`files`, `supports`, `plan`] as const) expect(typeof def[fn], `${fn}()`).toBe(`function`);
+    });
+
+    it(`supports() answers true or a reason for every platform, including unknown ones`, () => {
+      for (const platformId of [...platforms, `no-such-platform`]) {
+        const answer = def.supports(platformId);
+        if (answer !== true) {
+          expect(typeof answer, `supports(${platformId})`).toBe(`string`);
+          expect((answer as string).trim().length, `supports(${platformId}) reason`).toBeGreaterThan(0);
+        }
+      }
+    });
+
+    for (const envInfo of envs) {
+      it(`files() gives absolute paths with known formats and unique ids on ${envInfo.platform}`, () => {
+        const files = def.files(envInfo);
+        expect(Array.isArray(files)).toBe(true);
+        expect(files.length).toBeGreaterThan(0);
+        for (const file of files) {
+          expect(isAbsoluteFor(envInfo.platform, file.path), `${file.id}: ${file.path} is absolute on ${envInfo.platform}`).toBe(true);
+          expect(FORMATS.has(file.format), `${file.id}: format ${file.format}`).toBe(true);
+          expect(typeof file.secret).toBe(`boolean`);
+          expect(file.id).toMatch(/^[\w.-]+$/);
+        }
+        expect(new Set(files.map(f => f.id)).size, `file ids are unique`).toBe(files.length);
+        expect(def.files(envInfo), `files() is deterministic`).toEqual(files);
+      });
+    }
+
+    const supported = platforms.filter(p => def.supports(p) === true);
+    it(`supports at least one of ${platforms.join(`, `)}`, () => {
+      expect(supported.length).toBeGreaterThan(0);
+    });
+
+    for (const platformId of supported) {
+      for (const envInfo of envs) {
+        it(`plan() for ${platformId} on ${envInfo.platform} only edits declared files, installs the secret and is deterministic`, () => {
+          const files: AgentFile[] = def.files(envInfo);
+          const ids = new Set(files.map(f => f.id));
+          const reads: string[] = [];
+          // Frozen inputs: a plan that mutates its input (or the env) throws here instead of misbehaving later.
+          const plan = def.plan(planInput(def, platformId, opts, reads), envInfo);
+          expect(Array.isArray(plan.edits)).toBe(true);
+          expect(plan.edits.length, `plan() has edits`).toBeGreaterThan(0);
+          for (const edit of plan.edits as FileEdit[]) {
+            expect(ids.has(edit.file), `edit targets declared file "${edit.file}" (declared: ${[...ids].join(`, `)})`).toBe(true);
+            expect([`set`, `delete`]).toContain(edit.op);
+            expect(Array.isArray(edit.path) && edit.path.length > 0, `edit path is a non-empty array`).toBe(true);
+          }
+          for (const file of reads) expect(ids.has(file), `read() of undeclared file "${file}"`).toBe(true);
+          const sets = plan.edits.filter((e): e is Extract<FileEdit, {op: `set`}> => e.op === `set`);
+          expect(sets.some(e => containsValue(e.value, PLACEHOLDER_SECRET)), `the secret is written by some edit`).toBe(true);
+          // The file receiving the secret must be marked secret (written 0600).
+          for (const e of sets.filter(e => containsValue(e.value, PLACEHOLDER_SECRET)))
+            expect(files.find(f => f.id === e.file)?.secret, `file "${e.file}" holding the key is secret: true`).toBe(true);
+          for (const note of plan.notes ?? []) expect(note).not.toContain(PLACEHOLDER_SECRET);
+          expect(def.plan(planInput(def, platformId, opts), envInfo), `plan() is deterministic`).toEqual(plan);
+        });
+
+        if (def.keySources) {
+          it(`keySources() for ${platformId} on ${envInfo.platform} has exactly one source marked installs, matching a declared file`, () => {
+            const sources = def.keySources!(envInfo, platformId);
+            expect(Array.isArray(sources)).toBe(true);
+            const installs = sources.filter(s => s.installs);
+            expect(installs, `exactly one keySource has installs: true`).toHaveLength(1);
+            const files = def.files(envInfo);
+            const target = installs[0]!;
+            if (target.kind === `file`) expect(files.map(f => f.path), `the installs source is one of files()`).toContain(target.path);
+            for (const s of sources) {
+              if (s.kind === `file`) expect(isAbsoluteFor(envInfo.platform, s.path), `${s.path} is absolute`).toBe(true);
+              else expect(s.name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
+            }
+            expect(def.keySources!(envInfo, platformId), `keySources() is deterministic`).toEqual(sources);
+          });
+        }
+      }
+    }
+  });
+}

@@ -1,0 +1,184 @@
+import fs   from 'node:fs';
+import path from 'node:path';
+
+import {describe, expect, it} from 'vitest';
+
+import type {AgentEnvironment, JsonPath, PlanInput} from 'capit/plugin';
+import cline, {CLINE_FILE_IDS, clineDataDir, clineFiles, clineKeySources, planCline} from '../src/index.js';
+import {issue, managementRequests, mode, onlyKey, read, restore, sandbox, snapshotTree, useEmulator, warnings, write} from './harness.js';
+
+const KEY = `sk-or-v1-fake-plan-0000`;
+const NOW = new Date(`2026-11-28T12:00:00.000Z`);
+
+function envInfo(over: Partial<AgentEnvironment> = {}): AgentEnvironment {
+  return {env: {}, home: `/home/u`, cwd: `/work/proj`, platform: `linux`, ...over};
+}
+
+function input(values: Record<string, unknown> = {}, platformId = `openrouter`): PlanInput {
+  return {
+    platform: {id: platformId, displayName: platformId, inferenceBaseUrls: {openai: `https://openrouter.ai/api/v1`}},
+    secret: KEY, keyName: `cline-0000aaaa`,
+    read: (file: string, p: JsonPath) => values[`${file}:${p.join(`.`)}`],
+  };
+}
+
+describe(`cline (pure)`, () => {
+  it(`resolves the data dir from CLINE_DATA_DIR, CLINE_DIR or ~/.cline on every OS`, () => {
+    expect(clineDataDir(envInfo())).toBe(`/home/u/.cline/data`);
+    expect(clineDataDir(envInfo({env: {CLINE_DIR: `/opt/cline`}}))).toBe(`/opt/cline/data`);
+    expect(clineDataDir(envInfo({env: {CLINE_DIR: `/opt/cline`, CLINE_DATA_DIR: `/var/cline-data`}}))).toBe(`/var/cline-data`);
+    expect(clineDataDir(envInfo({platform: `darwin`, home: `/Users/u`}))).toBe(`/Users/u/.cline/data`);
+    expect(clineDataDir(envInfo({platform: `win32`, home: `C:\\Users\\u`, cwd: `C:\\w`}))).toBe(`C:\\Users\\u\\.cline\\data`);
+  });
+
+  it(`declares providers.json and secrets.json (secret) and globalState.json with namespaced ids`, () => {
+    expect(clineFiles(envInfo())).toEqual([
+      {id: `cline-providers`, path: `/home/u/.cline/data/settings/providers.json`, format: `json`, secret: true},
+      {id: `cline-secrets`, path: `/home/u/.cline/data/secrets.json`, format: `json`, secret: true},
+      {id: `cline-global-state`, path: `/home/u/.cline/data/globalState.json`, format: `json`, secret: false},
+    ]);
+    expect(clineFiles(envInfo({env: {CLINE_PROVIDER_SETTINGS_PATH: `/etc/providers.json`}}))[0]!.path).toBe(`/etc/providers.json`);
+    expect(cline.files(envInfo())).toEqual(clineFiles(envInfo()));
+    expect(Object.values(CLINE_FILE_IDS).every(id => id.startsWith(`cline-`))).toBe(true);
+  });
+
+  it(`sets leaf paths in providers.json (version only when absent), the secret, and both mode providers`, () => {
+    const plan = planCline(input(), NOW);
+    expect(plan.edits).toEqual([
+      {file: `cline-providers`, op: `set`, path: [`version`], value: 1},
+      {file: `cline-providers`, op: `set`, path: [`lastUsedProvider`], value: `openrouter`},
+      {file: `cline-providers`, op: `set`, path: [`providers`, `openrouter`, `settings`, `provider`], value: `openrouter`},
+      {file: `cline-providers`, op: `set`, path: [`providers`, `openrouter`, `settings`, `apiKey`], value: KEY},
+      {file: `cline-providers`, op: `set`, path: [`providers`, `openrouter`, `updatedAt`], value: `2026-11-28T12:00:00.000Z`},
+      {file: `cline-providers`, op: `set`, path: [`providers`, `openrouter`, `tokenSource`], value: `manual`},
+      {file: `cline-secrets`, op: `set`, path: [`openRouterApiKey`], value: KEY},
+      {file: `cline-global-state`, op: `set`, path: [`actModeApiProvider`], value: `openrouter`},
+      {file: `cline-global-state`, op: `set`, path: [`planModeApiProvider`], value: `openrouter`},
+    ]);
+    expect(plan.notes).toEqual([`Cline reads these files when it starts: restart the IDE/Cline`]);
+    expect(planCline(input({[`cline-providers:version`]: 2}), NOW).edits.some(e => e.path[0] === `version`)).toBe(false);
+    expect(() => planCline(input({}, `aihubmix`))).toThrow(/openrouter/);
+  });
+
+  it(`supports openrouter only; secrets.json is the installed source, providers.json below it`, () => {
+    expect(cline.supports(`openrouter`)).toBe(true);
+    expect(cline.supports(`aihubmix`)).toEqual(expect.any(String));
+    expect(clineKeySources(envInfo(), `openrouter`)).toEqual([
+      {kind: `file`, path: `/home/u/.cline/data/secrets.json`, format: `json`, at: [`openRouterApiKey`], installs: true},
+      {kind: `file`, path: `/home/u/.cline/data/settings/providers.json`, format: `json`, at: [`providers`, `openrouter`, `settings`, `apiKey`], note: expect.any(String)},
+    ]);
+    expect(clineKeySources(envInfo(), `aihubmix`)).toEqual([]);
+  });
+});
+
+const emulator = useEmulator();
+
+function paths(dataDir: string) {
+  return {
+    providers: path.join(dataDir, `settings`, `providers.json`),
+    secrets: path.join(dataDir, `secrets.json`),
+    globalState: path.join(dataDir, `globalState.json`),
+  };
+}
+
+describe(`capit openrouter 5 --agent cline`, () => {
+  it(`creates the three files on an empty HOME, secrets 0600 in 0700 dirs`, async () => {
+    const sb = sandbox(emulator.current);
+    const result = await issue(sb, `cline`);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`$5.00 openrouter key installed into cline\n`);
+    expect(result.stderr).toContain(`restart the IDE/Cline`);
+    expect(warnings(result)).toEqual([]);
+    const key = onlyKey(emulator.current);
+    const p = paths(path.join(sb.home, `.cline`, `data`));
+    const providers = JSON.parse(read(p.providers));
+    expect(providers).toEqual({
+      version: 1, lastUsedProvider: `openrouter`,
+      providers: {openrouter: {settings: {provider: `openrouter`, apiKey: key.key}, updatedAt: expect.any(String), tokenSource: `manual`}},
+    });
+    expect(Date.now() - Date.parse(providers.providers.openrouter.updatedAt)).toBeLessThan(60_000);
+    expect(JSON.parse(read(p.secrets))).toEqual({openRouterApiKey: key.key});
+    expect(JSON.parse(read(p.globalState))).toEqual({actModeApiProvider: `openrouter`, planModeApiProvider: `openrouter`});
+    expect(mode(p.providers)).toBe(0o600);
+    expect(mode(p.secrets)).toBe(0o600);
+    expect(mode(path.join(sb.home, `.cline`, `data`))).toBe(0o700);
+    expect(mode(path.join(sb.home, `.cline`, `data`, `settings`))).toBe(0o700);
+    expect(result.stdout + result.stderr).not.toContain(key.key);
+  });
+
+  it(`keeps the model, other providers, other secrets and global state; restores all three exactly`, async () => {
+    const sb = sandbox(emulator.current);
+    const p = paths(path.join(sb.home, `.cline`, `data`));
+    const providersText = `{\n  "version": 1,\n  "lastUsedProvider": "anthropic",\n  "modes": {},\n  "providers": {\n    "anthropic": {\n      "settings": {"provider": "anthropic", "apiKey": "sk-ant-fake-0000", "model": "claude-sonnet-4-5"},\n      "updatedAt": "2026-01-01T00:00:00.000Z",\n      "tokenSource": "manual"\n    },\n    "openrouter": {\n      "settings": {\n        "provider": "openrouter",\n        "apiKey": "sk-or-v1-old-fake-0000",\n        "model": "anthropic/claude-sonnet-4.5"\n      },\n      "updatedAt": "2026-02-02T00:00:00.000Z",\n      "tokenSource": "oauth"\n    }\n  }\n}\n`;
+    const secretsText = `{\n\t"apiKey": "sk-ant-fake-0000",\n\t"openRouterApiKey": "sk-or-v1-old-fake-0000",\n\t"geminiApiKey": "fake-gemini-0000"\n}\n`;
+    const globalText = `{"actModeApiProvider":"anthropic","planModeApiProvider":"anthropic","actModeOpenRouterModelId":"anthropic/claude-sonnet-4.5","telemetrySetting":"disabled"}`;
+    write(p.providers, providersText, 0o600);
+    write(p.secrets, secretsText, 0o600);
+    write(p.globalState, globalText, 0o644);
+
+    const result = await issue(sb, `cline`);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const key = onlyKey(emulator.current);
+    const providersAfter = read(p.providers);
+    const updatedAt = JSON.parse(providersAfter).providers.openrouter.updatedAt as string;
+    expect(updatedAt).not.toBe(`2026-02-02T00:00:00.000Z`);
+    expect(providersAfter).toBe(providersText
+      .replace(`"lastUsedProvider": "anthropic"`, `"lastUsedProvider": "openrouter"`)
+      .replace(`"sk-or-v1-old-fake-0000"`, JSON.stringify(key.key))
+      .replace(`"2026-02-02T00:00:00.000Z"`, JSON.stringify(updatedAt))
+      .replace(`"tokenSource": "oauth"`, `"tokenSource": "manual"`));
+    expect(read(p.secrets)).toBe(secretsText.replace(`"sk-or-v1-old-fake-0000"`, JSON.stringify(key.key)));
+    expect(read(p.globalState)).toBe(globalText.replace(/"anthropic","planModeApiProvider":"anthropic"/, `"openrouter","planModeApiProvider":"openrouter"`));
+    expect(mode(p.globalState)).toBe(0o644);
+
+    const restored = await restore(sb, `cline`);
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(read(p.providers)).toBe(providersText);
+    expect(read(p.secrets)).toBe(secretsText);
+    expect(read(p.globalState)).toBe(globalText);
+  });
+
+  it(`refuses an unparseable secrets.json, leaving every file untouched and no key behind`, async () => {
+    const sb = sandbox(emulator.current);
+    const p = paths(path.join(sb.home, `.cline`, `data`));
+    write(p.providers, `{"version": 1, "providers": {}}\n`, 0o600);
+    write(p.secrets, `{"openRouterApiKey": "sk-or-v1-old-fake-0000"\n`, 0o600);
+    const before = snapshotTree(sb.home);
+    const result = await issue(sb, `cline`);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`${p.secrets} is not valid`);
+    expect(result.stderr).not.toContain(`sk-or-v1-old-fake-0000`);
+    expect(snapshotTree(sb.home)).toEqual(before);
+    expect(managementRequests(emulator.current)).toEqual([]);
+    expect(emulator.current.state.keys.size).toBe(0);
+  });
+
+  it(`honours CLINE_DIR, CLINE_DATA_DIR and CLINE_PROVIDER_SETTINGS_PATH`, async () => {
+    const sb = sandbox(emulator.current);
+    sb.env.CLINE_DIR = path.join(sb.root, `cline-dir`);
+    expect((await issue(sb, `cline`)).exitCode).toBe(0);
+    const first = onlyKey(emulator.current).key;
+    expect(JSON.parse(read(paths(path.join(sb.root, `cline-dir`, `data`)).secrets)).openRouterApiKey).toBe(first);
+
+    emulator.current.reset();
+    const sb2 = sandbox(emulator.current);
+    sb2.env.CLINE_DIR = path.join(sb2.root, `ignored`);
+    sb2.env.CLINE_DATA_DIR = path.join(sb2.root, `data-dir`);
+    sb2.env.CLINE_PROVIDER_SETTINGS_PATH = path.join(sb2.root, `elsewhere`, `providers.json`);
+    expect((await issue(sb2, `cline`)).exitCode).toBe(0);
+    const second = onlyKey(emulator.current).key;
+    expect(JSON.parse(read(path.join(sb2.root, `data-dir`, `secrets.json`))).openRouterApiKey).toBe(second);
+    expect(JSON.parse(read(path.join(sb2.root, `elsewhere`, `providers.json`))).providers.openrouter.settings.apiKey).toBe(second);
+    expect(fs.existsSync(path.join(sb2.root, `data-dir`, `settings`))).toBe(false);
+    expect(fs.existsSync(path.join(sb2.root, `ignored`))).toBe(false);
+    expect(fs.existsSync(path.join(sb2.home, `.cline`))).toBe(false);
+  });
+
+  it(`restore removes the files capit created`, async () => {
+    const sb = sandbox(emulator.current);
+    expect((await issue(sb, `cline`)).exitCode).toBe(0);
+    expect((await restore(sb, `cline`)).exitCode).toBe(0);
+    const p = paths(path.join(sb.home, `.cline`, `data`));
+    for (const file of Object.values(p)) expect(fs.existsSync(file)).toBe(false);
+  });
+});
