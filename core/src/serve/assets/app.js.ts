@@ -1,0 +1,439 @@
+// The GUI's script (served as /app.js): plain DOM code, no framework. A string module so `tsc` alone puts it in dist.
+// Written without template literals so it can live in String.raw. Every value from the server goes through
+// textContent, never innerHTML: key names come from the provider.
+export default String.raw`'use strict';
+(function () {
+  var $ = function (id) { return document.getElementById(id); };
+  var meta = null;
+  var agentsCache = null;
+  var currentPlan = null;
+
+  function el(tag, props) {
+    var node = document.createElement(tag);
+    if (props) for (var k in props) {
+      if (k === 'text') node.textContent = props[k];
+      else if (k === 'className') node.className = props[k];
+      else if (k === 'on') for (var ev in props.on) node.addEventListener(ev, props.on[ev]);
+      else if (k === 'dataset') for (var d in props.dataset) node.dataset[d] = props.dataset[d];
+      else node.setAttribute(k, props[k]);
+    }
+    for (var i = 2; i < arguments.length; i++) {
+      var child = arguments[i];
+      if (child === null || child === undefined || child === false) continue;
+      node.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
+
+  function api(method, path, body) {
+    var init = {method: method, credentials: 'same-origin', headers: {accept: 'application/json'}};
+    if (body !== undefined) { init.headers['content-type'] = 'application/json'; init.body = JSON.stringify(body); }
+    return fetch(path, init).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        if (!res.ok) {
+          var err = new Error(data && data.error && data.error.message ? data.error.message : 'capit: HTTP ' + res.status);
+          err.status = res.status; err.data = data;
+          throw err;
+        }
+        return data;
+      });
+    });
+  }
+
+  function showError(container, error) {
+    clear(container);
+    if (error) container.appendChild(el('div', {className: 'error', role: 'alert', text: error.message || String(error)}));
+  }
+  var flashTimer = null;
+  function flash(text) {
+    var node = $('flash');
+    node.textContent = text; node.hidden = false;
+    clearTimeout(flashTimer);
+    flashTimer = setTimeout(function () { node.hidden = true; }, 8000);
+  }
+
+  // A confirmation that cannot be skipped by accident: Cancel is focused, OK is labelled with the action.
+  function confirmBox(text, okLabel, force) {
+    return new Promise(function (resolve) {
+      $('modal-text').textContent = text;
+      $('modal-ok').textContent = okLabel || 'OK';
+      $('modal-force-row').hidden = !force;
+      $('modal-force').checked = false;
+      if (force) $('modal-force-label').textContent = force;
+      $('modal').hidden = false;
+      $('modal-cancel').focus();
+      function done(value) {
+        $('modal').hidden = true;
+        $('modal-ok').removeEventListener('click', yes);
+        $('modal-cancel').removeEventListener('click', no);
+        document.removeEventListener('keydown', key);
+        resolve(value);
+      }
+      function yes() { done(force ? {force: $('modal-force').checked} : true); }
+      function no() { done(false); }
+      function key(e) { if (e.key === 'Escape') no(); }
+      $('modal-ok').addEventListener('click', yes);
+      $('modal-cancel').addEventListener('click', no);
+      document.addEventListener('keydown', key);
+    });
+  }
+
+  function money(n) { return n === null || n === undefined ? '—' : '$' + Number(n).toFixed(2); }
+  function day(s) { return s ? String(s).slice(0, 10) : '—'; }
+
+  function spendBar(spent, cap) {
+    var bar = el('div', {className: 'bar'});
+    var fill = el('span');
+    var ratio = cap ? Math.min(1, spent / cap) : (spent > 0 ? 1 : 0);
+    if (!cap) bar.classList.add('nocap');
+    else if (ratio >= 1) bar.classList.add('full');
+    else if (ratio >= 0.8) bar.classList.add('warn');
+    fill.style.width = (ratio * 100).toFixed(1) + '%';
+    bar.appendChild(fill);
+    bar.setAttribute('role', 'meter');
+    bar.setAttribute('aria-valuemin', '0');
+    bar.setAttribute('aria-valuemax', String(cap || 0));
+    bar.setAttribute('aria-valuenow', String(spent));
+    return bar;
+  }
+
+  // ---------------------------------------------------------------------------------------------------- keys
+  function keyFilters() {
+    var q = new URLSearchParams();
+    if ($('filter-platform').value) q.set('platform', $('filter-platform').value);
+    if ($('filter-glob').value.trim()) q.set('glob', $('filter-glob').value.trim());
+    if ($('filter-all').checked) q.set('all', '1');
+    var s = q.toString();
+    return s ? '?' + s : '';
+  }
+
+  function loadKeys() {
+    $('keys-loading').hidden = false;
+    return api('GET', '/api/keys' + keyFilters()).then(function (data) {
+      $('keys-loading').hidden = true;
+      clear($('keys-errors'));
+      data.errors.forEach(function (e) { $('keys-errors').appendChild(el('div', {className: 'error', role: 'alert', text: e.message})); });
+      (data.skipped || []).forEach(function (s) {
+        $('keys-errors').appendChild(el('div', {className: 'note muted'}, platformName(s.platform) + ': skipped, ' + s.reason + ' — ', el('a', {href: '#platforms', text: 'add one'})));
+      });
+      renderKeys(data.keys);
+    }, function (error) {
+      $('keys-loading').hidden = true;
+      showError($('keys-errors'), error);
+      renderKeys([]);
+    });
+  }
+
+  function platformName(id) {
+    var p = meta && meta.platforms.filter(function (x) { return x.id === id; })[0];
+    return p ? p.displayName : id;
+  }
+
+  function renderSummary(keys) {
+    var box = clear($('summary'));
+    var by = {};
+    keys.forEach(function (k) {
+      var s = by[k.platform] || (by[k.platform] = {spent: 0, cap: 0, capped: 0, count: 0, uncapped: 0});
+      s.count++;
+      s.spent += k.spentUsd || 0;
+      if (k.capUsd !== null && k.capUsd !== undefined) { s.cap += k.capUsd; s.capped++; } else s.uncapped++;
+    });
+    Object.keys(by).sort().forEach(function (id) {
+      var s = by[id];
+      box.appendChild(el('div', {className: 'card platform-summary', dataset: {platform: id}},
+        el('div', {className: 'title'}, el('span', {text: platformName(id)}), el('span', {className: 'muted', text: s.count + (s.count === 1 ? ' key' : ' keys')})),
+        spendBar(s.spent, s.cap),
+        el('div', {className: 'nums', text: money(s.spent) + ' spent of ' + money(s.cap) + ' capped' + (s.uncapped ? ' (' + s.uncapped + ' without a cap)' : '')})));
+    });
+  }
+
+  function renderKeys(keys) {
+    renderSummary(keys);
+    var body = clear($('keys-table').querySelector('tbody'));
+    $('keys-table').hidden = keys.length === 0;
+    $('keys-empty').hidden = keys.length !== 0;
+    keys.forEach(function (k) {
+      var actions = el('td', {className: 'actions-cell'});
+      if (k.issuedByCapit || $('filter-all').checked) {
+        actions.appendChild(el('button', {className: 'small', type: 'button', text: k.disabled ? 'Enable' : 'Disable',
+          on: {click: function () { keyAction(k, k.disabled ? 'enable' : 'disable'); }}}));
+        actions.appendChild(el('button', {className: 'small danger', type: 'button', text: 'Delete',
+          on: {click: function () { keyAction(k, 'delete'); }}}));
+      }
+      body.appendChild(el('tr', {dataset: {name: k.name, platform: k.platform, status: k.status}},
+        el('td', {className: 'name', text: k.name}),
+        el('td', {text: platformName(k.platform)}),
+        el('td', {text: k.agent || '—'}),
+        el('td', null, el('div', {className: 'spend'}, spendBar(k.spentUsd || 0, k.capUsd),
+          el('span', {className: 'nums', text: money(k.spentUsd) + ' / ' + (k.capUsd === null ? 'no cap' : money(k.capUsd))}))),
+        el('td', {text: k.reset || 'lifetime'}),
+        el('td', null, el('span', {className: 'status ' + k.status, text: k.status})),
+        el('td', {text: day(k.createdAt)}),
+        el('td', {text: day(k.expiresAt)}),
+        actions));
+    });
+  }
+
+  function keyAction(k, action) {
+    var words = {
+      disable: 'Disable the key "' + k.name + '" on ' + platformName(k.platform) + '? Requests made with it will be refused until you enable it again.',
+      enable: 'Enable the key "' + k.name + '" on ' + platformName(k.platform) + ' again?',
+      delete: 'Delete the key "' + k.name + '" on ' + platformName(k.platform) + '? This cannot be undone' + (k.agent ? '; ' + k.agent + ' will stop working until it gets a new key.' : '.'),
+    };
+    var label = {disable: 'Disable', enable: 'Enable', delete: 'Delete'}[action];
+    return confirmBox(words[action], label).then(function (yes) {
+      if (!yes) return;
+      return api('POST', '/api/keys/' + action, {platform: k.platform, id: k.id, name: k.name}).then(function () {
+        flash({disable: 'Disabled ', enable: 'Enabled ', delete: 'Deleted '}[action] + k.name);
+        return loadKeys();
+      }, function (error) { showError($('keys-errors'), error); });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------- issue
+  function fillAgents() {
+    var select = $('issue-agent');
+    var platform = $('issue-platform').value;
+    var keep = select.value;
+    clear(select);
+    select.appendChild(el('option', {value: '', text: 'No agent — show the key once'}));
+    var list = agentsCache || (meta ? meta.agents : []);
+    var detected = list.filter(function (a) { return a.detected !== false; });
+    var other = list.filter(function (a) { return a.detected === false; });
+    function add(group, a) {
+      var supports = !a.platforms || a.platforms.indexOf(platform) !== -1;
+      var opt = el('option', {value: a.id, text: (a.displayName || a.id) + (supports ? '' : ' (cannot use ' + platform + ' keys)')});
+      if (!supports) opt.disabled = true;
+      group.appendChild(opt);
+    }
+    if (agentsCache) {
+      var g1 = el('optgroup', {label: 'Detected'});
+      detected.forEach(function (a) { add(g1, a); });
+      if (detected.length) select.appendChild(g1);
+      var g2 = el('optgroup', {label: 'Not detected'});
+      other.forEach(function (a) { add(g2, a); });
+      if (other.length) select.appendChild(g2);
+    } else list.forEach(function (a) { add(select, a); });
+    if (keep && select.querySelector('option[value="' + CSS.escape(keep) + '"]:not([disabled])')) select.value = keep;
+  }
+
+  function issueInputs() {
+    return {
+      platform: $('issue-platform').value, amount: $('issue-amount').value.trim(), agent: $('issue-agent').value || undefined,
+      reset: $('issue-reset').value || undefined, expires: $('issue-expires').value.trim() || undefined, name: $('issue-name').value.trim() || undefined,
+    };
+  }
+
+  function renderDiff(pre, text) {
+    clear(pre);
+    text.split('\n').forEach(function (line, i, all) {
+      if (i === all.length - 1 && line === '') return;
+      var cls = /^\+(?!\+\+)/.test(line) ? 'add' : /^-(?!--)/.test(line) ? 'del' : /^@@/.test(line) ? 'hunk' : null;
+      pre.appendChild(el('span', cls ? {className: cls} : null, line + '\n'));
+    });
+  }
+
+  function preview(e) {
+    e.preventDefault();
+    showError($('issue-error'), null);
+    $('issue-result').hidden = true;
+    $('plan').hidden = true;
+    currentPlan = null;
+    $('issue-preview').disabled = true;
+    api('POST', '/api/issue/plan', issueInputs()).then(function (data) {
+      currentPlan = data;
+      var p = data.plan;
+      $('plan-action').textContent = p.action + '.';
+      $('plan-target').textContent = p.agent ? 'Install it into ' + p.agent + ':' : 'No agent: the new key will be shown once on this page.';
+      var files = clear($('plan-files'));
+      p.files.forEach(function (f) { files.appendChild(el('li', null, el('code', {text: f.path}), f.exists ? ' (edited; the current file is backed up first)' : ' (created)')); });
+      renderDiff($('plan-diff'), p.diff || '');
+      $('plan-diff').hidden = !p.diff;
+      $('issue-confirm').textContent = p.agent ? 'Create key and configure ' + p.agent : 'Create key';
+      $('plan').hidden = false;
+    }, function (error) { showError($('issue-error'), error); }).then(function () { $('issue-preview').disabled = false; });
+  }
+
+  function confirmIssue() {
+    if (!currentPlan) return;
+    var planId = currentPlan.planId;
+    $('issue-confirm').disabled = true;
+    api('POST', '/api/issue', {planId: planId}).then(function (r) {
+      currentPlan = null;
+      $('plan').hidden = true;
+      $('result-text').textContent = r.agent
+        ? money(r.capUsd) + ' ' + r.platform + ' key "' + r.name + '" installed into ' + r.agent
+        : money(r.capUsd) + ' ' + r.platform + ' key "' + r.name + '" created';
+      var lines = clear($('result-lines'));
+      r.files.forEach(function (f) { lines.appendChild(el('li', null, 'Wrote ', el('code', {text: f}))); });
+      if (r.backupDir) lines.appendChild(el('li', null, 'Old configuration backed up to ', el('code', {text: r.backupDir})));
+      (r.notes || []).forEach(function (n) { lines.appendChild(el('li', {text: n})); });
+      (r.shadows || []).forEach(function (s) { lines.appendChild(el('li', {className: 'warning', text: 'warning: ' + s + ' — ' + r.agent + ' may not use the capped key'})); });
+      if (r.secret) {
+        $('reveal-secret').textContent = r.secret;
+        $('reveal').hidden = false;
+      } else $('reveal').hidden = true;
+      $('issue-result').hidden = false;
+    }, function (error) {
+      showError($('issue-error'), error);
+    }).then(function () { $('issue-confirm').disabled = false; });
+  }
+
+  function forgetSecret() {
+    $('reveal-secret').textContent = '';
+    $('reveal').hidden = true;
+  }
+
+  // ---------------------------------------------------------------------------------------------------- agents
+  function loadAgents() {
+    return api('GET', '/api/agents').then(function (data) {
+      showError($('agents-error'), data.doctorError ? {message: data.doctorError} : null);
+      agentsCache = data.agents.map(function (a) { return {id: a.id, displayName: a.name, detected: a.detected, platforms: a.platforms}; });
+      fillAgents();
+      renderAgents(data.agents, data.doctor || []);
+    }, function (error) {
+      agentsCache = null;
+      showError($('agents-error'), error);
+    });
+  }
+
+  function renderAgents(list, reports) {
+    var box = clear($('agents-list'));
+    // Detected agents first, then the ones with a capit install, then the rest.
+    list = list.slice().sort(function (a, b) { return (b.detected - a.detected) || (!!b.installed - !!a.installed) || a.id.localeCompare(b.id); });
+    list.forEach(function (a) {
+      var paths = el('ul', {className: 'paths'});
+      (a.configPaths || []).forEach(function (p) { paths.appendChild(el('li', null, el('code', {text: p}))); });
+      var card = el('div', {className: 'card agent', dataset: {agent: a.id, detected: String(a.detected)}},
+        el('div', {className: 'head'}, el('h2', {text: a.name}),
+          el('span', {className: 'badge' + (a.detected ? ' yes' : ''), text: a.detected ? 'detected' : 'not detected'})),
+        a.configPaths && a.configPaths.length ? paths : null,
+        el('div', {className: 'muted status-line', text: a.error || a.status}));
+      reports.filter(function (r) { return r.agent === a.id; }).forEach(function (r) {
+        if (r.status === 'shadowed' || r.status === 'changed') {
+          card.appendChild(el('div', {className: 'warning shadow', text: 'warning: ' + r.message}));
+          r.shadowedBy.forEach(function (s) { card.appendChild(el('div', {className: 'warning shadow', text: s + ' wins over the capped key: unset or remove it for ' + a.id + ' to use the capped key'})); });
+        } else if (r.message) card.appendChild(el('div', {className: 'muted doctor', text: r.platform + ': ' + r.message}));
+      });
+      card.appendChild(el('div', {className: 'actions'}, el('button', {type: 'button', text: 'Restore configuration', dataset: {restore: a.id},
+        on: {click: function () { restore(a.id, card); }}})));
+      box.appendChild(card);
+    });
+  }
+
+  function restore(agent, card) {
+    return confirmBox('Put ' + agent + "'s configuration back as it was before capit's last install?", 'Restore',
+      'Also overwrite changes made since (--force)').then(function (answer) {
+      if (!answer) return;
+      var old = card.querySelector('.error, .restored');
+      if (old) old.remove();
+      return api('POST', '/api/agents/restore', {agent: agent, force: answer.force}).then(function (r) {
+        var box = el('div', {className: 'flash restored'}, 'Restored ' + agent + ' configuration from ', el('code', {text: r.backupDir}));
+        var list = el('ul', {className: 'lines'});
+        r.files.forEach(function (f) { list.appendChild(el('li', null, f.action + ' ', el('code', {text: f.path}))); });
+        box.appendChild(list);
+        if (r.keyName) box.appendChild(el('div', {text: 'The key "' + r.keyName + '" still exists at ' + (r.platform || 'the provider') + '; delete it on the Keys page.'}));
+        card.appendChild(box);
+      }, function (error) {
+        card.appendChild(el('div', {className: 'error', role: 'alert', text: error.message}));
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------- platforms
+  function describeMaster(p) {
+    if (p.source === 'env') return 'configured via $' + p.envVar + (p.stored ? ' (a stored key is also kept)' : '');
+    if (p.source === 'stored') return 'stored •••••••• (write-only)';
+    return 'not configured';
+  }
+
+  function loadPlatforms() {
+    return api('GET', '/api/platforms').then(function (data) {
+      showError($('platforms-error'), null);
+      var body = clear($('platforms-table').querySelector('tbody'));
+      data.platforms.forEach(function (p) {
+        var cell = el('td', {className: 'actions-cell'});
+        if (p.stored) cell.appendChild(el('button', {type: 'button', className: 'small danger', text: 'Remove',
+          on: {click: function () { removeMaster(p.id); }}}));
+        var master = el('td', {className: 'master'}, describeMaster(p));
+        if (p.source === 'none') master.appendChild(el('span', {className: 'muted'}, ' — create one at ', el('a', {href: p.setupUrl, target: '_blank', rel: 'noopener noreferrer', text: p.setupUrl})));
+        body.appendChild(el('tr', {dataset: {platform: p.id, source: p.source}}, el('td', {text: p.displayName}), master, cell));
+      });
+    }, function (error) { showError($('platforms-error'), error); });
+  }
+
+  function addMaster(e) {
+    e.preventDefault();
+    var key = $('add-key').value;
+    var platform = $('add-platform').value;
+    $('add-submit').disabled = true;
+    showError($('platforms-error'), null);
+    api('POST', '/api/platforms/add', {platform: platform, key: key}).then(function (r) {
+      $('add-key').value = '';
+      flash(r.message);
+      return loadPlatforms();
+    }, function (error) { showError($('platforms-error'), error); }).then(function () { $('add-submit').disabled = false; });
+  }
+
+  function removeMaster(id) {
+    return confirmBox('Remove the stored ' + platformName(id) + ' master key? Keys already issued keep working.', 'Remove').then(function (yes) {
+      if (!yes) return;
+      return api('POST', '/api/platforms/remove', {platform: id}).then(function (r) {
+        flash(r.message);
+        return loadPlatforms();
+      }, function (error) { showError($('platforms-error'), error); });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------- routing
+  var pages = {keys: loadKeys, issue: loadAgents, agents: loadAgents, platforms: loadPlatforms};
+  function route() {
+    var page = (location.hash || '#keys').slice(1);
+    if (!pages[page]) page = 'keys';
+    if (page !== 'issue') forgetSecret();
+    Object.keys(pages).forEach(function (p) { $('page-' + p).hidden = p !== page; });
+    document.querySelectorAll('nav a').forEach(function (a) { a.classList.toggle('active', a.dataset.page === page); });
+    document.body.dataset.page = page;
+    var done = pages[page]();
+    Promise.resolve(done).then(function () { document.body.dataset.ready = page; });
+  }
+
+  function init() {
+    api('GET', '/api/meta').then(function (m) {
+      meta = m;
+      $('version').textContent = 'v' + m.version;
+      m.platforms.forEach(function (p) {
+        $('filter-platform').appendChild(el('option', {value: p.id, text: p.displayName}));
+        $('issue-platform').appendChild(el('option', {value: p.id, text: p.displayName}));
+        $('add-platform').appendChild(el('option', {value: p.id, text: p.displayName}));
+      });
+      fillAgents();
+      // Preselect a platform that has a master key.
+      api('GET', '/api/platforms').then(function (d) {
+        var ready = d.platforms.filter(function (p) { return p.source !== 'none'; })[0];
+        if (ready && !$('issue-platform').dataset.touched) { $('issue-platform').value = ready.id; fillAgents(); }
+      }, function () {});
+      $('issue-platform').addEventListener('change', function () { $('issue-platform').dataset.touched = '1'; });
+      $('keys-filter').addEventListener('submit', function (e) { e.preventDefault(); loadKeys(); });
+      $('keys-refresh').addEventListener('click', loadKeys);
+      $('issue-platform').addEventListener('change', fillAgents);
+      $('issue-form').addEventListener('submit', preview);
+      $('issue-form').addEventListener('input', function () { if (!$('plan').hidden) { $('plan').hidden = true; currentPlan = null; } });
+      $('issue-confirm').addEventListener('click', confirmIssue);
+      $('issue-cancel').addEventListener('click', function () { $('plan').hidden = true; currentPlan = null; });
+      $('issue-another').addEventListener('click', function () { forgetSecret(); $('issue-result').hidden = true; });
+      $('reveal-copy').addEventListener('click', function () {
+        navigator.clipboard.writeText($('reveal-secret').textContent).then(function () { flash('Copied'); }, function () { flash('Copy failed: select the key and copy it'); });
+      });
+      $('platform-add').addEventListener('submit', addMaster);
+      window.addEventListener('hashchange', route);
+      route();
+    }, function (error) {
+      showError($('flash'), error);
+      $('flash').hidden = false;
+    });
+  }
+  init();
+})();
+`;

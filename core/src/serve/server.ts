@@ -1,0 +1,241 @@
+import {randomBytes, timingSafeEqual} from 'node:crypto';
+import http                          from 'node:http';
+import type {AddressInfo}            from 'node:net';
+import {networkInterfaces}           from 'node:os';
+
+import {Cli}                         from 'clipanion';
+
+import type {CapitContext}           from '../context.js';
+import {discover}                    from '../main.js';
+import type {Env}                    from '../state/paths.js';
+import {handleApi, HttpError, newApiState} from './api.js';
+import {ASSETS}                      from './assets.js';
+
+export interface ServeOptions {
+  /** Interface to bind; default 127.0.0.1. */
+  host?: string;
+  /** 0 (default) = a random free port. */
+  port?: number;
+  env?: Env;
+  cwd?: string;
+  /** Where core functions write diagnostics (they never prompt: the server context is not interactive). */
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  /** A fixed token (tests); default 32 random bytes, new for every launch. */
+  token?: string;
+  /** A ready context instead of discovering plugins from env/cwd. */
+  context?: CapitContext;
+}
+
+export interface RunningServer {
+  /** The URL to open, with `?token=`. */
+  url: string;
+  /** The URL without the token. */
+  origin: string;
+  token: string;
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set([`127.0.0.1`, `localhost`, `::1`, `[::1]`]);
+const WILDCARD = new Set([`0.0.0.0`, `::`, `[::]`, ``]);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** The context core functions get: the same shape `capit` builds in main.ts, never interactive. */
+export function serverContext(opts: {env?: Env; cwd?: string; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream}): CapitContext {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const plugins = discover(env, cwd);
+  return {
+    ...Cli.defaultContext,
+    stdout: (opts.stdout ?? process.stdout) as NodeJS.WriteStream,
+    stderr: (opts.stderr ?? process.stderr) as NodeJS.WriteStream,
+    colorDepth: 1,
+    env,
+    cwd,
+    plugins,
+    interactive: false,
+  };
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(`:`) && !host.startsWith(`[`) ? `[${host}]` : host;
+}
+
+function sameSecret(given: string | undefined, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? ``).split(`;`)) {
+    const eq = part.indexOf(`=`);
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+// Every answer: no caching, no framing, no sniffing, no referrer (the token must not leak), only our own scripts.
+const SECURITY_HEADERS: Record<string, string> = {
+  'cache-control': `no-store`,
+  'x-content-type-options': `nosniff`,
+  'x-frame-options': `DENY`,
+  'referrer-policy': `no-referrer`,
+  'cross-origin-opener-policy': `same-origin`,
+  'cross-origin-resource-policy': `same-origin`,
+  'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+};
+
+function send(res: http.ServerResponse, status: number, body: string, type: string, extra: Record<string, string> = {}) {
+  res.writeHead(status, {...SECURITY_HEADERS, 'content-type': type, 'content-length': Buffer.byteLength(body), ...extra});
+  res.end(body);
+}
+
+function sendJson(res: http.ServerResponse, status: number, value: unknown) {
+  send(res, status, `${JSON.stringify(value)}\n`, `application/json; charset=utf-8`);
+}
+
+/** Errors of the gate (Host, Origin, token): JSON for the API, a line of text for pages. */
+function refuse(res: http.ServerResponse, api: boolean, status: number, message: string) {
+  if (api) sendJson(res, status, {error: {message: `capit: ${message}`, code: status === 401 ? `CAPIT_UNAUTHORIZED` : `CAPIT_FORBIDDEN`}});
+  else send(res, status, `capit serve: ${message}\n`, `text/plain; charset=utf-8`);
+}
+
+const MAX_BODY = 64 * 1024;
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new HttpError(413, `CAPIT_TOO_LARGE`, `request body over ${MAX_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString(`utf8`);
+}
+
+/**
+ * Starts the GUI server. Safe by default: loopback only, a random token required on every request (query once,
+ * then an HttpOnly SameSite=Strict cookie, or `Authorization: Bearer`), Host and Origin checked, no CORS.
+ */
+export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
+  const bindHost = options.host ?? `127.0.0.1`;
+  const token = options.token ?? randomBytes(32).toString(`base64url`);
+  const ctx = options.context ?? serverContext(options);
+  const state = newApiState();
+
+  let port = 0;
+  let allowedHosts = new Set<string>();
+  const cookieName = () => `capit_token_${port}`;
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch(error => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (error instanceof HttpError) sendJson(res, error.status, {error: {message: `capit: ${error.message}`, code: error.code}});
+      else sendJson(res, 500, {error: {message: `capit: internal error — ${(error as Error)?.message ?? String(error)}`, code: `CAPIT_INTERNAL`}});
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    const url = new URL(req.url ?? `/`, `http://localhost`);
+    const api = url.pathname.startsWith(`/api/`);
+
+    // DNS rebinding: a page on evil.example resolving to 127.0.0.1 still sends `Host: evil.example:PORT`.
+    const host = (req.headers.host ?? ``).toLowerCase();
+    if (!allowedHosts.has(host)) return refuse(res, api, 403, `refused: unexpected Host header ${JSON.stringify(req.headers.host ?? ``)}`);
+    // CSRF: browsers send Origin on cross-origin requests and on every POST; it must be this server.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !(origin.toLowerCase().startsWith(`http://`) && allowedHosts.has(origin.toLowerCase().slice(7))))
+      return refuse(res, api, 403, `refused: cross-origin request from ${JSON.stringify(origin)}`);
+
+    const queryToken = url.searchParams.get(`token`);
+    if (queryToken !== null) {
+      if (!sameSecret(queryToken, token)) return refuse(res, api, 401, `invalid token; open the URL \`capit serve\` printed`);
+      if (!api && req.method === `GET`) {
+        // Trade the token in the URL for a cookie, and drop it from the address bar and history.
+        url.searchParams.delete(`token`);
+        const location = url.pathname + (url.search === `?` ? `` : url.search);
+        res.writeHead(303, {
+          ...SECURITY_HEADERS,
+          location,
+          'set-cookie': `${cookieName()}=${token}; Path=/; HttpOnly; SameSite=Strict`,
+          'content-length': 0,
+        });
+        res.end();
+        return;
+      }
+    } else {
+      const auth = req.headers.authorization;
+      const bearer = auth?.startsWith(`Bearer `) ? auth.slice(7).trim() : undefined;
+      const cookie = readCookie(req.headers.cookie, cookieName());
+      if (!sameSecret(bearer, token) && !sameSecret(cookie, token))
+        return refuse(res, api, 401, `a token is required; open the URL \`capit serve\` printed (it ends in ?token=…)`);
+    }
+
+    if (!api) {
+      const asset = ASSETS[url.pathname === `/` ? `/index.html` : url.pathname];
+      if (!asset) return send(res, 404, `Not found\n`, `text/plain; charset=utf-8`);
+      if (req.method !== `GET` && req.method !== `HEAD`) return send(res, 405, `Method not allowed\n`, `text/plain; charset=utf-8`, {allow: `GET, HEAD`});
+      return send(res, 200, asset.body, asset.type);
+    }
+
+    let body: unknown;
+    if (req.method === `POST`) {
+      // Only JSON: an HTML form or a "simple" cross-site request cannot send application/json.
+      const type = (req.headers[`content-type`] ?? ``).split(`;`)[0]!.trim().toLowerCase();
+      if (type !== `application/json`) throw new HttpError(415, `CAPIT_BAD_CONTENT_TYPE`, `API requests must be application/json`);
+      const text = await readBody(req);
+      try {
+        body = text === `` ? {} : JSON.parse(text);
+      } catch {
+        throw new HttpError(400, `CAPIT_BAD_JSON`, `the request body is not valid JSON`);
+      }
+      if (typeof body !== `object` || body === null || Array.isArray(body)) throw new HttpError(400, `CAPIT_BAD_JSON`, `the request body must be a JSON object`);
+    } else if (req.method !== `GET`) {
+      throw new HttpError(405, `CAPIT_BAD_METHOD`, `method ${req.method} not allowed`);
+    }
+    const result = await handleApi({method: req.method, path: url.pathname, query: url.searchParams, body: body as Record<string, unknown> | undefined}, ctx, state);
+    sendJson(res, result.status, result.body);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once(`error`, reject);
+    server.listen(options.port ?? 0, bindHost, () => {
+      server.off(`error`, reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  // The names a browser may use for this server. Bound to every interface, the machine's own addresses too.
+  const names = new Set([`127.0.0.1`, `localhost`, `[::1]`]);
+  if (WILDCARD.has(bindHost)) {
+    for (const list of Object.values(networkInterfaces()))
+      for (const addr of list ?? []) names.add(hostForUrl(addr.address.toLowerCase()));
+  } else {
+    names.add(hostForUrl(bindHost.toLowerCase()));
+  }
+  allowedHosts = new Set([...names].map(n => `${n}:${port}`));
+
+  const shownHost = WILDCARD.has(bindHost) ? `127.0.0.1` : hostForUrl(bindHost);
+  const origin = `http://${shownHost}:${port}`;
+  return {
+    url: `${origin}/?token=${token}`,
+    origin,
+    token,
+    host: bindHost,
+    port,
+    close: () => new Promise<void>(resolve => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}

@@ -1,0 +1,472 @@
+// `capit serve`: the gate (token, Host, Origin, content type, no CORS) and every JSON endpoint, against the
+// loopback emulator with a temp HOME. The server runs in this process; the CLI is spawned (async) to compare wording.
+import fs   from 'node:fs';
+import path from 'node:path';
+
+import nock from 'nock';
+import {afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished} from 'vitest';
+
+import {startEmulator}  from '../emulator/server.mjs';
+import type {Emulator}  from '../emulator/server.mjs';
+import {runCli}         from '../support/cli.js';
+import {MASTER, post, raw, setupHome, startGui} from './helpers.js';
+
+let emulator: Emulator;
+
+beforeAll(async () => {
+  emulator = await startEmulator({port: 0});
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => {
+  emulator.reset();
+});
+
+const managementRequests = () => emulator.state.requests.filter(r => !r.path.startsWith(`/__`));
+const onlyKey = () => {
+  const keys = [...emulator.state.keys.values()];
+  expect(keys).toHaveLength(1);
+  return keys[0]!;
+};
+
+async function issue(server: Awaited<ReturnType<typeof startGui>>, body: Record<string, unknown>) {
+  const plan = await post(server, `/api/issue/plan`, body);
+  expect(plan.status, plan.text).toBe(200);
+  const done = await post(server, `/api/issue`, {planId: plan.json.planId});
+  expect(done.status, done.text).toBe(200);
+  return done.json;
+}
+
+describe(`the gate`, () => {
+  it(`binds 127.0.0.1 on a random port and prints a URL with a fresh token`, async () => {
+    const {env} = setupHome(emulator);
+    const a = await startGui(env);
+    const b = await startGui(env);
+    expect(a.host).toBe(`127.0.0.1`);
+    expect(a.url).toBe(`http://127.0.0.1:${a.port}/?token=${a.token}`);
+    expect(a.port).not.toBe(b.port);
+    expect(a.token).not.toBe(b.token);
+    expect(a.token.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it(`answers 401 to every page and endpoint without the token, and to a wrong one`, async () => {
+    const {env} = setupHome(emulator);
+    const server = await startGui(env);
+    for (const p of [`/`, `/index.html`, `/app.js`, `/app.css`, `/api/meta`, `/api/keys`, `/api/platforms`, `/nope`]) {
+      const res = await raw(server, p, {auth: `none`});
+      expect(res.status, p).toBe(401);
+      expect(res.text).not.toContain(`<html`);
+    }
+    expect((await raw(server, `/?token=wrong`, {auth: `none`})).status).toBe(401);
+    expect((await raw(server, `/api/meta`, {headers: {authorization: `Bearer ${server.token}x`}})).status).toBe(401);
+    expect((await raw(server, `/api/meta`, {auth: `none`, headers: {cookie: `capit_token_${server.port}=nope`}})).status).toBe(401);
+    const refused = await post(server, `/api/issue/plan`, {platform: `openrouter`, amount: `5`}, {authorization: `Bearer x`});
+    expect(refused.status).toBe(401);
+    expect(refused.json.error.message).toMatch(/^capit: a token is required/);
+    expect(managementRequests()).toEqual([]);
+  });
+
+  it(`trades the token in the URL for an HttpOnly SameSite=Strict cookie and strips it from the address`, async () => {
+    const {env} = setupHome(emulator);
+    const server = await startGui(env);
+    const first = await raw(server, `/?token=${server.token}`, {auth: `none`});
+    expect(first.status).toBe(303);
+    expect(first.headers.location).toBe(`/`);
+    const cookie = first.headers[`set-cookie`]![0]!;
+    expect(cookie).toBe(`capit_token_${server.port}=${server.token}; Path=/; HttpOnly; SameSite=Strict`);
+
+    const page = await raw(server, `/`, {auth: `none`, headers: {cookie: cookie.split(`;`)[0]!}});
+    expect(page.status).toBe(200);
+    expect(page.headers[`content-type`]).toBe(`text/html; charset=utf-8`);
+    expect(page.text).toContain(`<script src="/app.js" defer></script>`);
+    expect(page.headers[`content-security-policy`]).toContain(`script-src 'self'`);
+    expect(page.headers[`x-frame-options`]).toBe(`DENY`);
+    expect(page.headers[`referrer-policy`]).toBe(`no-referrer`);
+    expect(page.headers[`cache-control`]).toBe(`no-store`);
+    const js = await raw(server, `/app.js`, {auth: `none`, headers: {cookie: cookie.split(`;`)[0]!}});
+    expect(js.status).toBe(200);
+    expect(js.headers[`content-type`]).toBe(`text/javascript; charset=utf-8`);
+    // The API takes the cookie too.
+    expect((await raw(server, `/api/meta`, {auth: `none`, headers: {cookie: cookie.split(`;`)[0]!}})).status).toBe(200);
+  });
+
+  it(`refuses a foreign Host header (DNS rebinding) even with the token`, async () => {
+    const {env} = setupHome(emulator);
+    const server = await startGui(env);
+    for (const host of [`evil.example:${server.port}`, `evil.example`, `127.0.0.1:${server.port + 1}`, `127.0.0.1`, `[::1]`]) {
+      const res = await raw(server, `/api/meta`, {headers: {host}});
+      expect(res.status, host).toBe(403);
+      expect(res.json.error.message).toMatch(/^capit: refused: unexpected Host header/);
+      expect((await raw(server, `/?token=${server.token}`, {headers: {host}, auth: `none`})).status, host).toBe(403);
+    }
+    for (const host of [`127.0.0.1:${server.port}`, `localhost:${server.port}`, `LOCALHOST:${server.port}`])
+      expect((await raw(server, `/api/meta`, {headers: {host}})).status, host).toBe(200);
+  });
+
+  it(`refuses a cross-origin Origin (CSRF) and sends no CORS headers`, async () => {
+    const {env, authFile} = setupHome(emulator);
+    const server = await startGui(env);
+    for (const origin of [`http://evil.example`, `null`, `http://127.0.0.1:${server.port + 1}`, `https://127.0.0.1:${server.port}`]) {
+      const res = await post(server, `/api/issue/plan`, {platform: `openrouter`, amount: `5`, agent: `opencode`}, {origin});
+      expect(res.status, origin).toBe(403);
+      expect(res.json.error.message).toMatch(/^capit: refused: cross-origin request/);
+      expect((await raw(server, `/api/keys`, {headers: {origin}})).status, origin).toBe(403);
+    }
+    const same = await post(server, `/api/issue/plan`, {platform: `openrouter`, amount: `5`}, {origin: `http://127.0.0.1:${server.port}`});
+    expect(same.status).toBe(200);
+    expect((await raw(server, `/api/meta`, {headers: {origin: `http://localhost:${server.port}`}})).status).toBe(200);
+
+    const preflight = await raw(server, `/api/issue`, {method: `OPTIONS`, headers: {origin: `http://127.0.0.1:${server.port}`, 'access-control-request-method': `POST`}});
+    expect(preflight.status).toBe(405);
+    for (const res of [preflight, same, await raw(server, `/`), await raw(server, `/api/meta`, {auth: `none`})])
+      expect(Object.keys(res.headers).filter(h => h.startsWith(`access-control-`))).toEqual([]);
+    expect(fs.existsSync(authFile)).toBe(false);
+  });
+
+  it(`takes only application/json POSTs, valid JSON objects, known routes and methods`, async () => {
+    const {env} = setupHome(emulator);
+    const server = await startGui(env);
+    const form = await raw(server, `/api/issue/plan`, {method: `POST`, body: `platform=openrouter&amount=5`, contentType: `application/x-www-form-urlencoded`});
+    expect(form.status).toBe(415);
+    const text = await raw(server, `/api/issue/plan`, {method: `POST`, body: `{"platform":"openrouter","amount":"5"}`, contentType: `text/plain`});
+    expect(text.status).toBe(415);
+    expect((await raw(server, `/api/issue/plan`, {method: `POST`, body: `{nope`})).status).toBe(400);
+    expect((await raw(server, `/api/issue/plan`, {method: `POST`, body: `[1]`})).status).toBe(400);
+    expect((await raw(server, `/api/issue/plan`)).status).toBe(405);
+    expect((await raw(server, `/api/keys`, {method: `DELETE`})).status).toBe(405);
+    expect((await post(server, `/api/keys`, {})).status).toBe(405);
+    expect((await raw(server, `/api/nope`)).status).toBe(404);
+    expect((await raw(server, `/secret.txt`)).status).toBe(404);
+    expect((await raw(server, `/api/issue/plan`, {method: `POST`, body: `x`.repeat(70_000)})).status).toBe(413);
+    expect(managementRequests()).toEqual([]);
+  });
+
+  it(`serves on the --host given, with that name allowed as Host, still behind the token`, async () => {
+    const {env} = setupHome(emulator);
+    // The setup allows only 127.0.0.1/localhost/[::1]; node names the IPv6 loopback "::1" to nock.
+    nock.enableNetConnect(/^(127\.0\.0\.1|localhost|\[::1\]|::1)(:\d+)?$/);
+    onTestFinished(() => void nock.enableNetConnect(/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/));
+    const server = await startGui(env, {host: `::1`});
+    expect(server.url).toBe(`http://[::1]:${server.port}/?token=${server.token}`);
+    const host = {host: `[::1]:${server.port}`};
+    expect((await raw(server, `/api/meta`, {headers: host, auth: `none`}, `::1`)).status).toBe(401);
+    expect((await raw(server, `/api/meta`, {headers: host}, `::1`)).status).toBe(200);
+    expect((await raw(server, `/api/meta`, {headers: {host: `evil.example:${server.port}`}}, `::1`)).status).toBe(403);
+  });
+});
+
+describe(`the JSON API`, () => {
+  it(`GET /api/meta lists the installed platforms and agents`, async () => {
+    const {env} = setupHome(emulator);
+    const server = await startGui(env);
+    const meta = (await raw(server, `/api/meta`)).json;
+    expect(meta.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(meta.platforms).toContainEqual({id: `openrouter`, displayName: `OpenRouter`});
+    expect(meta.agents.map((a: {id: string}) => a.id)).toContain(`opencode`);
+  });
+
+  it(`previews an issue without creating or writing anything, then creates exactly the previewed key once`, async () => {
+    const {env, authFile} = setupHome(emulator);
+    const server = await startGui(env);
+    const plan = await post(server, `/api/issue/plan`, {platform: `openrouter`, amount: `5`, agent: `opencode`, reset: `weekly`, expires: `7d`});
+    expect(plan.status).toBe(200);
+    expect(plan.json.planId).toMatch(/^[0-9a-f]{32}$/);
+    expect(plan.json.plan).toMatchObject({dryRun: true, platform: `openrouter`, capUsd: 5, reset: `weekly`, agent: `opencode`, files: [{path: authFile, exists: false}]});
+    expect(plan.json.plan.action).toMatch(/^Create OpenRouter key "opencode-[0-9a-f]{8}" with a \$5\.00 per week cap, expiring /);
+    expect(plan.json.plan.diff).toContain(`<new openrouter key>`);
+    expect(managementRequests()).toEqual([]);
+    expect(fs.existsSync(authFile)).toBe(false);
+
+    const done = await post(server, `/api/issue`, {planId: plan.json.planId});
+    expect(done.status).toBe(200);
+    const key = onlyKey();
+    expect(key.name).toBe(plan.json.plan.name);
+    expect(key.limit).toBe(5);
+    expect(key.limit_reset).toBe(`weekly`);
+    expect(done.json).toMatchObject({platform: `openrouter`, id: key.hash, name: key.name, capUsd: 5, agent: `opencode`, files: [authFile]});
+    expect(done.json).not.toHaveProperty(`secret`);
+    expect(done.text).not.toContain(key.key);
+    expect(JSON.parse(fs.readFileSync(authFile, `utf8`))).toEqual({openrouter: {type: `api`, key: key.key}});
+
+    const again = await post(server, `/api/issue`, {planId: plan.json.planId});
+    expect(again.status).toBe(400);
+    expect(again.json.error.message).toBe(`capit: This preview has expired or was already used; preview the key again`);
+    expect(emulator.state.keys.size).toBe(1);
+
+    // Nothing the page can read afterwards holds the secret.
+    for (const p of [`/api/keys`, `/api/agents`, `/api/platforms`, `/api/meta`, `/api/doctor`])
+      expect((await raw(server, p)).text, p).not.toContain(key.key);
+  });
+
+  it(`reveals the secret once when issuing without an agent`, async () => {
+    const {env, authFile} = setupHome(emulator);
+    const server = await startGui(env);
+    const result = await issue(server, {platform: `openrouter`, amount: `2.50`});
+    const key = onlyKey();
+    expect(result).toMatchObject({agent: null, capUsd: 2.5, files: [], secret: key.key});
+    expect(key.name).toMatch(/^capit-[0-9a-f]{8}$/);
+    expect(fs.existsSync(authFile)).toBe(false);
+    expect((await raw(server, `/api/keys`)).text).not.toContain(key.key);
+  });
+
+  it(`words input errors exactly as the CLI does, and sends nothing to the provider`, async () => {
+    const {env} = setupHome(emulator);
+    const server = await startGui(env);
+    const cases: [Record<string, unknown>, string[]][] = [
+      [{platform: `openrouter`, amount: `abc`, agent: `opencode`}, [`openrouter`, `abc`, `--agent`, `opencode`, `--dry-run`]],
+      [{platform: `openrouter`, amount: `5`, agent: `nosuch`}, [`openrouter`, `5`, `--agent`, `nosuch`, `--dry-run`]],
+      [{platform: `openrouter`, amount: `5`, reset: `hourly`}, [`openrouter`, `5`, `--reset`, `hourly`, `--dry-run`]],
+      [{platform: `openrouter`, amount: `5`, expires: `soon`}, [`openrouter`, `5`, `--expires`, `soon`, `--dry-run`]],
+    ];
+    for (const [body, argv] of cases) {
+      const res = await post(server, `/api/issue/plan`, body);
+      const cli = await runCli(argv, {env});
+      expect(cli.exitCode).toBe(2);
+      expect(res.status).toBe(400);
+      expect(res.json.error).toMatchObject({code: `CAPIT_BAD_INPUT`, exitCode: 2});
+      expect(`${res.json.error.message}\n`).toBe(cli.stderr);
+    }
+    const missing = await post(server, `/api/issue/plan`, {platform: `openrouter`});
+    expect(missing.status).toBe(400);
+    expect(missing.json.error.message).toBe(`capit: Missing "amount"`);
+    const unknown = await post(server, `/api/issue/plan`, {platform: `nosuch`, amount: `5`});
+    expect(unknown.json.error.message).toMatch(/^capit: Unknown platform "nosuch", installed: .*openrouter/);
+    expect(managementRequests()).toEqual([]);
+  });
+
+  it(`words provider errors exactly as the CLI does (502)`, async () => {
+    const {env} = setupHome(emulator, {master: `sk-or-v1-not-a-real-management-key`});
+    const server = await startGui(env);
+    const plan = await post(server, `/api/issue/plan`, {platform: `openrouter`, amount: `5`});
+    expect(plan.status).toBe(200);
+    const res = await post(server, `/api/issue`, {planId: plan.json.planId});
+    const cli = await runCli([`openrouter`, `5`], {env});
+    expect(cli.exitCode).toBe(1);
+    expect(res.status).toBe(502);
+    expect(res.json.error.code).toBe(`CAPIT_BAD_MASTER_KEY`);
+    // Same words; only the random key name differs between the two runs.
+    const sameName = (text: string) => text.replace(/capit-[0-9a-f]{8}/g, `capit-NAME`);
+    expect(sameName(`${res.json.error.message}\n`)).toBe(sameName(cli.stderr));
+    expect(res.json.error.message).toMatch(/^capit: OpenRouter rejected the master key while trying to create key "capit-[0-9a-f]{8}" \(401/);
+    expect(res.text).not.toContain(`sk-or-v1-not-a-real-management-key`);
+    expect(emulator.state.keys.size).toBe(0);
+
+    const listing = await raw(server, `/api/keys`);
+    expect(listing.status).toBe(200);
+    expect(listing.json.keys).toEqual([]);
+    expect(listing.json.errors).toHaveLength(1);
+    const cliList = await runCli([`keys`, `list`], {env});
+    expect(cliList.stderr).toContain(`${listing.json.errors[0].message}\n`);
+  });
+
+  it(`lists keys with spend, filtered by platform and glob, and refuses an unknown platform`, async () => {
+    const {env} = setupHome(emulator);
+    const server = await startGui(env);
+    const a = await issue(server, {platform: `openrouter`, amount: `5`, agent: `opencode`});
+    const b = await issue(server, {platform: `openrouter`, amount: `3`, name: `ci`});
+    emulator.charge(a.id, 1.25);
+    emulator.createKey({name: `not-capit`, limit: 1});
+
+    const all = (await raw(server, `/api/keys`)).json;
+    expect(all.errors).toEqual([]);
+    expect(all.keys.map((k: {name: string}) => k.name).sort()).toEqual([a.name, b.name].sort());
+    expect(all.keys.find((k: {name: string}) => k.name === a.name)).toMatchObject({
+      platform: `openrouter`, agent: `opencode`, issuedByCapit: true, status: `active`, spentUsd: 1.25, capUsd: 5, remainingUsd: 3.75,
+    });
+    expect((await raw(server, `/api/keys?glob=ci-*`)).json.keys.map((k: {name: string}) => k.name)).toEqual([b.name]);
+    expect((await raw(server, `/api/keys?platform=openrouter&glob=opencode-*`)).json.keys.map((k: {name: string}) => k.name)).toEqual([a.name]);
+    expect((await raw(server, `/api/keys?all=1`)).json.keys.map((k: {name: string}) => k.name)).toContain(`not-capit`);
+    const bad = await raw(server, `/api/keys?platform=nosuch`);
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.message).toMatch(/^capit: Unknown platform "nosuch"/);
+    // Platforms without a master key are reported as skipped, not failed.
+    expect(all.skipped.map((s: {platform: string}) => s.platform)).toContain(`aihubmix`);
+  });
+
+  it(`disables, enables and deletes exactly the key named (the ledger follows)`, async () => {
+    const {env} = setupHome(emulator);
+    const server = await startGui(env);
+    const a = await issue(server, {platform: `openrouter`, amount: `5`, agent: `opencode`});
+    const b = await issue(server, {platform: `openrouter`, amount: `5`, name: `opencode`});
+    const key = emulator.state.keys.get(a.id)!;
+
+    const off = await post(server, `/api/keys/disable`, {platform: `openrouter`, id: a.id, name: a.name});
+    expect(off.status, off.text).toBe(200);
+    expect(off.json.results).toEqual([{platform: `openrouter`, id: a.id, name: a.name, ok: true, agent: `opencode`}]);
+    expect(key.disabled).toBe(true);
+    expect(emulator.state.keys.get(b.id)!.disabled).toBe(false);
+    expect((await raw(server, `/api/keys`)).json.keys.find((k: {name: string}) => k.name === a.name).status).toBe(`disabled`);
+
+    const on = await post(server, `/api/keys/enable`, {platform: `openrouter`, id: a.id, name: a.name});
+    expect(on.status).toBe(200);
+    expect(key.disabled).toBe(false);
+
+    // A glob is never expanded: a row names one key.
+    const glob = await post(server, `/api/keys/delete`, {platform: `openrouter`, name: `opencode-*`});
+    expect(glob.status).toBe(400);
+    expect(glob.json.error.message).toBe(`capit: No key named "opencode-*" on openrouter`);
+    expect(emulator.state.keys.size).toBe(2);
+
+    const del = await post(server, `/api/keys/delete`, {platform: `openrouter`, id: a.id, name: a.name});
+    expect(del.status).toBe(200);
+    expect(del.json.results[0]).toMatchObject({name: a.name, ok: true});
+    expect(emulator.state.keys.has(a.id)).toBe(false);
+    expect(emulator.state.keys.has(b.id)).toBe(true);
+    expect((await raw(server, `/api/keys`)).json.keys.map((k: {name: string}) => k.name)).toEqual([b.name]);
+
+    const gone = await post(server, `/api/keys/delete`, {platform: `openrouter`, id: a.id, name: a.name});
+    expect(gone.status).toBe(400);
+    expect(gone.json.error.message).toBe(`capit: No key named "${a.name}" on openrouter`);
+    expect((await post(server, `/api/keys/delete`, {platform: `openrouter`})).json.error.message).toBe(`capit: Missing "name"`);
+  });
+
+  it(`reports a provider failure of a key action in the CLI's words`, async () => {
+    const {env} = setupHome(emulator);
+    const server = await startGui(env);
+    const a = await issue(server, {platform: `openrouter`, amount: `5`});
+    emulator.knobs.failNext(5, {status: 500, method: `DELETE`});
+    const res = await post(server, `/api/keys/delete`, {platform: `openrouter`, id: a.id, name: a.name});
+    expect(res.status).toBe(502);
+    expect(res.json.results[0]).toMatchObject({name: a.name, ok: false});
+    expect(res.json.error.message).toMatch(new RegExp(`^capit: ${a.name}: `));
+    expect(emulator.state.keys.has(a.id)).toBe(true);
+  });
+
+  it(`restores an agent's config byte for byte, then says there is nothing left to restore`, async () => {
+    const {env, authFile} = setupHome(emulator);
+    fs.mkdirSync(path.dirname(authFile), {recursive: true});
+    const original = `{\n\t"anthropic": {"type": "oauth", "refresh": "fake-refresh-0000"}\n}\n`;
+    fs.writeFileSync(authFile, original, {mode: 0o644});
+    const server = await startGui(env);
+    const a = await issue(server, {platform: `openrouter`, amount: `5`, agent: `opencode`});
+    expect(a.backupDir).toBeTruthy();
+    expect(fs.readFileSync(authFile, `utf8`)).not.toBe(original);
+
+    const res = await post(server, `/api/agents/restore`, {agent: `opencode`});
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toMatchObject({agent: `opencode`, backupDir: a.backupDir, keyName: a.name, platform: `openrouter`, files: [{path: authFile, action: `restored`}]});
+    expect(fs.readFileSync(authFile, `utf8`)).toBe(original);
+
+    const again = await post(server, `/api/agents/restore`, {agent: `opencode`});
+    expect(again.status).toBe(409);
+    expect(again.json.error.code).toBe(`CAPIT_NO_BACKUP`);
+    const cli = await runCli([`restore`, `opencode`, `--yes`], {env});
+    expect(`${again.json.error.message}\n`).toBe(cli.stderr);
+
+    const traversal = await post(server, `/api/agents/restore`, {agent: `../../etc`});
+    expect(traversal.status).toBe(400);
+    expect(traversal.json.error.message).toMatch(/^capit: Unknown agent "\.\.\/\.\.\/etc"/);
+  });
+
+  it(`lists agents with detection, config paths and shadowing from doctor`, async () => {
+    const {env, authFile} = setupHome(emulator, {extra: {OPENCODE_AUTH_CONTENT: `{}`}});
+    fs.mkdirSync(path.dirname(authFile), {recursive: true});
+    const server = await startGui(env);
+    await issue(server, {platform: `openrouter`, amount: `5`, agent: `opencode`});
+    const res = await raw(server, `/api/agents`);
+    expect(res.status).toBe(200);
+    const opencode = res.json.agents.find((a: {id: string}) => a.id === `opencode`);
+    expect(opencode).toMatchObject({detected: true, configPaths: [authFile]});
+    expect(opencode.installed).toMatchObject({platform: `openrouter`});
+    const report = res.json.doctor.find((r: {agent: string}) => r.agent === `opencode`);
+    expect(report.status).toBe(`shadowed`);
+    expect(report.shadowedBy.join(` `)).toContain(`OPENCODE_AUTH_CONTENT`);
+    expect(res.json.doctorError).toBeNull();
+    const one = await raw(server, `/api/doctor?agent=opencode`);
+    expect(one.json.reports).toHaveLength(1);
+    expect((await raw(server, `/api/doctor?agent=nosuch`)).json.error.message).toMatch(/^capit: Unknown agent "nosuch"/);
+  });
+
+  it(`manages master keys write-only: add (validated), status, remove`, async () => {
+    const {env} = setupHome(emulator, {master: null});
+    const server = await startGui(env);
+    const status = async () => (await raw(server, `/api/platforms`)).json.platforms.find((p: {id: string}) => p.id === `openrouter`);
+    expect(await status()).toMatchObject({id: `openrouter`, displayName: `OpenRouter`, source: `none`, stored: false, envVar: `OPENROUTER_MANAGEMENT_KEY`});
+
+    // Without a master key, issuing says what to do, as the CLI does.
+    const plan = await post(server, `/api/issue/plan`, {platform: `openrouter`, amount: `5`});
+    const noKey = await post(server, `/api/issue`, {planId: plan.json.planId});
+    expect(noKey.status).toBe(400);
+    expect(`${noKey.json.error.message}\n`).toBe((await runCli([`openrouter`, `5`], {env})).stderr);
+
+    const wrong = await post(server, `/api/platforms/add`, {platform: `openrouter`, key: `sk-or-v1-wrong-0000`});
+    expect(wrong.status).toBe(502);
+    expect(wrong.json.error.message).toMatch(/^capit: /);
+    expect(wrong.text).not.toContain(`sk-or-v1-wrong-0000`);
+    expect((await status()).source).toBe(`none`);
+
+    const added = await post(server, `/api/platforms/add`, {platform: `openrouter`, key: MASTER});
+    expect(added.status, added.text).toBe(200);
+    expect(added.json.message).toMatch(/^The OpenRouter master key works and is stored in .*credentials\.json \(readable only by you\)\.$/);
+    expect(added.text).not.toContain(MASTER);
+    expect(await status()).toMatchObject({source: `stored`, stored: true});
+    const credentials = path.join(env.XDG_CONFIG_HOME!, `capit`, `credentials.json`);
+    expect(fs.readFileSync(credentials, `utf8`)).toContain(MASTER);
+    expect(fs.statSync(credentials).mode & 0o777).toBe(0o600);
+    for (const p of [`/api/platforms`, `/api/meta`, `/api/keys`, `/api/agents`]) expect((await raw(server, p)).text, p).not.toContain(MASTER);
+
+    // The stored key now works for the other endpoints.
+    await issue(server, {platform: `openrouter`, amount: `1`});
+    expect(emulator.state.keys.size).toBe(1);
+
+    const removed = await post(server, `/api/platforms/remove`, {platform: `openrouter`});
+    expect(removed.json).toMatchObject({platform: `openrouter`, removed: true});
+    expect(await status()).toMatchObject({source: `none`, stored: false});
+    const twice = await post(server, `/api/platforms/remove`, {platform: `openrouter`});
+    expect(twice.json).toMatchObject({removed: false, message: `No stored OpenRouter master key; nothing to remove.`});
+    const unknown = await post(server, `/api/platforms/add`, {platform: `nosuch`, key: `x`});
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.error.message).toMatch(/^capit: Unknown platform "nosuch"/);
+  });
+
+  it(`shows an env master key as configured via env, never its value`, async () => {
+    const {env} = setupHome(emulator);
+    const server = await startGui(env);
+    const res = await raw(server, `/api/platforms`);
+    expect(res.json.platforms.find((p: {id: string}) => p.id === `openrouter`)).toEqual({
+      id: `openrouter`, displayName: `OpenRouter`, setupUrl: expect.any(String), envVar: `OPENROUTER_MANAGEMENT_KEY`, source: `env`, stored: false,
+    });
+    expect(res.text).not.toContain(MASTER);
+  });
+});
+
+describe(`capit serve (the command)`, () => {
+  it(`prints the URL, warns for a non-loopback host, serves until stopped`, async () => {
+    const {spawn} = await import(`node:child_process`);
+    const {CLI} = await import(`../support/cli.js`);
+    const {env} = setupHome(emulator);
+    const child = spawn(process.execPath, [CLI, `serve`, `--no-open`, `--host`, `0.0.0.0`], {env: {...env, DISPLAY: ``}, stdio: [`ignore`, `pipe`, `pipe`]});
+    try {
+      let stdout = ``;
+      let stderr = ``;
+      child.stderr.on(`data`, chunk => (stderr += chunk));
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no URL; stderr: ${stderr}`)), 10_000);
+        child.stdout.on(`data`, chunk => {
+          stdout += chunk;
+          const m = /capit GUI: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)\n/.exec(stdout);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        });
+      });
+      expect(stderr).toContain(`capit: warning: listening on 0.0.0.0: other machines can reach this server`);
+      const res = await fetch(url, {redirect: `manual`});
+      expect(res.status).toBe(303);
+      expect((await fetch(url.replace(/\?token=.*/, ``))).status).toBe(401);
+    } finally {
+      child.kill(`SIGTERM`);
+      await new Promise(resolve => child.once(`close`, resolve));
+    }
+    expect(child.exitCode).toBe(0);
+  });
+
+  it(`refuses a bad --port as a usage error`, async () => {
+    const {env} = setupHome(emulator);
+    const res = await runCli([`serve`, `--port`, `nope`, `--no-open`], {env});
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr).toMatch(/^capit: /);
+  });
+});
