@@ -1,6 +1,6 @@
 import {Builtins, Cli}   from 'clipanion';
 
-import {HelpCommand}     from './commands/help.js';
+import {generalHelp, HelpCommand} from './commands/help.js';
 import {platformCommand} from './commands/platform.js';
 import {commands as agentCommands}    from './commands/agents/index.js';
 import {commands as keyCommands}      from './commands/keys/index.js';
@@ -11,7 +11,8 @@ import {commands as serveCommands}    from './commands/serve/index.js';
 import {UnknownCommand}  from './commands/unknown.js';
 import type {CapitContext} from './context.js';
 import {InputError}      from './errors.js';
-import {builtinSource, discoverPlugins, envSource, globalSource} from './plugins/discover.js';
+import {projectConfigSource} from './plugins/config.js';
+import {builtinSource, discoverPlugins, envSource, globalSource, projectDependencySource} from './plugins/discover.js';
 import type {Discovery}  from './plugins/discover.js';
 import {formatError}     from './report.js';
 import {capitVersion, coreDir} from './self.js';
@@ -21,23 +22,37 @@ import type {Env}        from './state/paths.js';
 export {capitVersion};
 
 export function discover(env: Env, cwd: string): Discovery {
-  // Manifests only: no plugin code is imported here (design §3.2).
-  return discoverPlugins([envSource, globalSource(capitPaths(env).data), builtinSource(coreDir())], env, cwd);
+  // Manifests only: no plugin code is imported here (design §3.2). Order is design §3.3; the first match wins.
+  const core = coreDir();
+  return discoverPlugins([
+    envSource,                          // 1. CAPIT_PLUGIN_PATH
+    projectConfigSource,                // 2. `plugins: [...]` in the nearest project's capit config (cosmiconfig, lazy)
+    projectDependencySource([core]),    // 3. capit-platform-* / capit-agent-* deps of the nearest project
+    globalSource(capitPaths(env).data), // 4. `capit plugin add` (linked folders, then npm installs)
+    builtinSource(core),                // 5. built-ins
+  ], env, cwd);
 }
 
-export function buildCli(plugins: Discovery, colors: boolean): Cli<CapitContext> {
+/**
+ * Builds the clipanion CLI. `platforms` says which generated platform commands to register: clipanion compiles every
+ * registered command into its parser, which costs ~1 ms per platform, so a run registers only the one it targets.
+ */
+export function buildCli(plugins: Discovery, colors: boolean, platforms: `all` | readonly string[] = `all`): Cli<CapitContext> {
   const cli = new Cli<CapitContext>({binaryLabel: `capit`, binaryName: `capit`, binaryVersion: capitVersion(), enableColors: colors});
   // Registered first: clipanion's general usage only lists commands when a documented one comes after the default.
   cli.register(UnknownCommand);
   cli.register(HelpCommand);
   cli.register(Builtins.VersionCommand);
   for (const platform of plugins.platforms)
-    if (platform.manifest.kind === `platform`) cli.register(platformCommand(platform.manifest));
+    if (platform.manifest.kind === `platform` && (platforms === `all` || platforms.includes(platform.manifest.id)))
+      cli.register(platformCommand(platform.manifest));
   // Each command group owns its list (commands/<group>/index.ts).
   for (const command of [...keyCommands, ...platformCommands, ...agentCommands, ...pluginCommands, ...serveCommands, RestoreCommand])
     cli.register(command);
   return cli;
 }
+
+const HELP_ARGS: ReadonlySet<string> = new Set([`-h`, `--help`, `help`]);
 
 export interface MainOptions {
   env?: Env;
@@ -58,7 +73,12 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     stderr.write(`capit: warning: skipped plugin ${d.packageName ?? `(unnamed)`} at ${d.dir}: ${d.message}\n`);
 
   const colors = !env.NO_COLOR && env.FORCE_COLOR !== `0` && Boolean((stdout as NodeJS.WriteStream).isTTY);
-  const cli = buildCli(plugins, colors);
+  // The general help is rendered straight from the registrations, without compiling a parser for every command.
+  if (argv.length === 0 || (argv.length === 1 && HELP_ARGS.has(argv[0]!))) {
+    stdout.write(generalHelp(buildCli(plugins, colors, `all`), plugins, colors));
+    return 0;
+  }
+  const cli = buildCli(plugins, colors, plugins.platforms.some(p => p.manifest.id === argv[0]) ? [argv[0]!] : []);
   const context: CapitContext = {
     ...Cli.defaultContext,
     stdin: opts.stdin ?? process.stdin,

@@ -60,12 +60,27 @@ export async function platformContext(def: PlatformDefinition, plugin: Discovere
   return {http, masterKey, baseUrl: managementBaseUrl(def, env), env};
 }
 
-/** Runs plugin code so that its own bugs are attributed (`[plugin:<id>]`) while capit's errors pass through. */
-export async function callPlugin<T>(pluginId: string, what: string, fn: () => Promise<T> | T): Promise<T> {
+/** Default cut-off for one plugin call; `CAPIT_PLUGIN_TIMEOUT_MS` overrides it (tests, slow networks). */
+export const DEFAULT_PLUGIN_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs plugin code so that its own bugs are attributed (`[plugin:<id>]`) while capit's errors pass through.
+ * A call that does not settle within the timeout is abandoned with a clear error, so a hanging plugin cannot hang capit.
+ */
+export async function callPlugin<T>(pluginId: string, what: string, fn: () => Promise<T> | T, opts: {timeoutMs?: number; env?: Readonly<Record<string, string | undefined>>} = {}): Promise<T> {
+  const fromEnv = Number((opts.env ?? process.env).CAPIT_PLUGIN_TIMEOUT_MS);
+  const timeoutMs = opts.timeoutMs ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_PLUGIN_TIMEOUT_MS);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PluginError(pluginId,
+      `${what} did not finish within ${timeoutMs / 1000} s and was cut off (set CAPIT_PLUGIN_TIMEOUT_MS to allow longer)`)), timeoutMs);
+  });
   try {
-    return await fn();
+    return await Promise.race([Promise.resolve().then(fn), timeout]);
   } catch (error) {
     if (error instanceof CapitError) throw error;
     throw new PluginError(pluginId, `${what} failed: ${(error as Error)?.message ?? String(error)}`, error);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,13 +1,17 @@
+import pc from 'picocolors';
+
 import type {CapitContext}          from '../context.js';
-import {findPlatform}               from '../context.js';
-import {CapitError, InputError}     from '../errors.js';
+import {CapitError}                 from '../errors.js';
 import {redactText}                 from '../issue/redact.js';
 import type {PlatformDefinition, ProviderKey} from '../plugin.js';
 import {loadPlugin}                 from '../plugins/load.js';
 import type {DiscoveredPlugin}      from '../plugins/discover.js';
-import {callPlugin, platformContext, resolveMasterKey} from '../platforms.js';
+import {callPlugin}                 from '../platforms.js';
 import {readLedger}                 from '../state/ledger.js';
+import type {LedgerEntry}           from '../state/ledger.js';
 import {capitPaths}                 from '../state/paths.js';
+import {checkPattern, nameMatcher}  from './match.js';
+import {closeSessions, masterKeyEnvNames, masterKeyState, platformSession, requirePlatform, storedCredentials} from './session.js';
 
 export interface ListOptions {
   platform?: string;
@@ -23,7 +27,7 @@ export interface ListedKey extends ProviderKey {
   status: `active` | `disabled` | `expired` | `capped`;
 }
 
-function statusOf(key: ProviderKey, now: number): ListedKey[`status`] {
+export function statusOf(key: ProviderKey, now: number): ListedKey[`status`] {
   if (key.disabled) return `disabled`;
   if (key.expiresAt && Date.parse(key.expiresAt) <= now) return `expired`;
   if (key.remainingUsd !== null && key.remainingUsd <= 0) return `capped`;
@@ -34,33 +38,65 @@ export interface KeyListing {
   keys: ListedKey[];
   /** Platforms that failed, each with a one-line reason; the others still listed. */
   errors: {platform: string; message: string; exitCode: number}[];
+  /** Platforms not listed because no master key is configured (only when no platform was named). */
+  skipped: {platform: string; reason: string}[];
 }
 
-/** Every key on every configured platform (in parallel), or on one; capit's own keys first. */
-export async function collectKeys(opts: Omit<ListOptions, `json`>, ctx: CapitContext): Promise<KeyListing> {
-  let platforms: DiscoveredPlugin[] = ctx.plugins.platforms;
-  if (opts.platform !== undefined) {
-    const one = findPlatform(ctx.plugins, opts.platform);
-    if (!one) {
-      const installed = ctx.plugins.platforms.map(p => p.manifest.id).join(`, `) || `none`;
-      throw new InputError(`Unknown platform "${opts.platform}", installed: ${installed}`);
-    }
-    platforms = [one];
+/** Finds the ledger record of a provider key: by id, else (records written before the id was known) by name. */
+export function ledgerIndex(ledger: readonly LedgerEntry[]): (platform: string, key: {id: string; name: string}) => LedgerEntry | undefined {
+  const byId = new Map<string, LedgerEntry>();
+  const byName = new Map<string, LedgerEntry>();
+  for (const entry of ledger) {
+    if (entry.id) byId.set(`${entry.platform}\0${entry.id}`, entry);
+    else byName.set(`${entry.platform}\0${entry.name}`, entry);
   }
-  const {default: picomatch} = await import(`picomatch`);
-  const matches = opts.glob ? picomatch(opts.glob) : () => true;
-  const paths = capitPaths(ctx.env);
-  const ledger = await readLedger(paths.state);
+  return (platform, key) => byId.get(`${platform}\0${key.id}`) ?? byName.get(`${platform}\0${key.name}`);
+}
+
+/**
+ * Every key on every configured platform (in parallel), or on the named one; capit's own keys first, newest first.
+ * With no platform named, a platform without a master key is skipped (reported in `skipped`), never prompted for.
+ */
+export async function collectKeys(opts: Omit<ListOptions, `json`>, ctx: CapitContext): Promise<KeyListing> {
+  if (opts.glob !== undefined) checkPattern(opts.glob);
+  const named = opts.platform !== undefined;
+  const platforms: DiscoveredPlugin[] = named ? [requirePlatform(opts.platform!, ctx)] : ctx.plugins.platforms;
+  const matches = nameMatcher(opts.glob);
+  const ledger = ledgerIndex(await readLedger(capitPaths(ctx.env).state));
+  // Read (and vetted: corrupt or exposed → exit 2) once, before any request, and only when some platform needs it.
+  let stored: Awaited<ReturnType<typeof storedCredentials>> | undefined;
+  const storedOnce = async () => (stored ??= await storedCredentials(ctx));
   const now = Date.now();
+  const skipped: KeyListing[`skipped`] = [];
+
+  for (const plugin of platforms) {
+    const envNames = masterKeyEnvNames(plugin);
+    if (envNames.length === 0 || !envNames.some(n => ctx.env[n]?.trim())) await storedOnce();
+  }
 
   const results = await Promise.allSettled(platforms.map(async plugin => {
-    const def = await loadPlugin(plugin) as PlatformDefinition;
-    const master = await resolveMasterKey(def, plugin, {env: ctx.env, configDir: paths.config, interactive: ctx.interactive, stderr: ctx.stderr});
-    const pctx = await platformContext(def, plugin, master.key, ctx.env);
+    if (!named) {
+      let def: PlatformDefinition | undefined;
+      try {
+        def = await loadPlugin(plugin) as PlatformDefinition;
+      } catch (error) {
+        // A plugin that cannot load only matters if the user set it up.
+        if (masterKeyState(masterKeyEnvNames(plugin), plugin.manifest.id, ctx.env, stored ?? {}).source === `none`) {
+          skipped.push({platform: plugin.manifest.id, reason: `no master key`});
+          return [];
+        }
+        throw error;
+      }
+      if (masterKeyState(masterKeyEnvNames(plugin, def), def.id, ctx.env, await storedOnce()).source === `none`) {
+        skipped.push({platform: plugin.manifest.id, reason: `no master key`});
+        return [];
+      }
+    }
+    const {def, pctx} = await platformSession(plugin, ctx);
     const keys: ListedKey[] = [];
     await callPlugin(def.id, `listKeys`, async () => {
       for await (const key of def.listKeys(pctx)) {
-        const record = ledger.find(k => k.platform === def.id && (k.id === key.id || (!k.id && k.name === key.name)));
+        const record = ledger(def.id, key);
         if (!record && !opts.all) continue;
         if (!matches(key.name)) continue;
         keys.push({...key, platform: def.id, agent: record?.agent ?? null, issuedByCapit: Boolean(record), status: statusOf(key, now)});
@@ -75,39 +111,133 @@ export async function collectKeys(opts: Omit<ListOptions, `json`>, ctx: CapitCon
     if (result.status === `fulfilled`) keys.push(...result.value);
     else errors.push({
       platform: platforms[i]!.manifest.id,
-      message: redactText(result.reason instanceof Error ? result.reason.message : String(result.reason)),
+      message: oneLine(redactText(result.reason instanceof Error ? result.reason.message : String(result.reason))),
       exitCode: result.reason instanceof CapitError ? result.reason.exitCode : 1,
     });
   });
-  keys.sort((a, b) => Number(b.issuedByCapit) - Number(a.issuedByCapit) || (b.createdAt ?? ``).localeCompare(a.createdAt ?? ``));
-  return {keys, errors};
+  keys.sort((a, b) => Number(b.issuedByCapit) - Number(a.issuedByCapit) || (b.createdAt ?? ``).localeCompare(a.createdAt ?? ``) || a.name.localeCompare(b.name));
+  skipped.sort((a, b) => a.platform.localeCompare(b.platform));
+  return {keys, errors, skipped};
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ` `).trim();
+}
+
+/*
+ * `capit keys list --json` — a stable shape (fields are only ever added):
+ *
+ * {
+ *   "keys": [{
+ *     "platform":       "openrouter",            // platform id
+ *     "id":             "…",                     // the provider's key id (OpenRouter: hash)
+ *     "name":           "opencode-1a2b3c4d",
+ *     "agent":          "opencode" | null,       // the agent capit installed this key into (from capit's ledger)
+ *     "issuedByCapit":  true,                    // false only with --all
+ *     "status":         "active" | "disabled" | "expired" | "capped",
+ *     "disabled":       false,
+ *     "spentUsd":       1.25,                    // spend in the current reset window (lifetime without one)
+ *     "capUsd":         5 | null,                // null = no cap
+ *     "remainingUsd":   3.75 | null,
+ *     "reset":          "daily" | "weekly" | "monthly" | null,   // null = lifetime cap
+ *     "createdAt":      "2026-11-28T20:41:07Z" | null,
+ *     "expiresAt":      "2026-12-05T00:00:00Z" | null
+ *   }],
+ *   "errors":  [{"platform": "aihubmix", "message": "Cannot reach … (connection refused)"}],  // platforms that failed
+ *   "skipped": [{"platform": "aihubmix", "reason": "no master key"}]   // not configured (only when none was named)
+ * }
+ *
+ * Keys are sorted capit's own first, then newest first. Exit code: 0, or 1 when any platform failed
+ * (2 for bad input, e.g. an unknown platform).
+ */
+export interface JsonKey {
+  platform: string;
+  id: string;
+  name: string;
+  agent: string | null;
+  issuedByCapit: boolean;
+  status: ListedKey[`status`];
+  disabled: boolean;
+  spentUsd: number;
+  capUsd: number | null;
+  remainingUsd: number | null;
+  reset: ListedKey[`reset`];
+  createdAt: string | null;
+  expiresAt: string | null;
+}
+
+export function jsonKey(k: ListedKey): JsonKey {
+  return {
+    platform: k.platform, id: k.id, name: k.name, agent: k.agent, issuedByCapit: k.issuedByCapit, status: k.status,
+    disabled: k.disabled, spentUsd: k.spentUsd, capUsd: k.capUsd, remainingUsd: k.remainingUsd, reset: k.reset,
+    createdAt: k.createdAt ?? null, expiresAt: k.expiresAt ?? null,
+  };
+}
+
+export function listingJson(listing: KeyListing) {
+  return {
+    keys: listing.keys.map(jsonKey),
+    errors: listing.errors.map(({platform, message}) => ({platform, message})),
+    skipped: listing.skipped,
+  };
 }
 
 export async function listKeys(opts: ListOptions, ctx: CapitContext): Promise<number> {
-  const {keys, errors: failures} = await collectKeys(opts, ctx);
-  if (opts.json) {
-    ctx.stdout.write(`${JSON.stringify({keys, errors: failures.map(({platform, message}) => ({platform, message}))}, null, 2)}\n`);
-  } else {
-    ctx.stdout.write(renderTable(keys));
-    for (const failure of failures) ctx.stderr.write(`capit: ${failure.platform}: ${failure.message}\n`);
+  let listing: KeyListing;
+  try {
+    listing = await collectKeys(opts, ctx);
+  } finally {
+    await closeSessions(ctx);
   }
-  if (failures.length === 1 && keys.length === 0 && opts.platform !== undefined) return failures[0]!.exitCode;
+  const colors = ctx.colorDepth > 1;
+  const {errors: failures} = listing;
+  if (opts.json) {
+    ctx.stdout.write(`${JSON.stringify(listingJson(listing), null, 2)}\n`);
+  } else {
+    ctx.stdout.write(renderTable(listing.keys, {colors, filtered: opts.glob !== undefined}));
+    const dim = pc.createColors(colors).dim;
+    for (const skip of listing.skipped)
+      ctx.stderr.write(`${dim(`${skip.platform}: skipped, ${skip.reason} (capit platforms add ${skip.platform})`)}\n`);
+  }
+  for (const failure of failures) ctx.stderr.write(`capit: ${failure.platform}: ${failure.message}\n`);
+  if (failures.length === 1 && listing.keys.length === 0 && opts.platform !== undefined) return failures[0]!.exitCode;
   return failures.length > 0 ? 1 : 0;
 }
 
-function money(usd: number | null): string {
+export function money(usd: number | null): string {
   return usd === null ? `—` : `$${usd.toFixed(2)}`;
 }
 
-function renderTable(keys: ListedKey[]): string {
-  if (keys.length === 0) return `No keys.\n`;
-  const rows = [
-    [`NAME`, `PLATFORM`, `AGENT`, `SPENT/CAP`, `RESET`, `REMAINING`, `STATUS`, `CREATED`],
-    ...keys.map(k => [
-      k.name, k.platform, k.agent ?? `—`, `${money(k.spentUsd)}/${money(k.capUsd)}`, k.reset ?? `lifetime`,
-      money(k.remainingUsd), k.status, (k.createdAt ?? ``).slice(0, 10),
-    ]),
-  ];
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map(r => r[col]!.length)));
-  return rows.map(r => r.map((cell, col) => cell.padEnd(widths[col]!)).join(`  `).trimEnd()).join(`\n`) + `\n`;
+/** Share of the cap spent: ≥ 90 % red, ≥ 50 % yellow. */
+export function spendLevel(key: Pick<ProviderKey, `spentUsd` | `capUsd`>): `ok` | `warn` | `high` {
+  if (key.capUsd === null) return `ok`;
+  const share = key.capUsd > 0 ? key.spentUsd / key.capUsd : key.spentUsd > 0 ? Infinity : 1;
+  return share >= 0.9 ? `high` : share >= 0.5 ? `warn` : `ok`;
 }
+
+export function renderTable(keys: ListedKey[], opts: {colors: boolean; filtered?: boolean}): string {
+  if (keys.length === 0) return opts.filtered ? `No keys match.\n` : `No keys.\n`;
+  const c = pc.createColors(opts.colors);
+  const header = [`NAME`, `PLATFORM`, `AGENT`, `SPENT/CAP`, `RESET`, `REMAINING`, `STATUS`, `CREATED`];
+  const rows = keys.map(k => [
+    k.name, k.platform, k.agent ?? `—`, `${money(k.spentUsd)}/${k.capUsd === null ? `no cap` : money(k.capUsd)}`,
+    k.capUsd === null ? `—` : k.reset ?? `lifetime`, money(k.remainingUsd), k.status, (k.createdAt ?? ``).slice(0, 10),
+  ]);
+  const widths = header.map((_, col) => Math.max(header[col]!.length, ...rows.map(r => r[col]!.length)));
+  const pad = (cell: string, col: number) => cell.padEnd(widths[col]!);
+  const out = [header.map(pad).join(`  `).trimEnd()];
+  rows.forEach((row, i) => {
+    const key = keys[i]!;
+    const level = spendLevel(key);
+    const cells = row.map((cell, col) => {
+      const padded = col === row.length - 1 ? cell : pad(cell, col);
+      // Colour after padding so escape codes never skew the columns.
+      if (col === 3 && level !== `ok`) return level === `high` ? c.red(padded) : c.yellow(padded);
+      if (col === 6 && key.status !== `active`) return c.dim(padded);
+      return padded;
+    });
+    out.push(cells.join(`  `).trimEnd());
+  });
+  return `${out.join(`\n`)}\n`;
+}
+

@@ -68,15 +68,27 @@ async function importPlugin(plugin: DiscoveredPlugin): Promise<PluginDefinition>
     throw new PluginError(id, `${describe(plugin)}: entry ${plugin.manifest.entry} does not exist (is the plugin built? reinstall it)`);
 
   let mod: unknown;
+  let timer: NodeJS.Timeout | undefined;
+  const fromEnv = Number(process.env.CAPIT_PLUGIN_TIMEOUT_MS);
+  const timeoutMs = Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 30_000;
   try {
-    if (/\.[cm]?tsx?$/.test(entry)) {
-      const {tsImport} = await import(`tsx/esm/api`);
-      mod = await tsImport(pathToFileURL(entry).href, import.meta.url);
-    } else {
-      mod = await import(pathToFileURL(entry).href);
-    }
+    const importing = (async () => {
+      if (/\.[cm]?tsx?$/.test(entry)) {
+        // tsx is imported only for TypeScript entries (local folders); compiled plugins never pay for it.
+        const {tsImport} = await import(`tsx/esm/api`);
+        return tsImport(pathToFileURL(entry).href, import.meta.url);
+      }
+      return import(pathToFileURL(entry).href);
+    })();
+    // An entry with a top-level await that never settles must not hang capit.
+    mod = await Promise.race([importing, new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`loading did not finish within ${timeoutMs / 1000} s`)), timeoutMs);
+      timer.unref();
+    })]);
   } catch (error) {
     throw new PluginError(id, `${describe(plugin)} failed to load: ${(error as Error)?.message ?? String(error)}`, error);
+  } finally {
+    clearTimeout(timer);
   }
   const def = unwrapDefault(mod);
   const problems = checkDefinition(plugin, def);

@@ -1,7 +1,8 @@
 import fs   from 'node:fs/promises';
 import path from 'node:path';
 
-import {CapitError} from '../errors.js';
+import {CapitError}                 from '../errors.js';
+import {ensureDir, writeFileAtomic} from '../files/atomic.js';
 
 export interface StoredCredential {
   key: string;
@@ -30,20 +31,43 @@ export async function readCredentials(configDir: string): Promise<Record<string,
     if ((error as NodeJS.ErrnoException).code === `ENOENT`) return {};
     throw error;
   }
+  // Exit-2 errors print one line without the hint, so the fix is part of the message itself.
   if (process.platform !== `win32` && (mode & 0o077) !== 0) {
-    throw new CapitError(`CAPIT_CREDENTIALS_EXPOSED`, `${file} is readable by other users (mode ${(mode & 0o777).toString(8)}); capit will not use it`, {
+    throw new CapitError(`CAPIT_CREDENTIALS_EXPOSED`, `${file} is readable by other users (mode ${(mode & 0o777).toString(8)}); capit will not use it — fix with: chmod 600 ${file}`, {
       hint: `Run: chmod 600 ${file}`,
       exitCode: 2,
     });
   }
   try {
     const parsed = JSON.parse(text) as CredentialsFile;
-    if (typeof parsed !== `object` || parsed === null || typeof parsed.platforms !== `object`) throw new Error(`no "platforms" object`);
+    if (typeof parsed !== `object` || parsed === null || typeof parsed.platforms !== `object` || parsed.platforms === null || Array.isArray(parsed.platforms))
+      throw new Error(`no "platforms" object`);
+    for (const [id, entry] of Object.entries(parsed.platforms))
+      if (typeof entry !== `object` || entry === null || typeof entry.key !== `string`) throw new Error(`entry "${id}" has no "key" string`);
     return parsed.platforms;
   } catch (error) {
-    throw new CapitError(`CAPIT_CREDENTIALS_CORRUPT`, `${file} is corrupt (${(error as Error).message})`, {
+    throw new CapitError(`CAPIT_CREDENTIALS_CORRUPT`, `${file} is corrupt (${(error as Error).message}); capit will not use it — move it aside (mv ${file} ${file}.bad) and add your master keys again with: capit platforms add <platform>`, {
       hint: `Remove it and add your master keys again with: capit platforms add <platform>`,
       exitCode: 2,
     });
   }
+}
+
+/**
+ * Read-modify-write of the master-key store: refuses a corrupt or exposed file (never overwrites it), writes
+ * atomically with mode 0600 in a 0700 directory. Callers hold the capit lock.
+ */
+export async function updateCredentials(
+  configDir: string,
+  change: (platforms: Record<string, StoredCredential>) => Record<string, StoredCredential>,
+): Promise<void> {
+  const platforms = change({...await readCredentials(configDir)});
+  await ensureDir(configDir, 0o700);
+  // capit's own config dir holds secrets: tighten it if something loosened it.
+  if (process.platform !== `win32`) {
+    const stat = await fs.stat(configDir);
+    if ((stat.mode & 0o077) !== 0) await fs.chmod(configDir, 0o700);
+  }
+  const body: CredentialsFile = {version: 1, platforms};
+  await writeFileAtomic(credentialsPath(configDir), `${JSON.stringify(body, null, 2)}\n`, {mode: 0o600});
 }

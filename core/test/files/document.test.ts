@@ -190,6 +190,54 @@ compression: {enabled: true, threshold: 0.85}
     expect(doc.text()).toBe(`model:\n  provider: openrouter\n`);
   });
 
+  describe(`inline comments with extra spacing next to the edited line`, () => {
+    const spaced = `model:\n  default: y   # z\n  provider: anthropic  # x\n  base_url: "u"\t# tab\nother: 1     # o\n`;
+    const edit = (text: string, path: string[], value: unknown): string => {
+      const doc = openDocument(`yaml`, text, `/c.yaml`);
+      doc.set(path, value);
+      return doc.text();
+    };
+
+    it(`keeps the neighbours byte for byte and the edited line's comment in its column`, () => {
+      expect(edit(spaced, [`model`, `provider`], `openai`)).toBe(spaced.replace(`provider: anthropic  # x`, `provider: openai     # x`));
+    });
+
+    it(`keeps the user's gap before the comment when the new value is longer`, () => {
+      expect(edit(spaced, [`model`, `default`], `anthropic/claude-sonnet-4`)).toBe(
+        spaced.replace(`default: y   # z`, `default: anthropic/claude-sonnet-4   # z`),
+      );
+      expect(edit(spaced, [`model`, `base_url`], `https://openrouter.ai/api/v1`)).toBe(
+        spaced.replace(`base_url: "u"\t# tab`, `base_url: "https://openrouter.ai/api/v1"\t# tab`),
+      );
+    });
+
+    it(`keeps every other line when a commented key is deleted, replaced by a mapping or a sibling is added`, () => {
+      expect(edit(spaced, [`model`, `provider`], undefined)).toBe(spaced.replace(`  provider: anthropic  # x\n`, ``));
+      expect(edit(spaced, [`model`, `provider`], {name: `openrouter`})).toBe(
+        spaced.replace(`  provider: anthropic  # x\n`, `  provider:\n    name: openrouter\n`),
+      );
+      expect(edit(spaced, [`model`, `api_key`], KEY)).toBe(spaced.replace(`# tab\n`, `# tab\n  api_key: ${KEY}\n`));
+    });
+
+    it(`handles a run of lines that all differ from the library's rendering`, () => {
+      const text = `a:      1 #  one\nb:\t2   # two\nc: 3     # three\nd: [1,2]   # four\n`;
+      expect(edit(text, [`b`], 20)).toBe(`a:      1 #  one\nb: 20   # two\nc: 3     # three\nd: [1,2]   # four\n`);
+      expect(edit(text, [`d`], [3])).toBe(`a:      1 #  one\nb:\t2   # two\nc: 3     # three\nd:\n  - 3\n`);
+    });
+
+    it(`keeps a comment on a mapping's key line that the library moves to the next line`, () => {
+      const text = `a:   # parent\n  b:  # inner\n    x: 1\n  c: 2  # other\n`;
+      expect(edit(text, [`a`, `b`], undefined)).toBe(`a:   # parent\n  c: 2  # other\n`);
+      expect(edit(text, [`a`, `b`, `x`], 5)).toBe(`a:   # parent\n  b:  # inner\n    x: 5\n  c: 2  # other\n`);
+      expect(edit(text, [`a`, `d`], 3)).toBe(`${text}  d: 3\n`);
+    });
+
+    it(`keeps a comment on a mapping's key line and CRLF`, () => {
+      const text = `a:    # parent\r\n  b: 1   # child\r\n  c: 2  # other\r\n`;
+      expect(edit(text, [`a`, `c`], 3)).toBe(`a:    # parent\r\n  b: 1   # child\r\n  c: 3  # other\r\n`);
+    });
+  });
+
   it.each([`a: [1\n`, `- a\n- b\n`, `just a string\n`, `a: 1\na: 2\n`, `a: 1\n---\nb: 2\n`])(`refuses %j`, src => {
     expect(() => openDocument(`yaml`, src, `/c.yaml`)).toThrow(UnparseableFileError);
   });

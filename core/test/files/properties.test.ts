@@ -2,6 +2,7 @@
 import fs   from 'node:fs';
 import os   from 'node:os';
 import path from 'node:path';
+import {isDeepStrictEqual} from 'node:util';
 import fc from 'fast-check';
 import {parse as parseJsonc} from 'jsonc-parser';
 import {describe, expect, it} from 'vitest';
@@ -181,15 +182,32 @@ const yamlScalar = fc.oneof(fc.string({maxLength: 12}), fc.integer(), fc.boolean
 const {value: yamlValue} = fc.letrec<{value: unknown}>(tie => ({
   value: fc.oneof({depthSize: `small`, withCrossShrink: true}, yamlScalar, fc.array(tie(`value`), {maxLength: 3}), fc.dictionary(key, tie(`value`), {maxKeys: 4})),
 }));
+/** Spacing before an inline comment: the library prints one space, so anything else must be kept from the file. */
+const commentGap = fc.constantFrom(` `, `  `, `   `, `      `, `\t`, ` \t `);
 const yamlDoc = fc.record({
   obj: fc.dictionary(key, yamlValue, {maxKeys: 6}) as fc.Arbitrary<Record<string, unknown>>,
   indent: fc.constantFrom(2, 4),
   indentSeq: fc.boolean(),
   comments: fc.boolean(),
+  inline: fc.array(fc.option(commentGap, {nil: undefined}), {maxLength: 16}),
 }).map(d => {
   let text = Object.keys(d.obj).length === 0 ? `` : stringifyYaml(d.obj, {indent: d.indent, indentSeq: d.indentSeq});
   if (d.comments) text = `# top comment\n` + text.split(`\n`).map((l, i) => (i > 0 && /^[a-zA-Z]/.test(l) ? `# before ${i}\n${l}` : l)).join(`\n`);
-  return {...d, text};
+  // Inline comments with varied spacing on lines where one does not change the meaning (not inside a block scalar
+  // or a multi-line string: each candidate is checked by parsing).
+  const lines = text.split(`\n`);
+  d.inline.forEach((gap, i) => {
+    const line = lines[i];
+    if (gap === undefined || line === undefined || line.trim() === `` || /^\s*#/.test(line)) return;
+    const next = [...lines];
+    next[i] = `${line}${gap}# c${i}`;
+    try {
+      if (isDeepStrictEqual(parseYaml(next.join(`\n`)) ?? {}, d.obj)) lines[i] = next[i]!;
+    } catch {
+      // not a place for a comment
+    }
+  });
+  return {...d, text: lines.join(`\n`)};
 });
 const yamlOp = fc.oneof(
   fc.record({op: fc.constant(`set` as const), path: jsonPath, value: yamlValue}),
@@ -229,6 +247,121 @@ describe(`yaml editor properties`, () => {
         expect(doc.read([`capit_new`])).toEqual(value);
         doc.delete([`capit_new`]);
         expect(doc.text()).toBe(d.text);
+      }),
+      {numRuns: RUNS},
+    );
+  });
+});
+
+// Documents built line by line (so the line of every key is known), with inline comments of varied spacing on
+// keys and their neighbours; one edit next to them must leave every other line byte for byte as it was.
+
+const lineScalar = fc.oneof(
+  fc.integer(), fc.boolean(), fc.constant(null), fc.constant(FAKE_KEY),
+  fc.stringMatching(/^[a-z][a-z0-9 ./:-]{0,10}$/),
+  fc.string({maxLength: 8}).filter(v => !/[\r\n]/.test(v)),
+);
+type Tree = {[k: string]: unknown};
+const {tree} = fc.letrec<{tree: Tree; node: unknown}>(tie => ({
+  tree: fc.dictionary(key, tie(`node`), {minKeys: 1, maxKeys: 4}) as fc.Arbitrary<Tree>,
+  node: fc.oneof({depthSize: `small`, withCrossShrink: true}, lineScalar, tie(`tree`)),
+}));
+const decoration = fc.record({
+  comment: fc.option(fc.record({gap: commentGap, text: fc.stringMatching(/^(?:[ a-z0-9#:'"-]{0,7}[a-z0-9#:'"-])?$/)}), {nil: undefined}),
+  before: fc.constantFrom(`none`, `none`, `blank`, `comment`),
+});
+type Line = {text: string; path: string[]; leaf: boolean; comment?: string};
+
+function renderTree(obj: Tree, indent: number, decorations: Array<typeof decoration extends fc.Arbitrary<infer T> ? T : never>): Line[] {
+  const lines: Line[] = [];
+  let n = 0;
+  const walk = (node: Tree, depth: number, parent: string[]): void => {
+    Object.entries(node).forEach(([k, v], i) => {
+      const deco = decorations[n++ % Math.max(1, decorations.length)];
+      const pad = ` `.repeat(indent * depth);
+      const leaf = !isObj(v);
+      // A comment or blank line before the first child would hide the indentation the editor detects.
+      if (deco && i > 0 && deco.before === `blank`) lines.push({text: ``, path: [], leaf: false});
+      if (deco && i > 0 && deco.before === `comment`) lines.push({text: `${pad}# about ${k}`, path: [], leaf: false});
+      const value = leaf ? ` ${stringifyYaml(v, {lineWidth: 0}).replace(/\n$/, ``)}` : ``;
+      const comment = deco?.comment ? `#${deco.comment.text}` : undefined;
+      lines.push({text: `${pad}${k}:${value}${comment ? deco!.comment!.gap + comment : ``}`, path: [...parent, k], leaf, comment});
+      if (!leaf) walk(v as Tree, depth + 1, [...parent, k]);
+    });
+  };
+  walk(obj, 0, []);
+  return lines;
+}
+
+const commentedYaml = fc.record({
+  obj: tree,
+  indent: fc.constantFrom(2, 4),
+  decorations: fc.array(decoration, {minLength: 1, maxLength: 12}),
+  pick: fc.nat(),
+}).map(d => {
+  const lines = renderTree(d.obj, d.indent, d.decorations);
+  const keyed = lines.filter(l => l.path.length > 0);
+  return {...d, lines, text: lines.map(l => `${l.text}\n`).join(``), target: keyed[d.pick % keyed.length]!};
+});
+
+function getAt(obj: Tree, p: string[]): unknown {
+  let cur: unknown = obj;
+  for (const seg of p) cur = (cur as Tree)[seg];
+  return cur;
+}
+
+describe(`yaml editor properties: inline comments next to the edit`, () => {
+  it(`replacing a value keeps every other line byte for byte and the edited line's comment`, () => {
+    fc.assert(
+      fc.property(commentedYaml, lineScalar, (d, value) => {
+        fc.pre(d.target.leaf);
+        const doc = openDocument(`yaml`, d.text, `/c.yaml`);
+        expect(doc.read([])).toEqual(d.obj);
+        doc.set(d.target.path, value);
+        const out = doc.text();
+        const model = structuredClone(d.obj);
+        applyModel(model, {op: `set`, path: d.target.path, value});
+        expect(parseYaml(out)).toEqual(model);
+        const before = d.text.split(`\n`);
+        const after = out.split(`\n`);
+        expect(after.length).toBe(before.length);
+        const at = d.lines.indexOf(d.target);
+        for (let i = 0; i < before.length; i++) if (i !== at) expect(after[i]).toBe(before[i]);
+        const pad = ` `.repeat(d.indent * (d.target.path.length - 1));
+        expect(after[at]!.startsWith(`${pad}${d.target.path[d.target.path.length - 1]}:`)).toBe(true);
+        if (d.target.comment !== undefined) expect(after[at]).toMatch(new RegExp(`\\S[ \\t]+${d.target.comment.replace(/[^\w ]/g, c => `\\${c}`)}$`));
+      }),
+      {numRuns: RUNS},
+    );
+  });
+
+  it(`adding a sibling or deleting a key leaves every other line byte for byte`, () => {
+    fc.assert(
+      fc.property(commentedYaml, lineScalar, fc.boolean(), (d, value, add) => {
+        const parent = d.target.path.slice(0, -1);
+        const siblings = Object.keys(parent.length === 0 ? d.obj : (getAt(d.obj, parent) as Tree));
+        const doc = openDocument(`yaml`, d.text, `/c.yaml`);
+        const model = structuredClone(d.obj);
+        const nonBlank = (text: string) => text.split(`\n`).filter(l => l.trim() !== ``);
+        if (add) {
+          doc.set([...parent, `capit_new`], value);
+          applyModel(model, {op: `set`, path: [...parent, `capit_new`], value});
+          const out = doc.text();
+          expect(parseYaml(out)).toEqual(model);
+          expect(out.split(`\n`).filter(l => !l.includes(`capit_new:`))).toEqual(d.text.split(`\n`));
+        } else {
+          // Deleting the only key of a mapping rewrites its parent as `{}`: only the other cases are line-exact.
+          fc.pre(siblings.length > 1);
+          doc.delete(d.target.path);
+          applyModel(model, {op: `delete`, path: d.target.path});
+          const out = doc.text();
+          expect(parseYaml(out) ?? {}).toEqual(model);
+          const at = d.lines.indexOf(d.target);
+          const end = d.lines.findIndex((l, i) => i > at && l.path.length > 0 && l.path.length <= d.target.path.length);
+          const removed = new Set(d.lines.slice(at, end === -1 ? d.lines.length : end).filter(l => l.path.length > 0));
+          const expected = d.lines.filter(l => !removed.has(l)).map(l => `${l.text}\n`).join(``);
+          expect(nonBlank(out)).toEqual(nonBlank(expected));
+        }
       }),
       {numRuns: RUNS},
     );

@@ -8,7 +8,16 @@ export class KeysListCommand extends BaseCommand {
   static override usage = Command.Usage({
     category: `Keys`,
     description: `List keys as the provider reports them, with the spend of the current window`,
-    examples: [[`Every capit key on OpenRouter`, `$0 keys list openrouter`], [`As JSON`, `$0 keys list --json`]],
+    details: `
+      Without a platform, every configured platform is listed in parallel (a platform without a master key is skipped).
+      A glob filters on key names. Only keys capit issued are shown unless \`--all\` is given.
+    `,
+    examples: [
+      [`Every capit key on every configured platform`, `$0 keys`],
+      [`Every capit key on OpenRouter`, `$0 keys list openrouter`],
+      [`opencode's keys`, `$0 keys list openrouter 'opencode-*'`],
+      [`As JSON, including keys capit did not issue`, `$0 keys list --json --all`],
+    ],
   });
 
   platform = Option.String({required: false, name: `platform`});
@@ -18,6 +27,11 @@ export class KeysListCommand extends BaseCommand {
 
   async execute() {
     const {listKeys} = await import(`../../keys/list.js`);
-    return listKeys({platform: this.platform, glob: this.glob, json: this.json, all: this.all}, this.context);
+    const {isGlob} = await import(`../../keys/match.js`);
+    let {platform, glob} = this;
+    // `capit keys 'opencode-*'`: a lone glob that is no platform id filters every platform.
+    if (platform !== undefined && glob === undefined && isGlob(platform) && !this.context.plugins.platforms.some(p => p.manifest.id === platform))
+      [platform, glob] = [undefined, platform];
+    return listKeys({platform, glob, json: this.json, all: this.all}, this.context);
   }
 }

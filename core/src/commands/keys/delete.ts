@@ -1,0 +1,29 @@
+import {Command, Option} from 'clipanion';
+
+import {BaseCommand} from '../base.js';
+
+export class KeysDeleteCommand extends BaseCommand {
+  static override paths = [[`keys`, `delete`], [`--keys`, `delete`]];
+
+  static override usage = Command.Usage({
+    category: `Keys`,
+    description: `Delete keys at the provider (a name or a glob)`,
+    details: `
+      The matching keys are listed first and confirmed (or \`--yes\`). Only keys capit issued match unless \`--all\`.
+      A pattern that matches everything (\`*\`) needs \`--yes\`. Requests run in parallel (8 per platform,
+      \`CAPIT_DELETE_CONCURRENCY\` overrides); each key gets its own result line, and the exit code is 1 if any failed.
+    `,
+    examples: [[`Delete one key`, `$0 keys delete opencode-1a2b3c4d`], [`Delete every capit key named ci-* on OpenRouter`, `$0 keys delete 'ci-*' --platform openrouter --yes`]],
+  });
+
+  pattern = Option.String({name: `name|glob`});
+  platform = Option.String(`--platform,-p`, {description: `Only this platform`});
+  yes = Option.Boolean(`--yes,-y`, false, {description: `Do not ask for confirmation`});
+  json = Option.Boolean(`--json`, false, {description: `Print the results as JSON`});
+  all = Option.Boolean(`--all`, false, {description: `Also match keys capit did not issue`});
+
+  async execute() {
+    const {runKeyAction} = await import(`../../keys/actions.js`);
+    return runKeyAction({verb: `delete`, pattern: this.pattern, platform: this.platform, yes: this.yes, json: this.json, all: this.all}, this.context);
+  }
+}

@@ -1,0 +1,84 @@
+// A platform's plugin, definition and authenticated context, built once per command (or GUI request) and shared by
+// the listing and the actions that follow it, so a prompted master key is asked for once.
+import type {CapitContext}                    from '../context.js';
+import {findPlatform}                         from '../context.js';
+import {InputError}                           from '../errors.js';
+import type {PlatformContext, PlatformDefinition} from '../plugin.js';
+import type {DiscoveredPlugin}                from '../plugins/discover.js';
+import {loadPlugin}                           from '../plugins/load.js';
+import {platformContext, resolveMasterKey}    from '../platforms.js';
+import {readCredentials}                      from '../state/credentials.js';
+import type {StoredCredential}                from '../state/credentials.js';
+import {capitPaths}                           from '../state/paths.js';
+
+export interface PlatformSession {
+  plugin: DiscoveredPlugin;
+  def: PlatformDefinition;
+  pctx: PlatformContext;
+}
+
+const sessions = new WeakMap<CapitContext, Map<string, Promise<PlatformSession>>>();
+
+export function platformSession(plugin: DiscoveredPlugin, ctx: CapitContext): Promise<PlatformSession> {
+  let perContext = sessions.get(ctx);
+  if (!perContext) sessions.set(ctx, perContext = new Map());
+  let session = perContext.get(plugin.manifest.id);
+  if (!session) {
+    session = (async () => {
+      const def = await loadPlugin(plugin) as PlatformDefinition;
+      const paths = capitPaths(ctx.env);
+      const master = await resolveMasterKey(def, plugin, {env: ctx.env, configDir: paths.config, interactive: ctx.interactive, stderr: ctx.stderr});
+      const pctx = await platformContext(def, plugin, master.key, ctx.env);
+      return {plugin, def, pctx};
+    })();
+    // A failure is not cached: the next attempt (e.g. after `capit platforms add` in the GUI) tries again.
+    session.catch(() => perContext.delete(plugin.manifest.id));
+    perContext.set(plugin.manifest.id, session);
+  }
+  return session;
+}
+
+/** The named platform, or an InputError listing the installed ones. */
+export function requirePlatform(id: string, ctx: CapitContext): DiscoveredPlugin {
+  const plugin = findPlatform(ctx.plugins, id);
+  if (!plugin) {
+    const installed = ctx.plugins.platforms.map(p => p.manifest.id).join(`, `) || `none`;
+    throw new InputError(`Unknown platform "${id}", installed: ${installed}`);
+  }
+  return plugin;
+}
+
+/** Env var names that may hold the platform's master key: the definition's when loaded, else the manifest's. */
+export function masterKeyEnvNames(plugin: DiscoveredPlugin, def?: PlatformDefinition): string[] {
+  if (def) return [...def.masterKey.env];
+  const manifest = plugin.manifest as {masterKeyEnv?: string};
+  return manifest.masterKeyEnv ? [manifest.masterKeyEnv] : [];
+}
+
+export type MasterKeyState = {source: `env`; envVar: string} | {source: `stored`} | {source: `none`};
+
+/** Where the master key would come from, without prompting and without reading it into any output. */
+export function masterKeyState(envNames: readonly string[], id: string, env: CapitContext[`env`], stored: Record<string, StoredCredential>): MasterKeyState {
+  for (const name of envNames) if (env[name]?.trim()) return {source: `env`, envVar: name};
+  if (stored[id]?.key) return {source: `stored`};
+  return {source: `none`};
+}
+
+/** The stored credentials, read once per call site; refuses a corrupt or exposed file (exit 2 with the fix). */
+export function storedCredentials(ctx: CapitContext): Promise<Record<string, StoredCredential>> {
+  return readCredentials(capitPaths(ctx.env).config);
+}
+
+/**
+ * Releases the pooled sockets of every session of `ctx`, so a CLI process exits as soon as its work is done instead of
+ * waiting for keep-alive timeouts. The GUI, which reuses sessions across requests, does not call it.
+ */
+export async function closeSessions(ctx: CapitContext): Promise<void> {
+  const perContext = sessions.get(ctx);
+  if (!perContext) return;
+  sessions.delete(ctx);
+  await Promise.all([...perContext.values()].map(async session => {
+    const http = (await session.catch(() => undefined))?.pctx.http as {close?: () => Promise<void>} | undefined;
+    await http?.close?.().catch(() => {});
+  }));
+}
