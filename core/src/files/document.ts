@@ -545,52 +545,71 @@ function detectYamlIndent(body: string): number {
  * `base` is the library's rendering of `original`, `modified` its rendering after the edit. Lines the edit did not
  * change are taken from `original` (so its own spacing, quoting and folding stay); regions where the library
  * reformatted the file *and* the edit touched them come from `modified`.
+ *
+ * Base and original lines are paired first where they are identical, then (inside the regions that differ) where
+ * they differ only in spacing (`a: 1   # c` is rendered `a: 1 # c`), so one edited line does not pull its
+ * neighbours into the library's formatting. An edited line that replaces a paired line keeps its inline comment's
+ * spacing.
  */
 function mergeLines(original: string, base: string, modified: string): string {
   const o = original.split(`\n`);
   const b = base.split(`\n`);
   const m = modified.split(`\n`);
-  // Alignment base → original: for each base line, the original line it equals, or a region of differing lines.
-  type Block = {bStart: number; bEnd: number; oStart: number; oEnd: number; equal: boolean};
-  const blocks: Block[] = [];
-  let bi = 0;
-  let oi = 0;
-  for (const part of diffLibrary().diffArrays(b, o)) {
-    const n = part.value.length;
-    if (!part.added && !part.removed) {
-      blocks.push({bStart: bi, bEnd: bi + n, oStart: oi, oEnd: oi + n, equal: true});
-      bi += n;
-      oi += n;
-    } else {
-      const last = blocks[blocks.length - 1];
-      const cur = last && !last.equal ? last : (blocks.push({bStart: bi, bEnd: bi, oStart: oi, oEnd: oi, equal: false}), blocks[blocks.length - 1]!);
-      if (part.removed) {
-        bi += n;
-        cur.bEnd = bi;
-      } else {
-        oi += n;
-        cur.oEnd = oi;
-      }
-    }
-  }
-  // Fate of each base line under the edit, and the lines inserted before each base position.
+  const blocks = alignLines(b, o);
+  // Fate of each base line under the edit, the lines inserted before each base position, and the one line that
+  // replaces a base line in place (a removed line directly followed by an added one with the same key).
   const kept: boolean[] = new Array<boolean>(b.length).fill(true);
   const inserted: string[][] = Array.from({length: b.length + 1}, () => []);
+  const replacedBy = new Map<number, string>();
   let pos = 0;
-  for (const part of diffLibrary().diffArrays(b, m)) {
-    if (part.added) inserted[pos]!.push(...part.value);
-    else if (part.removed) for (let k = 0; k < part.value.length; k++) kept[pos++] = false;
-    else pos += part.value.length;
+  const parts = diffLibrary().diffArrays(b, m);
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part.added) {
+      inserted[pos]!.push(...part.value);
+    } else if (part.removed) {
+      const next = parts[i + 1];
+      const start = pos;
+      for (let k = 0; k < part.value.length; k++) kept[pos++] = false;
+      if (next?.added) {
+        // Pair the removed and added lines one for one (up to the shorter run); the rest stay insertions.
+        let used = 0;
+        while (used < part.value.length && used < next.value.length && sameLineKey(b[start + used]!, next.value[used]!)) {
+          replacedBy.set(start + used, next.value[used]!);
+          used++;
+        }
+        inserted[pos]!.push(...next.value.slice(used));
+        i++;
+      }
+    } else {
+      pos += part.value.length;
+    }
   }
   const out: string[] = [];
   for (const block of blocks) {
-    if (block.equal) {
+    if (block.kind === `joined`) {
+      const k = block.bStart;
+      out.push(...inserted[k]!);
+      if (kept[k] && kept[k + 1] && inserted[k + 1]!.length === 0) {
+        out.push(o[block.oStart]!);
+      } else {
+        if (kept[k]) out.push(b[k]!);
+        else if (replacedBy.has(k)) out.push(replacedBy.get(k)!);
+        out.push(...inserted[k + 1]!);
+        if (kept[k + 1]) out.push(b[k + 1]!);
+      }
+      continue;
+    }
+    if (block.kind === `equal`) {
       for (let k = block.bStart; k < block.bEnd; k++) {
         out.push(...inserted[k]!);
         const line = o[block.oStart + (k - block.bStart)]!;
+        const replacement = replacedBy.get(k);
+        if (kept[k]) out.push(line);
+        else if (replacement !== undefined) out.push(keepCommentSpacing(line, b[k]!, replacement));
         // A whole-line comment of the user's stays even when the library dropped it with a deleted node
         // (the result is checked afterwards, so a '#' line inside a block scalar cannot slip through).
-        if (kept[k] || /^[ \t]*#/.test(line)) out.push(line);
+        else if (/^[ \t]*#/.test(line)) out.push(line);
       }
       continue;
     }
@@ -603,6 +622,7 @@ function mergeLines(original: string, base: string, modified: string): string {
       for (let k = block.bStart; k < block.bEnd; k++) {
         out.push(...inserted[k]!);
         if (kept[k]) out.push(b[k]!);
+        else if (replacedBy.has(k)) out.push(replacedBy.get(k)!);
       }
     }
   }
@@ -614,4 +634,141 @@ function mergeLines(original: string, base: string, modified: string): string {
     else out.push(...tail);
   }
   return out.join(`\n`);
+}
+
+/**
+ * A run of base lines and the original lines they render: `equal` pairs them one for one (identical, or different
+ * only in spacing), `joined` is one original line the library printed as two (`key: # c` becomes `key:` and an
+ * indented `# c`), `differ` is a region that could not be paired.
+ */
+type LineBlock = {bStart: number; bEnd: number; oStart: number; oEnd: number; kind: `equal` | `joined` | `differ`};
+
+/**
+ * Alignment base → original. Identical lines are paired first; inside each region that differs, lines that differ
+ * only in spacing are paired too, and so is a key line with its comment that the library moved to the next line.
+ */
+function alignLines(b: string[], o: string[]): LineBlock[] {
+  const blocks: LineBlock[] = [];
+  const push = (bStart: number, bEnd: number, oStart: number, oEnd: number, kind: LineBlock[`kind`]): void => {
+    const last = blocks[blocks.length - 1];
+    if (kind !== `joined` && last && last.kind === kind && last.bEnd === bStart && last.oEnd === oStart) {
+      last.bEnd = bEnd;
+      last.oEnd = oEnd;
+    } else if (bEnd > bStart || oEnd > oStart) {
+      blocks.push({bStart, bEnd, oStart, oEnd, kind});
+    }
+  };
+  let bi = 0;
+  let oi = 0;
+  for (const part of diffLibrary().diffArrays(b, o)) {
+    const n = part.value.length;
+    if (part.added) {
+      oi += n;
+      continue;
+    }
+    if (part.removed) {
+      bi += n;
+      continue;
+    }
+    const last = blocks[blocks.length - 1];
+    const from = last ? {b: last.bEnd, o: last.oEnd} : {b: 0, o: 0};
+    alignLoosely(b, o, from.b, bi, from.o, oi, push);
+    push(bi, bi + n, oi, oi + n, `equal`);
+    bi += n;
+    oi += n;
+  }
+  const last = blocks[blocks.length - 1];
+  alignLoosely(b, o, last ? last.bEnd : 0, b.length, last ? last.oEnd : 0, o.length, push);
+  return blocks;
+}
+
+/** Pairs the lines of a differing region b[bStart, bEnd) ↔ o[oStart, oEnd) that differ only in layout. */
+function alignLoosely(
+  b: string[], o: string[], bStart: number, bEnd: number, oStart: number, oEnd: number,
+  push: (bStart: number, bEnd: number, oStart: number, oEnd: number, kind: LineBlock[`kind`]) => void,
+): void {
+  if (bStart === bEnd || oStart === oEnd) return push(bStart, bEnd, oStart, oEnd, `differ`);
+  const os = o.slice(oStart, oEnd);
+  // Base items: single lines, or a `key:` line joined with the indented comment the library moved under it (only
+  // when the original region has such a line, so a user's own comment line under a key is not joined).
+  const items: Array<{text: string; start: number; end: number}> = [];
+  for (let k = bStart; k < bEnd; k++) {
+    const line = b[k]!;
+    const next = b[k + 1];
+    if (k + 1 < bEnd && next !== undefined && /:$/.test(line) && /^[ \t]*#/.test(next) && indentOf(next).length > indentOf(line).length) {
+      const joined = `${line} ${next.trim()}`;
+      if (os.some(l => sameSpacingInsensitive(joined, l))) {
+        items.push({text: joined, start: k, end: k + 2});
+        k++;
+        continue;
+      }
+    }
+    items.push({text: line, start: k, end: k + 1});
+  }
+  let ii = 0;
+  let oi = oStart;
+  let pendingB = bStart;
+  let pendingO = oStart;
+  for (const part of diffLibrary().diffArrays(items.map(i => i.text), os, {comparator: sameSpacingInsensitive})) {
+    const n = part.value.length;
+    if (part.added) {
+      oi += n;
+    } else if (part.removed) {
+      ii += n;
+    } else {
+      const firstB = items[ii]!.start;
+      push(pendingB, firstB, pendingO, oi, `differ`);
+      for (let j = 0; j < n; j++, ii++, oi++) {
+        const item = items[ii]!;
+        push(item.start, item.end, oi, oi + 1, item.end - item.start === 1 ? `equal` : `joined`);
+      }
+      pendingB = items[ii - 1]!.end;
+      pendingO = oi;
+    }
+  }
+  push(pendingB, bEnd, pendingO, oEnd, `differ`);
+}
+
+function indentOf(line: string): string {
+  return /^[ \t]*/.exec(line)![0];
+}
+
+/** Whether two lines differ only in spacing after their indentation (the library writes `a: 1   # c` as `a: 1 # c`). */
+function sameSpacingInsensitive(l: string, r: string): boolean {
+  const norm = (line: string): string => {
+    const indent = indentOf(line);
+    return indent + line.slice(indent.length).replace(/[ \t]+$/, ``).replace(/[ \t]+/g, ` `);
+  };
+  return l !== `` && r !== `` && norm(l) === norm(r);
+}
+
+/** The part of a line that says which entry it is: indentation, `- ` markers and the key, when there is one. */
+function lineKey(line: string): string {
+  const keyed = /^[ \t]*(?:-[ \t]+)*(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#'"{[\]}&*!|>%@`,-][^#]*?|-[^\s#][^#]*?)[ \t]*:(?=[ \t]|$)/.exec(line);
+  return keyed ? keyed[0] : /^[ \t]*(?:-(?=[ \t]|$)[ \t]*)*/.exec(line)![0];
+}
+
+function sameLineKey(baseLine: string, modifiedLine: string): boolean {
+  return !/^[ \t]*(#|$)/.test(baseLine) && !/^[ \t]*(#|$)/.test(modifiedLine) && lineKey(baseLine) === lineKey(modifiedLine);
+}
+
+/**
+ * The edited line `modified` replaces `baseLine`, which renders the user's `originalLine`. When the user's line
+ * has an inline comment that the edit kept, the comment keeps its column (or, when the new value is too long for
+ * that or a tab makes columns ambiguous, the user's gap before the `#`).
+ */
+function keepCommentSpacing(originalLine: string, baseLine: string, modified: string): string {
+  if (originalLine === baseLine) return modified;
+  for (let i = originalLine.indexOf(`#`); i > 0; i = originalLine.indexOf(`#`, i + 1)) {
+    const gapStart = originalLine.slice(0, i).search(/[ \t]+$/);
+    if (gapStart === -1) continue;
+    const comment = originalLine.slice(i);
+    if (!baseLine.endsWith(` ${comment}`) || !modified.endsWith(` ${comment}`)) continue;
+    const before = modified.slice(0, modified.length - comment.length - 1);
+    if (/[ \t]$/.test(before) || before.trim() === ``) return modified;
+    const gap = originalLine.slice(gapStart, i);
+    if (!originalLine.slice(0, i).includes(`\t`) && before.length < i) return before + ` `.repeat(i - before.length) + comment;
+    return before + gap + comment;
+  }
+  return modified;
 }

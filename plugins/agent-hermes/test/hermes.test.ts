@@ -131,11 +131,10 @@ describe(`capit openrouter 5 --agent hermes`, () => {
     expect(mode(path.join(dir, `.env`))).toBe(0o600);
   });
 
-  // Core's YAML editor re-renders a run of adjacent lines that the yaml library prints differently when the edit touches
-  // one of them: here the edited `provider:` line and the untouched `default:` line both have extra spaces before their
-  // comments, and the `default:` line loses them too. Reported to core;
-  // `it.fails` turns red once that is fixed, so this test then becomes a plain `it`.
-  it.fails(`keeps the spacing of inline comments on lines next to the edited one`, async () => {
+  // Core's YAML editor used to re-render a run of adjacent lines that the yaml library prints differently when the edit
+  // touched one of them: here the edited `provider:` line and the untouched `default:` line both have extra spaces
+  // before their comments, and the `default:` line must keep them.
+  it(`keeps the spacing of inline comments on lines next to the edited one`, async () => {
     const sb = sandbox(emulator.current);
     const file = path.join(sb.home, `.hermes`, `config.yaml`);
     const yamlText = `model:\n  default: anthropic/claude-sonnet-4   # the main model\n  provider: anthropic  # was anthropic\n`;

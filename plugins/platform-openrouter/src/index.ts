@@ -239,17 +239,12 @@ export default definePlatform({
       return page;
     };
     const seen = new Set<string>();
-    // The first page tells the page size (100 today; the API has no size parameter and no total). Later pages are
-    // fetched PREFETCH at a time at multiples of it, so 10,000 keys take ~25 round trips instead of 100.
+    // The first page tells the page size (100 today; the API has no size parameter and no total). After each full
+    // page the next PREFETCH pages are in flight at multiples of it, so 10,000 keys take ~25 round trips, not 100.
     const first = await fetchPage(0);
     const pageSize = first.length;
-    let pages: Promise<unknown[]>[] = [Promise.resolve(first)];
-    let nextOffset = pageSize;
+    const pages: Promise<unknown[]>[] = [Promise.resolve(first)];
     for (let index = 0; ; index++) {
-      while (pageSize > 0 && pages.length - index < PREFETCH) {
-        pages.push(fetchPage(nextOffset));
-        nextOffset += pageSize;
-      }
       const page = await pages[index]!;
       let fresh = 0;
       for (const item of page) {
@@ -261,11 +256,11 @@ export default definePlatform({
       }
       // A short page is the last one; a page of nothing new means the server ignores `offset` (or keys shifted).
       if (page.length < pageSize || pageSize === 0 || fresh === 0) {
-        // Requests already in flight are abandoned; their failures must not surface as unhandled rejections.
-        for (const pending of pages.slice(index + 1)) pending.catch(() => {});
-        pages = [];
+        // Let prefetched requests finish (their results are not needed) so none outlives the listing.
+        await Promise.allSettled(pages.slice(index + 1));
         return;
       }
+      while (pages.length < index + 2 + PREFETCH) pages.push(fetchPage(pages.length * pageSize));
     }
   },
 
