@@ -5,7 +5,7 @@ import path     from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
-import {issue, managementRequests, mode, onlyKey, read, restore, sandbox, snapshotTree, useEmulator, warnings, write} from './harness.js';
+import {issue, managementRequests, mode, onlyKey, read, restore, sandbox, snapshotTree, useEmulator, warnings, write} from '../../../test/support/agent-harness.js';
 
 const emulator = useEmulator();
 const settingsOf = (home: string) => path.join(home, `.claude`, `settings.json`);

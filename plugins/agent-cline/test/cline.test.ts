@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest';
 
 import type {AgentEnvironment, JsonPath, PlanInput} from 'capit/plugin';
 import cline, {CLINE_FILE_IDS, clineDataDir, clineFiles, clineKeySources, planCline} from '../src/index.js';
-import {issue, managementRequests, mode, onlyKey, read, restore, sandbox, snapshotTree, useEmulator, warnings, write} from './harness.js';
+import {issue, managementRequests, mode, onlyKey, read, restore, sandbox, snapshotTree, useEmulator, warnings, write} from '../../../test/support/agent-harness.js';
 
 const KEY = `sk-or-v1-fake-plan-0000`;
 const NOW = new Date(`2026-11-28T12:00:00.000Z`);

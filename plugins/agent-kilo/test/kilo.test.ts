@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest';
 
 import type {AgentEnvironment, PlanInput} from 'capit/plugin';
 import kilo, {KILO_AUTH_FILE_ID, kiloFiles, kiloKeySources, planKilo} from '../src/index.js';
-import {issue, managementRequests, mode, onlyKey, read, restore, sandbox, snapshotTree, useEmulator, warnings, write} from './harness.js';
+import {issue, managementRequests, mode, onlyKey, read, restore, sandbox, snapshotTree, useEmulator, warnings, write} from '../../../test/support/agent-harness.js';
 
 const KEY = `sk-or-v1-fake-plan-0000`;
 

@@ -1,16 +1,14 @@
-// End-to-end harness: the real built CLI (core/dist/cli.js) against the loopback OpenRouter emulator.
-// The same file is in every capit-agent-* test folder so each package's tests stand alone.
-import {spawn} from 'node:child_process';
+// End-to-end harness for the agent plugins' tests: the real built CLI against the loopback OpenRouter emulator.
 import fs   from 'node:fs';
 import path from 'node:path';
 
 import {afterAll, beforeAll, beforeEach} from 'vitest';
 
-import {startEmulator}       from '../../../test/emulator/server.mjs';
-import type {Emulator, KeyRecord} from '../../../test/emulator/server.mjs';
-import {CLI, runCli}         from '../../../test/support/cli.js';
-import type {CliResult}      from '../../../test/support/cli.js';
-import {sandboxEnv, tempDir} from '../../../test/support/tmp.js';
+import {startEmulator}       from '../emulator/server.mjs';
+import type {Emulator, KeyRecord} from '../emulator/server.mjs';
+import {runCli}              from './cli.js';
+import type {CliResult}      from './cli.js';
+import {sandboxEnv, tempDir} from './tmp.js';
 
 export const MASTER = `sk-or-v1-mgmt-fake-0000`;
 
@@ -48,26 +46,8 @@ export function sandbox(emulator: Emulator, extra: Record<string, string | undef
   return {root, home: env.HOME!, env: env as Record<string, string>};
 }
 
-// The shared runner spawns the bundled CLI; while the bundle has not been built, the unbundled entry it is built
-// from (core/dist/cli.js) is the same program.
-const UNBUNDLED = path.resolve(import.meta.dirname, `../../../core/dist/cli.js`);
-
 export function capit(args: string[], opts: {env: Record<string, string>; cwd?: string}): Promise<CliResult> {
-  if (fs.existsSync(CLI)) return runCli(args, opts);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [UNBUNDLED, ...args], {env: opts.env, cwd: opts.cwd ?? opts.env.HOME, stdio: [`pipe`, `pipe`, `pipe`]});
-    let stdout = ``;
-    let stderr = ``;
-    child.stdout.on(`data`, chunk => (stdout += chunk));
-    child.stderr.on(`data`, chunk => (stderr += chunk));
-    const timer = setTimeout(() => child.kill(`SIGKILL`), 15_000);
-    child.on(`error`, reject);
-    child.on(`close`, exitCode => {
-      clearTimeout(timer);
-      resolve({exitCode, stdout, stderr});
-    });
-    child.stdin.end();
-  });
+  return runCli(args, opts);
 }
 
 export function issue(sb: Sandbox, agent: string, opts: {args?: string[]; cwd?: string} = {}): Promise<CliResult> {
