@@ -207,6 +207,8 @@ export type KeySource = (
   installs?: boolean;
   /** Why this source matters, e.g. "replaces auth.json entirely". */
   note?: string;
+  /** For agents that configure several tools at once (an IDE's extensions): which tool this source belongs to. */
+  group?: string;
 };
 
 export interface AgentDefinition {
@@ -224,6 +226,8 @@ export interface AgentDefinition {
    * (marked `installs`). Anything present above it shadows the capped key.
    */
   keySources?(envInfo: AgentEnvironment, platformId: string): KeySource[];
+  /** One line for `capit agents`, e.g. "Cascade: no OpenRouter BYOK; extensions: kilo". Cheap and read-only. */
+  status?(envInfo: AgentEnvironment): string;
 }
 
 export type PluginDefinition = PlatformDefinition | AgentDefinition;

@@ -1,1 +1,13 @@
-export {};
+import {defineAgent}         from 'capit/plugin';
+import {WINDSURF, ideAgent}  from 'capit-ide-extensions';
+
+// Windsurf's Cascade has no OpenRouter BYOK: its BYOK takes only Anthropic keys for Claude 4 models, entered on
+// windsurf.com (research/ide-agents.md §3). capit never claims it; it configures Kilo/Cline/Zoo/Roo inside Windsurf.
+const CASCADE = [
+  `Windsurf's built-in agent (Cascade) cannot use an OpenRouter key: its BYOK accepts only Anthropic keys for Claude 4 models, entered at windsurf.com/subscription/provider-api-keys. capit wrote nothing for Cascade.`,
+];
+
+export default defineAgent({
+  id: `windsurf`,
+  ...ideAgent({ide: WINDSURF, ownAgentNotes: () => CASCADE, ownAgentStatus: `Cascade: no OpenRouter BYOK`}),
+});

@@ -1,8 +1,8 @@
-import {Command, Option} from 'clipanion';
+import {Command} from 'clipanion';
 
-import {BaseCommand} from '../base.js';
+import {KeyActionCommand} from './action.js';
 
-export class KeysDisableCommand extends BaseCommand {
+export class KeysDisableCommand extends KeyActionCommand {
   static override paths = [[`keys`, `disable`], [`--keys`, `disable`]];
 
   static override usage = Command.Usage({
@@ -16,14 +16,5 @@ export class KeysDisableCommand extends BaseCommand {
     examples: [[`Stop every capit key on every configured platform`, `$0 keys disable '*' --yes`]],
   });
 
-  pattern = Option.String({name: `name|glob`});
-  platform = Option.String(`--platform,-p`, {description: `Only this platform`});
-  yes = Option.Boolean(`--yes,-y`, false, {description: `Do not ask for confirmation`});
-  json = Option.Boolean(`--json`, false, {description: `Print the results as JSON`});
-  all = Option.Boolean(`--all`, false, {description: `Also match keys capit did not issue`});
-
-  async execute() {
-    const {runKeyAction} = await import(`../../keys/actions.js`);
-    return runKeyAction({verb: `disable`, pattern: this.pattern, platform: this.platform, yes: this.yes, json: this.json, all: this.all}, this.context);
-  }
+  protected readonly verb = `disable` as const;
 }

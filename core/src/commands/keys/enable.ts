@@ -1,8 +1,8 @@
-import {Command, Option} from 'clipanion';
+import {Command} from 'clipanion';
 
-import {BaseCommand} from '../base.js';
+import {KeyActionCommand} from './action.js';
 
-export class KeysEnableCommand extends BaseCommand {
+export class KeysEnableCommand extends KeyActionCommand {
   static override paths = [[`keys`, `enable`], [`--keys`, `enable`]];
 
   static override usage = Command.Usage({
@@ -16,14 +16,5 @@ export class KeysEnableCommand extends BaseCommand {
     examples: [[`Turn every capit key back on`, `$0 keys enable '*' --yes`]],
   });
 
-  pattern = Option.String({name: `name|glob`});
-  platform = Option.String(`--platform,-p`, {description: `Only this platform`});
-  yes = Option.Boolean(`--yes,-y`, false, {description: `Do not ask for confirmation`});
-  json = Option.Boolean(`--json`, false, {description: `Print the results as JSON`});
-  all = Option.Boolean(`--all`, false, {description: `Also match keys capit did not issue`});
-
-  async execute() {
-    const {runKeyAction} = await import(`../../keys/actions.js`);
-    return runKeyAction({verb: `enable`, pattern: this.pattern, platform: this.platform, yes: this.yes, json: this.json, all: this.all}, this.context);
-  }
+  protected readonly verb = `enable` as const;
 }

@@ -1,0 +1,98 @@
+// `capit agents`: every agent plugin, whether it is installed here, where it keeps its key on this OS, and a status.
+// Detection uses the manifest only; the config paths and the plugin's own status need `files()`, so each entry is
+// imported, in parallel and isolated (a broken plugin shows its error, the rest still list). With `paths: false`
+// (`capit agents --no-paths`) nothing is imported at all.
+import pLimit from 'p-limit';
+
+import type {CapitContext}        from '../context.js';
+import {describePluginError}      from './errors.js';
+import {activeInstall, describeKey, environmentFor, readLedgerQuietly} from './install.js';
+import type {CapitInstall}        from './install.js';
+import {detectAgent, pathDirs}    from './detect.js';
+import type {AgentDefinition, AgentEnvironment} from '../plugin.js';
+import type {DiscoveredPlugin}    from '../plugins/discover.js';
+import {loadPlugin}               from '../plugins/load.js';
+import {capitPaths}               from '../state/paths.js';
+
+export type AgentsContext = Pick<CapitContext, `env` | `cwd` | `plugins`>;
+
+export interface AgentInfo {
+  id: string;
+  name: string;
+  description: string | null;
+  packageName: string;
+  version: string;
+  source: DiscoveredPlugin[`source`];
+  /** Platforms the manifest says it supports (`null` = not declared). */
+  platforms: string[] | null;
+  /** From the manifest's cheap checks (binary on PATH, paths that exist). */
+  detected: boolean;
+  detectedBy: string[];
+  /** Files capit would write for this agent on this machine (`null` when not computed or the plugin failed). */
+  configPaths: string[] | null;
+  /** What capit installed last and has not restored. */
+  installed: {keyName: string; keyId: string | null; platform: string; capUsd: number | null; installedAt: string; backupDir: string} | null;
+  /** One line, e.g. "Cascade: no OpenRouter BYOK; extensions: kilo" or "capit openrouter key opencode-1a2b3c4d ($5.00 cap)". */
+  status: string;
+  /** The plugin's entry could not be loaded or `files()` threw. */
+  error?: string;
+}
+
+/** Not in plugin API v1 yet: an agent may add `status(envInfo)` (the IDE agents do); it is called when present. */
+type WithStatus = AgentDefinition & {status?: (envInfo: AgentEnvironment) => string};
+
+export interface ListAgentsOptions {
+  /** Import each plugin to resolve config paths and its status (default true). */
+  paths?: boolean;
+  /** Only these agent ids. */
+  only?: string[];
+}
+
+export async function listAgents(ctx: AgentsContext, opts: ListAgentsOptions = {}): Promise<AgentInfo[]> {
+  const withPaths = opts.paths ?? true;
+  const stateDir = capitPaths(ctx.env).state;
+  const ledger = await readLedgerQuietly(stateDir);
+  const envInfo = environmentFor(ctx);
+  const dirs = pathDirs(ctx.env);
+  const limit = pLimit(16);
+  const agents = ctx.plugins.agents.filter(p => p.manifest.kind === `agent` && (!opts.only || opts.only.includes(p.manifest.id)));
+
+  return Promise.all(agents.map(plugin => limit(async (): Promise<AgentInfo> => {
+    const manifest = plugin.manifest as Extract<DiscoveredPlugin[`manifest`], {kind: `agent`}>;
+    const detection = detectAgent(manifest, ctx.env, dirs);
+    let install: CapitInstall | null = null;
+    try {
+      install = await activeInstall(stateDir, manifest.id, ledger);
+    } catch {}
+    const info: AgentInfo = {
+      id: manifest.id,
+      name: manifest.displayName ?? manifest.id,
+      description: manifest.description ?? null,
+      packageName: plugin.packageName,
+      version: plugin.version,
+      source: plugin.source,
+      platforms: manifest.platforms ? [...manifest.platforms] : null,
+      detected: detection.detected,
+      detectedBy: detection.evidence,
+      configPaths: null,
+      installed: install && {
+        keyName: install.keyName, keyId: install.keyId, platform: install.platform, capUsd: install.capUsd,
+        installedAt: install.installedAt, backupDir: install.backupDir,
+      },
+      status: ``,
+    };
+    const parts: string[] = [];
+    if (withPaths) {
+      try {
+        const def = await loadPlugin(plugin) as WithStatus;
+        info.configPaths = def.files(envInfo).map(f => f.path);
+        if (typeof def.status === `function`) parts.push(def.status(envInfo));
+      } catch (error) {
+        info.error = describePluginError(manifest.id, error);
+      }
+    }
+    parts.push(install ? `capit ${describeKey(install)} installed` : `no capit key installed`);
+    info.status = info.error ? `plugin failed to load` : parts.join(`; `);
+    return info;
+  })));
+}

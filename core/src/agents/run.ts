@@ -1,0 +1,54 @@
+// Printing for `capit agents` and `capit doctor` (the data functions are in list.ts / doctor.ts for the GUI).
+import type {CapitContext}  from '../context.js';
+import {tildify}            from './install.js';
+import {homeDir}            from '../state/paths.js';
+
+function json(ctx: CapitContext, value: unknown) {
+  ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export async function runAgents(opts: {json: boolean; paths: boolean}, ctx: CapitContext): Promise<number> {
+  const {listAgents} = await import(`./list.js`);
+  const agents = await listAgents(ctx, {paths: opts.paths});
+  if (opts.json) {
+    json(ctx, agents);
+    return 0;
+  }
+  if (agents.length === 0) {
+    ctx.stdout.write(`No agent plugins installed.\n`);
+    return 0;
+  }
+  const home = homeDir(ctx.env);
+  const width = Math.max(...agents.map(a => a.id.length));
+  for (const agent of agents) {
+    const detected = agent.detected ? `detected` : `not detected`;
+    ctx.stdout.write(`${agent.id.padEnd(width)}  ${agent.name} — ${detected}${agent.source === `builtin` ? `` : ` (${agent.source} plugin ${agent.packageName})`}\n`);
+    const pad = ` `.repeat(width + 2);
+    if (agent.configPaths && agent.configPaths.length > 0)
+      for (const [i, p] of agent.configPaths.entries()) ctx.stdout.write(`${pad}${i === 0 ? `config: ` : `        `}${tildify(p, home)}\n`);
+    ctx.stdout.write(`${pad}status: ${agent.error ?? agent.status}\n`);
+  }
+  return 0;
+}
+
+export async function runDoctor(opts: {agent?: string; json: boolean}, ctx: CapitContext): Promise<number> {
+  const {doctor} = await import(`./doctor.js`);
+  const reports = await doctor(opts.agent, ctx);
+  const failed = reports.some(r => r.status === `shadowed`);
+  if (opts.json) {
+    json(ctx, reports);
+    return failed ? 1 : 0;
+  }
+  if (reports.length === 0) {
+    ctx.stdout.write(`No agent detected and no capit install found. Check one with: capit doctor <agent>\n`);
+    return 0;
+  }
+  const width = Math.max(...reports.map(r => r.agent.length));
+  for (const report of reports) {
+    ctx.stdout.write(`${report.agent.padEnd(width)}  ${report.message}\n`);
+    if (report.status === `shadowed`)
+      ctx.stdout.write(`${` `.repeat(width + 2)}unset or remove ${report.shadowedBy.length > 1 ? `those values` : `that value`} for ${report.agent} to use the capped key\n`);
+  }
+  if (failed) ctx.stderr.write(`capit: the capped key is not used by: ${reports.filter(r => r.status === `shadowed`).map(r => r.agent).join(`, `)}\n`);
+  return failed ? 1 : 0;
+}

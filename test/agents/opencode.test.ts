@@ -1,0 +1,94 @@
+// The real opencode (pinned opencode-linux-x64@1.18.33) after `capit … --agent opencode`: its own request must reach
+// the loopback emulator with the capped key.
+import fs from 'node:fs';
+
+import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+
+import {startEmulator}  from '../emulator/server.mjs';
+import type {Emulator}  from '../emulator/server.mjs';
+import {runCli}         from '../support/cli.js';
+import {tempDir}        from '../support/tmp.js';
+import {OPENCODE_BIN, agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startEmulator({port: 0});
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => {
+  emulator.reset();
+});
+
+function opencode(env: Record<string, string>, cwd: string) {
+  return run(OPENCODE_BIN, [`run`, `-m`, `openrouter/openai/gpt-4o-mini`, `hi`], {
+    env: {
+      ...env,
+      XDG_CACHE_HOME: `${env.HOME}/.cache`,
+      OPENCODE_DISABLE_MODELS_FETCH: `1`,
+      OPENCODE_DISABLE_AUTOUPDATE: `1`,
+      // Keep the run offline and quick: no default plugins, LSP downloads, sharing or ~/.claude skills.
+      OPENCODE_DISABLE_DEFAULT_PLUGINS: `1`,
+      OPENCODE_DISABLE_LSP_DOWNLOAD: `1`,
+      OPENCODE_DISABLE_SHARE: `1`,
+      OPENCODE_DISABLE_CLAUDE_CODE: `1`,
+      OPENCODE_DISABLE_EXTERNAL_SKILLS: `1`,
+      // The base URL for the emulator; the key comes only from what capit wrote.
+      OPENCODE_CONFIG_CONTENT: JSON.stringify({provider: {openrouter: {options: {baseURL: emulator.openrouterBaseUrl}}}}),
+    },
+    cwd,
+    timeoutMs: 90_000,
+  });
+}
+
+describe.skipIf(!fs.existsSync(OPENCODE_BIN) || process.platform !== `linux` || process.arch !== `x64`)(`real opencode 1.18.33`, () => {
+  it(`sends the capped key as Bearer, also with OPENROUTER_API_KEY in the shell (auth.json wins over it)`, async () => {
+    const shellKey = `sk-or-v1-shell-fake-2222222222222222`;
+    const {env, home} = agentSandbox(tempDir(`capit-opencode-`), emulator, {OPENROUTER_API_KEY: shellKey});
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env});
+    expect(installed.exitCode).toBe(0);
+    // OPENROUTER_API_KEY ranks below auth.json for opencode: no warning.
+    expect(installed.stderr).not.toMatch(/warning/i);
+    const key = issuedKey(emulator);
+
+    const result = await opencode(env, home);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.path).toBe(`/api/v1/chat/completions`);
+      expect(call.authorization).toBe(`Bearer ${key.key}`);
+    }
+
+    const doctor = await runCli([`doctor`, `opencode`], {env});
+    expect(doctor.exitCode).toBe(0);
+    expect(doctor.stdout).toBe(`opencode  uses capit key ${key.name} ($5.00 cap) from ~/.local/share/opencode/auth.json (openrouter.key)\n`);
+  }, 120_000);
+
+  it(`OPENCODE_AUTH_CONTENT shadows the capped key: capit warns, doctor names it and exits 1, and opencode really uses it`, async () => {
+    // A key the emulator knows (so opencode's request succeeds), but not the capped one.
+    const shadowKey = emulator.createKey({name: `auth-content`, limit: 1}).key;
+    const {env, home} = agentSandbox(tempDir(`capit-opencode-`), emulator, {
+      OPENCODE_AUTH_CONTENT: JSON.stringify({openrouter: {type: `api`, key: shadowKey}}),
+    });
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env});
+    expect(installed.exitCode).toBe(0);
+    expect(installed.stderr).toContain(`warning: environment variable OPENCODE_AUTH_CONTENT is set and wins over what capit wrote`);
+    const key = [...emulator.state.keys.values()].find(k => k.name.startsWith(`opencode-`))!;
+
+    const doctor = await runCli([`doctor`], {env});
+    expect(doctor.exitCode).toBe(1);
+    expect(doctor.stdout).toContain(`opencode  SHADOWED by environment variable OPENCODE_AUTH_CONTENT (it replaces auth.json entirely) — the capped key ${key.name} is not used`);
+    expect(doctor.stderr).toContain(`the capped key is not used by: opencode`);
+    expect(doctor.stdout + doctor.stderr).not.toContain(key.key);
+    expect(doctor.stdout + doctor.stderr).not.toContain(shadowKey);
+
+    const result = await opencode(env, home);
+    expect(result.exitCode).toBe(0);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every(c => c.authorization === `Bearer ${shadowKey}`)).toBe(true);
+  }, 120_000);
+});
