@@ -117,7 +117,7 @@ async function diagnose(plugin: DiscoveredPlugin, ctx: DoctorContext, install: C
   let states: KeySourceState[];
   let pluginStatus: string | undefined;
   try {
-    const def = await loadPlugin(plugin) as AgentDefinition & {status?: (e: typeof envInfo) => string};
+    const def = await loadPlugin(plugin) as AgentDefinition;
     states = await inspectKeySources(def, envInfo, platform);
     if (typeof def.status === `function`) pluginStatus = def.status(envInfo);
   } catch (error) {

@@ -38,8 +38,6 @@ export interface AgentInfo {
   error?: string;
 }
 
-/** Not in plugin API v1 yet: an agent may add `status(envInfo)` (the IDE agents do); it is called when present. */
-type WithStatus = AgentDefinition & {status?: (envInfo: AgentEnvironment) => string};
 
 export interface ListAgentsOptions {
   /** Import each plugin to resolve config paths and its status (default true). */
@@ -84,7 +82,7 @@ export async function listAgents(ctx: AgentsContext, opts: ListAgentsOptions = {
     const parts: string[] = [];
     if (withPaths) {
       try {
-        const def = await loadPlugin(plugin) as WithStatus;
+        const def = await loadPlugin(plugin) as AgentDefinition;
         info.configPaths = def.files(envInfo).map(f => f.path);
         if (typeof def.status === `function`) parts.push(def.status(envInfo));
       } catch (error) {
