@@ -1,6 +1,11 @@
-// Core's HTTP client: global `fetch` with an undici dispatcher (proxy env, timeouts, retries of idempotent methods on
-// 429/5xx honouring `Retry-After`). Statuses come back as responses; transport failures become one-line
+// Core's HTTP client: global `fetch`, retries of idempotent methods on 429/5xx/dropped connections honouring
+// `Retry-After` (and of any method on an explicit 429), a deadline per attempt, and an undici `EnvHttpProxyAgent`
+// dispatcher when a proxy is configured. Statuses come back as responses; transport failures become one-line
 // `NetworkError`s; `fail()` turns a provider's error response into a `ProviderError` worded the same for every platform.
+//
+// Why not always the undici dispatcher with its retry interceptor: importing undici from npm costs 65-90 ms here (more
+// than starting node), while Node's own fetch is ~25 ms; without a proxy the npm Agent adds nothing fetch lacks. The
+// retry loop above fetch also means nock-mocked responses exercise the same retry code as production.
 
 import {capitVersion} from '../self.js';
 import {InputError, NetworkError, ProviderError}        from '../errors.js';
@@ -57,6 +62,18 @@ export interface CoreHttpClient extends HttpClient {
 
 const DEFAULT_TIMEOUTS = {connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000};
 const IDEMPOTENT = new Set([`GET`, `HEAD`, `PUT`, `DELETE`, `OPTIONS`]);
+const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
+// Connection-level failures worth one more try; DNS and routing failures mean "offline" and fail at once.
+const TRANSIENT_CODES = new Set([`ECONNRESET`, `ECONNREFUSED`, `EPIPE`, `UND_ERR_SOCKET`, `UND_ERR_CLOSED`, `ETIMEDOUT`]);
+
+function isTransient(err: unknown): boolean {
+  const code = (err as {cause?: {code?: unknown}})?.cause?.code ?? (err as {code?: unknown})?.code;
+  return typeof code === `string` && TRANSIENT_CODES.has(code);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms));
+}
 
 function proxyConfigured(env: Readonly<Record<string, string | undefined>>): boolean {
   return Boolean(env.https_proxy || env.HTTPS_PROXY || env.http_proxy || env.HTTP_PROXY);
@@ -65,7 +82,7 @@ function proxyConfigured(env: Readonly<Record<string, string | undefined>>): boo
 const DEFAULT_RETRY = {maxRetries: 3, minTimeoutMs: 300, maxTimeoutMs: 10_000};
 const MAX_PROVIDER_MESSAGE = 300;
 
-// undici costs ~110 ms to import: load it on the first request only, so `capit --help` never pays for it.
+// undici from npm is loaded only when a proxy is configured (see the top of this file).
 let undiciPromise: Promise<Undici> | undefined;
 function loadUndici(): Promise<Undici> {
   undiciPromise ??= import(`undici`);
@@ -81,8 +98,8 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
   const redact = (text: string) => redactSecrets(text, opts.secrets);
 
   let dispatcherPromise: Promise<{dispatcher: Dispatcher; close: () => Promise<void>}> | undefined;
-  function getDispatcher() {
-    dispatcherPromise ??= loadUndici().then(({EnvHttpProxyAgent, interceptors}) => {
+  function getProxyDispatcher() {
+    dispatcherPromise ??= loadUndici().then(({EnvHttpProxyAgent}) => {
       const env = opts.env;
       // Passing the values (even empty) makes `opts.env` authoritative instead of undici peeking at process.env.
       const agent = new EnvHttpProxyAgent({
@@ -93,15 +110,7 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
         headersTimeout: timeouts.headersMs,
         bodyTimeout: timeouts.bodyMs,
       });
-      const dispatcher = agent.compose(interceptors.retry({
-        maxRetries: retry.maxRetries,
-        minTimeout: retry.minTimeoutMs,
-        maxTimeout: retry.maxTimeoutMs,
-        timeoutFactor: 2,
-        // Always hand back a Response (e.g. the last 503) so `fail()` can word it; POST and PATCH are never retried.
-        throwOnError: false,
-      }));
-      return {dispatcher, close: () => agent.close()};
+      return {dispatcher: agent, close: () => agent.close()};
     });
     return dispatcherPromise;
   }
@@ -125,31 +134,41 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
       body = JSON.stringify(req.body);
       headers[`content-type`] ??= `application/json`;
     }
+    const dispatcher = proxyConfigured(opts.env) ? (await getProxyDispatcher()).dispatcher : undefined;
+    const idempotent = IDEMPOTENT.has(req.method);
 
-    // undici's dispatcher brings proxy support, connect/header/body timeouts and retries of idempotent methods. A
-    // POST or PATCH is never retried by it, so without a proxy it would only cost its import (about as long as
-    // starting node): those go through fetch's built-in dispatcher with an overall deadline instead.
-    const useAgent = IDEMPOTENT.has(req.method) || proxyConfigured(opts.env);
-    const init: FetchInit = useAgent
-      ? {method: req.method, headers, body, dispatcher: (await getDispatcher()).dispatcher, redirect: `follow`}
-      : {method: req.method, headers, body, redirect: `follow`, signal: AbortSignal.timeout(timeouts.connectMs + timeouts.headersMs)};
-
-    // undici retries idempotent methods itself. A 429 on POST/PATCH is an explicit refusal before any work was done,
-    // so replaying it is safe; a 5xx or a lost response is not (the key may exist), so those are never replayed.
     for (let attempt = 0; ; attempt++) {
+      const canRetry = attempt < retry.maxRetries;
+      const backoffMs = Math.min(retry.minTimeoutMs * 2 ** attempt, retry.maxTimeoutMs);
+      // Two deadlines per attempt: until the headers arrive, then until the body is complete.
+      const deadline = new AbortController();
+      const expire = () => deadline.abort(new DOMException(`timed out`, `TimeoutError`));
+      let timer = setTimeout(expire, timeouts.connectMs + timeouts.headersMs);
+      const init: FetchInit = {method: req.method, headers, body, redirect: `follow`, signal: deadline.signal, ...(dispatcher ? {dispatcher} : {})};
       let res: Response;
       let text: string;
       try {
         res = await fetch(url, init as RequestInit);
+        clearTimeout(timer);
+        timer = setTimeout(expire, timeouts.bodyMs);
         text = await res.text();
       } catch (err) {
+        clearTimeout(timer);
+        // Only idempotent requests are replayed after a dropped connection: a POST may have been processed.
+        if (idempotent && canRetry && isTransient(err)) {
+          await sleep(backoffMs);
+          continue;
+        }
         throw new NetworkError(`Cannot reach ${host} (${describeTransportError(err)})`, err);
       }
-      const replayable = res.status === 429 && (req.method === `POST` || req.method === `PATCH`) && attempt < retry.maxRetries;
-      const waitMs = replayable ? retryAfterMs(res.headers.get(`retry-after`), retry.minTimeoutMs * 2 ** attempt) : undefined;
+      clearTimeout(timer);
+      // A 429 is an explicit refusal before any work was done, so replaying it is safe for every method; a 5xx on a
+      // POST is not (the key may exist), so only idempotent methods are replayed after one.
+      const retryable = canRetry && (res.status === 429 || (idempotent && RETRY_STATUSES.has(res.status)));
+      const waitMs = retryable ? retryAfterMs(res.headers.get(`retry-after`), backoffMs) : undefined;
       if (waitMs === undefined || waitMs > retry.maxTimeoutMs)
         return {status: res.status, headers: res.headers, body: parseBody(text) as T};
-      await new Promise(resolve => setTimeout(resolve, waitMs));
+      await sleep(waitMs);
     }
   }
 

@@ -326,7 +326,10 @@ describe(`fail`, () => {
 });
 
 describe(`lazy undici`, () => {
-  it(`loading the client does not load undici; the first request does`, async () => {
+  it.each([
+    [`no proxy: undici is never loaded`, `{}`, {before: false, after: false}],
+    [`a proxy configured: the first request loads undici`, `{HTTP_PROXY: 'http://127.0.0.1:9'}`, {before: false, after: true}],
+  ])(`%s`, async (_, env, expected) => {
     const clientPath = fileURLToPath(new URL(`../../src/http/client.ts`, import.meta.url));
     const port = await closedPort();
     const script = `
@@ -334,7 +337,7 @@ describe(`lazy undici`, () => {
       const require = createRequire(import.meta.url);
       const loaded = () => Object.keys(require.cache).some(k => /[\\\\/]node_modules[\\\\/]undici[\\\\/]/.test(k));
       const {createHttpClient} = await import(${JSON.stringify(clientPath)});
-      const c = createHttpClient({platform: {id: 'p', displayName: 'P', setupUrl: 'u', masterKeyEnv: []}, classifyError: () => ({kind: 'unknown', message: ''}), secrets: [], env: {}, retry: {maxRetries: 0}});
+      const c = createHttpClient({platform: {id: 'p', displayName: 'P', setupUrl: 'u', masterKeyEnv: []}, classifyError: () => ({kind: 'unknown', message: ''}), secrets: [], env: ${env}, retry: {maxRetries: 0}});
       const before = loaded();
       await c.request({method: 'GET', url: 'http://127.0.0.1:${port}/'}).catch(() => {});
       console.log(JSON.stringify({before, after: loaded()}));
@@ -343,6 +346,6 @@ describe(`lazy undici`, () => {
     const {stdout} = await promisify(execFile)(process.execPath, [`--import`, `tsx`, `--input-type=module`, `-e`, script], {
       cwd: fileURLToPath(new URL(`../..`, import.meta.url)),
     });
-    expect(JSON.parse(stdout.trim())).toEqual({before: false, after: true});
+    expect(JSON.parse(stdout.trim())).toEqual(expected);
   });
 });
