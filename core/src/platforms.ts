@@ -30,8 +30,8 @@ export async function resolveMasterKey(def: PlatformDefinition, plugin: Discover
   if (!opts.interactive) {
     throw new CapitError(`CAPIT_NO_MASTER_KEY`, `No ${displayName(plugin)} master key: set ${envNames} or run \`capit platforms add ${def.id}\` (create one at ${def.masterKey.setupUrl})`, {exitCode: 2});
   }
-  opts.stderr.write(`${def.masterKey.instructions ?? `capit needs a ${displayName(plugin)} management key to create capped keys.`}\n`);
-  opts.stderr.write(`Create one at ${def.masterKey.setupUrl} — it is used for this run only and not stored.\n`);
+  opts.stderr.write(`${def.masterKey.instructions ?? `capit needs a ${displayName(plugin)} management key to create capped keys; create one at ${def.masterKey.setupUrl}.`}\n`);
+  opts.stderr.write(`It is used for this run only and not stored (to store one: capit platforms add ${def.id}).\n`);
   const {default: password} = await import(`@inquirer/password`);
   const value = (await password({message: `${displayName(plugin)} master key`, mask: `*`}, {output: opts.stderr})).trim();
   if (!value) throw new CapitError(`CAPIT_NO_MASTER_KEY`, `No master key entered`, {exitCode: 2});

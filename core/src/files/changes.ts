@@ -183,7 +183,9 @@ export function renderDiff(changes: FileChange[], redact: (text: string) => stri
     const shown = change.realPath === path.resolve(change.spec.path) ? change.spec.path : `${change.spec.path} -> ${change.realPath}`;
     const before = change.original ? redact(change.original.toString(`utf8`)) : ``;
     const after = redact(change.newText);
-    const patch = diffLibrary().createTwoFilesPatch(change.exists ? `a/${shown}` : `/dev/null`, `b/${shown}`, before, after, undefined, undefined, {context: 3});
+    // git-style a/ b/ prefixes, without doubling the slash of an absolute path.
+    const label = (side: string) => (shown.startsWith(`/`) ? `${side}${shown}` : `${side}/${shown}`);
+    const patch = diffLibrary().createTwoFilesPatch(change.exists ? label(`a`) : `/dev/null`, label(`b`), before, after, undefined, undefined, {context: 3});
     // Drop the "====" banner line diff puts first; add a header saying what happens to the file.
     const body = patch.replace(/^=+\n/, ``);
     parts.push(`${change.exists ? `modified` : `new file`}: ${shown}\n${body}`);
