@@ -83,6 +83,90 @@ describe(`json / jsonc`, () => {
   });
 });
 
+describe(`json / jsonc: only the edited property's text changes`, () => {
+  const edit = (format: `json` | `jsonc`, src: string, f: (doc: ReturnType<typeof openDocument>) => void): string => {
+    const doc = openDocument(format, src, `/f.json`);
+    f(doc);
+    return doc.text();
+  };
+
+  it(`adds a key after an inline object without reformatting it`, () => {
+    const src = `{\n    "a": 1,\n    "x": {"k": true}\n}\n`;
+    expect(edit(`jsonc`, src, d => d.set([`zoo`], `v`))).toBe(`{\n    "a": 1,\n    "x": {"k": true},\n    "zoo": "v"\n}\n`);
+    expect(edit(`json`, `{\n  "x": [1,2,  3]\n}`, d => d.set([`y`], {z: [1]}))).toBe(`{\n  "x": [1,2,  3],\n  "y": {\n    "z": [\n      1\n    ]\n  }\n}`);
+  });
+
+  it(`adds a nested key after an inline value, in the file's indentation`, () => {
+    const src = `{\n\t"env": {\n\t\t"A": "1",\n\t\t"B": {"deep": [1, 2]}\n\t},\n\t"x": {"k": true}\n}\n`;
+    expect(edit(`jsonc`, src, d => d.set([`env`, `NEW`], KEY))).toBe(src.replace(`[1, 2]}\n`, `[1, 2]},\n\t\t"NEW": "${KEY}"\n`));
+    expect(edit(`jsonc`, src, d => d.set([`env`, `C`, `D`], 1))).toBe(src.replace(`[1, 2]}\n`, `[1, 2]},\n\t\t"C": {\n\t\t\t"D": 1\n\t\t}\n`));
+  });
+
+  it(`adds to an inline object on its line, with its spacing`, () => {
+    expect(edit(`json`, `{\n  "x": {"k": true},\n  "y": 2\n}`, d => d.set([`x`, `n`], [1, {a: 2}]))).toBe(`{\n  "x": {"k": true, "n": [1, {"a": 2}]},\n  "y": 2\n}`);
+    expect(edit(`json`, `{"a":1,"b":{"c":2}}\n`, d => d.set([`b`, `d`], {e: 3}))).toBe(`{"a":1,"b":{"c":2,"d":{"e":3}}}\n`);
+    expect(edit(`json`, `{"a": 1}`, d => d.set([`b`], true))).toBe(`{"a": 1, "b": true}`);
+  });
+
+  it(`puts a new property after the last property's line comment, which stays with its property`, () => {
+    const src = `{\n  "a": 1, // one\n  "b": {"k": 2} // two\n}\n`;
+    expect(edit(`jsonc`, src, d => d.set([`c`], 3))).toBe(`{\n  "a": 1, // one\n  "b": {"k": 2}, // two\n  "c": 3\n}\n`);
+    const nested = `{\r\n  "env": {\r\n    "A": "1" /* x */ // why\r\n  }\r\n}`;
+    expect(edit(`jsonc`, nested, d => d.set([`env`, `B`], `2`))).toBe(`{\r\n  "env": {\r\n    "A": "1", /* x */ // why\r\n    "B": "2"\r\n  }\r\n}`);
+  });
+
+  it(`keeps a trailing comma style: the new last property gets one too`, () => {
+    const src = `{\n  "a": {"k": 2}, // two\n}`;
+    expect(edit(`jsonc`, src, d => d.set([`c`], 3))).toBe(`{\n  "a": {"k": 2}, // two\n  "c": 3,\n}`);
+  });
+
+  it(`adds into an empty object, also one holding only a comment`, () => {
+    expect(edit(`json`, `{\n  "x": {"k": true},\n  "env": {}\n}`, d => d.set([`env`, `A`], `1`))).toBe(`{\n  "x": {"k": true},\n  "env": {\n    "A": "1"\n  }\n}`);
+    expect(edit(`jsonc`, `{\n  "env": { // none yet\n  }\n}`, d => d.set([`env`, `A`], `1`))).toBe(`{\n  "env": { // none yet\n    "A": "1"\n  }\n}`);
+  });
+
+  it(`replaces a value and nothing else`, () => {
+    const src = `{\n  "a": {"k": 1}, // a\n  "b": [1,2], // b\n  "c": "x" // c\n}\n`;
+    expect(edit(`jsonc`, src, d => d.set([`b`], `new`))).toBe(src.replace(`[1,2]`, `"new"`));
+    expect(edit(`jsonc`, src, d => d.set([`a`, `k`], 2))).toBe(src.replace(`{"k": 1}`, `{"k": 2}`));
+    expect(edit(`jsonc`, src, d => d.set([`c`], {d: 1}))).toBe(src.replace(`"x"`, `{\n    "d": 1\n  }`));
+    expect(edit(`jsonc`, src, d => d.set([`a`], {k: 1}))).toBe(src); // the same value: no edit at all
+    // A new object or array in place of an inline one is written in the file's style, like an added one.
+    expect(edit(`jsonc`, src, d => d.set([`b`], [3]))).toBe(src.replace(`[1,2]`, `[\n    3\n  ]`));
+  });
+
+  it(`deletes a property next to compact neighbours, with its comment and nothing else`, () => {
+    const src = `{\n  "a": {"k": 1}, // a\n  "b": 2, // b\n  "c": [1,2] // c\n}\n`;
+    expect(edit(`jsonc`, src, d => d.delete([`b`]))).toBe(`{\n  "a": {"k": 1}, // a\n  "c": [1,2] // c\n}\n`);
+    expect(edit(`jsonc`, src, d => d.delete([`c`]))).toBe(`{\n  "a": {"k": 1}, // a\n  "b": 2 // b\n}\n`);
+    expect(edit(`jsonc`, src, d => d.delete([`a`]))).toBe(`{\n  "b": 2, // b\n  "c": [1,2] // c\n}\n`);
+    expect(edit(`jsonc`, src, d => d.delete([`a`, `k`]))).toBe(src.replace(`{"k": 1}`, `{}`));
+    expect(edit(`json`, `{"a": 1, "b": {"c": 2, "d": 3}}`, d => d.delete([`b`, `c`]))).toBe(`{"a": 1, "b": {"d": 3}}`);
+    expect(edit(`json`, `{"a": 1, "b": {"c": 2, "d": 3}}`, d => d.delete([`b`, `d`]))).toBe(`{"a": 1, "b": {"c": 2}}`);
+    expect(edit(`json`, `{\n  "a": 1,\n  "env": {\n    "A": "1"\n  }\n}\n`, d => d.delete([`env`, `A`]))).toBe(`{\n  "a": 1,\n  "env": {}\n}\n`);
+  });
+
+  it(`adding then deleting a key gives the same bytes back without the cancel-out shortcut`, () => {
+    const src = `{\n  "a": {"k": 1} // a\n}\n`;
+    const doc = openDocument(`jsonc`, src, `/f.json`);
+    doc.set([`b`], 1);
+    doc.set([`c`], 2);
+    doc.delete([`b`]);
+    expect(doc.text()).toBe(`{\n  "a": {"k": 1}, // a\n  "c": 2\n}\n`);
+    doc.delete([`c`]);
+    expect(doc.text()).toBe(src);
+  });
+
+  it(`edits a real Cursor-style settings.json with compact values, BOM and CRLF`, () => {
+    const src = `\uFEFF{\r\n    "workbench.colorTheme": "Default Dark+",\r\n    "editor.rulers": [80, 120],\r\n    "[python]": {"editor.tabSize": 4}\r\n}`;
+    const out = edit(`jsonc`, src, d => {
+      d.set([`cursor`, `apiKey`], KEY);
+      d.set([`workbench.colorTheme`], `Dark`);
+    });
+    expect(out).toBe(`\uFEFF{\r\n    "workbench.colorTheme": "Dark",\r\n    "editor.rulers": [80, 120],\r\n    "[python]": {"editor.tabSize": 4},\r\n    "cursor": {\r\n        "apiKey": "${KEY}"\r\n    }\r\n}`);
+  });
+});
+
 describe(`dotenv`, () => {
   const src = `# OpenClaw\n\nexport OPENROUTER_API_KEY='old' # mine\nOTHER = "a b"\nFOO=bar\n  # indented comment\nOPENROUTER_API_KEY=older2\n`;
 

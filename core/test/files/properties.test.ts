@@ -4,7 +4,7 @@ import os   from 'node:os';
 import path from 'node:path';
 import {isDeepStrictEqual} from 'node:util';
 import fc from 'fast-check';
-import {parse as parseJsonc} from 'jsonc-parser';
+import {parse as parseJsonc, parseTree as parseJsoncTree, type Node as JsonNode} from 'jsonc-parser';
 import {describe, expect, it} from 'vitest';
 import {parse as parseYaml, stringify as stringifyYaml} from 'yaml';
 import {applyChanges, computeChanges, loadTargets, restoreLatest} from '../../src/files/changes.js';
@@ -78,14 +78,16 @@ for (const format of [`json`, `jsonc`] as const) {
               else doc.delete(o.path);
               applyModel(model, o);
             } else {
-              expect(() => doc.set(o.path, o.value)).toThrow(/cannot set/);
+              expect(() => doc.set(o.path, (o as {value?: unknown}).value)).toThrow(/cannot set/);
               expect(doc.text()).toBe(before);
             }
           }
           const out = doc.text();
           expect(parseJsonc(out)).toEqual(model);
           if (format === `json`) expect(JSON.parse(out.replace(/^\uFEFF/, ``))).toEqual(model);
-          if (d.text.includes(`\n`) && out !== d.text) expect(out.includes(`\r\n`)).toBe(d.eol === `\r\n`);
+          // Every line break is the file's (an object emptied by a delete is written `{}`, with none).
+          if (d.text.includes(`\n`) && d.eol === `\r\n`) expect(out.replace(/\r\n/g, ``)).not.toContain(`\n`);
+          if (d.text.includes(`\n`) && d.eol === `\n`) expect(out).not.toContain(`\r`);
         }),
         {numRuns: RUNS},
       );
@@ -99,6 +101,236 @@ for (const format of [`json`, `jsonc`] as const) {
           expect(doc.read([`capit_new`])).toEqual(value);
           doc.delete([`capit_new`]);
           expect(doc.text()).toBe(d.text);
+        }),
+        {numRuns: RUNS},
+      );
+    });
+  });
+}
+
+// JSON documents built line by line: compact inline objects and arrays (`{"k": true}`, `[1,2]`) among block
+// objects, `// comments` after properties and trailing commas (JSONC), tabs or spaces, LF or CRLF, a BOM. One edit
+// must change only the text of the edited property (plus the one comma the grammar needs), byte for byte.
+
+const INLINE = Symbol(`inline`);
+type Inline = {[INLINE]: true; value: unknown; spaced: boolean};
+const inlineValue = fc.record({
+  value: fc.oneof(fc.dictionary(key, jsonValue, {maxKeys: 3}), fc.array(jsonValue, {maxLength: 3})),
+  spaced: fc.boolean(),
+}).map(v => ({[INLINE]: true as const, ...v}));
+const {layoutTree} = fc.letrec<{layoutTree: Tree; layoutNode: unknown}>(tie => ({
+  layoutTree: fc.dictionary(key, tie(`layoutNode`), {minKeys: 1, maxKeys: 4}) as fc.Arbitrary<Tree>,
+  layoutNode: fc.oneof({depthSize: `small`, withCrossShrink: true}, scalar, inlineValue, inlineValue, tie(`layoutTree`)),
+}));
+const isInline = (v: unknown): v is Inline => typeof v === `object` && v !== null && INLINE in v;
+
+function plainOf(v: unknown): unknown {
+  if (isInline(v)) return structuredClone(v.value);
+  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plainOf(x)]));
+  return v;
+}
+
+function inlineJson(v: unknown, spaced: boolean): string {
+  if (v === null || typeof v !== `object`) return JSON.stringify(v);
+  const [colon, comma] = spaced ? [`: `, `, `] : [`:`, `,`];
+  if (Array.isArray(v)) return `[${v.map(x => inlineJson(x, spaced)).join(comma)}]`;
+  return `{${Object.entries(v).map(([k, x]) => JSON.stringify(k) + colon + inlineJson(x, spaced)).join(comma)}}`;
+}
+
+const layoutDoc = (jsonc: boolean) =>
+  fc.record({
+    tree: layoutTree,
+    unit: fc.constantFrom(`  `, `    `, `\t`, `   `),
+    eol: fc.constantFrom(`\n`, `\r\n`),
+    bom: fc.boolean(),
+    final: fc.boolean(),
+    trailingCommas: jsonc ? fc.boolean() : fc.constant(false),
+    comments: jsonc ? fc.array(fc.boolean(), {minLength: 1, maxLength: 8}) : fc.constant([false]),
+    header: jsonc ? fc.boolean() : fc.constant(false),
+    pick: fc.nat(),
+  }).map(d => {
+    let n = 0;
+    const block = (obj: Tree, depth: number): string => {
+      const pad = d.unit.repeat(depth + 1);
+      const entries = Object.entries(obj);
+      const lines = entries.map(([k, v], i) => {
+        const text = isInline(v) ? inlineJson(v.value, v.spaced) : isObj(v) ? block(v, depth + 1) : JSON.stringify(v);
+        const comma = i < entries.length - 1 || d.trailingCommas ? `,` : ``;
+        const comment = d.comments[n++ % d.comments.length] ? ` // c${n}` : ``;
+        return `${pad}${JSON.stringify(k)}: ${text}${comma}${comment}`;
+      });
+      return `{${d.eol}${lines.join(d.eol)}${d.eol}${d.unit.repeat(depth)}}`;
+    };
+    const body = (d.header ? `// header${d.eol}` : ``) + block(d.tree, 0) + (d.final ? d.eol : ``);
+    return {...d, obj: plainOf(d.tree) as Record<string, unknown>, bom: d.bom ? `\uFEFF` : ``, text: (d.bom ? `\uFEFF` : ``) + body};
+  });
+
+type Located = {path: string[]; prop: JsonNode; container: JsonNode; inline: boolean; depth: number};
+
+/** Every property of the document (offsets count the BOM), and whether its object is written on one line. */
+function locate(text: string, bom: string): {root: JsonNode; props: Located[]} {
+  // A space in place of the BOM keeps the offsets those of `text`.
+  const root = parseJsoncTree(` `.repeat(bom.length) + text.slice(bom.length), [], {allowTrailingComma: true})!;
+  const props: Located[] = [];
+  const walk = (node: JsonNode, path: string[], depth: number): void => {
+    const inline = !/[\r\n]/.test(text.slice(node.offset, node.offset + node.length));
+    for (const prop of node.children ?? []) {
+      const [k, v] = prop.children as [JsonNode, JsonNode];
+      props.push({path: [...path, k.value as string], prop, container: node, inline, depth});
+      if (v.type === `object`) walk(v, [...path, k.value as string], depth + 1);
+    }
+  };
+  walk(root, [], 0);
+  return {root, props};
+}
+
+const endOf = (node: JsonNode): number => node.offset + node.length;
+const lineEndAt = (text: string, pos: number): number => text.slice(pos).search(/\r?\n|$/) + pos;
+
+/** `out` is `text` with `[from, to)` replaced: returns the replacement, or fails when anything else changed. */
+function replacement(text: string, out: string, from: number, to: number): string {
+  expect(out.slice(0, from)).toBe(text.slice(0, from));
+  expect(out.slice(out.length - (text.length - to))).toBe(text.slice(to));
+  return out.slice(from, out.length - (text.length - to));
+}
+
+const parseBody = (text: string): unknown => parseJsonc(text.replace(/^\uFEFF/, ``), [], {allowTrailingComma: true});
+
+for (const format of [`json`, `jsonc`] as const) {
+  describe(`${format} editor properties: inline values and comments next to the edit`, () => {
+    it(`replacing a value changes only that value's text`, () => {
+      fc.assert(
+        fc.property(layoutDoc(format === `jsonc`), jsonValue, (d, value) => {
+          const {props} = locate(d.text, d.bom);
+          const target = props[d.pick % props.length]!;
+          const doc = openDocument(format, d.text, `/p.json`);
+          expect(doc.read([])).toEqual(d.obj);
+          doc.set(target.path, value);
+          const out = doc.text();
+          const node = target.prop.children![1]!;
+          const written = replacement(d.text, out, node.offset, endOf(node));
+          expect(parseJsonc(written)).toEqual(value);
+          // Inside an inline object the value stays on one line; elsewhere (even in place of an inline value) it is
+          // written in the file's style, indented like its property.
+          if (target.inline) expect(written).not.toMatch(/[\r\n]/);
+          else for (const line of written.split(d.eol).slice(1)) expect(line.startsWith(d.unit.repeat(target.depth + 1))).toBe(true);
+          if (d.eol === `\r\n`) expect(written.replace(/\r\n/g, ``)).not.toContain(`\n`);
+          const model = structuredClone(d.obj);
+          applyModel(model, {op: `set`, path: target.path, value});
+          expect(parseBody(out)).toEqual(model);
+        }),
+        {numRuns: RUNS},
+      );
+    });
+
+    it(`adding a key after the last property keeps every other byte, and its comment stays with it`, () => {
+      fc.assert(
+        fc.property(layoutDoc(format === `jsonc`), jsonValue, fc.boolean(), fc.boolean(), (d, value, nested, atRoot) => {
+          const {root, props} = locate(d.text, d.bom);
+          // The parent: the root, an object written as a block, or an inline object with members.
+          const parents = [
+            {node: root, path: [] as string[], inline: false, depth: 0},
+            ...props.flatMap(p => {
+              const v = p.prop.children![1]!;
+              if (v.type !== `object` || !v.children?.length) return [];
+              return [{node: v, path: p.path, inline: !/[\r\n]/.test(d.text.slice(v.offset, endOf(v))), depth: p.depth + 1}];
+            }),
+          ];
+          const parent = atRoot ? parents[0]! : parents[d.pick % parents.length]!;
+          const path = [...parent.path, `capit_new`, ...(nested ? [`inner`] : [])];
+          const doc = openDocument(format, d.text, `/p.json`);
+          doc.set(path, value);
+          const out = doc.text();
+          const model = structuredClone(d.obj);
+          applyModel(model, {op: `set`, path, value});
+          expect(parseBody(out)).toEqual(model);
+          const last = parent.node.children![parent.node.children!.length - 1]!;
+          const end = endOf(last);
+          if (parent.inline) {
+            const added = replacement(d.text, out, end, end);
+            expect(added).toMatch(/^,[ ]?"capit_new":/);
+            expect(added).not.toMatch(/[\r\n]/);
+            return;
+          }
+          // `"last": value, // comment` + EOL + the new property on its own line(s), in the file's indentation.
+          const lineEnd = lineEndAt(d.text, end);
+          const trailing = d.text.slice(end, lineEnd).trimStart().startsWith(`,`);
+          const expectedHead = d.text.slice(0, end) + (trailing ? `` : `,`) + d.text.slice(end, lineEnd);
+          expect(out.startsWith(expectedHead)).toBe(true);
+          expect(out.endsWith(d.text.slice(lineEnd))).toBe(true);
+          const added = out.slice(expectedHead.length, out.length - (d.text.length - lineEnd));
+          const indent = d.unit.repeat(parent.depth + 1);
+          expect(added.startsWith(`${d.eol}${indent}"capit_new": `)).toBe(true);
+          expect(added.endsWith(trailing ? `,` : ``)).toBe(true);
+          for (const line of added.split(d.eol).slice(1)) expect(line.startsWith(indent)).toBe(true);
+          if (d.eol === `\r\n`) expect(added.replace(/\r\n/g, ``)).not.toContain(`\n`);
+        }),
+        {numRuns: RUNS},
+      );
+    });
+
+    it(`deleting a property removes only its text (its lines and comment), and the comma before it when it was last`, () => {
+      fc.assert(
+        fc.property(layoutDoc(format === `jsonc`), d => {
+          const {props} = locate(d.text, d.bom);
+          const target = props[d.pick % props.length]!;
+          const doc = openDocument(format, d.text, `/p.json`);
+          doc.delete(target.path);
+          const out = doc.text();
+          const model = structuredClone(d.obj);
+          applyModel(model, {op: `delete`, path: target.path});
+          expect(parseBody(out)).toEqual(model);
+          const siblings = target.container.children!;
+          const index = siblings.indexOf(target.prop);
+          const prev = siblings[index - 1];
+          const isLast = index === siblings.length - 1;
+          const start = target.prop.offset;
+          const end = endOf(target.prop);
+          const cut = (text: string, ranges: Array<[number, number]>): string =>
+            ranges.sort((x, y) => y[0] - x[0]).reduce((t, [a, b]) => t.slice(0, a) + t.slice(b), text);
+          const open = target.container.offset;
+          const close = endOf(target.container) - 1;
+          let expected: string;
+          if (siblings.length === 1) {
+            expected = d.text.slice(0, open + 1) + d.text.slice(close); // the object becomes {}
+          } else if (target.inline) {
+            // Inline objects here have no comments or trailing commas: `"k": v, ` goes, or `, "k": v` when last.
+            if (!isLast) expected = cut(d.text, [[start, end + 1 + /^[ \t]*/.exec(d.text.slice(end + 1))![0].length]]);
+            else expected = cut(d.text, [[endOf(prev!), end]]);
+          } else {
+            // Its whole lines go (with its comma and comment); a last property without a trailing comma takes the
+            // comma of the one before it.
+            const lineFrom = d.text.lastIndexOf(`\n`, start) + 1;
+            const lineEnd = lineEndAt(d.text, end);
+            const ranges: Array<[number, number]> = [[lineFrom, lineEnd + (d.text.startsWith(`\r\n`, lineEnd) ? 2 : 1)]];
+            if (isLast && d.text[end] !== `,`) ranges.push([endOf(prev!), endOf(prev!) + 1]);
+            expected = cut(d.text, ranges);
+          }
+          expect(out).toBe(expected);
+        }),
+        {numRuns: RUNS},
+      );
+    });
+
+    it(`set/delete sequences on these documents mean exactly the model's edits`, () => {
+      fc.assert(
+        fc.property(layoutDoc(format === `jsonc`), fc.array(op, {minLength: 1, maxLength: 3}), (d, ops) => {
+          const doc = openDocument(format, d.text, `/p.json`);
+          const model = structuredClone(d.obj);
+          for (const o of ops) {
+            if (applyModel(structuredClone(model), o)) {
+              if (o.op === `set`) doc.set(o.path, o.value);
+              else doc.delete(o.path);
+              applyModel(model, o);
+            } else {
+              expect(() => doc.set(o.path, (o as {value?: unknown}).value)).toThrow(/cannot set/);
+            }
+          }
+          const out = doc.text();
+          expect(parseBody(out)).toEqual(model);
+          expect(out.startsWith(d.bom)).toBe(true);
+          if (d.eol === `\r\n`) expect(out.replace(/\r\n/g, ``)).not.toContain(`\n`);
+          else expect(out).not.toContain(`\r`);
         }),
         {numRuns: RUNS},
       );
@@ -228,7 +460,7 @@ describe(`yaml editor properties`, () => {
             else doc.delete(o.path);
             applyModel(model, o);
           } else {
-            expect(() => doc.set(o.path, o.value)).toThrow(/cannot set/);
+            expect(() => doc.set(o.path, (o as {value?: unknown}).value)).toThrow(/cannot set/);
           }
         }
         const out = doc.text();
