@@ -260,7 +260,13 @@ export default definePlatform({
         await Promise.allSettled(pages.slice(index + 1));
         return;
       }
-      while (pages.length < index + 2 + PREFETCH) pages.push(fetchPage(pages.length * pageSize));
+      while (pages.length < index + 2 + PREFETCH) {
+        const pending = fetchPage(pages.length * pageSize);
+        // Marked handled now: if listing stops early (an earlier page failed, the caller broke off), a prefetched
+        // page's failure must not surface as an unhandled rejection. Awaiting it below still sees the error.
+        pending.catch(() => {});
+        pages.push(pending);
+      }
     }
   },
 
