@@ -1,7 +1,8 @@
 // `capit agents`: every agent plugin, whether it is installed here, where it keeps its key on this OS, and a status.
-// Detection uses the manifest only; the config paths and the plugin's own status need `files()`, so each entry is
-// imported, in parallel and isolated (a broken plugin shows its error, the rest still list). With `paths: false`
-// (`capit agents --no-paths`) nothing is imported at all.
+// Detection uses the manifest only; the config paths and the plugin's own status need `files()`, so those entries are
+// imported, in parallel and isolated (a broken plugin shows its error, the rest still list). By default only agents
+// that are detected or hold a capit key are imported — with hundreds of plugins installed, importing every one
+// would dominate the command — `paths: 'all'` (`--all-paths`) resolves every agent, `paths: false` none.
 import pLimit from 'p-limit';
 
 import type {CapitContext}        from '../context.js';
@@ -40,14 +41,14 @@ export interface AgentInfo {
 
 
 export interface ListAgentsOptions {
-  /** Import each plugin to resolve config paths and its status (default true). */
-  paths?: boolean;
+  /** Which plugins to import for config paths and status: detected ones and those holding a capit key (default), all, or none. */
+  paths?: `detected` | `all` | false;
   /** Only these agent ids. */
   only?: string[];
 }
 
 export async function listAgents(ctx: AgentsContext, opts: ListAgentsOptions = {}): Promise<AgentInfo[]> {
-  const withPaths = opts.paths ?? true;
+  const paths = opts.paths ?? `detected`;
   const stateDir = capitPaths(ctx.env).state;
   const ledger = await readLedgerQuietly(stateDir);
   const envInfo = environmentFor(ctx);
@@ -80,7 +81,7 @@ export async function listAgents(ctx: AgentsContext, opts: ListAgentsOptions = {
       status: ``,
     };
     const parts: string[] = [];
-    if (withPaths) {
+    if (paths === `all` || (paths === `detected` && (detection.detected || install !== null || opts.only !== undefined))) {
       try {
         const def = await loadPlugin(plugin) as AgentDefinition;
         info.configPaths = def.files(envInfo).map(f => f.path);

@@ -7,7 +7,7 @@ function json(ctx: CapitContext, value: unknown) {
   ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-export async function runAgents(opts: {json: boolean; paths: boolean}, ctx: CapitContext): Promise<number> {
+export async function runAgents(opts: {json: boolean; paths: `detected` | `all` | false}, ctx: CapitContext): Promise<number> {
   const {listAgents} = await import(`./list.js`);
   const agents = await listAgents(ctx, {paths: opts.paths});
   if (opts.json) {

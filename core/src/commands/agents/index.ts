@@ -10,16 +10,17 @@ export class AgentsCommand extends BaseCommand {
   static override usage = Command.Usage({
     category: `Agents`,
     description: `List the agents capit can configure: detected here or not, where their key lives, status`,
-    details: `Detection uses each plugin's manifest (a binary on PATH, paths that exist). Config paths and statuses come from the plugin code; --no-paths skips importing it.`,
+    details: `Detection uses each plugin's manifest (a binary on PATH, paths that exist). Config paths and statuses come from the plugin code, imported for detected agents and those holding a capit key; --all-paths resolves every agent, --no-paths none.`,
     examples: [[`Every agent`, `$0 agents`], [`As JSON`, `$0 agents --json`]],
   });
 
   json = Option.Boolean(`--json`, false, {description: `Print the agents as JSON`});
-  withPaths = Option.Boolean(`--paths`, true, {description: `Resolve config paths and statuses (--no-paths: manifest data only)`});
+  withPaths = Option.Boolean(`--paths`, true, {description: `Resolve config paths and statuses of detected agents (--no-paths: manifest data only)`});
+  allPaths = Option.Boolean(`--all-paths`, false, {description: `Resolve config paths and statuses of every agent, detected or not`});
 
   async execute() {
     const {runAgents} = await import(`../../agents/run.js`);
-    return runAgents({json: this.json, paths: this.withPaths}, this.context);
+    return runAgents({json: this.json, paths: !this.withPaths ? false : this.allPaths ? `all` : `detected`}, this.context);
   }
 }
 
