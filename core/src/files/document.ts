@@ -801,23 +801,27 @@ function mergeLines(original: string, base: string, modified: string): string {
   const inserted: string[][] = Array.from({length: b.length + 1}, () => []);
   const replacedBy = new Map<number, string>();
   let pos = 0;
-  const parts = diffLibrary().diffArrays(b, m);
+  // Lines are compared with the keys of the mappings they sit in, so that a line repeated in another mapping
+  // (`    key:` under two parents) is not taken for the edited one.
+  const raw = (l: ContextLine): string => l.text;
+  const parts = diffLibrary().diffArrays(withContexts(b), withContexts(m), {comparator: sameContextLine});
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
     if (part.added) {
-      inserted[pos]!.push(...part.value);
+      inserted[pos]!.push(...part.value.map(raw));
     } else if (part.removed) {
       const next = parts[i + 1];
       const start = pos;
       for (let k = 0; k < part.value.length; k++) kept[pos++] = false;
       if (next?.added) {
         // Pair the removed and added lines one for one (up to the shorter run); the rest stay insertions.
+        const added = next.value.map(raw);
         let used = 0;
-        while (used < part.value.length && used < next.value.length && sameLineKey(b[start + used]!, next.value[used]!)) {
-          replacedBy.set(start + used, next.value[used]!);
+        while (used < part.value.length && used < added.length && sameLineKey(b[start + used]!, added[used]!)) {
+          replacedBy.set(start + used, added[used]!);
           used++;
         }
-        inserted[pos]!.push(...next.value.slice(used));
+        inserted[pos]!.push(...added.slice(used));
         i++;
       }
     } else {
@@ -899,7 +903,9 @@ function alignLines(b: string[], o: string[]): LineBlock[] {
   };
   let bi = 0;
   let oi = 0;
-  for (const part of diffLibrary().diffArrays(b, o)) {
+  const bc = withContexts(b);
+  const oc = withContexts(o);
+  for (const part of diffLibrary().diffArrays(bc, oc, {comparator: sameContextLine})) {
     const n = part.value.length;
     if (part.added) {
       oi += n;
@@ -911,44 +917,44 @@ function alignLines(b: string[], o: string[]): LineBlock[] {
     }
     const last = blocks[blocks.length - 1];
     const from = last ? {b: last.bEnd, o: last.oEnd} : {b: 0, o: 0};
-    alignLoosely(b, o, from.b, bi, from.o, oi, push);
+    alignLoosely(bc, oc, from.b, bi, from.o, oi, push);
     push(bi, bi + n, oi, oi + n, `equal`);
     bi += n;
     oi += n;
   }
   const last = blocks[blocks.length - 1];
-  alignLoosely(b, o, last ? last.bEnd : 0, b.length, last ? last.oEnd : 0, o.length, push);
+  alignLoosely(bc, oc, last ? last.bEnd : 0, b.length, last ? last.oEnd : 0, o.length, push);
   return blocks;
 }
 
 /** Pairs the lines of a differing region b[bStart, bEnd) ↔ o[oStart, oEnd) that differ only in layout. */
 function alignLoosely(
-  b: string[], o: string[], bStart: number, bEnd: number, oStart: number, oEnd: number,
+  b: ContextLine[], o: ContextLine[], bStart: number, bEnd: number, oStart: number, oEnd: number,
   push: (bStart: number, bEnd: number, oStart: number, oEnd: number, kind: LineBlock[`kind`]) => void,
 ): void {
   if (bStart === bEnd || oStart === oEnd) return push(bStart, bEnd, oStart, oEnd, `differ`);
   const os = o.slice(oStart, oEnd);
   // Base items: single lines, or a `key:` line joined with the indented comment the library moved under it (only
   // when the original region has such a line, so a user's own comment line under a key is not joined).
-  const items: Array<{text: string; start: number; end: number}> = [];
+  const items: Array<{line: ContextLine; start: number; end: number}> = [];
   for (let k = bStart; k < bEnd; k++) {
     const line = b[k]!;
     const next = b[k + 1];
-    if (k + 1 < bEnd && next !== undefined && /:$/.test(line) && /^[ \t]*#/.test(next) && indentOf(next).length > indentOf(line).length) {
-      const joined = `${line} ${next.trim()}`;
-      if (os.some(l => sameSpacingInsensitive(joined, l))) {
-        items.push({text: joined, start: k, end: k + 2});
+    if (k + 1 < bEnd && next !== undefined && /:$/.test(line.text) && /^[ \t]*#/.test(next.text) && indentOf(next.text).length > indentOf(line.text).length) {
+      const joined = {context: line.context, text: `${line.text} ${next.text.trim()}`};
+      if (os.some(l => sameContextLoosely(joined, l))) {
+        items.push({line: joined, start: k, end: k + 2});
         k++;
         continue;
       }
     }
-    items.push({text: line, start: k, end: k + 1});
+    items.push({line, start: k, end: k + 1});
   }
   let ii = 0;
   let oi = oStart;
   let pendingB = bStart;
   let pendingO = oStart;
-  for (const part of diffLibrary().diffArrays(items.map(i => i.text), os, {comparator: sameSpacingInsensitive})) {
+  for (const part of diffLibrary().diffArrays(items.map(i => i.line), os, {comparator: sameContextLoosely})) {
     const n = part.value.length;
     if (part.added) {
       oi += n;
@@ -966,6 +972,38 @@ function alignLoosely(
     }
   }
   push(pendingB, bEnd, pendingO, oEnd, `differ`);
+}
+
+/** A line with the keys of the mappings it sits in (found from indentation; see `withContexts`). */
+type ContextLine = {context: string; text: string};
+
+/**
+ * Each line with the chain of keys above it, found from indentation: a key line opens a mapping for the lines
+ * indented deeper than its key. Lines inside block scalars are read the same way on both sides of a comparison,
+ * so they only make the context finer; it is used to tell equal lines apart, never to decide what is written.
+ */
+function withContexts(lines: string[]): ContextLine[] {
+  const stack: Array<{col: number; key: string}> = [];
+  return lines.map(text => {
+    if (text.trim() !== ``) {
+      const col = /^[ \t]*(?:-(?:[ \t]+|$))*/.exec(text)![0].length;
+      while (stack.length > 0 && stack[stack.length - 1]!.col >= col) stack.pop();
+    }
+    const context = stack.map(s => s.key).join(`\n`);
+    if (!/^[ \t]*(#|$)/.test(text)) {
+      const key = lineKey(text);
+      if (/:$/.test(key)) stack.push({col: /^[ \t]*(?:-(?:[ \t]+|$))*/.exec(text)![0].length, key: key.trim()});
+    }
+    return {context, text};
+  });
+}
+
+function sameContextLine(l: ContextLine, r: ContextLine): boolean {
+  return l.context === r.context && l.text === r.text;
+}
+
+function sameContextLoosely(l: ContextLine, r: ContextLine): boolean {
+  return l.context === r.context && sameSpacingInsensitive(l.text, r.text);
 }
 
 function indentOf(line: string): string {

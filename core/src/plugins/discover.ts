@@ -59,8 +59,14 @@ export interface DiscoverySource {
   folders(env: Env, cwd: string): (string | Candidate)[];
 }
 
+// Each package.json is read once per discovery run (checking a folder and inspecting it would read it twice).
+let runCache: Map<string, unknown> | undefined;
+
 function readJson(file: string): unknown {
-  return JSON.parse(fs.readFileSync(file, `utf8`));
+  if (runCache?.has(file)) return runCache.get(file);
+  const value = JSON.parse(fs.readFileSync(file, `utf8`)) as unknown;
+  runCache?.set(file, value);
+  return value;
 }
 
 function isPluginFolder(dir: string): boolean {
@@ -211,6 +217,15 @@ export function inspectFolder(dir: string): {manifest: Manifest; packageName: st
 }
 
 export function discoverPlugins(sources: DiscoverySource[], env: Env, cwd: string): Discovery {
+  runCache = new Map();
+  try {
+    return discoverAll(sources, env, cwd);
+  } finally {
+    runCache = undefined;
+  }
+}
+
+function discoverAll(sources: DiscoverySource[], env: Env, cwd: string): Discovery {
   const result: Discovery = {platforms: [], agents: [], shadowed: [], diagnostics: []};
   const winners = new Map<string, DiscoveredPlugin>();
   const seenDirs = new Set<string>();

@@ -515,7 +515,10 @@ function renderTree(obj: Tree, indent: number, decorations: Array<typeof decorat
       // A comment or blank line before the first child would hide the indentation the editor detects.
       if (deco && i > 0 && deco.before === `blank`) lines.push({text: ``, path: [], leaf: false});
       if (deco && i > 0 && deco.before === `comment`) lines.push({text: `${pad}# about ${k}`, path: [], leaf: false});
-      const value = leaf ? ` ${stringifyYaml(v, {lineWidth: 0}).replace(/\n$/, ``)}` : ``;
+      // A string the library writes as a block scalar (`---`, `...`) is written double-quoted instead: a block
+      // scalar's lines would need the indentation of this depth, not the library's.
+      const rendered = leaf ? stringifyYaml(v, {lineWidth: 0}).replace(/\n$/, ``) : ``;
+      const value = leaf ? ` ${rendered.includes(`\n`) ? JSON.stringify(v) : rendered}` : ``;
       const comment = deco?.comment ? `#${deco.comment.text}` : undefined;
       lines.push({text: `${pad}${k}:${value}${comment ? deco!.comment!.gap + comment : ``}`, path: [...parent, k], leaf, comment});
       if (!leaf) walk(v as Tree, depth + 1, [...parent, k]);
