@@ -788,7 +788,8 @@ function detectYamlIndent(body: string): number {
  * Base and original lines are paired first where they are identical, then (inside the regions that differ) where
  * they differ only in spacing (`a: 1   # c` is rendered `a: 1 # c`), so one edited line does not pull its
  * neighbours into the library's formatting. An edited line that replaces a paired line keeps its inline comment's
- * spacing.
+ * spacing. Every comparison (base ↔ original, base ↔ modified) also requires the same chain of parent keys, so a line
+ * that occurs under several parents (`    key:`, `      a: 0 #`) is paired with its own copy.
  */
 function mergeLines(original: string, base: string, modified: string): string {
   const o = original.split(`\n`);
@@ -854,6 +855,15 @@ function mergeLines(original: string, base: string, modified: string): string {
         // (the result is checked afterwards, so a '#' line inside a block scalar cannot slip through).
         else if (/^[ \t]*#/.test(line)) out.push(line);
       }
+      continue;
+    }
+    if (block.bStart === block.bEnd) {
+      // Original lines the library does not render at all (or that could not be paired): kept when the lines on
+      // both sides are, else they went with a deleted neighbour (only whole-line comments stay, as above).
+      // Lines inserted before base line k come after them, with the next block (or at the end).
+      const k = block.bStart;
+      const around = (k === 0 || kept[k - 1]) && (k === b.length || kept[k]);
+      for (const line of o.slice(block.oStart, block.oEnd)) if (around || /^[ \t]*#/.test(line)) out.push(line);
       continue;
     }
     let untouched = true;

@@ -316,6 +316,50 @@ compression: {enabled: true, threshold: 0.85}
       expect(edit(text, [`a`, `d`], 3)).toBe(`${text}  d: 3\n`);
     });
 
+    it(`keeps empty comments and mixed space/tab gaps when a key repeated under other parents is edited`, () => {
+      // A property-test counterexample: the library moves each empty `#` after a mapping key to a line of its own,
+      // and the same lines (`    key:`, `      a: ...`) occur under several parents; each edit must still touch
+      // only its own lines.
+      const text = [
+        `a: ${KEY}      #`,
+        `env: #`,
+        `  a: "" \t #`,
+        `  x_y: a`,
+        `openrouter: false #`,
+        `x_y:      #`,
+        `  a: #`,
+        `    a: ${KEY} \t #`,
+        `    b: ""`,
+        `    key: #`,
+        `      a: a      #`,
+        `  openrouter: #`,
+        `    a: 0 \t #`,
+        `    key:`,
+        `      a: 0 #`,
+        ``,
+      ].join(`\n`);
+      const lines = text.split(`\n`);
+      const without = (from: number, to: number): string => [...lines.slice(0, from), ...lines.slice(to)].join(`\n`);
+      expect(edit(text, [`x_y`], undefined)).toBe(without(5, 15));
+      expect(edit(text, [`env`, `x_y`], undefined)).toBe(without(3, 4));
+      expect(edit(text, [`x_y`, `a`], undefined)).toBe(without(6, 11));
+      expect(edit(text, [`x_y`, `openrouter`, `key`], undefined)).toBe(without(13, 15));
+      expect(edit(text, [`capit_new`], `v`)).toBe(`${text}capit_new: v\n`);
+      expect(edit(text, [`x_y`, `capit_new`], 1)).toBe(`${text}  capit_new: 1\n`);
+      expect(edit(text, [`x_y`, `a`, `capit_new`], 1)).toBe(text.replace(`      a: a      #\n`, `      a: a      #\n    capit_new: 1\n`));
+      expect(edit(text, [`x_y`, `a`, `key`, `capit_new`], 1)).toBe(text.replace(`      a: a      #\n`, `      a: a      #\n      capit_new: 1\n`));
+      // the same shape found by another seed: `    key:` under x_y.a and under x_y.x_y
+      const twice = `x_y: #\n  a:\n    key: #\n      a: a\t#\n  key: null  #\n  x_y: #\n    key:\n      a: null #\n  b:\t#\n    a:  #\n      a: false #\na:\n  a: 0 #\n`;
+      expect(edit(twice, [`x_y`, `a`, `capit_new`], `a`)).toBe(twice.replace(`      a: a\t#\n`, `      a: a\t#\n    capit_new: a\n`));
+      expect(edit(twice, [`x_y`, `a`], undefined)).toBe(twice.replace(`  a:\n    key: #\n      a: a\t#\n`, ``));
+      expect(edit(twice, [`x_y`, `x_y`], undefined)).toBe(twice.replace(`  x_y: #\n    key:\n      a: null #\n`, ``));
+    });
+
+    it(`drops the lines of a deleted sequence the library re-indents, and keeps the comment above it`, () => {
+      const text = `# top comment\nopenrouter:\n    - - ${KEY}\n      - null\n      - - false\n        - null\n`;
+      expect(edit(text, [`openrouter`], undefined)).toBe(`# top comment\n{}\n`);
+    });
+
     it(`keeps a comment on a mapping's key line and CRLF`, () => {
       const text = `a:    # parent\r\n  b: 1   # child\r\n  c: 2  # other\r\n`;
       expect(edit(text, [`a`, `c`], 3)).toBe(`a:    # parent\r\n  b: 1   # child\r\n  c: 3  # other\r\n`);
