@@ -98,4 +98,3 @@ describe(`capit agents`, () => {
     expect(byDefault.filter(a => a.id.startsWith(`a`) && a.configPaths !== null).map(a => a.id)).toEqual([`a7`]);
   });
 });
-});
