@@ -7,7 +7,7 @@ import path        from 'node:path';
 
 import {startEmulator} from './emulator/server.mjs';
 
-const CLI = path.resolve(import.meta.dirname, `../core/dist/bundle/capit.js`);
+const CLI = path.resolve(import.meta.dirname, `../core/bin/capit.js`);
 const root = fs.mkdtempSync(path.join(os.tmpdir(), `capit-demo-`));
 const home = path.join(root, `home`);
 const emulator = await startEmulator({port: 0, pricePerRequestUsd: 0.5});
@@ -77,6 +77,10 @@ try {
   const identical = fs.readFileSync(authFile, `utf8`) === before;
   console.log(`\nauth.json is byte-for-byte what it was before: ${identical ? `yes` : `NO`}`);
   if (!identical) exitCode = 1;
+
+  const [key] = [...emulator.state.keys.values()];
+  await capit(`keys`, `delete`, key.name, `--yes`);
+  console.log(`\nKeys left at the provider: ${emulator.state.keys.size}`);
 } catch (error) {
   console.error(`demo failed: ${error.message}`);
   exitCode = 1;

@@ -7,6 +7,7 @@ import {InputError}          from './errors.js';
 import {restoreLatest}       from './files/index.js';
 import {withLock}            from './files/lock.js';
 import {confirm}             from './prompt.js';
+import {updateLedger}        from './state/ledger.js';
 import {capitPaths}          from './state/paths.js';
 
 export interface RestoreOptions {
@@ -19,15 +20,20 @@ export interface RestoreOptions {
 /** Puts back the newest backup of an agent's files; also says which key that install had created. */
 export async function restoreAgentConfig(agent: string, opts: {force: boolean}, ctx: CapitContext) {
   const paths = capitPaths(ctx.env);
-  const report = await withLock(paths.state, () => restoreLatest(paths.state, agent, {force: opts.force}));
-  let keyName: string | undefined;
-  let platform: string | undefined;
-  try {
-    const manifest = JSON.parse(await fs.readFile(path.join(report.backupDir, `manifest.json`), `utf8`)) as {keyName?: string; platform?: string};
-    keyName = manifest.keyName;
-    platform = manifest.platform;
-  } catch {}
-  return {report, keyName, platform};
+  return withLock(paths.state, async () => {
+    const report = await restoreLatest(paths.state, agent, {force: opts.force});
+    let keyName: string | undefined;
+    let platform: string | undefined;
+    try {
+      const manifest = JSON.parse(await fs.readFile(path.join(report.backupDir, `manifest.json`), `utf8`)) as {keyName?: string; platform?: string};
+      keyName = manifest.keyName;
+      platform = manifest.platform;
+    } catch {}
+    // The agent no longer holds that key: listings and `keys delete` must stop saying it does.
+    const restoredAt = new Date().toISOString();
+    await updateLedger(paths.state, keys => keys.map(k => (k.backupDir === report.backupDir && k.agent === agent ? {...k, restoredAt} : k)));
+    return {report, keyName, platform};
+  });
 }
 
 export async function restoreAgent(opts: RestoreOptions, ctx: CapitContext): Promise<number> {

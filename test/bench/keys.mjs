@@ -11,7 +11,7 @@ import path    from 'node:path';
 
 import {startEmulator} from '../emulator/server.mjs';
 
-const CLI = path.resolve(import.meta.dirname, `../../core/dist/bundle/capit.js`);
+const CLI = path.resolve(import.meta.dirname, `../../core/bin/capit.js`);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TIME = fs.existsSync(`/usr/bin/time`) ? `/usr/bin/time` : undefined;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), `capit-bench-keys-`));

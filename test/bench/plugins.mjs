@@ -5,7 +5,7 @@ import fs          from 'node:fs';
 import os          from 'node:os';
 import path        from 'node:path';
 
-const CLI = path.resolve(import.meta.dirname, `../../core/dist/bundle/capit.js`);
+const CLI = path.resolve(import.meta.dirname, `../../core/bin/capit.js`);
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const COUNT = Number(process.env.BENCH_PLUGINS ?? 200);
 const TARGET = 2.0;

@@ -6,7 +6,7 @@ import path    from 'node:path';
 
 import {startEmulator} from '../emulator/server.mjs';
 
-const CLI = path.resolve(import.meta.dirname, `../../core/dist/bundle/capit.js`);
+const CLI = path.resolve(import.meta.dirname, `../../core/bin/capit.js`);
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const root = fs.mkdtempSync(path.join(os.tmpdir(), `capit-bench-`));
 const emulator = await startEmulator({port: 0, maxRequestLog: 1000});

@@ -98,6 +98,12 @@ describe(`capit openrouter <usd> --agent opencode`, () => {
     expect(restored.stderr).toContain(`still exists at openrouter`);
     expect(fs.readFileSync(authFile, `utf8`)).toBe(original);
     expect(fs.statSync(authFile).mode & 0o777).toBe(0o644);
+
+    // After the restore opencode no longer holds the key: deleting it says nothing about opencode.
+    const deleted = await runCli([`keys`, `delete`, key!.name, `--yes`], {env});
+    expect(deleted.exitCode).toBe(0);
+    expect(deleted.stderr).not.toContain(`opencode now holds`);
+    expect(emulator.state.keys.size).toBe(0);
   });
 
   it(`restore removes a file that capit created`, async () => {

@@ -1,7 +1,7 @@
 import {spawn} from 'node:child_process';
 import path    from 'node:path';
 
-export const CLI = path.resolve(import.meta.dirname, `../../core/dist/bundle/capit.js`);
+export const CLI = path.resolve(import.meta.dirname, `../../core/bin/capit.js`);
 
 export interface CliResult {
   exitCode: number | null;

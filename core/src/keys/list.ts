@@ -99,7 +99,7 @@ export async function collectKeys(opts: Omit<ListOptions, `json`>, ctx: CapitCon
         const record = ledger(def.id, key);
         if (!record && !opts.all) continue;
         if (!matches(key.name)) continue;
-        keys.push({...key, platform: def.id, agent: record?.agent ?? null, issuedByCapit: Boolean(record), status: statusOf(key, now)});
+        keys.push({...key, platform: def.id, agent: record && !record.restoredAt ? record.agent : null, issuedByCapit: Boolean(record), status: statusOf(key, now)});
       }
     });
     return keys;

@@ -26,6 +26,8 @@ export interface LedgerEntry {
   deletedAt?: string;
   /** When `capit keys disable` last disabled it. */
   disabledAt?: string;
+  /** When `capit restore` put the agent's config back: the agent no longer holds this key. */
+  restoredAt?: string;
   files: string[];
   backupDir: string | null;
 }
