@@ -11,26 +11,19 @@ import {commands as serveCommands}    from './commands/serve/index.js';
 import {UnknownCommand}  from './commands/unknown.js';
 import type {CapitContext} from './context.js';
 import {InputError}      from './errors.js';
-import {projectConfigSource} from './plugins/config.js';
-import {builtinSource, discoverPlugins, envSource, globalSource, projectDependencySource} from './plugins/discover.js';
+import {discoverPlugins} from './plugins/discover.js';
+import {discoverySources} from './plugins/sources.js';
 import type {Discovery}  from './plugins/discover.js';
+import {storeHelp, wantsColor} from './help-cache.js';
 import {formatError}     from './report.js';
-import {capitVersion, coreDir} from './self.js';
-import {capitPaths}      from './state/paths.js';
+import {capitVersion} from './self.js';
 import type {Env}        from './state/paths.js';
 
 export {capitVersion};
 
 export function discover(env: Env, cwd: string): Discovery {
-  // Manifests only: no plugin code is imported here (design §3.2). Order is design §3.3; the first match wins.
-  const core = coreDir();
-  return discoverPlugins([
-    envSource,                          // 1. CAPIT_PLUGIN_PATH
-    projectConfigSource,                // 2. `plugins: [...]` in the nearest project's capit config (cosmiconfig, lazy)
-    projectDependencySource([core]),    // 3. capit-platform-* / capit-agent-* deps of the nearest project
-    globalSource(capitPaths(env).data), // 4. `capit plugin add` (linked folders, then npm installs)
-    builtinSource(core),                // 5. built-ins
-  ], env, cwd);
+  // Manifests only: no plugin code is imported here (design §3.2).
+  return discoverPlugins(discoverySources(env), env, cwd);
 }
 
 /**
@@ -54,6 +47,10 @@ export function buildCli(plugins: Discovery, colors: boolean, platforms: `all` |
 
 const HELP_ARGS: ReadonlySet<string> = new Set([`-h`, `--help`, `help`]);
 
+export function isHelpRequest(argv: readonly string[]): boolean {
+  return argv.length === 0 || (argv.length === 1 && HELP_ARGS.has(argv[0]!));
+}
+
 export interface MainOptions {
   env?: Env;
   cwd?: string;
@@ -61,6 +58,8 @@ export interface MainOptions {
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
   interactive?: boolean;
+  /** Set by the entry point when it looked for a cached help under this key and found none. */
+  helpKey?: string;
 }
 
 export async function main(argv: string[], opts: MainOptions = {}): Promise<number> {
@@ -69,13 +68,17 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
   const stdout = opts.stdout ?? process.stdout;
   const stderr = opts.stderr ?? process.stderr;
   const plugins = discover(env, cwd);
-  for (const d of plugins.diagnostics)
-    stderr.write(`capit: warning: skipped plugin ${d.packageName ?? `(unnamed)`} at ${d.dir}: ${d.message}\n`);
+  const warnings = plugins.diagnostics
+    .map(d => `capit: warning: skipped plugin ${d.packageName ?? `(unnamed)`} at ${d.dir}: ${d.message}\n`).join(``);
+  stderr.write(warnings);
 
-  const colors = !env.NO_COLOR && env.FORCE_COLOR !== `0` && Boolean((stdout as NodeJS.WriteStream).isTTY);
-  // The general help is rendered straight from the registrations, without compiling a parser for every command.
-  if (argv.length === 0 || (argv.length === 1 && HELP_ARGS.has(argv[0]!))) {
-    stdout.write(generalHelp(buildCli(plugins, colors, `all`), plugins, colors));
+  const colors = wantsColor(env, stdout);
+  // The general help is rendered straight from the registrations, without compiling a parser for every command,
+  // and cached for the next time (see help-cache.ts).
+  if (isHelpRequest(argv)) {
+    const text = generalHelp(buildCli(plugins, colors, `all`), plugins, colors);
+    stdout.write(text);
+    if (opts.helpKey) storeHelp(env, opts.helpKey, {stdout: text, stderr: warnings});
     return 0;
   }
   const cli = buildCli(plugins, colors, plugins.platforms.some(p => p.manifest.id === argv[0]) ? [argv[0]!] : []);

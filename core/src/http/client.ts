@@ -7,11 +7,18 @@
 // than starting node), while Node's own fetch is ~25 ms; without a proxy the npm Agent adds nothing fetch lacks. The
 // retry loop above fetch also means nock-mocked responses exercise the same retry code as production.
 
+import {setFlagsFromString} from 'node:v8';
+
 import {capitVersion} from '../self.js';
 import {InputError, NetworkError, ProviderError}        from '../errors.js';
 import type {HttpClient, HttpRequest, HttpResponse}     from '../plugin.js';
 import type {ProviderFailure, ProviderFailureKind}      from '../plugin.js';
 import {redactSecrets}                                  from './redact.js';
+
+// Node's fetch parses HTTP with llhttp compiled to WebAssembly; V8 then re-compiles it with TurboFan on a background
+// thread, and the process waits for that job before it can exit (~50 ms here, a fifth of an install). Baseline
+// (Liftoff) code is plenty for a CLI's few requests. This module is imported before the first request.
+setFlagsFromString(`--liftoff-only`);
 
 type Undici = typeof import('undici');
 type Dispatcher = import('undici').Dispatcher;
