@@ -3,24 +3,15 @@
 import fs   from 'node:fs';
 import path from 'node:path';
 
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 
-import {startEmulator}  from '../emulator/server.mjs';
-import type {Emulator}  from '../emulator/server.mjs';
+import {emulatorPerFile} from '../support/emulator.js';
+
 import {runCli}         from '../support/cli.js';
 import {tempDir}        from '../support/tmp.js';
 import {CLAUDE_CLI, agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
 
-let emulator: Emulator;
-beforeAll(async () => {
-  emulator = await startEmulator({port: 0});
-});
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  emulator.reset();
-});
+const emulator = emulatorPerFile({port: 0});
 
 const FAKE_ANTHROPIC = `sk-ant-api03-fake-0000000000000000`;
 

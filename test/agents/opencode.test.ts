@@ -2,24 +2,15 @@
 // the loopback emulator with the capped key.
 import fs from 'node:fs';
 
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 
-import {startEmulator}  from '../emulator/server.mjs';
-import type {Emulator}  from '../emulator/server.mjs';
+import {emulatorPerFile} from '../support/emulator.js';
+
 import {runCli}         from '../support/cli.js';
 import {tempDir}        from '../support/tmp.js';
 import {OPENCODE_BIN, agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
 
-let emulator: Emulator;
-beforeAll(async () => {
-  emulator = await startEmulator({port: 0});
-});
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  emulator.reset();
-});
+const emulator = emulatorPerFile({port: 0});
 
 function opencode(env: Record<string, string>, cwd: string) {
   return run(OPENCODE_BIN, [`run`, `-m`, `openrouter/openai/gpt-4o-mini`, `hi`], {

@@ -1,25 +1,15 @@
 import fs   from 'node:fs';
 import path from 'node:path';
 
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 
-import {startEmulator}        from '../emulator/server.mjs';
-import type {Emulator}        from '../emulator/server.mjs';
+import {emulatorPerFile} from '../support/emulator.js';
+
 import {runCli}               from '../support/cli.js';
 import {sandboxEnv, tempDir}  from '../support/tmp.js';
 
 const MASTER = `sk-or-v1-mgmt-fake-0000`;
-let emulator: Emulator;
-
-beforeAll(async () => {
-  emulator = await startEmulator({port: 0});
-});
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  emulator.reset();
-});
+const emulator = emulatorPerFile({port: 0});
 
 function setup(extra: Record<string, string> = {}) {
   const root = tempDir(`capit-e2e-`);

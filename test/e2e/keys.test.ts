@@ -2,27 +2,18 @@ import fs   from 'node:fs';
 import net  from 'node:net';
 import path from 'node:path';
 
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 
-import {startEmulator}        from '../emulator/server.mjs';
-import type {Emulator, KeyRecord} from '../emulator/server.mjs';
+import {emulatorPerFile} from '../support/emulator.js';
+
+import type {KeyRecord} from '../emulator/server.mjs';
 import {runCli}               from '../support/cli.js';
 import {writePlugin, platformManifest} from '../support/plugins.js';
 import {sandboxEnv, tempDir}  from '../support/tmp.js';
 
 const MASTER = `sk-or-v1-mgmt-fake-0000`;
 const OPENROUTER_PLUGIN = path.resolve(import.meta.dirname, `../../plugins/platform-openrouter/dist/index.js`);
-let emulator: Emulator;
-
-beforeAll(async () => {
-  emulator = await startEmulator({port: 0});
-});
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  emulator.reset();
-});
+const emulator = emulatorPerFile({port: 0});
 
 function setup(extra: Record<string, string> = {}) {
   const root = tempDir(`capit-keys-`);
