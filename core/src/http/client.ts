@@ -186,6 +186,12 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
     } catch {
       failure = {kind: `unknown`, message: ``};
     }
+    // Every provider says how long to wait the same way; platforms need not parse it.
+    if (failure.kind === `rate-limited` && failure.retryAfterSeconds === undefined) {
+      const header = res.headers?.get(`retry-after`) ?? null;
+      const ms = header === null ? undefined : retryAfterMs(header, Number.NaN);
+      if (ms !== undefined && Number.isFinite(ms)) failure = {...failure, retryAfterSeconds: Math.ceil(ms / 1000)};
+    }
     const {message, hint} = wordFailure(platform, failure, res.status, action);
     throw new ProviderError(platform.id, failure.kind, redact(message), res.status, hint === undefined ? undefined : redact(hint));
   }

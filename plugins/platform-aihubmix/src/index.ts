@@ -112,14 +112,6 @@ function syntheticFailure(res: HttpResponse | undefined, status: number, message
   return {status, headers: res?.headers ?? new Headers(), body: {success: false, message}};
 }
 
-function retryAfterSeconds(headers: Headers | undefined): number | undefined {
-  const raw = headers?.get(`retry-after`)?.trim();
-  if (!raw) return undefined;
-  if (/^\d+(\.\d+)?$/.test(raw)) return Math.ceil(Number(raw));
-  const at = Date.parse(raw);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
-}
-
 /** `{"success":false,"message"}` (management) or `{"error":{"message"}}` (gateway), or text/HTML from a proxy. */
 function providerMessage(body: unknown): string {
   const top = asRecord(body);
@@ -139,8 +131,8 @@ export function classifyError(res: HttpResponse): ProviderFailure {
   const {status} = res;
 
   if (status === 429 || RATE_LIMITED.test(message)) {
-    const wait = retryAfterSeconds(res.headers);
-    return wait === undefined ? {kind: `rate-limited`, message} : {kind: `rate-limited`, message, retryAfterSeconds: wait};
+    // Core reads `Retry-After` itself when wording the failure.
+    return {kind: `rate-limited`, message};
   }
   if (status >= 500) return {kind: `server`, message};
   if (CAP_REACHED.test(message)) return {kind: `cap-reached`, message};

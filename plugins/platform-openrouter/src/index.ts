@@ -104,14 +104,6 @@ function syntheticFailure(res: HttpResponse, status: number, message: string): H
   return {status, headers: res.headers, body: {error: {code: status, message}}};
 }
 
-function retryAfterSeconds(headers: Headers | undefined): number | undefined {
-  const raw = headers?.get(`retry-after`)?.trim();
-  if (!raw) return undefined;
-  if (/^\d+(\.\d+)?$/.test(raw)) return Math.ceil(Number(raw));
-  const at = Date.parse(raw);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
-}
-
 /** `{"error":{"code","message"}}`, read leniently: `code` may be a string, the body may be HTML from a proxy. */
 function providerMessage(body: unknown): string {
   const error = asRecord(asRecord(body)?.error);
@@ -135,8 +127,8 @@ export function classifyError(res: HttpResponse): ProviderFailure {
   // 402 = Payment Required: without the cap wording it is the account balance.
   if (status === 402 || (NO_CREDITS.test(message) && status === 403)) return {kind: `insufficient-credits`, message};
   if (status === 429) {
-    const wait = retryAfterSeconds(res.headers);
-    return wait === undefined ? {kind: `rate-limited`, message} : {kind: `rate-limited`, message, retryAfterSeconds: wait};
+    // Core reads `Retry-After` itself when wording the failure.
+    return {kind: `rate-limited`, message};
   }
   if (status === 404) return {kind: `not-found`, message};
   if (status === 400 || status === 422) return {kind: `bad-request`, message};

@@ -419,11 +419,16 @@ describe(`error mapping`, () => {
     expect(err.message).toBe(`Cannot reach openrouter.ai (DNS lookup failed — are you offline?)`);
   });
 
-  it(`classifyError reads Retry-After as an HTTP date too`, () => {
+  it(`a Retry-After given as an HTTP date is read by core when it words the 429`, () => {
     const when = new Date(Date.now() + 120_000).toUTCString();
-    const failure = classifyError({status: 429, headers: new Headers({'retry-after': when}), body: {error: {code: 429, message: `Rate limit exceeded`}}});
-    expect(failure.kind).toBe(`rate-limited`);
-    expect(failure.retryAfterSeconds).toBeGreaterThanOrEqual(115);
-    expect(failure.retryAfterSeconds).toBeLessThanOrEqual(121);
+    const res = {status: 429, headers: new Headers({'retry-after': when}), body: {error: {code: 429, message: `Rate limit exceeded`}}};
+    expect(classifyError(res).kind).toBe(`rate-limited`);
+    let error: unknown;
+    try {
+      makeCtx().http.fail(res, `list keys`);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).toMatch(/^OpenRouter is rate limiting requests \(429\) — retry after 1(1[5-9]|2[01])s$/);
   });
 });
