@@ -1,3 +1,9 @@
+// `capit keys list | head`: a reader that stops early is not an error worth a stack trace.
+process.stdout.on(`error`, (error: NodeJS.ErrnoException) => {
+  if (error.code === `EPIPE`) process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 const argv = process.argv.slice(2);
 if (argv.length === 0 || (argv.length === 1 && [`-h`, `--help`, `help`].includes(argv[0]!))) {
   // `capit`, `capit -h|--help|help`: print the cached rendering when nothing it depends on has changed.
