@@ -21,10 +21,16 @@ export interface HttpRequest {
   body?: unknown;
 }
 
+/** Response headers: a `Headers` works; core may pass a lighter object with the same `get`. */
+export interface HttpHeaders {
+  /** The header's value (several joined with `, `), or null. Case-insensitive. */
+  get(name: string): string | null;
+}
+
 /** Any HTTP status comes back as a response; only transport failures throw. */
 export interface HttpResponse<T = unknown> {
   status: number;
-  headers: Headers;
+  headers: HttpHeaders;
   /** Parsed JSON body, or the raw text when the body is not JSON, or `undefined` when empty. */
   body: T;
 }

@@ -1,24 +1,19 @@
-// Core's HTTP client: global `fetch`, retries of idempotent methods on 429/5xx/dropped connections honouring
-// `Retry-After` (and of any method on an explicit 429), a deadline per attempt, and an undici `EnvHttpProxyAgent`
-// dispatcher when a proxy is configured. Statuses come back as responses; transport failures become one-line
-// `NetworkError`s; `fail()` turns a provider's error response into a `ProviderError` worded the same for every platform.
+// Core's HTTP client: `node:http(s)` for direct connections and, when a proxy is configured, `fetch` with undici's
+// `EnvHttpProxyAgent`; retries of idempotent methods on 429/5xx/dropped connections honouring `Retry-After` (and of any
+// method on an explicit 429); a header and a body deadline per attempt. Statuses come back as responses; transport
+// failures become one-line `NetworkError`s; `fail()` turns a provider's error response into a `ProviderError` worded
+// the same for every platform.
 //
-// Why not always the undici dispatcher with its retry interceptor: importing undici from npm costs 65-90 ms here (more
-// than starting node), while Node's own fetch is ~25 ms; without a proxy the npm Agent adds nothing fetch lacks. The
-// retry loop above fetch also means nock-mocked responses exercise the same retry code as production.
-
-import {setFlagsFromString} from 'node:v8';
+// Why not always fetch with the undici dispatcher and its retry interceptor: importing undici from npm costs 65-90 ms
+// here and Node's own fetch ~55 ms on first use (its bundled undici plus llhttp compiled to WebAssembly), against
+// ~5 ms for node:http, whose parser is native — a quarter of an install. The retry loop above the transport also means
+// nock-mocked responses (nock intercepts both) exercise the same retry code as production.
 
 import {capitVersion} from '../self.js';
 import {InputError, NetworkError, ProviderError}        from '../errors.js';
-import type {HttpClient, HttpRequest, HttpResponse}     from '../plugin.js';
+import type {HttpClient, HttpHeaders, HttpRequest, HttpResponse} from '../plugin.js';
 import type {ProviderFailure, ProviderFailureKind}      from '../plugin.js';
 import {redactSecrets}                                  from './redact.js';
-
-// Node's fetch parses HTTP with llhttp compiled to WebAssembly; V8 then re-compiles it with TurboFan on a background
-// thread, and the process waits for that job before it can exit (~50 ms here, a fifth of an install). Baseline
-// (Liftoff) code is plenty for a CLI's few requests. This module is imported before the first request.
-setFlagsFromString(`--liftoff-only`);
 
 type Undici = typeof import('undici');
 type Dispatcher = import('undici').Dispatcher;
@@ -106,7 +101,12 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
 
   let dispatcherPromise: Promise<{dispatcher: Dispatcher; close: () => Promise<void>}> | undefined;
   function getProxyDispatcher() {
-    dispatcherPromise ??= loadUndici().then(({EnvHttpProxyAgent}) => {
+    dispatcherPromise ??= loadUndici().then(async ({EnvHttpProxyAgent}) => {
+      // fetch parses HTTP with llhttp compiled to WebAssembly, and V8 then re-compiles it with TurboFan on a
+      // background thread that the process waits for at exit (~50 ms here). Baseline (Liftoff) code is plenty for a
+      // CLI's few requests; this runs before the first fetch.
+      const {setFlagsFromString} = await import(`node:v8`);
+      setFlagsFromString(`--liftoff-only`);
       const env = opts.env;
       // Passing the values (even empty) makes `opts.env` authoritative instead of undici peeking at process.env.
       const agent = new EnvHttpProxyAgent({
@@ -147,20 +147,10 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
     for (let attempt = 0; ; attempt++) {
       const canRetry = attempt < retry.maxRetries;
       const backoffMs = Math.min(retry.minTimeoutMs * 2 ** attempt, retry.maxTimeoutMs);
-      // Two deadlines per attempt: until the headers arrive, then until the body is complete.
-      const deadline = new AbortController();
-      const expire = () => deadline.abort(new DOMException(`timed out`, `TimeoutError`));
-      let timer = setTimeout(expire, timeouts.connectMs + timeouts.headersMs);
-      const init: FetchInit = {method: req.method, headers, body, redirect: `follow`, signal: deadline.signal, ...(dispatcher ? {dispatcher} : {})};
-      let res: Response;
-      let text: string;
+      let res: Sent;
       try {
-        res = await fetch(url, init as RequestInit);
-        clearTimeout(timer);
-        timer = setTimeout(expire, timeouts.bodyMs);
-        text = await res.text();
+        res = dispatcher ? await sendWithFetch(url, req.method, headers, body, dispatcher, timeouts) : await sendWithNode(url, req.method, headers, body, timeouts);
       } catch (err) {
-        clearTimeout(timer);
         // Only idempotent requests are replayed after a dropped connection: a POST may have been processed.
         if (idempotent && canRetry && isTransient(err)) {
           await sleep(backoffMs);
@@ -168,13 +158,12 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
         }
         throw new NetworkError(`Cannot reach ${host} (${describeTransportError(err)})`, err);
       }
-      clearTimeout(timer);
       // A 429 is an explicit refusal before any work was done, so replaying it is safe for every method; a 5xx on a
       // POST is not (the key may exist), so only idempotent methods are replayed after one.
       const retryable = canRetry && (res.status === 429 || (idempotent && RETRY_STATUSES.has(res.status)));
       const waitMs = retryable ? retryAfterMs(res.headers.get(`retry-after`), backoffMs) : undefined;
       if (waitMs === undefined || waitMs > retry.maxTimeoutMs)
-        return {status: res.status, headers: res.headers, body: parseBody(text) as T};
+        return {status: res.status, headers: res.headers, body: parseBody(res.text) as T};
       await sleep(waitMs);
     }
   }
@@ -204,6 +193,90 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
   }
 
   return {request, fail, close};
+}
+
+interface Sent {
+  status: number;
+  headers: HttpHeaders;
+  text: string;
+}
+
+function timeoutError(): Error {
+  return new DOMException(`timed out`, `TimeoutError`);
+}
+
+/** Through a proxy: fetch with undici's `EnvHttpProxyAgent`. Two deadlines: until the headers, then the body. */
+async function sendWithFetch(url: URL, method: string, headers: Record<string, string>, body: string | undefined, dispatcher: Dispatcher, timeouts: Required<HttpTimeouts>): Promise<Sent> {
+  const deadline = new AbortController();
+  let timer = setTimeout(() => deadline.abort(timeoutError()), timeouts.connectMs + timeouts.headersMs);
+  try {
+    const init: FetchInit = {method, headers, body, redirect: `follow`, signal: deadline.signal, dispatcher};
+    const res = await fetch(url, init as RequestInit);
+    clearTimeout(timer);
+    timer = setTimeout(() => deadline.abort(timeoutError()), timeouts.bodyMs);
+    return {status: res.status, headers: res.headers, text: await res.text()};
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+type NodeHttp = typeof import('node:http');
+const transports = new Map<string, Promise<{module: NodeHttp; agent: import('node:http').Agent}>>();
+
+// Node's own HTTP client for direct connections. `fetch` would do, but its first use loads Node's bundled undici and
+// compiles llhttp to WebAssembly (~55 ms, a quarter of an install); node:http's parser is native. Sockets are kept
+// alive for the parallel requests of `keys delete`; idle ones do not hold the process open.
+function transport(protocol: string) {
+  let loaded = transports.get(protocol);
+  if (!loaded) {
+    loaded = (protocol === `https:` ? import(`node:https`) : import(`node:http`)).then(module => ({
+      module: module as unknown as NodeHttp,
+      agent: new (module as unknown as NodeHttp).Agent({keepAlive: true}),
+    }));
+    transports.set(protocol, loaded);
+  }
+  return loaded;
+}
+
+async function sendWithNode(url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeouts: Required<HttpTimeouts>): Promise<Sent> {
+  const {module, agent} = await transport(url.protocol);
+  return new Promise<Sent>((resolve, reject) => {
+    const requestHeaders = body === undefined ? headers : {...headers, 'content-length': String(Buffer.byteLength(body))};
+    const request = module.request(url, {method, headers: requestHeaders, agent}, response => {
+      clearTimeout(timer);
+      timer = setTimeout(() => request.destroy(timeoutError()), timeouts.bodyMs);
+      const chunks: Buffer[] = [];
+      response.on(`data`, (chunk: Buffer) => chunks.push(chunk));
+      response.on(`error`, error => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      response.on(`end`, () => {
+        clearTimeout(timer);
+        if (!response.complete) {
+          reject(Object.assign(new Error(`terminated`), {code: `ECONNRESET`}));
+          return;
+        }
+        resolve({status: response.statusCode ?? 0, headers: nodeHeaders(response.headers), text: Buffer.concat(chunks).toString(`utf8`)});
+      });
+    });
+    let timer = setTimeout(() => request.destroy(timeoutError()), timeouts.connectMs + timeouts.headersMs);
+    request.on(`error`, error => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    request.end(body);
+  });
+}
+
+/** The one `Headers` method the plugin API promises, without loading the global `Headers` (Node's bundled undici). */
+function nodeHeaders(raw: import('node:http').IncomingHttpHeaders): HttpHeaders {
+  return {
+    get(name: string) {
+      const value = raw[name.toLowerCase()];
+      return value === undefined ? null : Array.isArray(value) ? value.join(`, `) : String(value);
+    },
+  };
 }
 
 /** `Retry-After` in seconds or as an HTTP date, else the backoff. */

@@ -109,7 +109,7 @@ function succeeded(res: HttpResponse): boolean {
 
 /** A response capit builds itself so core words the failure like any provider error. */
 function syntheticFailure(res: HttpResponse | undefined, status: number, message: string): HttpResponse {
-  return {status, headers: res?.headers ?? new Headers(), body: {success: false, message}};
+  return {status, headers: res?.headers ?? {get: () => null}, body: {success: false, message}};
 }
 
 /** `{"success":false,"message"}` (management) or `{"error":{"message"}}` (gateway), or text/HTML from a proxy. */

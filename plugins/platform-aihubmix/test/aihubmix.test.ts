@@ -489,7 +489,7 @@ describe(`error mapping`, () => {
   });
 
   it(`turns a connection failure into a NetworkError`, async () => {
-    nock(ORIGIN).post(`/api/token/`).replyWithError({code: `ECONNRESET`, message: `socket hang up`});
+    nock(ORIGIN).post(`/api/token/`).replyWithError(Object.assign(new Error(`socket hang up`), {code: `ECONNRESET`}));
     const err = await rejection(aihubmix.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1}));
     expect(err).toBeInstanceOf(NetworkError);
     expect(err.code).toBe(`CAPIT_OFFLINE`);

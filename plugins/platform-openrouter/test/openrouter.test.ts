@@ -403,7 +403,7 @@ describe(`error mapping`, () => {
   });
 
   it(`turns a connection failure into a one-line NetworkError`, async () => {
-    nock(ORIGIN).post(`${API}/keys`).replyWithError({code: `ECONNREFUSED`, message: `connect ECONNREFUSED 104.18.0.1:443`});
+    nock(ORIGIN).post(`${API}/keys`).replyWithError(Object.assign(new Error(`connect ECONNREFUSED 104.18.0.1:443`), {code: `ECONNREFUSED`}));
     const err = await rejection(openrouter.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1}));
 
     expect(err).toBeInstanceOf(NetworkError);
@@ -413,7 +413,7 @@ describe(`error mapping`, () => {
   });
 
   it(`words DNS failures`, async () => {
-    nock(ORIGIN).get(`${API}/keys`).query(true).replyWithError({code: `ENOTFOUND`, message: `getaddrinfo ENOTFOUND openrouter.ai`});
+    nock(ORIGIN).get(`${API}/keys`).query(true).replyWithError(Object.assign(new Error(`getaddrinfo ENOTFOUND openrouter.ai`), {code: `ENOTFOUND`}));
     const err = await rejection(collect(openrouter.listKeys(makeCtx())));
     expect(err).toBeInstanceOf(NetworkError);
     expect(err.message).toBe(`Cannot reach openrouter.ai (DNS lookup failed — are you offline?)`);
