@@ -9,7 +9,7 @@ import {emulatorPerFile} from '../support/emulator.js';
 
 import type {Emulator}        from '../emulator/server.mjs';
 import {runCli}               from '../support/cli.js';
-import {sandboxEnv, tempDir}  from '../support/tmp.js';
+import {sandboxEnv, snapshotTree, tempDir} from '../support/tmp.js';
 
 const MASTER = `sk-or-v1-mgmt-fake-0000`;
 const emulator = emulatorPerFile({port: 0});
@@ -29,19 +29,6 @@ function setup(extra: Record<string, string> = {}) {
     rooImport: path.join(env.XDG_CONFIG_HOME!, `capit`, `roo-import.json`),
     settings: (app: string) => path.join(env.XDG_CONFIG_HOME!, app, `User`, `settings.json`),
   };
-}
-
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const entry of fs.readdirSync(d, {withFileTypes: true})) {
-      const p = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else out[path.relative(dir, p)] = fs.readFileSync(p, `base64`);
-    }
-  };
-  if (fs.existsSync(dir)) walk(dir);
-  return out;
 }
 
 const SETTINGS_JSONC = `// Cursor user settings
@@ -64,7 +51,7 @@ describe(`capit openrouter <usd> --agent cursor`, () => {
     fs.mkdirSync(path.dirname(s.kiloAuth), {recursive: true});
     const kiloBefore = `{\n  "anthropic": {"type": "oauth", "refresh": "fake-refresh-0000", "access": "fake-access-0000", "expires": 0}\n}\n`;
     fs.writeFileSync(s.kiloAuth, kiloBefore, {mode: 0o600});
-    const before = snapshot(s.home);
+    const before = snapshotTree(s.home);
 
     const result = await runCli([`openrouter`, `5`, `--agent`, `cursor`, `--yes`], {env: s.env});
     expect(result.exitCode).toBe(0);
@@ -111,7 +98,7 @@ describe(`capit openrouter <usd> --agent cursor`, () => {
 
     const restored = await runCli([`restore`, `cursor`, `--yes`], {env: s.env});
     expect(restored.exitCode).toBe(0);
-    const after = snapshot(s.home);
+    const after = snapshotTree(s.home);
     // Only capit's own state remains new; every agent file is back byte for byte (created ones removed).
     for (const file of Object.keys(after).filter(f => f.startsWith(`.local/state/capit/`))) delete after[file];
     expect(after).toEqual(before);
@@ -146,7 +133,7 @@ describe(`capit openrouter <usd> --agent cursor`, () => {
   it(`no extension: exits 1 with the manual steps, creates no key and writes nothing`, async () => {
     const s = setup();
     fs.mkdirSync(path.join(s.home, `.cursor`, `extensions`, `esbenp.prettier-vscode-11.0.0`), {recursive: true});
-    const before = snapshot(s.home);
+    const before = snapshotTree(s.home);
     const result = await runCli([`openrouter`, `5`, `--agent`, `cursor`, `--yes`], {env: s.env});
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe(``);
@@ -155,7 +142,7 @@ describe(`capit openrouter <usd> --agent cursor`, () => {
     expect(result.stderr).toMatch(/capit: cursor has nothing to write for openrouter; no key was created\n$/);
     expect(emulator.state.requests).toEqual([]);
     expect(emulator.state.keys.size).toBe(0);
-    expect(snapshot(s.home)).toEqual(before);
+    expect(snapshotTree(s.home)).toEqual(before);
   });
 });
 
@@ -183,7 +170,7 @@ describe(`capit openrouter <usd> --agent windsurf`, () => {
   it(`no extension: exits 1 explaining Cascade, creates no key and writes nothing (also with --json)`, async () => {
     const s = setup();
     fs.mkdirSync(path.join(s.home, `.windsurf`), {recursive: true});
-    const before = snapshot(s.home);
+    const before = snapshotTree(s.home);
     for (const extra of [[], [`--json`]]) {
       const result = await runCli([`openrouter`, `5`, `--agent`, `windsurf`, `--yes`, ...extra], {env: s.env});
       expect(result.exitCode).toBe(1);
@@ -193,7 +180,7 @@ describe(`capit openrouter <usd> --agent windsurf`, () => {
       expect(result.stderr).toContain(`capit: windsurf has nothing to write for openrouter; no key was created`);
     }
     expect(emulator.state.requests).toEqual([]);
-    expect(snapshot(s.home)).toEqual(before);
+    expect(snapshotTree(s.home)).toEqual(before);
   });
 
   it(`--dry-run previews the extension files with the key masked`, async () => {

@@ -6,7 +6,7 @@ import {describe, expect, it} from 'vitest';
 import {emulatorPerFile} from '../support/emulator.js';
 
 import {runCli}               from '../support/cli.js';
-import {sandboxEnv, tempDir}  from '../support/tmp.js';
+import {sandboxEnv, snapshotTree, tempDir} from '../support/tmp.js';
 
 const MASTER = `sk-or-v1-mgmt-fake-0000`;
 const emulator = emulatorPerFile({port: 0});
@@ -18,19 +18,6 @@ function setup(extra: Record<string, string> = {}) {
   delete (env as Record<string, string | undefined>).CAPIT_HOME;
   const authFile = path.join(env.XDG_DATA_HOME!, `opencode`, `auth.json`);
   return {root, env, home: env.HOME!, authFile};
-}
-
-function snapshotTree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const entry of fs.readdirSync(d, {withFileTypes: true})) {
-      const p = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else out[path.relative(dir, p)] = fs.readFileSync(p, `base64`);
-    }
-  };
-  if (fs.existsSync(dir)) walk(dir);
-  return out;
 }
 
 const managementRequests = () => emulator.state.requests.filter(r => !r.path.startsWith(`/__`));

@@ -10,6 +10,8 @@ import {runCli}              from './cli.js';
 import type {CliResult}      from './cli.js';
 import {sandboxEnv, tempDir} from './tmp.js';
 
+export {snapshotTree} from './tmp.js';
+
 export const MASTER = `sk-or-v1-mgmt-fake-0000`;
 
 /** Starts one emulator for the file and resets it before each test. */
@@ -81,20 +83,6 @@ export function read(file: string): string {
 
 export function mode(file: string): number {
   return fs.statSync(file).mode & 0o777;
-}
-
-/** Every file under `dir` (relative path → base64), to prove a run changed nothing. */
-export function snapshotTree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const entry of fs.readdirSync(d, {withFileTypes: true})) {
-      const p = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else out[path.relative(dir, p)] = fs.readFileSync(p, `base64`);
-    }
-  };
-  if (fs.existsSync(dir)) walk(dir);
-  return out;
 }
 
 /** Asserts the run succeeded; returns its warning lines. */

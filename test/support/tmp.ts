@@ -28,3 +28,17 @@ export function sandboxEnv(root: string, extra: Record<string, string> = {}): Re
     ...extra,
   };
 }
+
+/** Every file under `dir` (relative path → base64), to prove a run changed nothing. */
+export function snapshotTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, {withFileTypes: true})) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = fs.readFileSync(p, `base64`);
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return out;
+}
