@@ -58,8 +58,15 @@ export class ProviderError extends CapitError {
 
 /** The provider could not be reached (offline, DNS, refused, timeout, dropped connection). */
 export class NetworkError extends CapitError {
-  constructor(message: string, cause?: unknown) {
+  /**
+   * False only when the connection never opened (DNS failure, refused, no route, connect timeout): the provider cannot
+   * have acted on the request. True (the safe default) when it may have reached the provider.
+   */
+  readonly requestSent: boolean;
+
+  constructor(message: string, cause?: unknown, opts: {requestSent?: boolean} = {}) {
     super(`CAPIT_OFFLINE`, message, {cause, hint: `Check your network connection or proxy settings (HTTPS_PROXY, NO_PROXY).`});
+    this.requestSent = opts.requestSent ?? true;
   }
 }
 
