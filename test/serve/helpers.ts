@@ -49,13 +49,15 @@ export interface RawResponse {
 
 /**
  * A request with full control of Host, Origin, Cookie and Authorization (fetch would add or forbid some).
- * `auth`: 'bearer' (default) sends the token as `Authorization: Bearer`, 'none' sends nothing.
+ * `auth`: 'bearer' (default) sends the token as `Authorization: Bearer`, 'header' as `X-Capit-Token` (what the page
+ * does), 'none' sends nothing.
  */
 export function raw(server: RunningServer, urlPath: string, opts: {
-  method?: string; headers?: Record<string, string>; body?: unknown; auth?: `bearer` | `none`; contentType?: string;
+  method?: string; headers?: Record<string, string>; body?: unknown; auth?: `bearer` | `header` | `none`; contentType?: string;
 } = {}, connectTo = `127.0.0.1`): Promise<RawResponse> {
   const headers: Record<string, string> = {host: `127.0.0.1:${server.port}`, ...opts.headers};
   if ((opts.auth ?? `bearer`) === `bearer` && !(`authorization` in headers)) headers.authorization = `Bearer ${server.token}`;
+  if (opts.auth === `header`) headers[`x-capit-token`] = server.token;
   let payload: string | undefined;
   if (opts.body !== undefined) {
     payload = typeof opts.body === `string` ? opts.body : JSON.stringify(opts.body);

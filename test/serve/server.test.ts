@@ -30,6 +30,21 @@ const onlyKey = () => {
   return keys[0]!;
 };
 
+/** A CLI line and a page sentence say the same thing: the page drops "capit: " and backticks, adds a capital and a full stop. */
+function sameFacts(cliLine: string): string {
+  const text = cliLine.trim().replace(/^capit: /, ``).replace(/`/g, ``).replace(/\.$/, ``);
+  return text[0]!.toUpperCase() + text.slice(1);
+}
+
+/** Plain sentences: no CLI prefix, no markdown backticks. */
+function expectPlain(error: {message: string; hint: string | null}) {
+  for (const text of [error.message, error.hint ?? ``]) {
+    expect(text).not.toMatch(/^capit:/);
+    expect(text).not.toContain(`\``);
+  }
+  expect(error.message).toMatch(/^[A-Z"].*[.!?]$/s);
+}
+
 async function issue(server: Awaited<ReturnType<typeof startGui>>, body: Record<string, unknown>) {
   const plan = await post(server, `/api/issue/plan`, body);
   expect(plan.status, plan.text).toBe(200);
@@ -44,39 +59,43 @@ describe(`the gate`, () => {
     const a = await startGui(env);
     const b = await startGui(env);
     expect(a.host).toBe(`127.0.0.1`);
-    expect(a.url).toBe(`http://127.0.0.1:${a.port}/?token=${a.token}`);
+    // In the fragment: a browser never sends it to any server, not even this one.
+    expect(a.url).toBe(`http://127.0.0.1:${a.port}/#token=${a.token}`);
     expect(a.port).not.toBe(b.port);
     expect(a.token).not.toBe(b.token);
     expect(a.token.length).toBeGreaterThanOrEqual(32);
   });
 
-  it(`answers 401 to every page and endpoint without the token, and to a wrong one`, async () => {
+  it(`answers 401 to every API endpoint without the token in its header, to a wrong one, and to one in a cookie`, async () => {
     const {env} = setupHome(emulator);
     const server = await startGui(env);
-    for (const p of [`/`, `/index.html`, `/app.js`, `/app.css`, `/api/meta`, `/api/keys`, `/api/platforms`, `/nope`]) {
+    for (const p of [`/api/meta`, `/api/keys`, `/api/platforms`, `/api/agents`, `/api/nope`]) {
       const res = await raw(server, p, {auth: `none`});
       expect(res.status, p).toBe(401);
-      expect(res.text).not.toContain(`<html`);
+      expect(res.json.error).toMatchObject({code: `CAPIT_UNAUTHORIZED`, message: `This page has no access token.`});
+      expect(res.json.error.hint).toMatch(/^Open the full address capit serve printed \(it ends in #token=…\)/);
     }
-    expect((await raw(server, `/?token=wrong`, {auth: `none`})).status).toBe(401);
+    expect((await raw(server, `/api/meta?token=${server.token}`, {auth: `none`})).status).toBe(401);
     expect((await raw(server, `/api/meta`, {headers: {authorization: `Bearer ${server.token}x`}})).status).toBe(401);
-    expect((await raw(server, `/api/meta`, {auth: `none`, headers: {cookie: `capit_token_${server.port}=nope`}})).status).toBe(401);
+    const wrong = await raw(server, `/api/meta`, {auth: `none`, headers: {'x-capit-token': `${server.token}x`}});
+    expect(wrong.status).toBe(401);
+    expect(wrong.json.error.message).toBe(`The access token is not valid.`);
+    // The old cookie is no credential any more, even holding the right token.
+    expect((await raw(server, `/api/meta`, {auth: `none`, headers: {cookie: `capit_token_${server.port}=${server.token}`}})).status).toBe(401);
     const refused = await post(server, `/api/issue/plan`, {platform: `openrouter`, amount: `5`}, {authorization: `Bearer x`});
     expect(refused.status).toBe(401);
-    expect(refused.json.error.message).toMatch(/^capit: a token is required/);
     expect(managementRequests()).toEqual([]);
   });
 
-  it(`trades the token in the URL for an HttpOnly SameSite=Strict cookie and strips it from the address`, async () => {
+  it(`serves the page's constant files without the token, never sets a cookie, and takes the token in X-Capit-Token`, async () => {
     const {env} = setupHome(emulator);
     const server = await startGui(env);
+    // The page holds no data: it reads the token from the address itself (and after a reload from sessionStorage).
     const first = await raw(server, `/?token=${server.token}`, {auth: `none`});
-    expect(first.status).toBe(303);
-    expect(first.headers.location).toBe(`/`);
-    const cookie = first.headers[`set-cookie`]![0]!;
-    expect(cookie).toBe(`capit_token_${server.port}=${server.token}; Path=/; HttpOnly; SameSite=Strict`);
-
-    const page = await raw(server, `/`, {auth: `none`, headers: {cookie: cookie.split(`;`)[0]!}});
+    expect(first.status).toBe(200);
+    const page = await raw(server, `/`, {auth: `none`});
+    expect(page.text).toBe(first.text);
+    expect(page.text).not.toContain(server.token);
     expect(page.status).toBe(200);
     expect(page.headers[`content-type`]).toBe(`text/html; charset=utf-8`);
     expect(page.text).toContain(`<script src="/app.js" defer></script>`);
@@ -84,11 +103,18 @@ describe(`the gate`, () => {
     expect(page.headers[`x-frame-options`]).toBe(`DENY`);
     expect(page.headers[`referrer-policy`]).toBe(`no-referrer`);
     expect(page.headers[`cache-control`]).toBe(`no-store`);
-    const js = await raw(server, `/app.js`, {auth: `none`, headers: {cookie: cookie.split(`;`)[0]!}});
+    const js = await raw(server, `/app.js`, {auth: `none`});
     expect(js.status).toBe(200);
     expect(js.headers[`content-type`]).toBe(`text/javascript; charset=utf-8`);
-    // The API takes the cookie too.
-    expect((await raw(server, `/api/meta`, {auth: `none`, headers: {cookie: cookie.split(`;`)[0]!}})).status).toBe(200);
+    expect(js.text).toContain(`'x-capit-token': token`);
+    expect((await raw(server, `/app.css`, {auth: `none`})).status).toBe(200);
+    expect((await raw(server, `/nope`, {auth: `none`})).status).toBe(404);
+
+    const meta = await raw(server, `/api/meta`, {auth: `header`});
+    expect(meta.status).toBe(200);
+    const plan = await raw(server, `/api/issue/plan`, {auth: `header`, method: `POST`, body: {platform: `openrouter`, amount: `5`}});
+    expect(plan.status).toBe(200);
+    for (const res of [first, page, js, meta, plan]) expect(res.headers[`set-cookie`]).toBeUndefined();
   });
 
   it(`refuses a foreign Host header (DNS rebinding) even with the token`, async () => {
@@ -97,7 +123,8 @@ describe(`the gate`, () => {
     for (const host of [`evil.example:${server.port}`, `evil.example`, `127.0.0.1:${server.port + 1}`, `127.0.0.1`, `[::1]`]) {
       const res = await raw(server, `/api/meta`, {headers: {host}});
       expect(res.status, host).toBe(403);
-      expect(res.json.error.message).toMatch(/^capit: refused: unexpected Host header/);
+      expect(res.json.error.message).toMatch(/^Refused: unexpected Host header/);
+      expect((await raw(server, `/`, {headers: {host}, auth: `none`})).status, host).toBe(403);
       expect((await raw(server, `/?token=${server.token}`, {headers: {host}, auth: `none`})).status, host).toBe(403);
     }
     for (const host of [`127.0.0.1:${server.port}`, `localhost:${server.port}`, `LOCALHOST:${server.port}`])
@@ -110,7 +137,7 @@ describe(`the gate`, () => {
     for (const origin of [`http://evil.example`, `null`, `http://127.0.0.1:${server.port + 1}`, `https://127.0.0.1:${server.port}`]) {
       const res = await post(server, `/api/issue/plan`, {platform: `openrouter`, amount: `5`, agent: `opencode`}, {origin});
       expect(res.status, origin).toBe(403);
-      expect(res.json.error.message).toMatch(/^capit: refused: cross-origin request/);
+      expect(res.json.error.message).toMatch(/^Refused: cross-origin request/);
       expect((await raw(server, `/api/keys`, {headers: {origin}})).status, origin).toBe(403);
     }
     const same = await post(server, `/api/issue/plan`, {platform: `openrouter`, amount: `5`}, {origin: `http://127.0.0.1:${server.port}`});
@@ -148,7 +175,7 @@ describe(`the gate`, () => {
     nock.enableNetConnect(/^(127\.0\.0\.1|localhost|\[::1\]|::1)(:\d+)?$/);
     onTestFinished(() => void nock.enableNetConnect(/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/));
     const server = await startGui(env, {host: `::1`});
-    expect(server.url).toBe(`http://[::1]:${server.port}/?token=${server.token}`);
+    expect(server.url).toBe(`http://[::1]:${server.port}/#token=${server.token}`);
     const host = {host: `[::1]:${server.port}`};
     expect((await raw(server, `/api/meta`, {headers: host, auth: `none`}, `::1`)).status).toBe(401);
     expect((await raw(server, `/api/meta`, {headers: host}, `::1`)).status).toBe(200);
@@ -191,7 +218,7 @@ describe(`the JSON API`, () => {
 
     const again = await post(server, `/api/issue`, {planId: plan.json.planId});
     expect(again.status).toBe(400);
-    expect(again.json.error.message).toBe(`capit: This preview has expired or was already used; preview the key again`);
+    expect(again.json.error.message).toBe(`This preview has expired or was already used; preview the key again.`);
     expect(emulator.state.keys.size).toBe(1);
 
     // Nothing the page can read afterwards holds the secret.
@@ -210,7 +237,7 @@ describe(`the JSON API`, () => {
     expect((await raw(server, `/api/keys`)).text).not.toContain(key.key);
   });
 
-  it(`words input errors exactly as the CLI does, and sends nothing to the provider`, async () => {
+  it(`words input errors as the CLI does, in plain sentences, and sends nothing to the provider`, async () => {
     const {env} = setupHome(emulator);
     const server = await startGui(env);
     const cases: [Record<string, unknown>, string[]][] = [
@@ -225,17 +252,19 @@ describe(`the JSON API`, () => {
       expect(cli.exitCode).toBe(2);
       expect(res.status).toBe(400);
       expect(res.json.error).toMatchObject({code: `CAPIT_BAD_INPUT`, exitCode: 2});
-      expect(`${res.json.error.message}\n`).toBe(cli.stderr);
+      expectPlain(res.json.error);
+      expect(`${res.json.error.message.replace(/\.$/, ``)}`).toBe(sameFacts(cli.stderr.split(`\n`)[0]!));
     }
     const missing = await post(server, `/api/issue/plan`, {platform: `openrouter`});
     expect(missing.status).toBe(400);
-    expect(missing.json.error.message).toBe(`capit: Missing "amount"`);
+    expect(missing.json.error.message).toBe(`Missing "amount".`);
     const unknown = await post(server, `/api/issue/plan`, {platform: `nosuch`, amount: `5`});
-    expect(unknown.json.error.message).toMatch(/^capit: Unknown platform "nosuch", installed: .*openrouter/);
+    expect(unknown.json.error.message).toMatch(/^Unknown platform "nosuch", installed: .*openrouter/);
+    expectPlain(unknown.json.error);
     expect(managementRequests()).toEqual([]);
   });
 
-  it(`words provider errors exactly as the CLI does (502)`, async () => {
+  it(`words provider errors as the CLI does, as plain sentences with the hint apart (502)`, async () => {
     const {env} = setupHome(emulator, {master: `sk-or-v1-not-a-real-management-key`});
     const server = await startGui(env);
     const plan = await post(server, `/api/issue/plan`, {platform: `openrouter`, amount: `5`});
@@ -245,10 +274,15 @@ describe(`the JSON API`, () => {
     expect(cli.exitCode).toBe(1);
     expect(res.status).toBe(502);
     expect(res.json.error.code).toBe(`CAPIT_BAD_MASTER_KEY`);
-    // Same words; only the random key name differs between the two runs.
+    // Same facts; only the random key name differs between the two runs.
     const sameName = (text: string) => text.replace(/capit-[0-9a-f]{8}/g, `capit-NAME`);
-    expect(sameName(`${res.json.error.message}\n`)).toBe(sameName(cli.stderr));
-    expect(res.json.error.message).toMatch(/^capit: OpenRouter rejected the master key while trying to create key "capit-[0-9a-f]{8}" \(401/);
+    const [cliLine, cliHint] = cli.stderr.split(`\n`);
+    expect(sameName(res.json.error.message.replace(/\.$/, ``))).toBe(sameName(sameFacts(cliLine!)));
+    expect(res.json.error.message).toMatch(/^OpenRouter rejected the master key while trying to create key "capit-[0-9a-f]{8}" \(401/);
+    // The CLI's hint names a command; the page's names the page to use.
+    expect(cliHint).toContain(`capit platforms add openrouter`);
+    expect(res.json.error.hint).toMatch(/^Check OPENROUTER_MANAGEMENT_KEY or the stored key \(Platforms page\)/);
+    expectPlain(res.json.error);
     expect(res.text).not.toContain(`sk-or-v1-not-a-real-management-key`);
     expect(emulator.state.keys.size).toBe(0);
 
@@ -257,7 +291,8 @@ describe(`the JSON API`, () => {
     expect(listing.json.keys).toEqual([]);
     expect(listing.json.errors).toHaveLength(1);
     const cliList = await runCli([`keys`, `list`], {env});
-    expect(cliList.stderr).toContain(`${listing.json.errors[0].message}\n`);
+    expect(cliList.stderr).toContain(sameFacts(listing.json.errors[0].message).slice(1));
+    expect(listing.json.errors[0].message).not.toMatch(/^capit:|`/);
   });
 
   it(`lists keys with spend, filtered by platform and glob, and refuses an unknown platform`, async () => {
@@ -279,7 +314,7 @@ describe(`the JSON API`, () => {
     expect((await raw(server, `/api/keys?all=1`)).json.keys.map((k: {name: string}) => k.name)).toContain(`not-capit`);
     const bad = await raw(server, `/api/keys?platform=nosuch`);
     expect(bad.status).toBe(400);
-    expect(bad.json.error.message).toMatch(/^capit: Unknown platform "nosuch"/);
+    expect(bad.json.error.message).toMatch(/^Unknown platform "nosuch"/);
     // Platforms without a master key are reported as skipped, not failed.
     expect(all.skipped.map((s: {platform: string}) => s.platform)).toContain(`aihubmix`);
   });
@@ -305,7 +340,7 @@ describe(`the JSON API`, () => {
     // A glob is never expanded: a row names one key.
     const glob = await post(server, `/api/keys/delete`, {platform: `openrouter`, name: `opencode-*`});
     expect(glob.status).toBe(400);
-    expect(glob.json.error.message).toBe(`capit: No key named "opencode-*" on openrouter`);
+    expect(glob.json.error.message).toBe(`No key named "opencode-*" on openrouter.`);
     expect(emulator.state.keys.size).toBe(2);
 
     const del = await post(server, `/api/keys/delete`, {platform: `openrouter`, id: a.id, name: a.name});
@@ -317,8 +352,8 @@ describe(`the JSON API`, () => {
 
     const gone = await post(server, `/api/keys/delete`, {platform: `openrouter`, id: a.id, name: a.name});
     expect(gone.status).toBe(400);
-    expect(gone.json.error.message).toBe(`capit: No key named "${a.name}" on openrouter`);
-    expect((await post(server, `/api/keys/delete`, {platform: `openrouter`})).json.error.message).toBe(`capit: Missing "name"`);
+    expect(gone.json.error.message).toBe(`No key named "${a.name}" on openrouter.`);
+    expect((await post(server, `/api/keys/delete`, {platform: `openrouter`})).json.error.message).toBe(`Missing "name".`);
   });
 
   it(`reports a provider failure of a key action in the CLI's words`, async () => {
@@ -329,7 +364,8 @@ describe(`the JSON API`, () => {
     const res = await post(server, `/api/keys/delete`, {platform: `openrouter`, id: a.id, name: a.name});
     expect(res.status).toBe(502);
     expect(res.json.results[0]).toMatchObject({name: a.name, ok: false});
-    expect(res.json.error.message).toMatch(new RegExp(`^capit: ${a.name}: `));
+    expect(res.json.error.message).toMatch(new RegExp(`^Could not delete ${a.name}: `));
+    expectPlain(res.json.error);
     expect(emulator.state.keys.has(a.id)).toBe(true);
   });
 
@@ -339,24 +375,32 @@ describe(`the JSON API`, () => {
     const original = `{\n\t"anthropic": {"type": "oauth", "refresh": "fake-refresh-0000"}\n}\n`;
     fs.writeFileSync(authFile, original, {mode: 0o644});
     const server = await startGui(env);
+    // The page shows a Restore button only where this says a backup is waiting.
+    const restorable = async () => Object.fromEntries((await raw(server, `/api/agents`)).json.agents.map((x: {id: string; restorable: boolean}) => [x.id, x.restorable]));
+    expect(await restorable()).toMatchObject({opencode: false, claude: false});
     const a = await issue(server, {platform: `openrouter`, amount: `5`, agent: `opencode`});
     expect(a.backupDir).toBeTruthy();
     expect(fs.readFileSync(authFile, `utf8`)).not.toBe(original);
+    expect(await restorable()).toMatchObject({opencode: true, claude: false});
 
     const res = await post(server, `/api/agents/restore`, {agent: `opencode`});
     expect(res.status, res.text).toBe(200);
     expect(res.json).toMatchObject({agent: `opencode`, backupDir: a.backupDir, keyName: a.name, platform: `openrouter`, files: [{path: authFile, action: `restored`}]});
     expect(fs.readFileSync(authFile, `utf8`)).toBe(original);
+    expect(await restorable()).toMatchObject({opencode: false, claude: false});
 
     const again = await post(server, `/api/agents/restore`, {agent: `opencode`});
     expect(again.status).toBe(409);
     expect(again.json.error.code).toBe(`CAPIT_NO_BACKUP`);
     const cli = await runCli([`restore`, `opencode`, `--yes`], {env});
-    expect(`${again.json.error.message}\n`).toBe(cli.stderr);
+    const [cliLine, cliHint] = cli.stderr.split(`\n`);
+    expect(again.json.error.message).toBe(`${sameFacts(cliLine!)}.`);
+    expect(again.json.error.hint).toBe(cliHint!.trim());
+    expectPlain(again.json.error);
 
     const traversal = await post(server, `/api/agents/restore`, {agent: `../../etc`});
     expect(traversal.status).toBe(400);
-    expect(traversal.json.error.message).toMatch(/^capit: Unknown agent "\.\.\/\.\.\/etc"/);
+    expect(traversal.json.error.message).toMatch(/^Unknown agent "\.\.\/\.\.\/etc"/);
   });
 
   it(`lists agents with detection, config paths and shadowing from doctor`, async () => {
@@ -375,7 +419,7 @@ describe(`the JSON API`, () => {
     expect(res.json.doctorError).toBeNull();
     const one = await raw(server, `/api/doctor?agent=opencode`);
     expect(one.json.reports).toHaveLength(1);
-    expect((await raw(server, `/api/doctor?agent=nosuch`)).json.error.message).toMatch(/^capit: Unknown agent "nosuch"/);
+    expect((await raw(server, `/api/doctor?agent=nosuch`)).json.error.message).toMatch(/^Unknown agent "nosuch"/);
   });
 
   it(`manages master keys write-only: add (validated), status, remove`, async () => {
@@ -384,15 +428,17 @@ describe(`the JSON API`, () => {
     const status = async () => (await raw(server, `/api/platforms`)).json.platforms.find((p: {id: string}) => p.id === `openrouter`);
     expect(await status()).toMatchObject({id: `openrouter`, displayName: `OpenRouter`, source: `none`, stored: false, envVar: `OPENROUTER_MANAGEMENT_KEY`});
 
-    // Without a master key, issuing says what to do, as the CLI does.
-    const plan = await post(server, `/api/issue/plan`, {platform: `openrouter`, amount: `5`});
-    const noKey = await post(server, `/api/issue`, {planId: plan.json.planId});
+    // Without a master key the preview itself is refused (a preview that Create cannot follow would mislead), and
+    // the answer says what to do on the page.
+    const noKey = await post(server, `/api/issue/plan`, {platform: `openrouter`, amount: `5`});
     expect(noKey.status).toBe(400);
-    expect(`${noKey.json.error.message}\n`).toBe((await runCli([`openrouter`, `5`], {env})).stderr);
+    expect(noKey.json.error).toMatchObject({code: `CAPIT_NO_MASTER_KEY`, message: `No OpenRouter master key yet, so capit cannot create OpenRouter keys.`});
+    expect(noKey.json.error.hint).toMatch(/^Add one on the Platforms page \(create it at https:\/\/.*\), or set OPENROUTER_MANAGEMENT_KEY before starting capit serve\.$/);
+    expect(managementRequests()).toEqual([]);
 
     const wrong = await post(server, `/api/platforms/add`, {platform: `openrouter`, key: `sk-or-v1-wrong-0000`});
     expect(wrong.status).toBe(502);
-    expect(wrong.json.error.message).toMatch(/^capit: /);
+    expectPlain(wrong.json.error);
     expect(wrong.text).not.toContain(`sk-or-v1-wrong-0000`);
     expect((await status()).source).toBe(`none`);
 
@@ -417,7 +463,7 @@ describe(`the JSON API`, () => {
     expect(twice.json).toMatchObject({removed: false, message: `No stored OpenRouter master key; nothing to remove.`});
     const unknown = await post(server, `/api/platforms/add`, {platform: `nosuch`, key: `x`});
     expect(unknown.status).toBe(400);
-    expect(unknown.json.error.message).toMatch(/^capit: Unknown platform "nosuch"/);
+    expect(unknown.json.error.message).toMatch(/^Unknown platform "nosuch"/);
   });
 
   it(`shows an env master key as configured via env, never its value`, async () => {
@@ -445,7 +491,7 @@ describe(`capit serve (the command)`, () => {
         const timer = setTimeout(() => reject(new Error(`no URL; stderr: ${stderr}`)), 10_000);
         child.stdout.on(`data`, chunk => {
           stdout += chunk;
-          const m = /capit GUI: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)\n/.exec(stdout);
+          const m = /capit GUI: (http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]+)\n/.exec(stdout);
           if (m) {
             clearTimeout(timer);
             resolve(m[1]!);
@@ -454,8 +500,12 @@ describe(`capit serve (the command)`, () => {
       });
       expect(stderr).toContain(`capit: warning: listening on 0.0.0.0: other machines can reach this server`);
       const res = await fetch(url, {redirect: `manual`});
-      expect(res.status).toBe(303);
-      expect((await fetch(url.replace(/\?token=.*/, ``))).status).toBe(401);
+      expect(res.status).toBe(200);
+      expect(res.headers.get(`set-cookie`)).toBeNull();
+      const origin = url.replace(/\/#token=.*/, ``);
+      const token = url.replace(/.*#token=/, ``);
+      expect((await fetch(`${origin}/api/meta`)).status).toBe(401);
+      expect((await fetch(`${origin}/api/meta`, {headers: {'x-capit-token': token}})).status).toBe(200);
     } finally {
       child.kill(`SIGTERM`);
       await new Promise(resolve => child.once(`close`, resolve));

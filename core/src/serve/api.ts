@@ -4,17 +4,19 @@ import {randomBytes} from 'node:crypto';
 import type {CapitContext}      from '../context.js';
 import {findAgent}              from '../context.js';
 import {CapitError, InputError, NetworkError, ProviderError} from '../errors.js';
+import {listBackups}            from '../files/index.js';
 import {describePlan, executeIssue, planIssue} from '../issue/issue.js';
 import type {IssuePlan}         from '../issue/issue.js';
 import {collectKeys, jsonKey}   from '../keys/list.js';
 import {capitVersion}           from '../main.js';
-import {formatError}            from '../report.js';
 import {restoreAgentConfig}     from '../restore.js';
 import {addMasterKey, listPlatformStatus, masterKeyFile, removeMasterKey} from '../admin/platforms.js';
 import {doctor, listAgents}     from '../agents/index.js';
 import {deleteKeys, resolveKeys, setKeysDisabled} from '../keys/admin.js';
 import {requirePlatform, storedCredentials} from '../keys/session.js';
 import {displayName}            from '../platforms.js';
+import {capitPaths}             from '../state/paths.js';
+import {plainError, plainSentence} from './plain.js';
 
 export class HttpError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -45,15 +47,46 @@ export function newApiState(): ApiState {
   return {plans: new Map()};
 }
 
-/** A capit error as the page shows it: the CLI's own wording (`formatError`), plus an HTTP status. */
+/** The error body every endpoint answers with: a plain sentence, the hint apart, a stable code. */
+export function errorBody(message: string, code: string, hint: string | null = null, exitCode = 1) {
+  return {error: {message: plainSentence(message), hint: hint === null ? null : plainSentence(hint), code, exitCode}};
+}
+
+/** A capit error as the page shows it (plain sentences, see plain.ts), plus an HTTP status. */
 export function errorResponse(error: unknown): ApiResponse {
-  if (error instanceof HttpError) return {status: error.status, body: {error: {message: `capit: ${error.message}`, code: error.code}}};
-  const {text, exitCode} = formatError(error);
+  if (error instanceof HttpError) return {status: error.status, body: errorBody(error.message, error.code, null, error.status === 401 || error.status === 403 ? 1 : 2)};
   let status = 500;
   if (error instanceof ProviderError || error instanceof NetworkError) status = 502;
   else if (error instanceof CapitError) status = error.exitCode === 2 ? 400 : 409;
-  const code = error instanceof CapitError ? error.code : `CAPIT_INTERNAL`;
-  return {status, body: {error: {message: text.trimEnd(), code, exitCode}}};
+  return {status, body: {error: plainError(error)}};
+}
+
+/** Agents with a capit backup that was not restored yet: the only ones a Restore button can do anything for. */
+async function restorableAgents(ctx: CapitContext, agents: string[]): Promise<Set<string>> {
+  const stateDir = capitPaths(ctx.env).state;
+  const out = new Set<string>();
+  await Promise.all(agents.map(async agent => {
+    try {
+      if ((await listBackups(stateDir, agent)).some(m => !m.restoredAt)) out.add(agent);
+    } catch {
+      // A damaged backup folder still deserves the button: restore then says what is wrong with it.
+      out.add(agent);
+    }
+  }));
+  return out;
+}
+
+/** The GUI previews only what it can then create: a platform without a master key is refused before the preview. */
+async function requireMasterKey(platformId: string, ctx: CapitContext): Promise<void> {
+  const plugin = requirePlatform(platformId, ctx);
+  const status = (await listPlatformStatus(ctx)).find(p => p.id === plugin.manifest.id);
+  if (!status || status.source !== `none`) return;
+  const name = displayName(plugin);
+  const envHint = status.envVar ? `, or set ${status.envVar} before starting capit serve` : ``;
+  throw new CapitError(`CAPIT_NO_MASTER_KEY`, `No ${name} master key yet, so capit cannot create ${name} keys`, {
+    exitCode: 2,
+    hint: `Add one on the Platforms page (create it at ${status.setupUrl})${envHint}`,
+  });
 }
 
 function str(body: Record<string, unknown> | undefined, name: string, required: true): string;
@@ -99,7 +132,7 @@ const routes: Record<string, Handler> = {
     }, ctx);
     return ok({
       keys: listing.keys.map(jsonKey),
-      errors: listing.errors.map(e => ({platform: e.platform, message: `capit: ${e.platform}: ${e.message}`})),
+      errors: listing.errors.map(e => ({platform: e.platform, message: plainSentence(e.message)})),
       skipped: listing.skipped,
     });
   },
@@ -111,6 +144,7 @@ const routes: Record<string, Handler> = {
   // `capit <platform> <usd> --dry-run --json`: nothing is created or written; the plan is kept for the confirmation.
   'POST /api/issue/plan': async (req, ctx, state) => {
     const {body} = req;
+    await requireMasterKey(str(body, `platform`, true), ctx);
     const plan = await planIssue({
       platform: str(body, `platform`, true), amount: str(body, `amount`, true), agent: str(body, `agent`),
       reset: str(body, `reset`), expires: str(body, `expires`), name: str(body, `name`),
@@ -139,13 +173,14 @@ const routes: Record<string, Handler> = {
   'GET /api/agents': async (_req, ctx) => {
     const agents = await listAgents(ctx);
     let reports: Awaited<ReturnType<typeof doctor>> = [];
-    let doctorError: string | null = null;
+    let doctorError: ReturnType<typeof plainError> | null = null;
     try {
       reports = await doctor(undefined, ctx);
     } catch (error) {
-      doctorError = formatError(error).text.trimEnd();
+      doctorError = plainError(error);
     }
-    return ok({agents, doctor: reports, doctorError});
+    const restorable = await restorableAgents(ctx, agents.map(a => a.id));
+    return ok({agents: agents.map(a => ({...a, restorable: restorable.has(a.id)})), doctor: reports, doctorError});
   },
 
   'GET /api/doctor': async (req, ctx) => ok({reports: await doctor(req.query.get(`agent`) || undefined, ctx)}),
@@ -204,14 +239,14 @@ async function keyAction(req: ApiRequest, ctx: CapitContext, verb: `disable` | `
   const {keys: found, errors} = await resolveKeys(name, {platform, all: true}, ctx);
   const keys = found.filter(k => k.name === name && (id === undefined || k.id === id));
   if (keys.length === 0) {
-    if (errors.length > 0) return {status: 502, body: {error: {message: errors.map(e => `capit: ${e.platform}: ${e.message}`).join(`\n`), code: `CAPIT_PROVIDER_ERROR`}}};
+    if (errors.length > 0) return {status: 502, body: errorBody(errors.map(e => plainSentence(e.message)).join(` `), `CAPIT_PROVIDER_ERROR`)};
     throw new InputError(`No key named "${name}" on ${platform}`);
   }
   const results = verb === `delete` ? await deleteKeys(keys, ctx) : await setKeysDisabled(keys, verb === `disable`, ctx);
   const failed = results.filter(r => !r.ok);
   return {status: failed.length > 0 ? 502 : 200, body: {
     results,
-    ...(failed.length > 0 ? {error: {message: failed.map(r => `capit: ${r.name}: ${r.error ?? `failed`}`).join(`\n`), code: `CAPIT_KEY_ACTION_FAILED`}} : {}),
+    ...(failed.length > 0 ? errorBody(failed.map(r => `Could not ${verb} ${r.name}: ${plainSentence(r.error ?? `failed`)}`).join(` `), `CAPIT_KEY_ACTION_FAILED`) : {}),
   }};
 }
 
@@ -220,14 +255,17 @@ export async function handleApi(req: ApiRequest, baseCtx: CapitContext, state: A
   if (!route) {
     const exists = Object.keys(routes).some(r => r.endsWith(` ${req.path}`));
     return exists
-      ? {status: 405, body: {error: {message: `capit: method ${req.method} not allowed on ${req.path}`, code: `CAPIT_BAD_METHOD`}}}
-      : {status: 404, body: {error: {message: `capit: no such endpoint ${req.path}`, code: `CAPIT_NOT_FOUND`}}};
+      ? {status: 405, body: errorBody(`Method ${req.method} is not allowed on ${req.path}`, `CAPIT_BAD_METHOD`, null, 2)}
+      : {status: 404, body: errorBody(`No such endpoint ${req.path}`, `CAPIT_NOT_FOUND`, null, 2)};
   }
   // A fresh context per request, as if each were one `capit` command (platform sessions are cached per context).
   const ctx: CapitContext = {...baseCtx};
   try {
     return await route(req, ctx, state);
   } catch (error) {
+    // A bug shows one plain line on the page; its stack goes to the terminal that runs `capit serve`.
+    if (!(error instanceof CapitError) && !(error instanceof HttpError) && !(error as {clipanion?: unknown})?.clipanion)
+      ctx.stderr.write(`capit serve: internal error in ${req.method} ${req.path}\n${(error as Error)?.stack ?? String(error)}\n`);
     return errorResponse(error);
   }
 }

@@ -8,7 +8,7 @@ import {Cli}                         from 'clipanion';
 import type {CapitContext}           from '../context.js';
 import {discover}                    from '../main.js';
 import type {Env}                    from '../state/paths.js';
-import {handleApi, HttpError, newApiState} from './api.js';
+import {errorBody, handleApi, HttpError, newApiState} from './api.js';
 import {ASSETS}                      from './assets.js';
 
 export interface ServeOptions {
@@ -28,7 +28,7 @@ export interface ServeOptions {
 }
 
 export interface RunningServer {
-  /** The URL to open, with `?token=`. */
+  /** The URL to open, with `#token=` (a fragment: browsers never send it to any server). */
   url: string;
   /** The URL without the token. */
   origin: string;
@@ -73,13 +73,8 @@ function sameSecret(given: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function readCookie(header: string | undefined, name: string): string | undefined {
-  for (const part of (header ?? ``).split(`;`)) {
-    const eq = part.indexOf(`=`);
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
+/** The header the page sends the token in. Never a cookie: cookies ignore ports, so every other server on 127.0.0.1 would get it. */
+export const TOKEN_HEADER = `x-capit-token`;
 
 // Every answer: no caching, no framing, no sniffing, no referrer (the token must not leak), only our own scripts.
 const SECURITY_HEADERS: Record<string, string> = {
@@ -102,8 +97,8 @@ function sendJson(res: http.ServerResponse, status: number, value: unknown) {
 }
 
 /** Errors of the gate (Host, Origin, token): JSON for the API, a line of text for pages. */
-function refuse(res: http.ServerResponse, api: boolean, status: number, message: string) {
-  if (api) sendJson(res, status, {error: {message: `capit: ${message}`, code: status === 401 ? `CAPIT_UNAUTHORIZED` : `CAPIT_FORBIDDEN`}});
+function refuse(res: http.ServerResponse, api: boolean, status: number, message: string, hint: string | null = null) {
+  if (api) sendJson(res, status, errorBody(message, status === 401 ? `CAPIT_UNAUTHORIZED` : `CAPIT_FORBIDDEN`, hint));
   else send(res, status, `capit serve: ${message}\n`, `text/plain; charset=utf-8`);
 }
 
@@ -121,8 +116,10 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
 }
 
 /**
- * Starts the GUI server. Safe by default: loopback only, a random token required on every request (query once,
- * then an HttpOnly SameSite=Strict cookie, or `Authorization: Bearer`), Host and Origin checked, no CORS.
+ * Starts the GUI server. Safe by default: loopback only, Host and Origin checked, no CORS, and a random token required
+ * on every API request in the `X-Capit-Token` header (or `Authorization: Bearer` for scripts). The page itself (three
+ * constant files, no data) loads without it; it reads the token from the URL fragment once, keeps it in
+ * sessionStorage (per origin, so per port) and drops it from the address bar. No cookie ever carries the token.
  */
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
   const bindHost = options.host ?? `127.0.0.1`;
@@ -132,7 +129,6 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
 
   let port = 0;
   let allowedHosts = new Set<string>();
-  const cookieName = () => `capit_token_${port}`;
 
   const server = http.createServer((req, res) => {
     void handle(req, res).catch(error => {
@@ -140,8 +136,11 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
         res.destroy();
         return;
       }
-      if (error instanceof HttpError) sendJson(res, error.status, {error: {message: `capit: ${error.message}`, code: error.code}});
-      else sendJson(res, 500, {error: {message: `capit: internal error — ${(error as Error)?.message ?? String(error)}`, code: `CAPIT_INTERNAL`}});
+      if (error instanceof HttpError) sendJson(res, error.status, errorBody(error.message, error.code, null, 2));
+      else {
+        ctx.stderr.write(`capit serve: internal error\n${(error as Error)?.stack ?? String(error)}\n`);
+        sendJson(res, 500, errorBody(`Internal error: ${(error as Error)?.message ?? String(error)}`, `CAPIT_INTERNAL`, `This is a bug in capit; please report it with the server's terminal output.`));
+      }
     });
   });
 
@@ -157,35 +156,22 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     if (origin !== undefined && !(origin.toLowerCase().startsWith(`http://`) && allowedHosts.has(origin.toLowerCase().slice(7))))
       return refuse(res, api, 403, `refused: cross-origin request from ${JSON.stringify(origin)}`);
 
-    const queryToken = url.searchParams.get(`token`);
-    if (queryToken !== null) {
-      if (!sameSecret(queryToken, token)) return refuse(res, api, 401, `invalid token; open the URL \`capit serve\` printed`);
-      if (!api && req.method === `GET`) {
-        // Trade the token in the URL for a cookie, and drop it from the address bar and history.
-        url.searchParams.delete(`token`);
-        const location = url.pathname + (url.search === `?` ? `` : url.search);
-        res.writeHead(303, {
-          ...SECURITY_HEADERS,
-          location,
-          'set-cookie': `${cookieName()}=${token}; Path=/; HttpOnly; SameSite=Strict`,
-          'content-length': 0,
-        });
-        res.end();
-        return;
-      }
-    } else {
-      const auth = req.headers.authorization;
-      const bearer = auth?.startsWith(`Bearer `) ? auth.slice(7).trim() : undefined;
-      const cookie = readCookie(req.headers.cookie, cookieName());
-      if (!sameSecret(bearer, token) && !sameSecret(cookie, token))
-        return refuse(res, api, 401, `a token is required; open the URL \`capit serve\` printed (it ends in ?token=…)`);
-    }
-
     if (!api) {
+      // The page's own files are the same for everyone and hold no data: they load without the token (a reload has
+      // no token in the address bar; the page keeps it in sessionStorage). Everything with data is under /api/.
       const asset = ASSETS[url.pathname === `/` ? `/index.html` : url.pathname];
       if (!asset) return send(res, 404, `Not found\n`, `text/plain; charset=utf-8`);
       if (req.method !== `GET` && req.method !== `HEAD`) return send(res, 405, `Method not allowed\n`, `text/plain; charset=utf-8`, {allow: `GET, HEAD`});
       return send(res, 200, asset.body, asset.type);
+    }
+
+    const header = req.headers[TOKEN_HEADER];
+    const given = typeof header === `string` ? header.trim() : undefined;
+    const auth = req.headers.authorization;
+    const bearer = auth?.startsWith(`Bearer `) ? auth.slice(7).trim() : undefined;
+    if (!sameSecret(given, token) && !sameSecret(bearer, token)) {
+      return refuse(res, true, 401, given === undefined && bearer === undefined ? `This page has no access token` : `The access token is not valid`,
+        `Open the full address capit serve printed (it ends in #token=…); the token changes every time capit serve starts`);
     }
 
     let body: unknown;
@@ -228,7 +214,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const shownHost = WILDCARD.has(bindHost) ? `127.0.0.1` : hostForUrl(bindHost);
   const origin = `http://${shownHost}:${port}`;
   return {
-    url: `${origin}/?token=${token}`,
+    url: `${origin}/#token=${token}`,
     origin,
     token,
     host: bindHost,

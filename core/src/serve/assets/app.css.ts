@@ -67,7 +67,12 @@ label.check { flex-direction: row !important; align-items: center; gap: 6px; col
 .status.disabled { background: #eceef2; color: #596173; }
 .status.expired, .status.capped { background: #fdecec; color: #a12828; }
 .flash { border-radius: 8px; padding: 10px 14px; margin-bottom: 12px; background: #e9f2ff; border: 1px solid #c7dbff; }
-.error { white-space: pre-wrap; font-family: var(--mono); font-size: 12.5px; background: #fff3f3; border: 1px solid #f3c4c4; color: #8e1f1f; border-radius: 8px; padding: 10px 12px; margin: 10px 0; }
+.error { font-size: 13.5px; background: #fff3f3; border: 1px solid #f3c4c4; color: #8e1f1f; border-radius: 8px; padding: 10px 12px; margin: 10px 0; overflow-wrap: anywhere; }
+.error .message { display: block; font-weight: 600; }
+.error .hint { display: block; margin-top: 4px; color: #6e2a2a; }
+.setup { border-color: #c7dbff; background: #f6f9ff; }
+.setup p { margin: 0 0 10px; }
+.setup .form { padding: 0; margin: 0; border: 0; background: transparent; }
 .warning { white-space: pre-wrap; background: #fff8e6; border: 1px solid #f1dca5; color: #7a5400; border-radius: 8px; padding: 8px 12px; margin: 6px 0; font-size: 13px; }
 .diff { font-family: var(--mono); font-size: 12.5px; background: #0f1522; color: #d7deea; padding: 12px; border-radius: 8px; overflow: auto; max-height: 420px; }
 .diff .add { color: #7ee2a0; }

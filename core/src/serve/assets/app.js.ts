@@ -7,6 +7,32 @@ export default String.raw`'use strict';
   var meta = null;
   var agentsCache = null;
   var currentPlan = null;
+  // Master key status by platform id, from /api/platforms (never the key itself).
+  var masterKeys = null;
+
+  // The access token: read once from the address (#token=…, or ?token=…), then kept in sessionStorage, which is per
+  // origin (so per port) and per tab. It goes out only in the X-Capit-Token header of this page's own API calls;
+  // never in a cookie, which the browser would also send to every other server on 127.0.0.1.
+  var TOKEN_STORE = 'capit-token';
+  var token = takeToken();
+  function takeToken() {
+    var found = null;
+    var inHash = /(?:^#|&)token=([^&]*)/.exec(location.hash);
+    var inQuery = new URLSearchParams(location.search).get('token');
+    if (inHash) found = decodeURIComponent(inHash[1]);
+    else if (inQuery) found = inQuery;
+    // Out of the address bar and this history entry: a shared screen, a bookmark or the history never shows it.
+    if (inHash || inQuery !== null) history.replaceState(null, '', location.pathname);
+    try {
+      if (found) sessionStorage.setItem(TOKEN_STORE, found);
+      else found = sessionStorage.getItem(TOKEN_STORE);
+    } catch (e) { /* storage disabled: the token lives in memory for this page only */ }
+    return found || null;
+  }
+  function forgetToken() {
+    token = null;
+    try { sessionStorage.removeItem(TOKEN_STORE); } catch (e) { /* nothing stored */ }
+  }
 
   function el(tag, props) {
     var node = document.createElement(tag);
@@ -27,23 +53,51 @@ export default String.raw`'use strict';
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
 
   function api(method, path, body) {
-    var init = {method: method, credentials: 'same-origin', headers: {accept: 'application/json'}};
+    if (!token) return Promise.reject(locked('This page has no access token.'));
+    var init = {method: method, credentials: 'omit', headers: {accept: 'application/json', 'x-capit-token': token}};
     if (body !== undefined) { init.headers['content-type'] = 'application/json'; init.body = JSON.stringify(body); }
     return fetch(path, init).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (data) {
         if (!res.ok) {
-          var err = new Error(data && data.error && data.error.message ? data.error.message : 'capit: HTTP ' + res.status);
-          err.status = res.status; err.data = data;
+          var info = data && data.error ? data.error : {};
+          if (res.status === 401) { forgetToken(); throw locked(info.message || 'The access token is not valid.'); }
+          var err = new Error(info.message || 'The capit server answered with HTTP status ' + res.status + '.');
+          err.hint = info.hint || null; err.status = res.status; err.data = data;
           throw err;
         }
         return data;
       });
+    }, function () {
+      var err = new Error('The capit server does not answer.');
+      err.hint = 'It stops when you press Ctrl-C in its terminal or close that terminal; start capit serve again and open the new address it prints.';
+      throw err;
     });
   }
 
+  // No (valid) token: say how to get one, once, at the top of the page.
+  function locked(message) {
+    var err = new Error(message);
+    err.hint = 'Open the full address capit serve printed in your terminal (it ends in #token=…); it changes every time capit serve starts.';
+    err.locked = true;
+    showLocked(err);
+    return err;
+  }
+  function showLocked(err) {
+    var box = $('locked');
+    clear(box).appendChild(errorBox(err));
+    box.hidden = false;
+    document.body.dataset.locked = 'true';
+  }
+
+  // An error as sentences: what happened, then (on its own line) what to do about it.
+  function errorBox(error) {
+    return el('div', {className: 'error', role: 'alert'},
+      el('span', {className: 'message', text: error.message || String(error)}),
+      error.hint ? el('span', {className: 'hint', text: error.hint}) : null);
+  }
   function showError(container, error) {
     clear(container);
-    if (error) container.appendChild(el('div', {className: 'error', role: 'alert', text: error.message || String(error)}));
+    if (error && !error.locked) container.appendChild(errorBox(error));
   }
   var flashTimer = null;
   function flash(text) {
@@ -113,7 +167,9 @@ export default String.raw`'use strict';
     return api('GET', '/api/keys' + keyFilters()).then(function (data) {
       $('keys-loading').hidden = true;
       clear($('keys-errors'));
-      data.errors.forEach(function (e) { $('keys-errors').appendChild(el('div', {className: 'error', role: 'alert', text: e.message})); });
+      data.errors.forEach(function (e) {
+        $('keys-errors').appendChild(errorBox({message: 'Could not list the ' + platformName(e.platform) + ' keys. ' + e.message}));
+      });
       (data.skipped || []).forEach(function (s) {
         $('keys-errors').appendChild(el('div', {className: 'note muted'}, platformName(s.platform) + ': skipped, ' + s.reason + ' — ', el('a', {href: '#platforms', text: 'add one'})));
       });
@@ -234,6 +290,80 @@ export default String.raw`'use strict';
     });
   }
 
+  // The issue form works only for a platform with a master key: without one, the add-a-master-key step comes first.
+  function readyPlatforms() {
+    if (!meta || !masterKeys) return [];
+    return meta.platforms.filter(function (p) { return masterKeys[p.id] && masterKeys[p.id].source !== 'none'; });
+  }
+
+  // The default: a platform with a master key, the one the most detected agents can use (then the plugin order).
+  function defaultPlatform() {
+    var ready = readyPlatforms();
+    if (!ready.length) return null;
+    var detected = (agentsCache || []).filter(function (a) { return a.detected; });
+    function usable(id) { return detected.filter(function (a) { return !a.platforms || a.platforms.indexOf(id) !== -1; }).length; }
+    var best = ready[0];
+    ready.forEach(function (p) { if (usable(p.id) > usable(best.id)) best = p; });
+    return best.id;
+  }
+
+  function updateIssueSetup() {
+    if (!meta || !masterKeys) return;
+    var platform = $('issue-platform').value;
+    var status = masterKeys[platform];
+    var anyReady = readyPlatforms().length > 0;
+    var missing = !status || status.source === 'none';
+    var setup = $('issue-setup');
+    setup.hidden = !missing;
+    $('issue-form').hidden = !anyReady;
+    $('issue-preview').disabled = missing;
+    if (!missing) return;
+    var name = platformName(platform);
+    $('setup-title').textContent = anyReady ? 'No ' + name + ' master key yet' : 'Step 1: add a master key';
+    $('setup-text').textContent = anyReady
+      ? 'capit needs a ' + name + ' master key to create ' + name + ' keys. Add one here, or choose a platform that has one.'
+      : 'capit creates capped keys with a platform\'s master (management) key, and none is set up yet. Add one to start; capit checks it with the provider and stores it readable only by you.';
+    if ($('setup-platform').value !== platform) $('setup-platform').value = platform;
+    var link = $('setup-link');
+    link.hidden = !(status && status.setupUrl);
+    if (status && status.setupUrl) { link.href = status.setupUrl; link.textContent = 'Create a ' + name + ' master key'; }
+  }
+
+  function loadMasterKeys() {
+    return api('GET', '/api/platforms').then(function (d) {
+      masterKeys = {};
+      d.platforms.forEach(function (p) { masterKeys[p.id] = p; });
+      return d;
+    });
+  }
+
+  function loadIssuePage() {
+    showError($('issue-error'), null);
+    return Promise.all([loadMasterKeys(), loadAgents()]).then(function () {
+      if (!$('issue-platform').dataset.touched) {
+        var best = defaultPlatform();
+        $('issue-platform').value = best || (meta.platforms[0] ? meta.platforms[0].id : '');
+        fillAgents();
+      }
+      updateIssueSetup();
+    }, function (error) { showError($('issue-error'), error); });
+  }
+
+  function addSetupKey(e) {
+    e.preventDefault();
+    var platform = $('setup-platform').value;
+    $('setup-submit').disabled = true;
+    showError($('setup-error'), null);
+    api('POST', '/api/platforms/add', {platform: platform, key: $('setup-key').value}).then(function (r) {
+      $('setup-key').value = '';
+      flash(r.message);
+      $('issue-platform').value = platform;
+      $('issue-platform').dataset.touched = '1';
+      fillAgents();
+      return loadMasterKeys().then(updateIssueSetup);
+    }, function (error) { showError($('setup-error'), error); }).then(function () { $('setup-submit').disabled = false; });
+  }
+
   function preview(e) {
     e.preventDefault();
     showError($('issue-error'), null);
@@ -288,7 +418,7 @@ export default String.raw`'use strict';
   // ---------------------------------------------------------------------------------------------------- agents
   function loadAgents() {
     return api('GET', '/api/agents').then(function (data) {
-      showError($('agents-error'), data.doctorError ? {message: data.doctorError} : null);
+      showError($('agents-error'), data.doctorError || null);
       agentsCache = data.agents.map(function (a) { return {id: a.id, displayName: a.name, detected: a.detected, platforms: a.platforms}; });
       fillAgents();
       renderAgents(data.agents, data.doctor || []);
@@ -316,7 +446,8 @@ export default String.raw`'use strict';
           r.shadowedBy.forEach(function (s) { card.appendChild(el('div', {className: 'warning shadow', text: s + ' wins over the capped key: unset or remove it for ' + a.id + ' to use the capped key'})); });
         } else if (r.message) card.appendChild(el('div', {className: 'muted doctor', text: r.platform + ': ' + r.message}));
       });
-      card.appendChild(el('div', {className: 'actions'}, el('button', {type: 'button', text: 'Restore configuration', dataset: {restore: a.id},
+      // Only where capit has a backup to put back: for an agent capit never touched the button could only fail.
+      if (a.restorable) card.appendChild(el('div', {className: 'actions'}, el('button', {type: 'button', text: 'Restore configuration', dataset: {restore: a.id},
         on: {click: function () { restore(a.id, card); }}})));
       box.appendChild(card);
     });
@@ -333,10 +464,17 @@ export default String.raw`'use strict';
         var list = el('ul', {className: 'lines'});
         r.files.forEach(function (f) { list.appendChild(el('li', null, f.action + ' ', el('code', {text: f.path}))); });
         box.appendChild(list);
-        if (r.keyName) box.appendChild(el('div', {text: 'The key "' + r.keyName + '" still exists at ' + (r.platform || 'the provider') + '; delete it on the Keys page.'}));
+        if (r.keyName) box.appendChild(el('div', {text: 'The key "' + r.keyName + '" still exists at ' + (r.platform ? platformName(r.platform) : 'the provider') + '; delete it on the Keys page.'}));
         card.appendChild(box);
+        // An older install may still have a backup of its own; the button stays only then.
+        return api('GET', '/api/agents').then(function (data) {
+          var now = data.agents.filter(function (x) { return x.id === agent; })[0];
+          var button = card.querySelector('button[data-restore]');
+          if (button && !(now && now.restorable)) button.parentNode.remove();
+        }, function () {});
       }, function (error) {
-        card.appendChild(el('div', {className: 'error', role: 'alert', text: error.message}));
+        card.appendChild(el('div', {className: 'error', role: 'alert'},
+          el('span', {className: 'message', text: error.message}), error.hint ? el('span', {className: 'hint', text: error.hint}) : null));
       });
     });
   }
@@ -349,7 +487,7 @@ export default String.raw`'use strict';
   }
 
   function loadPlatforms() {
-    return api('GET', '/api/platforms').then(function (data) {
+    return loadMasterKeys().then(function (data) {
       showError($('platforms-error'), null);
       var body = clear($('platforms-table').querySelector('tbody'));
       data.platforms.forEach(function (p) {
@@ -387,7 +525,7 @@ export default String.raw`'use strict';
   }
 
   // ---------------------------------------------------------------------------------------------------- routing
-  var pages = {keys: loadKeys, issue: loadAgents, agents: loadAgents, platforms: loadPlatforms};
+  var pages = {keys: loadKeys, issue: loadIssuePage, agents: loadAgents, platforms: loadPlatforms};
   function route() {
     var page = (location.hash || '#keys').slice(1);
     if (!pages[page]) page = 'keys';
@@ -400,6 +538,7 @@ export default String.raw`'use strict';
   }
 
   function init() {
+    if (!token) { locked('This page has no access token.'); document.body.dataset.ready = 'locked'; return; }
     api('GET', '/api/meta').then(function (m) {
       meta = m;
       $('version').textContent = 'v' + m.version;
@@ -407,14 +546,17 @@ export default String.raw`'use strict';
         $('filter-platform').appendChild(el('option', {value: p.id, text: p.displayName}));
         $('issue-platform').appendChild(el('option', {value: p.id, text: p.displayName}));
         $('add-platform').appendChild(el('option', {value: p.id, text: p.displayName}));
+        $('setup-platform').appendChild(el('option', {value: p.id, text: p.displayName}));
       });
       fillAgents();
-      // Preselect a platform that has a master key.
-      api('GET', '/api/platforms').then(function (d) {
-        var ready = d.platforms.filter(function (p) { return p.source !== 'none'; })[0];
-        if (ready && !$('issue-platform').dataset.touched) { $('issue-platform').value = ready.id; fillAgents(); }
-      }, function () {});
-      $('issue-platform').addEventListener('change', function () { $('issue-platform').dataset.touched = '1'; });
+      $('issue-platform').addEventListener('change', function () { $('issue-platform').dataset.touched = '1'; updateIssueSetup(); });
+      $('setup-platform').addEventListener('change', function () {
+        $('issue-platform').value = $('setup-platform').value;
+        $('issue-platform').dataset.touched = '1';
+        fillAgents();
+        updateIssueSetup();
+      });
+      $('setup-form').addEventListener('submit', addSetupKey);
       $('keys-filter').addEventListener('submit', function (e) { e.preventDefault(); loadKeys(); });
       $('keys-refresh').addEventListener('click', loadKeys);
       $('issue-platform').addEventListener('change', fillAgents);
@@ -430,8 +572,8 @@ export default String.raw`'use strict';
       window.addEventListener('hashchange', route);
       route();
     }, function (error) {
-      showError($('flash'), error);
-      $('flash').hidden = false;
+      if (!error.locked) showLocked(error);
+      document.body.dataset.ready = 'locked';
     });
   }
   init();

@@ -21,6 +21,7 @@ export default String.raw`<!doctype html>
   </nav>
 </header>
 <main>
+  <div id="locked" hidden></div>
   <div id="flash" class="flash" role="status" hidden></div>
 
   <section id="page-keys" class="page" hidden>
@@ -47,6 +48,16 @@ export default String.raw`<!doctype html>
 
   <section id="page-issue" class="page" hidden>
     <h1>Issue a capped key</h1>
+    <div id="issue-setup" class="card setup" hidden>
+      <h2 id="setup-title">Step 1: add a master key</h2>
+      <p id="setup-text"></p>
+      <form id="setup-form" class="form" autocomplete="off">
+        <label>Platform <select name="platform" id="setup-platform"></select></label>
+        <label>Master key <input type="password" name="key" id="setup-key" autocomplete="off" spellcheck="false" required></label>
+        <div class="actions"><button type="submit" class="primary" id="setup-submit">Check and store</button> <a id="setup-link" class="button ghost" target="_blank" rel="noopener noreferrer" hidden></a></div>
+      </form>
+      <div id="setup-error"></div>
+    </div>
     <form id="issue-form" class="card form" autocomplete="off">
       <label>Platform <select name="platform" id="issue-platform" required></select></label>
       <label>Cap (USD) <input name="amount" id="issue-amount" inputmode="decimal" placeholder="5" required></label>
