@@ -527,6 +527,14 @@ export default String.raw`'use strict';
   // ---------------------------------------------------------------------------------------------------- routing
   var pages = {keys: loadKeys, issue: loadIssuePage, agents: loadAgents, platforms: loadPlatforms};
   function route() {
+    // A new address pasted into this tab (capit serve restarted on the same --port) changes only the fragment.
+    if (/(?:^#|&)token=/.test(location.hash)) {
+      token = takeToken();
+      $('locked').hidden = true;
+      delete document.body.dataset.locked;
+      if (!meta) { init(); return; }
+    }
+    if (!meta) return;
     var page = (location.hash || '#keys').slice(1);
     if (!pages[page]) page = 'keys';
     if (page !== 'issue') forgetSecret();
@@ -537,7 +545,10 @@ export default String.raw`'use strict';
     Promise.resolve(done).then(function () { document.body.dataset.ready = page; });
   }
 
+  var started = false;
   function init() {
+    delete document.body.dataset.ready;
+    if (!started) { started = true; window.addEventListener('hashchange', route); }
     if (!token) { locked('This page has no access token.'); document.body.dataset.ready = 'locked'; return; }
     api('GET', '/api/meta').then(function (m) {
       meta = m;
@@ -569,7 +580,6 @@ export default String.raw`'use strict';
         navigator.clipboard.writeText($('reveal-secret').textContent).then(function () { flash('Copied'); }, function () { flash('Copy failed: select the key and copy it'); });
       });
       $('platform-add').addEventListener('submit', addMaster);
-      window.addEventListener('hashchange', route);
       route();
     }, function (error) {
       if (!error.locked) showLocked(error);
