@@ -91,6 +91,8 @@ describeBrowser(`capit serve in Chromium`, () => {
     expect(page.url()).toBe(`${server.origin}/`);
     expect(await context.cookies()).toEqual([]);
     await expect.poll(() => page.isVisible(`#keys-empty`)).toBe(true);
+    // AIHubMix was never set up: it stays quiet.
+    expect(await page.textContent(`#keys-errors`)).toBe(``);
 
     // Issue form: the platform with a master key is the default, so the detected agent can take its key.
     await go(page, `issue`);
@@ -272,10 +274,11 @@ describeBrowser(`capit serve in Chromium`, () => {
     expect(await page.isVisible(`#issue-setup`)).toBe(true);
     expect(await page.isHidden(`#issue-form`)).toBe(true);
     expect(await page.textContent(`#setup-title`)).toBe(`Step 1: add a master key`);
+    // Preselected: the platform most agents can use (7 of the 8 built-in agents cannot use AIHubMix keys).
+    expect(await page.inputValue(`#setup-platform`)).toBe(`openrouter`);
     expect(await page.getAttribute(`#setup-key`, `type`)).toBe(`password`);
     expect(emulator.state.requests.filter(r => !r.path.startsWith(`/__`))).toEqual([]);
 
-    await page.selectOption(`#setup-platform`, `openrouter`);
     expect(await page.getAttribute(`#setup-link`, `href`)).toMatch(/^https:\/\//);
     await page.fill(`#setup-key`, `sk-or-v1-mgmt-fake-0000`);
     await page.click(`#setup-submit`);

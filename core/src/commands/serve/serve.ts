@@ -9,7 +9,7 @@ export class ServeCommand extends BaseCommand {
   static override usage = Command.Usage({
     category: `GUI`,
     description: `Open a local web page to see, issue and manage capped keys`,
-    details: `Serves the GUI on 127.0.0.1 with a random port and a new access token on every launch; the printed URL carries the token. Every request needs the token, and requests from other sites are refused. Stop it with Ctrl-C.`,
+    details: `Serves the GUI on 127.0.0.1 with a random port and a new access token on every launch; the printed URL carries the token in its #fragment, and the page sends it in a header (never a cookie) on every API request. Requests from other sites are refused. Stop it with Ctrl-C.`,
     examples: [[`Start the GUI and open it in the browser`, `$0 serve`], [`On a fixed port, without opening a browser`, `$0 serve --port 8377 --no-open`]],
   });
 

@@ -170,8 +170,14 @@ export default String.raw`'use strict';
       data.errors.forEach(function (e) {
         $('keys-errors').appendChild(errorBox({message: 'Could not list the ' + platformName(e.platform) + ' keys. ' + e.message}));
       });
-      (data.skipped || []).forEach(function (s) {
-        $('keys-errors').appendChild(el('div', {className: 'note muted'}, platformName(s.platform) + ': skipped, ' + s.reason + ' — ', el('a', {href: '#platforms', text: 'add one'})));
+      // A platform the user never set up stays quiet, unless they filter for it or none is set up at all.
+      var skipped = data.skipped || [];
+      var noneSetUp = meta && skipped.length > 0 && skipped.length === meta.platforms.length;
+      if (noneSetUp) {
+        $('keys-errors').appendChild(el('div', {className: 'note'}, 'No platform has a master key yet, so there are no keys to list. ', el('a', {href: '#issue', text: 'Add one and issue a key'})));
+      } else skipped.forEach(function (s) {
+        if ($('filter-platform').value !== s.platform) return;
+        $('keys-errors').appendChild(el('div', {className: 'note muted'}, 'No ' + platformName(s.platform) + ' master key, so its keys cannot be listed — ', el('a', {href: '#platforms', text: 'add one'})));
       });
       renderKeys(data.keys);
     }, function (error) {
@@ -296,14 +302,19 @@ export default String.raw`'use strict';
     return meta.platforms.filter(function (p) { return masterKeys[p.id] && masterKeys[p.id].source !== 'none'; });
   }
 
-  // The default: a platform with a master key, the one the most detected agents can use (then the plugin order).
+  // The default: a platform with a master key (any platform when none has one yet), the one the most detected
+  // agents can use, then the most agents at all, then the plugin order.
   function defaultPlatform() {
     var ready = readyPlatforms();
-    if (!ready.length) return null;
-    var detected = (agentsCache || []).filter(function (a) { return a.detected; });
-    function usable(id) { return detected.filter(function (a) { return !a.platforms || a.platforms.indexOf(id) !== -1; }).length; }
-    var best = ready[0];
-    ready.forEach(function (p) { if (usable(p.id) > usable(best.id)) best = p; });
+    var candidates = ready.length ? ready : (meta ? meta.platforms : []);
+    if (!candidates.length) return null;
+    var agents = agentsCache || (meta ? meta.agents : []);
+    function usable(id, onlyDetected) {
+      return agents.filter(function (a) { return (!onlyDetected || a.detected) && (!a.platforms || a.platforms.indexOf(id) !== -1); }).length;
+    }
+    function better(p, q) { return usable(p.id, true) - usable(q.id, true) || usable(p.id, false) - usable(q.id, false); }
+    var best = candidates[0];
+    candidates.forEach(function (p) { if (better(p, best) > 0) best = p; });
     return best.id;
   }
 
@@ -342,7 +353,7 @@ export default String.raw`'use strict';
     return Promise.all([loadMasterKeys(), loadAgents()]).then(function () {
       if (!$('issue-platform').dataset.touched) {
         var best = defaultPlatform();
-        $('issue-platform').value = best || (meta.platforms[0] ? meta.platforms[0].id : '');
+        if (best) $('issue-platform').value = best;
         fillAgents();
       }
       updateIssueSetup();
