@@ -20,7 +20,7 @@ const GUI_EQUIVALENTS: [RegExp, string][] = [
   [/\brun `?capit platforms add [\w.-]+`?/g, `add one on the Platforms page`],
   [/\(capit platforms add [\w.-]+\)/g, `(Platforms page)`],
   [/\bRun `capit restore ([\w.-]+)`/g, `Use "Restore configuration" for $1 on the Agents page`],
-  [/`capit keys list --all`/g, `the Keys page (with "Include keys capit did not issue")`],
+  [/\b(?:with )?`capit keys list --all`/g, `on the Keys page (with "Include keys capit did not issue")`],
 ];
 
 /** One line of CLI text made into a plain sentence: no "capit:" prefix, no backticks, a capital and a full stop. */
@@ -28,7 +28,7 @@ export function plainSentence(text: string): string {
   let out = text.trim().replace(/^capit(?: serve)?:\s*/, ``);
   for (const [pattern, replacement] of GUI_EQUIVALENTS) out = out.replace(pattern, replacement);
   // `code` reads as the code itself; a lone backtick (not a pair) is dropped too.
-  out = out.replace(/`([^`\n]*)`/g, `$1`).replace(/`/g, ``);
+  out = out.replace(/`([^`\n]*)`/g, `$1`).replace(/`/g, ``).replace(/ {2,}/g, ` `);
   if (out === ``) return out;
   out = out[0]!.toUpperCase() + out.slice(1);
   return /[.!?:…]$/.test(out) ? out : `${out}.`;

@@ -265,7 +265,7 @@ export default String.raw`'use strict';
     var other = list.filter(function (a) { return a.detected === false; });
     function add(group, a) {
       var supports = !a.platforms || a.platforms.indexOf(platform) !== -1;
-      var opt = el('option', {value: a.id, text: (a.displayName || a.id) + (supports ? '' : ' (cannot use ' + platform + ' keys)')});
+      var opt = el('option', {value: a.id, text: (a.displayName || a.id) + (supports ? '' : ' (cannot use ' + platformName(platform) + ' keys)')});
       if (!supports) opt.disabled = true;
       group.appendChild(opt);
     }
