@@ -84,7 +84,9 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     if (opts.helpKey) storeHelp(env, opts.helpKey, {stdout: text, stderr: warnings});
     return 0;
   }
-  const cli = buildCli(plugins, colors, plugins.platforms.some(p => p.manifest.id === argv[0]) ? [argv[0]!] : []);
+  // `capit openrouter …`, `capit help openrouter`: the platform command named, if any.
+  const target = argv[0] === `help` ? argv[1] : argv[0];
+  const cli = buildCli(plugins, colors, plugins.platforms.some(p => p.manifest.id === target) ? [target!] : []);
   const context: CapitContext = {
     ...Cli.defaultContext,
     stdin: opts.stdin ?? process.stdin,
@@ -98,8 +100,10 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
   };
 
   // `capit keys --help`: the group's commands once each (clipanion lists a command once per matching path).
-  if (argv.length >= 2 && (argv.at(-1) === `-h` || argv.at(-1) === `--help`)) {
-    const text = cli.helpFor(argv.slice(0, -1), colors);
+  const helpWords = argv.length >= 2 && (argv.at(-1) === `-h` || argv.at(-1) === `--help`) ? argv.slice(0, -1)
+    : argv.length >= 2 && argv[0] === `help` ? argv.slice(1) : undefined;
+  if (helpWords) {
+    const text = cli.helpFor(helpWords, colors);
     if (text !== undefined) {
       stdout.write(text);
       return 0;
@@ -109,7 +113,8 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
   let command;
   try {
     // A first word that is no command and no platform: say which one was meant, whatever options follow.
-    if (!argv[0]!.startsWith(`-`) && !cli.topWords().has(argv[0]!)) throw cli.unknownWordError(argv[0]!);
+    const firstWord = argv[0] === `help` && argv.length > 1 ? argv[1]! : argv[0]!;
+    if (!firstWord.startsWith(`-`) && !cli.topWords().has(firstWord)) throw cli.unknownWordError(firstWord);
     // A negative amount looks like an option to any argv parser; name the real problem instead.
     const negative = plugins.platforms.some(p => p.manifest.id === argv[0]) ? argv.find(a => /^-\$?\.?\d/.test(a)) : undefined;
     if (negative !== undefined) throw new InputError(`Invalid amount "${negative}": the cap must be a positive dollar amount, e.g. 5 or 0.50`);

@@ -39,6 +39,16 @@ describe(`help`, () => {
     expect(stdout).toContain(`Run \`capit ${group} <command> --help\``);
   });
 
+  it(`capit help <group|command> is the same as --help after it`, async () => {
+    const {env} = setup();
+    for (const words of [[`keys`], [`openrouter`]]) {
+      const viaHelp = await runCli([`help`, ...words], {env});
+      expect(viaHelp.exitCode).toBe(0);
+      expect(viaHelp.stdout).toBe((await runCli([...words, `--help`], {env})).stdout);
+      expect(viaHelp.stdout).toContain(`capit ${words[0]}`);
+    }
+  });
+
   it(`capit agents --help is that command's own help, once`, async () => {
     const {env} = setup();
     const {stdout, exitCode} = await runCli([`agents`, `--help`], {env});
@@ -75,6 +85,11 @@ describe(`mistakes: one line, exit 2, nothing written`, () => {
     [[`keys`, `list`, `--jsno`], `capit: Unknown option "--jsno" for \`capit keys list\`; did you mean "--json"?`],
     [[`restore`, `opnecode`, `--yes`], `capit: Unknown agent "opnecode"; did you mean "opencode"?`],
     [[`doctor`, `opnecode`], `capit: Unknown agent "opnecode"; did you mean "opencode"?`],
+    [[`help`, `opnerouter`], `capit: Unknown platform "opnerouter"; did you mean "openrouter"?`],
+    // Never clipanion's bare "Command not found; did you mean one of:".
+    [[`plugin`], `capit: \`capit plugin\` needs a command: add, remove, list, new (\`capit plugin --help\` describes them)`],
+    [[`keys`, `list`, `a`, `b`, `c`], `capit: Cannot read \`capit keys list a b c\`; usage: capit keys list [platform] [glob] [options] (\`capit keys list --help\` for more)`],
+    [[`openrouter`, `5`, `--agent`], `capit: --agent needs a value: --agent,-a <id> (\`capit openrouter --help\` lists its options)`],
     // A missing argument (item 5).
     [[`openrouter`], `capit: missing <usd>; usage: capit openrouter <usd> [options], e.g. capit openrouter 5 --agent opencode`],
     [[`openrouter`, `--agent`, `opencode`, `--yes`], `capit: missing <usd>; usage: capit openrouter <usd> [options], e.g. capit openrouter 5 --agent opencode`],

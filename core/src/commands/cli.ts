@@ -26,7 +26,8 @@ function countPositionals(args: readonly string[], options: Definition[`options`
 
 /** A first word that is neither a command nor a platform: the nearest one, else how to find (or add) it. */
 export function unknownWordError(word: string, commandWords: readonly string[], platformIds: readonly string[]): InputError {
-  const candidates = [...platformIds, ...commandWords.filter(w => !isOptionLike(w) || isOptionLike(word))];
+  // Options are compared by their long names only: every one-letter flag is one edit away from every other.
+  const candidates = [...platformIds, ...commandWords.filter(w => !isOptionLike(w) || (word.startsWith(`--`) && w.startsWith(`--`)))];
   const near = closest(word, candidates);
   if (near !== undefined && platformIds.includes(near)) return new InputError(unknownPlatform(word, platformIds));
   if (near !== undefined) return new InputError(`Unknown command "${word}"; did you mean \`capit ${near}\`?`);
@@ -107,6 +108,12 @@ export class CapitCli extends Cli<CapitContext> {
     return text;
   }
 
+  /** The second word of each command in a group, without aliases: `list`, `delete`, … for `keys`. */
+  private subcommandNames(group: string): string[] {
+    const names = this.classesUnder(group).map(c => (c.paths ?? []).find(p => p[0] === group && p.length > 1)?.[1]);
+    return [...new Set(names.filter((n): n is string => n !== undefined))];
+  }
+
   /** The registered command that `argv` names (the longest path its leading words match). */
   commandFor(argv: readonly string[]): {commandClass: CommandClass<CapitContext>; path: string[]} | undefined {
     let best: {commandClass: CommandClass<CapitContext>; path: string[]} | undefined;
@@ -153,6 +160,9 @@ export class CapitCli extends Cli<CapitContext> {
       if (near !== undefined) return new InputError(`Unknown command "${first} ${second}"; did you mean \`${this.binaryName} ${first} ${near}\`?`);
       if (!found) return new InputError(`Unknown command "${first} ${second}"; \`${this.binaryName} ${first} --help\` lists them`);
     }
+    // `capit plugin`: a group word alone.
+    if (!found && (second === undefined || isOptionLike(second)) && subcommands.size > 0)
+      return new InputError(`\`${this.binaryName} ${first}\` needs a command: ${this.subcommandNames(first).join(`, `)} (\`${this.binaryName} ${first} --help\` describes them)`);
     if (!found) return error;
     const command = `${this.binaryName} ${found.path.join(` `)}`;
     const definition = this.definition(found.commandClass);
@@ -177,6 +187,17 @@ export class CapitCli extends Cli<CapitContext> {
       const missing = absent.length > 0 ? `missing ${absent.join(` `)}` : `missing an argument`;
       return new InputError(`${missing}; usage: ${line}${definition?.options.length ? ` [options]` : ``}${example ? `, e.g. ${example}` : ``}`);
     }
-    return error;
+    const optionValue = /^Not enough arguments to option (\S+?)\.?$/.exec(message.split(`\n`)[0]!);
+    if (optionValue) {
+      const option = definition?.options.find(o => o.nameSet.includes(optionValue[1]!));
+      return new InputError(`${optionValue[1]} needs a value: ${option?.definition ?? optionValue[1]} (\`${command} --help\` lists its options)`);
+    }
+    // Anything else clipanion could not match (too many arguments, …): the command's usage instead of its bare
+    // "Command not found; did you mean one of:".
+    const {line} = this.positionalUsage(found.commandClass);
+    const firstLine = message.split(`\n`)[0]!.replace(/\.$/, ``);
+    if (!firstLine.startsWith(`Command not found`))
+      return new InputError(`${firstLine}; usage: ${line}${definition?.options.length ? ` [options]` : ``} (\`${command} --help\` for more)`);
+    return new InputError(`Cannot read \`${[this.binaryName, ...argv].join(` `)}\`; usage: ${line}${definition?.options.length ? ` [options]` : ``} (\`${command} --help\` for more)`);
   }
 }
