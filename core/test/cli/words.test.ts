@@ -69,11 +69,13 @@ describe(`short flags`, () => {
 
   it(`-p is --platform in keys commands and unknown when issuing`, () => {
     const cli = buildCli(plugins, false, [`openrouter`]);
-    const command = cli.process([`keys`, `delete`, `x`, `-p`, `openrouter`]) as unknown as {platform: string};
+    // Parsing only: no command runs, so the context needs nothing beyond what the parser reads.
+    const context = {env, cwd: home, plugins} as never;
+    const command = cli.process([`keys`, `delete`, `x`, `-p`, `openrouter`], context) as unknown as {platform: string};
     expect(command.platform).toBe(`openrouter`);
     let error: unknown;
     try {
-      cli.process([`openrouter`, `1`, `-p`, `openrouter`, `--yes`]);
+      cli.process([`openrouter`, `1`, `-p`, `openrouter`, `--yes`], context);
     } catch (e) {
       error = cli.explain(e, [`openrouter`, `1`, `-p`, `openrouter`, `--yes`]);
     }
@@ -91,6 +93,15 @@ describe(`help`, () => {
       `--platform,-p <id>`, `--port <n>`, `--host <address>`, `--no-open`, `--no-store`, `--no-paths`, `--dir <folder>`, `--name <package>`])
       expect(general).toContain(shown);
     for (const hidden of [`[--open]`, `[--store]`, `[--paths]`]) expect(general).not.toContain(hidden);
+  });
+
+  it(`gives every command usage, options and examples`, () => {
+    const cli = fullCli();
+    const withoutExamples = cli.commandClasses.filter(c => c.usage && c.usage.category !== undefined && !(c.usage.examples?.length))
+      .map(c => cli.definition(c)!.path);
+    expect(withoutExamples).toEqual([]);
+    const help = cli.usage(cli.commandFor([`keys`, `delete`])!.commandClass, {detailed: true});
+    expect(help).toMatch(/\$ capit keys delete <name\|glob>\n\nOptions\n\n {2}--platform,-p <id> +Only this platform\n[\s\S]*Examples\n/);
   });
 
   it(`lists a group's commands once each`, () => {
