@@ -1,7 +1,8 @@
 // `capit --help` from a cache: the general help depends only on capit's own code and the discovered manifests, and
 // rendering it means loading clipanion and compiling every command (a dominant cost with many plugins). The cache is
-// keyed by capit's version and build, the colour mode, and every discovered folder's package.json (path, mtime,
-// size), so installing, removing or editing any plugin, or rebuilding capit, renders it afresh.
+// keyed by capit's version and build (the bundle's content-hashed chunk names), the colour mode, and every discovered
+// folder's package.json (path, mtime, size), so installing, removing or editing any plugin, or rebuilding capit with
+// different help, renders it afresh.
 import fs              from 'node:fs';
 import path            from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -28,9 +29,12 @@ function cacheFile(env: Env): string {
 export function helpKey(env: Env, cwd: string, colored: boolean): string {
   const parts = [`1`, capitVersion(), String(colored)];
   try {
-    // The running build itself: a rebuild can change any command's help without a version bump.
-    const self = fs.statSync(fileURLToPath(import.meta.url));
-    parts.push(`${self.mtimeMs}:${self.size}`);
+    // The running build itself: a rebuild can change any command's help without a version bump. In the bundle the
+    // help text lives in chunks named after a hash of their content, so the chunk names change with the text even
+    // where mtimes do not (npm gives every file of a packed install the same mtime); unbundled, mtime and size.
+    const self = fileURLToPath(import.meta.url);
+    const st = fs.statSync(self);
+    parts.push(`${st.mtimeMs}:${st.size}`, fs.readdirSync(path.dirname(self)).sort().join(`,`));
   } catch {}
   for (const source of discoverySources(env)) {
     for (const offered of source.folders(env, cwd)) {

@@ -1,5 +1,7 @@
 import {Builtins, Cli}   from 'clipanion';
 
+import {CapitCli}        from './commands/cli.js';
+
 import {generalHelp, HelpCommand} from './commands/help.js';
 import {platformCommand} from './commands/platform.js';
 import {commands as agentCommands}    from './commands/agents/index.js';
@@ -30,8 +32,9 @@ export function discover(env: Env, cwd: string): Discovery {
  * Builds the clipanion CLI. `platforms` says which generated platform commands to register: clipanion compiles every
  * registered command into its parser, which costs ~1 ms per platform, so a run registers only the one it targets.
  */
-export function buildCli(plugins: Discovery, colors: boolean, platforms: `all` | readonly string[] = `all`): Cli<CapitContext> {
-  const cli = new Cli<CapitContext>({binaryLabel: `capit`, binaryName: `capit`, binaryVersion: capitVersion(), enableColors: colors});
+export function buildCli(plugins: Discovery, colors: boolean, platforms: `all` | readonly string[] = `all`): CapitCli {
+  const platformIds = plugins.platforms.filter(p => p.manifest.kind === `platform`).map(p => p.manifest.id);
+  const cli = new CapitCli({binaryLabel: `capit`, binaryName: `capit`, binaryVersion: capitVersion(), enableColors: colors}, platformIds);
   // Registered first: clipanion's general usage only lists commands when a documented one comes after the default.
   cli.register(UnknownCommand);
   cli.register(HelpCommand);
@@ -81,7 +84,9 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     if (opts.helpKey) storeHelp(env, opts.helpKey, {stdout: text, stderr: warnings});
     return 0;
   }
-  const cli = buildCli(plugins, colors, plugins.platforms.some(p => p.manifest.id === argv[0]) ? [argv[0]!] : []);
+  // `capit openrouter …`, `capit help openrouter`: the platform command named, if any.
+  const target = argv[0] === `help` ? argv[1] : argv[0];
+  const cli = buildCli(plugins, colors, plugins.platforms.some(p => p.manifest.id === target) ? [target!] : []);
   const context: CapitContext = {
     ...Cli.defaultContext,
     stdin: opts.stdin ?? process.stdin,
@@ -94,14 +99,28 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     interactive: opts.interactive ?? Boolean(process.stdin.isTTY && process.stderr.isTTY),
   };
 
+  // `capit keys --help`: the group's commands once each (clipanion lists a command once per matching path).
+  const helpWords = argv.length >= 2 && (argv.at(-1) === `-h` || argv.at(-1) === `--help`) ? argv.slice(0, -1)
+    : argv.length >= 2 && argv[0] === `help` ? argv.slice(1) : undefined;
+  if (helpWords) {
+    const text = cli.helpFor(helpWords, colors);
+    if (text !== undefined) {
+      stdout.write(text);
+      return 0;
+    }
+  }
+
   let command;
   try {
+    // A first word that is no command and no platform: say which one was meant, whatever options follow.
+    const firstWord = argv[0] === `help` && argv.length > 1 ? argv[1]! : argv[0]!;
+    if (!firstWord.startsWith(`-`) && !cli.topWords().has(firstWord)) throw cli.unknownWordError(firstWord);
     // A negative amount looks like an option to any argv parser; name the real problem instead.
     const negative = plugins.platforms.some(p => p.manifest.id === argv[0]) ? argv.find(a => /^-\$?\.?\d/.test(a)) : undefined;
     if (negative !== undefined) throw new InputError(`Invalid amount "${negative}": the cap must be a positive dollar amount, e.g. 5 or 0.50`);
     command = cli.process(argv, context);
   } catch (error) {
-    const {text, exitCode} = formatError(error);
+    const {text, exitCode} = formatError(cli.explain(error, argv));
     stderr.write(text);
     return exitCode;
   }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type {CapitContext}   from './context.js';
 import {findAgent}           from './context.js';
 import {InputError}          from './errors.js';
+import {unknownAgent}        from './suggest.js';
 import {restoreLatest}       from './files/index.js';
 import {withLock}            from './files/lock.js';
 import {confirm}             from './prompt.js';
@@ -41,8 +42,7 @@ export async function restoreAgent(opts: RestoreOptions, ctx: CapitContext): Pro
   const backupRoot = path.join(paths.state, `backups`, opts.agent);
   const hasBackups = await fs.stat(backupRoot).then(() => true, () => false);
   if (!hasBackups && !findAgent(ctx.plugins, opts.agent)) {
-    const installed = ctx.plugins.agents.map(a => a.manifest.id).join(`, `) || `none`;
-    throw new InputError(`Unknown agent "${opts.agent}"; installed agents: ${installed}`);
+    throw new InputError(unknownAgent(opts.agent, ctx.plugins.agents.map(a => a.manifest.id)));
   }
   if (!opts.yes) {
     if (!ctx.interactive)

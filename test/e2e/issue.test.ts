@@ -165,7 +165,8 @@ describe(`bad input: exit 2, one line, no request, nothing written`, () => {
     [[`openrouter`, `5`, `--expires`, `yesterday`], /--expires/],
     [[`openrouter`, `5`, `--name`, `bad name`], /--name/],
     [[`openrouter`, `5`, `--agent`, `vim`], /Unknown agent "vim"; installed agents: .*opencode/],
-    [[`openruoter`, `5`, `--agent`, `opencode`], /Unknown platform "openruoter", installed: .*openrouter.*capit plugin add capit-platform-openruoter/],
+    [[`openruoter`, `5`, `--agent`, `opencode`], /^capit: Unknown platform "openruoter"; did you mean "openrouter"\?\n$/],
+    [[`acme`, `5`, `--agent`, `opencode`, `--yes`], /Unknown platform "acme", installed: .*openrouter.*capit plugin add capit-platform-acme/],
     [[`openrouter`, `5`, `--agent`, `opencode`], /pass --yes/],
     [[`openrouter`], /./],
   ])(`capit %j`, async (args, message) => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type {CapitContext}        from '../context.js';
 import {findAgent}                from '../context.js';
 import {InputError}               from '../errors.js';
+import {unknownAgent}             from '../suggest.js';
 import {hashValue}                from '../files/changes.js';
 import type {BackupManifest}      from '../files/changes.js';
 import {openDocument}             from '../files/document.js';
@@ -187,8 +188,7 @@ export async function doctor(agentId: string | undefined, ctx: DoctorContext): P
   if (agentId !== undefined) {
     const one = findAgent(ctx.plugins, agentId);
     if (!one) {
-      const installed = plugins.map(a => a.manifest.id).join(`, `) || `none`;
-      throw new InputError(`Unknown agent "${agentId}"; installed agents: ${installed}`);
+      throw new InputError(unknownAgent(agentId, plugins.map(a => a.manifest.id)));
     }
     plugins = [one];
   }

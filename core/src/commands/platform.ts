@@ -5,6 +5,12 @@ import type {CapitContext}  from '../context.js';
 
 import type {PlatformManifest} from '../plugins/manifest.js';
 import {BaseCommand}           from './base.js';
+import {withValue}             from './options.js';
+
+/** "an" before a vowel sound as written ("an OpenRouter key", "an AIHubMix key"), else "a". */
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? `an` : `a`;
+}
 
 /** One command class per discovered platform, built from its manifest alone; the plugin is imported in execute(). */
 export function platformCommand(manifest: PlatformManifest): CommandClass<CapitContext> {
@@ -15,7 +21,7 @@ export function platformCommand(manifest: PlatformManifest): CommandClass<CapitC
     static override usage = Command.Usage({
       category: `Issue a capped key`,
       description: manifest.description ?? `Issue a ${manifest.displayName ?? id} key with a hard spending cap`,
-      details: `Creates a ${manifest.displayName ?? id} key that the provider refuses to let spend more than <usd>. With \`--agent\` the key is installed where that agent reads it (old configuration backed up; undo with \`capit restore <agent>\`); without it the key is printed once.`,
+      details: `Creates ${article(manifest.displayName ?? id)} ${manifest.displayName ?? id} key that the provider refuses to let spend more than <usd>. With \`--agent\` the key is installed where that agent reads it (old configuration backed up; undo with \`capit restore <agent>\`); without it the key is printed once.`,
       examples: [
         [`Give opencode its own $5 key`, `$0 ${id} 5 --agent opencode`],
         [`Preview what would change`, `$0 ${id} 5 --agent opencode --dry-run`],
@@ -24,10 +30,11 @@ export function platformCommand(manifest: PlatformManifest): CommandClass<CapitC
     });
 
     usd = Option.String({name: `usd`});
-    agent = Option.String(`--agent,-a`, {description: `Install the key into this agent's config`});
-    reset = Option.String(`--reset`, {description: `Reset the cap daily, weekly or monthly (default: lifetime cap)`});
-    expires = Option.String(`--expires`, {description: `Expire the key after a duration (30m, 12h, 7d, 2w) or on a date`});
-    name = Option.String(`--name,--prefix,-p`, {description: `Key name prefix (default: the agent id, else "capit")`});
+    agent = withValue(`<id>`, Option.String(`--agent,-a`, {description: `Install the key into this agent's config (\`capit agents\` lists them)`}));
+    reset = withValue(`<daily|weekly|monthly>`, Option.String(`--reset`, {description: `Reset the cap each day, week or month (default: a lifetime cap)`}));
+    expires = withValue(`<duration|date>`, Option.String(`--expires`, {description: `Expire the key after a duration (30m, 12h, 7d, 2w) or on a date (2027-01-31)`}));
+    // No short flag: `-p` is `--platform` everywhere (one meaning per short flag).
+    name = withValue(`<prefix>`, Option.String(`--name`, {description: `Key name prefix; names are <prefix>-<8 hex> (default: the agent id, else "capit")`}));
     dryRun = Option.Boolean(`--dry-run`, false, {description: `Show the plan and diff; create and change nothing`});
     yes = Option.Boolean(`--yes,-y`, false, {description: `Do not ask for confirmation`});
     json = Option.Boolean(`--json`, false, {description: `Print the result as JSON`});

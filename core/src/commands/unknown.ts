@@ -1,9 +1,12 @@
 import {Command, Option} from 'clipanion';
 
-import {InputError}  from '../errors.js';
-import {BaseCommand} from './base.js';
+import {BaseCommand}      from './base.js';
+import {unknownWordError} from './cli.js';
 
-/** Catches `capit <word> …` for a word that is no command: most likely a platform that is not installed. */
+/**
+ * Catches `capit <word> …` for a word that is no command. main() already answers unknown first words before parsing;
+ * this is the parser's own fallback for the same case.
+ */
 export class UnknownCommand extends BaseCommand {
   static override paths = [Command.Default];
 
@@ -17,9 +20,7 @@ export class UnknownCommand extends BaseCommand {
       this.context.stdout.write(this.cli.usage(null));
       return 0;
     }
-    const installed = this.context.plugins.platforms.map(p => p.manifest.id).join(`, `) || `none`;
-    if (/^[a-z][a-z0-9-]{1,31}$/.test(word))
-      throw new InputError(`Unknown platform "${word}", installed: ${installed}; try \`capit plugin add capit-platform-${word}\``);
-    throw new InputError(`Unknown command "${word}"; run \`capit --help\` (installed platforms: ${installed})`);
+    const commandWords = this.cli.definitions().map(d => d.path.split(` `)[1]).filter((w): w is string => w !== undefined);
+    throw unknownWordError(word, commandWords, this.context.plugins.platforms.map(p => p.manifest.id));
   }
 }

@@ -16,6 +16,7 @@ import {formatUsd, makeKeyName, parseAmount, parseExpiry, parseNamePrefix, parse
 import type {Amount}                              from './inputs.js';
 import {redactText}                                 from './redact.js';
 import {findShadows}                                from './shadows.js';
+import {unknownAgent, unknownPlatform}              from '../suggest.js';
 
 export interface IssueOptions {
   platform: string;
@@ -85,16 +86,14 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
   // Everything the user typed is checked before any plugin code, request or file access.
   const platform = findPlatform(ctx.plugins, opts.platform);
   if (!platform) {
-    const installed = ctx.plugins.platforms.map(p => p.manifest.id).join(`, `) || `none`;
-    throw new InputError(`Unknown platform "${opts.platform}", installed: ${installed}; try \`capit plugin add capit-platform-${opts.platform}\``);
+    throw new InputError(unknownPlatform(opts.platform, ctx.plugins.platforms.map(p => p.manifest.id), {suggestPlugin: true}));
   }
   const amount = parseAmount(opts.amount, {allowLarge: opts.allowLarge});
   const reset = parseReset(opts.reset);
   const expiresAt = parseExpiry(opts.expires);
   const agentPlugin = opts.agent === undefined ? undefined : findAgent(ctx.plugins, opts.agent);
   if (opts.agent !== undefined && !agentPlugin) {
-    const installed = ctx.plugins.agents.map(a => a.manifest.id).join(`, `) || `none`;
-    throw new InputError(`Unknown agent "${opts.agent}"; installed agents: ${installed}`);
+    throw new InputError(unknownAgent(opts.agent, ctx.plugins.agents.map(a => a.manifest.id)));
   }
   if (agentPlugin?.manifest.kind === `agent` && agentPlugin.manifest.platforms && !agentPlugin.manifest.platforms.includes(platform.manifest.id))
     throw new InputError(`${agentPlugin.manifest.id} cannot use ${platform.manifest.id} keys (it supports: ${agentPlugin.manifest.platforms.join(`, `)})`);

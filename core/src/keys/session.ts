@@ -3,6 +3,7 @@
 import type {CapitContext}                    from '../context.js';
 import {findPlatform}                         from '../context.js';
 import {InputError}                           from '../errors.js';
+import {unknownPlatform}                      from '../suggest.js';
 import type {PlatformContext, PlatformDefinition} from '../plugin.js';
 import type {DiscoveredPlugin}                from '../plugins/discover.js';
 import {loadPlugin}                           from '../plugins/load.js';
@@ -42,8 +43,7 @@ export function platformSession(plugin: DiscoveredPlugin, ctx: CapitContext): Pr
 export function requirePlatform(id: string, ctx: CapitContext): DiscoveredPlugin {
   const plugin = findPlatform(ctx.plugins, id);
   if (!plugin) {
-    const installed = ctx.plugins.platforms.map(p => p.manifest.id).join(`, `) || `none`;
-    throw new InputError(`Unknown platform "${id}", installed: ${installed}`);
+    throw new InputError(unknownPlatform(id, ctx.plugins.platforms.map(p => p.manifest.id)));
   }
   return plugin;
 }

@@ -3,6 +3,7 @@ import type {CommandClass} from 'clipanion';
 
 import type {CapitContext} from '../../context.js';
 import {BaseCommand}       from '../base.js';
+import {shownNegated}      from '../options.js';
 
 export class AgentsCommand extends BaseCommand {
   static override paths = [[`agents`], [`agents`, `list`], [`--agents`]];
@@ -15,7 +16,7 @@ export class AgentsCommand extends BaseCommand {
   });
 
   json = Option.Boolean(`--json`, false, {description: `Print the agents as JSON`});
-  withPaths = Option.Boolean(`--paths`, true, {description: `Resolve config paths and statuses of detected agents (--no-paths: manifest data only)`});
+  withPaths = shownNegated(Option.Boolean(`--paths`, true, {description: `Manifest data only: resolve no config paths or statuses (imports no plugin code)`}));
   allPaths = Option.Boolean(`--all-paths`, false, {description: `Resolve config paths and statuses of every agent, detected or not`});
 
   async execute() {

@@ -1,6 +1,9 @@
 import {Command, Option} from 'clipanion';
 
+import {InputError}  from '../../errors.js';
 import {BaseCommand} from '../base.js';
+
+const KEYS_SUBCOMMANDS = [`list`, `delete`, `disable`, `enable`];
 
 export class KeysListCommand extends BaseCommand {
   static override paths = [[`keys`, `list`], [`keys`], [`--keys`, `list`], [`--keys`]];
@@ -29,8 +32,16 @@ export class KeysListCommand extends BaseCommand {
     const {listKeys} = await import(`../../keys/list.js`);
     const {isGlob} = await import(`../../keys/match.js`);
     let {platform, glob} = this;
+    const platformIds = this.context.plugins.platforms.map(p => p.manifest.id);
+    // `capit keys lst`: a mistyped subcommand lands here as a platform; name the subcommand that was meant.
+    if (platform !== undefined && !platformIds.includes(platform) && !isGlob(platform)) {
+      const {closest} = await import(`../../suggest.js`);
+      const meant = closest(platform, KEYS_SUBCOMMANDS);
+      if (meant !== undefined && closest(platform, platformIds) === undefined)
+        throw new InputError(`Unknown command "keys ${platform}"; did you mean \`capit keys ${meant}\`?`);
+    }
     // `capit keys 'opencode-*'`: a lone glob that is no platform id filters every platform.
-    if (platform !== undefined && glob === undefined && isGlob(platform) && !this.context.plugins.platforms.some(p => p.manifest.id === platform))
+    if (platform !== undefined && glob === undefined && isGlob(platform) && !platformIds.includes(platform))
       [platform, glob] = [undefined, platform];
     return listKeys({platform, glob, json: this.json, all: this.all}, this.context);
   }

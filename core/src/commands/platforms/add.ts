@@ -1,6 +1,7 @@
 import {Command, Option} from 'clipanion';
 
-import {BaseCommand} from '../base.js';
+import {BaseCommand}  from '../base.js';
+import {shownNegated} from '../options.js';
 
 export class PlatformsAddCommand extends BaseCommand {
   static override paths = [[`platforms`, `add`], [`--platforms`, `add`]];
@@ -21,7 +22,7 @@ export class PlatformsAddCommand extends BaseCommand {
 
   platform = Option.String({name: `platform`});
   keyStdin = Option.Boolean(`--key-stdin`, false, {description: `Read the key as one line from stdin`});
-  store = Option.Boolean(`--store`, true, {description: `Store the key (--no-store only validates it)`});
+  store = shownNegated(Option.Boolean(`--store`, true, {description: `Only check the key with the provider; do not store it`}));
 
   async execute() {
     const {addPlatformKey} = await import(`../../admin/cli.js`);

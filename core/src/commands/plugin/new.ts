@@ -2,6 +2,7 @@ import {Command, Option} from 'clipanion';
 import * as t            from 'typanion';
 
 import {BaseCommand} from '../base.js';
+import {withValue}   from '../options.js';
 
 export class PluginNewCommand extends BaseCommand {
   static override paths = [[`plugin`, `new`], [`plugins`, `new`]];
@@ -18,8 +19,8 @@ export class PluginNewCommand extends BaseCommand {
 
   kind = Option.String({name: `platform|agent`, validator: t.isEnum([`platform`, `agent`] as const)});
   id = Option.String({name: `id`});
-  dir = Option.String(`--dir`, {description: `Target folder (default ./capit-<kind>-<id>); must be empty or absent`});
-  name = Option.String(`--name`, {description: `Package name (default capit-<kind>-<id>; may be scoped)`});
+  dir = withValue(`<folder>`, Option.String(`--dir`, {description: `Target folder (default ./capit-<kind>-<id>); must be empty or absent`}));
+  name = withValue(`<package>`, Option.String(`--name`, {description: `Package name (default capit-<kind>-<id>; may be scoped)`}));
 
   async execute() {
     const {scaffoldPlugin} = await import(`../../plugins/scaffold.js`);

@@ -2,6 +2,7 @@ import {Command, Option} from 'clipanion';
 import * as t           from 'typanion';
 
 import {BaseCommand} from '../base.js';
+import {shownNegated, withValue} from '../options.js';
 
 export class ServeCommand extends BaseCommand {
   static override paths = [[`serve`]];
@@ -13,9 +14,9 @@ export class ServeCommand extends BaseCommand {
     examples: [[`Start the GUI and open it in the browser`, `$0 serve`], [`On a fixed port, without opening a browser`, `$0 serve --port 8377 --no-open`]],
   });
 
-  port = Option.String(`--port`, {description: `Port to listen on (default: a random free port)`, validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(0, 65535)])});
-  host = Option.String(`--host`, `127.0.0.1`, {description: `Interface to bind (default 127.0.0.1; anything else is reachable from other machines)`});
-  open = Option.Boolean(`--open`, true, {description: `Open the page in a browser (--no-open to only print the URL)`});
+  port = withValue(`<n>`, Option.String(`--port`, {description: `Port to listen on (default: a random free port)`, validator: t.cascade(t.isNumber(), [t.isInteger(), t.isInInclusiveRange(0, 65535)])}));
+  host = withValue(`<address>`, Option.String(`--host`, `127.0.0.1`, {description: `Interface to bind (default 127.0.0.1; anything else is reachable from other machines)`}));
+  open = shownNegated(Option.Boolean(`--open`, true, {description: `Only print the URL; do not open a browser`}));
 
   async execute() {
     const {serve} = await import(`../../serve/command.js`);
