@@ -17,6 +17,7 @@ import {requirePlatform, storedCredentials} from '../keys/session.js';
 import {displayName}            from '../platforms.js';
 import {capitPaths}             from '../state/paths.js';
 import {plainError, plainSentence} from './plain.js';
+import {unknownAgent}           from '../suggest.js';
 
 export class HttpError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -190,8 +191,7 @@ const routes: Record<string, Handler> = {
     const agent = str(req.body, `agent`, true);
     // Names a folder under backups/: an agent id, never a path.
     if (!findAgent(ctx.plugins, agent) && !/^[a-z][a-z0-9-]{1,31}$/.test(agent)) {
-      const installed = ctx.plugins.agents.map(a => a.manifest.id).join(`, `) || `none`;
-      throw new InputError(`Unknown agent "${agent}"; installed agents: ${installed}`);
+      throw new InputError(unknownAgent(agent, ctx.plugins.agents.map(a => a.manifest.id)));
     }
     const {report, keyName, platform} = await restoreAgentConfig(agent, {force: bool(req.body, `force`)}, ctx);
     return ok({agent, backupDir: report.backupDir, files: report.files, keyName: keyName ?? null, platform: platform ?? null});
