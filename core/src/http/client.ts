@@ -203,19 +203,13 @@ interface Sent {
   text: string;
 }
 
-/** A failure before the connection opened: the request cannot have reached the provider. */
-class NotSentError extends Error {
-  constructor(cause: unknown) {
-    super(`not sent`, {cause});
-  }
-}
-
-// Codes that mean the connection (to the provider or to the proxy) never opened. For the fetch path, where capit does
-// not watch the socket, these are the only evidence; ETIMEDOUT is left out as it can also end an open connection.
+// Codes that can only mean the connection (to the provider or to the proxy) never opened, so nothing was sent. Anything
+// else keeps the safe assumption that the request may have arrived; ETIMEDOUT is left out as it can also end an open
+// connection.
 const NOT_SENT_CODES = new Set([`ENOTFOUND`, `EAI_AGAIN`, `EAI_FAIL`, `EAI_NONAME`, `ECONNREFUSED`, `EHOSTUNREACH`, `EHOSTDOWN`, `ENETUNREACH`, `ENETDOWN`, `UND_ERR_CONNECT_TIMEOUT`]);
 
 function wasNotSent(err: unknown): boolean {
-  return [...errorChain(err)].some(e => e instanceof NotSentError || (typeof e.code === `string` && NOT_SENT_CODES.has(e.code)));
+  return [...errorChain(err)].some(e => typeof e.code === `string` && NOT_SENT_CODES.has(e.code));
 }
 
 /** The one-line `NetworkError` for a request that did not complete; says whether it can have reached the provider. */
@@ -266,14 +260,13 @@ async function sendWithNode(url: URL, method: string, headers: Record<string, st
   const {module, agent} = await transport(url.protocol);
   return new Promise<Sent>((resolve, reject) => {
     const requestHeaders = body === undefined ? headers : {...headers, 'content-length': String(Buffer.byteLength(body))};
-    // Node writes the request only once the socket is connected (and, for https, the TLS handshake is done): until
-    // then, whatever fails, nothing has left this machine.
-    let connected = false;
+    // The connect phase has its own deadline; its timeout is told apart (UND_ERR_CONNECT_TIMEOUT) because nothing can
+    // have been sent before the socket connected.
     let connectTimer: NodeJS.Timeout | undefined;
     const fail = (error: unknown) => {
       clearTimeout(timer);
       clearTimeout(connectTimer);
-      reject(connected ? error : new NotSentError(error));
+      reject(error);
     };
     const request = module.request(url, {method, headers: requestHeaders, agent, ...(lookup ? {lookup} : {})}, response => {
       clearTimeout(timer);
@@ -295,7 +288,6 @@ async function sendWithNode(url: URL, method: string, headers: Record<string, st
       const ready = url.protocol === `https:` ? `secureConnect` : `connect`;
       // A kept-alive socket is already connected; a new one may still be resolving or connecting.
       const onConnected = () => {
-        connected = true;
         clearTimeout(connectTimer);
         // From here the response has its own deadline.
         clearTimeout(timer);
