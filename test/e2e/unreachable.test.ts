@@ -123,6 +123,19 @@ describe(`nothing configured`, () => {
     expect(snapshotTree(root)).toEqual(before);
   });
 
+  it(`a platform named but never set up says how to set it up (exit 2), in keys list and in the kill switch`, async () => {
+    const root = tempDir(`capit-none-`);
+    const env = sandboxEnv(root);
+    const expected = /^capit: aihubmix: No AIHubMix master key: set AIHUBMIX_MANAGE_KEY or run `capit platforms add aihubmix`.*\n$/;
+    const list = await runCli([`keys`, `list`, `aihubmix`], {env});
+    expect(list.exitCode).toBe(2);
+    expect(list.stdout).toBe(``);
+    expect(list.stderr).toMatch(expected);
+    const disable = await runCli([`keys`, `disable`, `*`, `--yes`, `--platform`, `aihubmix`], {env});
+    expect(disable.exitCode).toBe(2);
+    expect(disable.stderr).toMatch(expected);
+  });
+
   it(`the kill switch with every platform unreachable says nothing could be listed (exit 1)`, async () => {
     const {env, port} = await offline();
     const result = await runCli([`keys`, `disable`, `*`, `--yes`], {env, timeoutMs: 30_000});

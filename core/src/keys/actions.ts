@@ -60,7 +60,7 @@ async function keyAction(opts: KeyActionCommandOptions, ctx: CapitContext): Prom
     throw new InputError(`Refusing to ${verb} keys without confirmation: pass --yes (no terminal to ask on)`);
 
   const c = pc.createColors(ctx.colorDepth > 1);
-  const {keys, errors, listed, skipped} = await resolveKeys(opts.pattern, {platform: opts.platform, all: opts.all, progress: !opts.json}, ctx);
+  const {keys, errors, listed, skipped, namedFailureExitCode} = await resolveKeys(opts.pattern, {platform: opts.platform, all: opts.all, progress: !opts.json}, ctx);
   for (const e of errors) ctx.stderr.write(`capit: ${e.platform}: ${e.message}\n`);
 
   // The kill switch with no master key anywhere: nothing was looked at, so "no key matches" would not be true.
@@ -68,10 +68,11 @@ async function keyAction(opts: KeyActionCommandOptions, ctx: CapitContext): Prom
     throw new InputError(`${notConfiguredMessage(skipped.map(s => s.platform))} Nothing was ${PAST[verb]}.`);
 
   if (keys.length === 0 && listed.length === 0) {
-    // Every platform failed (reported above): nothing could be matched, let alone changed.
+    // Every platform failed (reported above): nothing could be matched, let alone changed. A named platform's own
+    // failure (e.g. no master key: exit 2) says it all.
     if (opts.json) writeJson(ctx, verb, [], errors);
-    else ctx.stderr.write(`capit: no platform could be listed; nothing was ${PAST[verb]}\n`);
-    return 1;
+    else if (namedFailureExitCode === undefined) ctx.stderr.write(`capit: no platform could be listed; nothing was ${PAST[verb]}\n`);
+    return namedFailureExitCode ?? 1;
   }
 
   if (keys.length === 0) {

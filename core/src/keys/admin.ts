@@ -47,6 +47,8 @@ export interface ResolvedKeys {
   listed: string[];
   /** Platforms not looked at because no master key is configured (only when no platform was named). */
   skipped: {platform: string; reason: string}[];
+  /** The exit code of a named platform's failure (2 when, e.g., it has no master key), else undefined. */
+  namedFailureExitCode?: number;
 }
 
 /**
@@ -57,7 +59,10 @@ export async function resolveKeys(pattern: string, opts: {platform?: string; all
   checkPattern(pattern);
   if (opts.platform !== undefined) requirePlatform(opts.platform, ctx);
   const listing = await collectKeys({platform: opts.platform, glob: pattern, all: opts.all ?? false, progress: opts.progress}, ctx);
-  return {keys: listing.keys, errors: listing.errors.map(({platform, message}) => ({platform, message})), listed: listing.listed, skipped: listing.skipped};
+  return {
+    keys: listing.keys, errors: listing.errors.map(({platform, message}) => ({platform, message})), listed: listing.listed, skipped: listing.skipped,
+    ...(opts.platform !== undefined && listing.errors.length === 1 ? {namedFailureExitCode: listing.errors[0]!.exitCode} : {}),
+  };
 }
 
 /** Deletes each key; a key the provider no longer has counts as deleted (`note: 'already deleted'`). */
