@@ -70,7 +70,7 @@ describe.skipIf(!haveScript)(`progress on a terminal`, () => {
     emulator.knobs.latencyMs = SLOW_MS;
     const {exitCode, raw} = await runInColorTerminal([`keys`, `delete`, `capit-*`, `--yes`], env);
     expect(exitCode, raw).toBe(0);
-    expect(raw).toMatch(/Deleting 3 keys…|Deleting keys… \d\/3/);
+    expect(raw).toMatch(/Deleting keys… [0-3]\/3/);
     expect(raw).toContain(`Deleted 3 keys.`);
     expect(emulator.state.keys.size).toBe(0);
   });

@@ -103,7 +103,7 @@ async function keyAction(opts: KeyActionCommandOptions, ctx: CapitContext): Prom
     else ctx.stdout.write(`${c.red(`failed`)}  ${r.name} ${where}: ${r.error}\n`);
   };
   const Verbing = {delete: `Deleting`, disable: `Disabling`, enable: `Enabling`}[verb];
-  const results = await withProgress(ctx, `${Verbing} ${plural(keys.length)}…`, progress => {
+  const results = await withProgress(ctx, `${Verbing} keys… 0/${keys.length}`, progress => {
     let finished = 0;
     const onEach = (r: KeyActionResult) => {
       onResult?.(r);
