@@ -52,7 +52,7 @@ describe(`withProgress`, () => {
     expect(all).toContain(`Deleting 3 keys…`);
     expect(all).toContain(`Deleting keys… 2/3`);
     // The spinner's line is cleared and the cursor shown again before withProgress resolves.
-    const lastDraw = writes.findLastIndex(w => w.includes(`Deleting`));
+    const lastDraw = writes.map(w => w.includes(`Deleting`)).lastIndexOf(true);
     expect(writes.slice(lastDraw + 1)).toContain(`<clearLine>`);
     expect(writes.slice(lastDraw + 1).join(``)).toContain(`\x1b[?25h`);
     const count = writes.length;
