@@ -2,7 +2,6 @@ import pc from 'picocolors';
 
 import type {CapitContext}          from '../context.js';
 import {CapitError}                 from '../errors.js';
-import {withProgress}               from '../ui/progress.js';
 import {redactText}                 from '../issue/redact.js';
 import type {PlatformDefinition, ProviderKey} from '../plugin.js';
 import {loadPlugin}                 from '../plugins/load.js';
@@ -11,6 +10,7 @@ import {callPlugin}                 from '../platforms.js';
 import {readLedger}                 from '../state/ledger.js';
 import type {LedgerEntry}           from '../state/ledger.js';
 import {capitPaths}                 from '../state/paths.js';
+import {withProgress}               from '../ui/progress.js';
 import {checkPattern, nameMatcher}  from './match.js';
 import {closeSessions, masterKeyEnvNames, masterKeyState, platformSession, requirePlatform, storedCredentials} from './session.js';
 
