@@ -143,12 +143,12 @@ describe(`capit keys list`, () => {
     const parsed = JSON.parse(json.stdout) as {keys: {platform: string}[]; errors: {platform: string; message: string}[]};
     expect(parsed.keys).toHaveLength(3);
     expect(parsed.keys.every(k => k.platform === `openrouter`)).toBe(true);
-    expect(parsed.errors).toEqual([{platform: `zeta`, message: expect.stringMatching(/^Cannot reach 127\.0\.0\.1:\d+ \(connection refused\)$/)}]);
+    expect(parsed.errors).toEqual([{platform: `zeta`, code: `CAPIT_OFFLINE`, message: expect.stringMatching(/^could not reach 127\.0\.0\.1:\d+ \(connection refused\); nothing was sent$/)}]);
 
     const text = await runCli([`keys`], {env});
     expect(text.exitCode, text.stderr).toBe(1);
     expect(text.stdout.split(`\n`).filter(l => l.startsWith(`capit-`))).toHaveLength(3);
-    expect(text.stderr).toMatch(/^capit: zeta: Cannot reach 127\.0\.0\.1:\d+ \(connection refused\)$/m);
+    expect(text.stderr).toMatch(/^capit: zeta: could not reach 127\.0\.0\.1:\d+ \(connection refused\); nothing was sent$/m);
     expect(text.stderr).not.toContain(`sk-or-v1-zeta-fake-0000`);
   });
 
@@ -221,7 +221,7 @@ describe(`capit keys delete`, () => {
 
     const result = await runCli([`keys`, `delete`, `capit-*`, `--yes`], {env, timeoutMs: 30_000});
     expect(result.exitCode, result.stderr).toBe(1);
-    expect(result.stdout).toMatch(new RegExp(`^failed  ${victim.name} \\(openrouter\\): Cannot reach 127\\.0\\.0\\.1:\\d+ \\(connection dropped\\)$`, `m`));
+    expect(result.stdout).toMatch(new RegExp(`^failed  ${victim.name} \\(openrouter\\): no answer from 127\\.0\\.0\\.1:\\d+ \\(connection dropped\\); the request may have reached it$`, `m`));
     expect(result.stdout).toContain(`Deleted 5 of 6 keys; 1 failed.`);
     expect([...emulator.state.keys.values()].map(k => k.name)).toEqual([victim.name]);
     const rows = ledger(ledgerFile);

@@ -55,6 +55,8 @@ export interface HttpClientOptions {
   retry?: HttpRetryOptions;
   /** capit's version for the `user-agent` header; read from core's package.json when absent. */
   version?: string;
+  /** DNS lookup override (tests resolve a made-up host to a failure without asking a real resolver). */
+  lookup?: import('node:net').LookupFunction;
 }
 
 /** The client plus a way to release pooled sockets (tests, long-running processes). */
@@ -113,7 +115,7 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
         httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? ``,
         httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? ``,
         noProxy: env.no_proxy ?? env.NO_PROXY ?? ``,
-        connect: {timeout: timeouts.connectMs},
+        connect: {timeout: timeouts.connectMs, ...(opts.lookup ? {lookup: opts.lookup} : {})},
         headersTimeout: timeouts.headersMs,
         bodyTimeout: timeouts.bodyMs,
       });
@@ -149,14 +151,14 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
       const backoffMs = Math.min(retry.minTimeoutMs * 2 ** attempt, retry.maxTimeoutMs);
       let res: Sent;
       try {
-        res = dispatcher ? await sendWithFetch(url, req.method, headers, body, dispatcher, timeouts) : await sendWithNode(url, req.method, headers, body, timeouts);
+        res = dispatcher ? await sendWithFetch(url, req.method, headers, body, dispatcher, timeouts) : await sendWithNode(url, req.method, headers, body, timeouts, opts.lookup);
       } catch (err) {
         // Only idempotent requests are replayed after a dropped connection: a POST may have been processed.
         if (idempotent && canRetry && isTransient(err)) {
           await sleep(backoffMs);
           continue;
         }
-        throw new NetworkError(`Cannot reach ${host} (${describeTransportError(err)})`, err);
+        throw transportFailure(host, err);
       }
       // A 429 is an explicit refusal before any work was done, so replaying it is safe for every method; a 5xx on a
       // POST is not (the key may exist), so only idempotent methods are replayed after one.
@@ -201,6 +203,22 @@ interface Sent {
   text: string;
 }
 
+// Codes that can only mean the connection (to the provider or to the proxy) never opened, so nothing was sent. Anything
+// else keeps the safe assumption that the request may have arrived; ETIMEDOUT is left out as it can also end an open
+// connection.
+const NOT_SENT_CODES = new Set([`ENOTFOUND`, `EAI_AGAIN`, `EAI_FAIL`, `EAI_NONAME`, `ECONNREFUSED`, `EHOSTUNREACH`, `EHOSTDOWN`, `ENETUNREACH`, `ENETDOWN`, `UND_ERR_CONNECT_TIMEOUT`]);
+
+function wasNotSent(err: unknown): boolean {
+  return [...errorChain(err)].some(e => typeof e.code === `string` && NOT_SENT_CODES.has(e.code));
+}
+
+/** The one-line `NetworkError` for a request that did not complete; says whether it can have reached the provider. */
+function transportFailure(host: string, err: unknown): NetworkError {
+  const cause = describeTransportError(err);
+  if (wasNotSent(err)) return new NetworkError(`could not reach ${host} (${cause}); nothing was sent`, err, {requestSent: false});
+  return new NetworkError(`no answer from ${host} (${cause}); the request may have reached it`, err, {requestSent: true});
+}
+
 function timeoutError(): Error {
   return new DOMException(`timed out`, `TimeoutError`);
 }
@@ -238,19 +256,24 @@ function transport(protocol: string) {
   return loaded;
 }
 
-async function sendWithNode(url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeouts: Required<HttpTimeouts>): Promise<Sent> {
+async function sendWithNode(url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeouts: Required<HttpTimeouts>, lookup?: import('node:net').LookupFunction): Promise<Sent> {
   const {module, agent} = await transport(url.protocol);
   return new Promise<Sent>((resolve, reject) => {
     const requestHeaders = body === undefined ? headers : {...headers, 'content-length': String(Buffer.byteLength(body))};
-    const request = module.request(url, {method, headers: requestHeaders, agent}, response => {
+    // The connect phase has its own deadline; its timeout is told apart (UND_ERR_CONNECT_TIMEOUT) because nothing can
+    // have been sent before the socket connected.
+    let connectTimer: NodeJS.Timeout | undefined;
+    const fail = (error: unknown) => {
+      clearTimeout(timer);
+      clearTimeout(connectTimer);
+      reject(error);
+    };
+    const request = module.request(url, {method, headers: requestHeaders, agent, ...(lookup ? {lookup} : {})}, response => {
       clearTimeout(timer);
       timer = setTimeout(() => request.destroy(timeoutError()), timeouts.bodyMs);
       const chunks: Buffer[] = [];
       response.on(`data`, (chunk: Buffer) => chunks.push(chunk));
-      response.on(`error`, error => {
-        clearTimeout(timer);
-        reject(error);
-      });
+      response.on(`error`, fail);
       response.on(`end`, () => {
         clearTimeout(timer);
         if (!response.complete) {
@@ -261,10 +284,23 @@ async function sendWithNode(url: URL, method: string, headers: Record<string, st
       });
     });
     let timer = setTimeout(() => request.destroy(timeoutError()), timeouts.connectMs + timeouts.headersMs);
-    request.on(`error`, error => {
-      clearTimeout(timer);
-      reject(error);
+    request.on(`socket`, socket => {
+      const ready = url.protocol === `https:` ? `secureConnect` : `connect`;
+      // A kept-alive socket is already connected; a new one may still be resolving or connecting.
+      const onConnected = () => {
+        clearTimeout(connectTimer);
+        // From here the response has its own deadline.
+        clearTimeout(timer);
+        timer = setTimeout(() => request.destroy(timeoutError()), timeouts.headersMs);
+      };
+      if (!socket.connecting && !(socket as {pending?: boolean}).pending) {
+        onConnected();
+        return;
+      }
+      connectTimer = setTimeout(() => request.destroy(Object.assign(new Error(`connect timed out`), {code: `UND_ERR_CONNECT_TIMEOUT`})), timeouts.connectMs);
+      socket.once(ready, onConnected);
     });
+    request.on(`error`, fail);
     request.end(body);
   });
 }

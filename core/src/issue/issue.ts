@@ -279,8 +279,9 @@ async function cleanUpInterruptedRuns(def: PlatformDefinition, pctx: PlatformCon
 
 // A dropped connection or a 5xx on the create call leaves it unknown whether the key exists. Never create twice:
 // look for it by its unique name and delete it (its secret is lost with the response, so it could not be installed).
+// A connection that never opened (DNS, refused, no route) sent nothing: there is nothing to look for.
 function isAmbiguous(error: unknown): boolean {
-  return error instanceof NetworkError || (error instanceof ProviderError && error.kind === `server`);
+  return error instanceof NetworkError ? error.requestSent : (error instanceof ProviderError && error.kind === `server`);
 }
 
 async function removeOrphans(def: PlatformDefinition, pctx: PlatformContext, keyName: string): Promise<string> {

@@ -4,9 +4,10 @@ import pc from 'picocolors';
 import type {CapitContext}     from '../context.js';
 import {InputError}            from '../errors.js';
 import {confirm}               from '../prompt.js';
+import {withProgress}          from '../ui/progress.js';
 import {deleteKeys, resolveKeys, setKeysDisabled} from './admin.js';
 import type {KeyActionResult}  from './admin.js';
-import {money}                 from './list.js';
+import {money, notConfiguredMessage} from './list.js';
 import {checkPattern, isMatchAll} from './match.js';
 import {closeSessions, requirePlatform} from './session.js';
 
@@ -59,11 +60,23 @@ async function keyAction(opts: KeyActionCommandOptions, ctx: CapitContext): Prom
     throw new InputError(`Refusing to ${verb} keys without confirmation: pass --yes (no terminal to ask on)`);
 
   const c = pc.createColors(ctx.colorDepth > 1);
-  const {keys, errors} = await resolveKeys(opts.pattern, {platform: opts.platform, all: opts.all}, ctx);
+  const {keys, errors, listed, skipped, namedFailureExitCode} = await resolveKeys(opts.pattern, {platform: opts.platform, all: opts.all, progress: !opts.json}, ctx);
   for (const e of errors) ctx.stderr.write(`capit: ${e.platform}: ${e.message}\n`);
 
+  // The kill switch with no master key anywhere: nothing was looked at, so "no key matches" would not be true.
+  if (keys.length === 0 && listed.length === 0 && errors.length === 0 && skipped.length > 0)
+    throw new InputError(`${notConfiguredMessage(skipped.map(s => s.platform))} Nothing was ${PAST[verb]}.`);
+
+  if (keys.length === 0 && listed.length === 0) {
+    // Every platform failed (reported above): nothing could be matched, let alone changed. A named platform's own
+    // failure (e.g. no master key: exit 2) says it all.
+    if (opts.json) writeJson(ctx, verb, [], errors);
+    else if (namedFailureExitCode === undefined) ctx.stderr.write(`capit: no platform could be listed; nothing was ${PAST[verb]}\n`);
+    return namedFailureExitCode ?? 1;
+  }
+
   if (keys.length === 0) {
-    const where = opts.platform ?? (errors.length > 0 ? `the platforms that answered` : `any configured platform`);
+    const where = opts.platform ?? (errors.length > 0 ? listed.join(`, `) : `any configured platform`);
     const scope = opts.all ? `key` : `capit key`;
     if (opts.json) writeJson(ctx, verb, [], errors);
     else ctx.stderr.write(`capit: no ${scope} matches "${opts.pattern}" on ${where}${opts.all ? `` : ` (--all includes keys capit did not issue)`}\n`);
@@ -89,10 +102,17 @@ async function keyAction(opts: KeyActionCommandOptions, ctx: CapitContext): Prom
     else if (r.ok) ctx.stdout.write(`${c.green(PAST[verb])}  ${r.name} ${where}\n`);
     else ctx.stdout.write(`${c.red(`failed`)}  ${r.name} ${where}: ${r.error}\n`);
   };
-  const action = verb === `delete`
-    ? deleteKeys(keys, ctx, {concurrency, onResult})
-    : setKeysDisabled(keys, verb === `disable`, ctx, {concurrency, onResult});
-  const results = await action;
+  const Verbing = {delete: `Deleting`, disable: `Disabling`, enable: `Enabling`}[verb];
+  const results = await withProgress(ctx, `${Verbing} keys… 0/${keys.length}`, progress => {
+    let finished = 0;
+    const onEach = (r: KeyActionResult) => {
+      onResult?.(r);
+      progress.update(`${Verbing} keys… ${++finished}/${keys.length}`);
+    };
+    return verb === `delete`
+      ? deleteKeys(keys, ctx, {concurrency, onResult: onEach})
+      : setKeysDisabled(keys, verb === `disable`, ctx, {concurrency, onResult: onEach});
+  }, {enabled: !opts.json});
   const failed = results.filter(r => !r.ok);
 
   if (opts.json) {

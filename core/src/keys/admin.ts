@@ -43,17 +43,26 @@ export interface KeyActionOptions {
 export interface ResolvedKeys {
   keys: ListedKey[];
   errors: {platform: string; message: string}[];
+  /** Platforms whose keys were listed (possibly none matched). */
+  listed: string[];
+  /** Platforms not looked at because no master key is configured (only when no platform was named). */
+  skipped: {platform: string; reason: string}[];
+  /** The exit code of a named platform's failure (2 when, e.g., it has no master key), else undefined. */
+  namedFailureExitCode?: number;
 }
 
 /**
  * The keys whose name matches `pattern` (a picomatch glob; a name without glob characters matches exactly) on the
  * named platform or on every configured one. Only capit's keys unless `all`.
  */
-export async function resolveKeys(pattern: string, opts: {platform?: string; all?: boolean}, ctx: CapitContext): Promise<ResolvedKeys> {
+export async function resolveKeys(pattern: string, opts: {platform?: string; all?: boolean; progress?: boolean}, ctx: CapitContext): Promise<ResolvedKeys> {
   checkPattern(pattern);
   if (opts.platform !== undefined) requirePlatform(opts.platform, ctx);
-  const listing = await collectKeys({platform: opts.platform, glob: pattern, all: opts.all ?? false}, ctx);
-  return {keys: listing.keys, errors: listing.errors.map(({platform, message}) => ({platform, message}))};
+  const listing = await collectKeys({platform: opts.platform, glob: pattern, all: opts.all ?? false, progress: opts.progress}, ctx);
+  return {
+    keys: listing.keys, errors: listing.errors.map(({platform, message}) => ({platform, message})), listed: listing.listed, skipped: listing.skipped,
+    ...(opts.platform !== undefined && listing.errors.length === 1 ? {namedFailureExitCode: listing.errors[0]!.exitCode} : {}),
+  };
 }
 
 /** Deletes each key; a key the provider no longer has counts as deleted (`note: 'already deleted'`). */

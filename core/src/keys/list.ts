@@ -10,6 +10,7 @@ import {callPlugin}                 from '../platforms.js';
 import {readLedger}                 from '../state/ledger.js';
 import type {LedgerEntry}           from '../state/ledger.js';
 import {capitPaths}                 from '../state/paths.js';
+import {withProgress}               from '../ui/progress.js';
 import {checkPattern, nameMatcher}  from './match.js';
 import {closeSessions, masterKeyEnvNames, masterKeyState, platformSession, requirePlatform, storedCredentials} from './session.js';
 
@@ -36,10 +37,17 @@ export function statusOf(key: ProviderKey, now: number): ListedKey[`status`] {
 
 export interface KeyListing {
   keys: ListedKey[];
-  /** Platforms that failed, each with a one-line reason; the others still listed. */
-  errors: {platform: string; message: string; exitCode: number}[];
+  /** Platforms that failed, each with a one-line reason and its `CAPIT_*` code; the others still listed. */
+  errors: {platform: string; message: string; exitCode: number; code: string}[];
   /** Platforms not listed because no master key is configured (only when no platform was named). */
   skipped: {platform: string; reason: string}[];
+  /** Platforms whose keys were listed (possibly none). */
+  listed: string[];
+}
+
+export interface CollectOptions extends Omit<ListOptions, `json`> {
+  /** Show a spinner on a terminal while listing takes long (the CLI without --json; never the GUI). */
+  progress?: boolean;
 }
 
 /** Finds the ledger record of a provider key: by id, else (records written before the id was known) by name. */
@@ -57,7 +65,7 @@ export function ledgerIndex(ledger: readonly LedgerEntry[]): (platform: string, 
  * Every key on every configured platform (in parallel), or on the named one; capit's own keys first, newest first.
  * With no platform named, a platform without a master key is skipped (reported in `skipped`), never prompted for.
  */
-export async function collectKeys(opts: Omit<ListOptions, `json`>, ctx: CapitContext): Promise<KeyListing> {
+export async function collectKeys(opts: CollectOptions, ctx: CapitContext): Promise<KeyListing> {
   if (opts.glob !== undefined) checkPattern(opts.glob);
   const named = opts.platform !== undefined;
   const platforms: DiscoveredPlugin[] = named ? [requirePlatform(opts.platform!, ctx)] : ctx.plugins.platforms;
@@ -74,7 +82,9 @@ export async function collectKeys(opts: Omit<ListOptions, `json`>, ctx: CapitCon
     if (envNames.length === 0 || !envNames.some(n => ctx.env[n]?.trim())) await storedOnce();
   }
 
-  const results = await Promise.allSettled(platforms.map(async plugin => {
+  // First every session (a named platform without a master key may prompt for one), then the listing, which is the
+  // slow part and the only one with a spinner: a spinner must never draw over a prompt.
+  const sessions = await Promise.allSettled(platforms.map(async plugin => {
     if (!named) {
       let def: PlatformDefinition | undefined;
       try {
@@ -83,19 +93,27 @@ export async function collectKeys(opts: Omit<ListOptions, `json`>, ctx: CapitCon
         // A plugin that cannot load only matters if the user set it up.
         if (masterKeyState(masterKeyEnvNames(plugin), plugin.manifest.id, ctx.env, stored ?? {}).source === `none`) {
           skipped.push({platform: plugin.manifest.id, reason: `no master key`});
-          return [];
+          return undefined;
         }
         throw error;
       }
       if (masterKeyState(masterKeyEnvNames(plugin, def), def.id, ctx.env, await storedOnce()).source === `none`) {
         skipped.push({platform: plugin.manifest.id, reason: `no master key`});
-        return [];
+        return undefined;
       }
     }
-    const {def, pctx} = await platformSession(plugin, ctx);
+    return platformSession(plugin, ctx);
+  }));
+
+  let seen = 0;
+  const results = await withProgress(ctx, `Listing keys…`, progress => Promise.allSettled(sessions.map(async session => {
+    if (session.status === `rejected`) throw session.reason;
+    if (session.value === undefined) return undefined;
+    const {def, pctx} = session.value;
     const keys: ListedKey[] = [];
     await callPlugin(def.id, `listKeys`, async () => {
       for await (const key of def.listKeys(pctx)) {
+        progress.update(`Listing keys… ${++seen}`);
         const record = ledger(def.id, key);
         if (!record && !opts.all) continue;
         if (!matches(key.name)) continue;
@@ -103,21 +121,26 @@ export async function collectKeys(opts: Omit<ListOptions, `json`>, ctx: CapitCon
       }
     });
     return keys;
-  }));
+  })), {enabled: opts.progress ?? false});
 
   const keys: ListedKey[] = [];
   const errors: KeyListing[`errors`] = [];
+  const listed: string[] = [];
   results.forEach((result, i) => {
-    if (result.status === `fulfilled`) keys.push(...result.value);
-    else errors.push({
+    if (result.status === `fulfilled`) {
+      if (result.value === undefined) return;
+      keys.push(...result.value);
+      listed.push(platforms[i]!.manifest.id);
+    } else errors.push({
       platform: platforms[i]!.manifest.id,
       message: oneLine(redactText(result.reason instanceof Error ? result.reason.message : String(result.reason))),
       exitCode: result.reason instanceof CapitError ? result.reason.exitCode : 1,
+      code: result.reason instanceof CapitError ? result.reason.code : `CAPIT_ERROR`,
     });
   });
   keys.sort((a, b) => Number(b.issuedByCapit) - Number(a.issuedByCapit) || (b.createdAt ?? ``).localeCompare(a.createdAt ?? ``) || a.name.localeCompare(b.name));
   skipped.sort((a, b) => a.platform.localeCompare(b.platform));
-  return {keys, errors, skipped};
+  return {keys, errors, skipped, listed};
 }
 
 function oneLine(text: string): string {
@@ -143,12 +166,15 @@ function oneLine(text: string): string {
  *     "createdAt":      "2026-11-28T20:41:07Z" | null,
  *     "expiresAt":      "2026-12-05T00:00:00Z" | null
  *   }],
- *   "errors":  [{"platform": "aihubmix", "message": "Cannot reach … (connection refused)"}],  // platforms that failed
- *   "skipped": [{"platform": "aihubmix", "reason": "no master key"}]   // not configured (only when none was named)
+ *   "errors":  [{"platform": "aihubmix",                          // platforms that could not be listed
+ *                "message": "could not reach … (connection refused); nothing was sent",
+ *                "code": "CAPIT_OFFLINE"}],                        // CAPIT_OFFLINE: the platform could not be reached
+ *   "skipped": [{"platform": "aihubmix", "reason": "no master key"}],  // not configured (only when none was named)
+ *   "listed":  ["openrouter"]                                      // platforms whose keys are all in "keys"
  * }
  *
- * Keys are sorted capit's own first, then newest first. Exit code: 0, or 1 when any platform failed
- * (2 for bad input, e.g. an unknown platform).
+ * Keys are sorted capit's own first, then newest first. Exit code: 0, or 1 when any platform could not be listed
+ * (the keys of the others are still printed), 2 for bad input, e.g. an unknown platform.
  */
 export interface JsonKey {
   platform: string;
@@ -177,31 +203,50 @@ export function jsonKey(k: ListedKey): JsonKey {
 export function listingJson(listing: KeyListing) {
   return {
     keys: listing.keys.map(jsonKey),
-    errors: listing.errors.map(({platform, message}) => ({platform, message})),
+    errors: listing.errors.map(({platform, message, code}) => ({platform, message, code})),
     skipped: listing.skipped,
+    listed: listing.listed,
   };
 }
 
 export async function listKeys(opts: ListOptions, ctx: CapitContext): Promise<number> {
   let listing: KeyListing;
   try {
-    listing = await collectKeys(opts, ctx);
+    listing = await collectKeys({...opts, progress: !opts.json}, ctx);
   } finally {
     await closeSessions(ctx);
   }
   const colors = ctx.colorDepth > 1;
   const {errors: failures} = listing;
+  // The failures first, so an empty listing below never reads as "there are no keys" on its own.
+  for (const failure of failures) ctx.stderr.write(`capit: ${failure.platform}: ${failure.message}\n`);
   if (opts.json) {
     ctx.stdout.write(`${JSON.stringify(listingJson(listing), null, 2)}\n`);
   } else {
-    ctx.stdout.write(renderTable(listing.keys, {colors, filtered: opts.glob !== undefined}));
-    const dim = pc.createColors(colors).dim;
-    for (const skip of listing.skipped)
-      ctx.stderr.write(`${dim(`${skip.platform}: skipped, ${skip.reason} (capit platforms add ${skip.platform})`)}\n`);
+    ctx.stdout.write(renderListing(listing, {colors, filtered: opts.glob !== undefined}));
+    // Platforms the user never set up stay quiet; when none is set up, say how to start.
+    if (listing.listed.length === 0 && failures.length === 0 && listing.skipped.length > 0)
+      ctx.stderr.write(`${notConfiguredMessage(listing.skipped.map(s => s.platform))}\n`);
   }
-  for (const failure of failures) ctx.stderr.write(`capit: ${failure.platform}: ${failure.message}\n`);
   if (failures.length === 1 && listing.keys.length === 0 && opts.platform !== undefined) return failures[0]!.exitCode;
   return failures.length > 0 ? 1 : 0;
+}
+
+/** What to do when no platform has a master key: one sentence naming the installed platforms. */
+export function notConfiguredMessage(platforms: readonly string[]): string {
+  const example = platforms.includes(`openrouter`) ? `openrouter` : platforms[0] ?? `<platform>`;
+  return `No platform is configured: capit has no master key in the environment or its store. Add one with capit platforms add ${example} (installed: ${platforms.join(`, `) || `none`}).`;
+}
+
+/** The table; with no keys, a line that says only what capit saw: which platforms it listed, which it could not. */
+export function renderListing(listing: Pick<KeyListing, `keys` | `errors` | `listed`>, opts: {colors: boolean; filtered?: boolean}): string {
+  if (listing.keys.length > 0 || listing.errors.length === 0) {
+    if (listing.keys.length === 0 && listing.listed.length === 0) return ``;
+    return renderTable(listing.keys, opts);
+  }
+  if (listing.listed.length === 0) return ``;
+  const none = opts.filtered ? `No keys match` : `No keys`;
+  return `${none} on ${listing.listed.join(`, `)}; ${listing.errors.map(e => e.platform).join(`, `)} could not be listed.\n`;
 }
 
 export function money(usd: number | null): string {

@@ -73,8 +73,10 @@ function isPluginFolder(dir: string): boolean {
   try {
     const pkg = readJson(path.join(dir, `package.json`)) as {capit?: unknown};
     return typeof pkg === `object` && pkg !== null && `capit` in pkg;
-  } catch {
-    return false;
+  } catch (error) {
+    // A package.json that does not parse may well be a plugin someone is writing: offer it, so it is listed as broken
+    // with the parse error instead of vanishing. A folder without one is simply not a package.
+    return error instanceof SyntaxError;
   }
 }
 
@@ -208,8 +210,10 @@ export function inspectFolder(dir: string): {manifest: Manifest; packageName: st
   try {
     pkg = readJson(path.join(dir, `package.json`)) as typeof pkg;
   } catch (error) {
+    if (error instanceof SyntaxError) return {message: `package.json is not valid JSON (${error.message})`};
     return {message: `cannot read package.json: ${(error as Error).message}`};
   }
+  if (typeof pkg !== `object` || pkg === null || Array.isArray(pkg)) return {message: `package.json is not a JSON object`};
   const packageName = typeof pkg.name === `string` ? pkg.name : undefined;
   const validation = validateManifest(pkg.name, pkg.capit);
   if (`errors` in validation) return {packageName, message: `invalid manifest: ${validation.errors.join(`; `)}`};

@@ -173,13 +173,19 @@ describe(`retries`, () => {
 });
 
 describe(`transport errors`, () => {
-  it(`headers timeout → NetworkError "timed out waiting for a response"`, async () => {
+  // A made-up host resolved by a lookup that fails as a resolver does offline: no real DNS query is ever made.
+  const offlineLookup = ((hostname: string, _options: unknown, callback: (err: NodeJS.ErrnoException) => void) => {
+    process.nextTick(() => callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {code: `ENOTFOUND`, hostname})));
+  }) as unknown as net.LookupFunction;
+
+  it(`headers timeout → NetworkError "timed out waiting for a response", the request may have been sent`, async () => {
     const srv = await serve(() => { /* never answers */ });
     const host = new URL(srv.url).host;
     const err = await rejection(client({timeouts: {headersMs: 200}}).request({method: `GET`, url: srv.url}));
     expect(err).toBeInstanceOf(NetworkError);
     expect(err.code).toBe(`CAPIT_OFFLINE`);
-    expect(err.message).toBe(`Cannot reach ${host} (timed out waiting for a response)`);
+    expect(err.message).toBe(`no answer from ${host} (timed out waiting for a response); the request may have reached it`);
+    expect(err.requestSent).toBe(true);
     expect(err.hint).toMatch(/proxy/);
   });
 
@@ -190,7 +196,8 @@ describe(`transport errors`, () => {
     });
     const err = await rejection(client({timeouts: {bodyMs: 200}}).request({method: `GET`, url: srv.url}));
     expect(err).toBeInstanceOf(NetworkError);
-    expect(err.message).toMatch(/\(timed out waiting for a response\)$/);
+    expect(err.message).toMatch(/\(timed out waiting for a response\); the request may have reached it$/);
+    expect(err.requestSent).toBe(true);
   });
 
   it(`server closing the socket → NetworkError "connection dropped" (a GET is retried first)`, async () => {
@@ -198,23 +205,94 @@ describe(`transport errors`, () => {
     const host = new URL(srv.url).host;
     const err = await rejection(client({retry: {maxRetries: 2, minTimeoutMs: 5}}).request({method: `GET`, url: srv.url}));
     expect(err).toBeInstanceOf(NetworkError);
-    expect(err.message).toBe(`Cannot reach ${host} (connection dropped)`);
+    expect(err.message).toBe(`no answer from ${host} (connection dropped); the request may have reached it`);
+    expect(err.requestSent).toBe(true);
     expect(srv.hits).toHaveLength(3);
   });
 
-  it(`server closing the socket on a POST → one attempt only`, async () => {
+  it(`server closing the socket on a POST → one attempt only, and it may have been processed`, async () => {
     const srv = await serve(req => req.socket.destroy());
     const err = await rejection(client().request({method: `POST`, url: srv.url, body: {}}));
-    expect(err.message).toMatch(/\(connection dropped\)$/);
+    expect(err.message).toMatch(/\(connection dropped\); the request may have reached it$/);
+    expect(err.requestSent).toBe(true);
     expect(srv.hits).toHaveLength(1);
   });
 
-  it(`connection refused → NetworkError "connection refused"`, async () => {
+  it(`connection refused → "could not reach …; nothing was sent", requestSent false, the cause once`, async () => {
     const port = await closedPort();
     const err = await rejection(client({retry: {maxRetries: 1, minTimeoutMs: 5}}).request({method: `GET`, url: `http://127.0.0.1:${port}/keys`}));
     expect(err).toBeInstanceOf(NetworkError);
-    expect(err.message).toBe(`Cannot reach 127.0.0.1:${port} (connection refused)`);
+    expect(err.message).toBe(`could not reach 127.0.0.1:${port} (connection refused); nothing was sent`);
+    expect(err.requestSent).toBe(false);
     expect(err.message).not.toMatch(/\n/);
+  });
+
+  it(`connection refused on a POST → requestSent false`, async () => {
+    const port = await closedPort();
+    const err = await rejection(client().request({method: `POST`, url: `http://127.0.0.1:${port}/keys`, body: {name: `n`}}));
+    expect(err.message).toBe(`could not reach 127.0.0.1:${port} (connection refused); nothing was sent`);
+    expect(err.requestSent).toBe(false);
+  });
+
+  it(`DNS failure → "could not reach <host> (DNS lookup failed …); nothing was sent", not retried`, async () => {
+    // setup.ts lets only loopback names through nock; the lookup answers as an offline resolver would.
+    let lookups = 0;
+    const lookup = ((...args: unknown[]) => {
+      lookups++;
+      return (offlineLookup as (...a: unknown[]) => void)(...args);
+    }) as unknown as net.LookupFunction;
+    const err = await rejection(client({lookup}).request({method: `GET`, url: `http://localhost:8080/keys`}));
+    expect(err).toBeInstanceOf(NetworkError);
+    expect(err.message).toBe(`could not reach localhost:8080 (DNS lookup failed — are you offline?); nothing was sent`);
+    expect(err.requestSent).toBe(false);
+    expect(lookups).toBe(1);
+  });
+
+  it(`connect timeout (the socket never connected) → requestSent false`, async () => {
+    // A lookup that never answers keeps the socket from ever connecting, as a resolver or a firewall that drops packets.
+    const hanging = (() => {}) as unknown as net.LookupFunction;
+    const err = await rejection(client({timeouts: {connectMs: 150, headersMs: 5_000}, retry: {maxRetries: 0}, lookup: hanging})
+      .request({method: `POST`, url: `http://localhost:8080/keys`, body: {}}));
+    expect(err).toBeInstanceOf(NetworkError);
+    expect(err.message).toBe(`could not reach localhost:8080 (timed out connecting); nothing was sent`);
+    expect(err.requestSent).toBe(false);
+  });
+});
+
+describe(`transport errors through a proxy`, () => {
+  it(`proxy refusing the connection → requestSent false, the cause once`, async () => {
+    const proxyPort = await closedPort();
+    const err = await rejection(client({env: {HTTP_PROXY: `http://127.0.0.1:${proxyPort}`}, retry: {maxRetries: 0}})
+      .request({method: `POST`, url: `http://localhost:8080/keys`, body: {}}));
+    expect(err).toBeInstanceOf(NetworkError);
+    expect(err.requestSent).toBe(false);
+    expect(err.message).toBe(`could not reach localhost:8080 (connection refused); nothing was sent`);
+  });
+
+  it(`target dropping the connection behind a working proxy → requestSent true`, async () => {
+    const srv = await serve(req => req.socket.destroy());
+    const proxy = http.createServer();
+    proxy.on(`connect`, (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+      const [host, port] = (req.url ?? ``).split(`:`);
+      const upstream = net.connect(Number(port), host, () => {
+        socket.write(`HTTP/1.1 200 Connection Established\r\n\r\n`);
+        upstream.write(head);
+        upstream.pipe(socket);
+        socket.pipe(upstream);
+      });
+      upstream.on(`error`, () => socket.destroy());
+      socket.on(`error`, () => upstream.destroy());
+    });
+    await new Promise<void>(resolve => proxy.listen(0, `127.0.0.1`, resolve));
+    cleanups.push(async () => {
+      proxy.closeAllConnections();
+      await new Promise<void>(resolve => proxy.close(() => resolve()));
+    });
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+    const err = await rejection(client({env: {HTTP_PROXY: proxyUrl}}).request({method: `POST`, url: `${srv.url}/keys`, body: {}}));
+    expect(err).toBeInstanceOf(NetworkError);
+    expect(err.requestSent).toBe(true);
+    expect(srv.hits).toHaveLength(1);
   });
 });
 

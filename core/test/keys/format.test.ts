@@ -7,7 +7,7 @@ import {describe, expect, it} from 'vitest';
 import {renderPlatforms}   from '../../src/admin/cli.js';
 import {InputError}        from '../../src/errors.js';
 import {agentNotes, concurrencyFrom} from '../../src/keys/actions.js';
-import {jsonKey, ledgerIndex, listingJson, renderTable, spendLevel, statusOf} from '../../src/keys/list.js';
+import {jsonKey, ledgerIndex, listingJson, renderListing, renderTable, spendLevel, statusOf} from '../../src/keys/list.js';
 import type {ListedKey}    from '../../src/keys/list.js';
 import {checkPattern, isMatchAll, nameMatcher} from '../../src/keys/match.js';
 import {readCredentials, updateCredentials} from '../../src/state/credentials.js';
@@ -58,10 +58,21 @@ describe(`JSON shapes`, () => {
     });
   });
 
-  it(`a listing is {keys, errors, skipped} and errors carry no exit code`, () => {
-    const json = listingJson({keys: [key()], errors: [{platform: `aihubmix`, message: `down`, exitCode: 1}], skipped: [{platform: `x`, reason: `no master key`}]});
-    expect(Object.keys(json)).toEqual([`keys`, `errors`, `skipped`]);
-    expect(json.errors).toEqual([{platform: `aihubmix`, message: `down`}]);
+  it(`a listing is {keys, errors, skipped, listed} and errors carry their code but no exit code`, () => {
+    const json = listingJson({keys: [key()], errors: [{platform: `aihubmix`, message: `down`, exitCode: 1, code: `CAPIT_OFFLINE`}],
+      skipped: [{platform: `x`, reason: `no master key`}], listed: [`openrouter`]});
+    expect(Object.keys(json)).toEqual([`keys`, `errors`, `skipped`, `listed`]);
+    expect(json.errors).toEqual([{platform: `aihubmix`, message: `down`, code: `CAPIT_OFFLINE`}]);
+    expect(json.listed).toEqual([`openrouter`]);
+  });
+
+  it(`an empty listing says which platforms were listed and which could not be, never a bare "No keys."`, () => {
+    const down = {platform: `aihubmix`, message: `down`, exitCode: 1, code: `CAPIT_OFFLINE`};
+    expect(renderListing({keys: [], errors: [down], listed: [`openrouter`]}, {colors: false})).toBe(`No keys on openrouter; aihubmix could not be listed.\n`);
+    expect(renderListing({keys: [], errors: [down], listed: [`openrouter`]}, {colors: false, filtered: true})).toBe(`No keys match on openrouter; aihubmix could not be listed.\n`);
+    expect(renderListing({keys: [], errors: [down], listed: []}, {colors: false})).toBe(``);
+    expect(renderListing({keys: [], errors: [], listed: [`openrouter`]}, {colors: false})).toBe(`No keys.\n`);
+    expect(renderListing({keys: [key()], errors: [down], listed: [`openrouter`]}, {colors: false})).toMatch(/^NAME/);
   });
 
   it(`status: disabled, then expired, then capped`, () => {

@@ -78,8 +78,8 @@ describe(`discovery`, () => {
       expect.stringMatching(/^capit-platform-serve reserved: invalid manifest: .*reserved/),
       expect.stringMatching(/^capit-agent-future api: invalid manifest: .*apiVersion 99/),
     ]));
-    // garbled package.json has no capit field we can read, so it is not even a plugin folder candidate
-    expect(messages.some(m => m.includes(`garbled`))).toBe(false);
+    // A package.json that does not parse is listed as broken with the parse error (issue 9), not silently dropped.
+    expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/^\? garbled: package\.json is not valid JSON \(.+\)$/)]));
   });
 });
 

@@ -493,7 +493,8 @@ describe(`error mapping`, () => {
     const err = await rejection(aihubmix.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1}));
     expect(err).toBeInstanceOf(NetworkError);
     expect(err.code).toBe(`CAPIT_OFFLINE`);
-    expect(err.message).toBe(`Cannot reach aihubmix.com (connection dropped)`);
+    expect(err.message).toBe(`no answer from aihubmix.com (connection dropped); the request may have reached it`);
+    expect(err.requestSent).toBe(true);
   });
 
   it(`classifies the gateway's exhausted-token answer as cap-reached`, () => {

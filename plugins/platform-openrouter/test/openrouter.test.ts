@@ -408,7 +408,8 @@ describe(`error mapping`, () => {
 
     expect(err).toBeInstanceOf(NetworkError);
     expect(err.code).toBe(`CAPIT_OFFLINE`);
-    expect(err.message).toBe(`Cannot reach openrouter.ai (connection refused)`);
+    expect(err.message).toBe(`could not reach openrouter.ai (connection refused); nothing was sent`);
+    expect(err.requestSent).toBe(false);
     expectNoSecret(err);
   });
 
@@ -416,7 +417,8 @@ describe(`error mapping`, () => {
     nock(ORIGIN).get(`${API}/keys`).query(true).replyWithError(Object.assign(new Error(`getaddrinfo ENOTFOUND openrouter.ai`), {code: `ENOTFOUND`}));
     const err = await rejection(collect(openrouter.listKeys(makeCtx())));
     expect(err).toBeInstanceOf(NetworkError);
-    expect(err.message).toBe(`Cannot reach openrouter.ai (DNS lookup failed — are you offline?)`);
+    expect(err.message).toBe(`could not reach openrouter.ai (DNS lookup failed — are you offline?); nothing was sent`);
+    expect(err.requestSent).toBe(false);
   });
 
   it(`a Retry-After given as an HTTP date is read by core when it words the 429`, () => {

@@ -14,8 +14,8 @@ export class PluginListCommand extends BaseCommand {
   json = Option.Boolean(`--json`, false, {description: `Print the list as JSON`});
 
   async execute() {
-    const {listPlugins, formatPluginList} = await import(`../../plugins/list.js`);
-    const list = listPlugins(this.context.plugins);
+    const {findLoadFailures, listPlugins, formatPluginList} = await import(`../../plugins/list.js`);
+    const list = listPlugins(this.context.plugins, await findLoadFailures(this.context.plugins));
     this.context.stdout.write(this.json ? `${JSON.stringify(list, null, 2)}\n` : formatPluginList(list));
     return 0;
   }
