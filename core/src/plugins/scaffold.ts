@@ -33,12 +33,26 @@ export interface ScaffoldResult {
 }
 
 
-/** templates/ ships in capit's package (copied in by scripts/prepack.mjs) or sits at the monorepo root (development). */
+/**
+ * templates/ sits at the monorepo root (development) or ships in capit's package (copied in by scripts/prepack.mjs).
+ * The repository's own folder wins there, so a copy left behind by an interrupted `npm pack` never shadows it.
+ */
 export function templatesDir(): string {
   const coreRoot = coreDir();
-  for (const candidate of [path.join(coreRoot, `templates`), path.join(coreRoot, `..`, `templates`)])
+  const repoRoot = path.join(coreRoot, `..`);
+  const candidates = [path.join(coreRoot, `templates`)];
+  if (isCapitRepository(repoRoot)) candidates.unshift(path.join(repoRoot, `templates`));
+  for (const candidate of candidates)
     if (fs.existsSync(path.join(candidate, `agent`, `package.json`))) return candidate;
-  throw new Error(`capit's plugin templates are missing (looked in ${path.join(coreRoot, `templates`)} and ${path.join(coreRoot, `..`, `templates`)})`);
+  throw new Error(`capit's plugin templates are missing (looked in ${candidates.join(` and `)}); reinstall capit`);
+}
+
+function isCapitRepository(dir: string): boolean {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, `package.json`), `utf8`)) as {name?: string}).name === `capit-monorepo`;
+  } catch {
+    return false;
+  }
 }
 
 function realCoreRoot(): string {
