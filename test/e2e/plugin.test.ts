@@ -1,4 +1,5 @@
-// `capit plugin add|remove|list` end to end: the built CLI, a sandboxed global plugin dir, npm offline.
+// `capit plugin add|remove|list` end to end: the built CLI, a sandboxed global plugin dir, npm offline (the plugins
+// installed here have no dependencies). Only the scaffold's `npm install` uses the registry, as its author's would.
 import {execFileSync} from 'node:child_process';
 import fs             from 'node:fs';
 import os             from 'node:os';
@@ -11,7 +12,7 @@ import {agentManifest, writePlugin} from '../support/plugins.js';
 import {sandboxEnv, tempDir}    from '../support/tmp.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, `../fixtures/plugins`);
-// setup.ts moved HOME into a sandbox; npm must still find the real cache, and must never go online.
+// setup.ts moved HOME into a sandbox; npm must still find the usual cache.
 const NPM_CACHE = process.env.npm_config_cache || path.join(os.userInfo().homedir, `.npm`);
 
 function env(root: string, extra: Record<string, string> = {}) {
@@ -232,7 +233,7 @@ export default {apiVersion: 1, kind: 'agent', id: 'hang',
 });
 
 describe(`capit plugin new`, () => {
-  it(`scaffolds an agent plugin that installs offline, builds, passes its own conformance tests, and loads`, async () => {
+  it(`scaffolds an agent plugin that installs, builds, passes its own conformance tests, and loads`, async () => {
     const root = tempDir();
     const e = env(root);
     const created = await runCli([`plugin`, `new`, `agent`, `demo`, `--dir`, `./capit-agent-demo`], {env: e, cwd: root});
@@ -244,7 +245,10 @@ describe(`capit plugin new`, () => {
     expect(pkg.peerDependencies).toBeUndefined();
 
     const npm = (...args: string[]) => execFileSync(`npm`, args, {cwd: dir, env: {...e, PATH: process.env.PATH ?? ``}, encoding: `utf8`, stdio: `pipe`});
-    npm(`install`, `--offline`, `--no-audit`, `--no-fund`);
+    // As its author would: capit and vitest are linked from this checkout, TypeScript and @types/node come from the
+    // cache when it has them, else from the registry (`npm ci` never caches full metadata, so --offline fails on a
+    // fresh machine).
+    execFileSync(`npm`, [`install`, `--prefer-offline`, `--no-audit`, `--no-fund`], {cwd: dir, env: {...e, npm_config_offline: `false`, PATH: process.env.PATH ?? ``}, encoding: `utf8`, stdio: `pipe`});
     npm(`run`, `build`);
     expect(npm(`test`)).toMatch(/Tests\s+\d+ passed/);
     // The built entry must not import capit at runtime: it has to load from the global plugin dir.

@@ -1,12 +1,13 @@
 // `capit plugin new platform|agent <id>`: copies templates/<kind>/ with the placeholders filled in.
 //
-// The scaffold must build and test offline while `capit` is not on the npm registry, and the built plugin must load
-// from the global plugin dir where `capit` cannot be resolved. So:
+// The scaffold must build and test while `capit` is not on the npm registry (its other devDependencies come from the
+// registry as usual), and the built plugin must load from the global plugin dir where `capit` cannot be resolved. So:
 //  - the plugin's runtime is free of capit: `src/` uses type-only imports from `capit/plugin` and default-exports a
 //    plain object (the host validates it against the manifest), so `dist/` never imports capit;
 //  - `capit` is a devDependency pointing at the running capit by path (`file:<dir>`), for types and `capit/testing`;
-//  - vitest is linked the same way when capit can see one, so the test runner and the conformance kit share one
-//    vitest instance (two copies would not see each other's test collector);
+//  - vitest is linked the same way when capit can see one (in capit's repository), so the test runner and the
+//    conformance kit share one vitest instance (two copies would not see each other's test collector); an installed
+//    capit has none, so the scaffold gets vitest from the registry and its vitest.config.ts inlines capit;
 //  - no peerDependencies on capit: npm 11 would try to install it from the registry.
 import fs              from 'node:fs';
 import {createRequire} from 'node:module';
@@ -32,12 +33,26 @@ export interface ScaffoldResult {
 }
 
 
-/** templates/ ships next to capit's package (published) or at the monorepo root (development). */
+/**
+ * templates/ sits at the monorepo root (development) or ships in capit's package (copied in by scripts/prepack.mjs).
+ * The repository's own folder wins there, so a copy left behind by an interrupted `npm pack` never shadows it.
+ */
 export function templatesDir(): string {
   const coreRoot = coreDir();
-  for (const candidate of [path.join(coreRoot, `templates`), path.join(coreRoot, `..`, `templates`)])
+  const repoRoot = path.join(coreRoot, `..`);
+  const candidates = [path.join(coreRoot, `templates`)];
+  if (isCapitRepository(repoRoot)) candidates.unshift(path.join(repoRoot, `templates`));
+  for (const candidate of candidates)
     if (fs.existsSync(path.join(candidate, `agent`, `package.json`))) return candidate;
-  throw new Error(`capit's plugin templates are missing (looked in ${path.join(coreRoot, `templates`)} and ${path.join(coreRoot, `..`, `templates`)})`);
+  throw new Error(`capit's plugin templates are missing (looked in ${candidates.join(` and `)}); reinstall capit`);
+}
+
+function isCapitRepository(dir: string): boolean {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, `package.json`), `utf8`)) as {name?: string}).name === `capit-monorepo`;
+  } catch {
+    return false;
+  }
 }
 
 function realCoreRoot(): string {
