@@ -3,7 +3,7 @@
 // something is actually edited, so an untouched file is never rewritten with different bytes.
 import {isDeepStrictEqual} from 'node:util';
 import {
-  applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, printParseErrorCode,
+  applyEdits, createScanner, findNodeAtLocation, getNodeValue, modify, parseTree, printParseErrorCode, visit,
   type Node as JsonNode, type ParseError,
 } from 'jsonc-parser';
 import type {Document as YamlDocument} from 'yaml';
@@ -25,6 +25,12 @@ export interface EditableDocument {
 }
 
 const BOM = `\uFEFF`;
+
+/**
+ * Deepest nesting capit reads. Agent configs are a few levels deep; the parsers (and JSON.stringify, deep equality)
+ * recurse, so a file nested thousands of levels deep would end in a RangeError instead of a clear refusal.
+ */
+export const MAX_NESTING_DEPTH = 100;
 
 export function openDocument(format: FileFormat, text: string, filePath: string): EditableDocument {
   switch (format) {
@@ -123,12 +129,14 @@ class JsonDocument implements EditableDocument {
   private parse(body: string): JsonNode {
     const errors: ParseError[] = [];
     const jsonc = this.format === `jsonc`;
+    checkJsonDepth(body, this.filePath);
     const root = parseTree(body, errors, {allowTrailingComma: jsonc, disallowComments: !jsonc, allowEmptyContent: false});
     const first = errors[0];
     if (first)
       throw new UnparseableFileError(this.filePath, `${printParseErrorCode(first.error)} at ${lineCol(body, first.offset)}`);
     if (!root || root.type !== `object`)
       throw new UnparseableFileError(this.filePath, `expected an object at the top level, found ${root ? (root.type === `null` ? `null` : `an ${root.type}`) : `nothing`}`);
+    refuseDuplicateJsonKeys(body, this.filePath);
     return root;
   }
 
@@ -349,6 +357,44 @@ type JsonStyle =
   | {inline: false; unit: string; eol: string; indent: string};
 
 /** Plain JSON data as text: inline (`{"a": 1, "b": [2]}`), or one member a line, indented from `style.indent`. */
+// The scanner is iterative, so this runs before the (recursive) parser ever sees a deep file.
+function checkJsonDepth(body: string, filePath: string): void {
+  const scanner = createScanner(body, false);
+  let depth = 0;
+  for (let token = scanner.scan(); token !== /* EOF */ 17; token = scanner.scan()) {
+    if (token === /* OpenBrace */ 1 || token === /* OpenBracket */ 3) {
+      if (++depth > MAX_NESTING_DEPTH)
+        throw new UnparseableFileError(filePath, `nested more than ${MAX_NESTING_DEPTH} levels deep at line ${scanner.getTokenStartLine() + 1}`);
+    } else if (token === /* CloseBrace */ 2 || token === /* CloseBracket */ 4) {
+      depth--;
+    }
+  }
+}
+
+// Parsers disagree on a repeated key (opencode's, like JSON.parse, keeps the last; jsonc-parser's tree finds the
+// first), so capit could write one copy while the agent reads the other. Refused anywhere in the file, like YAML.
+function refuseDuplicateJsonKeys(body: string, filePath: string): void {
+  const open: Map<string, number>[] = [];
+  let duplicate: string | undefined;
+  visit(body, {
+    onObjectBegin: () => {
+      open.push(new Map());
+    },
+    onObjectEnd: () => {
+      open.pop();
+    },
+    onObjectProperty: (property, _offset, _length, startLine, _startCharacter, pathSupplier) => {
+      const keys = open[open.length - 1];
+      if (!keys || duplicate !== undefined) return;
+      const first = keys.get(property);
+      if (first !== undefined)
+        duplicate = `duplicate key ${formatPath([...pathSupplier(), property] as JsonPath)} on lines ${first} and ${startLine + 1}; an agent may read the other copy`;
+      keys.set(property, startLine + 1);
+    },
+  }, {allowTrailingComma: true, disallowComments: false});
+  if (duplicate !== undefined) throw new UnparseableFileError(filePath, duplicate);
+}
+
 function renderJson(value: unknown, style: JsonStyle): string {
   if (value === null || typeof value !== `object`) return JSON.stringify(value);
   const entries: Array<[string | undefined, unknown]> = Array.isArray(value)
@@ -479,6 +525,8 @@ interface EnvEntry {
   eol: string;
   key?: string;
   value?: string;
+  /** The line the assignment starts on in the file as read (absent for lines capit added). */
+  line?: number;
 }
 
 const ENV_ASSIGN = /^([ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*)/;
@@ -548,7 +596,7 @@ function parseDotenv(body: string, filePath: string): EnvEntry[] {
       const raw = rest.slice(0, i + 1);
       const tail = rest.slice(i + 1);
       if (!/^[ \t]*(#.*)?$/.test(tail)) throw new UnparseableFileError(filePath, `unexpected text after the quoted value on line ${lineNo}`);
-      entries.push({kind: `assign`, head, raw, tail, eol: lineEol, key, value: decodeDotenvValue(raw)});
+      entries.push({kind: `assign`, head, raw, tail, eol: lineEol, key, value: decodeDotenvValue(raw), line: startLine});
       continue;
     }
     // Unquoted: an inline comment starts at a `#` preceded by whitespace.
@@ -560,7 +608,7 @@ function parseDotenv(body: string, filePath: string): EnvEntry[] {
       }
     }
     const raw = rest.slice(0, cut).replace(/[ \t]+$/, ``);
-    entries.push({kind: `assign`, head, raw, tail: rest.slice(raw.length), eol: lineEol, key, value: raw});
+    entries.push({kind: `assign`, head, raw, tail: rest.slice(raw.length), eol: lineEol, key, value: raw, line: startLine});
   }
   return entries;
 }
@@ -586,7 +634,19 @@ class DotenvDocument implements EditableDocument {
 
   private key(path: JsonPath): string {
     if (path.length !== 1 || typeof path[0] !== `string`) throw new Error(`${this.filePath}: a .env path is one variable name, got ${formatPath(path)}`);
-    return path[0];
+    return this.single(path[0]);
+  }
+
+  // A variable assigned twice: loaders disagree (python-dotenv and the dotenv package keep the last, shells that
+  // `source` the file too, some tools the first), so capit refuses to read or write one rather than guess which the
+  // agent sees. Duplicates of variables capit does not touch are left alone.
+  private single(key: string): string {
+    const lines = this.entries.filter(e => e.kind === `assign` && e.key === key).map(e => e.line);
+    if (lines.length > 1) {
+      const where = lines.every(l => l !== undefined) ? ` on lines ${lines.join(` and `)}` : ``;
+      throw new UnparseableFileError(this.filePath, `the variable ${key} is set ${lines.length} times${where}; an agent may read another copy than capit writes`);
+    }
+    return key;
   }
 
   read(path: JsonPath): unknown {
@@ -595,8 +655,8 @@ class DotenvDocument implements EditableDocument {
       for (const e of this.entries) if (e.kind === `assign`) all[e.key!] = e.value!;
       return all;
     }
-    if (path.length !== 1) return undefined;
-    const key = path[0];
+    if (path.length !== 1 || typeof path[0] !== `string`) return undefined;
+    const key = this.single(path[0]);
     for (let i = this.entries.length - 1; i >= 0; i--) if (this.entries[i]!.key === key) return this.entries[i]!.value;
     return undefined;
   }
@@ -766,12 +826,35 @@ function parseYaml(body: string, filePath: string): YamlDocument.Parsed {
   }
   const first = doc.errors[0];
   if (first) {
-    const at = first.linePos?.[0];
-    throw new UnparseableFileError(filePath, `${first.message.split(`\n`)[0]}${at ? ` at line ${at.line} column ${at.col}` : ``}`);
+    const line = lineCol(body, first.pos[0]);
+    if (first.code === `DUPLICATE_KEY`)
+      throw new UnparseableFileError(filePath, `duplicate key ${JSON.stringify(body.slice(first.pos[0], first.pos[1]))} at ${line}; an agent may read the other copy`);
+    if (first.code === `RESOURCE_EXHAUSTION`)
+      throw new UnparseableFileError(filePath, `nested too deeply (over ${MAX_NESTING_DEPTH} levels) or too many aliases`);
+    throw new UnparseableFileError(filePath, `${first.message.split(`\n`)[0]} at ${line}`);
   }
+  checkYamlDepth(doc.contents, filePath);
   if (doc.contents !== null && !yamlLibrary().isMap(doc.contents))
     throw new UnparseableFileError(filePath, `expected a mapping at the top level`);
   return doc;
+}
+
+// Iterative, so a deep document is refused before anything recursive (toJS, stringify, deep equality) touches it.
+function checkYamlDepth(root: unknown, filePath: string): void {
+  const yaml = yamlLibrary();
+  const stack: {node: unknown; depth: number}[] = [{node: root, depth: 1}];
+  while (stack.length > 0) {
+    const {node, depth} = stack.pop()!;
+    if (!yaml.isCollection(node)) continue;
+    if (depth > MAX_NESTING_DEPTH) throw new UnparseableFileError(filePath, `nested more than ${MAX_NESTING_DEPTH} levels deep`);
+    for (const item of node.items as unknown[]) {
+      if (yaml.isPair(item)) {
+        stack.push({node: item.key, depth: depth + 1}, {node: item.value, depth: depth + 1});
+      } else {
+        stack.push({node: item, depth: depth + 1});
+      }
+    }
+  }
 }
 
 function detectYamlIndent(body: string): number {
