@@ -5,7 +5,7 @@ import {makeKeyName, parseAmount, parseExpiry, parseNamePrefix, parseReset} from
 
 describe(`parseAmount`, () => {
   it.each([
-    [`5`, 500], [`5.00`, 500], [`$5`, 500], [`0.5`, 50], [`.5`, 50], [`$0.01`, 1], [`10000`, 1_000_000], [` 7.25 `, 725],
+    [`5`, 500], [`5.00`, 500], [`$5`, 500], [`0.5`, 50], [`.5`, 50], [`$0.01`, 1], [`10000`, 1_000_000], [`7.25`, 725],
   ])(`accepts %j as %d cents`, (input, cents) => {
     expect(parseAmount(input).cents).toBe(cents);
   });

@@ -525,8 +525,6 @@ interface EnvEntry {
   eol: string;
   key?: string;
   value?: string;
-  /** The line the assignment starts on in the file as read (absent for lines capit added). */
-  line?: number;
 }
 
 const ENV_ASSIGN = /^([ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*)/;
@@ -596,7 +594,7 @@ function parseDotenv(body: string, filePath: string): EnvEntry[] {
       const raw = rest.slice(0, i + 1);
       const tail = rest.slice(i + 1);
       if (!/^[ \t]*(#.*)?$/.test(tail)) throw new UnparseableFileError(filePath, `unexpected text after the quoted value on line ${lineNo}`);
-      entries.push({kind: `assign`, head, raw, tail, eol: lineEol, key, value: decodeDotenvValue(raw), line: startLine});
+      entries.push({kind: `assign`, head, raw, tail, eol: lineEol, key, value: decodeDotenvValue(raw)});
       continue;
     }
     // Unquoted: an inline comment starts at a `#` preceded by whitespace.
@@ -608,7 +606,7 @@ function parseDotenv(body: string, filePath: string): EnvEntry[] {
       }
     }
     const raw = rest.slice(0, cut).replace(/[ \t]+$/, ``);
-    entries.push({kind: `assign`, head, raw, tail: rest.slice(raw.length), eol: lineEol, key, value: raw, line: startLine});
+    entries.push({kind: `assign`, head, raw, tail: rest.slice(raw.length), eol: lineEol, key, value: raw});
   }
   return entries;
 }
@@ -634,20 +632,12 @@ class DotenvDocument implements EditableDocument {
 
   private key(path: JsonPath): string {
     if (path.length !== 1 || typeof path[0] !== `string`) throw new Error(`${this.filePath}: a .env path is one variable name, got ${formatPath(path)}`);
-    return this.single(path[0]);
+    return path[0];
   }
 
-  // A variable assigned twice: loaders disagree (python-dotenv and the dotenv package keep the last, shells that
-  // `source` the file too, some tools the first), so capit refuses to read or write one rather than guess which the
-  // agent sees. Duplicates of variables capit does not touch are left alone.
-  private single(key: string): string {
-    const lines = this.entries.filter(e => e.kind === `assign` && e.key === key).map(e => e.line);
-    if (lines.length > 1) {
-      const where = lines.every(l => l !== undefined) ? ` on lines ${lines.join(` and `)}` : ``;
-      throw new UnparseableFileError(this.filePath, `the variable ${key} is set ${lines.length} times${where}; an agent may read another copy than capit writes`);
-    }
-    return key;
-  }
+  // A variable assigned twice is read and written at its LAST assignment: python-dotenv (hermes), the dotenv package
+  // and a shell that sources the file all keep the last one, so that is the copy the agent uses. Earlier copies are
+  // left byte for byte (restore puts the file back exactly either way). Decision recorded in README.
 
   read(path: JsonPath): unknown {
     if (path.length === 0) {
@@ -655,8 +645,8 @@ class DotenvDocument implements EditableDocument {
       for (const e of this.entries) if (e.kind === `assign`) all[e.key!] = e.value!;
       return all;
     }
-    if (path.length !== 1 || typeof path[0] !== `string`) return undefined;
-    const key = this.single(path[0]);
+    if (path.length !== 1) return undefined;
+    const key = path[0];
     for (let i = this.entries.length - 1; i >= 0; i--) if (this.entries[i]!.key === key) return this.entries[i]!.value;
     return undefined;
   }
