@@ -25,6 +25,9 @@ function makeCtx(baseUrl = ORIGIN): PlatformContext {
   return {http, masterKey: MASTER, baseUrl, env: {}};
 }
 
+/** The name and quota the createKey tests below ask for (`x-00000000`, $1): a create answer describes that key. */
+const ASKED = {name: `x-00000000`, remain_quota: 500_000};
+
 function wireToken(id: number, extra: Record<string, unknown> = {}) {
   return {
     id,
@@ -99,7 +102,7 @@ describe(`createKey`, () => {
     nock(ORIGIN).post(`/api/token/`, b => {
       body = b as Record<string, unknown>;
       return true;
-    }).reply(200, {success: true, message: ``, data: {...wireToken(2), key: ISSUED}});
+    }).reply(200, {success: true, message: ``, data: {...wireToken(2, {name: `claude-00000000`, remain_quota: 6172840}), key: ISSUED}});
 
     const expiresAt = new Date(`2027-03-04T05:06:07.890Z`);
     await aihubmix.createKey(makeCtx(), {name: `claude-00000000`, capUsd: 12.345679, expiresAt});
@@ -111,15 +114,15 @@ describe(`createKey`, () => {
   });
 
   it(`accepts an unmasked data.key and adds the sk- prefix one-api leaves off`, async () => {
-    nock(ORIGIN).post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(3), key: PLAIN}});
+    nock(ORIGIN).post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(3, ASKED), key: PLAIN}});
     const created = await aihubmix.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1});
     expect(created.secret).toBe(ISSUED);
   });
 
   it(`reads the key by id when the create response only has a masked key`, async () => {
     nock(ORIGIN)
-      .post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(4), key: MASKED}})
-      .get(`/api/token/4`).matchHeader(`authorization`, MASTER).reply(200, {success: true, message: ``, data: {...wireToken(4), key: PLAIN}});
+      .post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(4, ASKED), key: MASKED}})
+      .get(`/api/token/4`).matchHeader(`authorization`, MASTER).reply(200, {success: true, message: ``, data: {...wireToken(4, ASKED), key: PLAIN}});
     const created = await aihubmix.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1});
     expect(created.secret).toBe(ISSUED);
     expect(created.id).toBe(`4`);
@@ -128,8 +131,8 @@ describe(`createKey`, () => {
   it(`deletes the token and fails when even GET by id is masked; the masked value is never returned`, async () => {
     let deleted = 0;
     nock(ORIGIN)
-      .post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(5), key: MASKED}})
-      .get(`/api/token/5`).reply(200, {success: true, message: ``, data: {...wireToken(5), key: MASKED}})
+      .post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(5, ASKED), key: MASKED}})
+      .get(`/api/token/5`).reply(200, {success: true, message: ``, data: {...wireToken(5, ASKED), key: MASKED}})
       .delete(`/api/token/5`).reply(() => {
         deleted++;
         return [200, {success: true, message: ``, data: {}}];
@@ -147,7 +150,7 @@ describe(`createKey`, () => {
 
   it(`deletes the token when GET by id fails, and names it when that delete fails too`, async () => {
     nock(ORIGIN)
-      .post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(6), key: MASKED}})
+      .post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(6, ASKED), key: MASKED}})
       .get(`/api/token/6`).reply(200, BAD_TOKEN)
       .delete(`/api/token/6`).reply(200, {success: false, message: `数据库错误`});
     const err = await rejection(aihubmix.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1}));

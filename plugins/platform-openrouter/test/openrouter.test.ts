@@ -95,7 +95,7 @@ describe(`createKey`, () => {
         body = b;
         return true;
       })
-      .reply(201, {data: wireKey(2, {hash: `h2`, limit: 12.5, limit_reset: `monthly`}), key: ISSUED});
+      .reply(201, {data: wireKey(2, {hash: `h2`, name: `claude-00000000`, limit: 12.5, limit_reset: `monthly`}), key: ISSUED});
 
     const expiresAt = new Date(`2027-03-04T05:06:07.890+02:00`);
     const created = await openrouter.createKey(makeCtx(), {name: `claude-00000000`, capUsd: 12.5, reset: `monthly`, expiresAt});
@@ -105,7 +105,7 @@ describe(`createKey`, () => {
   });
 
   it(`accepts 200 and falls back to data.key for the secret`, async () => {
-    nock(ORIGIN).post(`${API}/keys`).reply(200, {data: {...wireKey(3, {hash: `h3`}), key: ISSUED}});
+    nock(ORIGIN).post(`${API}/keys`).reply(200, {data: {...wireKey(3, {hash: `h3`, name: `x-00000000`, limit: 1}), key: ISSUED}});
     const created = await openrouter.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1});
     expect(created.secret).toBe(ISSUED);
     expect(created.id).toBe(`h3`);
@@ -114,7 +114,7 @@ describe(`createKey`, () => {
   it(`deletes the key it just created when no usable secret comes back, and says so`, async () => {
     let deleted = 0;
     nock(ORIGIN)
-      .post(`${API}/keys`).reply(201, {data: wireKey(4, {hash: `orphan`}), key: `sk-or-v1-abc...1c96`})
+      .post(`${API}/keys`).reply(201, {data: wireKey(4, {hash: `orphan`, name: `x-00000000`, limit: 1}), key: `sk-or-v1-abc...1c96`})
       .delete(`${API}/keys/orphan`).reply(() => {
         deleted++;
         return [200, {deleted: true}];
@@ -133,7 +133,7 @@ describe(`createKey`, () => {
 
   it(`names the key id when the cleanup delete fails too`, async () => {
     nock(ORIGIN)
-      .post(`${API}/keys`).reply(201, {data: wireKey(5, {hash: `stuck`})})
+      .post(`${API}/keys`).reply(201, {data: wireKey(5, {hash: `stuck`, name: `x-00000000`, limit: 1})})
       .delete(`${API}/keys/stuck`).reply(500, {error: {code: 500, message: `Internal Server Error`}});
 
     const err = await rejection(openrouter.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1}));
@@ -203,7 +203,7 @@ describe(`listKeys`, () => {
 
     expect(keys[0]).toEqual({
       id: `hash0001`, name: `capit-test-1`, spentUsd: 3, capUsd: 10, remainingUsd: 7, reset: null, disabled: false,
-      createdAt: `2026-01-01T00:00:00Z`,
+      createdAt: `2026-01-01T00:00:00Z`, byokCounted: false,
     });
     expect(keys[1]).toMatchObject({spentUsd: 4.25, capUsd: null, remainingUsd: null, reset: `weekly`});
     expect(keys[2]).toMatchObject({spentUsd: 50, capUsd: null, reset: null});
@@ -223,7 +223,8 @@ describe(`updateKey / deleteKey`, () => {
     const bodies: unknown[] = [];
     nock(ORIGIN).patch(`${API}/keys/abc`).times(3).reply((_uri, body) => {
       bodies.push(body);
-      return [200, {data: wireKey(9, {hash: `abc`, limit: 20, limit_remaining: 18, disabled: true})}];
+      // The answer shows the change, so no read-back is needed.
+      return [200, {data: wireKey(9, {hash: `abc`, limit: 20, limit_remaining: 18, disabled: true, ...(body as object)})}];
     });
     const ctx = makeCtx();
 
