@@ -329,6 +329,65 @@ describe(`updateKey / deleteKey`, () => {
   });
 });
 
+describe(`destructive calls are verified, not taken on a 2xx alone`, () => {
+  it.each([
+    [`a non-JSON body`, `OK`],
+    [`a bare object`, {}],
+  ])(`DELETE answered 200 with %s and the token still there: a clear error, not success`, async (_what, body) => {
+    nock(ORIGIN)
+      .delete(`/api/token/9`).reply(200, body as never)
+      .get(`/api/token/9`).reply(200, {success: true, message: ``, data: wireToken(9)});
+    const err = await rejection(aihubmix.deleteKey(makeCtx(), `9`));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.kind).not.toBe(`not-found`);
+    expect(err.message).toMatch(/but the key still exists/);
+  });
+
+  it(`DELETE answered 200 with junk counts as done when the read-back finds no token`, async () => {
+    const scope = nock(ORIGIN)
+      .delete(`/api/token/9`).reply(200, `<html>ok</html>`)
+      .get(`/api/token/9`).reply(200, {success: false, message: `record not found`});
+    await expect(aihubmix.deleteKey(makeCtx(), `9`)).resolves.toBeUndefined();
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it(`DELETE answered {"success":false} is the provider's refusal, no read-back`, async () => {
+    nock(ORIGIN).delete(`/api/token/9`).reply(200, BAD_TOKEN);
+    const err = await rejection(aihubmix.deleteKey(makeCtx(), `9`));
+    expect(err.kind).toBe(`bad-master-key`);
+  });
+
+  it(`a status PUT answered 200 with junk is read back; a token still enabled is an error`, async () => {
+    nock(ORIGIN)
+      .get(`/api/token/9`).reply(200, {success: true, message: ``, data: wireToken(9, {status: 1})})
+      .put(`/api/token/`).query({status_only: `true`}).reply(200, `junk`)
+      .get(`/api/token/9`).reply(200, {success: true, message: ``, data: wireToken(9, {status: 1})});
+    const err = await rejection(aihubmix.updateKey(makeCtx(), `9`, {disabled: true}));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toMatch(/but the key still has its old status/);
+  });
+
+  it(`a quota PUT answered 200 with junk is success when the read-back shows the new quota`, async () => {
+    nock(ORIGIN)
+      .get(`/api/token/9`).reply(200, {success: true, message: ``, data: wireToken(9)})
+      .put(`/api/token/`).reply(200, ``)
+      .get(`/api/token/9`).reply(200, {success: true, message: ``, data: wireToken(9, {remain_quota: 5_000_000})});
+    const key = await aihubmix.updateKey(makeCtx(), `9`, {capUsd: 10});
+    expect(key.capUsd).toBe(10);
+  });
+
+  it(`a create answer describing another key throws`, async () => {
+    nock(ORIGIN).post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(3, {name: `x-00000000`, remain_quota: 99}), key: PLAIN}});
+    const err = await rejection(aihubmix.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1}));
+    expect(err.message).toMatch(/describes a different key \(remain_quota 99\)/);
+    expectNoSecret(err);
+  });
+
+  it(`declares no BYOK`, () => {
+    expect(aihubmix.byok).toBe(`none`);
+  });
+});
+
 describe(`master key`, () => {
   it(`validates with GET /api/user/self (never /api/user/token)`, async () => {
     const scope = nock(ORIGIN).get(`/api/user/self`).matchHeader(`authorization`, MASTER)
