@@ -388,7 +388,7 @@ function refuseDuplicateJsonKeys(body: string, filePath: string): void {
       if (!keys || duplicate !== undefined) return;
       const first = keys.get(property);
       if (first !== undefined)
-        duplicate = `duplicate key ${formatPath([...pathSupplier(), property] as JsonPath)} on lines ${first} and ${startLine + 1}; an agent may read the other copy`;
+        duplicate = `duplicate key ${formatPath([...pathSupplier(), property] as JsonPath)} ${first === startLine + 1 ? `twice on line ${first}` : `on lines ${first} and ${startLine + 1}`}; an agent may read the other copy`;
       keys.set(property, startLine + 1);
     },
   }, {allowTrailingComma: true, disallowComments: false});
@@ -818,7 +818,7 @@ function parseYaml(body: string, filePath: string): YamlDocument.Parsed {
   if (first) {
     const line = lineCol(body, first.pos[0]);
     if (first.code === `DUPLICATE_KEY`)
-      throw new UnparseableFileError(filePath, `duplicate key ${JSON.stringify(body.slice(first.pos[0], first.pos[1]))} at ${line}; an agent may read the other copy`);
+      throw new UnparseableFileError(filePath, `duplicate key${yamlKeyAt(body, first.pos[0])} at ${line}; an agent may read the other copy`);
     if (first.code === `RESOURCE_EXHAUSTION`)
       throw new UnparseableFileError(filePath, `nested too deeply (over ${MAX_NESTING_DEPTH} levels) or too many aliases`);
     throw new UnparseableFileError(filePath, `${first.message.split(`\n`)[0]} at ${line}`);
@@ -827,6 +827,12 @@ function parseYaml(body: string, filePath: string): YamlDocument.Parsed {
   if (doc.contents !== null && !yamlLibrary().isMap(doc.contents))
     throw new UnparseableFileError(filePath, `expected a mapping at the top level`);
   return doc;
+}
+
+// The error's position marks only the key's first character: read the key as written (plain or quoted).
+function yamlKeyAt(body: string, offset: number): string {
+  const key = /^("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^:#\n]*?)\s*:/.exec(body.slice(offset, offset + 300))?.[1];
+  return key ? (/^["']/.test(key) ? ` ${key}` : ` ${JSON.stringify(key)}`) : ``;
 }
 
 // Iterative, so a deep document is refused before anything recursive (toJS, stringify, deep equality) touches it.

@@ -72,3 +72,14 @@ function refusal(filePath: string, err: unknown): unknown {
   if (isCode(err, `EISDIR`)) return new UnparseableFileError(filePath, `it is a directory, not a regular file`);
   return err;
 }
+
+/**
+ * The text of a file capit only looks at (key sources, doctor), with the same refusals as {@link readTargetFile}:
+ * throws for a missing, non-regular (a FIFO never blocks), looping or oversized file; callers treat any throw as
+ * "not readable".
+ */
+export async function readAgentText(filePath: string): Promise<string> {
+  const {bytes} = await readTargetFile(filePath);
+  if (bytes === null) throw Object.assign(new Error(`${filePath} does not exist`), {code: `ENOENT`});
+  return bytes.toString(`utf8`);
+}
