@@ -75,10 +75,25 @@ function classifySpec(spec: string, cwd: string, env: Env): {kind: SpecKind; val
   return {kind: `registry`, value: spec};
 }
 
-function folderProblem(message: string): string {
-  const detail = message.replace(/^.*? is not a usable capit plugin: /s, ``);
-  if (/cannot read package\.json: ENOENT/.test(detail)) return `it has no package.json`;
-  return detail.replace(/\s*\n\s*/g, `; `);
+// A folder that is no plugin at all (no package.json, or one without a "capit" manifest) is a wrong argument: exit 2,
+// one line. A plugin that is broken (bad manifest, entry failing to load) stays CAPIT_BAD_PLUGIN, exit 1.
+function refuseNonPluginFolder(spec: string, dir: string): void {
+  const hint = `Nothing was changed. A plugin folder has a package.json with a "capit" manifest (see \`capit plugin new\`).`;
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, `package.json`), `utf8`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === `ENOENT`) throw new InputError(`${spec} is not a capit plugin folder: it has no package.json`, hint);
+    return; // unreadable: validateFolder words it
+  }
+  let pkg: unknown;
+  try {
+    pkg = JSON.parse(text);
+  } catch {
+    throw new InputError(`${spec} is not a capit plugin folder: its package.json is not valid JSON`, hint);
+  }
+  if (pkg === null || typeof pkg !== `object` || !(`capit` in pkg))
+    throw new InputError(`${spec} is not a capit plugin folder: its package.json has no "capit" manifest`, hint);
 }
 
 // npm's own error for a file that is not a tarball is several lines about TAR_BAD_ARCHIVE; name the problem instead.
@@ -158,15 +173,8 @@ export async function addPlugin(spec: string, ctx: PluginOpsContext): Promise<Ad
   if (target.kind === `folder`) {
     // Linked, not copied: discovery reads the folder itself, so edits show up on the next run. Nothing is written
     // (not even the global dir's package.json) before the folder has passed every check: nothing to roll back.
-    let plugin: DiscoveredPlugin;
-    try {
-      plugin = await validateFolder(target.value, `path`);
-    } catch (error) {
-      // The user named a folder that is not a plugin: bad input (exit 2), worded in one line.
-      if (error instanceof CapitError && error.code === `CAPIT_BAD_PLUGIN`)
-        throw new InputError(`${spec} is not a capit plugin folder: ${folderProblem(error.message)}`, `Nothing was changed. A plugin folder has a package.json with a "capit" manifest (see \`capit plugin new\`).`);
-      throw error;
-    }
+    refuseNonPluginFolder(spec, target.value);
+    const plugin = await validateFolder(target.value, `path`);
     const clash = globalClash(dataDir, plugin);
     if (clash) throw new CapitError(`CAPIT_PLUGIN_CLASH`, `${plugin.manifest.kind} "${plugin.manifest.id}" is already installed from ${clash}`, {hint: `Run \`capit plugin remove ${plugin.manifest.id}\` first.`});
     ensureGlobalDir(dataDir);
