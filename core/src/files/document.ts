@@ -824,6 +824,7 @@ function parseYaml(body: string, filePath: string): YamlDocument.Parsed {
     throw new UnparseableFileError(filePath, `${first.message.split(`\n`)[0]} at ${line}`);
   }
   checkYamlDepth(doc.contents, filePath);
+  checkYamlExpansion(doc, filePath);
   if (doc.contents !== null && !yamlLibrary().isMap(doc.contents))
     throw new UnparseableFileError(filePath, `expected a mapping at the top level`);
   return doc;
@@ -851,6 +852,32 @@ function checkYamlDepth(root: unknown, filePath: string): void {
       }
     }
   }
+}
+
+/** Most nodes a YAML document may stand for once its aliases are expanded (real configs: hundreds). */
+const MAX_YAML_EXPANDED_NODES = 100_000;
+
+// A few anchors aliased in layers ("billion laughs") stand for billions of nodes: reading or comparing the value
+// would never finish. Sizes are counted per node once (memoised), so this costs one pass over the document.
+function checkYamlExpansion(doc: YamlDocument.Parsed, filePath: string): void {
+  const yaml = yamlLibrary();
+  const sizes = new Map<unknown, number>();
+  const tooBig = () => new UnparseableFileError(filePath, `its aliases expand to more than ${MAX_YAML_EXPANDED_NODES.toLocaleString(`en-US`)} values`);
+  const size = (node: unknown, hops: number): number => {
+    if (hops > MAX_NESTING_DEPTH) throw tooBig();
+    if (yaml.isAlias(node)) return size(node.resolve(doc), hops + 1);
+    if (!yaml.isCollection(node)) return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    let total = 1;
+    for (const item of node.items as unknown[]) {
+      total += yaml.isPair(item) ? size(item.key, hops + 1) + size(item.value, hops + 1) : size(item, hops + 1);
+      if (total > MAX_YAML_EXPANDED_NODES) throw tooBig();
+    }
+    sizes.set(node, total);
+    return total;
+  };
+  size(doc.contents, 0);
 }
 
 function detectYamlIndent(body: string): number {

@@ -414,6 +414,14 @@ describe(`hostile documents are refused in one line, never a RangeError`, () => 
     expect(refusal(`yaml`, `${block}\n`).message).toMatch(/nested more than 100 levels deep/);
   });
 
+  it(`yaml: aliases that expand to billions of values ("billion laughs") are refused at once; a few aliases are fine`, () => {
+    let bomb = `a0: &a0 [x, x, x, x, x, x, x, x, x]\n`;
+    for (let i = 1; i < 12; i++) bomb += `a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(`, `)}]\n`;
+    expect(refusal(`yaml`, bomb).message).toMatch(/aliases expand to more than 100,000 values/);
+    const doc = openDocument(`yaml`, `base: &base {provider: openrouter}\nmodel: *base\n`, `/c.yaml`);
+    expect(doc.read([`model`, `provider`])).toBe(`openrouter`);
+  });
+
   it(`dotenv: a variable set twice is read and written at its last assignment (what the loaders use)`, () => {
     const doc = openDocument(`dotenv`, `OPENROUTER_API_KEY=old-1\nOPENROUTER_API_KEY=old-2\n`, `/.env`);
     expect(doc.read([`OPENROUTER_API_KEY`])).toBe(`old-2`);
