@@ -13,6 +13,7 @@ import {commands as serveCommands}    from './commands/serve/index.js';
 import {UnknownCommand}  from './commands/unknown.js';
 import type {CapitContext} from './context.js';
 import {InputError}      from './errors.js';
+import {findNegativeAmount} from './issue/inputs.js';
 import {discoverPlugins} from './plugins/discover.js';
 import {discoverySources} from './plugins/sources.js';
 import type {Discovery}  from './plugins/discover.js';
@@ -116,7 +117,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     const firstWord = argv[0] === `help` && argv.length > 1 ? argv[1]! : argv[0]!;
     if (!firstWord.startsWith(`-`) && !cli.topWords().has(firstWord)) throw cli.unknownWordError(firstWord);
     // A negative amount looks like an option to any argv parser; name the real problem instead.
-    const negative = plugins.platforms.some(p => p.manifest.id === argv[0]) ? argv.find(a => /^-\$?\.?\d/.test(a)) : undefined;
+    const negative = plugins.platforms.some(p => p.manifest.id === argv[0]) ? findNegativeAmount(argv.slice(1)) : undefined;
     if (negative !== undefined) throw new InputError(`Invalid amount "${negative}": the cap must be a positive dollar amount, e.g. 5 or 0.50`);
     command = cli.process(argv, context);
   } catch (error) {

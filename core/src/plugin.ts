@@ -8,6 +8,9 @@ export const SUPPORTED_API_VERSIONS: readonly number[] = [1];
 /** A spending window after which the provider resets the cap. `undefined` = lifetime cap. */
 export type ResetWindow = 'daily' | 'weekly' | 'monthly';
 
+/** How a platform treats BYOK spend (requests routed through the user's own provider keys): see PlatformDefinition.byok. */
+export type ByokSupport = 'optional' | 'always' | 'none';
+
 // ---------------------------------------------------------------------------------------------------------------
 // HTTP, provided by core
 
@@ -84,6 +87,12 @@ export interface CreateKeyRequest {
   reset?: ResetWindow;
   /** Absolute expiry; the platform converts it to its own format (UTC for OpenRouter). */
   expiresAt?: Date;
+  /**
+   * Whether spend routed through the user's own provider keys (BYOK) counts against `capUsd`. Set by core only for a
+   * platform whose {@link PlatformDefinition.byok} is `'optional'`: true unless the user passed `--exclude-byok`. The
+   * platform must send it (OpenRouter: `include_byok_in_limit`) and throw if the provider reports otherwise.
+   */
+  countByok?: boolean;
 }
 
 /** A key as the provider reports it, normalised. Never carries the secret. */
@@ -99,6 +108,10 @@ export interface ProviderKey {
   disabled: boolean;
   createdAt?: string;
   expiresAt?: string | null;
+  /** BYOK spend in the same window as `spentUsd`, where the provider reports it (not included in `spentUsd`). */
+  byokSpentUsd?: number;
+  /** Whether BYOK spend counts against the cap, where the provider reports it. */
+  byokCounted?: boolean;
 }
 
 export interface CreatedKey extends ProviderKey {
@@ -142,6 +155,14 @@ export interface PlatformDefinition {
   maxNameLength?: number;
   /** Reset windows the provider can enforce; omitted = all. `[]` = lifetime caps only (`--reset` is refused up front). */
   resetWindows?: readonly ResetWindow[];
+  /**
+   * How the provider treats spend through the user's own provider keys (BYOK):
+   * - `'optional'`: per key, BYOK spend may or may not count against the cap (OpenRouter's `include_byok_in_limit`).
+   *   Core asks for it to count ({@link CreateKeyRequest.countByok} true) unless the user passes `--exclude-byok`.
+   * - `'always'`: BYOK spend always counts; nothing to choose.
+   * - `'none'` (or omitted): the platform has no BYOK, so the cap covers all spend; `--exclude-byok` is refused up front.
+   */
+  byok?: ByokSupport;
   /** Inference bases derived from the (possibly overridden) management base URL. */
   inferenceBaseUrls(managementBaseUrl: string): InferenceBaseUrls;
   /** Maps a failed response to a {@link ProviderFailure}. */

@@ -186,8 +186,10 @@ describe(`capit plugin add / remove / list`, () => {
     const res = await runCli([`plugin`, `add`, tgz], {env: e, timeoutMs: 60_000});
     expect(res.exitCode).toBe(1);
     expect(res.stderr).toMatch(/first install fails/);
+    // Nothing left behind: not even the global dir's package.json that this failed first install created.
     const after = snapshot(dataDir(e));
-    expect(JSON.parse(after.pkg!).dependencies).toEqual({});
+    expect(after.pkg).toBeNull();
+    expect(fs.existsSync(dataDir(e))).toBe(false);
     expect(after.lock).toBeNull();
     expect(after.modules).toBeNull();
   }, 60_000);

@@ -240,6 +240,8 @@ export interface SeedOptions {
   limit_reset?: LimitReset | null;
   disabled?: boolean;
   include_byok_in_limit?: boolean;
+  /** BYOK spend already on the key (also sets byok_usage_daily/weekly/monthly). Default 0. */
+  byok_usage?: number;
   expires_at?: string | null;
   created_at?: string;
   workspace_id?: string;
@@ -275,8 +277,8 @@ export interface Emulator {
   seedKeys(count: number, options?: SeedOptions): KeyRecord[];
   /** Create one key without HTTP (validated like POST /keys; throws TypeError when invalid). */
   createKey(params: CreateKeyParams): KeyRecord;
-  /** Add spend to a key as an inference request would. */
-  charge(hash: string, usd: number): KeyRecord;
+  /** Adds spend to a key; `byok: true` books it as BYOK spend (byok_usage*), which counts against the limit only with include_byok_in_limit. */
+  charge(hash: string, usd: number, opts?: {byok?: boolean}): KeyRecord;
   removeKey(hash: string): boolean;
   addManagementKey(key: string): void;
   /** Live list of accepted management keys. */

@@ -193,11 +193,13 @@ class KeyMap extends Map {
 }
 
 function windowUsage(rec) {
+  // BYOK spend (requests through the user's own provider keys) counts against the limit only with include_byok_in_limit.
+  const byok = rec.include_byok_in_limit ? rec : {byok_usage: 0, byok_usage_daily: 0, byok_usage_weekly: 0, byok_usage_monthly: 0};
   switch (rec.limit_reset) {
-    case `daily`: return rec.usage_daily;
-    case `weekly`: return rec.usage_weekly;
-    case `monthly`: return rec.usage_monthly;
-    default: return rec.usage;
+    case `daily`: return rec.usage_daily + byok.byok_usage_daily;
+    case `weekly`: return rec.usage_weekly + byok.byok_usage_weekly;
+    case `monthly`: return rec.usage_monthly + byok.byok_usage_monthly;
+    default: return rec.usage + byok.byok_usage;
   }
 }
 const remainingOf = rec => (rec.limit == null ? null : Math.max(0, round(rec.limit - windowUsage(rec))));
@@ -441,10 +443,10 @@ export async function startEmulator(options = {}) {
       usage_daily: params.usage_daily ?? usage,
       usage_weekly: params.usage_weekly ?? usage,
       usage_monthly: params.usage_monthly ?? usage,
-      byok_usage: 0,
-      byok_usage_daily: 0,
-      byok_usage_weekly: 0,
-      byok_usage_monthly: 0,
+      byok_usage: params.byok_usage ?? 0,
+      byok_usage_daily: params.byok_usage ?? 0,
+      byok_usage_weekly: params.byok_usage ?? 0,
+      byok_usage_monthly: params.byok_usage ?? 0,
       created_at: at,
       updated_at: null,
       expires_at: params.expires_at ?? null,
@@ -486,13 +488,15 @@ export async function startEmulator(options = {}) {
     return true;
   }
 
-  function charge(hash, usd) {
+  function charge(hash, usd, opts = {}) {
     const rec = keys.get(hash);
     if (!rec) throw new Error(`unknown key hash ${hash}`);
-    rec.usage = round(rec.usage + usd);
-    rec.usage_daily = round(rec.usage_daily + usd);
-    rec.usage_weekly = round(rec.usage_weekly + usd);
-    rec.usage_monthly = round(rec.usage_monthly + usd);
+    // `byok: true`: spend through the user's own provider key, reported as byok_usage*.
+    const field = opts.byok ? `byok_usage` : `usage`;
+    rec[field] = round(rec[field] + usd);
+    rec[`${field}_daily`] = round(rec[`${field}_daily`] + usd);
+    rec[`${field}_weekly`] = round(rec[`${field}_weekly`] + usd);
+    rec[`${field}_monthly`] = round(rec[`${field}_monthly`] + usd);
     rec.limit_remaining = remainingOf(rec);
     return rec;
   }
@@ -1024,7 +1028,7 @@ export async function startEmulator(options = {}) {
         return {status: 201, json: {data: publicKey(rec), key: rec.key}};
       }
       if (path === `/__emulator/charge` && method === `POST`) {
-        const rec = charge(body.hash, body.usd);
+        const rec = charge(body.hash, body.usd, {byok: body.byok === true});
         return {status: 200, json: {data: publicKey(rec)}};
       }
       if (path === `/__emulator/management-keys` && method === `POST`) {

@@ -105,7 +105,7 @@ describeBrowser(`capit serve in Chromium`, () => {
     await page.selectOption(`#issue-reset`, `monthly`);
     await page.click(`#issue-preview`);
     await page.waitForSelector(`#plan:not([hidden])`);
-    expect(await page.textContent(`#plan-action`)).toMatch(/^Create OpenRouter key "opencode-[0-9a-f]{8}" with a \$5\.00 per month cap\.$/);
+    expect(await page.textContent(`#plan-action`)).toMatch(/^Create OpenRouter key "opencode-[0-9a-f]{8}" with a \$5\.00 per month cap; BYOK spend counts against the cap\.$/);
     expect(await page.textContent(`#plan-files`)).toContain(authFile);
     expect(await page.textContent(`#plan-diff`)).toContain(`<new openrouter key>`);
     expect(emulator.state.keys.size).toBe(0);

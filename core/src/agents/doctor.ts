@@ -12,6 +12,7 @@ import {unknownAgent}             from '../suggest.js';
 import {hashValue}                from '../files/changes.js';
 import type {BackupManifest}      from '../files/changes.js';
 import {openDocument}             from '../files/document.js';
+import {readAgentText} from '../files/read.js';
 import {inspectKeySources}        from '../issue/shadows.js';
 import type {KeySourceState}      from '../issue/shadows.js';
 import type {AgentDefinition, JsonPath, KeySource} from '../plugin.js';
@@ -86,7 +87,7 @@ async function holdsCapitValue(source: KeySource, manifest: BackupManifest): Pro
   if (edits.length === 0) return null;
   let text: string;
   try {
-    text = await fs.readFile(entry.path, `utf8`);
+    text = await readAgentText(entry.path);
   } catch {
     return false;
   }

@@ -9,6 +9,7 @@ import type {AgentFile, FileEdit, FileFormat, JsonPath} from '../plugin.js';
 import {diffLibrary}    from './lazy.js';
 import {ensureDir, isCode, resolveRealPath, writeFileAtomic} from './atomic.js';
 import {copyValue, formatPath, openDocument, type EditableDocument} from './document.js';
+import {readTargetFile} from './read.js';
 import {withLock} from './lock.js';
 
 export interface LoadedFile {
@@ -127,20 +128,11 @@ export async function loadTargets(files: AgentFile[]): Promise<Targets> {
   const loaded: LoadedFile[] = [];
   for (const spec of files) {
     if (loaded.some(f => f.spec.id === spec.id)) throw new Error(`Two agent files share the id "${spec.id}"`);
-    const realPath = await resolveRealPath(spec.path);
+    // Symlink loops, non-regular files and absurd sizes are refused there in one line (read.ts).
+    const {realPath, bytes: original, mode} = await readTargetFile(spec.path);
     const other = seen.get(realPath);
     if (other !== undefined) throw new Error(`Agent files "${other}" and "${spec.id}" are the same file (${realPath})`);
     seen.set(realPath, spec.id);
-    let original: Buffer | null = null;
-    let mode: number | null = null;
-    try {
-      const st = await fs.stat(realPath);
-      if (!st.isFile()) throw new UnparseableFileError(spec.path, `not a regular file`);
-      original = await fs.readFile(realPath);
-      mode = st.mode & 0o7777;
-    } catch (err) {
-      if (!isCode(err, `ENOENT`)) throw err;
-    }
     const text = original ? decode(original, spec.path) : defaultText(spec);
     const doc = openDocument(spec.format, text, spec.path);
     loaded.push({spec, realPath, exists: original !== null, original, mode, doc, text});

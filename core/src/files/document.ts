@@ -3,7 +3,7 @@
 // something is actually edited, so an untouched file is never rewritten with different bytes.
 import {isDeepStrictEqual} from 'node:util';
 import {
-  applyEdits, findNodeAtLocation, getNodeValue, modify, parseTree, printParseErrorCode,
+  applyEdits, createScanner, findNodeAtLocation, getNodeValue, modify, parseTree, printParseErrorCode, visit,
   type Node as JsonNode, type ParseError,
 } from 'jsonc-parser';
 import type {Document as YamlDocument} from 'yaml';
@@ -25,6 +25,12 @@ export interface EditableDocument {
 }
 
 const BOM = `\uFEFF`;
+
+/**
+ * Deepest nesting capit reads. Agent configs are a few levels deep; the parsers (and JSON.stringify, deep equality)
+ * recurse, so a file nested thousands of levels deep would end in a RangeError instead of a clear refusal.
+ */
+export const MAX_NESTING_DEPTH = 100;
 
 export function openDocument(format: FileFormat, text: string, filePath: string): EditableDocument {
   switch (format) {
@@ -123,12 +129,14 @@ class JsonDocument implements EditableDocument {
   private parse(body: string): JsonNode {
     const errors: ParseError[] = [];
     const jsonc = this.format === `jsonc`;
+    checkJsonDepth(body, this.filePath);
     const root = parseTree(body, errors, {allowTrailingComma: jsonc, disallowComments: !jsonc, allowEmptyContent: false});
     const first = errors[0];
     if (first)
       throw new UnparseableFileError(this.filePath, `${printParseErrorCode(first.error)} at ${lineCol(body, first.offset)}`);
     if (!root || root.type !== `object`)
       throw new UnparseableFileError(this.filePath, `expected an object at the top level, found ${root ? (root.type === `null` ? `null` : `an ${root.type}`) : `nothing`}`);
+    refuseDuplicateJsonKeys(body, this.filePath);
     return root;
   }
 
@@ -349,6 +357,44 @@ type JsonStyle =
   | {inline: false; unit: string; eol: string; indent: string};
 
 /** Plain JSON data as text: inline (`{"a": 1, "b": [2]}`), or one member a line, indented from `style.indent`. */
+// The scanner is iterative, so this runs before the (recursive) parser ever sees a deep file.
+function checkJsonDepth(body: string, filePath: string): void {
+  const scanner = createScanner(body, false);
+  let depth = 0;
+  for (let token = scanner.scan(); token !== /* EOF */ 17; token = scanner.scan()) {
+    if (token === /* OpenBrace */ 1 || token === /* OpenBracket */ 3) {
+      if (++depth > MAX_NESTING_DEPTH)
+        throw new UnparseableFileError(filePath, `nested more than ${MAX_NESTING_DEPTH} levels deep at line ${scanner.getTokenStartLine() + 1}`);
+    } else if (token === /* CloseBrace */ 2 || token === /* CloseBracket */ 4) {
+      depth--;
+    }
+  }
+}
+
+// Parsers disagree on a repeated key (opencode's, like JSON.parse, keeps the last; jsonc-parser's tree finds the
+// first), so capit could write one copy while the agent reads the other. Refused anywhere in the file, like YAML.
+function refuseDuplicateJsonKeys(body: string, filePath: string): void {
+  const open: Map<string, number>[] = [];
+  let duplicate: string | undefined;
+  visit(body, {
+    onObjectBegin: () => {
+      open.push(new Map());
+    },
+    onObjectEnd: () => {
+      open.pop();
+    },
+    onObjectProperty: (property, _offset, _length, startLine, _startCharacter, pathSupplier) => {
+      const keys = open[open.length - 1];
+      if (!keys || duplicate !== undefined) return;
+      const first = keys.get(property);
+      if (first !== undefined)
+        duplicate = `duplicate key ${formatPath([...pathSupplier(), property] as JsonPath)} ${first === startLine + 1 ? `twice on line ${first}` : `on lines ${first} and ${startLine + 1}`}; an agent may read the other copy`;
+      keys.set(property, startLine + 1);
+    },
+  }, {allowTrailingComma: true, disallowComments: false});
+  if (duplicate !== undefined) throw new UnparseableFileError(filePath, duplicate);
+}
+
 function renderJson(value: unknown, style: JsonStyle): string {
   if (value === null || typeof value !== `object`) return JSON.stringify(value);
   const entries: Array<[string | undefined, unknown]> = Array.isArray(value)
@@ -589,6 +635,10 @@ class DotenvDocument implements EditableDocument {
     return path[0];
   }
 
+  // A variable assigned twice is read and written at its LAST assignment: python-dotenv (hermes), the dotenv package
+  // and a shell that sources the file all keep the last one, so that is the copy the agent uses. Earlier copies are
+  // left byte for byte (restore puts the file back exactly either way). Decision recorded in README.
+
   read(path: JsonPath): unknown {
     if (path.length === 0) {
       const all: Record<string, string> = {};
@@ -766,12 +816,68 @@ function parseYaml(body: string, filePath: string): YamlDocument.Parsed {
   }
   const first = doc.errors[0];
   if (first) {
-    const at = first.linePos?.[0];
-    throw new UnparseableFileError(filePath, `${first.message.split(`\n`)[0]}${at ? ` at line ${at.line} column ${at.col}` : ``}`);
+    const line = lineCol(body, first.pos[0]);
+    if (first.code === `DUPLICATE_KEY`)
+      throw new UnparseableFileError(filePath, `duplicate key${yamlKeyAt(body, first.pos[0])} at ${line}; an agent may read the other copy`);
+    if (first.code === `RESOURCE_EXHAUSTION`)
+      throw new UnparseableFileError(filePath, `nested too deeply (over ${MAX_NESTING_DEPTH} levels) or too many aliases`);
+    throw new UnparseableFileError(filePath, `${first.message.split(`\n`)[0]} at ${line}`);
   }
+  checkYamlDepth(doc.contents, filePath);
+  checkYamlExpansion(doc, filePath);
   if (doc.contents !== null && !yamlLibrary().isMap(doc.contents))
     throw new UnparseableFileError(filePath, `expected a mapping at the top level`);
   return doc;
+}
+
+// The error's position marks only the key's first character: read the key as written (plain or quoted).
+function yamlKeyAt(body: string, offset: number): string {
+  const key = /^("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^:#\n]*?)\s*:/.exec(body.slice(offset, offset + 300))?.[1];
+  return key ? (/^["']/.test(key) ? ` ${key}` : ` ${JSON.stringify(key)}`) : ``;
+}
+
+// Iterative, so a deep document is refused before anything recursive (toJS, stringify, deep equality) touches it.
+function checkYamlDepth(root: unknown, filePath: string): void {
+  const yaml = yamlLibrary();
+  const stack: {node: unknown; depth: number}[] = [{node: root, depth: 1}];
+  while (stack.length > 0) {
+    const {node, depth} = stack.pop()!;
+    if (!yaml.isCollection(node)) continue;
+    if (depth > MAX_NESTING_DEPTH) throw new UnparseableFileError(filePath, `nested more than ${MAX_NESTING_DEPTH} levels deep`);
+    for (const item of node.items as unknown[]) {
+      if (yaml.isPair(item)) {
+        stack.push({node: item.key, depth: depth + 1}, {node: item.value, depth: depth + 1});
+      } else {
+        stack.push({node: item, depth: depth + 1});
+      }
+    }
+  }
+}
+
+/** Most nodes a YAML document may stand for once its aliases are expanded (real configs: hundreds). */
+const MAX_YAML_EXPANDED_NODES = 100_000;
+
+// A few anchors aliased in layers ("billion laughs") stand for billions of nodes: reading or comparing the value
+// would never finish. Sizes are counted per node once (memoised), so this costs one pass over the document.
+function checkYamlExpansion(doc: YamlDocument.Parsed, filePath: string): void {
+  const yaml = yamlLibrary();
+  const sizes = new Map<unknown, number>();
+  const tooBig = () => new UnparseableFileError(filePath, `its aliases expand to more than ${MAX_YAML_EXPANDED_NODES.toLocaleString(`en-US`)} values`);
+  const size = (node: unknown, hops: number): number => {
+    if (hops > MAX_NESTING_DEPTH) throw tooBig();
+    if (yaml.isAlias(node)) return size(node.resolve(doc), hops + 1);
+    if (!yaml.isCollection(node)) return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    let total = 1;
+    for (const item of node.items as unknown[]) {
+      total += yaml.isPair(item) ? size(item.key, hops + 1) + size(item.value, hops + 1) : size(item, hops + 1);
+      if (total > MAX_YAML_EXPANDED_NODES) throw tooBig();
+    }
+    sizes.set(node, total);
+    return total;
+  };
+  size(doc.contents, 0);
 }
 
 function detectYamlIndent(body: string): number {

@@ -15,14 +15,20 @@ export function formatUsd(usd: number): string {
   return `$${usd.toFixed(2)}`;
 }
 
-/** Parses `5`, `5.00`, `$5`, `0.5`; refuses zero, negatives, words, NaN/Infinity, sub-cent precision and absurd sizes. */
+/**
+ * Parses exactly what README documents: digits with an optional leading `$` and at most 2 decimals (`5`, `5.00`, `$5`,
+ * `0.5`, `.5`). No spaces, signs, commas or exponents: a typo is refused rather than read as some other amount.
+ * Refuses zero, sub-cent precision and absurd sizes.
+ */
 export function parseAmount(input: string, opts: {allowLarge?: boolean} = {}): Amount {
-  const text = input.trim();
+  const text = input;
   const match = /^\$?(\d+)(?:\.(\d{1,2}))?$/.exec(text) ?? /^\$?()\.(\d{1,2})$/.exec(text);
   if (!match) {
+    if (text.trim() !== text && text.trim() !== ``)
+      throw new InputError(`Invalid amount ${JSON.stringify(input)}: remove the spaces, e.g. 5 or 0.50`);
     if (/^-?\$?-?\d*\.?\d+$/.test(text) && text.includes(`-`))
       throw new InputError(`Invalid amount "${input}": the cap must be a positive dollar amount, e.g. 5 or 0.50`);
-    if (/^\$?\d+\.\d{3,}$/.test(text))
+    if (/^\$?\d*\.\d{3,}$/.test(text))
       throw new InputError(`Invalid amount "${input}": use at most 2 decimals (whole cents), e.g. 5.25`);
     throw new InputError(`Invalid amount "${input}": expected a dollar amount such as 5, 5.00, $5 or 0.5`);
   }
@@ -48,25 +54,46 @@ export function parseReset(input: string | undefined): ResetWindow | undefined {
 
 const UNIT_MS: Record<string, number> = {m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000};
 
-/** `--expires 7d|12h|30m|2w`, a date `2027-01-31` (end of that day, UTC) or an ISO date-time with a zone. */
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):?(\d{2}))$/;
+
+// `Date` rolls an impossible day over (2027-02-30 becomes March 2): check every field against the real calendar.
+function isRealDate(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return day <= daysInMonth;
+}
+
+/**
+ * `--expires 7d|12h|30m|2w`, a date `2027-01-31` (end of that day, UTC) or an ISO date-time with a zone. Only real
+ * calendar dates and times, only in the future; no surrounding spaces.
+ */
 export function parseExpiry(input: string | undefined, now: Date = new Date()): Date | undefined {
   if (input === undefined) return undefined;
-  const text = input.trim();
-  const duration = /^(\d+)\s*([mhdw])$/i.exec(text);
+  const text = input;
+  const invalid = (why = `expected a duration (30m, 12h, 7d, 2w) or a date (2027-01-31)`) =>
+    new InputError(`Invalid --expires ${JSON.stringify(input)}: ${why}`);
+  const duration = /^(\d+)([mhdw])$/i.exec(text);
+  const dateOnly = DATE.exec(text);
+  const dateTime = DATE_TIME.exec(text);
   let date: Date | undefined;
   if (duration) {
     const n = Number(duration[1]);
-    if (n === 0) throw new InputError(`Invalid --expires "${input}": the duration must be more than zero`);
+    if (n === 0) throw invalid(`the duration must be more than zero`);
     date = new Date(now.getTime() + n * UNIT_MS[duration[2]!.toLowerCase()]!);
-  } else if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+  } else if (dateOnly) {
+    const [, y, m, d] = dateOnly.map(Number) as [number, number, number, number];
+    if (!isRealDate(y, m, d)) throw invalid(`${text} is not a real calendar date`);
     date = new Date(`${text}T23:59:59Z`);
-  } else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(text)) {
+  } else if (dateTime) {
+    const [, y, m, d, hh, mm, ss, zh, zm] = dateTime.map(v => (v === undefined ? 0 : Number(v))) as number[];
+    if (!isRealDate(y!, m!, d!)) throw invalid(`${text.slice(0, 10)} is not a real calendar date`);
+    if (hh! > 23 || mm! > 59 || ss! > 59 || zh! > 23 || zm! > 59) throw invalid(`${text} is not a real time of day`);
     date = new Date(text);
   }
-  if (!date || Number.isNaN(date.getTime()))
-    throw new InputError(`Invalid --expires "${input}": expected a duration (30m, 12h, 7d, 2w) or a date (2027-01-31)`);
-  if (date.getTime() <= now.getTime())
-    throw new InputError(`Invalid --expires "${input}": that is in the past`);
+  if (!date && /^-\d+[mhdw]$/i.test(text)) throw invalid(`a negative duration is in the past; give one such as 7d`);
+  if (!date || Number.isNaN(date.getTime())) throw invalid();
+  if (date.getTime() <= now.getTime()) throw invalid(`that is in the past`);
   return date;
 }
 
@@ -82,4 +109,27 @@ export function parseNamePrefix(input: string | undefined, fallback: string): st
 export function makeKeyName(prefix: string, maxLength = 100): string {
   const suffix = randomBytes(4).toString(`hex`);
   return `${prefix.slice(0, Math.max(1, maxLength - 9))}-${suffix}`;
+}
+
+// Options of the platform command that take a value: their value may itself start with `-` (`--expires -1d`).
+const VALUE_OPTIONS: ReadonlySet<string> = new Set([`--agent`, `-a`, `--reset`, `--expires`, `--name`, `--prefix`, `-p`]);
+
+/**
+ * The positional amount of `capit <platform> …` when it is negative (`-5`, `-$5`, `-.5`), else undefined. A negative
+ * amount looks like an option to any argv parser, so main.ts names the real problem; an option's value such as
+ * `--expires -1d` is left for that option's own check.
+ */
+export function findNegativeAmount(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === `--`) return undefined;
+    if (VALUE_OPTIONS.has(arg)) {
+      i++;
+      continue;
+    }
+    if (/^-\$?\.?\d/.test(arg)) return arg;
+    if (arg.startsWith(`-`)) continue;
+    return undefined; // the positional amount, and it is not negative
+  }
+  return undefined;
 }

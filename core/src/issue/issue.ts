@@ -29,6 +29,8 @@ export interface IssueOptions {
   yes: boolean;
   json: boolean;
   allowLarge: boolean;
+  /** `--exclude-byok`: BYOK spend does not count against the cap (only for a platform whose `byok` is 'optional'). */
+  excludeByok?: boolean;
 }
 
 export function agentEnvironment(ctx: CapitContext): AgentEnvironment {
@@ -53,6 +55,8 @@ export interface IssuePlan {
   reset?: ResetWindow;
   expiresAt?: Date;
   keyName: string;
+  /** Whether BYOK spend counts against the cap; null for a platform without BYOK. */
+  byokCounted: boolean | null;
   /** One line: what will be asked of the provider. */
   action: string;
   capText: string;
@@ -70,6 +74,8 @@ export interface IssueResult {
   capUsd: number;
   reset: ResetWindow | null;
   expiresAt: string | null;
+  /** Whether BYOK spend counts against the cap; null for a platform without BYOK. */
+  byokCounted: boolean | null;
   agent: string | null;
   files: string[];
   /** Set when files existed before and were backed up. */
@@ -106,6 +112,7 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
     const allowed = platformDef.resetWindows.length > 0 ? `it supports ${platformDef.resetWindows.join(`, `)}` : `its caps never reset`;
     throw new InputError(`${platformName} cannot reset a cap ${reset}: ${allowed}; drop --reset for a lifetime cap`);
   }
+  const byokCounted = byokChoice(platformDef, platformName, opts.excludeByok === true);
   const keyName = makeKeyName(prefix, platformDef.maxNameLength);
   const baseUrl = managementBaseUrl(platformDef, ctx.env);
   const inferenceBaseUrls = await callPlugin(platformDef.id, `inferenceBaseUrls`, () => platformDef.inferenceBaseUrls(baseUrl));
@@ -133,16 +140,31 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
   }
 
   const capText = `${formatUsd(amount.usd)} ${reset ? `per ${reset.replace(/ly$/, ``).replace(/^dai$/, `day`)}` : `lifetime`} cap`;
-  const action = `Create ${platformName} key "${keyName}" with a ${capText}${expiresAt ? `, expiring ${expiresAt.toISOString()}` : ``}`;
+  const byokText = byokCounted === null ? `` : byokCounted ? `; BYOK spend counts against the cap` : `; BYOK spend does not count against the cap (--exclude-byok)`;
+  const action = `Create ${platformName} key "${keyName}" with a ${capText}${expiresAt ? `, expiring ${expiresAt.toISOString()}` : ``}${byokText}`;
   let diff: string | undefined;
   return {
     opts, platformId: platformDef.id, platformName, platformDef, platformPlugin: platform, amount, reset, expiresAt, keyName,
-    action, capText, inferenceBaseUrls, stage, notes,
+    byokCounted, action, capText, inferenceBaseUrls, stage, notes,
     // Rendered only when shown (dry run, confirmation, GUI preview): `--yes` installs never pay for it.
     get diff() {
       return (diff ??= stage ? renderDiff(stage.changes, text => redactText(text)) : ``);
     },
   };
+}
+
+/**
+ * Whether the new key's cap covers BYOK spend: true by default where the platform lets a key choose (an uncounted
+ * BYOK route would spend without bound), false with --exclude-byok, null where the platform has no choice to make.
+ */
+function byokChoice(def: PlatformDefinition, platformName: string, exclude: boolean): boolean | null {
+  const support = def.byok ?? `none`;
+  if (support === `optional`) return !exclude;
+  if (exclude)
+    throw new InputError(support === `always`
+      ? `${platformName} always counts BYOK spend against a key's cap; drop --exclude-byok`
+      : `${platformName} has no BYOK (bring-your-own-key) spend to exclude; drop --exclude-byok`);
+  return support === `always` ? true : null;
 }
 
 export function placeholderFor(platformId: string): string {
@@ -153,7 +175,7 @@ export function placeholderFor(platformId: string): string {
 export function describePlan(plan: IssuePlan) {
   return {
     dryRun: true, platform: plan.platformId, name: plan.keyName, capUsd: plan.amount.usd, reset: plan.reset ?? null,
-    expiresAt: plan.expiresAt?.toISOString() ?? null, agent: plan.stage?.id ?? null, action: plan.action,
+    expiresAt: plan.expiresAt?.toISOString() ?? null, byokCounted: plan.byokCounted, agent: plan.stage?.id ?? null, action: plan.action,
     files: plan.stage?.changes.map(c => ({path: c.realPath, exists: c.exists})) ?? [], diff: plan.diff,
   };
 }
@@ -176,7 +198,7 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
     await updateLedger(paths.state, keys => [...keys, {...entry, status: `pending`}]);
     let created: CreatedKey;
     try {
-      created = await callPlugin(platformDef.id, `createKey`, () => platformDef.createKey(pctx, {name: keyName, capUsd: amount.usd, reset, expiresAt}));
+      created = await callPlugin(platformDef.id, `createKey`, () => platformDef.createKey(pctx, {name: keyName, capUsd: amount.usd, reset, expiresAt, ...(plan.platformDef.byok === `optional` ? {countByok: plan.byokCounted === true} : {})}));
     } catch (error) {
       const cleanup = isAmbiguous(error) ? await removeOrphans(platformDef, pctx, keyName) : ``;
       await updateLedger(paths.state, keys => keys.filter(k => !(k.name === keyName && k.status === `pending`)));
@@ -213,7 +235,7 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
   const shadows = stage ? await findShadows(stage.def, stage.envInfo, platformDef.id) : [];
   return {
     platform: platformDef.id, id: result.created.id, name: keyName, capUsd: amount.usd, reset: reset ?? null,
-    expiresAt: expiresAt?.toISOString() ?? null, agent: stage?.id ?? null, files: result.files,
+    expiresAt: expiresAt?.toISOString() ?? null, byokCounted: plan.byokCounted, agent: stage?.id ?? null, files: result.files,
     backupDir: result.hadExistingFiles ? result.backupDir : null, notes: plan.notes, shadows,
     ...(stage ? {} : {secret: result.created.secret}),
   };

@@ -1,6 +1,5 @@
-import fs from 'node:fs/promises';
-
 import {openDocument}                                  from '../files/document.js';
+import {readAgentText} from '../files/read.js';
 import type {AgentDefinition, AgentEnvironment, KeySource} from '../plugin.js';
 
 export interface KeySourceState {
@@ -27,7 +26,7 @@ export async function inspectKeySources(def: AgentDefinition, envInfo: AgentEnvi
     }
     let text: string;
     try {
-      text = await fs.readFile(source.path, `utf8`);
+      text = await readAgentText(source.path);
     } catch {
       states.push({source, label, present: false});
       continue;

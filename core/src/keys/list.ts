@@ -164,7 +164,9 @@ function oneLine(text: string): string {
  *     "remainingUsd":   3.75 | null,
  *     "reset":          "daily" | "weekly" | "monthly" | null,   // null = lifetime cap
  *     "createdAt":      "2026-11-28T20:41:07Z" | null,
- *     "expiresAt":      "2026-12-05T00:00:00Z" | null
+ *     "expiresAt":      "2026-12-05T00:00:00Z" | null,
+ *     "byokSpentUsd":   0.5 | null,              // BYOK spend in the same window, where the platform reports it
+ *     "byokCounted":    true | null              // whether BYOK spend counts against the cap, where reported
  *   }],
  *   "errors":  [{"platform": "aihubmix",                          // platforms that could not be listed
  *                "message": "could not reach … (connection refused); nothing was sent",
@@ -190,6 +192,8 @@ export interface JsonKey {
   reset: ListedKey[`reset`];
   createdAt: string | null;
   expiresAt: string | null;
+  byokSpentUsd: number | null;
+  byokCounted: boolean | null;
 }
 
 export function jsonKey(k: ListedKey): JsonKey {
@@ -197,6 +201,7 @@ export function jsonKey(k: ListedKey): JsonKey {
     platform: k.platform, id: k.id, name: k.name, agent: k.agent, issuedByCapit: k.issuedByCapit, status: k.status,
     disabled: k.disabled, spentUsd: k.spentUsd, capUsd: k.capUsd, remainingUsd: k.remainingUsd, reset: k.reset,
     createdAt: k.createdAt ?? null, expiresAt: k.expiresAt ?? null,
+    byokSpentUsd: k.byokSpentUsd ?? null, byokCounted: k.byokCounted ?? null,
   };
 }
 
@@ -265,7 +270,8 @@ export function renderTable(keys: ListedKey[], opts: {colors: boolean; filtered?
   const c = pc.createColors(opts.colors);
   const header = [`NAME`, `PLATFORM`, `AGENT`, `SPENT/CAP`, `RESET`, `REMAINING`, `STATUS`, `CREATED`];
   const rows = keys.map(k => [
-    k.name, k.platform, k.agent ?? `—`, `${money(k.spentUsd)}/${k.capUsd === null ? `no cap` : money(k.capUsd)}`,
+    k.name, k.platform, k.agent ?? `—`,
+    `${money(k.spentUsd)}/${k.capUsd === null ? `no cap` : money(k.capUsd)}${k.byokSpentUsd ? ` (BYOK ${money(k.byokSpentUsd)}${k.byokCounted === false ? `, uncapped` : ``})` : ``}`,
     k.capUsd === null ? `—` : k.reset ?? `lifetime`, money(k.remainingUsd), k.status, (k.createdAt ?? ``).slice(0, 10),
   ]);
   const widths = header.map((_, col) => Math.max(header[col]!.length, ...rows.map(r => r[col]!.length)));

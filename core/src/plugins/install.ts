@@ -75,6 +75,47 @@ function classifySpec(spec: string, cwd: string, env: Env): {kind: SpecKind; val
   return {kind: `registry`, value: spec};
 }
 
+// A folder that is no plugin at all (no package.json, or one without a "capit" manifest) is a wrong argument: exit 2,
+// one line. A plugin that is broken (bad manifest, entry failing to load) stays CAPIT_BAD_PLUGIN, exit 1.
+function refuseNonPluginFolder(spec: string, dir: string): void {
+  const hint = `Nothing was changed. A plugin folder has a package.json with a "capit" manifest (see \`capit plugin new\`).`;
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, `package.json`), `utf8`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === `ENOENT`) throw new InputError(`${spec} is not a capit plugin folder: it has no package.json`, hint);
+    return; // unreadable: validateFolder words it
+  }
+  let pkg: unknown;
+  try {
+    pkg = JSON.parse(text);
+  } catch {
+    throw new InputError(`${spec} is not a capit plugin folder: its package.json is not valid JSON`, hint);
+  }
+  if (pkg === null || typeof pkg !== `object` || !(`capit` in pkg))
+    throw new InputError(`${spec} is not a capit plugin folder: its package.json has no "capit" manifest`, hint);
+}
+
+// npm's own error for a file that is not a tarball is several lines about TAR_BAD_ARCHIVE; name the problem instead.
+// A package tarball is gzip (1f 8b) or, uncompressed, a tar with "ustar" at offset 257.
+function refuseNonTarball(spec: string, file: string): void {
+  let head: Buffer;
+  try {
+    const fd = fs.openSync(file, `r`);
+    try {
+      head = Buffer.alloc(262);
+      head = head.subarray(0, fs.readSync(fd, head, 0, head.length, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (error) {
+    throw new InputError(`${spec}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  const tar = head.length >= 262 && head.subarray(257, 262).toString(`latin1`) === `ustar`;
+  if (!gzip && !tar) throw new InputError(`${spec} is not a package tarball (.tgz): expected a gzip or tar archive`, `Nothing was changed. Build one with \`npm pack\` in the plugin's folder.`);
+}
+
 /** The package name in a registry spec: `name`, `name@1.2.0`, `@scope/name@^1`. */
 function specName(spec: string): string {
   const at = spec.indexOf(`@`, spec.startsWith(`@`) ? 1 : 0);
@@ -128,21 +169,27 @@ function globalClash(dataDir: string, plugin: DiscoveredPlugin): string | undefi
 export async function addPlugin(spec: string, ctx: PluginOpsContext): Promise<AddResult> {
   const dataDir = globalDir(ctx.env);
   const target = classifySpec(spec, ctx.cwd, ctx.env);
-  ensureGlobalDir(dataDir);
 
   if (target.kind === `folder`) {
     // Linked, not copied: discovery reads the folder itself, so edits show up on the next run. Nothing is written
-    // before the folder has passed every check, so there is nothing to roll back.
+    // (not even the global dir's package.json) before the folder has passed every check: nothing to roll back.
+    refuseNonPluginFolder(spec, target.value);
     const plugin = await validateFolder(target.value, `path`);
     const clash = globalClash(dataDir, plugin);
     if (clash) throw new CapitError(`CAPIT_PLUGIN_CLASH`, `${plugin.manifest.kind} "${plugin.manifest.id}" is already installed from ${clash}`, {hint: `Run \`capit plugin remove ${plugin.manifest.id}\` first.`});
+    ensureGlobalDir(dataDir);
     const manifest = readGlobalManifest(dataDir);
     const links = (manifest.capit?.links ?? []).filter(dir => dir !== plugin.dir);
     writeGlobalManifest(dataDir, {...manifest, capit: {...manifest.capit, links: [plugin.dir, ...links]}});
     return {plugin: {...plugin, via: `linked by capit plugin add`}, linked: true};
   }
 
+  if (target.kind === `tarball`) refuseNonTarball(spec, target.value);
+  // What this run creates, so a failure removes it again (a first `plugin add` must not leave a package.json behind).
+  const createdDataDir = !fs.existsSync(dataDir);
   const pkgFile = path.join(dataDir, `package.json`);
+  const createdPkg = !fs.existsSync(pkgFile);
+  ensureGlobalDir(dataDir);
   const lockFile = path.join(dataDir, `package-lock.json`);
   const before = {
     pkg: fs.readFileSync(pkgFile, `utf8`),
@@ -152,6 +199,12 @@ export async function addPlugin(spec: string, ctx: PluginOpsContext): Promise<Ad
   const depsBefore = readGlobalManifest(dataDir).dependencies ?? {};
 
   const rollback = async (reason: string, cause?: unknown): Promise<never> => {
+    if (createdDataDir || createdPkg) {
+      // Everything here is this run's own: remove it rather than restore it.
+      if (createdDataDir) fs.rmSync(dataDir, {recursive: true, force: true});
+      else for (const file of [pkgFile, lockFile, path.join(dataDir, `node_modules`)]) fs.rmSync(file, {recursive: true, force: true});
+      throw new CapitError(`CAPIT_PLUGIN_ADD_FAILED`, `could not add ${spec}: ${reason}`, {cause, hint: `Nothing was changed.`});
+    }
     fs.writeFileSync(pkgFile, before.pkg);
     if (before.lock === undefined) fs.rmSync(lockFile, {force: true});
     else fs.writeFileSync(lockFile, before.lock);

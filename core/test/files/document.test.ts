@@ -370,3 +370,62 @@ compression: {enabled: true, threshold: 0.85}
     expect(() => openDocument(`yaml`, src, `/c.yaml`)).toThrow(UnparseableFileError);
   });
 });
+
+describe(`hostile documents are refused in one line, never a RangeError`, () => {
+  function refusal(format: `json` | `jsonc` | `yaml` | `dotenv`, text: string): UnparseableFileError {
+    try {
+      openDocument(format, text, `/agent/file`);
+    } catch (error) {
+      expect(error).toBeInstanceOf(UnparseableFileError);
+      expect((error as Error).message).not.toContain(`\n`);
+      return error as UnparseableFileError;
+    }
+    throw new Error(`expected a refusal`);
+  }
+
+  it.each([`json`, `jsonc`] as const)(`%s: a duplicate key, at the top or nested, names the key and both lines`, format => {
+    expect(refusal(format, `{\n  "openrouter": {"key": "a"},\n  "openrouter": {"key": "b"}\n}\n`).message)
+      .toMatch(/duplicate key openrouter on lines 2 and 3/);
+    expect(refusal(format, `{"provider": {"openrouter": {\n"key": "a",\n"key": "b"}}}`).message)
+      .toMatch(/duplicate key provider\.openrouter\.key on lines 2 and 3/);
+    expect(refusal(format, `{"a": 1, "a": 2}`).message).toMatch(/duplicate key a twice on line 1/);
+  });
+
+  it(`json: the same name in sibling objects or an array of objects is no duplicate`, () => {
+    const doc = openDocument(`json`, `{"a": {"key": 1}, "b": {"key": 2}, "list": [{"key": 1}, {"key": 2}]}`, `/f.json`);
+    expect(doc.read([`b`, `key`])).toBe(2);
+  });
+
+  it.each([`json`, `jsonc`] as const)(`%s: nesting 10,000 levels deep`, format => {
+    expect(refusal(format, `{"a": ${`[`.repeat(10_000)}${`]`.repeat(10_000)}}`).message).toMatch(/nested more than 100 levels deep/);
+    expect(refusal(format, `{"a": ${`{"b": `.repeat(10_000)}1${`}`.repeat(10_000)}}`).message).toMatch(/nested more than 100 levels deep/);
+  });
+
+  it(`json: 100 levels are fine, brackets inside strings do not count`, () => {
+    expect(openDocument(`json`, `{"a": ${`[`.repeat(99)}${`]`.repeat(99)}}`, `/f.json`).read([`a`])).toBeDefined();
+    expect(openDocument(`json`, `{"a": "${`[`.repeat(500)}"}`, `/f.json`).read([`a`])).toHaveLength(500);
+  });
+
+  it(`yaml: a duplicate key names the key and line; deep flow or block nesting is refused`, () => {
+    expect(refusal(`yaml`, `model:\n  provider: a\n  provider: b\n`).message).toMatch(/duplicate key "provider" at line 3/);
+    expect(refusal(`yaml`, `a: ${`[`.repeat(10_000)}${`]`.repeat(10_000)}\n`).message).toMatch(/nested/);
+    expect(refusal(`yaml`, `a: ${`[`.repeat(150)}${`]`.repeat(150)}\n`).message).toMatch(/nested more than 100 levels deep/);
+    const block = Array.from({length: 150}, (_, i) => `${` `.repeat(i)}k${i}:`).join(`\n`);
+    expect(refusal(`yaml`, `${block}\n`).message).toMatch(/nested more than 100 levels deep/);
+  });
+
+  it(`yaml: aliases that expand to billions of values ("billion laughs") are refused at once; a few aliases are fine`, () => {
+    let bomb = `a0: &a0 [x, x, x, x, x, x, x, x, x]\n`;
+    for (let i = 1; i < 12; i++) bomb += `a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(`, `)}]\n`;
+    expect(refusal(`yaml`, bomb).message).toMatch(/aliases expand to more than 100,000 values/);
+    const doc = openDocument(`yaml`, `base: &base {provider: openrouter}\nmodel: *base\n`, `/c.yaml`);
+    expect(doc.read([`model`, `provider`])).toBe(`openrouter`);
+  });
+
+  it(`dotenv: a variable set twice is read and written at its last assignment (what the loaders use)`, () => {
+    const doc = openDocument(`dotenv`, `OPENROUTER_API_KEY=old-1\nOPENROUTER_API_KEY=old-2\n`, `/.env`);
+    expect(doc.read([`OPENROUTER_API_KEY`])).toBe(`old-2`);
+    doc.set([`OPENROUTER_API_KEY`], KEY);
+    expect(doc.text()).toBe(`OPENROUTER_API_KEY=old-1\nOPENROUTER_API_KEY=${KEY}\n`);
+  });
+});

@@ -193,6 +193,42 @@ async function getToken(ctx: PlatformContext, id: string, action: string): Promi
   return data as WireToken;
 }
 
+/** A 2xx whose body is not an envelope at all (HTML, text, empty): the call may or may not have been applied. */
+function ambiguous(res: HttpResponse): boolean {
+  return res.status >= 200 && res.status < 300 && asRecord(res.body) === undefined;
+}
+
+function describeBody(body: unknown): string {
+  if (body === undefined || body === ``) return `an empty body`;
+  if (typeof body === `string`) return `a non-JSON body`;
+  return `an unexpected body`;
+}
+
+function sameField(got: unknown, wanted: unknown): boolean {
+  const a = num(got);
+  const b = num(wanted);
+  return a !== null && b !== null ? a === b : got === wanted;
+}
+
+/**
+ * DELETE /api/token/{id}, counted as done only on proof: `{"success":true}`, or a read-back that no longer finds the
+ * token. A 2xx with any other body (junk, HTML from a proxy, a bare `{}`) is checked with a GET; a token still there
+ * is a clear failure, never a false "deleted". A missing token is thrown (kind `not-found`): callers decide.
+ */
+async function deleteVerified(ctx: PlatformContext, id: string): Promise<void> {
+  const action = `delete key ${id}`;
+  const res = await ctx.http.request({method: `DELETE`, url: tokenUrl(ctx, id), headers: auth(ctx)});
+  const body = asRecord(res.body);
+  if (res.status >= 200 && res.status < 300 && body?.success === true) return;
+  if (!ambiguous(res) && !(res.status >= 200 && res.status < 300 && body !== undefined && body.success === undefined))
+    ctx.http.fail(res, action);
+  const check = await ctx.http.request({method: `GET`, url: tokenUrl(ctx, id), headers: auth(ctx)});
+  if (check.status === 404 || (!succeeded(check) && classifyError(check).kind === `not-found`)) return;
+  if (!succeeded(check)) ctx.http.fail(check, `check that ${action} took effect`);
+  if (asRecord(asRecord(check.body)?.data) === undefined) ctx.http.fail(syntheticFailure(check, check.status, `the key could not be read back to check the delete`), action);
+  ctx.http.fail(syntheticFailure(res, res.status, `AIHubMix answered HTTP ${res.status} with ${describeBody(res.body)}, but the key still exists`), action);
+}
+
 /** `data` as an array (one-api), or `data.items` / `data.data` (new-api style), plus the page number if reported. */
 function pageItems(body: unknown): {items: unknown[]; page?: number; total?: number} | undefined {
   const data = asRecord(body)?.data;
@@ -215,6 +251,8 @@ export default definePlatform({
   maxNameLength: 30,
   // one-api quotas are lifetime budgets: core refuses --reset up front (exit 2) instead of creating a key.
   resetWindows: [],
+  // one-api tokens spend AIHubMix credit only: there is no bring-your-own-key routing, so the cap covers all spend.
+  byok: `none`,
 
   masterKey: {
     env: [`AIHUBMIX_MANAGE_KEY`],
@@ -267,6 +305,12 @@ export default definePlatform({
         `the response had no token id; check ${SETUP_URL} for a key named "${name}" and delete it`), action);
     }
     const wire = data as WireToken;
+    // A token unlike the one asked for is not ours to install: core settles it by name. Omitted fields are not judged.
+    const mismatch = typeof wire.name === `string` && wire.name !== name ? `name ${JSON.stringify(wire.name)}`
+      : wire.unlimited_quota === true ? `unlimited quota`
+        : num(wire.remain_quota) !== null && num(wire.remain_quota) !== toQuota(capUsd) ? `remain_quota ${String(wire.remain_quota)}` : undefined;
+    if (mismatch !== undefined)
+      ctx.http.fail(syntheticFailure(res, res.status, `the response describes a different key (${mismatch}); check ${SETUP_URL} for a key named "${name}"`), action);
 
     // The create response may mask `key` (`sk-abcd**********wxyz`) and carry the plaintext in `full_key`;
     // a later GET may or may not return it. Never install anything masked.
@@ -282,10 +326,9 @@ export default definePlatform({
     if (secret === undefined) {
       let cleanup = `the new key was deleted again`;
       try {
-        const del = await ctx.http.request({method: `DELETE`, url: tokenUrl(ctx, id), headers: auth(ctx)});
-        if (!succeeded(del) && del.status !== 404) cleanup = `deleting the new key failed too (HTTP ${del.status}); delete key ${id} by hand at ${SETUP_URL}`;
-      } catch {
-        cleanup = `deleting the new key failed too; delete key ${id} by hand at ${SETUP_URL}`;
+        await deleteVerified(ctx, id);
+      } catch (error) {
+        cleanup = `deleting the new key failed too (${(error as Error).message}); delete key ${id} by hand at ${SETUP_URL}`;
       }
       ctx.http.fail(syntheticFailure(res, res.status, `the response had no usable (unmasked) key secret; ${cleanup}`), action);
     }
@@ -342,8 +385,17 @@ export default definePlatform({
 
     let wire = await getToken(ctx, id, action);
 
-    async function put(next: WireToken, query: string): Promise<WireToken> {
+    // `fields` are the ones this PUT means to change; the answer must show them, or a read-back must.
+    async function put(next: WireToken, query: string, fields: readonly string[]): Promise<WireToken> {
       const res = await ctx.http.request({method: `PUT`, url: `${tokenUrl(ctx)}${query}`, headers: auth(ctx), body: next});
+      if (ambiguous(res)) {
+        // 2xx but not the envelope (junk, HTML, empty): it proves nothing either way, so read the token back.
+        const after = await getToken(ctx, id, `check that ${action} took effect`);
+        const unapplied = fields.filter(f => !sameField(after[f], next[f]));
+        if (unapplied.length > 0)
+          ctx.http.fail(syntheticFailure(res, res.status, `AIHubMix answered HTTP ${res.status} with ${describeBody(res.body)} but the key still has its old ${unapplied.join(`, `)}`), action);
+        return after;
+      }
       if (!succeeded(res)) ctx.http.fail(res, action);
       // one-api answers the updated token; some deployments answer `data: true`.
       const data = asRecord(asRecord(res.body)?.data);
@@ -359,12 +411,12 @@ export default definePlatform({
         next.unlimited_quota = false;
         next.remain_quota = Math.max(0, toQuota(patch.capUsd) - Math.max(0, num(wire.used_quota) ?? 0));
       }
-      wire = await put(next, ``);
+      wire = await put(next, ``, [`remain_quota`, `unlimited_quota`]);
     }
 
     if (patch.disabled !== undefined) {
       const status = patch.disabled ? STATUS_DISABLED : STATUS_ENABLED;
-      wire = await put({...wire, status}, `?status_only=true`);
+      wire = await put({...wire, status}, `?status_only=true`, [`status`]);
       const got = num(wire.status);
       if (got !== null && (got === STATUS_ENABLED) === patch.disabled) {
         ctx.http.fail(syntheticFailure(undefined, 200,
@@ -377,7 +429,6 @@ export default definePlatform({
 
   // A missing key is thrown (kind `not-found`), not swallowed: callers decide whether "already gone" is fine.
   async deleteKey(ctx: PlatformContext, id: string) {
-    const res = await ctx.http.request({method: `DELETE`, url: tokenUrl(ctx, id), headers: auth(ctx)});
-    if (!succeeded(res)) ctx.http.fail(res, `delete key ${id}`);
+    await deleteVerified(ctx, id);
   },
 });

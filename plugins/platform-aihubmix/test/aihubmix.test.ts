@@ -25,6 +25,9 @@ function makeCtx(baseUrl = ORIGIN): PlatformContext {
   return {http, masterKey: MASTER, baseUrl, env: {}};
 }
 
+/** The name and quota the createKey tests below ask for (`x-00000000`, $1): a create answer describes that key. */
+const ASKED = {name: `x-00000000`, remain_quota: 500_000};
+
 function wireToken(id: number, extra: Record<string, unknown> = {}) {
   return {
     id,
@@ -99,7 +102,7 @@ describe(`createKey`, () => {
     nock(ORIGIN).post(`/api/token/`, b => {
       body = b as Record<string, unknown>;
       return true;
-    }).reply(200, {success: true, message: ``, data: {...wireToken(2), key: ISSUED}});
+    }).reply(200, {success: true, message: ``, data: {...wireToken(2, {name: `claude-00000000`, remain_quota: 6172840}), key: ISSUED}});
 
     const expiresAt = new Date(`2027-03-04T05:06:07.890Z`);
     await aihubmix.createKey(makeCtx(), {name: `claude-00000000`, capUsd: 12.345679, expiresAt});
@@ -111,15 +114,15 @@ describe(`createKey`, () => {
   });
 
   it(`accepts an unmasked data.key and adds the sk- prefix one-api leaves off`, async () => {
-    nock(ORIGIN).post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(3), key: PLAIN}});
+    nock(ORIGIN).post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(3, ASKED), key: PLAIN}});
     const created = await aihubmix.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1});
     expect(created.secret).toBe(ISSUED);
   });
 
   it(`reads the key by id when the create response only has a masked key`, async () => {
     nock(ORIGIN)
-      .post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(4), key: MASKED}})
-      .get(`/api/token/4`).matchHeader(`authorization`, MASTER).reply(200, {success: true, message: ``, data: {...wireToken(4), key: PLAIN}});
+      .post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(4, ASKED), key: MASKED}})
+      .get(`/api/token/4`).matchHeader(`authorization`, MASTER).reply(200, {success: true, message: ``, data: {...wireToken(4, ASKED), key: PLAIN}});
     const created = await aihubmix.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1});
     expect(created.secret).toBe(ISSUED);
     expect(created.id).toBe(`4`);
@@ -128,8 +131,8 @@ describe(`createKey`, () => {
   it(`deletes the token and fails when even GET by id is masked; the masked value is never returned`, async () => {
     let deleted = 0;
     nock(ORIGIN)
-      .post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(5), key: MASKED}})
-      .get(`/api/token/5`).reply(200, {success: true, message: ``, data: {...wireToken(5), key: MASKED}})
+      .post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(5, ASKED), key: MASKED}})
+      .get(`/api/token/5`).reply(200, {success: true, message: ``, data: {...wireToken(5, ASKED), key: MASKED}})
       .delete(`/api/token/5`).reply(() => {
         deleted++;
         return [200, {success: true, message: ``, data: {}}];
@@ -147,7 +150,7 @@ describe(`createKey`, () => {
 
   it(`deletes the token when GET by id fails, and names it when that delete fails too`, async () => {
     nock(ORIGIN)
-      .post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(6), key: MASKED}})
+      .post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(6, ASKED), key: MASKED}})
       .get(`/api/token/6`).reply(200, BAD_TOKEN)
       .delete(`/api/token/6`).reply(200, {success: false, message: `数据库错误`});
     const err = await rejection(aihubmix.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1}));
@@ -323,6 +326,65 @@ describe(`updateKey / deleteKey`, () => {
     const err = await rejection(aihubmix.deleteKey(makeCtx(), `13`));
     expect(err.kind).toBe(`not-found`);
     expect(err.code).toBe(`CAPIT_NOT_FOUND`);
+  });
+});
+
+describe(`destructive calls are verified, not taken on a 2xx alone`, () => {
+  it.each([
+    [`a non-JSON body`, `OK`],
+    [`a bare object`, {}],
+  ])(`DELETE answered 200 with %s and the token still there: a clear error, not success`, async (_what, body) => {
+    nock(ORIGIN)
+      .delete(`/api/token/9`).reply(200, body as never)
+      .get(`/api/token/9`).reply(200, {success: true, message: ``, data: wireToken(9)});
+    const err = await rejection(aihubmix.deleteKey(makeCtx(), `9`));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.kind).not.toBe(`not-found`);
+    expect(err.message).toMatch(/but the key still exists/);
+  });
+
+  it(`DELETE answered 200 with junk counts as done when the read-back finds no token`, async () => {
+    const scope = nock(ORIGIN)
+      .delete(`/api/token/9`).reply(200, `<html>ok</html>`)
+      .get(`/api/token/9`).reply(200, {success: false, message: `record not found`});
+    await expect(aihubmix.deleteKey(makeCtx(), `9`)).resolves.toBeUndefined();
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it(`DELETE answered {"success":false} is the provider's refusal, no read-back`, async () => {
+    nock(ORIGIN).delete(`/api/token/9`).reply(200, BAD_TOKEN);
+    const err = await rejection(aihubmix.deleteKey(makeCtx(), `9`));
+    expect(err.kind).toBe(`bad-master-key`);
+  });
+
+  it(`a status PUT answered 200 with junk is read back; a token still enabled is an error`, async () => {
+    nock(ORIGIN)
+      .get(`/api/token/9`).reply(200, {success: true, message: ``, data: wireToken(9, {status: 1})})
+      .put(`/api/token/`).query({status_only: `true`}).reply(200, `junk`)
+      .get(`/api/token/9`).reply(200, {success: true, message: ``, data: wireToken(9, {status: 1})});
+    const err = await rejection(aihubmix.updateKey(makeCtx(), `9`, {disabled: true}));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toMatch(/but the key still has its old status/);
+  });
+
+  it(`a quota PUT answered 200 with junk is success when the read-back shows the new quota`, async () => {
+    nock(ORIGIN)
+      .get(`/api/token/9`).reply(200, {success: true, message: ``, data: wireToken(9)})
+      .put(`/api/token/`).reply(200, ``)
+      .get(`/api/token/9`).reply(200, {success: true, message: ``, data: wireToken(9, {remain_quota: 5_000_000})});
+    const key = await aihubmix.updateKey(makeCtx(), `9`, {capUsd: 10});
+    expect(key.capUsd).toBe(10);
+  });
+
+  it(`a create answer describing another key throws`, async () => {
+    nock(ORIGIN).post(`/api/token/`).reply(200, {success: true, message: ``, data: {...wireToken(3, {name: `x-00000000`, remain_quota: 99}), key: PLAIN}});
+    const err = await rejection(aihubmix.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1}));
+    expect(err.message).toMatch(/describes a different key \(remain_quota 99\)/);
+    expectNoSecret(err);
+  });
+
+  it(`declares no BYOK`, () => {
+    expect(aihubmix.byok).toBe(`none`);
   });
 });
 

@@ -29,6 +29,11 @@ interface WireKey {
   usage_daily?: unknown;
   usage_weekly?: unknown;
   usage_monthly?: unknown;
+  include_byok_in_limit?: unknown;
+  byok_usage?: unknown;
+  byok_usage_daily?: unknown;
+  byok_usage_weekly?: unknown;
+  byok_usage_monthly?: unknown;
   created_at?: unknown;
   expires_at?: unknown;
 }
@@ -94,6 +99,10 @@ export function normaliseKey(wire: WireKey): ProviderKey {
     reset,
     disabled: wire.disabled === true,
   };
+  // BYOK spend is reported apart from `usage`, per window like it.
+  const byok = reset !== null ? num(wire[`byok_usage_${reset}`]) ?? num(wire.byok_usage) : num(wire.byok_usage);
+  if (byok !== null) key.byokSpentUsd = Math.max(0, roundUsd(byok));
+  if (typeof wire.include_byok_in_limit === `boolean`) key.byokCounted = wire.include_byok_in_limit;
   if (typeof wire.created_at === `string`) key.createdAt = wire.created_at;
   if (typeof wire.expires_at === `string` || wire.expires_at === null) key.expiresAt = wire.expires_at;
   return key;
@@ -141,6 +150,54 @@ function usableSecret(value: unknown): value is string {
   return typeof value === `string` && /^sk-[A-Za-z0-9_-]{16,}$/.test(value);
 }
 
+/** What in a create response differs from the key asked for, or undefined. Fields the response omits are not judged. */
+function createMismatch(data: WireKey, asked: {name: string; capUsd: number; reset?: ResetWindow; countByok?: boolean}): string | undefined {
+  const name = typeof data.name === `string` ? data.name : undefined;
+  if (name !== undefined && name !== asked.name) return `name ${JSON.stringify(name)}`;
+  const limit = num(data.limit);
+  if (data.limit !== undefined && (limit === null || Math.abs(limit - asked.capUsd) > 1e-9)) return `limit ${JSON.stringify(data.limit)}`;
+  if (data.limit_reset !== undefined && (data.limit_reset ?? undefined) !== asked.reset) return `limit_reset ${JSON.stringify(data.limit_reset)}`;
+  if (asked.countByok !== undefined && typeof data.include_byok_in_limit === `boolean` && data.include_byok_in_limit !== asked.countByok)
+    return `include_byok_in_limit ${String(data.include_byok_in_limit)}`;
+  return undefined;
+}
+
+/** The fields of a PATCH body that `data` (a key object) does not show applied. */
+function unappliedFields(data: Record<string, unknown>, patch: Record<string, unknown>): string[] {
+  const wrong: string[] = [];
+  for (const [field, wanted] of Object.entries(patch)) {
+    const got = data[field];
+    const same = field === `limit` && wanted !== null && got !== null ? num(got) !== null && Math.abs(num(got)! - (wanted as number)) < 1e-9 : (got ?? null) === wanted;
+    if (!same) wrong.push(field);
+  }
+  return wrong;
+}
+
+/**
+ * DELETE /keys/{hash}, counted as done only on proof: the documented `{"deleted":true}`, or a GET answering 404.
+ * A 2xx with any other body (HTML from a proxy, `{}`, junk) could come from anything in between, so the key is read
+ * back; if it is still there, the caller hears so instead of a false "deleted". A 404 is thrown (kind `not-found`),
+ * not swallowed: callers decide whether "already gone" is fine.
+ */
+async function deleteVerified(ctx: PlatformContext, id: string): Promise<void> {
+  const url = `${trimBase(ctx.baseUrl)}/keys/${encodeURIComponent(id)}`;
+  const action = `delete key ${id}`;
+  const res = await ctx.http.request({method: `DELETE`, url, headers: auth(ctx)});
+  if (!isOk(res)) ctx.http.fail(res, action);
+  if (asRecord(res.body)?.deleted === true) return;
+  const check = await ctx.http.request({method: `GET`, url, headers: auth(ctx)});
+  if (check.status === 404) return;
+  if (!isOk(check)) ctx.http.fail(check, `check that ${action} took effect`);
+  ctx.http.fail(syntheticFailure(res, res.status,
+    `the provider answered HTTP ${res.status} with ${describeBody(res.body)}, but the key still exists`), action);
+}
+
+function describeBody(body: unknown): string {
+  if (body === undefined || body === ``) return `an empty body`;
+  if (typeof body === `string`) return `a non-JSON body`;
+  return `an unexpected body`;
+}
+
 // Pages of `GET /keys` requested at once while listing.
 const PREFETCH = 4;
 
@@ -148,6 +205,8 @@ export default definePlatform({
   id: `openrouter`,
   baseUrl: {default: DEFAULT_BASE_URL, env: `CAPIT_OPENROUTER_BASE_URL`},
   maxNameLength: 100,
+  // Per key: `include_byok_in_limit` (apis.md §1.5). Core asks for it unless --exclude-byok.
+  byok: `optional`,
 
   masterKey: {
     env: [`OPENROUTER_MANAGEMENT_KEY`],
@@ -182,10 +241,13 @@ export default definePlatform({
 
   classifyError,
 
-  async createKey(ctx: PlatformContext, {name, capUsd, reset, expiresAt}: CreateKeyRequest): Promise<CreatedKey> {
+  async createKey(ctx: PlatformContext, {name, capUsd, reset, expiresAt, countByok}: CreateKeyRequest): Promise<CreatedKey> {
     const base = trimBase(ctx.baseUrl);
     const action = `create key "${name}"`;
+    // `include_byok_in_limit` defaults to false at OpenRouter: without it, spend through the user's own provider keys
+    // would never stop at the cap. Sent whenever core says either way.
     const body: Record<string, unknown> = {name, limit: capUsd};
+    if (countByok !== undefined) body.include_byok_in_limit = countByok;
     if (reset !== undefined) body.limit_reset = reset;
     if (expiresAt !== undefined) body.expires_at = formatExpiry(expiresAt);
 
@@ -203,13 +265,16 @@ export default definePlatform({
       ctx.http.fail(syntheticFailure(res, res.status,
         `the response had no key id (data.hash); check https://openrouter.ai/settings/keys for a key named "${name}" and delete it`), action);
     }
+    // A key unlike the one asked for (another name, cap or BYOK rule) is not ours to install: core settles it by name.
+    const mismatch = createMismatch(data as WireKey, {name, capUsd, reset, countByok});
+    if (mismatch !== undefined)
+      ctx.http.fail(syntheticFailure(res, res.status, `the response describes a different key (${mismatch}); check https://openrouter.ai/settings/keys for a key named "${name}"`), action);
     if (secret === undefined) {
       let cleanup = `the new key was deleted again`;
       try {
-        const del = await ctx.http.request({method: `DELETE`, url: `${base}/keys/${encodeURIComponent(hash)}`, headers: auth(ctx)});
-        if (!isOk(del) && del.status !== 404) cleanup = `deleting the new key failed too (HTTP ${del.status}); delete key ${hash} by hand`;
-      } catch {
-        cleanup = `deleting the new key failed too; delete key ${hash} by hand`;
+        await deleteVerified(ctx, hash);
+      } catch (error) {
+        cleanup = `deleting the new key failed too (${(error as Error).message}); delete key ${hash} by hand`;
       }
       ctx.http.fail(syntheticFailure(res, res.status, `the response had no usable key secret; ${cleanup}`), action);
     }
@@ -270,21 +335,27 @@ export default definePlatform({
     if (patch.capUsd !== undefined) body.limit = patch.capUsd;
     if (patch.reset !== undefined) body.limit_reset = patch.reset;
 
+    const action = `update key ${id}`;
     const res = Object.keys(body).length === 0
       ? await ctx.http.request({method: `GET`, url, headers: auth(ctx)})
       : await ctx.http.request({method: `PATCH`, url, headers: auth(ctx), body});
-    if (!isOk(res)) ctx.http.fail(res, `update key ${id}`);
-    const data = asRecord(asRecord(res.body)?.data) ?? {};
+    if (!isOk(res)) ctx.http.fail(res, action);
+    let data = asRecord(asRecord(res.body)?.data);
+    if (!data || unappliedFields(data, body).length > 0) {
+      // A 2xx that does not show the change (junk, an empty body, old values) proves nothing: read the key back.
+      const check = await ctx.http.request({method: `GET`, url, headers: auth(ctx)});
+      if (!isOk(check)) ctx.http.fail(check, `check that ${action} took effect`);
+      data = asRecord(asRecord(check.body)?.data);
+      if (!data) ctx.http.fail(syntheticFailure(check, check.status, `the key could not be read back to check the change`), action);
+      const unapplied = unappliedFields(data, body);
+      if (unapplied.length > 0)
+        ctx.http.fail(syntheticFailure(res, res.status, `the provider answered HTTP ${res.status} but the key still has its old ${unapplied.join(`, `)}`), action);
+    }
     return {...normaliseKey(data as WireKey), id: typeof data.hash === `string` && data.hash ? data.hash : id};
   },
 
   // A 404 is thrown (kind `not-found`), not swallowed: callers decide whether "already gone" is fine.
   async deleteKey(ctx: PlatformContext, id: string) {
-    const res = await ctx.http.request({
-      method: `DELETE`,
-      url: `${trimBase(ctx.baseUrl)}/keys/${encodeURIComponent(id)}`,
-      headers: auth(ctx),
-    });
-    if (!isOk(res)) ctx.http.fail(res, `delete key ${id}`);
+    await deleteVerified(ctx, id);
   },
 });

@@ -95,7 +95,7 @@ describe(`createKey`, () => {
         body = b;
         return true;
       })
-      .reply(201, {data: wireKey(2, {hash: `h2`, limit: 12.5, limit_reset: `monthly`}), key: ISSUED});
+      .reply(201, {data: wireKey(2, {hash: `h2`, name: `claude-00000000`, limit: 12.5, limit_reset: `monthly`}), key: ISSUED});
 
     const expiresAt = new Date(`2027-03-04T05:06:07.890+02:00`);
     const created = await openrouter.createKey(makeCtx(), {name: `claude-00000000`, capUsd: 12.5, reset: `monthly`, expiresAt});
@@ -105,7 +105,7 @@ describe(`createKey`, () => {
   });
 
   it(`accepts 200 and falls back to data.key for the secret`, async () => {
-    nock(ORIGIN).post(`${API}/keys`).reply(200, {data: {...wireKey(3, {hash: `h3`}), key: ISSUED}});
+    nock(ORIGIN).post(`${API}/keys`).reply(200, {data: {...wireKey(3, {hash: `h3`, name: `x-00000000`, limit: 1}), key: ISSUED}});
     const created = await openrouter.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1});
     expect(created.secret).toBe(ISSUED);
     expect(created.id).toBe(`h3`);
@@ -114,7 +114,7 @@ describe(`createKey`, () => {
   it(`deletes the key it just created when no usable secret comes back, and says so`, async () => {
     let deleted = 0;
     nock(ORIGIN)
-      .post(`${API}/keys`).reply(201, {data: wireKey(4, {hash: `orphan`}), key: `sk-or-v1-abc...1c96`})
+      .post(`${API}/keys`).reply(201, {data: wireKey(4, {hash: `orphan`, name: `x-00000000`, limit: 1}), key: `sk-or-v1-abc...1c96`})
       .delete(`${API}/keys/orphan`).reply(() => {
         deleted++;
         return [200, {deleted: true}];
@@ -133,7 +133,7 @@ describe(`createKey`, () => {
 
   it(`names the key id when the cleanup delete fails too`, async () => {
     nock(ORIGIN)
-      .post(`${API}/keys`).reply(201, {data: wireKey(5, {hash: `stuck`})})
+      .post(`${API}/keys`).reply(201, {data: wireKey(5, {hash: `stuck`, name: `x-00000000`, limit: 1})})
       .delete(`${API}/keys/stuck`).reply(500, {error: {code: 500, message: `Internal Server Error`}});
 
     const err = await rejection(openrouter.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1}));
@@ -203,7 +203,7 @@ describe(`listKeys`, () => {
 
     expect(keys[0]).toEqual({
       id: `hash0001`, name: `capit-test-1`, spentUsd: 3, capUsd: 10, remainingUsd: 7, reset: null, disabled: false,
-      createdAt: `2026-01-01T00:00:00Z`,
+      createdAt: `2026-01-01T00:00:00Z`, byokCounted: false,
     });
     expect(keys[1]).toMatchObject({spentUsd: 4.25, capUsd: null, remainingUsd: null, reset: `weekly`});
     expect(keys[2]).toMatchObject({spentUsd: 50, capUsd: null, reset: null});
@@ -223,7 +223,8 @@ describe(`updateKey / deleteKey`, () => {
     const bodies: unknown[] = [];
     nock(ORIGIN).patch(`${API}/keys/abc`).times(3).reply((_uri, body) => {
       bodies.push(body);
-      return [200, {data: wireKey(9, {hash: `abc`, limit: 20, limit_remaining: 18, disabled: true})}];
+      // The answer shows the change, so no read-back is needed.
+      return [200, {data: wireKey(9, {hash: `abc`, limit: 20, limit_remaining: 18, disabled: true, ...(body as object)})}];
     });
     const ctx = makeCtx();
 
@@ -254,6 +255,101 @@ describe(`updateKey / deleteKey`, () => {
     expect(err.kind).toBe(`not-found`);
     expect(err.code).toBe(`CAPIT_NOT_FOUND`);
     expect(err.message).toBe(`OpenRouter could not delete key gone: not found (404: Resource not found)`);
+  });
+});
+
+describe(`destructive calls are verified, not taken on a 2xx alone`, () => {
+  it.each([
+    [`a non-JSON body`, `OK`],
+    [`an empty object`, {}],
+    [`an unexpected body`, {deleted: false}],
+  ])(`DELETE answered 200 with %s and the key still there: a clear error, not success`, async (_what, body) => {
+    nock(ORIGIN)
+      .delete(`${API}/keys/abc`).reply(200, body as never)
+      .get(`${API}/keys/abc`).reply(200, {data: wireKey(9, {hash: `abc`})});
+    const err = await rejection(openrouter.deleteKey(makeCtx(), `abc`));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.kind).not.toBe(`not-found`);
+    expect(err.message).toMatch(/delete key abc/);
+    expect(err.message).toMatch(/but the key still exists/);
+  });
+
+  it(`DELETE answered 200 with junk counts as done when a read-back finds no key`, async () => {
+    const scope = nock(ORIGIN)
+      .delete(`${API}/keys/abc`).reply(200, `<html>ok</html>`)
+      .get(`${API}/keys/abc`).reply(404, {error: {code: 404, message: `Resource not found`}});
+    await expect(openrouter.deleteKey(makeCtx(), `abc`)).resolves.toBeUndefined();
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it(`DELETE answered {"deleted":true} needs no read-back`, async () => {
+    const scope = nock(ORIGIN).delete(`${API}/keys/abc`).reply(200, {deleted: true});
+    await openrouter.deleteKey(makeCtx(), `abc`);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it(`PATCH answered 200 with junk: the key is read back and an unapplied change is an error`, async () => {
+    nock(ORIGIN)
+      .patch(`${API}/keys/abc`).reply(200, `junk`)
+      .get(`${API}/keys/abc`).reply(200, {data: wireKey(9, {hash: `abc`, disabled: false})});
+    const err = await rejection(openrouter.updateKey(makeCtx(), `abc`, {disabled: true}));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toMatch(/but the key still has its old disabled/);
+  });
+
+  it(`PATCH answered 200 with junk: a read-back showing the change is success`, async () => {
+    nock(ORIGIN)
+      .patch(`${API}/keys/abc`).reply(200, ``)
+      .get(`${API}/keys/abc`).reply(200, {data: wireKey(9, {hash: `abc`, disabled: true})});
+    const key = await openrouter.updateKey(makeCtx(), `abc`, {disabled: true});
+    expect(key.disabled).toBe(true);
+  });
+
+  it.each([
+    [`another name`, {name: `someone-else`}],
+    [`another limit`, {limit: 500}],
+    [`BYOK not counted though asked`, {include_byok_in_limit: false}],
+  ])(`a create answer describing %s throws (core then settles the key by name)`, async (_what, extra) => {
+    nock(ORIGIN).post(`${API}/keys`).reply(201, {data: wireKey(1, {hash: `h1`, name: `x-00000000`, limit: 1, ...extra}), key: ISSUED});
+    const err = await rejection(openrouter.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1, countByok: true}));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toMatch(/describes a different key/);
+    expectNoSecret(err);
+  });
+
+  it(`a create answer that is not JSON throws`, async () => {
+    nock(ORIGIN).post(`${API}/keys`).reply(201, `<html>created</html>`);
+    const err = await rejection(openrouter.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1}));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toMatch(/no key id/);
+  });
+});
+
+describe(`BYOK`, () => {
+  it(`declares per-key BYOK and sends include_byok_in_limit as core asks`, async () => {
+    expect(openrouter.byok).toBe(`optional`);
+    const bodies: unknown[] = [];
+    nock(ORIGIN).post(`${API}/keys`).times(2).reply((_uri, body) => {
+      bodies.push(body);
+      const b = body as {include_byok_in_limit: boolean};
+      return [201, {data: wireKey(1, {hash: `h1`, name: `x-00000000`, limit: 1, include_byok_in_limit: b.include_byok_in_limit}), key: ISSUED}];
+    });
+    const counted = await openrouter.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1, countByok: true});
+    await openrouter.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1, countByok: false});
+    expect(bodies).toEqual([{name: `x-00000000`, limit: 1, include_byok_in_limit: true}, {name: `x-00000000`, limit: 1, include_byok_in_limit: false}]);
+    expect(counted.byokCounted).toBe(true);
+  });
+
+  it(`reports BYOK spend in the key's window`, async () => {
+    const page = [
+      wireKey(1, {byok_usage: 9, byok_usage_monthly: 1.5, limit_reset: `monthly`, include_byok_in_limit: true}),
+      wireKey(2, {byok_usage: 2.25}),
+    ];
+    nock(ORIGIN).get(`${API}/keys`).query(true).times(10)
+      .reply(uri => [200, {data: new URL(uri, ORIGIN).searchParams.get(`offset`) === `0` ? page : []}]);
+    const keys = await collect(openrouter.listKeys(makeCtx()));
+    expect(keys[0]).toMatchObject({byokSpentUsd: 1.5, byokCounted: true});
+    expect(keys[1]).toMatchObject({byokSpentUsd: 2.25, byokCounted: false});
   });
 });
 
