@@ -17,7 +17,9 @@ export interface LedgerEntry {
   expiresAt: string | null;
   createdAt: string;
   /**
-   * `pending`: create sent, outcome unknown (a crash here leaves a key to clean up); `active`: issued;
+   * `pending`: an install in progress, or one a killed run left: `id` unset = the create may or may not have made a
+   * key (settled by a lookup by name); `id` set, `backupDir` unset = no agent file touched yet; `backupDir` set = its
+   * manifest says what each file held before and will hold after (see issue/recover.ts); `active`: issued;
    * `disabled`: turned off with `capit keys disable` (enable makes it `active` again); `deleted`: deleted with
    * `capit keys delete` (kept so capit can still say which agent holds the dead key).
    */
@@ -28,8 +30,11 @@ export interface LedgerEntry {
   disabledAt?: string;
   /** When `capit restore` put the agent's config back: the agent no longer holds this key. */
   restoredAt?: string;
+  /** The agent files the install writes (planned before the key is created; real paths). */
   files: string[];
   backupDir: string | null;
+  /** Pending only: why recovery could not settle it yet (shown to the user; cleared once settled). */
+  pendingNote?: string;
 }
 
 interface LedgerFile {
