@@ -145,9 +145,9 @@ describe(`applyChanges + restoreLatest`, () => {
     fs.mkdirSync(path.dirname(s.env), {recursive: true});
     fs.writeFileSync(s.env, `# keep\nA=1\n`);
     const changes = computeChanges(await loadTargets(s.files), s.edits);
-    const rename = fs.rename;
-    vi.spyOn(fs, `rename`).mockImplementation(((from: string, to: string, cb: (e: Error | null) => void) =>
-      to === s.env ? cb(Object.assign(new Error(`EIO: injected`), {code: `EIO`})) : rename(from, to, cb)) as never);
+    const rename = fs.promises.rename;
+    vi.spyOn(fs.promises, `rename`).mockImplementation(((from: string, to: string) =>
+      to === s.env ? Promise.reject(Object.assign(new Error(`EIO: injected`), {code: `EIO`})) : rename(from, to)) as never);
     await expect(applyChanges(changes, {stateDir: s.state, meta})).rejects.toThrow(/injected/);
     vi.restoreAllMocks();
     expect(fs.readFileSync(s.auth, `utf8`)).toBe(AUTH_ORIGINAL);
