@@ -123,6 +123,39 @@ describe(`kill -9 during an install, then the next run`, () => {
     expect(fs.existsSync(path.join(env.HOME!, `.hermes`))).toBe(false);
   });
 
+  it(`a kill during recovery is recovered by the run after it`, {timeout: 90_000}, async () => {
+    const {env, stateDir} = setup();
+    const home = path.join(env.HOME!, `.hermes`);
+    fs.mkdirSync(home, {recursive: true});
+    fs.writeFileSync(path.join(home, `.env`), `OTHER=1\n`);
+    expect((await runCli([`openrouter`, `5`, `--agent`, `hermes`, `--yes`], {env: crashAt(env, `after-write:env`), ...RUN})).exitCode).toBeNull();
+    const [key] = liveKeys();
+    // The recovering run dies after putting .env back, before deleting the key.
+    expect((await runCli([`openrouter`, `2`, `--agent`, `hermes`, `--yes`], {env: crashAt(env, `recovery-after-settle`), ...RUN})).exitCode).toBeNull();
+    expect(fs.readFileSync(path.join(home, `.env`), `utf8`)).toBe(`OTHER=1\n`);
+    expect(emulator.state.keys.has(key!.hash)).toBe(true);
+
+    const third = await runCli([`openrouter`, `2`, `--agent`, `hermes`, `--yes`], {env, ...RUN});
+    expect(third.exitCode).toBe(0);
+    expect(emulator.state.keys.has(key!.hash)).toBe(false);
+    expect(ledger(stateDir).map(k => k.status)).toEqual([`active`]);
+  });
+
+  it(`a file someone else changed after the kill is left alone, and so is the key it may hold`, SLOW, async () => {
+    const {env, stateDir} = setup();
+    const home = path.join(env.HOME!, `.hermes`);
+    expect((await runCli([`openrouter`, `5`, `--agent`, `hermes`, `--yes`], {env: crashAt(env, `after-write:env`), ...RUN})).exitCode).toBeNull();
+    const [key] = liveKeys();
+    const theirs = `${fs.readFileSync(path.join(home, `.env`), `utf8`)}EXTRA=1\n`;
+    fs.writeFileSync(path.join(home, `.env`), theirs);
+
+    const next = await runCli([`restore`, `hermes`, `--yes`], {env, ...RUN});
+    expect(next.stderr).toContain(`${path.join(home, `.env`)} changed since capit began writing it; capit left the file(s) and the key alone`);
+    expect(fs.readFileSync(path.join(home, `.env`), `utf8`)).toBe(theirs);
+    expect(emulator.state.keys.has(key!.hash)).toBe(true);
+    expect(ledger(stateDir).map(k => k.status)).toEqual([`pending`]);
+  });
+
   it(`a temp file holding the new key does not survive the next run`, SLOW, async () => {
     const {env, authFile, stateDir} = setup();
     fs.mkdirSync(path.dirname(authFile), {recursive: true});
