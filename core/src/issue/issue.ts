@@ -184,7 +184,7 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
     };
     const isMine = (k: LedgerEntry) => k.name === keyName && k.status === `pending`;
     // A pending entry first: if capit dies between create and record, the name says which key to clean up.
-    await updateLedger(paths.state, keys => [...keys, {...entry, status: `pending`}]);
+    await updateLedger(paths.state, keys => [...keys, {...entry, status: `pending`}], {durable: true});
     at(`after-pending`);
     let created: CreatedKey;
     try {
@@ -214,7 +214,7 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
           stateDir: paths.state,
           meta: {agent: stage.id, platform: platformDef.id, keyId: created.id, keyName, createdAt},
           onBackupDir: async dir => {
-            await updateLedger(paths.state, keys => keys.map(k => (isMine(k) ? {...k, backupDir: dir} : k)));
+            await updateLedger(paths.state, keys => keys.map(k => (isMine(k) ? {...k, backupDir: dir} : k)), {durable: true});
             at(`after-backup-dir`);
           },
           at,

@@ -66,11 +66,14 @@ export async function readLedger(stateDir: string): Promise<LedgerEntry[]> {
   }
 }
 
-/** Read-modify-write; callers hold the capit lock. */
-export async function updateLedger(stateDir: string, change: (keys: LedgerEntry[]) => LedgerEntry[]): Promise<void> {
+/**
+ * Read-modify-write; callers hold the capit lock. By default not fsynced (the rename keeps it whole if capit dies);
+ * `durable` for an intent that must survive a power cut because what follows cannot be undone without it (the
+ * pending entry before a create request, the backup dir before the first agent file is written).
+ */
+export async function updateLedger(stateDir: string, change: (keys: LedgerEntry[]) => LedgerEntry[], opts: {durable?: boolean} = {}): Promise<void> {
   const keys = change(await readLedger(stateDir));
   await ensureDir(stateDir, 0o700);
   const body: LedgerFile = {version: 1, keys};
-  // Not fsynced: the ledger is capit's bookkeeping (no user data), and the rename keeps it whole if capit dies.
-  await writeFileAtomic(ledgerPath(stateDir), `${JSON.stringify(body, null, 2)}\n`, {mode: 0o600, durable: false});
+  await writeFileAtomic(ledgerPath(stateDir), `${JSON.stringify(body, null, 2)}\n`, {mode: 0o600, durable: opts.durable ?? false});
 }
