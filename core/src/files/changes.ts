@@ -533,6 +533,8 @@ export async function restoreLatest(stateDir: string, agent: string, opts: {forc
           : `capit has not changed ${agent}'s files (backups would be in ${backupsDir(stateDir, agent)}).`,
       });
 
+    // A restore killed mid-write may have left a temp file holding an older key beside a file: never past this run.
+    for (const entry of manifest.files) await removeStrayTempFiles(entry.path);
     const steps: Step[] = [];
     const conflicts: string[] = [];
     for (const entry of manifest.files) {

@@ -53,8 +53,10 @@ export async function recoverInterruptedInstalls(stateDir: string, ctx: Pick<Cap
       }
       // Every file holds its old bytes now: the key is held by no agent file.
       await updateLedger(stateDir, keys => keys.map(k => (samePending(k, entry) ? {...k, backupDir: null} : k)));
-      if (outcome.state === `rolled-back` && outcome.restored.length > 0)
-        ctx.stderr.write(`note: an earlier capit run was interrupted while installing ${label}; ${outcome.restored.join(`, `)} put back as it was.\n`);
+      if (outcome.state === `rolled-back` && outcome.restored.length > 0) {
+        const later = session?.def.id === entry.platform ? `` : ` Its key is still recorded and will be deleted by the next capit run that issues a ${entry.platform} key.`;
+        ctx.stderr.write(`note: an earlier capit run was interrupted while installing ${label}; ${outcome.restored.join(`, `)} put back as it was.${later}\n`);
+      }
       crashPoint(`recovery-after-settle`);
     }
 

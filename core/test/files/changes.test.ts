@@ -218,6 +218,18 @@ describe(`applyChanges + restoreLatest`, () => {
   });
 });
 
+describe(`restoreLatest after a killed restore`, () => {
+  it(`removes capit temp files a killed writer left beside the files it restores`, async () => {
+    const s = setup();
+    await install(s);
+    const stray = path.join(path.dirname(s.auth), `.auth.json.capit-999999999-0a1b2c.tmp`);
+    fs.writeFileSync(stray, AUTH_ORIGINAL, {mode: 0o600});
+    await restoreLatest(s.state, `opencode`);
+    expect(fs.readdirSync(path.dirname(s.auth))).toEqual([`auth.json`]);
+    expect(fs.readFileSync(s.auth, `utf8`)).toBe(AUTH_ORIGINAL);
+  });
+});
+
 describe(`settleInstall (recovery of an install a killed run left)`, () => {
   const CRASH = new Error(`simulated kill`);
 
