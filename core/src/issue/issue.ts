@@ -340,9 +340,10 @@ async function settleAmbiguousCreate(error: unknown, plan: IssuePlan, pctx: Plat
   if (keep) await updateLedger(stateDir, keys => keys.map(k => (isMine(k) ? {...k, pendingNote: what} : k)));
   else await updateLedger(stateDir, keys => keys.filter(k => !isMine(k)));
   const base = error instanceof Error ? error.message : String(error);
-  const tail = keep ? `` : ` Nothing was installed; run the command again.`;
+  // Each variant says that a key may exist and what capit did about it.
+  const text = keep ? `${base}. ${what}` : `${base}. The provider may have created the key: ${what} Nothing was installed; run the command again.`;
   const code = error instanceof CapitError ? error.code : `CAPIT_CREATE_FAILED`;
-  return new CapitError(code, `${base}. The provider may have created the key: ${what}${tail}`, {cause: error, hint: error instanceof CapitError ? error.hint : undefined});
+  return new CapitError(code, text, {cause: error, hint: error instanceof CapitError ? error.hint : undefined});
 }
 
 async function deleteQuietly(def: PlatformDefinition, pctx: PlatformContext, created: CreatedKey): Promise<{deleted: boolean; message: string}> {
