@@ -33,7 +33,8 @@ describe(`concurrent runs queue`, () => {
     const installs = await Promise.all(Array.from({length: 10}, () =>
       runCli([`openrouter`, `1`, `--agent`, `opencode`, `--yes`], {env, timeoutMs: 180_000})));
     for (const run of installs) {
-      expect(run.stderr).not.toMatch(/error|Another capit run/i);
+      // A queued run may say it is waiting (more so on a busy machine); never that it failed or gave up.
+      expect(run.stderr).not.toMatch(/error|gave up|interrupted/i);
       expect(run.exitCode).toBe(0);
     }
     const keys = [...emulator.state.keys.values()];

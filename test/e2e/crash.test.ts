@@ -1,6 +1,7 @@
 // Crash consistency of the install transaction (README "What capit guarantees"): capit is killed with SIGKILL at a
 // named step (test-only hook CAPIT_TEST_CRASH_AT, core/src/issue/crash.ts) and the next run must settle what it left.
-// A killed run leaves its lock behind; the next run waits until that lock is stale (≈ 5–10 s), hence the timeouts.
+// A killed run leaves its lock behind; the next run waits until that lock is stale (10 s; 2 s here through the
+// test-only CAPIT_LOCK_STALE_MS), hence the timeouts.
 import fs   from 'node:fs';
 import path from 'node:path';
 
@@ -17,7 +18,7 @@ const RUN = {timeoutMs: 45_000};
 
 function setup(extra: Record<string, string> = {}) {
   const root = tempDir(`capit-crash-`);
-  const env = sandboxEnv(root, {CAPIT_OPENROUTER_BASE_URL: emulator.openrouterBaseUrl, OPENROUTER_MANAGEMENT_KEY: MASTER, ...extra});
+  const env = sandboxEnv(root, {CAPIT_OPENROUTER_BASE_URL: emulator.openrouterBaseUrl, OPENROUTER_MANAGEMENT_KEY: MASTER, CAPIT_LOCK_STALE_MS: `2000`, ...extra});
   delete (env as Record<string, string | undefined>).CAPIT_HOME;
   const authFile = path.join(env.XDG_DATA_HOME!, `opencode`, `auth.json`);
   const stateDir = path.join(env.XDG_STATE_HOME!, `capit`);

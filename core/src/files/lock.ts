@@ -28,6 +28,13 @@ export interface LockOptions {
   maxWaitMs?: number;
 }
 
+// Test-only: `CAPIT_LOCK_STALE_MS` shortens the time after which a killed run's lock is taken over (proper-lockfile's
+// floor is 2 s), so crash tests and the fault harness don't wait 10 s after every kill.
+function staleMs(): number {
+  const fromEnv = Number(process.env.CAPIT_LOCK_STALE_MS);
+  return Number.isFinite(fromEnv) && fromEnv >= 2_000 ? fromEnv : LOCK_STALE_MS;
+}
+
 function defaultMaxWait(): number {
   const fromEnv = Number(process.env.CAPIT_LOCK_WAIT_MS);
   return Number.isFinite(fromEnv) && fromEnv >= 0 ? fromEnv : LOCK_WAIT_MS;
@@ -60,7 +67,7 @@ async function acquire(lockDir: string, opts: LockOptions, onCompromised: (err: 
   for (let attempt = 0; ; attempt++) {
     try {
       return await lockfile.lock(path.dirname(lockDir), {
-        lockfilePath: lockDir, realpath: false, stale: LOCK_STALE_MS, retries: 0, onCompromised,
+        lockfilePath: lockDir, realpath: false, stale: staleMs(), retries: 0, onCompromised,
       });
     } catch (err) {
       if ((err as {code?: string}).code !== `ELOCKED`) throw err;
