@@ -303,9 +303,9 @@ export async function applyChanges(changes: FileChange[], opts: {stateDir: strin
         });
     }
 
+    const createdDirs = await missingDirs(changes.map(c => c.realPath));
     const backupDir = await createBackupDir(root);
     const entries: BackupFileEntry[] = [];
-    const createdDirs = await missingDirs(changes.map(c => c.realPath));
     try {
       await opts.onBackupDir?.(backupDir);
       if (changes.some(c => c.original)) await ensureDir(path.join(backupDir, `files`), 0o700);
