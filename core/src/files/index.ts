@@ -1,6 +1,6 @@
 export {openDocument, formatPath, encodeDotenvValue, decodeDotenvValue, type EditableDocument} from './document.js';
 export {resolveRealPath, writeFileAtomic, ensureDir} from './atomic.js';
-export {withLock, lockPath, LOCK_STALE_MS} from './lock.js';
+export {withLock, lockPath, LOCK_STALE_MS, LOCK_WAIT_MS, type LockOptions} from './lock.js';
 export {
   loadTargets, computeChanges, renderDiff, applyChanges, restoreLatest, listBackups, backupsDir, sha256, hashValue,
   settleInstall, removeStrayTempFiles, type SettleOutcome, type ApplyHooks,
