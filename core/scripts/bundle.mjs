@@ -24,7 +24,7 @@ await build({
   minifyWhitespace: true,
   legalComments: `none`,
   logLevel: `warning`,
-  // Bundled CommonJS dependencies (write-file-atomic, proper-lockfile, …) use require() and __filename.
+  // Bundled CommonJS dependencies (proper-lockfile, …) use require() and __filename.
   banner: {js: [
     `import {createRequire as __capitCreateRequire} from 'node:module';`,
     `import {fileURLToPath as __capitFileURLToPath} from 'node:url';`,

@@ -63,6 +63,11 @@ export async function platformContext(def: PlatformDefinition, plugin: Discovere
 /** Default cut-off for one plugin call; `CAPIT_PLUGIN_TIMEOUT_MS` overrides it (tests, slow networks). */
 export const DEFAULT_PLUGIN_TIMEOUT_MS = 30_000;
 
+/** A plugin call cut off by capit's timeout: its request may still be in flight and may still act at the provider. */
+export class PluginTimeoutError extends PluginError {
+  readonly timedOut = true;
+}
+
 /**
  * Runs plugin code so that its own bugs are attributed (`[plugin:<id>]`) while capit's errors pass through.
  * A call that does not settle within the timeout is abandoned with a clear error, so a hanging plugin cannot hang capit.
@@ -72,7 +77,7 @@ export async function callPlugin<T>(pluginId: string, what: string, fn: () => Pr
   const timeoutMs = opts.timeoutMs ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_PLUGIN_TIMEOUT_MS);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PluginError(pluginId,
+    timer = setTimeout(() => reject(new PluginTimeoutError(pluginId,
       `${what} did not finish within ${timeoutMs / 1000} s and was cut off (set CAPIT_PLUGIN_TIMEOUT_MS to allow longer)`)), timeoutMs);
   });
   try {

@@ -8,7 +8,8 @@ import {unknownAgent}        from './suggest.js';
 import {restoreLatest}       from './files/index.js';
 import {withLock}            from './files/lock.js';
 import {confirm}             from './prompt.js';
-import {updateLedger}        from './state/ledger.js';
+import {recoverInterruptedInstalls} from './issue/recover.js';
+import {readLedger, updateLedger} from './state/ledger.js';
 import {capitPaths}          from './state/paths.js';
 
 export interface RestoreOptions {
@@ -22,7 +23,11 @@ export interface RestoreOptions {
 export async function restoreAgentConfig(agent: string, opts: {force: boolean}, ctx: CapitContext) {
   const paths = capitPaths(ctx.env);
   return withLock(paths.state, async () => {
-    const report = await restoreLatest(paths.state, agent, {force: opts.force});
+    // An install a killed run left half done is settled first (completed or rolled back), so the backup chosen
+    // below is a finished install and its files hold what its manifest says.
+    await recoverInterruptedInstalls(paths.state, ctx);
+    const pending = new Set((await readLedger(paths.state)).flatMap(k => (k.status === `pending` && k.backupDir ? [k.backupDir] : [])));
+    const report = await restoreLatest(paths.state, agent, {force: opts.force, skip: pending});
     let keyName: string | undefined;
     let platform: string | undefined;
     try {
@@ -34,7 +39,7 @@ export async function restoreAgentConfig(agent: string, opts: {force: boolean}, 
     const restoredAt = new Date().toISOString();
     await updateLedger(paths.state, keys => keys.map(k => (k.backupDir === report.backupDir && k.agent === agent ? {...k, restoredAt} : k)));
     return {report, keyName, platform};
-  });
+  }, {stderr: ctx.stderr});
 }
 
 export async function restoreAgent(opts: RestoreOptions, ctx: CapitContext): Promise<number> {

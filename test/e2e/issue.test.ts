@@ -250,7 +250,7 @@ describe(`refusals and provider failures`, () => {
     emulator.knobs.dropNext(1, {afterHandling: true, method: `POST`, path: `/api/v1/keys`});
     const result = await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env});
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/connection dropped.*had been created without its secret reaching capit; it was deleted/);
+    expect(result.stderr).toMatch(/connection dropped.*The provider may have created the key: capit found the key "opencode-[0-9a-f]{8}" by name .* and deleted it/);
     expect(emulator.state.keys.size).toBe(0);
     expect(managementRequests().filter(r => r.method === `POST`)).toHaveLength(1);
     expect(fs.existsSync(authFile)).toBe(false);
@@ -261,7 +261,7 @@ describe(`refusals and provider failures`, () => {
     emulator.knobs.failNext(1, {status: 502, method: `POST`, path: `/api/v1/keys`});
     const result = await runCli([`openrouter`, `5`], {env});
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/having problems \(HTTP 502.*No key "capit-[0-9a-f]{8}" was created/);
+    expect(result.stderr).toMatch(/having problems \(HTTP 502.*The provider may have created the key: capit looked it up by name: no key "capit-[0-9a-f]{8}" exists/);
     expect(managementRequests().filter(r => r.method === `POST`)).toHaveLength(1);
     expect(emulator.state.keys.size).toBe(0);
   });

@@ -1,7 +1,8 @@
 // Atomic writes to the real file behind any symlink, so a crash leaves either the old or the new bytes.
+import {randomBytes} from 'node:crypto';
 import fs   from 'node:fs/promises';
+import type {FileHandle} from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomicLib from 'write-file-atomic';
 
 const MAX_LINKS = 40;
 
@@ -37,19 +38,67 @@ export async function resolveRealPath(p: string): Promise<string> {
   throw Object.assign(new Error(`Too many levels of symbolic links: ${p}`), {code: `ELOOP`});
 }
 
+/** The temp file capit writes beside `real` before renaming it over: `.<name>.capit-<pid>-<hex>.tmp`. */
+export function tempPathFor(real: string): string {
+  return path.join(path.dirname(real), `.${path.basename(real)}.capit-${process.pid}-${randomBytes(6).toString(`hex`)}.tmp`);
+}
+
+/** Whether `name` (a base name) is a temp file capit made for `forBase`, and by which process. */
+export function parseTempName(name: string, forBase: string): {pid: number} | null {
+  if (!name.startsWith(`.${forBase}.capit-`)) return null;
+  const m = /^(\d+)-[0-9a-f]+\.tmp$/.exec(name.slice(forBase.length + 8));
+  return m ? {pid: Number(m[1])} : null;
+}
+
+export interface AtomicWriteOptions {
+  mode?: number;
+  durable?: boolean;
+  /** The temp path to use (callers that record it in an intent first); default `tempPathFor(real)`. */
+  tempPath?: string;
+  /** Test-only: runs after the temp file is complete and before the rename (crash-point hooks). */
+  beforeRename?: () => void;
+}
+
 /**
  * Writes `data` to the real file behind `p`: a temp file in the same directory, fsync, rename over the target, then
  * fsync of the directory. A symlink at `p` stays a symlink. `mode` is applied exactly (no umask); without it an
  * existing file keeps its mode. `durable: false` skips both fsyncs: still atomic if the process dies, but not across a
  * power loss — only for capit's own bookkeeping, never for a user's file or a backup.
+ *
+ * Written here rather than with write-file-atomic because its temp names (`<file>.<murmurhash>`) cannot be told apart
+ * from a user's files or known in advance: capit's names are predictable, recorded in the install intent before the
+ * write, and recognisable by pattern, so a temp file holding a secret left by a killed run is found and removed.
  */
-export async function writeFileAtomic(p: string, data: string | Buffer, opts: {mode?: number; durable?: boolean} = {}): Promise<void> {
+export async function writeFileAtomic(p: string, data: string | Buffer, opts: AtomicWriteOptions = {}): Promise<void> {
   const real = await resolveRealPath(p);
   const durable = opts.durable ?? true;
-  await writeFileAtomicLib(real, data, {
-    fsync: durable,
-    ...(opts.mode === undefined ? {} : {mode: opts.mode}),
-  });
+  let mode = opts.mode;
+  if (mode === undefined) {
+    try {
+      mode = (await fs.stat(real)).mode & 0o7777;
+    } catch (err) {
+      if (!isCode(err, `ENOENT`)) throw err;
+    }
+  }
+  const temp = opts.tempPath ?? tempPathFor(real);
+  let handle: FileHandle | undefined;
+  try {
+    // `wx`: never follow or reuse something already at the temp name; created 0600 so a secret is never readable
+    // by others, even for the instant before the final mode is applied.
+    handle = await fs.open(temp, `wx`, 0o600);
+    await handle.writeFile(data);
+    if (mode !== undefined) await handle.chmod(mode);
+    else await handle.chmod(0o666 & ~process.umask());
+    if (durable) await handle.sync();
+    await handle.close();
+    handle = undefined;
+    opts.beforeRename?.();
+    await fs.rename(temp, real);
+  } catch (err) {
+    await handle?.close().catch(() => {});
+    await fs.rm(temp, {force: true}).catch(() => {});
+    throw err;
+  }
   if (durable) await fsyncDir(path.dirname(real));
 }
 

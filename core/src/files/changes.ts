@@ -7,7 +7,7 @@ import {isDeepStrictEqual} from 'node:util';
 import {CapitError, UnparseableFileError} from '../errors.js';
 import type {AgentFile, FileEdit, FileFormat, JsonPath} from '../plugin.js';
 import {diffLibrary}    from './lazy.js';
-import {ensureDir, isCode, resolveRealPath, writeFileAtomic} from './atomic.js';
+import {ensureDir, isCode, parseTempName, resolveRealPath, tempPathFor, writeFileAtomic} from './atomic.js';
 import {copyValue, formatPath, openDocument, type EditableDocument} from './document.js';
 import {readTargetFile} from './read.js';
 import {withLock} from './lock.js';
@@ -65,11 +65,15 @@ export interface BackupFileEntry {
   backup: string | null;
   /** `sha256Written`: sha256 of JSON.stringify of the value capit left at `path`; `null` when capit left it absent. */
   edits: {op: `set` | `delete`; path: JsonPath; sha256Written: string | null}[];
+  /** The temp file the new bytes are written to before the rename (recorded first, so recovery can remove it). */
+  tempPath?: string;
 }
 
 export interface StoredManifest extends BackupMeta {
   version: 1;
   files: BackupFileEntry[];
+  /** Directories the install creates (parents first); restore and rollback remove them again when empty. */
+  createdDirs?: string[];
   restoredAt?: string;
 }
 
@@ -239,11 +243,48 @@ function same(a: Buffer | null, b: Buffer | null): boolean {
   return a === null || b === null ? a === b : a.equals(b);
 }
 
+/** The directories that writing `files` will create: missing ancestors of each, parents first. */
+async function missingDirs(files: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const file of files) {
+    const chain: string[] = [];
+    for (let dir = path.dirname(file); !out.includes(dir) && !chain.includes(dir); dir = path.dirname(dir)) {
+      if (await fs.stat(dir).then(() => true, err => (isCode(err, `ENOENT`) ? false : Promise.reject(err)))) break;
+      chain.push(dir);
+      if (path.dirname(dir) === dir) break;
+    }
+    out.push(...chain.reverse());
+  }
+  return out;
+}
+
+/** Removes the directories an install created, deepest first, and only while they are empty (never user content). */
+async function removeCreatedDirs(dirs: string[] | undefined): Promise<void> {
+  for (const dir of [...dirs ?? []].reverse()) {
+    try {
+      await fs.rmdir(dir);
+    } catch (err) {
+      if (isCode(err, `ENOENT`)) continue;
+      if (isCode(err, `ENOTEMPTY`) || isCode(err, `EEXIST`)) return;
+      throw err;
+    }
+  }
+}
+
+export interface ApplyHooks {
+  /** Called once the backup dir exists and before anything is written in it: the caller records it (intent). */
+  onBackupDir?: (backupDir: string) => Promise<void>;
+  /** Test-only crash points (see issue/crash.ts). */
+  at?: (step: string) => void;
+}
+
 /**
  * Backs up and writes every change under the state lock. Refuses (CAPIT_FILE_CHANGED, nothing written) when a file
  * changed since it was planned. If a write fails, the files already written are put back and the error rethrown.
+ * Intent before each step: the manifest (old and new hash of every file, its temp name, the dirs to be created) is
+ * durable before the first agent file is touched, so `settleInstall` can always tell old from new.
  */
-export async function applyChanges(changes: FileChange[], opts: {stateDir: string; meta: BackupMeta}): Promise<{backupDir: string; hadExistingFiles: boolean}> {
+export async function applyChanges(changes: FileChange[], opts: {stateDir: string; meta: BackupMeta} & ApplyHooks): Promise<{backupDir: string; hadExistingFiles: boolean}> {
   const root = backupsDir(opts.stateDir, opts.meta.agent);
   return withLock(opts.stateDir, async () => {
     for (const change of changes) {
@@ -254,9 +295,11 @@ export async function applyChanges(changes: FileChange[], opts: {stateDir: strin
         });
     }
 
+    const createdDirs = await missingDirs(changes.map(c => c.realPath));
     const backupDir = await createBackupDir(root);
     const entries: BackupFileEntry[] = [];
     try {
+      await opts.onBackupDir?.(backupDir);
       if (changes.some(c => c.original)) await ensureDir(path.join(backupDir, `files`), 0o700);
       for (const [i, change] of changes.entries()) {
         let backup: string | null = null;
@@ -275,21 +318,26 @@ export async function applyChanges(changes: FileChange[], opts: {stateDir: strin
           sha256After: sha256(Buffer.from(change.newText, `utf8`)),
           backup,
           edits: change.written.map(w => ({op: w.op, path: [...w.path], sha256Written: w.sha256Written})),
+          tempPath: tempPathFor(change.realPath),
         });
       }
-      await writeManifest(backupDir, {version: 1, ...opts.meta, files: entries});
+      await writeManifest(backupDir, {version: 1, ...opts.meta, files: entries, createdDirs});
     } catch (err) {
       await fs.rm(backupDir, {recursive: true, force: true}).catch(() => {});
       throw err;
     }
+    opts.at?.(`after-manifest`);
 
     const done: FileChange[] = [];
     try {
-      for (const change of changes) {
+      for (const [i, change] of changes.entries()) {
         await ensureDir(path.dirname(change.realPath), change.spec.secret ? 0o700 : 0o755);
         // An atomic write that fails leaves the old file in place, so only completed writes need putting back.
-        await writeFileAtomic(change.realPath, change.newText, {mode: targetMode(change)});
+        await writeFileAtomic(change.realPath, change.newText, {
+          mode: targetMode(change), tempPath: entries[i]!.tempPath, beforeRename: () => opts.at?.(`before-rename:${change.spec.id}`),
+        });
         done.push(change);
+        opts.at?.(`after-write:${change.spec.id}`);
       }
     } catch (err) {
       const failedRollbacks: string[] = [];
@@ -301,6 +349,7 @@ export async function applyChanges(changes: FileChange[], opts: {stateDir: strin
         }
       }
       if (failedRollbacks.length === 0) {
+        await removeCreatedDirs(createdDirs).catch(() => {});
         await fs.rm(backupDir, {recursive: true, force: true}).catch(() => {});
         throw err;
       }
@@ -311,6 +360,101 @@ export async function applyChanges(changes: FileChange[], opts: {stateDir: strin
     }
     return {backupDir, hadExistingFiles: changes.some(c => c.exists)};
   });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Recovery of an install a killed run left half done
+
+export type SettleOutcome =
+  /** No manifest: no agent file was written (or an earlier recovery already rolled it back). */
+  | {state: `untouched`}
+  /** Every file holds capit's new bytes: the install finished, only the ledger did not say so. */
+  | {state: `complete`}
+  /** Every file holds its old bytes again (those capit had written were put back); the backup dir is gone. */
+  | {state: `rolled-back`; restored: string[]}
+  /** A file holds neither capit's old nor new bytes: someone else changed it; nothing was touched. */
+  | {state: `conflict`; changed: string[]};
+
+/**
+ * Decides an interrupted install from what the agent files hold now (hashes in its manifest), as one unit: all new →
+ * complete; otherwise the files capit wrote are put back. A file changed by someone else is never touched. Removes
+ * capit's temp files beside every planned file first (they may hold the new secret). Idempotent: a kill during this
+ * function leaves a state it settles the same way next time.
+ */
+export async function settleInstall(backupDir: string): Promise<SettleOutcome> {
+  let manifest: StoredManifest;
+  try {
+    manifest = JSON.parse(await fs.readFile(path.join(backupDir, MANIFEST), `utf8`)) as StoredManifest;
+  } catch (err) {
+    if (isCode(err, `ENOENT`) || isCode(err, `ENOTDIR`)) {
+      // A backup dir without a manifest holds at most copies of old files: no agent file was touched yet.
+      await fs.rm(backupDir, {recursive: true, force: true});
+      return {state: `untouched`};
+    }
+    throw err;
+  }
+  await removeTempFiles(manifest.files);
+
+  const changed: string[] = [];
+  const written: BackupFileEntry[] = [];
+  for (const entry of manifest.files) {
+    const current = await readIfExists(entry.path);
+    const hash = current ? sha256(current) : null;
+    if (hash === entry.sha256After) written.push(entry);
+    else if (hash !== entry.sha256Before) changed.push(entry.path);
+  }
+  if (changed.length > 0) return {state: `conflict`, changed};
+  if (written.length === manifest.files.length) return {state: `complete`};
+
+  for (const entry of written) {
+    const original = entry.existed ? await readIfExists(path.join(backupDir, entry.backup ?? `-`)) : null;
+    if (entry.existed && (!original || sha256(original) !== entry.sha256Before))
+      throw new CapitError(`CAPIT_BACKUP_CORRUPT`, `The backup copy of ${entry.path} in ${backupDir} is missing or damaged`, {
+        hint: `capit left ${entry.path} as it is and kept the key's ledger entry; restore the file by hand.`,
+      });
+    await putBack(entry.path, original, entry.mode, entry.secret);
+  }
+  await removeCreatedDirs(manifest.createdDirs);
+  await fs.rm(backupDir, {recursive: true, force: true});
+  return {state: `rolled-back`, restored: written.map(e => e.path)};
+}
+
+// A temp file is capit's when it carries capit's pattern for that file name; one whose process is still alive is
+// left to it (another capit writing with a different state dir), unless the intent recorded exactly that name.
+async function removeTempFiles(entries: BackupFileEntry[]): Promise<void> {
+  for (const entry of entries) {
+    if (entry.tempPath) await fs.rm(entry.tempPath, {force: true});
+    await removeStrayTempFiles(entry.path);
+  }
+}
+
+/** Removes capit temp files (`.<name>.capit-<pid>-<hex>.tmp`) beside `file` whose writer is no longer running. */
+export async function removeStrayTempFiles(file: string): Promise<string[]> {
+  const dir = path.dirname(file);
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    if (isCode(err, `ENOENT`) || isCode(err, `ENOTDIR`)) return [];
+    throw err;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const temp = parseTempName(name, path.basename(file));
+    if (!temp || (temp.pid !== process.pid && isRunning(temp.pid))) continue;
+    await fs.rm(path.join(dir, name), {force: true});
+    removed.push(path.join(dir, name));
+  }
+  return removed;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return isCode(err, `EPERM`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -369,10 +513,11 @@ function isEmptyDoc(doc: EditableDocument): boolean {
  * bytes and mode back (or is removed when capit created it); a file changed since gets only capit's own edits reverted,
  * or the restore is refused (CAPIT_RESTORE_CONFLICT) unless `force`, which puts the original bytes back.
  */
-export async function restoreLatest(stateDir: string, agent: string, opts: {force?: boolean} = {}): Promise<RestoreReport> {
+export async function restoreLatest(stateDir: string, agent: string, opts: {force?: boolean; skip?: ReadonlySet<string>} = {}): Promise<RestoreReport> {
   return withLock(stateDir, async () => {
     const all = await listBackups(stateDir, agent);
-    const manifest = all.find(m => !m.restoredAt);
+    // `skip`: backups of installs still pending in the ledger (recovery could not settle them) are not restore points.
+    const manifest = all.find(m => !m.restoredAt && !opts.skip?.has(m.dir));
     if (!manifest)
       throw new CapitError(`CAPIT_NO_BACKUP`, `There is no capit backup of ${agent} to restore`, {
         hint: all.length > 0
@@ -380,6 +525,8 @@ export async function restoreLatest(stateDir: string, agent: string, opts: {forc
           : `capit has not changed ${agent}'s files (backups would be in ${backupsDir(stateDir, agent)}).`,
       });
 
+    // A restore killed mid-write may have left a temp file holding an older key beside a file: never past this run.
+    for (const entry of manifest.files) await removeStrayTempFiles(entry.path);
     const steps: Step[] = [];
     const conflicts: string[] = [];
     for (const entry of manifest.files) {
@@ -439,6 +586,8 @@ export async function restoreLatest(stateDir: string, agent: string, opts: {forc
           report.files.push({path: entry.path, action: step.action});
         }
       }
+      // Directories the install created go too, but only while empty: anything put there since stays, with its folder.
+      await removeCreatedDirs(manifest.createdDirs);
       const stored: StoredManifest & {dir?: string} = {...manifest, restoredAt: new Date().toISOString()};
       delete stored.dir;
       await writeManifest(manifest.dir, stored);

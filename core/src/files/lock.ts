@@ -1,4 +1,4 @@
-// One capit run at a time may change agent files and backups.
+// One capit run at a time may change agent files, backups and the ledger; the others queue behind it.
 import {AsyncLocalStorage} from 'node:async_hooks';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -8,40 +8,49 @@ import {ensureDir} from './atomic.js';
 export const LOCK_NAME = `capit.lock`;
 /** A lock whose holder stopped refreshing it for this long (crashed, killed) is taken over. */
 export const LOCK_STALE_MS = 10_000;
+/** How long a run waits for another one before giving up (`CAPIT_LOCK_WAIT_MS` overrides it). */
+export const LOCK_WAIT_MS = 120_000;
+/** After this long waiting, say so on stderr (a silent pause looks like a hang). */
+const SAY_WAITING_AFTER_MS = 1_000;
 
 // Lock paths held by the current async call chain, so a nested `withLock` (e.g. applyChanges inside the issue
-// transaction) re-enters instead of locking itself out. Concurrent calls from elsewhere still get CAPIT_LOCKED.
+// transaction) re-enters instead of waiting for itself.
 const held = new AsyncLocalStorage<ReadonlySet<string>>();
 
 export function lockPath(stateDir: string): string {
   return path.join(path.resolve(stateDir), LOCK_NAME);
 }
 
-export async function withLock<T>(stateDir: string, fn: () => Promise<T>): Promise<T> {
+export interface LockOptions {
+  /** Where the "waiting for another capit run…" line goes (default process.stderr). */
+  stderr?: NodeJS.WritableStream;
+  /** Give up after this long (default `CAPIT_LOCK_WAIT_MS` or 2 min). */
+  maxWaitMs?: number;
+}
+
+// Test-only: `CAPIT_LOCK_STALE_MS` shortens the time after which a killed run's lock is taken over (proper-lockfile's
+// floor is 2 s), so crash tests and the fault harness don't wait 10 s after every kill.
+function staleMs(): number {
+  const fromEnv = Number(process.env.CAPIT_LOCK_STALE_MS);
+  return Number.isFinite(fromEnv) && fromEnv >= 2_000 ? fromEnv : LOCK_STALE_MS;
+}
+
+function defaultMaxWait(): number {
+  const fromEnv = Number(process.env.CAPIT_LOCK_WAIT_MS);
+  return Number.isFinite(fromEnv) && fromEnv >= 0 ? fromEnv : LOCK_WAIT_MS;
+}
+
+/** Runs `fn` holding the state lock; waits (bounded) while another capit run holds it. */
+export async function withLock<T>(stateDir: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const lockDir = lockPath(stateDir);
   const mine = held.getStore();
   if (mine?.has(lockDir)) return fn();
 
   await ensureDir(path.dirname(lockDir), 0o700);
   let compromised: Error | undefined;
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(path.dirname(lockDir), {
-      lockfilePath: lockDir,
-      realpath: false,
-      stale: LOCK_STALE_MS,
-      retries: 0,
-      onCompromised: err => {
-        compromised = err;
-      },
-    });
-  } catch (err) {
-    if ((err as {code?: string}).code === `ELOCKED`)
-      throw new CapitError(`CAPIT_LOCKED`, `Another capit run is changing files right now`, {
-        hint: `Wait for it to finish; if none is running, remove ${lockDir}`,
-      });
-    throw err;
-  }
+  const release = await acquire(lockDir, opts, err => {
+    compromised = err;
+  });
   try {
     const result = await held.run(new Set([...(mine ?? []), lockDir]), fn);
     if (compromised) throw new CapitError(`CAPIT_LOCK_LOST`, `capit lost its lock on ${lockDir} while changing files: ${compromised.message}`);
@@ -49,4 +58,35 @@ export async function withLock<T>(stateDir: string, fn: () => Promise<T>): Promi
   } finally {
     await release().catch(() => {});
   }
+}
+
+async function acquire(lockDir: string, opts: LockOptions, onCompromised: (err: Error) => void): Promise<() => Promise<void>> {
+  const maxWaitMs = opts.maxWaitMs ?? defaultMaxWait();
+  const started = Date.now();
+  let said = false;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await lockfile.lock(path.dirname(lockDir), {
+        lockfilePath: lockDir, realpath: false, stale: staleMs(), retries: 0, onCompromised,
+      });
+    } catch (err) {
+      if ((err as {code?: string}).code !== `ELOCKED`) throw err;
+    }
+    const waited = Date.now() - started;
+    if (waited >= maxWaitMs)
+      throw new CapitError(`CAPIT_LOCKED`, `Another capit run kept its lock for ${formatWait(waited)}; gave up waiting`, {
+        hint: `Let it finish and run the command again; if no capit is running, remove ${lockDir}`,
+      });
+    if (!said && waited >= SAY_WAITING_AFTER_MS) {
+      said = true;
+      (opts.stderr ?? process.stderr).write(`waiting for another capit run to finish (lock ${lockDir})…\n`);
+    }
+    // Short polls with jitter: queued runs don't wake in lockstep, and a freed lock is taken within ~0.1 s.
+    const pause = Math.min(50 + 25 * Math.min(attempt, 4) + Math.random() * 50, Math.max(1, maxWaitMs - waited));
+    await new Promise(resolve => setTimeout(resolve, pause));
+  }
+}
+
+function formatWait(ms: number): string {
+  return ms >= 60_000 ? `${Math.round(ms / 6_000) / 10} min` : `${Math.round(ms / 100) / 10} s`;
 }

@@ -5,11 +5,12 @@ import {CapitError, InputError, NetworkError, ProviderError} from '../errors.js'
 import {applyChanges, computeChanges, loadTargets, renderDiff} from '../files/index.js';
 import type {FileChange, Targets}                   from '../files/index.js';
 import {withLock}                                   from '../files/lock.js';
-import type {AgentDefinition, AgentEnvironment, CreatedKey, InferenceBaseUrls, PlatformContext, PlatformDefinition, ProviderKey, ResetWindow} from '../plugin.js';
+import type {AgentDefinition, AgentEnvironment, CreatedKey, InferenceBaseUrls, PlatformContext, PlatformDefinition, ProviderFailureKind, ResetWindow} from '../plugin.js';
 import type {DiscoveredPlugin}                     from '../plugins/discover.js';
 import {loadPlugin}                                 from '../plugins/load.js';
-import {callPlugin, displayName, managementBaseUrl, platformContext, resolveMasterKey} from '../platforms.js';
-import {readLedger, updateLedger}                   from '../state/ledger.js';
+import {callPlugin, displayName, managementBaseUrl, platformContext, PluginTimeoutError, resolveMasterKey} from '../platforms.js';
+import {updateLedger}                               from '../state/ledger.js';
+import type {LedgerEntry}                           from '../state/ledger.js';
 import {capitPaths, homeDir}                        from '../state/paths.js';
 import {confirm}                                    from '../prompt.js';
 import {formatUsd, makeKeyName, parseAmount, parseExpiry, parseNamePrefix, parseReset} from './inputs.js';
@@ -17,6 +18,8 @@ import type {Amount}                              from './inputs.js';
 import {redactText}                                 from './redact.js';
 import {findShadows}                                from './shadows.js';
 import {unknownAgent, unknownPlatform}              from '../suggest.js';
+import {crashPoint}                                 from './crash.js';
+import {deleteByName, recoverInterruptedInstalls}   from './recover.js';
 
 export interface IssueOptions {
   platform: string;
@@ -180,57 +183,83 @@ export function describePlan(plan: IssuePlan) {
   };
 }
 
-/** Creates the key, applies the planned edits and records it — under the lock, deleting the key if the install fails. */
+/**
+ * Creates the key, applies the planned edits and records it — under the lock, deleting the key if the install fails.
+ * Every step records its intent in the ledger or the backup manifest first (see the invariant in ./recover.ts).
+ */
 export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<IssueResult> {
   const {platformDef, platformName, stage, keyName, amount, reset, expiresAt, inferenceBaseUrls} = plan;
   const paths = capitPaths(ctx.env);
   const masterKey = await resolveMasterKey(platformDef, plan.platformPlugin, {env: ctx.env, configDir: paths.config, interactive: ctx.interactive, stderr: ctx.stderr});
   const pctx = await platformContext(platformDef, plan.platformPlugin, masterKey.key, ctx.env);
+  const at = (step: string) => crashPoint(step, ctx.env);
 
   const result = await withLock(paths.state, async () => {
+    await recoverInterruptedInstalls(paths.state, ctx, {def: platformDef, pctx});
+    // Files may have changed while this run waited for the lock: plan against what they hold now.
+    const targets = stage ? await currentTargets(stage, plan.opts.yes) : undefined;
     const createdAt = new Date().toISOString();
     const entry = {
       name: keyName, platform: platformDef.id, agent: stage?.id ?? null, capUsd: amount.usd, reset: reset ?? null,
-      expiresAt: expiresAt?.toISOString() ?? null, createdAt, files: [] as string[], backupDir: null as string | null,
+      expiresAt: expiresAt?.toISOString() ?? null, createdAt, files: targets?.files.map(f => f.realPath) ?? [], backupDir: null as string | null,
     };
-    await cleanUpInterruptedRuns(platformDef, pctx, paths.state, ctx);
+    const isMine = (k: LedgerEntry) => k.name === keyName && k.status === `pending`;
     // A pending entry first: if capit dies between create and record, the name says which key to clean up.
-    await updateLedger(paths.state, keys => [...keys, {...entry, status: `pending`}]);
+    await updateLedger(paths.state, keys => [...keys, {...entry, status: `pending`}], {durable: true});
+    at(`after-pending`);
     let created: CreatedKey;
     try {
+      // withProgress(…) would wrap this createKey call.
       created = await callPlugin(platformDef.id, `createKey`, () => platformDef.createKey(pctx, {name: keyName, capUsd: amount.usd, reset, expiresAt, ...(plan.platformDef.byok === `optional` ? {countByok: plan.byokCounted === true} : {})}));
     } catch (error) {
-      const cleanup = isAmbiguous(error) ? await removeOrphans(platformDef, pctx, keyName) : ``;
-      await updateLedger(paths.state, keys => keys.filter(k => !(k.name === keyName && k.status === `pending`)));
-      if (cleanup) throw new CapitError((error as CapitError).code, `${(error as Error).message}. ${cleanup}`, {cause: error, hint: (error as CapitError).hint});
-      throw error;
+      if (!isAmbiguous(error)) {
+        await updateLedger(paths.state, keys => keys.filter(k => !isMine(k)));
+        throw error;
+      }
+      throw await settleAmbiguousCreate(error, plan, pctx, paths.state);
     }
+    at(`after-create`);
+    await updateLedger(paths.state, keys => keys.map(k => (isMine(k) ? {...k, id: created.id} : k)));
+    at(`after-key-id`);
 
     let backupDir: string | null = null;
     let hadExistingFiles = false;
-    if (stage) {
+    if (stage && targets) {
       try {
         const realPlan = await callPlugin(stage.id, `plan`, () => stage.def.plan({
           platform: {id: platformDef.id, displayName: platformName, inferenceBaseUrls},
-          secret: created.secret, keyName, read: stage.targets.read,
+          secret: created.secret, keyName, read: targets.read,
         }, stage.envInfo));
-        const changes = computeChanges(stage.targets, realPlan.edits);
+        const changes = computeChanges(targets, realPlan.edits);
         ({backupDir, hadExistingFiles} = await applyChanges(changes, {
           stateDir: paths.state,
           meta: {agent: stage.id, platform: platformDef.id, keyId: created.id, keyName, createdAt},
+          onBackupDir: async dir => {
+            await updateLedger(paths.state, keys => keys.map(k => (isMine(k) ? {...k, backupDir: dir} : k)), {durable: true});
+            at(`after-backup-dir`);
+          },
+          at,
         }));
         entry.files = changes.map(c => c.realPath);
         entry.backupDir = backupDir;
       } catch (error) {
-        const undo = await deleteQuietly(platformDef, pctx, created);
-        await updateLedger(paths.state, keys => keys.filter(k => !(k.name === keyName && k.status === `pending`)));
         const reason = redactText(error instanceof Error ? error.message : String(error), [created.secret]);
-        throw new CapitError(`CAPIT_INSTALL_FAILED`, `Installing the key into ${stage.id} failed: ${reason}. ${undo}`, {cause: error});
+        if (error instanceof CapitError && error.code === `CAPIT_WRITE_FAILED`) {
+          // A file could not be put back and may hold the key: never delete it; the pending entry and its manifest
+          // let the next run settle the install as one unit.
+          throw new CapitError(`CAPIT_INSTALL_FAILED`, `Installing the key into ${stage.id} failed: ${reason}. The key "${keyName}" was kept because a file may hold it.`, {cause: error, hint: error.hint});
+        }
+        // applyChanges put every file back: no agent file holds the key.
+        const undo = await deleteQuietly(platformDef, pctx, created);
+        if (undo.deleted) await updateLedger(paths.state, keys => keys.filter(k => !isMine(k)));
+        else await updateLedger(paths.state, keys => keys.map(k => (isMine(k) ? {...k, backupDir: null, pendingNote: undo.message} : k)));
+        throw new CapitError(`CAPIT_INSTALL_FAILED`, `Installing the key into ${stage.id} failed: ${reason}. ${undo.message}`, {cause: error});
       }
     }
-    await updateLedger(paths.state, keys => keys.map(k => (k.name === keyName && k.status === `pending` ? {...entry, id: created.id, status: `active` as const} : k)));
+    at(`before-active`);
+    await updateLedger(paths.state, keys => keys.map(k => (isMine(k) ? {...entry, id: created.id, status: `active` as const} : k)));
     return {created, backupDir, hadExistingFiles, files: entry.files};
-  });
+  }, {stderr: ctx.stderr});
 
   const shadows = stage ? await findShadows(stage.def, stage.envInfo, platformDef.id) : [];
   return {
@@ -239,6 +268,24 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
     backupDir: result.hadExistingFiles ? result.backupDir : null, notes: plan.notes, shadows,
     ...(stage ? {} : {secret: result.created.secret}),
   };
+}
+
+/**
+ * The agent's files as they are now, under the lock. Unchanged since the plan: the planned targets. Changed: a `--yes`
+ * run plans against the new content (nobody saw the old plan); a run whose preview was shown (prompt, GUI) refuses,
+ * since what would be written is no longer what the user confirmed.
+ */
+async function currentTargets(stage: AgentStage, yes: boolean): Promise<Targets> {
+  const fresh = await loadTargets(stage.targets.files.map(f => f.spec));
+  const changed = fresh.files.find((f, i) => {
+    const planned = stage.targets.files[i]!;
+    return f.realPath !== planned.realPath || !(f.original === null ? planned.original === null : planned.original !== null && f.original.equals(planned.original));
+  });
+  if (!changed) return stage.targets;
+  if (yes) return fresh;
+  throw new CapitError(`CAPIT_FILE_CHANGED`, `${changed.spec.path} changed after the preview was shown; nothing was created or changed`, {
+    hint: `Preview again to confirm the edit against the current file.`,
+  });
 }
 
 /** `capit <platform> <usd> …`: plan → confirm → create key → apply edits → ledger (design §5). Returns the exit code. */
@@ -286,44 +333,47 @@ export async function issueKey(opts: IssueOptions, ctx: CapitContext): Promise<n
   return 0;
 }
 
-// We hold the lock, so a pending entry now is one a crashed or killed run left behind: its key may exist at the
-// provider with nobody knowing the secret. Delete it by name before issuing anything new.
-async function cleanUpInterruptedRuns(def: PlatformDefinition, pctx: PlatformContext, stateDir: string, ctx: CapitContext): Promise<void> {
-  const stale = (await readLedger(stateDir)).filter(k => k.status === `pending` && k.platform === def.id);
-  if (stale.length === 0) return;
-  for (const entry of stale) {
-    const outcome = await removeOrphans(def, pctx, entry.name);
-    ctx.stderr.write(`note: an earlier capit run was interrupted while creating "${entry.name}". ${outcome.replace(/ Run the command again\.$| Nothing was changed; run the command again\.$/, ``)}\n`);
-  }
-  const names = new Set(stale.map(k => k.name));
-  await updateLedger(stateDir, keys => keys.filter(k => !(k.status === `pending` && k.platform === def.id && names.has(k.name))));
-}
+// An error proves that no key was made only when the request never left (connection never opened) or the provider
+// refused it. Anything else — a timeout after sending, a dropped connection, a 5xx, a body the plugin could not read —
+// may have left a key at the provider whose secret capit never saw.
+const REFUSALS = new Set<ProviderFailureKind>([`bad-master-key`, `not-master-key`, `bad-request`, `insufficient-credits`, `rate-limited`]);
 
-// A dropped connection or a 5xx on the create call leaves it unknown whether the key exists. Never create twice:
-// look for it by its unique name and delete it (its secret is lost with the response, so it could not be installed).
-// A connection that never opened (DNS, refused, no route) sent nothing: there is nothing to look for.
 function isAmbiguous(error: unknown): boolean {
-  return error instanceof NetworkError ? error.requestSent : (error instanceof ProviderError && error.kind === `server`);
+  if (error instanceof NetworkError) return error.requestSent;
+  if (error instanceof ProviderError) return !REFUSALS.has(error.kind);
+  return true;
 }
 
-async function removeOrphans(def: PlatformDefinition, pctx: PlatformContext, keyName: string): Promise<string> {
-  try {
-    const orphans: ProviderKey[] = [];
-    for await (const key of def.listKeys(pctx)) if (key.name === keyName) orphans.push(key);
-    if (orphans.length === 0) return `No key "${keyName}" was created; nothing was changed. Run the command again.`;
-    for (const key of orphans) await def.deleteKey(pctx, key.id);
-    return `The key "${keyName}" had been created without its secret reaching capit; it was deleted. Nothing was changed; run the command again.`;
-  } catch (cleanupError) {
-    return `A key "${keyName}" may exist without capit knowing its secret (${(cleanupError as Error).message}); check with \`capit keys list --all\` and delete it.`;
-  }
+/**
+ * An ambiguous create: never create twice; look the key up by its unique name and delete it (its secret is lost, so
+ * it could not be installed). The pending entry goes only once the lookup settled it; a create cut off by capit's own
+ * timeout may still land at the provider after the lookup, so that entry stays for the next run to look again.
+ */
+async function settleAmbiguousCreate(error: unknown, plan: IssuePlan, pctx: PlatformContext, stateDir: string): Promise<CapitError> {
+  const {platformDef, keyName} = plan;
+  const byName = await deleteByName(platformDef, pctx, keyName);
+  const stillInFlight = error instanceof PluginTimeoutError && byName.state === `none`;
+  const keep = byName.state === `failed` || stillInFlight;
+  const isMine = (k: LedgerEntry) => k.name === keyName && k.status === `pending`;
+  const what = byName.state === `deleted` ? byName.message
+    : stillInFlight ? `A key "${keyName}" may still be created by the request capit gave up on; capit kept a record and will look it up by name and delete it on its next run.`
+    : byName.message;
+  if (keep) await updateLedger(stateDir, keys => keys.map(k => (isMine(k) ? {...k, pendingNote: what} : k)));
+  else await updateLedger(stateDir, keys => keys.filter(k => !isMine(k)));
+  const base = error instanceof Error ? error.message : String(error);
+  // Each variant says that a key may exist and what capit did about it.
+  const text = keep ? `${base}. ${what}` : `${base}. The provider may have created the key: ${what} Nothing was installed; run the command again.`;
+  const code = error instanceof CapitError ? error.code : `CAPIT_CREATE_FAILED`;
+  return new CapitError(code, text, {cause: error, hint: error instanceof CapitError ? error.hint : undefined});
 }
 
-async function deleteQuietly(def: PlatformDefinition, pctx: PlatformContext, created: CreatedKey): Promise<string> {
+async function deleteQuietly(def: PlatformDefinition, pctx: PlatformContext, created: CreatedKey): Promise<{deleted: boolean; message: string}> {
   try {
-    await def.deleteKey(pctx, created.id);
-    return `The new key "${created.name}" was deleted at the provider; nothing was changed.`;
+    // withProgress(…) would wrap this deleteKey call.
+    await callPlugin(def.id, `deleteKey`, () => def.deleteKey(pctx, created.id));
+    return {deleted: true, message: `The new key "${created.name}" was deleted at the provider; nothing was changed.`};
   } catch (error) {
-    return `The new key "${created.name}" could not be deleted (${(error as Error).message}); delete it with: capit keys delete ${created.name}`;
+    return {deleted: false, message: `The new key "${created.name}" could not be deleted (${(error as Error).message}); capit kept a record and will delete it on its next run, or delete it with: capit keys delete ${created.name}`};
   }
 }
 

@@ -17,7 +17,9 @@ export interface LedgerEntry {
   expiresAt: string | null;
   createdAt: string;
   /**
-   * `pending`: create sent, outcome unknown (a crash here leaves a key to clean up); `active`: issued;
+   * `pending`: an install in progress, or one a killed run left: `id` unset = the create may or may not have made a
+   * key (settled by a lookup by name); `id` set, `backupDir` unset = no agent file touched yet; `backupDir` set = its
+   * manifest says what each file held before and will hold after (see issue/recover.ts); `active`: issued;
    * `disabled`: turned off with `capit keys disable` (enable makes it `active` again); `deleted`: deleted with
    * `capit keys delete` (kept so capit can still say which agent holds the dead key).
    */
@@ -28,8 +30,11 @@ export interface LedgerEntry {
   disabledAt?: string;
   /** When `capit restore` put the agent's config back: the agent no longer holds this key. */
   restoredAt?: string;
+  /** The agent files the install writes (planned before the key is created; real paths). */
   files: string[];
   backupDir: string | null;
+  /** Pending only: why recovery could not settle it yet (shown to the user; cleared once settled). */
+  pendingNote?: string;
 }
 
 interface LedgerFile {
@@ -61,11 +66,14 @@ export async function readLedger(stateDir: string): Promise<LedgerEntry[]> {
   }
 }
 
-/** Read-modify-write; callers hold the capit lock. */
-export async function updateLedger(stateDir: string, change: (keys: LedgerEntry[]) => LedgerEntry[]): Promise<void> {
+/**
+ * Read-modify-write; callers hold the capit lock. By default not fsynced (the rename keeps it whole if capit dies);
+ * `durable` for an intent that must survive a power cut because what follows cannot be undone without it (the
+ * pending entry before a create request, the backup dir before the first agent file is written).
+ */
+export async function updateLedger(stateDir: string, change: (keys: LedgerEntry[]) => LedgerEntry[], opts: {durable?: boolean} = {}): Promise<void> {
   const keys = change(await readLedger(stateDir));
   await ensureDir(stateDir, 0o700);
   const body: LedgerFile = {version: 1, keys};
-  // Not fsynced: the ledger is capit's bookkeeping (no user data), and the rename keeps it whole if capit dies.
-  await writeFileAtomic(ledgerPath(stateDir), `${JSON.stringify(body, null, 2)}\n`, {mode: 0o600, durable: false});
+  await writeFileAtomic(ledgerPath(stateDir), `${JSON.stringify(body, null, 2)}\n`, {mode: 0o600, durable: opts.durable ?? false});
 }

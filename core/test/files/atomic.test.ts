@@ -1,7 +1,7 @@
 import fs   from 'node:fs';
 import path from 'node:path';
 import {afterEach, describe, expect, it, vi} from 'vitest';
-import {ensureDir, resolveRealPath, writeFileAtomic} from '../../src/files/atomic.js';
+import {ensureDir, parseTempName, resolveRealPath, tempPathFor, writeFileAtomic} from '../../src/files/atomic.js';
 import {mode, tempDir} from './helpers.js';
 
 afterEach(() => {
@@ -73,7 +73,7 @@ describe(`writeFileAtomic`, () => {
     const dir = tempDir();
     const file = path.join(dir, `a.json`);
     fs.writeFileSync(file, `original`);
-    vi.spyOn(fs, `rename`).mockImplementation(((_a: unknown, _b: unknown, cb: (e: Error) => void) => cb(Object.assign(new Error(`EIO: injected`), {code: `EIO`}))) as never);
+    vi.spyOn(fs.promises, `rename`).mockImplementation((() => Promise.reject(Object.assign(new Error(`EIO: injected`), {code: `EIO`}))) as never);
     await expect(writeFileAtomic(file, `new`)).rejects.toThrow(/injected/);
     expect(fs.readFileSync(file, `utf8`)).toBe(`original`);
     expect(fs.readdirSync(dir)).toEqual([`a.json`]);
@@ -88,6 +88,29 @@ describe(`writeFileAtomic`, () => {
     fs.chmodSync(dir, 0o700);
     expect(fs.readFileSync(file, `utf8`)).toBe(`original`);
     expect(fs.readdirSync(dir)).toEqual([`a.json`]);
+  });
+});
+
+describe(`capit temp names`, () => {
+  it(`are hidden, name the file and the writing process, and are recognised only for that file`, () => {
+    const temp = tempPathFor(`/x/auth.json`);
+    expect(path.dirname(temp)).toBe(`/x`);
+    expect(path.basename(temp)).toMatch(new RegExp(`^\\.auth\\.json\\.capit-${process.pid}-[0-9a-f]{12}\\.tmp$`));
+    expect(parseTempName(path.basename(temp), `auth.json`)).toEqual({pid: process.pid});
+    expect(parseTempName(path.basename(temp), `auth.jso`)).toBeNull();
+    expect(parseTempName(`auth.json.123456`, `auth.json`)).toBeNull();
+    expect(parseTempName(`.auth.json.capit-12-zz.tmp`, `auth.json`)).toBeNull();
+  });
+
+  it(`writes through the recorded temp path, created 0600 before the final mode`, async () => {
+    const dir = tempDir();
+    const file = path.join(dir, `a.json`);
+    const temp = tempPathFor(file);
+    let seen: number | undefined;
+    await writeFileAtomic(file, `secret`, {mode: 0o644, tempPath: temp, beforeRename: () => (seen = mode(temp))});
+    expect(seen).toBe(0o644);
+    expect(fs.existsSync(temp)).toBe(false);
+    expect(fs.readFileSync(file, `utf8`)).toBe(`secret`);
   });
 });
 

@@ -1,7 +1,7 @@
 import fs   from 'node:fs';
 import path from 'node:path';
 import {afterEach, describe, expect, it, vi} from 'vitest';
-import {applyChanges, computeChanges, listBackups, loadTargets, renderDiff, restoreLatest, type BackupMeta} from '../../src/files/changes.js';
+import {applyChanges, computeChanges, listBackups, loadTargets, renderDiff, restoreLatest, settleInstall, type BackupMeta, type StoredManifest} from '../../src/files/changes.js';
 import {UnparseableFileError} from '../../src/errors.js';
 import type {AgentFile, FileEdit} from '../../src/plugin.js';
 import {FAKE_KEY, mode, tempDir} from './helpers.js';
@@ -145,9 +145,9 @@ describe(`applyChanges + restoreLatest`, () => {
     fs.mkdirSync(path.dirname(s.env), {recursive: true});
     fs.writeFileSync(s.env, `# keep\nA=1\n`);
     const changes = computeChanges(await loadTargets(s.files), s.edits);
-    const rename = fs.rename;
-    vi.spyOn(fs, `rename`).mockImplementation(((from: string, to: string, cb: (e: Error | null) => void) =>
-      to === s.env ? cb(Object.assign(new Error(`EIO: injected`), {code: `EIO`})) : rename(from, to, cb)) as never);
+    const rename = fs.promises.rename;
+    vi.spyOn(fs.promises, `rename`).mockImplementation(((from: string, to: string) =>
+      to === s.env ? Promise.reject(Object.assign(new Error(`EIO: injected`), {code: `EIO`})) : rename(from, to)) as never);
     await expect(applyChanges(changes, {stateDir: s.state, meta})).rejects.toThrow(/injected/);
     vi.restoreAllMocks();
     expect(fs.readFileSync(s.auth, `utf8`)).toBe(AUTH_ORIGINAL);
@@ -215,5 +215,82 @@ describe(`applyChanges + restoreLatest`, () => {
     const err = await restoreLatest(tempDir(), `claude`).catch(e => e);
     expect(err).toMatchObject({code: `CAPIT_NO_BACKUP`});
     expect(err.message).toContain(`claude`);
+  });
+});
+
+describe(`restoreLatest after a killed restore`, () => {
+  it(`removes capit temp files a killed writer left beside the files it restores`, async () => {
+    const s = setup();
+    await install(s);
+    const stray = path.join(path.dirname(s.auth), `.auth.json.capit-999999999-0a1b2c.tmp`);
+    fs.writeFileSync(stray, AUTH_ORIGINAL, {mode: 0o600});
+    await restoreLatest(s.state, `opencode`);
+    expect(fs.readdirSync(path.dirname(s.auth))).toEqual([`auth.json`]);
+    expect(fs.readFileSync(s.auth, `utf8`)).toBe(AUTH_ORIGINAL);
+  });
+});
+
+describe(`settleInstall (recovery of an install a killed run left)`, () => {
+  const CRASH = new Error(`simulated kill`);
+
+  // Runs an install that "dies" right after its manifest is durable (the hook throws outside any rollback), then
+  // lets the test play what the killed run had written before it died.
+  async function interrupted(s: ReturnType<typeof setup>) {
+    const changes = computeChanges(await loadTargets(s.files), s.edits);
+    let backupDir = ``;
+    await expect(applyChanges(changes, {
+      stateDir: s.state, meta, onBackupDir: async dir => void (backupDir = dir),
+      at: step => {
+        if (step === `after-manifest`) throw CRASH;
+      },
+    })).rejects.toBe(CRASH);
+    const manifest = JSON.parse(fs.readFileSync(path.join(backupDir, `manifest.json`), `utf8`)) as StoredManifest;
+    return {changes, backupDir, manifest};
+  }
+
+  it(`rolls back a partly written install as one unit, removes capit temp files and created dirs, and is idempotent`, async () => {
+    const s = setup();
+    const {changes, backupDir, manifest} = await interrupted(s);
+    expect(manifest.createdDirs).toEqual([path.dirname(s.env)]);
+    // auth.json was renamed into place; .env's temp file (holding the secret) was written but not renamed.
+    fs.writeFileSync(s.auth, changes[0]!.newText);
+    fs.mkdirSync(path.dirname(s.env), {recursive: true});
+    fs.writeFileSync(manifest.files[1]!.tempPath!, changes[1]!.newText, {mode: 0o600});
+    const stray = path.join(path.dirname(s.auth), `.auth.json.capit-999999999-abcdef.tmp`);
+    fs.writeFileSync(stray, FAKE_KEY);
+
+    expect(await settleInstall(backupDir)).toEqual({state: `rolled-back`, restored: [s.auth]});
+    expect(fs.readFileSync(s.auth, `utf8`)).toBe(AUTH_ORIGINAL);
+    expect(mode(s.auth)).toBe(0o644);
+    expect(fs.existsSync(path.dirname(s.env))).toBe(false);
+    expect(fs.existsSync(stray)).toBe(false);
+    expect(fs.existsSync(backupDir)).toBe(false);
+    expect(allFiles(s.root).some(f => fs.readFileSync(f, `utf8`).includes(FAKE_KEY))).toBe(false);
+    // A second recovery (say the first was killed after its work) finds nothing left to do.
+    expect(await settleInstall(backupDir)).toEqual({state: `untouched`});
+    expect(fs.readFileSync(s.auth, `utf8`)).toBe(AUTH_ORIGINAL);
+  });
+
+  it(`completes an install whose files all hold the new bytes, leaving them and the backup in place`, async () => {
+    const s = setup();
+    const {changes, backupDir} = await interrupted(s);
+    fs.writeFileSync(s.auth, changes[0]!.newText);
+    fs.mkdirSync(path.dirname(s.env), {recursive: true});
+    fs.writeFileSync(s.env, changes[1]!.newText);
+    expect(await settleInstall(backupDir)).toEqual({state: `complete`});
+    expect(fs.readFileSync(s.auth, `utf8`)).toBe(changes[0]!.newText);
+    expect((await listBackups(s.state, `opencode`)).map(b => b.dir)).toEqual([backupDir]);
+  });
+
+  it(`touches nothing when a file holds neither the old nor the new bytes`, async () => {
+    const s = setup();
+    const {changes, backupDir} = await interrupted(s);
+    fs.writeFileSync(s.auth, changes[0]!.newText);
+    fs.mkdirSync(path.dirname(s.env), {recursive: true});
+    fs.writeFileSync(s.env, `MINE=1\n`);
+    expect(await settleInstall(backupDir)).toEqual({state: `conflict`, changed: [s.env]});
+    expect(fs.readFileSync(s.auth, `utf8`)).toBe(changes[0]!.newText);
+    expect(fs.readFileSync(s.env, `utf8`)).toBe(`MINE=1\n`);
+    expect(fs.existsSync(backupDir)).toBe(true);
   });
 });

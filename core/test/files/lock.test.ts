@@ -12,17 +12,41 @@ describe(`withLock`, () => {
     expect(fs.existsSync(lockPath(state))).toBe(false);
   });
 
-  it(`refuses a second concurrent run with CAPIT_LOCKED`, async () => {
+  it(`queues a second run until the first releases the lock, saying so after a second`, async () => {
     const state = tempDir();
     let release!: () => void;
-    const first = withLock(state, () => new Promise<string>(r => (release = () => r(`first`))));
+    const order: string[] = [];
+    const first = withLock(state, () => new Promise<string>(r => (release = () => {
+      order.push(`first done`);
+      r(`first`);
+    })));
     await new Promise(r => setTimeout(r, 50));
-    const err = await withLock(state, async () => `second`).catch(e => e);
-    expect(err).toMatchObject({code: `CAPIT_LOCKED`, message: `Another capit run is changing files right now`});
-    expect(err.hint).toContain(lockPath(state));
+    const said: string[] = [];
+    const stderr = {write: (s: string) => said.push(s)} as unknown as NodeJS.WritableStream;
+    const second = withLock(state, async () => {
+      order.push(`second ran`);
+      return `second`;
+    }, {stderr});
+    await new Promise(r => setTimeout(r, 1300));
+    expect(order).toEqual([]);
+    expect(said.join(``)).toMatch(/^waiting for another capit run to finish/);
     release();
     expect(await first).toBe(`first`);
-    expect(await withLock(state, async () => `third`)).toBe(`third`);
+    expect(await second).toBe(`second`);
+    expect(order).toEqual([`first done`, `second ran`]);
+  });
+
+  it(`gives up with CAPIT_LOCKED once the bound passes`, async () => {
+    const state = tempDir();
+    let release!: () => void;
+    const first = withLock(state, () => new Promise<void>(r => (release = r)));
+    await new Promise(r => setTimeout(r, 50));
+    const err = await withLock(state, async () => `second`, {maxWaitMs: 300}).catch(e => e);
+    expect(err).toMatchObject({code: `CAPIT_LOCKED`});
+    expect(err.message).toMatch(/^Another capit run kept its lock for .*; gave up waiting$/);
+    expect(err.hint).toContain(lockPath(state));
+    release();
+    await first;
   });
 
   it(`re-enters from inside the same run`, async () => {
@@ -49,6 +73,6 @@ describe(`withLock`, () => {
   it(`does not take over a fresh lock`, async () => {
     const state = tempDir();
     fs.mkdirSync(lockPath(state));
-    await expect(withLock(state, async () => `x`)).rejects.toMatchObject({code: `CAPIT_LOCKED`});
+    await expect(withLock(state, async () => `x`, {maxWaitMs: 500})).rejects.toMatchObject({code: `CAPIT_LOCKED`});
   });
 });

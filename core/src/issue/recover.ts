@@ -1,0 +1,114 @@
+// Recovery of installs a killed or crashed capit run left pending. Runs at the start of every run that takes the lock
+// (an install, a restore), before anything new happens.
+//
+// THE INVARIANT (README "What capit guarantees") — at every instant:
+//  (a) each agent file holds its old or its new bytes (atomic renames; files/atomic.ts);
+//  (b) each key alive at the provider is in the ledger with enough recorded to decide its fate: a `pending` entry is
+//      written before the create request, the key id as soon as it is known, the backup dir (whose manifest holds the
+//      old and new hash of every file, its temp name and the dirs to create) before the first agent file is touched;
+//  (c) recovery never deletes a key an agent file holds: it reads the agent files first and completes (all new) or
+//      rolls back (otherwise) a multi-file install as one unit; a file holding neither capit's old nor new bytes was
+//      changed by someone else — it and the key are left alone and the entry stays pending;
+//  (d) no capit temp file (which may hold the new secret) beside a planned file survives the next run.
+// Every step here is idempotent: a kill during recovery is recovered the same way by the run after it.
+import type {CapitContext}          from '../context.js';
+import {ProviderError}              from '../errors.js';
+import {removeStrayTempFiles, settleInstall} from '../files/index.js';
+import type {PlatformContext, PlatformDefinition, ProviderKey} from '../plugin.js';
+import {callPlugin}                 from '../platforms.js';
+import {readLedger, updateLedger}   from '../state/ledger.js';
+import type {LedgerEntry}           from '../state/ledger.js';
+import {crashPoint}                 from './crash.js';
+
+export interface PlatformSession {
+  def: PlatformDefinition;
+  pctx: PlatformContext;
+}
+
+const samePending = (a: LedgerEntry, b: LedgerEntry) => a.status === `pending` && a.name === b.name && a.platform === b.platform;
+
+/**
+ * Settles every pending ledger entry. Files are settled for every platform; keys are deleted only for `session`'s
+ * platform (the only one whose master key this run has) — the others keep their entry until a run for that platform.
+ * The caller holds the state lock.
+ */
+export async function recoverInterruptedInstalls(stateDir: string, ctx: Pick<CapitContext, `stderr`>, session?: PlatformSession): Promise<void> {
+  const pending = (await readLedger(stateDir)).filter(k => k.status === `pending`);
+  for (const entry of pending) {
+    const label = `"${entry.name}"${entry.agent ? ` (${entry.agent})` : ``}`;
+    for (const file of entry.files) await removeStrayTempFiles(file);
+
+    if (entry.backupDir) {
+      const outcome = await settleInstall(entry.backupDir);
+      if (outcome.state === `complete`) {
+        await updateLedger(stateDir, keys => keys.map(k => (samePending(k, entry) ? withoutNote({...k, status: `active`}) : k)));
+        ctx.stderr.write(`note: an earlier capit run was interrupted after installing ${label}; every file holds the new key, so the install was completed.\n`);
+        continue;
+      }
+      if (outcome.state === `conflict`) {
+        const note = `${outcome.changed.join(`, `)} changed since capit began writing it; capit left the file(s) and the key alone`;
+        await updateLedger(stateDir, keys => keys.map(k => (samePending(k, entry) ? {...k, pendingNote: note} : k)));
+        ctx.stderr.write(`warning: an earlier capit run was interrupted while installing ${label}: ${note}. Check the file(s); \`capit keys delete ${entry.name}\` removes the key once no agent uses it.\n`);
+        continue;
+      }
+      // Every file holds its old bytes now: the key is held by no agent file.
+      await updateLedger(stateDir, keys => keys.map(k => (samePending(k, entry) ? {...k, backupDir: null} : k)));
+      if (outcome.state === `rolled-back` && outcome.restored.length > 0) {
+        const later = session?.def.id === entry.platform ? `` : ` Its key is still recorded and will be deleted by the next capit run that issues a ${entry.platform} key.`;
+        ctx.stderr.write(`note: an earlier capit run was interrupted while installing ${label}; ${outcome.restored.join(`, `)} put back as it was.${later}\n`);
+      }
+      crashPoint(`recovery-after-settle`);
+    }
+
+    if (!session || session.def.id !== entry.platform) continue;
+    const outcome = await deleteUnusedKey(session, entry);
+    if (outcome.settled) await updateLedger(stateDir, keys => keys.filter(k => !samePending(k, entry)));
+    else await updateLedger(stateDir, keys => keys.map(k => (samePending(k, entry) ? {...k, pendingNote: outcome.message} : k)));
+    ctx.stderr.write(`note: an earlier capit run was interrupted while creating ${label}. ${outcome.message}\n`);
+  }
+}
+
+function withoutNote(entry: LedgerEntry): LedgerEntry {
+  const {pendingNote: _note, ...rest} = entry;
+  return rest;
+}
+
+/** A key no agent file holds: delete it by id, or find it by name when the id never reached capit. */
+async function deleteUnusedKey({def, pctx}: PlatformSession, entry: LedgerEntry): Promise<{settled: boolean; message: string}> {
+  if (entry.id === undefined) {
+    const found = await deleteByName(def, pctx, entry.name);
+    return {settled: found.state !== `failed`, message: found.message};
+  }
+  try {
+    // withProgress(…) would wrap this deleteKey call.
+    await callPlugin(def.id, `deleteKey`, () => def.deleteKey(pctx, entry.id!));
+  } catch (error) {
+    if (error instanceof ProviderError && error.kind === `not-found`) return {settled: true, message: `Its key was already gone.`};
+    return {settled: false, message: `Its key could not be deleted yet (${(error as Error).message}); capit will try again on its next run.`};
+  }
+  return {settled: true, message: `No agent file held its key, so the key was deleted.`};
+}
+
+export type ByNameOutcome = {state: `none` | `deleted` | `failed`; message: string};
+
+/** Looks a key up by its unique name and deletes every match (its secret never reached an agent file). */
+export async function deleteByName(def: PlatformDefinition, pctx: PlatformContext, keyName: string): Promise<ByNameOutcome> {
+  try {
+    const matches: ProviderKey[] = [];
+    // withProgress(…) would wrap this lookup and the deleteKey calls below.
+    await callPlugin(def.id, `listKeys`, async () => {
+      for await (const key of def.listKeys(pctx)) if (key.name === keyName) matches.push(key);
+    });
+    if (matches.length === 0) return {state: `none`, message: `capit looked it up by name: no key "${keyName}" exists.`};
+    for (const key of matches) {
+      try {
+        await callPlugin(def.id, `deleteKey`, () => def.deleteKey(pctx, key.id));
+      } catch (error) {
+        if (!(error instanceof ProviderError && error.kind === `not-found`)) throw error;
+      }
+    }
+    return {state: `deleted`, message: `capit found the key "${keyName}" by name (its secret never reached an agent file) and deleted it.`};
+  } catch (error) {
+    return {state: `failed`, message: `A key "${keyName}" may exist at the provider: looking it up failed (${(error as Error).message}); capit kept a record and will look again on its next run.`};
+  }
+}
