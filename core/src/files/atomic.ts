@@ -145,3 +145,32 @@ export async function fsyncDir(dir: string): Promise<void> {
 export function isCode(err: unknown, code: string): boolean {
   return typeof err === `object` && err !== null && (err as {code?: unknown}).code === code;
 }
+
+/** Removes capit temp files (`.<name>.capit-<pid>-<hex>.tmp`) beside `file` whose writer is no longer running. */
+export async function removeStrayTempFiles(file: string): Promise<string[]> {
+  const dir = path.dirname(file);
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    if (isCode(err, `ENOENT`) || isCode(err, `ENOTDIR`)) return [];
+    throw err;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const temp = parseTempName(name, path.basename(file));
+    if (!temp || (temp.pid !== process.pid && isRunning(temp.pid))) continue;
+    await fs.rm(path.join(dir, name), {force: true});
+    removed.push(path.join(dir, name));
+  }
+  return removed;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return isCode(err, `EPERM`);
+  }
+}

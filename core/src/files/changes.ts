@@ -7,7 +7,7 @@ import {isDeepStrictEqual} from 'node:util';
 import {CapitError, UnparseableFileError} from '../errors.js';
 import type {AgentFile, FileEdit, FileFormat, JsonPath} from '../plugin.js';
 import {diffLibrary}    from './lazy.js';
-import {ensureDir, isCode, parseTempName, resolveRealPath, tempPathFor, writeFileAtomic} from './atomic.js';
+import {ensureDir, isCode, removeStrayTempFiles, resolveRealPath, tempPathFor, writeFileAtomic} from './atomic.js';
 import {copyValue, formatPath, openDocument, type EditableDocument} from './document.js';
 import {readTargetFile} from './read.js';
 import {withLock} from './lock.js';
@@ -114,13 +114,10 @@ function defaultText(spec: AgentFile): string {
   return spec.initial ?? ``;
 }
 
+// Through the safe reader: an agent file swapped for a FIFO, a directory or a symlink loop after an install must be a
+// one-line refusal in restore and recovery too, never a hang or a stack trace.
 async function readIfExists(p: string): Promise<Buffer | null> {
-  try {
-    return await fs.readFile(p);
-  } catch (err) {
-    if (isCode(err, `ENOENT`)) return null;
-    throw err;
-  }
+  return (await readTargetFile(p)).bytes;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -425,35 +422,6 @@ async function removeTempFiles(entries: BackupFileEntry[]): Promise<void> {
   for (const entry of entries) {
     if (entry.tempPath) await fs.rm(entry.tempPath, {force: true});
     await removeStrayTempFiles(entry.path);
-  }
-}
-
-/** Removes capit temp files (`.<name>.capit-<pid>-<hex>.tmp`) beside `file` whose writer is no longer running. */
-export async function removeStrayTempFiles(file: string): Promise<string[]> {
-  const dir = path.dirname(file);
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch (err) {
-    if (isCode(err, `ENOENT`) || isCode(err, `ENOTDIR`)) return [];
-    throw err;
-  }
-  const removed: string[] = [];
-  for (const name of names) {
-    const temp = parseTempName(name, path.basename(file));
-    if (!temp || (temp.pid !== process.pid && isRunning(temp.pid))) continue;
-    await fs.rm(path.join(dir, name), {force: true});
-    removed.push(path.join(dir, name));
-  }
-  return removed;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return isCode(err, `EPERM`);
   }
 }
 

@@ -17,6 +17,7 @@ import {formatUsd, makeKeyName, parseAmount, parseExpiry, parseNamePrefix, parse
 import type {Amount}                              from './inputs.js';
 import {redactText}                                 from './redact.js';
 import {findShadows}                                from './shadows.js';
+import {withProgress}                               from '../ui/progress.js';
 import {unknownAgent, unknownPlatform}              from '../suggest.js';
 import {crashPoint}                                 from './crash.js';
 import {deleteByName, recoverInterruptedInstalls}   from './recover.js';
@@ -209,8 +210,10 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
     at(`after-pending`);
     let created: CreatedKey;
     try {
-      // withProgress(…) would wrap this createKey call.
-      created = await callPlugin(platformDef.id, `createKey`, () => platformDef.createKey(pctx, {name: keyName, capUsd: amount.usd, reset, expiresAt, ...(plan.platformDef.byok === `optional` ? {countByok: plan.byokCounted === true} : {})}));
+      // A spinner only after ~300 ms on a terminal; never with --json (the GUI plans with json too).
+      created = await withProgress(ctx, `Creating the ${platformName} key…`, () =>
+        callPlugin(platformDef.id, `createKey`, () => platformDef.createKey(pctx, {name: keyName, capUsd: amount.usd, reset, expiresAt, ...(plan.platformDef.byok === `optional` ? {countByok: plan.byokCounted === true} : {})})),
+      {enabled: !plan.opts.json});
     } catch (error) {
       if (!isAmbiguous(error)) {
         await updateLedger(paths.state, keys => keys.filter(k => !isMine(k)));
@@ -369,7 +372,6 @@ async function settleAmbiguousCreate(error: unknown, plan: IssuePlan, pctx: Plat
 
 async function deleteQuietly(def: PlatformDefinition, pctx: PlatformContext, created: CreatedKey): Promise<{deleted: boolean; message: string}> {
   try {
-    // withProgress(…) would wrap this deleteKey call.
     await callPlugin(def.id, `deleteKey`, () => def.deleteKey(pctx, created.id));
     return {deleted: true, message: `The new key "${created.name}" was deleted at the provider; nothing was changed.`};
   } catch (error) {

@@ -80,7 +80,6 @@ async function deleteUnusedKey({def, pctx}: PlatformSession, entry: LedgerEntry)
     return {settled: found.state !== `failed`, message: found.message};
   }
   try {
-    // withProgress(…) would wrap this deleteKey call.
     await callPlugin(def.id, `deleteKey`, () => def.deleteKey(pctx, entry.id!));
   } catch (error) {
     if (error instanceof ProviderError && error.kind === `not-found`) return {settled: true, message: `Its key was already gone.`};
@@ -95,7 +94,6 @@ export type ByNameOutcome = {state: `none` | `deleted` | `failed`; message: stri
 export async function deleteByName(def: PlatformDefinition, pctx: PlatformContext, keyName: string): Promise<ByNameOutcome> {
   try {
     const matches: ProviderKey[] = [];
-    // withProgress(…) would wrap this lookup and the deleteKey calls below.
     await callPlugin(def.id, `listKeys`, async () => {
       for await (const key of def.listKeys(pctx)) if (key.name === keyName) matches.push(key);
     });

@@ -173,17 +173,11 @@ async function recordInLedger(ctx: CapitContext, done: KeyActionResult[], action
     const hit = entry.id ? ids.has(`${entry.platform}\0${entry.id}`) : names.has(`${entry.platform}\0${entry.name}`);
     return hit ? action.ledger(entry, now) : entry;
   });
-  // Another capit run may hold the lock for a moment (an install); wait for it rather than lose the record.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await withLock(stateDir, () => updateLedger(stateDir, change));
-      return;
-    } catch (error) {
-      if (!(error instanceof CapitError) || error.code !== `CAPIT_LOCKED` || attempt >= 50) {
-        throw new CapitError(`CAPIT_LEDGER_NOT_UPDATED`,
-          `The keys were ${action.verb}d at the provider, but capit's ledger could not be updated: ${describe(error)}`, {cause: error});
-      }
-      await new Promise(resolve => setTimeout(resolve, 200));
-    }
+  // withLock queues behind another capit run (an install) for a bounded time rather than lose the record.
+  try {
+    await withLock(stateDir, () => updateLedger(stateDir, change));
+  } catch (error) {
+    throw new CapitError(`CAPIT_LEDGER_NOT_UPDATED`,
+      `The keys were ${action.verb}d at the provider, but capit's ledger could not be updated: ${describe(error)}`, {cause: error});
   }
 }

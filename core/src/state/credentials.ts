@@ -2,7 +2,7 @@ import fs   from 'node:fs/promises';
 import path from 'node:path';
 
 import {CapitError}                 from '../errors.js';
-import {ensureDir, writeFileAtomic} from '../files/atomic.js';
+import {ensureDir, removeStrayTempFiles, writeFileAtomic} from '../files/atomic.js';
 
 export interface StoredCredential {
   key: string;
@@ -69,5 +69,7 @@ export async function updateCredentials(
     if ((stat.mode & 0o077) !== 0) await fs.chmod(configDir, 0o700);
   }
   const body: CredentialsFile = {version: 1, platforms};
+  // A run killed mid-write leaves a temp file holding master keys: remove it before writing the next one.
+  await removeStrayTempFiles(credentialsPath(configDir));
   await writeFileAtomic(credentialsPath(configDir), `${JSON.stringify(body, null, 2)}\n`, {mode: 0o600});
 }
