@@ -7,7 +7,7 @@ process.stdout.on(`error`, (error: NodeJS.ErrnoException) => {
 const argv = process.argv.slice(2);
 if (argv.length === 0 || (argv.length === 1 && [`-h`, `--help`, `help`].includes(argv[0]!))) {
   // `capit`, `capit -h|--help|help`: print the cached rendering when nothing it depends on has changed.
-  const {helpKey: keyFor, readCachedHelp, wantsColor} = await import(`./help-cache.js`);
+  const {helpKey: keyFor, readCachedHelp, wantsColor} = await import(`./ui/help-cache.js`);
   const helpKey = keyFor(process.env, process.cwd(), wantsColor(process.env, process.stdout));
   const cached = readCachedHelp(process.env, helpKey);
   if (cached) {

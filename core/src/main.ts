@@ -14,20 +14,14 @@ import {UnknownCommand}  from './commands/unknown.js';
 import type {CapitContext} from './context.js';
 import {InputError}      from './errors.js';
 import {findNegativeAmount} from './issue/inputs.js';
-import {discoverPlugins} from './plugins/discover.js';
-import {discoverySources} from './plugins/sources.js';
+import {discover}        from './plugins/sources.js';
 import type {Discovery}  from './plugins/discover.js';
-import {storeHelp, wantsColor} from './help-cache.js';
-import {formatError}     from './report.js';
+import {storeHelp, wantsColor} from './ui/help-cache.js';
+import {formatError}     from './ui/report.js';
 import {capitVersion} from './self.js';
 import type {Env}        from './state/paths.js';
 
-export {capitVersion};
-
-export function discover(env: Env, cwd: string): Discovery {
-  // Manifests only: no plugin code is imported here (design §3.2).
-  return discoverPlugins(discoverySources(env), env, cwd);
-}
+export {capitVersion, discover};
 
 /**
  * Builds the clipanion CLI. `platforms` says which generated platform commands to register: clipanion compiles every

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type {CapitContext}        from '../context.js';
 import {findAgent}                from '../context.js';
 import {InputError}               from '../errors.js';
-import {unknownAgent}             from '../suggest.js';
+import {unknownAgent}             from '../ui/suggest.js';
 import {hashValue}                from '../files/changes.js';
 import type {BackupManifest}      from '../files/changes.js';
 import {openDocument}             from '../files/document.js';

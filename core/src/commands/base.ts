@@ -1,7 +1,7 @@
 import {Command, UsageError} from 'clipanion';
 
 import type {CapitContext} from '../context.js';
-import {formatError}       from '../report.js';
+import {formatError}       from '../ui/report.js';
 
 /** Every capit command: errors go to stderr with capit's exit codes (0 ok, 1 failure, 2 usage). */
 export abstract class BaseCommand extends Command<CapitContext> {

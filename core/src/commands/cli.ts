@@ -3,7 +3,7 @@ import type {CliOptions, CommandClass, Definition} from 'clipanion';
 
 import type {CapitContext} from '../context.js';
 import {InputError}        from '../errors.js';
-import {closest, unknownPlatform} from '../suggest.js';
+import {closest, unknownPlatform} from '../ui/suggest.js';
 import {displayNames}      from './options.js';
 
 type Usage = ReturnType<Cli<CapitContext>[`getUsageByIndex`]>;

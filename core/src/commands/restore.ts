@@ -18,7 +18,7 @@ export class RestoreCommand extends BaseCommand {
   json = Option.Boolean(`--json`, false, {description: `Print the result as JSON`});
 
   async execute() {
-    const {restoreAgent} = await import(`../restore.js`);
+    const {restoreAgent} = await import(`../issue/restore.js`);
     return restoreAgent({agent: this.agent, yes: this.yes, force: this.force, json: this.json}, this.context);
   }
 }

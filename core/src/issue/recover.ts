@@ -15,7 +15,7 @@ import type {CapitContext}          from '../context.js';
 import {ProviderError}              from '../errors.js';
 import {removeStrayTempFiles, settleInstall} from '../files/index.js';
 import type {PlatformContext, PlatformDefinition, ProviderKey} from '../plugin.js';
-import {callPlugin}                 from '../platforms.js';
+import {callPlugin}                 from '../platforms/context.js';
 import {readLedger, updateLedger}   from '../state/ledger.js';
 import type {LedgerEntry}           from '../state/ledger.js';
 import {crashPoint}                 from './crash.js';

@@ -3,13 +3,13 @@ import pc from 'picocolors';
 
 import type {CapitContext}     from '../context.js';
 import {InputError}            from '../errors.js';
-import {confirm}               from '../prompt.js';
+import {confirm}               from '../ui/prompt.js';
 import {withProgress}          from '../ui/progress.js';
 import {deleteKeys, resolveKeys, setKeysDisabled} from './admin.js';
 import type {KeyActionResult}  from './admin.js';
 import {money, notConfiguredMessage} from './list.js';
 import {checkPattern, isMatchAll} from './match.js';
-import {closeSessions, requirePlatform} from './session.js';
+import {closeSessions, requirePlatform} from '../platforms/session.js';
 
 export type KeyVerb = `delete` | `disable` | `enable`;
 

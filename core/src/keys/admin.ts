@@ -6,14 +6,14 @@ import type {CapitContext}          from '../context.js';
 import {CapitError, ProviderError}  from '../errors.js';
 import {withLock}                   from '../files/lock.js';
 import {redactText}                 from '../issue/redact.js';
-import {callPlugin}                 from '../platforms.js';
+import {callPlugin}                 from '../platforms/context.js';
 import {updateLedger}               from '../state/ledger.js';
 import type {LedgerEntry}           from '../state/ledger.js';
 import {capitPaths}                 from '../state/paths.js';
 import {collectKeys}                from './list.js';
 import type {ListedKey}             from './list.js';
 import {checkPattern}               from './match.js';
-import {platformSession, requirePlatform} from './session.js';
+import {platformSession, requirePlatform} from '../platforms/session.js';
 
 export const DEFAULT_CONCURRENCY = 8;
 // Extra attempts after a 429 that core's HTTP client already retried (it gives up after 3).

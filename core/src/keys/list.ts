@@ -6,13 +6,13 @@ import {redactText}                 from '../issue/redact.js';
 import type {PlatformDefinition, ProviderKey} from '../plugin.js';
 import {loadPlugin}                 from '../plugins/load.js';
 import type {DiscoveredPlugin}      from '../plugins/discover.js';
-import {callPlugin}                 from '../platforms.js';
+import {callPlugin}                 from '../platforms/context.js';
 import {readLedger}                 from '../state/ledger.js';
 import type {LedgerEntry}           from '../state/ledger.js';
 import {capitPaths}                 from '../state/paths.js';
 import {withProgress}               from '../ui/progress.js';
 import {checkPattern, nameMatcher}  from './match.js';
-import {closeSessions, masterKeyEnvNames, masterKeyState, platformSession, requirePlatform, storedCredentials} from './session.js';
+import {closeSessions, masterKeyEnvNames, masterKeyState, platformSession, requirePlatform, storedCredentials} from '../platforms/session.js';
 
 export interface ListOptions {
   platform?: string;

@@ -2,8 +2,8 @@ import {coreDir}    from '../self.js';
 import {capitPaths} from '../state/paths.js';
 import type {Env}   from '../state/paths.js';
 import {projectConfigSource} from './config.js';
-import {builtinSource, envSource, globalSource, projectDependencySource} from './discover.js';
-import type {DiscoverySource} from './discover.js';
+import {builtinSource, discoverPlugins, envSource, globalSource, projectDependencySource} from './discover.js';
+import type {Discovery, DiscoverySource} from './discover.js';
 
 /** Where plugins come from, in the order of design §3.3; the first match per kind+id wins. */
 export function discoverySources(env: Env): DiscoverySource[] {
@@ -15,4 +15,9 @@ export function discoverySources(env: Env): DiscoverySource[] {
     globalSource(capitPaths(env).data), // 4. `capit plugin add` (linked folders, then npm installs)
     builtinSource(core),                // 5. built-ins
   ];
+}
+
+/** Every plugin visible from `cwd`, from manifests only: no plugin code is imported here (design §3.2). */
+export function discover(env: Env, cwd: string): Discovery {
+  return discoverPlugins(discoverySources(env), env, cwd);
 }

@@ -8,16 +8,16 @@ import {listBackups}            from '../files/index.js';
 import {describePlan, executeIssue, planIssue} from '../issue/issue.js';
 import type {IssuePlan}         from '../issue/issue.js';
 import {collectKeys, jsonKey}   from '../keys/list.js';
-import {capitVersion}           from '../main.js';
-import {restoreAgentConfig}     from '../restore.js';
-import {addMasterKey, listPlatformStatus, masterKeyFile, removeMasterKey} from '../admin/platforms.js';
+import {capitVersion}           from '../self.js';
+import {restoreAgentConfig}     from '../issue/restore.js';
+import {addMasterKey, listPlatformStatus, masterKeyFile, removeMasterKey} from '../platforms/master-keys.js';
 import {doctor, listAgents}     from '../agents/index.js';
 import {deleteKeys, resolveKeys, setKeysDisabled} from '../keys/admin.js';
-import {requirePlatform, storedCredentials} from '../keys/session.js';
-import {displayName}            from '../platforms.js';
+import {requirePlatform, storedCredentials} from '../platforms/session.js';
+import {displayName}            from '../platforms/context.js';
 import {capitPaths}             from '../state/paths.js';
 import {plainError, plainSentence} from './plain.js';
-import {unknownAgent}           from '../suggest.js';
+import {unknownAgent}           from '../ui/suggest.js';
 
 export class HttpError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {

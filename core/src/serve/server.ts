@@ -6,7 +6,7 @@ import {networkInterfaces}           from 'node:os';
 import {Cli}                         from 'clipanion';
 
 import type {CapitContext}           from '../context.js';
-import {discover}                    from '../main.js';
+import {discover}                    from '../plugins/sources.js';
 import type {Env}                    from '../state/paths.js';
 import {errorBody, handleApi, HttpError, newApiState} from './api.js';
 import {ASSETS}                      from './assets.js';

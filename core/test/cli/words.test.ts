@@ -9,7 +9,7 @@ import {afterAll, describe, expect, it} from 'vitest';
 
 import type {CapitCli}     from '../../src/commands/cli.js';
 import {buildCli, discover} from '../../src/main.js';
-import {closest, editDistance, unknownAgent, unknownPlatform} from '../../src/suggest.js';
+import {closest, editDistance, unknownAgent, unknownPlatform} from '../../src/ui/suggest.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), `capit-words-`));
 afterAll(() => fs.rmSync(root, {recursive: true, force: true}));

@@ -4,13 +4,13 @@ import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
-import {renderPlatforms}   from '../../src/admin/cli.js';
+import {renderPlatforms}   from '../../src/platforms/print.js';
 import {InputError}        from '../../src/errors.js';
 import {agentNotes, concurrencyFrom} from '../../src/keys/actions.js';
 import {jsonKey, ledgerIndex, listingJson, renderListing, renderTable, spendLevel, statusOf} from '../../src/keys/list.js';
 import type {ListedKey}    from '../../src/keys/list.js';
 import {checkPattern, isMatchAll, nameMatcher} from '../../src/keys/match.js';
-import {readCredentials, updateCredentials} from '../../src/state/credentials.js';
+import {readCredentials, updateCredentials} from '../../src/platforms/credentials.js';
 
 function key(over: Partial<ListedKey> = {}): ListedKey {
   return {

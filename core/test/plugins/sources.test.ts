@@ -10,7 +10,7 @@ import {agentEntry, agentManifest, writePlugin} from '../../../test/support/plug
 import {tempDir}                                from '../../../test/support/tmp.js';
 import {PluginError}                            from '../../src/errors.js';
 import {discover}                               from '../../src/main.js';
-import {callPlugin}                             from '../../src/platforms.js';
+import {callPlugin}                             from '../../src/platforms/context.js';
 import {hasProjectConfig, loadProjectConfig}    from '../../src/plugins/config.js';
 import {loadPlugin}                             from '../../src/plugins/load.js';
 import type {AgentDefinition}                   from '../../src/plugin.js';

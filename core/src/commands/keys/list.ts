@@ -35,7 +35,7 @@ export class KeysListCommand extends BaseCommand {
     const platformIds = this.context.plugins.platforms.map(p => p.manifest.id);
     // `capit keys lst`: a mistyped subcommand lands here as a platform; name the subcommand that was meant.
     if (platform !== undefined && !platformIds.includes(platform) && !isGlob(platform)) {
-      const {closest} = await import(`../../suggest.js`);
+      const {closest} = await import(`../../ui/suggest.js`);
       const meant = closest(platform, KEYS_SUBCOMMANDS);
       if (meant !== undefined && closest(platform, platformIds) === undefined)
         throw new InputError(`Unknown command "keys ${platform}"; did you mean \`capit keys ${meant}\`?`);

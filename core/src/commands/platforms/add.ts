@@ -25,7 +25,7 @@ export class PlatformsAddCommand extends BaseCommand {
   store = shownNegated(Option.Boolean(`--store`, true, {description: `Only check the key with the provider; do not store it`}));
 
   async execute() {
-    const {addPlatformKey} = await import(`../../admin/cli.js`);
+    const {addPlatformKey} = await import(`../../platforms/print.js`);
     return addPlatformKey({platform: this.platform, keyStdin: this.keyStdin, store: this.store}, this.context);
   }
 }

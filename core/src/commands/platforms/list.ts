@@ -14,7 +14,7 @@ export class PlatformsListCommand extends BaseCommand {
   json = Option.Boolean(`--json`, false, {description: `Print the platforms as JSON`});
 
   async execute() {
-    const {printPlatforms} = await import(`../../admin/cli.js`);
+    const {printPlatforms} = await import(`../../platforms/print.js`);
     return printPlatforms({json: this.json}, this.context);
   }
 }

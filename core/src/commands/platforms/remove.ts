@@ -15,7 +15,7 @@ export class PlatformsRemoveCommand extends BaseCommand {
   yes = Option.Boolean(`--yes,-y`, false, {description: `Do not ask for confirmation`});
 
   async execute() {
-    const {removePlatformKey} = await import(`../../admin/cli.js`);
+    const {removePlatformKey} = await import(`../../platforms/print.js`);
     return removePlatformKey({platform: this.platform, yes: this.yes}, this.context);
   }
 }

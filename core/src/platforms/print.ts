@@ -3,11 +3,11 @@ import pc from 'picocolors';
 
 import type {CapitContext}     from '../context.js';
 import {InputError}            from '../errors.js';
-import {requirePlatform}       from '../keys/session.js';
-import {displayName}           from '../platforms.js';
-import {confirm}               from '../prompt.js';
-import {addMasterKey, listPlatformStatus, masterKeyFile, removeMasterKey, validateMasterKey} from './platforms.js';
-import type {PlatformStatus}   from './platforms.js';
+import {requirePlatform}       from './session.js';
+import {displayName}           from './context.js';
+import {confirm}               from '../ui/prompt.js';
+import {addMasterKey, listPlatformStatus, masterKeyFile, removeMasterKey, validateMasterKey} from './master-keys.js';
+import type {PlatformStatus}   from './master-keys.js';
 
 /*
  * `capit platforms --json` — a stable shape:
@@ -108,6 +108,6 @@ export async function removePlatformKey(opts: {platform: string; yes: boolean}, 
 }
 
 async function hasStored(id: string, ctx: CapitContext): Promise<boolean> {
-  const {storedCredentials} = await import(`../keys/session.js`);
+  const {storedCredentials} = await import(`./session.js`);
   return Boolean((await storedCredentials(ctx))[id]);
 }

@@ -7,10 +7,10 @@ import fs              from 'node:fs';
 import path            from 'node:path';
 import {fileURLToPath} from 'node:url';
 
-import {discoverySources} from './plugins/sources.js';
-import {capitVersion}     from './self.js';
-import {capitPaths}       from './state/paths.js';
-import type {Env}         from './state/paths.js';
+import {discoverySources} from '../plugins/sources.js';
+import {capitVersion}     from '../self.js';
+import {capitPaths}       from '../state/paths.js';
+import type {Env}         from '../state/paths.js';
 
 export interface CachedHelp {
   stdout: string;

@@ -3,12 +3,12 @@
 import type {CapitContext}      from '../context.js';
 import {InputError}             from '../errors.js';
 import {withLock}               from '../files/lock.js';
-import {masterKeyEnvNames, masterKeyState, requirePlatform, storedCredentials} from '../keys/session.js';
+import {masterKeyEnvNames, masterKeyState, requirePlatform, storedCredentials} from './session.js';
 import type {PlatformDefinition} from '../plugin.js';
 import type {DiscoveredPlugin}  from '../plugins/discover.js';
 import {loadPlugin}             from '../plugins/load.js';
-import {callPlugin, displayName, platformContext} from '../platforms.js';
-import {credentialsPath, updateCredentials} from '../state/credentials.js';
+import {callPlugin, displayName, platformContext} from './context.js';
+import {credentialsPath, updateCredentials} from './credentials.js';
 import {capitPaths}             from '../state/paths.js';
 
 export interface PlatformStatus {

@@ -1,16 +1,16 @@
 import fs   from 'node:fs/promises';
 import path from 'node:path';
 
-import type {CapitContext}   from './context.js';
-import {findAgent}           from './context.js';
-import {InputError}          from './errors.js';
-import {unknownAgent}        from './suggest.js';
-import {restoreLatest}       from './files/index.js';
-import {withLock}            from './files/lock.js';
-import {confirm}             from './prompt.js';
-import {recoverInterruptedInstalls} from './issue/recover.js';
-import {readLedger, updateLedger} from './state/ledger.js';
-import {capitPaths}          from './state/paths.js';
+import type {CapitContext}   from '../context.js';
+import {findAgent}           from '../context.js';
+import {InputError}          from '../errors.js';
+import {unknownAgent}        from '../ui/suggest.js';
+import {restoreLatest}       from '../files/index.js';
+import {withLock}            from '../files/lock.js';
+import {confirm}             from '../ui/prompt.js';
+import {recoverInterruptedInstalls} from './recover.js';
+import {readLedger, updateLedger} from '../state/ledger.js';
+import {capitPaths}          from '../state/paths.js';
 
 export interface RestoreOptions {
   agent: string;

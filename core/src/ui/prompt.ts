@@ -1,4 +1,4 @@
-import type {CapitContext} from './context.js';
+import type {CapitContext} from '../context.js';
 
 /** A yes/no question on the terminal; only called when `ctx.interactive`. */
 export async function confirm(message: string, ctx: CapitContext): Promise<boolean> {

@@ -1,6 +1,6 @@
 import {UsageError} from 'clipanion';
 
-import {CapitError} from './errors.js';
+import {CapitError} from '../errors.js';
 
 /** Known errors are one line (plus a hint for non-input failures); anything else is a bug with its stack. */
 export function formatError(error: unknown): {text: string; exitCode: number} {

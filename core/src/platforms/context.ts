@@ -1,8 +1,8 @@
-import {CapitError, PluginError}            from './errors.js';
-import type {PlatformContext, PlatformDefinition} from './plugin.js';
-import type {DiscoveredPlugin}              from './plugins/discover.js';
-import {readCredentials}                    from './state/credentials.js';
-import type {Env}                           from './state/paths.js';
+import {CapitError, PluginError}            from '../errors.js';
+import type {PlatformContext, PlatformDefinition} from '../plugin.js';
+import type {DiscoveredPlugin}              from '../plugins/discover.js';
+import {readCredentials}                    from './credentials.js';
+import type {Env}                           from '../state/paths.js';
 
 export type MasterKeySource = `env` | `stored` | `prompt`;
 
@@ -50,7 +50,7 @@ export function managementBaseUrl(def: PlatformDefinition, env: Env): string {
 
 /** Builds the context a platform plugin works with; the HTTP layer (undici) is imported only now. */
 export async function platformContext(def: PlatformDefinition, plugin: DiscoveredPlugin, masterKey: string, env: Env): Promise<PlatformContext> {
-  const {createHttpClient} = await import(`./http/client.js`);
+  const {createHttpClient} = await import(`../http/client.js`);
   const http = createHttpClient({
     platform: {id: def.id, displayName: displayName(plugin), setupUrl: def.masterKey.setupUrl, masterKeyEnv: def.masterKey.env},
     classifyError: res => def.classifyError(res),

@@ -3,13 +3,13 @@
 import type {CapitContext}                    from '../context.js';
 import {findPlatform}                         from '../context.js';
 import {InputError}                           from '../errors.js';
-import {unknownPlatform}                      from '../suggest.js';
+import {unknownPlatform}                      from '../ui/suggest.js';
 import type {PlatformContext, PlatformDefinition} from '../plugin.js';
 import type {DiscoveredPlugin}                from '../plugins/discover.js';
 import {loadPlugin}                           from '../plugins/load.js';
-import {platformContext, resolveMasterKey}    from '../platforms.js';
-import {readCredentials}                      from '../state/credentials.js';
-import type {StoredCredential}                from '../state/credentials.js';
+import {platformContext, resolveMasterKey}    from './context.js';
+import {readCredentials}                      from './credentials.js';
+import type {StoredCredential}                from './credentials.js';
 import {capitPaths}                           from '../state/paths.js';
 
 export interface PlatformSession {

@@ -1,0 +1,22 @@
+import {Command, Option} from 'clipanion';
+
+import {BaseCommand}       from '../base.js';
+
+export class DoctorCommand extends BaseCommand {
+  static override paths = [[`doctor`]];
+
+  static override usage = Command.Usage({
+    category: `Agents`,
+    description: `Say which key each agent would actually use, and whether something shadows the capped key`,
+    details: `Checks every detected agent (or the one named) against the places it reads its key, highest precedence first. Exits 1 when a capped key capit installed is shadowed. Never prints a key.`,
+    examples: [[`Every detected agent`, `$0 doctor`], [`Only Claude Code`, `$0 doctor claude`]],
+  });
+
+  agent = Option.String({required: false, name: `agent`});
+  json = Option.Boolean(`--json`, false, {description: `Print the reports as JSON`});
+
+  async execute() {
+    const {runDoctor} = await import(`../../agents/print.js`);
+    return runDoctor({agent: this.agent, json: this.json}, this.context);
+  }
+}
