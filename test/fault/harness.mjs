@@ -502,6 +502,10 @@ export const FAULT_KINDS = [
   {id: `junk-empty`, rule: {kind: `junk`, when: `after`, junk: `empty`}},
   {id: `junk-shape`, rule: {kind: `junk`, when: `after`, junk: `shape`}},
   {id: `junk-null`, rule: {kind: `junk`, when: `after`, junk: `null`}},
+  // 200 with junk while the provider did NOT act: only a check after the answer can tell.
+  {id: `junk-text-before`, rule: {kind: `junk`, when: `before`, junk: `text`}},
+  {id: `junk-shape-before`, rule: {kind: `junk`, when: `before`, junk: `shape`}},
+  {id: `junk-empty-before`, rule: {kind: `junk`, when: `before`, junk: `empty`}},
   {id: `429-retry-after`, rule: {kind: `status`, when: `before`, status: 429, retryAfter: 1, count: 5}},
   {id: `500-before`, rule: {kind: `status`, when: `before`, status: 500}},
   {id: `500-after`, rule: {kind: `status`, when: `after`, status: 500}},
@@ -608,7 +612,7 @@ async function runFault(sc) {
 // 3. hostile files
 
 export function hostileScenarios() {
-  return hostileCases().map(c => ({kind: `hostile`, name: `hostile-${c.agent}-${c.fileId}-${c.kind}`, ...c}));
+  return hostileCases().map(c => ({...c, kind: `hostile`, name: `hostile-${c.agent}-${c.fileId}-${c.hostileKind}`}));
 }
 
 /** Every entry under the sandbox's HOME except capit's own state: path → entry (type, bytes, link). */
@@ -625,6 +629,11 @@ function treeSnapshot(sb) {
     for (const e of entries) {
       const p = path.join(dir, e.name);
       if (p === skip) continue;
+      // capit's own state dir and the folders above it (~/.local/state) are capit's, not the user's.
+      if (skip.startsWith(p + path.sep)) {
+        walk(p);
+        continue;
+      }
       const entry = readEntry(p);
       out.set(p, entry);
       if (entry.type === `dir`) walk(p);
@@ -652,7 +661,7 @@ async function runHostile(sc) {
     const before = treeSnapshot(sb);
     const r = await runCapit(sb, installArgs(sc.agent));
     checkRun(f, r, `install into a hostile file`);
-    const label = `${sc.kind} ${sc.agent}/${sc.fileId}`;
+    const label = `${sc.hostileKind} ${sc.agent}/${sc.fileId}`;
     const alive = [...sb.emu.state.keys.values()];
     if (r.exitCode === 0) {
       checkInstallClaim(f, sb, sc.agent, r, `install (${label})`);
@@ -718,6 +727,7 @@ export async function runCampaign({seed, kills = 500, faults = true, hostile = t
       f.note(`harness error`, String(err?.stack ?? err).split(`\n`).slice(0, 2).join(` `));
     }
     f.kind = sc.kind;
+    f.group = sc.kind === `kill` ? sc.agent : sc.kind === `fault` ? `${sc.endpoint.id}` : sc.hostileKind;
     f.detail = sc.detail;
     onResult?.(f);
     return f;
@@ -738,7 +748,7 @@ export function faultSlice(seed) {
 export function hostileSlice(seed) {
   const rng = makeRng(seed ^ 0xf11e);
   const all = hostileScenarios();
-  return HOSTILE_KINDS.map(kind => rng.pick(all.filter(s => s.kind === kind))).filter(Boolean);
+  return HOSTILE_KINDS.map(kind => rng.pick(all.filter(s => s.hostileKind === kind))).filter(Boolean);
 }
 
 export function totalsOf(results) {
@@ -750,8 +760,21 @@ export function totalsOf(results) {
   }
   const all = {scenarios: results.length, ...Object.fromEntries(COUNTERS.map(c => [c, results.reduce((n, r) => n + r.counters[c], 0)]))};
   const notes = {};
-  for (const r of results) for (const n of r.notes) notes[`${r.kind}: ${n.kind}`] = (notes[`${r.kind}: ${n.kind}`] ?? 0) + 1;
-  return {byKind, all, notes};
+  for (const r of results)
+    for (const n of r.notes) {
+      const key = r.kind === `kill` ? `${r.kind}: ${n.kind}` : `${r.kind} [${r.group}]: ${n.kind}`;
+      notes[key] = (notes[key] ?? 0) + 1;
+    }
+  // Non-zero counters per group (agent for kills, endpoint for faults, file kind for hostile files).
+  const byGroup = {};
+  for (const r of results)
+    for (const c of COUNTERS)
+      if (r.counters[c] > 0) {
+        const key = `${r.kind} [${r.group}]`;
+        byGroup[key] ??= {};
+        byGroup[key][c] = (byGroup[key][c] ?? 0) + 1;
+      }
+  return {byKind, all, notes, byGroup};
 }
 
 /** The summary table: scenario counts and every counter per kind, the seed, and how to replay a failure. */
@@ -763,6 +786,11 @@ export function formatSummary({seed, results, totals}, {details = 3} = {}) {
   const widths = head.map((h, i) => Math.max(String(h).length, ...rows.map(r => String(r[i]).length)));
   const line = r => r.map((v, i) => (i === 0 ? String(v).padEnd(widths[i]) : String(v).padStart(widths[i]))).join(`  `);
   const out = [`fault harness — seed ${seed}`, line(head), line(widths.map(w => `-`.repeat(w))), ...rows.map(line)];
+  const groups = Object.keys(totals.byGroup).sort();
+  if (groups.length > 0) {
+    out.push(``, `non-zero counters by group:`);
+    for (const g of groups) out.push(`  ${g}: ${Object.entries(totals.byGroup[g]).map(([c, n]) => `${COUNTER_TITLES[c]} ${n}`).join(`, `)}`);
+  }
   const noteKeys = Object.keys(totals.notes).sort();
   if (noteKeys.length > 0) {
     out.push(``, `other observations (not counters):`);
@@ -781,3 +809,9 @@ export function formatSummary({seed, results, totals}, {details = 3} = {}) {
 }
 
 export {isIssuedSecret};
+
+/** The building blocks, for the harness's own tests (checks must be able to fail). */
+export const internals = {
+  makeSandbox, makeFindings, agentState, readLedger, checkRun, checkCorruption, checkDeletedKeyInstalls, checkOrphans,
+  checkStraySecrets, checkInstallClaim, checkRestoreClaim, installArgs,
+};

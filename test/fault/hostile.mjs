@@ -159,7 +159,7 @@ export function hostileCases() {
       for (const kind of HOSTILE_KINDS) {
         if (kind === `deep-nesting` && file.format === `dotenv`) continue;
         const key = `${agent}/${file.id}`;
-        out.push({agent, fileId: file.id, kind, make: (target, sb) => MAKERS[kind](target, sb, key)});
+        out.push({agent, fileId: file.id, hostileKind: kind, make: (target, sb) => MAKERS[kind](target, sb, key)});
       }
   return out;
 }
