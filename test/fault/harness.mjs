@@ -346,6 +346,8 @@ async function restoreAll(f, sb, agent, original, label) {
       if (!/no capit backup/i.test(r.stderr)) f.note(`restore refused`, `${label}: ${firstLine(r.stderr)}`);
       break;
     }
+    // Back at the start: no need for one more run to hear "nothing left to restore".
+    if (agentState(sb, agent).every(({entry}, j) => sameEntry(entry, original[j].entry))) break;
   }
   const now = agentState(sb, agent);
   const differ = now.filter(({entry}, i) => !sameEntry(entry, original[i].entry)).map(({file}) => file.id);
@@ -364,9 +366,19 @@ function seedAgent(sb, agent, rng) {
 }
 
 const installArgs = agent => [`openrouter`, `5`, `--agent`, agent, `--yes`, `--json`];
+/** An issue without an agent: capit prints the key (the user asked for it) and touches no agent file. */
+const ISSUE_ARGS = [`openrouter`, `1`, `--yes`, `--json`];
+
+/** An agent-less issue that exited 0 must have created a live key with the id it printed. */
+function checkIssueClaim(f, sb, r, label) {
+  if (r.exitCode !== 0) return;
+  const out = parseJsonOut(r);
+  const key = out?.id ? sb.emu.state.keys.get(out.id) : undefined;
+  if (!key || key.key !== out.key) f.flag(`falseSuccesses`, `${label}: exit 0 with a key the provider does not have`);
+}
 
 /**
- * Per agent, measured as the campaign runs it (latency 20 ms, answer 40 ms after acting; the slower of two runs): when
+ * Per agent, measured as the campaign runs it (latency 20 ms, answer 40 ms after acting; the faster of two runs): when
  * the create request reaches the provider (`createAt`, ms after spawn) and how long capit takes after the answer until
  * it has exited (`afterAnswer`). Kills are drawn around these phases.
  */
@@ -386,7 +398,7 @@ export async function calibrate(agents) {
         if (r.exitCode !== 0 || !arrivedAt) throw new Error(`calibration install into ${agent} failed: ${firstLine(r.stderr)}`);
         runs.push({createAt: arrivedAt - spawnedAt, afterAnswer: spawnedAt + r.ms - (arrivedAt + 60)});
       }
-      out[agent] = {createAt: Math.max(...runs.map(x => x.createAt)), afterAnswer: Math.max(20, ...runs.map(x => x.afterAnswer))};
+      out[agent] = {createAt: Math.min(...runs.map(x => x.createAt)), afterAnswer: Math.max(20, Math.min(...runs.map(x => x.afterAnswer)))};
     } finally {
       await sb.dispose();
     }
@@ -395,15 +407,33 @@ export async function calibrate(agents) {
 }
 
 /**
- * When to kill: 15 % while capit starts (no key yet, timed from spawn); the rest timed from the moment the create
- * request reaches the provider: 25 % before its answer is back (the key may already exist), 60 % while capit backs
- * up, writes the files and records the key (`afterAnswer`, calibrated).
+ * When to kill: 15 % while capit starts (no key yet, timed from spawn); 25 % after the create request reached the
+ * provider but before its answer is back (the key may exist); 30 % after the answer, while capit plans and backs up
+ * (`afterAnswer`, calibrated); 30 % from capit's first write in an agent's folder (an inotify event), 0–25 ms later:
+ * between the files of a multi-file agent and before the ledger records the key. Timing from events, not only from
+ * spawn, keeps the phases covered when the machine is slower or faster than at calibration.
  */
 function killPlan(rng, cal, latency, answerDelay) {
   const u = rng.next();
   if (u < 0.15) return {fromSpawn: Math.round(cal.createAt * (0.5 + rng.next() * 0.5))};
   if (u < 0.4) return {fromCreate: Math.round(rng.next() * (latency + answerDelay))};
-  return {fromCreate: Math.round(latency + answerDelay + (0.25 + rng.next() * 0.9) * cal.afterAnswer)};
+  const afterAnswer = Math.round(latency + answerDelay + (0.1 + rng.next() * 0.8) * cal.afterAnswer);
+  if (u < 0.7) return {fromCreate: afterAnswer};
+  return {fromFirstWrite: Math.round(rng.next() * 25), fromCreate: afterAnswer * 3};
+}
+
+/** Calls `onWrite` once, at the first change in any existing folder of the agent's files. */
+function watchAgentFolders(sb, agent, onWrite) {
+  const dirs = [...new Set(AGENTS[agent].files(sb.env).map(file => path.dirname(file.path)))].filter(d => fs.existsSync(d));
+  let fired = false;
+  const watchers = dirs.map(dir => fs.watch(dir, () => {
+    if (fired) return;
+    fired = true;
+    onWrite();
+  }));
+  return () => {
+    for (const w of watchers) w.close();
+  };
 }
 
 export function killScenarios(count, seed, agents = AGENT_IDS) {
@@ -435,10 +465,12 @@ async function runKill(sc, ctx) {
       method: `POST`, pathRegex: `^/api/v1/keys$`, kind: `hang`, when: `after`, delayMs: answerDelay,
       onHit: () => plan.fromCreate !== undefined && control.killIn?.(plan.fromCreate),
     });
-    sc.detail = `latency ${latency} ms, answer ${answerDelay} ms after acting, kill ${plan.fromSpawn !== undefined ? `${plan.fromSpawn} ms after spawn` : `${plan.fromCreate} ms after the create request arrived`}`;
+    sc.detail = `latency ${latency} ms, answer ${answerDelay} ms after acting, kill ${plan.fromSpawn !== undefined ? `${plan.fromSpawn} ms after spawn` : plan.fromFirstWrite !== undefined ? `${plan.fromFirstWrite} ms after the first write in the agent's folder` : `${plan.fromCreate} ms after the create request arrived`}`;
     const keysBefore = sb.emu.state.keys.size;
     const backupsBefore = countBackups(sb, agent);
-    const killed = await runCapit(sb, installArgs(agent), {killAfterMs: plan.fromSpawn, control});
+    // A first install has no folders to watch yet: then the fallback timer (from the create request) applies.
+    const unwatch = plan.fromFirstWrite === undefined ? () => {} : watchAgentFolders(sb, agent, () => control.killIn?.(plan.fromFirstWrite));
+    const killed = await runCapit(sb, installArgs(agent), {killAfterMs: plan.fromSpawn, control}).finally(unwatch);
     sb.emu.knobs.latencyMs = 0;
     sb.emu.faults.clear();
     ageLocks(sb.stateDir);
@@ -456,25 +488,29 @@ async function runKill(sc, ctx) {
       f.note(`finished before the kill`, ``);
       checkInstallClaim(f, sb, agent, killed, `install (not killed)`);
     }
-    checkStraySecrets(f, sb, `right after kill -9`);
+    // No stray-secret check here: a temp file of the interrupted write may exist now; the next run must remove it.
 
     // The next capit command, then what the user would do: install again (it recovers), and restore back.
-    const next = rng.pick([`list`, `install`, `restore`]);
-    const nextArgs = next === `list` ? [`keys`, `list`, `--json`] : next === `install` ? installArgs(agent) : [`restore`, agent, `--yes`];
+    // `issue` is an agent-less issue (the key printed, no file touched): it recovers without overwriting the agent's
+    // files, so a recovery that deletes the key an agent holds shows as a deleted-key install.
+    const next = rng.pick([`list`, `install`, `restore`, `issue`]);
+    const nextArgs = {list: [`keys`, `list`, `--json`], install: installArgs(agent), restore: [`restore`, agent, `--yes`], issue: ISSUE_ARGS}[next];
     const n = await runCapit(sb, nextArgs);
     checkRun(f, n, `next run (${next})`);
     if (next === `install`) checkInstallClaim(f, sb, agent, n, `next run (install)`);
+    if (next === `issue`) checkIssueClaim(f, sb, n, `next run (issue)`);
     if (next === `restore`) checkRestoreClaim(f, sb, n, `next run (restore)`);
     if (n.exitCode !== 0 && next !== `restore`) f.note(`next run failed`, `${next}: ${firstLine(n.stderr)}`);
     // A restore may go back past the killed run to the user's original bytes: old too.
     checkCorruption(f, sb, agent, before, {settled: true, seeded, label: `after the next run (${next})`, alsoOld: original});
     checkDeletedKeyInstalls(f, sb, `after the next run (${next})`);
     checkStraySecrets(f, sb, `after the next run (${next})`);
-    if (next !== `install`) {
-      const again = await runCapit(sb, installArgs(agent));
-      checkRun(f, again, `install after recovery`);
-      checkInstallClaim(f, sb, agent, again, `install after recovery`);
-      checkDeletedKeyInstalls(f, sb, `after a further install`);
+    if (next !== `install` && next !== `issue`) {
+      const again = await runCapit(sb, ISSUE_ARGS);
+      checkRun(f, again, `issue after the next run`);
+      checkIssueClaim(f, sb, again, `issue after the next run`);
+      checkDeletedKeyInstalls(f, sb, `after a further (agent-less) issue`);
+      checkStraySecrets(f, sb, `after a further (agent-less) issue`);
     }
     checkOrphans(f, sb, `after the next runs`);
     await restoreAll(f, sb, agent, original, `final`);
