@@ -484,6 +484,12 @@ async function runKill(sc, ctx) {
       f.note(`killed ${!created ? `before the key existed` : changed === 0 ? `after create, ${backedUp ? `backup begun, ` : ``}no agent file written` : changed < total ? `with ${changed} of ${total} files written` : `after every file was written`}`, ``);
       // At the instant of the kill: every file is its old bytes or the new content, never anything else.
       checkCorruption(f, sb, agent, before, {settled: false, seeded, label: `right after kill -9`});
+      // Invariant (b): at every instant a key alive at the provider is in the ledger (pending is enough: the next run
+      // settles it) or in an agent file. Otherwise no later run can find it.
+      const ledgerNames = new Set(readLedger(sb).map(k => k.name));
+      const held = new Set(agentState(sb, agent).flatMap(({entry}) => entry.bytes?.toString(`latin1`).match(ISSUED_SECRET) ?? []));
+      for (const key of [...sb.emu.state.keys.values()].slice(keysBefore))
+        if (!ledgerNames.has(key.name) && !held.has(key.key)) f.flag(`orphans`, `right after kill -9: key "${key.name}" is alive, in no agent file and not in the ledger`);
     } else {
       f.note(`finished before the kill`, ``);
       checkInstallClaim(f, sb, agent, killed, `install (not killed)`);
@@ -713,7 +719,7 @@ async function runHostile(sc) {
       else if (changed.length > 0) f.note(`refusal left directories`, `${label}: ${changed.slice(0, 3).join(`, `)}`);
       if (alive.length > 0) f.note(`refusal after a key was created`, `${label}: ${firstLine(r.stderr)}`);
       if (r.stderr.trim().split(`\n`).filter(l => !/^\s*(hint|→)/i.test(l)).length > 2) f.note(`refusal longer than a line`, `${label}: ${firstLine(r.stderr)}`);
-      f.note(`refused`, `${label}: exit ${r.exitCode}: ${firstLine(r.stderr)}`);
+      f.note(r.exitCode === 1 ? `refused` : `refused with exit ${r.exitCode} (a bad file is exit 1)`, `${label}: exit ${r.exitCode}: ${firstLine(r.stderr)}`);
     }
     checkOrphans(f, sb, label);
     checkDeletedKeyInstalls(f, sb, label);
