@@ -137,7 +137,9 @@ export interface RequestLogEntry {
   time: string;
   /** Status answered (0 while pending or when dropped before handling). */
   status: number;
-  outcome: 'pending' | 'handled' | 'injected' | 'dropped' | 'handled-then-dropped';
+  outcome: 'pending' | 'handled' | 'injected' | 'dropped' | 'handled-then-dropped' | 'faulted';
+  /** Set when a fault-table rule struck this request (outcome 'faulted'). */
+  fault?: {kind: FaultKind; when: FaultWhen; junk?: FaultJunk; status?: number};
   /** Hash of the issued key the request used or addressed, when known. */
   keyHash?: string;
   /** USD charged by this inference request. */
@@ -219,6 +221,59 @@ export interface KnobsDescription {
   aihubmixAuthFailureStatus: 200 | 401;
 }
 
+// ----- fault table (test/fault harness) -----
+
+export type FaultKind = 'reset' | 'hang' | 'junk' | 'status';
+export type FaultWhen = 'before' | 'after';
+/** text: an HTML page; truncated: the first half of the real JSON answer; empty: no body; shape: `{"ok":true,…}`; null: `null`. */
+export type FaultJunk = 'text' | 'truncated' | 'empty' | 'shape' | 'null';
+
+/**
+ * One rule of the fault table (`emu.faults.add(…)`, or `POST /__emulator/faults` with a JSON array, `{faults, replace?}`
+ * or one rule; `GET` lists, `DELETE` clears). Rules are checked in order before the older knobs; a rule is used
+ * `count` times (default 1, -1 = every matching request).
+ * `when: 'before'`: the provider does not act. `when: 'after'`: the request is fully handled (the key created, patched or
+ * deleted) and only then is the answer reset, held, replaced by junk or by an error status.
+ */
+export interface FaultRule extends RequestMatch {
+  kind: FaultKind;
+  /** Default 'before'. */
+  when?: FaultWhen;
+  count?: number;
+  /** junk: default 200; status: default 500. */
+  status?: number;
+  /** status: sent as the Retry-After header. */
+  retryAfter?: number | string;
+  /** junk: default 'text'. */
+  junk?: FaultJunk;
+  /** hang after acting: answer the real response after this many ms (a late answer). Without it the answer never comes. */
+  delayMs?: number;
+  /** hang without an answer: the socket is destroyed after this many ms (default 10000), so clients do not leak. */
+  holdMs?: number;
+  /** JS API only: called when the rule strikes, as the request arrives (the fault harness times its kills from it). */
+  onHit?: (method: string, path: string) => void;
+}
+
+export interface FaultDescription {
+  kind: FaultKind;
+  when: FaultWhen;
+  junk: FaultJunk;
+  status: number;
+  count: number;
+  retryAfter: number | string | null;
+  delayMs: number | null;
+  holdMs: number;
+  match: {method: string | null; path: string | null} | null;
+  /** Requests struck so far. */
+  hits: number;
+}
+
+export interface Faults {
+  add(rules: FaultRule | FaultRule[]): void;
+  clear(): void;
+  describe(): FaultDescription[];
+}
+
 export interface CreateKeyParams {
   name: string;
   limit?: number | null;
@@ -293,8 +348,10 @@ export interface Emulator {
   addAihubmixManageKey(key: string): void;
   /** Live list of accepted AIHubMix manage keys. */
   aihubmixManageKeys: string[];
-  /** Knobs reset, and all keys, tokens and the request log cleared (management and manage keys stay). */
+  /** Knobs reset, and all keys, tokens and the request log cleared (management and manage keys stay). Clears the fault table too. */
   reset(): void;
+  /** The fault table (see FaultRule). */
+  faults: Faults;
 }
 
 export declare function startEmulator(options?: EmulatorOptions): Promise<Emulator>;

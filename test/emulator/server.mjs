@@ -976,6 +976,135 @@ export async function startEmulator(options = {}) {
   }
 
 
+  // ----- fault table (test/fault harness) -----
+  // A small ordered table of injected faults, checked before the older failNext/dropNext knobs. Each rule says WHEN
+  // it strikes: `before` the provider acts (nothing changes at the emulator) or `after` it acted (the key is created,
+  // patched or deleted, and only then is the answer lost, late, junk or an error). That difference is what makes a
+  // fault ambiguous for capit, so the harness needs both.
+  //   {method?, path?: string|RegExp, pathRegex?: string, when: 'before'|'after', count?: n (default 1, -1 = every),
+  //    kind: 'reset'            destroy the connection without an answer
+  //        | 'hang'             hold the answer: with delayMs, answer (late) after it; else never (socket destroyed after holdMs)
+  //        | 'junk'             answer `status` (default 200) with junk: 'text' | 'truncated' | 'empty' | 'shape' | 'null'
+  //        | 'status',          answer `status` (default 500) with the provider's error body, `retryAfter` as a header
+  //    status?, retryAfter?, junk?, delayMs?, holdMs? (default 10000)}
+  const FAULT_KINDS = new Set([`reset`, `hang`, `junk`, `status`]);
+  const JUNK_KINDS = new Set([`text`, `truncated`, `empty`, `shape`, `null`]);
+  /** @type {any[]} */
+  let faultRules = [];
+
+  function compileFault(f) {
+    if (!isPlainObject(f)) throw new TypeError(`a fault must be an object`);
+    if (!FAULT_KINDS.has(f.kind)) throw new TypeError(`fault kind must be one of ${[...FAULT_KINDS].join(`, `)}`);
+    const when = f.when ?? `before`;
+    if (when !== `before` && when !== `after`) throw new TypeError(`fault when must be "before" or "after"`);
+    const junk = f.junk ?? `text`;
+    if (!JUNK_KINDS.has(junk)) throw new TypeError(`fault junk must be one of ${[...JUNK_KINDS].join(`, `)}`);
+    const count = f.count ?? 1;
+    if (!Number.isInteger(count) || count === 0 || count < -1) throw new TypeError(`fault count must be a positive integer or -1 (every)`);
+    const status = f.status ?? (f.kind === `junk` ? 200 : 500);
+    if (!Number.isInteger(status) || status < 100 || status > 599) throw new TypeError(`fault status must be an HTTP status`);
+    const match = inlineMatch(f);
+    return {
+      kind: f.kind, when, junk, status, count, retryAfter: f.retryAfter ?? null, delayMs: f.delayMs ?? null, holdMs: f.holdMs ?? 10_000,
+      match: describeMatch(match), test: compileMatch(match, matchAnyApi), hits: 0,
+      onHit: typeof f.onHit === `function` ? f.onHit : null,
+    };
+  }
+
+  const faults = {
+    add(list) {
+      for (const f of Array.isArray(list) ? list : [list]) faultRules.push(compileFault(f));
+    },
+    clear() {
+      faultRules = [];
+    },
+    describe() {
+      return faultRules.map(({test: _t, onHit: _o, ...rest}) => rest);
+    },
+  };
+
+  /** The rule that strikes this request, if any (decided in arrival order). */
+  function takeFault(method, path) {
+    for (let i = 0; i < faultRules.length; i++) {
+      const r = faultRules[i];
+      if (!r.test(method, path)) continue;
+      r.hits++;
+      if (r.count !== -1 && r.hits >= r.count) faultRules.splice(i, 1);
+      r.onHit?.(method, path);
+      return r;
+    }
+    return null;
+  }
+
+  function junkResponse(rule, real) {
+    const headers = {};
+    switch (rule.junk) {
+      case `text`: return {status: rule.status, text: `<html><body>upstream said something odd</body></html>`, headers: {...headers, 'content-type': `text/html`}};
+      case `truncated`: {
+        const full = JSON.stringify(real?.json ?? {data: {hash: `0`.repeat(64), name: `x`}, key: `sk-or-v1-${`0`.repeat(64)}`});
+        return {status: rule.status, raw: full.slice(0, Math.max(1, Math.floor(full.length / 2)))};
+      }
+      case `empty`: return {status: rule.status, raw: ``};
+      case `shape`: return {status: rule.status, json: {ok: true, result: `done`}};
+      default: return {status: rule.status, raw: `null`};
+    }
+  }
+
+  /** Plays a fault on this request. `act()` performs the real handling (changes the emulator's state). */
+  async function playFault(rule, req, res, method, path, entry, act) {
+    entry.fault = {kind: rule.kind, when: rule.when, ...(rule.kind === `junk` ? {junk: rule.junk} : {}), ...(rule.kind === `status` ? {status: rule.status} : {})};
+    entry.outcome = `faulted`;
+    const real = rule.when === `after` ? act() : null;
+    if (real) entry.status = real.status;
+    const log = what => {
+      if (!quiet) process.stderr.write(`[emulator] ${method} ${path} → fault ${rule.when} ${what}\n`);
+    };
+    if (rule.kind === `reset`) {
+      log(`reset`);
+      req.socket.destroy();
+      return;
+    }
+    if (rule.kind === `hang`) {
+      if (real && rule.delayMs !== null) {
+        log(`late answer after ${rule.delayMs} ms`);
+        await sleep(rule.delayMs);
+        send(res, method, real);
+        return;
+      }
+      log(`hang`);
+      await sleep(rule.holdMs);
+      req.socket.destroy();
+      return;
+    }
+    if (rule.kind === `junk`) {
+      const r = junkResponse(rule, real);
+      entry.status = r.status;
+      log(`junk ${rule.junk}`);
+      send(res, method, r);
+      return;
+    }
+    const r = failResponse({status: rule.status, retryAfter: rule.retryAfter ?? undefined, body: undefined}, path);
+    entry.status = r.status;
+    log(`status ${rule.status}`);
+    send(res, method, r);
+  }
+
+  function faultControl(method, body) {
+    if (method === `GET`) return {status: 200, json: {faults: faults.describe()}};
+    if (method === `DELETE`) {
+      faults.clear();
+      return {status: 200, json: {faults: []}};
+    }
+    if (method === `POST`) {
+      const list = Array.isArray(body) ? body : body.faults ?? [body];
+      if (!Array.isArray(body) && body.replace) faults.clear();
+      faults.add(list);
+      return {status: 200, json: {faults: faults.describe()}};
+    }
+    return {status: 405, json: {error: `use GET, POST or DELETE on /__emulator/faults`}};
+  }
+  // ----- end of fault table -----
+
   // ----- control API (/__emulator/…) -----
   function control(method, path, query, bodyText) {
     const parsed = parseJson(bodyText);
@@ -1056,6 +1185,7 @@ export async function startEmulator(options = {}) {
         addAihubmixManageKey(body.key);
         return {status: 200, json: {aihubmixManageKeys}};
       }
+      if (path === `/__emulator/faults`) return faultControl(method, parsed.value ?? {}); // fault table
       if (path === `/__emulator/reset` && method === `POST`) {
         reset();
         return {status: 200, json: {ok: true}};
@@ -1076,6 +1206,7 @@ export async function startEmulator(options = {}) {
 
   function reset() {
     knobs.reset();
+    faults.clear(); // fault table
     aihubmixTokens.clear();
     aihubmixNextId = 1;
     keys.clear();
@@ -1144,9 +1275,11 @@ export async function startEmulator(options = {}) {
     requests.push(entry);
     if (requests.length > maxRequestLog) requests.splice(0, requests.length - maxRequestLog);
 
-    const action = decide(method, path);
+    const fault = takeFault(method, path); // fault table: wins over the older knobs
+    const action = fault ? null : decide(method, path);
     const bodyText = await readBody(req);
     if (latencyMs > 0) await sleep(latencyMs);
+    if (fault) return playFault(fault, req, res, method, path, entry, () => route(method, path, query, req, bodyText, entry));
 
     if (action?.kind === `drop`) {
       entry.outcome = `dropped`;
@@ -1227,6 +1360,7 @@ export async function startEmulator(options = {}) {
     addAihubmixManageKey,
     aihubmixManageKeys,
     reset,
+    faults, // fault table
   };
 }
 
