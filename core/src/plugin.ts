@@ -209,7 +209,11 @@ export type FileEdit =
 
 export interface PlanInput {
   platform: { id: string; displayName: string; inferenceBaseUrls: InferenceBaseUrls };
-  /** The key to install. During `--dry-run` and previews this is a placeholder, never a real key. */
+  /**
+   * Always a placeholder token, never a real key: plan() runs once, before the key exists, and core substitutes the
+   * real key wherever the token is. Use it verbatim (inside a longer string is fine), only in values of files marked
+   * `secret`; never in a path, an object key or a note (such a plan is refused).
+   */
   secret: string;
   keyName: string;
   /** Reads the current value at `path` of a file (undefined when absent or the file does not exist). */

@@ -10,7 +10,6 @@ import {diffLibrary}    from './lazy.js';
 import {ensureDir, isCode, removeStrayTempFiles, resolveRealPath, tempPathFor, writeFileAtomic} from './atomic.js';
 import {copyValue, formatPath, openDocument, type EditableDocument} from './document.js';
 import {readTargetFile} from './read.js';
-import {withLock} from './lock.js';
 
 export interface LoadedFile {
   spec: AgentFile;
@@ -276,87 +275,86 @@ export interface ApplyHooks {
 }
 
 /**
- * Backs up and writes every change under the state lock. Refuses (CAPIT_FILE_CHANGED, nothing written) when a file
- * changed since it was planned. If a write fails, the files already written are put back and the error rethrown.
+ * Backs up and writes every change; the caller holds the state lock (issue/issue.ts takes it once for the whole
+ * install transaction). Refuses (CAPIT_FILE_CHANGED, nothing written) when a file changed since it was planned. If a
+ * write fails, the files already written are put back and the error rethrown.
  * Intent before each step: the manifest (old and new hash of every file, its temp name, the dirs to be created) is
  * durable before the first agent file is touched, so `settleInstall` can always tell old from new.
  */
 export async function applyChanges(changes: FileChange[], opts: {stateDir: string; meta: BackupMeta} & ApplyHooks): Promise<{backupDir: string; hadExistingFiles: boolean}> {
   const root = backupsDir(opts.stateDir, opts.meta.agent);
-  return withLock(opts.stateDir, async () => {
-    for (const change of changes) {
-      const now = await readIfExists(change.realPath);
-      if (!same(now, change.original))
-        throw new CapitError(`CAPIT_FILE_CHANGED`, `${change.spec.path} changed while capit was preparing its edit`, {
-          hint: `Nothing was written. Run the command again to plan against the current file.`,
-        });
-    }
+  for (const change of changes) {
+    const now = await readIfExists(change.realPath);
+    if (!same(now, change.original))
+      throw new CapitError(`CAPIT_FILE_CHANGED`, `${change.spec.path} changed while capit was preparing its edit`, {
+        hint: `Nothing was written. Run the command again to plan against the current file.`,
+      });
+  }
 
-    const createdDirs = await missingDirs(changes.map(c => c.realPath));
-    const backupDir = await createBackupDir(root);
-    const entries: BackupFileEntry[] = [];
-    try {
-      await opts.onBackupDir?.(backupDir);
-      if (changes.some(c => c.original)) await ensureDir(path.join(backupDir, `files`), 0o700);
-      for (const [i, change] of changes.entries()) {
-        let backup: string | null = null;
-        if (change.original) {
-          backup = `files/${i}`;
-          await writeFileAtomic(path.join(backupDir, backup), change.original, {mode: 0o600});
-        }
-        entries.push({
-          id: change.spec.id,
-          path: change.realPath,
-          format: change.spec.format,
-          secret: change.spec.secret,
-          existed: change.exists,
-          mode: change.mode,
-          sha256Before: change.original ? sha256(change.original) : null,
-          sha256After: sha256(Buffer.from(change.newText, `utf8`)),
-          backup,
-          edits: change.written.map(w => ({op: w.op, path: [...w.path], sha256Written: w.sha256Written})),
-          tempPath: tempPathFor(change.realPath),
-        });
+  const createdDirs = await missingDirs(changes.map(c => c.realPath));
+  const backupDir = await createBackupDir(root);
+  const entries: BackupFileEntry[] = [];
+  try {
+    await opts.onBackupDir?.(backupDir);
+    if (changes.some(c => c.original)) await ensureDir(path.join(backupDir, `files`), 0o700);
+    for (const [i, change] of changes.entries()) {
+      let backup: string | null = null;
+      if (change.original) {
+        backup = `files/${i}`;
+        await writeFileAtomic(path.join(backupDir, backup), change.original, {mode: 0o600});
       }
-      await writeManifest(backupDir, {version: 1, ...opts.meta, files: entries, createdDirs});
-    } catch (err) {
+      entries.push({
+        id: change.spec.id,
+        path: change.realPath,
+        format: change.spec.format,
+        secret: change.spec.secret,
+        existed: change.exists,
+        mode: change.mode,
+        sha256Before: change.original ? sha256(change.original) : null,
+        sha256After: sha256(Buffer.from(change.newText, `utf8`)),
+        backup,
+        edits: change.written.map(w => ({op: w.op, path: [...w.path], sha256Written: w.sha256Written})),
+        tempPath: tempPathFor(change.realPath),
+      });
+    }
+    await writeManifest(backupDir, {version: 1, ...opts.meta, files: entries, createdDirs});
+  } catch (err) {
+    await fs.rm(backupDir, {recursive: true, force: true}).catch(() => {});
+    throw err;
+  }
+  opts.at?.(`after-manifest`);
+
+  const done: FileChange[] = [];
+  try {
+    for (const [i, change] of changes.entries()) {
+      await ensureDir(path.dirname(change.realPath), change.spec.secret ? 0o700 : 0o755);
+      // An atomic write that fails leaves the old file in place, so only completed writes need putting back.
+      await writeFileAtomic(change.realPath, change.newText, {
+        mode: targetMode(change), tempPath: entries[i]!.tempPath, beforeRename: () => opts.at?.(`before-rename:${change.spec.id}`),
+      });
+      done.push(change);
+      opts.at?.(`after-write:${change.spec.id}`);
+    }
+  } catch (err) {
+    const failedRollbacks: string[] = [];
+    for (const change of done.reverse()) {
+      try {
+        await putBack(change.realPath, change.original, change.mode, change.spec.secret);
+      } catch {
+        failedRollbacks.push(change.spec.path);
+      }
+    }
+    if (failedRollbacks.length === 0) {
+      await removeCreatedDirs(createdDirs).catch(() => {});
       await fs.rm(backupDir, {recursive: true, force: true}).catch(() => {});
       throw err;
     }
-    opts.at?.(`after-manifest`);
-
-    const done: FileChange[] = [];
-    try {
-      for (const [i, change] of changes.entries()) {
-        await ensureDir(path.dirname(change.realPath), change.spec.secret ? 0o700 : 0o755);
-        // An atomic write that fails leaves the old file in place, so only completed writes need putting back.
-        await writeFileAtomic(change.realPath, change.newText, {
-          mode: targetMode(change), tempPath: entries[i]!.tempPath, beforeRename: () => opts.at?.(`before-rename:${change.spec.id}`),
-        });
-        done.push(change);
-        opts.at?.(`after-write:${change.spec.id}`);
-      }
-    } catch (err) {
-      const failedRollbacks: string[] = [];
-      for (const change of done.reverse()) {
-        try {
-          await putBack(change.realPath, change.original, change.mode, change.spec.secret);
-        } catch {
-          failedRollbacks.push(change.spec.path);
-        }
-      }
-      if (failedRollbacks.length === 0) {
-        await removeCreatedDirs(createdDirs).catch(() => {});
-        await fs.rm(backupDir, {recursive: true, force: true}).catch(() => {});
-        throw err;
-      }
-      throw new CapitError(`CAPIT_WRITE_FAILED`, `Writing ${changes[done.length]?.spec.path ?? `a file`} failed (${(err as Error).message}) and ${failedRollbacks.join(`, `)} could not be put back`, {
-        cause: err,
-        hint: `Run \`capit restore ${opts.meta.agent}\` to put the originals back from ${backupDir}.`,
-      });
-    }
-    return {backupDir, hadExistingFiles: changes.some(c => c.exists)};
-  });
+    throw new CapitError(`CAPIT_WRITE_FAILED`, `Writing ${changes[done.length]?.spec.path ?? `a file`} failed (${(err as Error).message}) and ${failedRollbacks.join(`, `)} could not be put back`, {
+      cause: err,
+      hint: `Run \`capit restore ${opts.meta.agent}\` to put the originals back from ${backupDir}.`,
+    });
+  }
+  return {backupDir, hadExistingFiles: changes.some(c => c.exists)};
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -480,91 +478,90 @@ function isEmptyDoc(doc: EditableDocument): boolean {
  * Undoes the newest not-yet-restored backup of `agent`. A file still exactly as capit left it gets its original
  * bytes and mode back (or is removed when capit created it); a file changed since gets only capit's own edits reverted,
  * or the restore is refused (CAPIT_RESTORE_CONFLICT) unless `force`, which puts the original bytes back.
+ * The caller holds the state lock (issue/restore.ts).
  */
 export async function restoreLatest(stateDir: string, agent: string, opts: {force?: boolean; skip?: ReadonlySet<string>} = {}): Promise<RestoreReport> {
-  return withLock(stateDir, async () => {
-    const all = await listBackups(stateDir, agent);
-    // `skip`: backups of installs still pending in the ledger (recovery could not settle them) are not restore points.
-    const manifest = all.find(m => !m.restoredAt && !opts.skip?.has(m.dir));
-    if (!manifest)
-      throw new CapitError(`CAPIT_NO_BACKUP`, `There is no capit backup of ${agent} to restore`, {
-        hint: all.length > 0
-          ? `All ${all.length} backup(s) in ${backupsDir(stateDir, agent)} have been restored already.`
-          : `capit has not changed ${agent}'s files (backups would be in ${backupsDir(stateDir, agent)}).`,
-      });
+  const all = await listBackups(stateDir, agent);
+  // `skip`: backups of installs still pending in the ledger (recovery could not settle them) are not restore points.
+  const manifest = all.find(m => !m.restoredAt && !opts.skip?.has(m.dir));
+  if (!manifest)
+    throw new CapitError(`CAPIT_NO_BACKUP`, `There is no capit backup of ${agent} to restore`, {
+      hint: all.length > 0
+        ? `All ${all.length} backup(s) in ${backupsDir(stateDir, agent)} have been restored already.`
+        : `capit has not changed ${agent}'s files (backups would be in ${backupsDir(stateDir, agent)}).`,
+    });
 
-    // A restore killed mid-write may have left a temp file holding an older key beside a file: never past this run.
-    for (const entry of manifest.files) await removeStrayTempFiles(entry.path);
-    const steps: Step[] = [];
-    const conflicts: string[] = [];
-    for (const entry of manifest.files) {
-      let original: Buffer | null = null;
-      if (entry.existed) {
-        original = await readIfExists(path.join(manifest.dir, entry.backup ?? `-`));
-        if (!original || sha256(original) !== entry.sha256Before)
-          throw new CapitError(`CAPIT_BACKUP_CORRUPT`, `The backup copy of ${entry.path} in ${manifest.dir} is missing or damaged`, {
-            hint: `Nothing was restored.`,
-          });
-      }
-      const putOriginal = (action: RestoreAction): Step =>
-        original ? {kind: `write`, entry, bytes: original, mode: entry.mode, action} : {kind: `remove`, entry};
-      const current = await readIfExists(entry.path);
-      const currentHash = current ? sha256(current) : null;
-      if (current === null) {
-        steps.push(original ? putOriginal(`restored`) : {kind: `none`, entry});
-      } else if (currentHash === entry.sha256After) {
-        steps.push(putOriginal(original ? `restored` : `removed`));
-      } else if (currentHash === entry.sha256Before) {
-        steps.push({kind: `none`, entry});
+  // A restore killed mid-write may have left a temp file holding an older key beside a file: never past this run.
+  for (const entry of manifest.files) await removeStrayTempFiles(entry.path);
+  const steps: Step[] = [];
+  const conflicts: string[] = [];
+  for (const entry of manifest.files) {
+    let original: Buffer | null = null;
+    if (entry.existed) {
+      original = await readIfExists(path.join(manifest.dir, entry.backup ?? `-`));
+      if (!original || sha256(original) !== entry.sha256Before)
+        throw new CapitError(`CAPIT_BACKUP_CORRUPT`, `The backup copy of ${entry.path} in ${manifest.dir} is missing or damaged`, {
+          hint: `Nothing was restored.`,
+        });
+    }
+    const putOriginal = (action: RestoreAction): Step =>
+      original ? {kind: `write`, entry, bytes: original, mode: entry.mode, action} : {kind: `remove`, entry};
+    const current = await readIfExists(entry.path);
+    const currentHash = current ? sha256(current) : null;
+    if (current === null) {
+      steps.push(original ? putOriginal(`restored`) : {kind: `none`, entry});
+    } else if (currentHash === entry.sha256After) {
+      steps.push(putOriginal(original ? `restored` : `removed`));
+    } else if (currentHash === entry.sha256Before) {
+      steps.push({kind: `none`, entry});
+    } else {
+      const reverted = revertEdits(entry, current, original);
+      if (typeof reverted === `string`) {
+        if (opts.force) steps.push(putOriginal(original ? `restored` : `removed`));
+        else conflicts.push(`${entry.path} (${reverted})`);
+      } else if (reverted === null) {
+        steps.push({kind: `remove`, entry});
       } else {
-        const reverted = revertEdits(entry, current, original);
-        if (typeof reverted === `string`) {
-          if (opts.force) steps.push(putOriginal(original ? `restored` : `removed`));
-          else conflicts.push(`${entry.path} (${reverted})`);
-        } else if (reverted === null) {
-          steps.push({kind: `remove`, entry});
-        } else {
-          steps.push({kind: `write`, entry, bytes: reverted, mode: null, action: `reverted-edits`});
-        }
+        steps.push({kind: `write`, entry, bytes: reverted, mode: null, action: `reverted-edits`});
       }
     }
-    if (conflicts.length > 0)
-      throw new CapitError(`CAPIT_RESTORE_CONFLICT`, `Cannot restore ${agent}: ${conflicts.join(`; `)} changed since capit wrote it`, {
-        hint: `Nothing was restored. Use --force to put back the original file(s) from ${manifest.dir} anyway (later changes to them are lost).`,
-      });
+  }
+  if (conflicts.length > 0)
+    throw new CapitError(`CAPIT_RESTORE_CONFLICT`, `Cannot restore ${agent}: ${conflicts.join(`; `)} changed since capit wrote it`, {
+      hint: `Nothing was restored. Use --force to put back the original file(s) from ${manifest.dir} anyway (later changes to them are lost).`,
+    });
 
-    // Execute; on failure put back what this restore already changed.
-    const undo: {entry: BackupFileEntry; bytes: Buffer | null; mode: number | null}[] = [];
-    const report: RestoreReport = {backupDir: manifest.dir, files: []};
-    try {
-      for (const step of steps) {
-        const {entry} = step;
-        if (step.kind === `none`) {
-          report.files.push({path: entry.path, action: `unchanged`});
-          continue;
-        }
-        const before = await readIfExists(entry.path);
-        const st = before ? await fs.stat(entry.path) : null;
-        undo.push({entry, bytes: before, mode: st ? st.mode & 0o7777 : null});
-        if (step.kind === `remove`) {
-          await fs.rm(entry.path, {force: true});
-          report.files.push({path: entry.path, action: `removed`});
-        } else {
-          await putBack(entry.path, step.bytes, step.mode, entry.secret);
-          report.files.push({path: entry.path, action: step.action});
-        }
+  // Execute; on failure put back what this restore already changed.
+  const undo: {entry: BackupFileEntry; bytes: Buffer | null; mode: number | null}[] = [];
+  const report: RestoreReport = {backupDir: manifest.dir, files: []};
+  try {
+    for (const step of steps) {
+      const {entry} = step;
+      if (step.kind === `none`) {
+        report.files.push({path: entry.path, action: `unchanged`});
+        continue;
       }
-      // Directories the install created go too, but only while empty: anything put there since stays, with its folder.
-      await removeCreatedDirs(manifest.createdDirs);
-      const stored: StoredManifest & {dir?: string} = {...manifest, restoredAt: new Date().toISOString()};
-      delete stored.dir;
-      await writeManifest(manifest.dir, stored);
-    } catch (err) {
-      for (const u of undo.reverse()) await putBack(u.entry.path, u.bytes, u.mode, u.entry.secret).catch(() => {});
-      throw err;
+      const before = await readIfExists(entry.path);
+      const st = before ? await fs.stat(entry.path) : null;
+      undo.push({entry, bytes: before, mode: st ? st.mode & 0o7777 : null});
+      if (step.kind === `remove`) {
+        await fs.rm(entry.path, {force: true});
+        report.files.push({path: entry.path, action: `removed`});
+      } else {
+        await putBack(entry.path, step.bytes, step.mode, entry.secret);
+        report.files.push({path: entry.path, action: step.action});
+      }
     }
-    return report;
-  });
+    // Directories the install created go too, but only while empty: anything put there since stays, with its folder.
+    await removeCreatedDirs(manifest.createdDirs);
+    const stored: StoredManifest & {dir?: string} = {...manifest, restoredAt: new Date().toISOString()};
+    delete stored.dir;
+    await writeManifest(manifest.dir, stored);
+  } catch (err) {
+    for (const u of undo.reverse()) await putBack(u.entry.path, u.bytes, u.mode, u.entry.secret).catch(() => {});
+    throw err;
+  }
+  return report;
 }
 
 /**

@@ -1,5 +1,7 @@
-// One capit run at a time may change agent files, backups and the ledger; the others queue behind it.
-import {AsyncLocalStorage} from 'node:async_hooks';
+// One capit run at a time may change agent files, backups and the ledger; the others queue behind it. The lock is
+// taken once, at the boundary of each transaction (an install, a restore, a ledger or credentials update); the file
+// functions below it (applyChanges, restoreLatest) expect it held. It is not re-entrant: a nested withLock on the same
+// state dir would wait for itself until the bound and fail with CAPIT_LOCKED.
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import {CapitError} from '../errors.js';
@@ -12,10 +14,6 @@ export const LOCK_STALE_MS = 10_000;
 export const LOCK_WAIT_MS = 120_000;
 /** After this long waiting, say so on stderr (a silent pause looks like a hang). */
 const SAY_WAITING_AFTER_MS = 1_000;
-
-// Lock paths held by the current async call chain, so a nested `withLock` (e.g. applyChanges inside the issue
-// transaction) re-enters instead of waiting for itself.
-const held = new AsyncLocalStorage<ReadonlySet<string>>();
 
 export function lockPath(stateDir: string): string {
   return path.join(path.resolve(stateDir), LOCK_NAME);
@@ -43,16 +41,13 @@ function defaultMaxWait(): number {
 /** Runs `fn` holding the state lock; waits (bounded) while another capit run holds it. */
 export async function withLock<T>(stateDir: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const lockDir = lockPath(stateDir);
-  const mine = held.getStore();
-  if (mine?.has(lockDir)) return fn();
-
   await ensureDir(path.dirname(lockDir), 0o700);
   let compromised: Error | undefined;
   const release = await acquire(lockDir, opts, err => {
     compromised = err;
   });
   try {
-    const result = await held.run(new Set([...(mine ?? []), lockDir]), fn);
+    const result = await fn();
     if (compromised) throw new CapitError(`CAPIT_LOCK_LOST`, `capit lost its lock on ${lockDir} while changing files: ${compromised.message}`);
     return result;
   } finally {

@@ -5,7 +5,7 @@ import {CapitError, InputError, NetworkError, ProviderError} from '../errors.js'
 import {applyChanges, computeChanges, loadTargets, renderDiff} from '../files/index.js';
 import type {FileChange, Targets}                   from '../files/index.js';
 import {withLock}                                   from '../files/lock.js';
-import type {AgentDefinition, AgentEnvironment, CreatedKey, InferenceBaseUrls, PlatformContext, PlatformDefinition, ProviderFailureKind, ResetWindow} from '../plugin.js';
+import type {AgentDefinition, AgentEnvironment, AgentPlan, CreatedKey, FileEdit, InferenceBaseUrls, PlatformContext, PlatformDefinition, ProviderFailureKind, ResetWindow} from '../plugin.js';
 import type {DiscoveredPlugin}                     from '../plugins/discover.js';
 import {loadPlugin}                                 from '../plugins/load.js';
 import {callPlugin, displayName, managementBaseUrl, platformContext, PluginTimeoutError, resolveMasterKey} from '../platforms/context.js';
@@ -21,6 +21,9 @@ import {withProgress}                               from '../ui/progress.js';
 import {unknownAgent, unknownPlatform}              from '../ui/suggest.js';
 import {crashPoint}                                 from './crash.js';
 import {deleteByName, recoverInterruptedInstalls}   from './recover.js';
+import {checkPlaceholderUse, newPlaceholder, placeholderFor, withSecret} from './placeholder.js';
+
+export {placeholderFor} from './placeholder.js';
 
 export interface IssueOptions {
   platform: string;
@@ -46,7 +49,12 @@ export interface AgentStage {
   def: AgentDefinition;
   envInfo: AgentEnvironment;
   targets: Targets;
+  /** The agent's edits, planned once with `IssuePlan.placeholder` as the secret (checked by checkPlaceholderUse). */
+  edits: FileEdit[];
+  /** `edits` applied to `targets`: what the preview shows (the token is swapped for a readable placeholder). */
   changes: FileChange[];
+  /** Runs the agent's `plan()` against `targets` with the placeholder (the only re-plan: files changed while queued). */
+  planAgainst(targets: Targets): Promise<AgentPlan>;
 }
 
 export interface IssuePlan {
@@ -59,6 +67,8 @@ export interface IssuePlan {
   reset?: ResetWindow;
   expiresAt?: Date;
   keyName: string;
+  /** The unique token planned in place of the secret; the real secret replaces it after create. */
+  placeholder: string;
   /** Whether BYOK spend counts against the cap; null for a platform without BYOK. */
   byokCounted: boolean | null;
   /** One line: what will be asked of the provider. */
@@ -119,6 +129,7 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
   const byokCounted = byokChoice(platformDef, platformName, opts.excludeByok === true);
   const keyName = makeKeyName(prefix, platformDef.maxNameLength);
   const baseUrl = managementBaseUrl(platformDef, ctx.env);
+  const placeholder = newPlaceholder();
   const inferenceBaseUrls = await callPlugin(platformDef.id, `inferenceBaseUrls`, () => platformDef.inferenceBaseUrls(baseUrl));
 
   let stage: AgentStage | undefined;
@@ -130,17 +141,18 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
     const envInfo = agentEnvironment(ctx);
     const files = await callPlugin(def.id, `files`, () => def.files(envInfo));
     const targets = await loadTargets(files);
-    const plan = await callPlugin(def.id, `plan`, () => def.plan({
-      platform: {id: platformDef.id, displayName: platformName, inferenceBaseUrls},
-      secret: placeholderFor(platformDef.id), keyName, read: targets.read,
-    }, envInfo));
-    if (plan.edits.length === 0) {
-      // Nothing to install (e.g. windsurf with no extension): no key may be created; say why, from the plugin's notes.
-      for (const note of plan.notes ?? []) ctx.stderr.write(`${note}\n`);
-      throw new CapitError(`CAPIT_NOTHING_TO_WRITE`, `${def.id} has nothing to write for ${platformDef.id}; no key was created`, {exitCode: 1});
-    }
+    // The one call of the agent's plan(), with a token for the secret; the real secret is substituted after create.
+    const planAgainst = async (current: Targets) => {
+      const plan = await callPlugin(def.id, `plan`, () => def.plan({
+        platform: {id: platformDef.id, displayName: platformName, inferenceBaseUrls},
+        secret: placeholder, keyName, read: current.read,
+      }, envInfo));
+      if (plan.edits.length > 0) checkPlaceholderUse(def.id, plan, current.files.map(f => f.spec), placeholder);
+      return plan;
+    };
+    const plan = nothingToWrite(await planAgainst(targets), def.id, platformDef.id, ctx);
     notes = plan.notes ?? [];
-    stage = {id: def.id, def, envInfo, targets, changes: computeChanges(targets, plan.edits)};
+    stage = {id: def.id, def, envInfo, targets, edits: plan.edits, changes: computeChanges(targets, plan.edits), planAgainst};
   }
 
   const capText = `${formatUsd(amount.usd)} ${reset ? `per ${reset.replace(/ly$/, ``).replace(/^dai$/, `day`)}` : `lifetime`} cap`;
@@ -149,10 +161,11 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
   let diff: string | undefined;
   return {
     opts, platformId: platformDef.id, platformName, platformDef, platformPlugin: platform, amount, reset, expiresAt, keyName,
-    byokCounted, action, capText, inferenceBaseUrls, stage, notes,
+    placeholder, byokCounted, action, capText, inferenceBaseUrls, stage, notes,
     // Rendered only when shown (dry run, confirmation, GUI preview): `--yes` installs never pay for it.
     get diff() {
-      return (diff ??= stage ? renderDiff(stage.changes, text => redactText(text)) : ``);
+      const shown = placeholderFor(platformDef.id);
+      return (diff ??= stage ? renderDiff(stage.changes, text => redactText(text.split(placeholder).join(shown))) : ``);
     },
   };
 }
@@ -171,8 +184,11 @@ function byokChoice(def: PlatformDefinition, platformName: string, exclude: bool
   return support === `always` ? true : null;
 }
 
-export function placeholderFor(platformId: string): string {
-  return `<new ${platformId} key>`;
+/** Nothing to install (e.g. windsurf with no extension): no key may be created; says why, from the plugin's notes. */
+function nothingToWrite(plan: AgentPlan, agentId: string, platformId: string, ctx: CapitContext): AgentPlan {
+  if (plan.edits.length > 0) return plan;
+  for (const note of plan.notes ?? []) ctx.stderr.write(`${note}\n`);
+  throw new CapitError(`CAPIT_NOTHING_TO_WRITE`, `${agentId} has nothing to write for ${platformId}; no key was created`, {exitCode: 1});
 }
 
 /** The JSON shape of a plan (`--dry-run --json`, the GUI preview). */
@@ -187,9 +203,10 @@ export function describePlan(plan: IssuePlan) {
 /**
  * Creates the key, applies the planned edits and records it — under the lock, deleting the key if the install fails.
  * Every step records its intent in the ledger or the backup manifest first (see the invariant in ./recover.ts).
+ * The lock is taken here, once, for the whole transaction; nothing below takes it again.
  */
 export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<IssueResult> {
-  const {platformDef, platformName, stage, keyName, amount, reset, expiresAt, inferenceBaseUrls} = plan;
+  const {platformDef, platformName, stage, keyName, amount, reset, expiresAt} = plan;
   const paths = capitPaths(ctx.env);
   const masterKey = await resolveMasterKey(platformDef, plan.platformPlugin, {env: ctx.env, configDir: paths.config, interactive: ctx.interactive, stderr: ctx.stderr});
   const pctx = await platformContext(platformDef, plan.platformPlugin, masterKey.key, ctx.env);
@@ -198,7 +215,8 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
   const result = await withLock(paths.state, async () => {
     await recoverInterruptedInstalls(paths.state, ctx, {def: platformDef, pctx});
     // Files may have changed while this run waited for the lock: plan against what they hold now.
-    const targets = stage ? await currentTargets(stage, plan.opts.yes) : undefined;
+    const current = stage ? await currentPlan(stage, plan, ctx) : undefined;
+    const targets = current?.targets;
     const createdAt = new Date().toISOString();
     const entry = {
       name: keyName, platform: platformDef.id, agent: stage?.id ?? null, capUsd: amount.usd, reset: reset ?? null,
@@ -227,13 +245,10 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
 
     let backupDir: string | null = null;
     let hadExistingFiles = false;
-    if (stage && targets) {
+    if (stage && current) {
       try {
-        const realPlan = await callPlugin(stage.id, `plan`, () => stage.def.plan({
-          platform: {id: platformDef.id, displayName: platformName, inferenceBaseUrls},
-          secret: created.secret, keyName, read: targets.read,
-        }, stage.envInfo));
-        const changes = computeChanges(targets, realPlan.edits);
+        // The planned edits with the real secret where the token was; no plugin code runs while the key is live.
+        const changes = computeChanges(current.targets, withSecret(current.edits, plan.placeholder, created.secret));
         ({backupDir, hadExistingFiles} = await applyChanges(changes, {
           stateDir: paths.state,
           meta: {agent: stage.id, platform: platformDef.id, keyId: created.id, keyName, createdAt},
@@ -261,31 +276,35 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
     }
     at(`before-active`);
     await updateLedger(paths.state, keys => keys.map(k => (isMine(k) ? {...entry, id: created.id, status: `active` as const} : k)));
-    return {created, backupDir, hadExistingFiles, files: entry.files};
+    return {created, backupDir, hadExistingFiles, files: entry.files, notes: current?.notes ?? plan.notes};
   }, {stderr: ctx.stderr});
 
   const shadows = stage ? await findShadows(stage.def, stage.envInfo, platformDef.id) : [];
   return {
     platform: platformDef.id, id: result.created.id, name: keyName, capUsd: amount.usd, reset: reset ?? null,
     expiresAt: expiresAt?.toISOString() ?? null, byokCounted: plan.byokCounted, agent: stage?.id ?? null, files: result.files,
-    backupDir: result.hadExistingFiles ? result.backupDir : null, notes: plan.notes, shadows,
+    backupDir: result.hadExistingFiles ? result.backupDir : null, notes: result.notes, shadows,
     ...(stage ? {} : {secret: result.created.secret}),
   };
 }
 
 /**
- * The agent's files as they are now, under the lock. Unchanged since the plan: the planned targets. Changed: a `--yes`
- * run plans against the new content (nobody saw the old plan); a run whose preview was shown (prompt, GUI) refuses,
- * since what would be written is no longer what the user confirmed.
+ * The agent's files as they are now, under the lock, and the edits to make. Unchanged since the plan: the planned
+ * targets and edits. Changed: a `--yes` run plans again against the new content (nobody saw the old plan; the agent's
+ * edits may depend on what the files hold) — the one legitimate second plan; a run whose preview was shown (prompt,
+ * GUI) refuses, since what would be written is no longer what the user confirmed.
  */
-async function currentTargets(stage: AgentStage, yes: boolean): Promise<Targets> {
+async function currentPlan(stage: AgentStage, plan: IssuePlan, ctx: CapitContext): Promise<{targets: Targets; edits: FileEdit[]; notes: string[]}> {
   const fresh = await loadTargets(stage.targets.files.map(f => f.spec));
   const changed = fresh.files.find((f, i) => {
     const planned = stage.targets.files[i]!;
     return f.realPath !== planned.realPath || !(f.original === null ? planned.original === null : planned.original !== null && f.original.equals(planned.original));
   });
-  if (!changed) return stage.targets;
-  if (yes) return fresh;
+  if (!changed) return {targets: stage.targets, edits: stage.edits, notes: plan.notes};
+  if (plan.opts.yes) {
+    const again = nothingToWrite(await stage.planAgainst(fresh), stage.id, plan.platformId, ctx);
+    return {targets: fresh, edits: again.edits, notes: again.notes ?? []};
+  }
   throw new CapitError(`CAPIT_FILE_CHANGED`, `${changed.spec.path} changed after the preview was shown; nothing was created or changed`, {
     hint: `Preview again to confirm the edit against the current file.`,
   });

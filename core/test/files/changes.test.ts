@@ -3,6 +3,7 @@ import path from 'node:path';
 import {afterEach, describe, expect, it, vi} from 'vitest';
 import {applyChanges, computeChanges, listBackups, loadTargets, renderDiff, restoreLatest, settleInstall, type BackupMeta, type StoredManifest} from '../../src/files/changes.js';
 import {UnparseableFileError} from '../../src/errors.js';
+import {withLock} from '../../src/files/lock.js';
 import type {AgentFile, FileEdit} from '../../src/plugin.js';
 import {FAKE_KEY, mode, tempDir} from './helpers.js';
 
@@ -209,6 +210,24 @@ describe(`applyChanges + restoreLatest`, () => {
     expect(fs.existsSync(s.env)).toBe(false);
     await expect(restoreLatest(s.state, `opencode`)).rejects.toMatchObject({code: `CAPIT_NO_BACKUP`});
     expect((await listBackups(s.state, `opencode`)).every(b => b.restoredAt)).toBe(true);
+  });
+
+  it(`runs inside the caller's lock: neither applyChanges nor restoreLatest takes it again`, async () => {
+    const s = setup();
+    const previous = process.env.CAPIT_LOCK_WAIT_MS;
+    // A nested take would wait for the caller's lock; a short bound makes that a quick CAPIT_LOCKED, not a 2 min hang.
+    process.env.CAPIT_LOCK_WAIT_MS = `300`;
+    try {
+      const report = await withLock(s.state, async () => {
+        await install(s);
+        return restoreLatest(s.state, `opencode`);
+      });
+      expect(report.files.map(f => f.action)).toEqual([`restored`, `removed`]);
+      expect(fs.readFileSync(s.auth, `utf8`)).toBe(AUTH_ORIGINAL);
+    } finally {
+      if (previous === undefined) delete process.env.CAPIT_LOCK_WAIT_MS;
+      else process.env.CAPIT_LOCK_WAIT_MS = previous;
+    }
   });
 
   it(`says CAPIT_NO_BACKUP for an agent never changed`, async () => {

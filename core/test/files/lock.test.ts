@@ -49,9 +49,11 @@ describe(`withLock`, () => {
     await first;
   });
 
-  it(`re-enters from inside the same run`, async () => {
+  it(`is not re-entrant: the transaction takes it once, and a nested take waits for itself until the bound`, async () => {
     const state = tempDir();
-    expect(await withLock(state, () => withLock(state, async () => `nested`))).toBe(`nested`);
+    const err = await withLock(state, () => withLock(state, async () => `nested`, {maxWaitMs: 300})).catch(e => e);
+    expect(err).toMatchObject({code: `CAPIT_LOCKED`});
+    expect(fs.existsSync(lockPath(state))).toBe(false);
   });
 
   it(`releases the lock when fn throws`, async () => {
