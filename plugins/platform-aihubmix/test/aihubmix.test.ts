@@ -1,6 +1,7 @@
 import nock                                        from 'nock';
 import {afterEach, describe, expect, it}           from 'vitest';
-import {createHttpClient}                          from '../../../core/src/http/client.js';
+import {wireReaders}                               from '../../../core/src/http/wire.js';
+import {createPlatformContext}                     from '../../../core/src/platforms/platform-context.js';
 import {NetworkError, ProviderError}               from '../../../core/src/errors.js';
 import type {PlatformContext, ProviderKey}         from '../../../core/src/plugin.js';
 import aihubmix, {classifyError, normaliseToken, toQuota, usableSecret} from '../src/index.js';
@@ -14,15 +15,7 @@ const ORIGIN = `https://aihubmix.com`;
 const BAD_TOKEN = {success: false, message: `无权进行此操作，access token 无效`};
 
 function makeCtx(baseUrl = ORIGIN): PlatformContext {
-  const http = createHttpClient({
-    platform: {id: `aihubmix`, displayName: `AIHubMix`, setupUrl: aihubmix.masterKey.setupUrl, masterKeyEnv: aihubmix.masterKey.env},
-    classifyError: aihubmix.classifyError,
-    secrets: [MASTER],
-    env: {},
-    version: `9.9.9-test`,
-    retry: {maxRetries: 0},
-  });
-  return {http, masterKey: MASTER, baseUrl, env: {}};
+  return createPlatformContext(aihubmix, {masterKey: MASTER, baseUrl, displayName: `AIHubMix`, http: {version: `9.9.9-test`, retry: {maxRetries: 0}}});
 }
 
 /** The name and quota the createKey tests below ask for (`x-00000000`, $1): a create answer describes that key. */
@@ -560,7 +553,7 @@ describe(`error mapping`, () => {
   });
 
   it(`classifies the gateway's exhausted-token answer as cap-reached`, () => {
-    const failure = classifyError({status: 401, headers: new Headers(), body: {error: {message: `该令牌额度已用尽 (request id: 2026)`, type: `one_api_error`}}});
+    const failure = classifyError({status: 401, headers: new Headers(), body: {error: {message: `该令牌额度已用尽 (request id: 2026)`, type: `one_api_error`}}}, wireReaders);
     expect(failure.kind).toBe(`cap-reached`);
   });
 });
