@@ -444,7 +444,7 @@ describe(`platform facts`, () => {
   });
 
   it(`normalises a token without quota fields as uncapped-zero rather than crashing`, () => {
-    expect(normaliseToken({id: 1})).toMatchObject({id: `1`, spentUsd: 0, capUsd: 0, remainingUsd: 0, disabled: true});
+    expect(normaliseToken({id: 1}, wireReaders)).toMatchObject({id: `1`, spentUsd: 0, capUsd: 0, remainingUsd: 0, disabled: true});
   });
 });
 
