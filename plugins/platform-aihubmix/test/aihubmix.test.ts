@@ -212,6 +212,19 @@ describe(`listKeys`, () => {
     expect(keys.map(k => k.id)).toEqual([`1`, `2`]);
   });
 
+  it(`follows a new-api envelope's own (1-based) page number and stops at its total`, async () => {
+    const asked: string[] = [];
+    nock(ORIGIN).get(`/api/token/`).query(true).times(2).reply(uri => {
+      const p = new URL(uri, ORIGIN).searchParams.get(`p`)!;
+      asked.push(p);
+      const page = Math.max(1, Number(p));
+      return [200, {success: true, message: ``, data: {items: [wireToken(page * 2 - 1), wireToken(page * 2)], page, total: 4}}];
+    });
+    const keys = await collect(aihubmix.listKeys(makeCtx()));
+    expect(asked).toEqual([`0`, `2`]);
+    expect(keys.map(k => k.id)).toEqual([`1`, `2`, `3`, `4`]);
+  });
+
   it(`normalises quota units, status, timestamps and unlimited tokens`, async () => {
     nock(ORIGIN)
       .get(`/api/token/`).query(true).reply(200, {success: true, message: ``, data: [

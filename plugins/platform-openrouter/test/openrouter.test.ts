@@ -210,6 +210,17 @@ describe(`listKeys`, () => {
     expect(err.kind).toBe(`bad-master-key`);
     expect(err.message).toBe(`OpenRouter rejected the master key while trying to list keys (401: User not found.)`);
   });
+
+  it(`refuses a listing it cannot read: no data array, or an entry without a hash`, async () => {
+    nock(ORIGIN).get(`${API}/keys`).query(true).reply(200, `<html>login</html>`);
+    const noArray = await rejection(collect(openrouter.listKeys(makeCtx())));
+    expect(noArray).toMatchObject({kind: `unknown`, code: `CAPIT_PROVIDER_ERROR`});
+    expect(noArray.message).toBe(`OpenRouter returned an unexpected response while trying to list keys (the key list had no data array but a non-JSON body)`);
+
+    nock(ORIGIN).get(`${API}/keys`).query(true).reply(200, {data: [wireKey(1), {name: `no-hash`}]});
+    const noHash = await rejection(collect(openrouter.listKeys(makeCtx())));
+    expect(noHash.message).toMatch(/the key list had an entry without a key id \(hash\)/);
+  });
 });
 
 describe(`updateKey / deleteKey`, () => {
@@ -364,6 +375,19 @@ describe(`master key`, () => {
     expect(err.message).toMatch(/^The key given for OpenRouter is not a management key \(Only management keys can manage keys; this one reports is_management_key: false\)$/);
     expect(err.hint).toContain(`https://openrouter.ai/settings/management-keys`);
     expectNoSecret(err);
+  });
+
+  it(`refuses a /key answer without a key object`, async () => {
+    nock(ORIGIN).get(`${API}/key`).reply(200, {});
+    const err = await rejection(openrouter.masterKey.validate(makeCtx()));
+    expect(err).toMatchObject({kind: `unknown`, status: undefined});
+    expect(err.message).toBe(`OpenRouter returned an unexpected response while trying to check the master key (the response had no key object (data) but an unexpected body)`);
+  });
+
+  it(`refuses an update whose read-back has no key object`, async () => {
+    nock(ORIGIN).patch(`${API}/keys/abc`).reply(200, ``).get(`${API}/keys/abc`).reply(200, {data: null});
+    const err = await rejection(openrouter.updateKey(makeCtx(), `abc`, {disabled: true}));
+    expect(err.message).toMatch(/update key abc \(the response had no key object \(data\.hash\) but an unexpected body\)$/);
   });
 
   it(`rejects a revoked key as bad-master-key`, async () => {
