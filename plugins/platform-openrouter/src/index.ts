@@ -1,5 +1,12 @@
 // OpenRouter: keys with a provider-enforced USD limit, via the management API (`/api/v1/keys`).
 // Wire facts: research/apis.md §1. Core owns HTTP, retries and error wording; this file only speaks OpenRouter.
+//
+// Why not `@openrouter/sdk` (measured for issue 11): its zod validation of the create response rejects OpenRouter's own
+// documented 201 example (it requires `external_user` and every usage field) — after the key exists server-side — and
+// every call retries 5xx by default, POST /keys included (duplicate keys). Bundled it adds 15-19 ms CPU to an install,
+// unbundled 600 ms. So this client stays hand-written, and every response it reads is shape-checked with a clear error:
+// /key (data object), create (data.hash, the asked-for fields, a usable secret), list (data array, each entry a hash),
+// get/patch (a key object with a hash), delete (`deleted: true` or a GET proving the key is gone).
 
 // Only *type* imports from capit: this file must not import capit at run time (see plugins/README.md); everything it
 // needs from core (HTTP, failures, paging, wire readers) comes through `ctx`.
