@@ -45,14 +45,20 @@ const PROVIDER_CODES: Record<ProviderFailureKind, string> = {
 
 /** The provider answered with an error. `kind` is the classification every platform maps to. */
 export class ProviderError extends CapitError {
+  /** For `rate-limited`: the seconds the provider asked to wait (its `Retry-After`, or the platform's reading), if said. */
+  readonly retryAfterSeconds?: number;
+
   constructor(
     readonly platform: string,
     readonly kind: ProviderFailureKind,
     message: string,
+    /** The HTTP status of the response that failed; undefined when the platform reported the failure itself. */
     readonly status?: number,
     hint?: string,
+    opts: {retryAfterSeconds?: number} = {},
   ) {
     super(PROVIDER_CODES[kind], message, {hint});
+    if (opts.retryAfterSeconds !== undefined) this.retryAfterSeconds = opts.retryAfterSeconds;
   }
 }
 

@@ -62,10 +62,52 @@ export interface HttpClient {
   /** Sends one request. Non-2xx statuses are returned, not thrown; transport errors throw a capit error. */
   request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>>;
   /**
+   * Sends one request and returns the response when it succeeded: a 2xx that the platform's
+   * {@link PlatformDefinition.succeeded} hook (when it has one) accepts. Anything else throws core's provider error,
+   * classified by the platform's `classifyError`. `action` says what was being done, e.g. `create key "opencode-1a2b"`.
+   */
+  json<T = unknown>(req: HttpRequest, action: string): Promise<HttpResponse<T>>;
+  /**
    * Throws core's provider error for a failed response, using the platform's `classifyError`.
    * `action` says what was being done, e.g. `create key "opencode-1a2b3c4d"`.
    */
   fail(res: HttpResponse, action: string): never;
+}
+
+/** One page of a listing, as {@link PlatformContext.paginate} asks for it. */
+export interface PageRequest {
+  /** 0-based page number (or the number a previous page gave as {@link Page.next}). */
+  page: number;
+  /** Items before this page, counting every page as long as the first one: for offset-based APIs. */
+  offset: number;
+}
+
+/** What a page fetcher returns to {@link PlatformContext.paginate}: the page's items, or them plus what the provider said. */
+export interface Page<T> {
+  items: readonly T[];
+  /** The total number of items, when the provider reports it: listing stops once that many distinct ids were seen. */
+  total?: number;
+  /** The page number to ask for next, when the provider says (e.g. it numbers its pages from 1); default `page + 1`. */
+  next?: number;
+}
+
+export interface PaginateOptions {
+  /** Pages requested ahead while the current one is consumed (default 0: one request at a time). */
+  prefetch?: number;
+}
+
+/** Small readers for provider JSON, so every platform reads the wire the same lenient way. */
+export interface WireReaders {
+  /** The value when it is a plain object (not null, not an array), else undefined. */
+  record(value: unknown): Record<string, unknown> | undefined;
+  /** A finite number, or a numeric string as a number, else null. */
+  number(value: unknown): number | null;
+  /** A dollar amount rounded to 6 places: wire floats make `10 - 7.3` 2.6999999999999993, not 2.7. */
+  usd(value: number): number;
+  /** A non-JSON body (text, an HTML page from a proxy) as one short line without markup; `''` for anything else. */
+  text(body: unknown): string;
+  /** `an empty body`, `a non-JSON body` or `an unexpected body`: for messages about a 2xx that proves nothing. */
+  describe(body: unknown): string;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -75,9 +117,26 @@ export interface PlatformContext {
   http: HttpClient;
   /** The management (master) key, already resolved by core from env, credentials file or prompt. */
   masterKey: string;
-  /** The management API base URL, after the platform's env override (e.g. `CAPIT_OPENROUTER_BASE_URL`). */
+  /**
+   * The management API base URL, after the platform's env override (e.g. `CAPIT_OPENROUTER_BASE_URL`), without a
+   * trailing slash.
+   */
   baseUrl: string;
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Throws core's provider error for a failure the platform found itself: a 2xx whose body is unusable, a change the
+   * provider did not apply, a request capit refuses to send. Worded like any provider error; no response is invented.
+   */
+  fail(kind: ProviderFailureKind, message: string, action: string): never;
+  /**
+   * Every item of a paged listing, each id once. Calls `fetchPage` for page 0, 1, 2… (or the page a page names as
+   * `next`) and stops after an empty page, a page shorter than the longest one seen (the last page), a page with
+   * nothing new (a server that ignores the page parameter, or items shifting between requests), or once `total`
+   * distinct items were seen. With `prefetch`, that many further pages are requested while one is consumed.
+   */
+  paginate<T extends {id: string}>(fetchPage: (at: PageRequest) => Promise<Page<T> | readonly T[]>, options?: PaginateOptions): AsyncIterable<T>;
+  /** Lenient readers for the provider's JSON. */
+  wire: WireReaders;
 }
 
 export interface CreateKeyRequest {
@@ -148,7 +207,7 @@ export interface PlatformDefinition {
     instructions?: string;
     /** Cheap syntactic check; return a reason string when the value cannot be a master key. */
     checkShape?(value: string): string | undefined;
-    /** Calls the provider; throws (via `ctx.http.fail`) when the key is not a working master key. */
+    /** Calls the provider; throws (via `ctx.http.json` or `ctx.fail`) when the key is not a working master key. */
     validate(ctx: PlatformContext): Promise<void>;
   };
   /** Longest key name the provider accepts. */
@@ -165,11 +224,17 @@ export interface PlatformDefinition {
   byok?: ByokSupport;
   /** Inference bases derived from the (possibly overridden) management base URL. */
   inferenceBaseUrls(managementBaseUrl: string): InferenceBaseUrls;
-  /** Maps a failed response to a {@link ProviderFailure}. */
-  classifyError(res: HttpResponse): ProviderFailure;
+  /** Maps a failed response to a {@link ProviderFailure}. `wire` is the same as {@link PlatformContext.wire}. */
+  classifyError(res: HttpResponse, wire: WireReaders): ProviderFailure;
+  /**
+   * Whether a 2xx response really succeeded, for providers that report failures inside an HTTP 200 (one-api's
+   * `{"success": false, "message": …}`). Omitted: every 2xx succeeded. `ctx.http.json` throws, through
+   * `classifyError`, for a 2xx this returns false for.
+   */
+  succeeded?(res: HttpResponse, wire: WireReaders): boolean;
   /** Creates a capped key. Must send exactly one create request; never retry it blindly. */
   createKey(ctx: PlatformContext, req: CreateKeyRequest): Promise<CreatedKey>;
-  /** Every key, page by page. */
+  /** Every key, page by page (`ctx.paginate` does the paging). */
   listKeys(ctx: PlatformContext): AsyncIterable<ProviderKey>;
   updateKey(ctx: PlatformContext, id: string, patch: KeyPatch): Promise<ProviderKey>;
   deleteKey(ctx: PlatformContext, id: string): Promise<void>;

@@ -11,9 +11,10 @@
 
 import {capitVersion} from '../self.js';
 import {InputError, NetworkError, ProviderError}        from '../errors.js';
-import type {HttpClient, HttpHeaders, HttpRequest, HttpResponse} from '../plugin.js';
+import type {HttpClient, HttpHeaders, HttpRequest, HttpResponse, PlatformDefinition} from '../plugin.js';
 import type {ProviderFailure, ProviderFailureKind}      from '../plugin.js';
 import {redactSecrets}                                  from './redact.js';
+import {wireReaders}                                    from './wire.js';
 
 type Undici = typeof import('undici');
 type Dispatcher = import('undici').Dispatcher;
@@ -46,7 +47,9 @@ export interface HttpRetryOptions {
 
 export interface HttpClientOptions {
   platform: HttpPlatformInfo;
-  classifyError: (res: HttpResponse) => ProviderFailure;
+  classifyError: PlatformDefinition[`classifyError`];
+  /** The platform's test for a 2xx that is really a failure (HTTP 200 `success:false`); default: every 2xx succeeded. */
+  succeeded?: PlatformDefinition[`succeeded`];
   /** Values that must never appear in an error (the master key, issued keys). */
   secrets: string[];
   /** Proxy settings (`HTTP(S)_PROXY`, `NO_PROXY`, lower case first) are read from here. */
@@ -57,11 +60,15 @@ export interface HttpClientOptions {
   version?: string;
   /** DNS lookup override (tests resolve a made-up host to a failure without asking a real resolver). */
   lookup?: import('node:net').LookupFunction;
+  /** Answers requests instead of the network (unit tests of a plugin); everything else (json, fail) stays core's. */
+  send?: (req: HttpRequest) => Promise<HttpResponse>;
 }
 
 /** The client plus a way to release pooled sockets (tests, long-running processes). */
 export interface CoreHttpClient extends HttpClient {
   close(): Promise<void>;
+  /** Throws core's provider error for a failure the platform found itself (no response involved): `ctx.fail`. */
+  failWith(kind: ProviderFailureKind, message: string, action: string): never;
 }
 
 const DEFAULT_TIMEOUTS = {connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000};
@@ -173,7 +180,7 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
   function fail(res: HttpResponse, action: string): never {
     let failure: ProviderFailure;
     try {
-      failure = opts.classifyError(res);
+      failure = opts.classifyError(res, wireReaders);
     } catch {
       failure = {kind: `unknown`, message: ``};
     }
@@ -183,8 +190,29 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
       const ms = header === null ? undefined : retryAfterMs(header, Number.NaN);
       if (ms !== undefined && Number.isFinite(ms)) failure = {...failure, retryAfterSeconds: Math.ceil(ms / 1000)};
     }
-    const {message, hint} = wordFailure(platform, failure, res.status, action);
-    throw new ProviderError(platform.id, failure.kind, redact(message), res.status, hint === undefined ? undefined : redact(hint));
+    throw providerError(failure, res.status, action);
+  }
+
+  function failWith(kind: ProviderFailureKind, message: string, action: string): never {
+    throw providerError({kind, message}, undefined, action);
+  }
+
+  function providerError(failure: ProviderFailure, status: number | undefined, action: string): ProviderError {
+    const {message, hint} = wordFailure(platform, failure, status, action);
+    const wait = failure.kind === `rate-limited` && failure.retryAfterSeconds !== undefined && Number.isFinite(failure.retryAfterSeconds) && failure.retryAfterSeconds >= 0
+      ? {retryAfterSeconds: Math.ceil(failure.retryAfterSeconds)} : {};
+    return new ProviderError(platform.id, failure.kind, redact(message), status, hint === undefined ? undefined : redact(hint), wait);
+  }
+
+  function succeeded(res: HttpResponse): boolean {
+    if (res.status < 200 || res.status >= 300) return false;
+    return opts.succeeded ? opts.succeeded(res, wireReaders) : true;
+  }
+
+  async function json<T = unknown>(req: HttpRequest, action: string): Promise<HttpResponse<T>> {
+    const res = await send<T>(req);
+    if (!succeeded(res)) fail(res, action);
+    return res;
   }
 
   async function close() {
@@ -194,7 +222,10 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
     await closeAgent();
   }
 
-  return {request, fail, close};
+  // A test's own transport replaces the network; the rest of the client is the same.
+  const send = opts.send ? <T>(req: HttpRequest) => opts.send!(req) as Promise<HttpResponse<T>> : request;
+
+  return {request: send, json, fail, failWith, close};
 }
 
 interface Sent {
@@ -346,14 +377,16 @@ function oneLine(text: string): string {
 }
 
 /** `401: User not found.`, or just `401` when the provider said nothing useful. */
-function statusDetail(status: number, providerMessage: string, prefix = ``): string {
+function statusDetail(status: number | undefined, providerMessage: string, prefix = ``): string {
   const msg = oneLine(providerMessage);
+  // A failure the platform found itself has no status of its own.
+  if (status === undefined) return msg || `no details`;
   // one-api style providers report failures inside an HTTP 200; the status would only confuse.
   if (status >= 200 && status < 300) return msg || `${prefix}${status}`;
   return msg ? `${prefix}${status}: ${msg}` : `${prefix}${status}`;
 }
 
-function wordFailure(platform: HttpPlatformInfo, failure: ProviderFailure, status: number, action: string): {message: string; hint?: string} {
+function wordFailure(platform: HttpPlatformInfo, failure: ProviderFailure, status: number | undefined, action: string): {message: string; hint?: string} {
   const name = platform.displayName;
   const detail = statusDetail(status, failure.message);
   const httpDetail = statusDetail(status, failure.message, `HTTP `);
@@ -376,7 +409,7 @@ function wordFailure(platform: HttpPlatformInfo, failure: ProviderFailure, statu
       const wait = failure.retryAfterSeconds;
       const after = wait !== undefined && Number.isFinite(wait) && wait >= 0 ? ` — retry after ${Math.ceil(wait)}s` : ``;
       return {
-        message: `${name} is rate limiting requests (${status})${after}`,
+        message: `${name} is rate limiting requests${status === undefined ? `` : ` (${status})`}${after}`,
         hint: `Wait a little, then run the command again.`,
       };
     }

@@ -8,7 +8,8 @@ import {withLock}                                   from '../files/lock.js';
 import type {AgentDefinition, AgentEnvironment, AgentPlan, CreatedKey, FileEdit, InferenceBaseUrls, PlatformContext, PlatformDefinition, ProviderFailureKind, ResetWindow} from '../plugin.js';
 import type {DiscoveredPlugin}                     from '../plugins/discover.js';
 import {loadPlugin}                                 from '../plugins/load.js';
-import {callPlugin, displayName, managementBaseUrl, platformContext, PluginTimeoutError, resolveMasterKey} from '../platforms/context.js';
+import {callPlugin, displayName, managementBaseUrl, PluginTimeoutError} from '../platforms/context.js';
+import {openPlatformSession}                        from '../platforms/session.js';
 import {updateLedger}                               from '../state/ledger.js';
 import type {LedgerEntry}                           from '../state/ledger.js';
 import {capitPaths, homeDir}                        from '../state/paths.js';
@@ -208,8 +209,7 @@ export function describePlan(plan: IssuePlan) {
 export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<IssueResult> {
   const {platformDef, platformName, stage, keyName, amount, reset, expiresAt} = plan;
   const paths = capitPaths(ctx.env);
-  const masterKey = await resolveMasterKey(platformDef, plan.platformPlugin, {env: ctx.env, configDir: paths.config, interactive: ctx.interactive, stderr: ctx.stderr});
-  const pctx = await platformContext(platformDef, plan.platformPlugin, masterKey.key, ctx.env);
+  const {pctx} = await openPlatformSession(plan.platformPlugin, ctx, platformDef);
   const at = (step: string) => crashPoint(step, ctx.env);
 
   const result = await withLock(paths.state, async () => {

@@ -151,9 +151,8 @@ async function withRateLimitRetry<T>(fn: () => Promise<T>): Promise<T> {
       return await fn();
     } catch (error) {
       if (!(error instanceof ProviderError) || error.kind !== `rate-limited` || attempt >= RATE_LIMIT_ATTEMPTS) throw error;
-      const retryAfter = /retry after (\d+)s/.exec(error.message)?.[1];
       const backoff = Math.min(MAX_WAIT_MS, 250 * 2 ** attempt);
-      const wait = retryAfter === undefined ? backoff : Math.min(MAX_WAIT_MS, Math.max(Number(retryAfter) * 1000, 50));
+      const wait = error.retryAfterSeconds === undefined ? backoff : Math.min(MAX_WAIT_MS, Math.max(error.retryAfterSeconds * 1000, 50));
       await new Promise(resolve => setTimeout(resolve, wait + Math.random() * 100));
     }
   }

@@ -48,16 +48,10 @@ export function managementBaseUrl(def: PlatformDefinition, env: Env): string {
   return (env[def.baseUrl.env]?.trim() || def.baseUrl.default).replace(/\/+$/, ``);
 }
 
-/** Builds the context a platform plugin works with; the HTTP layer (undici) is imported only now. */
+/** Builds the context a platform plugin works with; the HTTP layer is imported only now. */
 export async function platformContext(def: PlatformDefinition, plugin: DiscoveredPlugin, masterKey: string, env: Env): Promise<PlatformContext> {
-  const {createHttpClient} = await import(`../http/client.js`);
-  const http = createHttpClient({
-    platform: {id: def.id, displayName: displayName(plugin), setupUrl: def.masterKey.setupUrl, masterKeyEnv: def.masterKey.env},
-    classifyError: res => def.classifyError(res),
-    secrets: [masterKey],
-    env: {...env},
-  });
-  return {http, masterKey, baseUrl: managementBaseUrl(def, env), env};
+  const {createPlatformContext} = await import(`./platform-context.js`);
+  return createPlatformContext(def, {masterKey, baseUrl: managementBaseUrl(def, env), env, displayName: displayName(plugin)});
 }
 
 /** Default cut-off for one plugin call; `CAPIT_PLUGIN_TIMEOUT_MS` overrides it (tests, slow networks). */

@@ -8,6 +8,7 @@ import type {PlatformContext, PlatformDefinition} from '../plugin.js';
 import type {DiscoveredPlugin}                from '../plugins/discover.js';
 import {loadPlugin}                           from '../plugins/load.js';
 import {platformContext, resolveMasterKey}    from './context.js';
+import type {MasterKeySource}                 from './context.js';
 import {readCredentials}                      from './credentials.js';
 import type {StoredCredential}                from './credentials.js';
 import {capitPaths}                           from '../state/paths.js';
@@ -16,22 +17,30 @@ export interface PlatformSession {
   plugin: DiscoveredPlugin;
   def: PlatformDefinition;
   pctx: PlatformContext;
+  /** Where the master key came from. */
+  masterKeySource: MasterKeySource;
+}
+
+/**
+ * The one place a platform session is built: the master key (env var → stored key → hidden prompt → an error naming
+ * the setup URL), then the platform context around it. `def` when the caller already loaded the plugin.
+ */
+export async function openPlatformSession(plugin: DiscoveredPlugin, ctx: CapitContext, def?: PlatformDefinition): Promise<PlatformSession> {
+  const definition = def ?? await loadPlugin(plugin) as PlatformDefinition;
+  const master = await resolveMasterKey(definition, plugin, {env: ctx.env, configDir: capitPaths(ctx.env).config, interactive: ctx.interactive, stderr: ctx.stderr});
+  const pctx = await platformContext(definition, plugin, master.key, ctx.env);
+  return {plugin, def: definition, pctx, masterKeySource: master.source};
 }
 
 const sessions = new WeakMap<CapitContext, Map<string, Promise<PlatformSession>>>();
 
+/** {@link openPlatformSession}, once per command (or GUI request) and platform: a prompted key is asked for once. */
 export function platformSession(plugin: DiscoveredPlugin, ctx: CapitContext): Promise<PlatformSession> {
   let perContext = sessions.get(ctx);
   if (!perContext) sessions.set(ctx, perContext = new Map());
   let session = perContext.get(plugin.manifest.id);
   if (!session) {
-    session = (async () => {
-      const def = await loadPlugin(plugin) as PlatformDefinition;
-      const paths = capitPaths(ctx.env);
-      const master = await resolveMasterKey(def, plugin, {env: ctx.env, configDir: paths.config, interactive: ctx.interactive, stderr: ctx.stderr});
-      const pctx = await platformContext(def, plugin, master.key, ctx.env);
-      return {plugin, def, pctx};
-    })();
+    session = openPlatformSession(plugin, ctx);
     // A failure is not cached: the next attempt (e.g. after `capit platforms add` in the GUI) tries again.
     session.catch(() => perContext.delete(plugin.manifest.id));
     perContext.set(plugin.manifest.id, session);

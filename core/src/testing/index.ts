@@ -2,6 +2,9 @@
 // Loaded only by a test runner: it imports vitest, which plugin authors add to their own devDependencies.
 
 export {describePlatformConformance, platformConformanceChecks} from './platform.js';
+// The `ctx` core gives a platform, for a plugin's own unit tests (pass `http.send` to answer from a table).
+export {createPlatformContext} from '../platforms/platform-context.js';
+export type {PlatformContextOptions} from '../platforms/platform-context.js';
 export type {
   FakeFailure,
   FakeSeedOptions,

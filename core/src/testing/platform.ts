@@ -1,5 +1,5 @@
 // The platform half of `capit/testing`: one vitest suite every platform plugin must pass against a fake provider.
-// It drives the plugin exactly as core does (core's real HTTP client, a PlatformContext, ctx.http.fail) and checks
+// It drives the plugin exactly as core does (core's real HTTP client, the PlatformContext core builds) and checks
 // what core relies on: create → list → update → delete, and that every failure becomes the right capit error code
 // with no secret in it.
 //
@@ -9,7 +9,8 @@
 import {randomBytes}                                     from 'node:crypto';
 import {createServer, type AddressInfo}                  from 'node:net';
 import {afterEach, beforeEach, describe, expect, it}     from 'vitest';
-import {createHttpClient, type CoreHttpClient}          from '../http/client.js';
+import type {CoreHttpClient}                             from '../http/client.js';
+import {createPlatformContext}                          from '../platforms/platform-context.js';
 import type {CreatedKey, PlatformContext, PlatformDefinition, ProviderKey, ResetWindow} from '../plugin.js';
 
 /**
@@ -134,17 +135,13 @@ export function platformConformanceChecks(def: PlatformDefinition, options: Plat
     const secrets = new Set<string>([session.masterKey, session.wrongMasterKey]);
     function ctx(overrides: {masterKey?: string; baseUrl?: string} = {}): PlatformContext {
       const masterKey = overrides.masterKey ?? session.masterKey;
-      const http = createHttpClient({
-        platform: {id: def.id, displayName: def.id, setupUrl: def.masterKey.setupUrl, masterKeyEnv: def.masterKey.env},
-        classifyError: def.classifyError,
-        secrets: [masterKey],
-        env: {},
-        retry: {maxRetries: 0},
-        timeouts: {connectMs: 5_000, headersMs: 15_000, bodyMs: 15_000},
-        version: `0.0.0-conformance`,
+      const pctx = createPlatformContext(def, {
+        masterKey,
+        baseUrl: overrides.baseUrl ?? session.baseUrl,
+        http: {retry: {maxRetries: 0}, timeouts: {connectMs: 5_000, headersMs: 15_000, bodyMs: 15_000}, version: `0.0.0-conformance`},
       });
-      clients.push(http);
-      return {http, masterKey, baseUrl: overrides.baseUrl ?? session.baseUrl, env: {}};
+      clients.push(pctx.http);
+      return pctx;
     }
     async function create(c: PlatformContext, req: Parameters<PlatformDefinition[`createKey`]>[1]): Promise<CreatedKey> {
       const created = await def.createKey(c, req);

@@ -427,3 +427,69 @@ describe(`lazy undici`, () => {
     expect(JSON.parse(stdout.trim())).toEqual(expected);
   });
 });
+
+describe(`json, failWith and retryAfterSeconds`, () => {
+  it(`json returns a 2xx and throws the classified provider error for anything else`, async () => {
+    const srv = await serve(status(200, {data: 1}), status(404, {error: {message: `no such key`}}));
+    const c = client({classifyError: res => ({kind: res.status === 404 ? `not-found` : `unknown`, message: `no such key`})});
+    expect((await c.json({method: `GET`, url: srv.url}, `read key k1`)).body).toEqual({data: 1});
+    const err = await rejection(c.json({method: `GET`, url: srv.url}, `read key k1`));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err).toMatchObject({kind: `not-found`, status: 404, message: `OpenRouter could not read key k1: not found (404: no such key)`});
+  });
+
+  it(`json asks the platform's succeeded hook about a 2xx (HTTP 200 success:false is a failure)`, async () => {
+    const srv = await serve(status(200, {success: false, message: `access token 无效`}), status(200, {success: true}));
+    const c = client({
+      succeeded: (res, read) => read.record(res.body)?.success !== false,
+      classifyError: (res, read) => ({kind: `bad-master-key`, message: String(read.record(res.body)?.message)}),
+    });
+    const err = await rejection(c.json({method: `GET`, url: srv.url}, `list keys`));
+    expect(err).toMatchObject({kind: `bad-master-key`, status: 200, message: `OpenRouter rejected the master key while trying to list keys (access token 无效)`});
+    expect((await c.json({method: `GET`, url: srv.url}, `list keys`)).body).toEqual({success: true});
+  });
+
+  it(`failWith words a failure the platform found itself, with no status and no invented response`, () => {
+    const c = client({classifyError: () => { throw new Error(`must not be asked`); }});
+    let err: ProviderError | undefined;
+    try {
+      c.failWith(`unknown`, `the response had no key id (data.hash); key ${MASTER}`, `create key "x-1"`);
+    } catch (e) {
+      err = e as ProviderError;
+    }
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err!.status).toBeUndefined();
+    expect(err!.code).toBe(`CAPIT_PROVIDER_ERROR`);
+    expect(err!.message).toMatch(/^OpenRouter returned an unexpected response while trying to create key "x-1" \(the response had no key id \(data\.hash\); key sk-or-v1-…cdef\)$/);
+    expect(err!.message).not.toContain(`0123456789abcdef`);
+  });
+
+  it(`puts the wait on the error object, from Retry-After or from the platform`, () => {
+    const fromHeader = client({classifyError: () => ({kind: `rate-limited`, message: ``}), retry: {maxRetries: 0}});
+    const fromPlatform = client({classifyError: () => ({kind: `rate-limited`, message: ``, retryAfterSeconds: 2.2})});
+    const caught = (fn: () => never) => {
+      try {
+        fn();
+      } catch (e) {
+        return e as ProviderError;
+      }
+      throw new Error(`expected a throw`);
+    };
+    expect(caught(() => fromHeader.fail({status: 429, headers: new Headers({'retry-after': `7`}), body: undefined}, `list keys`)).retryAfterSeconds).toBe(7);
+    expect(caught(() => fromPlatform.fail({status: 429, headers: new Headers(), body: undefined}, `list keys`)).retryAfterSeconds).toBe(3);
+    expect(caught(() => fromHeader.fail({status: 429, headers: new Headers(), body: undefined}, `list keys`)).retryAfterSeconds).toBeUndefined();
+  });
+
+  it(`a test transport (send) replaces the network and keeps json's checks`, async () => {
+    const sent: string[] = [];
+    const c = client({
+      send: async req => {
+        sent.push(`${req.method} ${req.url}`);
+        return {status: 503, headers: new Headers(), body: `down`};
+      },
+    });
+    const err = await rejection(c.json({method: `GET`, url: `http://capit.invalid/keys`}, `list keys`));
+    expect(err).toMatchObject({kind: `server`, status: 503});
+    expect(sent).toEqual([`GET http://capit.invalid/keys`]);
+  });
+});

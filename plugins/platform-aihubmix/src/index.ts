@@ -4,8 +4,8 @@
 //
 // Decisions worth knowing:
 // - Auth is `Authorization: <manage key>` with no `Bearer` (AIHubMix's CLI docs; one-api strips it anyway).
-// - Errors arrive as non-2xx OR as HTTP 200 `{"success":false,"message":…}`: every call goes through `succeeded()`,
-//   and `classifyError` reads the message for both.
+// - Errors arrive as non-2xx OR as HTTP 200 `{"success":false,"message":…}`: the platform's `succeeded` hook
+//   makes `ctx.http.json` treat the latter as a failure, and `classifyError` reads the message for both.
 // - Quotas never reset. A `reset` window is refused before any request, so no key is created with a silently
 //   different (lifetime) cap.
 // - Enable/disable uses one-api semantics: `PUT /api/token/?status_only=true` with status 1 (enabled) / 2 (disabled).
@@ -15,15 +15,19 @@
 //   AIHubMix docs' 0/1 enum) treats 2 as not enabled, and we read `status !== 1` as disabled.
 // - `GET /api/user/token` is never called: in one-api it regenerates (and so revokes) the manage key.
 
-import {definePlatform}      from 'capit/plugin';
+// Only *type* imports from capit: this file must not import capit at run time (see plugins/README.md); everything it
+// needs from core (HTTP, failures, paging, wire readers) comes through `ctx`.
 import type {
   CreateKeyRequest,
   CreatedKey,
   HttpResponse,
   KeyPatch,
+  Page,
   PlatformContext,
+  PlatformDefinition,
   ProviderFailure,
   ProviderKey,
+  WireReaders,
 } from 'capit/plugin';
 
 const DEFAULT_BASE_URL = `https://aihubmix.com`;
@@ -60,26 +64,12 @@ const NO_CREDITS = /insufficient_user_quota|余额不足|用户额度不足|bala
 const NOT_FOUND = /record not found|not found|不存在/i;
 const BAD_REQUEST = /参数错误|令牌名称过长|名称过长|不能为空|无效的参数|invalid (?:param|request|argument)|name (?:is )?too long|bad request|must be/i;
 
-function trimBase(url: string): string {
-  return url.replace(/\/+$/, ``);
-}
-
 function auth(ctx: PlatformContext): Record<string, string> {
   return {authorization: ctx.masterKey};
 }
 
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === `object` && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
-}
-
-function num(value: unknown): number | null {
-  if (typeof value === `number` && Number.isFinite(value)) return value;
-  if (typeof value === `string` && value.trim() !== `` && Number.isFinite(Number(value))) return Number(value);
-  return null;
-}
-
-function roundUsd(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
+function is2xx(res: HttpResponse): boolean {
+  return res.status >= 200 && res.status < 300;
 }
 
 /** USD → quota units, rounded to the nearest unit (0.29 → 145000, not 144999.99999999997). */
@@ -95,45 +85,34 @@ export function toExpiredTime(date: Date | undefined): number {
   return Math.floor(ms / 1000);
 }
 
-function unixToIso(value: unknown): string | undefined {
-  const seconds = num(value);
-  return seconds !== null && seconds > 0 ? new Date(seconds * 1000).toISOString() : undefined;
-}
-
-/** 2xx AND not `success:false` (one-api answers most errors with HTTP 200). A bare body without envelope is accepted. */
-function succeeded(res: HttpResponse): boolean {
-  if (res.status < 200 || res.status >= 300) return false;
-  const body = asRecord(res.body);
+/**
+ * The `succeeded` hook: a 2xx is a success only without `success:false` (one-api answers most errors with HTTP 200).
+ * A bare body without the envelope is accepted; a body that is no JSON object at all is not.
+ */
+function succeeded(res: HttpResponse, read: WireReaders): boolean {
+  const body = read.record(res.body);
   return body !== undefined && body.success !== false;
 }
 
-/** A response capit builds itself so core words the failure like any provider error. */
-function syntheticFailure(res: HttpResponse | undefined, status: number, message: string): HttpResponse {
-  return {status, headers: res?.headers ?? {get: () => null}, body: {success: false, message}};
-}
-
 /** `{"success":false,"message"}` (management) or `{"error":{"message"}}` (gateway), or text/HTML from a proxy. */
-function providerMessage(body: unknown): string {
-  const top = asRecord(body);
+function providerMessage(body: unknown, read: WireReaders): string {
+  const top = read.record(body);
   if (top) {
     if (typeof top.message === `string` && top.message.trim()) return top.message.trim();
-    const error = asRecord(top.error);
+    const error = read.record(top.error);
     if (error && typeof error.message === `string` && error.message.trim()) return error.message.trim();
     if (typeof top.error === `string` && top.error.trim()) return top.error.trim();
     return ``;
   }
-  if (typeof body === `string`) return body.replace(/<[^>]*>/g, ` `).replace(/\s+/g, ` `).trim().slice(0, 200);
-  return ``;
+  return read.text(body);
 }
 
-export function classifyError(res: HttpResponse): ProviderFailure {
-  const message = providerMessage(res.body);
+export function classifyError(res: HttpResponse, read: WireReaders): ProviderFailure {
+  const message = providerMessage(res.body, read);
   const {status} = res;
 
-  if (status === 429 || RATE_LIMITED.test(message)) {
-    // Core reads `Retry-After` itself when wording the failure.
-    return {kind: `rate-limited`, message};
-  }
+  // Core reads `Retry-After` itself when wording the failure.
+  if (status === 429 || RATE_LIMITED.test(message)) return {kind: `rate-limited`, message};
   if (status >= 500) return {kind: `server`, message};
   if (CAP_REACHED.test(message)) return {kind: `cap-reached`, message};
   if (NO_CREDITS.test(message)) return {kind: `insufficient-credits`, message};
@@ -154,59 +133,57 @@ export function usableSecret(value: unknown): string | undefined {
 }
 
 /** Normalises a wire token. Quotas only go down as the key spends, so cap = used + remaining. */
-export function normaliseToken(wire: WireToken): ProviderKey {
+export function normaliseToken(wire: WireToken, read: WireReaders): ProviderKey {
+  const {number: num, usd} = read;
   const used = Math.max(0, num(wire.used_quota) ?? 0);
   const remain = Math.max(0, num(wire.remain_quota) ?? 0);
   const unlimited = wire.unlimited_quota === true;
   const key: ProviderKey = {
     id: wire.id === undefined || wire.id === null ? `` : String(wire.id),
     name: typeof wire.name === `string` ? wire.name : ``,
-    spentUsd: roundUsd(used / QUOTA_PER_USD),
-    capUsd: unlimited ? null : roundUsd((used + remain) / QUOTA_PER_USD),
-    remainingUsd: unlimited ? null : roundUsd(remain / QUOTA_PER_USD),
+    spentUsd: usd(used / QUOTA_PER_USD),
+    capUsd: unlimited ? null : usd((used + remain) / QUOTA_PER_USD),
+    remainingUsd: unlimited ? null : usd(remain / QUOTA_PER_USD),
     reset: null,
     disabled: num(wire.status) !== STATUS_ENABLED,
   };
-  const createdAt = unixToIso(wire.created_time);
-  if (createdAt !== undefined) key.createdAt = createdAt;
+  const created = num(wire.created_time);
+  if (created !== null && created > 0) key.createdAt = new Date(created * 1000).toISOString();
   const expired = num(wire.expired_time);
   if (expired === -1) key.expiresAt = null;
   else if (expired !== null && expired > 0) key.expiresAt = new Date(expired * 1000).toISOString();
   return key;
 }
 
-function noReset(res: HttpResponse | undefined, window: string): HttpResponse {
-  return syntheticFailure(res, 400,
-    `capit did not send it: AIHubMix key quotas never reset, so a ${window} cap cannot be honoured; issue a lifetime cap (no --reset) instead`);
+/** The id of a token object: a number or a non-empty string, else undefined. */
+function tokenId(data: Record<string, unknown> | undefined): string | undefined {
+  return data && (typeof data.id === `number` || (typeof data.id === `string` && data.id !== ``)) ? String(data.id) : undefined;
+}
+
+function noReset(ctx: PlatformContext, window: string, action: string): never {
+  return ctx.fail(`bad-request`,
+    `capit did not send it: AIHubMix key quotas never reset, so a ${window} cap cannot be honoured; issue a lifetime cap (no --reset) instead`, action);
 }
 
 function tokenUrl(ctx: PlatformContext, id?: string): string {
-  const base = `${trimBase(ctx.baseUrl)}/api/token/`;
+  const base = `${ctx.baseUrl}/api/token/`;
   return id === undefined ? base : `${base}${encodeURIComponent(id)}`;
 }
 
 async function getToken(ctx: PlatformContext, id: string, action: string): Promise<WireToken> {
-  const res = await ctx.http.request({method: `GET`, url: tokenUrl(ctx, id), headers: auth(ctx)});
-  if (!succeeded(res)) ctx.http.fail(res, action);
-  const data = asRecord(asRecord(res.body)?.data);
-  if (!data) ctx.http.fail(syntheticFailure(res, res.status, `the response had no token object`), action);
-  return data as WireToken;
+  const res = await ctx.http.json({method: `GET`, url: tokenUrl(ctx, id), headers: auth(ctx)}, action);
+  const data = ctx.wire.record(ctx.wire.record(res.body)?.data);
+  return data ?? ctx.fail(`unknown`, `the response had no token object but ${ctx.wire.describe(res.body)}`, action);
 }
 
 /** A 2xx whose body is not an envelope at all (HTML, text, empty): the call may or may not have been applied. */
-function ambiguous(res: HttpResponse): boolean {
-  return res.status >= 200 && res.status < 300 && asRecord(res.body) === undefined;
+function ambiguous(res: HttpResponse, read: WireReaders): boolean {
+  return is2xx(res) && read.record(res.body) === undefined;
 }
 
-function describeBody(body: unknown): string {
-  if (body === undefined || body === ``) return `an empty body`;
-  if (typeof body === `string`) return `a non-JSON body`;
-  return `an unexpected body`;
-}
-
-function sameField(got: unknown, wanted: unknown): boolean {
-  const a = num(got);
-  const b = num(wanted);
+function sameField(got: unknown, wanted: unknown, read: WireReaders): boolean {
+  const a = read.number(got);
+  const b = read.number(wanted);
   return a !== null && b !== null ? a === b : got === wanted;
 }
 
@@ -218,33 +195,35 @@ function sameField(got: unknown, wanted: unknown): boolean {
 async function deleteVerified(ctx: PlatformContext, id: string): Promise<void> {
   const action = `delete key ${id}`;
   const res = await ctx.http.request({method: `DELETE`, url: tokenUrl(ctx, id), headers: auth(ctx)});
-  const body = asRecord(res.body);
-  if (res.status >= 200 && res.status < 300 && body?.success === true) return;
-  if (!ambiguous(res) && !(res.status >= 200 && res.status < 300 && body !== undefined && body.success === undefined))
-    ctx.http.fail(res, action);
+  const body = ctx.wire.record(res.body);
+  if (is2xx(res) && body?.success === true) return;
+  if (!ambiguous(res, ctx.wire) && !(is2xx(res) && body !== undefined && body.success === undefined)) ctx.http.fail(res, action);
   const check = await ctx.http.request({method: `GET`, url: tokenUrl(ctx, id), headers: auth(ctx)});
-  if (check.status === 404 || (!succeeded(check) && classifyError(check).kind === `not-found`)) return;
-  if (!succeeded(check)) ctx.http.fail(check, `check that ${action} took effect`);
-  if (asRecord(asRecord(check.body)?.data) === undefined) ctx.http.fail(syntheticFailure(check, check.status, `the key could not be read back to check the delete`), action);
-  ctx.http.fail(syntheticFailure(res, res.status, `AIHubMix answered HTTP ${res.status} with ${describeBody(res.body)}, but the key still exists`), action);
+  const checkOk = is2xx(check) && succeeded(check, ctx.wire);
+  if (check.status === 404 || (!checkOk && classifyError(check, ctx.wire).kind === `not-found`)) return;
+  if (!checkOk) ctx.http.fail(check, `check that ${action} took effect`);
+  if (ctx.wire.record(ctx.wire.record(check.body)?.data) === undefined) ctx.fail(`unknown`, `the key could not be read back to check the delete`, action);
+  ctx.fail(`unknown`, `AIHubMix answered HTTP ${res.status} with ${ctx.wire.describe(res.body)}, but the key still exists`, action);
 }
 
 /** `data` as an array (one-api), or `data.items` / `data.data` (new-api style), plus the page number if reported. */
-function pageItems(body: unknown): {items: unknown[]; page?: number; total?: number} | undefined {
-  const data = asRecord(body)?.data;
+function pageOf(body: unknown, read: WireReaders): {items: unknown[]; page?: number; total?: number} | undefined {
+  const data = read.record(body)?.data;
   if (Array.isArray(data)) return {items: data};
-  const paged = asRecord(data);
+  const paged = read.record(data);
   const items = paged?.items ?? paged?.data;
   if (!Array.isArray(items)) return undefined;
   const out: {items: unknown[]; page?: number; total?: number} = {items};
-  const page = num(paged?.page);
-  const total = num(paged?.total);
+  const page = read.number(paged?.page);
+  const total = read.number(paged?.total);
   if (page !== null) out.page = page;
   if (total !== null) out.total = total;
   return out;
 }
 
-export default definePlatform({
+const aihubmix = {
+  apiVersion: 1,
+  kind: `platform`,
   id: `aihubmix`,
   baseUrl: {default: DEFAULT_BASE_URL, env: `CAPIT_AIHUBMIX_BASE_URL`},
   // one-api refuses longer names with `令牌名称过长`.
@@ -260,31 +239,32 @@ export default definePlatform({
     instructions:
       `capit needs your AIHubMix Manage Key (the "system access token", not an sk- API key) to create capped keys. ` +
       `Generate it at ${SETUP_URL}.`,
-    checkShape(value) {
+    checkShape(value: string) {
       if (/\s/.test(value)) return `it contains whitespace`;
       if (value.startsWith(`sk-`)) return `that looks like an AIHubMix API key (sk-…); capit needs the Manage Key (system access token) instead`;
       return undefined;
     },
     async validate(ctx: PlatformContext) {
       const action = `check the manage key`;
-      const res = await ctx.http.request({method: `GET`, url: `${trimBase(ctx.baseUrl)}/api/user/self`, headers: auth(ctx)});
-      if (!succeeded(res)) ctx.http.fail(res, action);
-      if (asRecord(res.body)?.success !== true)
-        ctx.http.fail(syntheticFailure(res, res.status, `the response did not confirm the key (no "success": true)`), action);
+      const res = await ctx.http.json({method: `GET`, url: `${ctx.baseUrl}/api/user/self`, headers: auth(ctx)}, action);
+      if (ctx.wire.record(res.body)?.success !== true)
+        ctx.fail(`unknown`, `the response did not confirm the key (no "success": true)`, action);
     },
   },
 
-  inferenceBaseUrls(managementBaseUrl) {
-    const base = trimBase(managementBaseUrl);
+  inferenceBaseUrls(managementBaseUrl: string) {
+    const base = managementBaseUrl.replace(/\/+$/, ``);
     // OpenAI-style clients append `/chat/completions`; Anthropic-style ones (Claude Code) append `/v1/messages`.
     return {openai: `${base}/v1`, anthropic: base};
   },
 
   classifyError,
+  succeeded,
 
   async createKey(ctx: PlatformContext, {name, capUsd, reset, expiresAt}: CreateKeyRequest): Promise<CreatedKey> {
     const action = `create key "${name}"`;
-    if (reset !== undefined) ctx.http.fail(noReset(undefined, reset), action);
+    if (reset !== undefined) noReset(ctx, reset, action);
+    const {number: num} = ctx.wire;
 
     const body = {
       name,
@@ -295,30 +275,25 @@ export default definePlatform({
       subnet: ``,
     };
     // Exactly one POST: core's client never retries it, and neither do we (a lost response may still mean a key).
-    const res = await ctx.http.request({method: `POST`, url: tokenUrl(ctx), headers: auth(ctx), body});
-    if (!succeeded(res)) ctx.http.fail(res, action);
+    const res = await ctx.http.json({method: `POST`, url: tokenUrl(ctx), headers: auth(ctx), body}, action);
 
-    const data = asRecord(asRecord(res.body)?.data);
-    const id = data && (typeof data.id === `number` || (typeof data.id === `string` && data.id !== ``)) ? String(data.id) : undefined;
-    if (id === undefined) {
-      ctx.http.fail(syntheticFailure(res, res.status,
-        `the response had no token id; check ${SETUP_URL} for a key named "${name}" and delete it`), action);
-    }
+    const data = ctx.wire.record(ctx.wire.record(res.body)?.data);
+    const id = tokenId(data);
+    if (id === undefined) ctx.fail(`unknown`, `the response had no token id; check ${SETUP_URL} for a key named "${name}" and delete it`, action);
     const wire = data as WireToken;
     // A token unlike the one asked for is not ours to install: core settles it by name. Omitted fields are not judged.
     const mismatch = typeof wire.name === `string` && wire.name !== name ? `name ${JSON.stringify(wire.name)}`
       : wire.unlimited_quota === true ? `unlimited quota`
         : num(wire.remain_quota) !== null && num(wire.remain_quota) !== toQuota(capUsd) ? `remain_quota ${String(wire.remain_quota)}` : undefined;
     if (mismatch !== undefined)
-      ctx.http.fail(syntheticFailure(res, res.status, `the response describes a different key (${mismatch}); check ${SETUP_URL} for a key named "${name}"`), action);
+      ctx.fail(`unknown`, `the response describes a different key (${mismatch}); check ${SETUP_URL} for a key named "${name}"`, action);
 
     // The create response may mask `key` (`sk-abcd**********wxyz`) and carry the plaintext in `full_key`;
     // a later GET may or may not return it. Never install anything masked.
     let secret = usableSecret(wire.full_key) ?? usableSecret(wire.key);
     if (secret === undefined) {
       try {
-        const byId = await ctx.http.request({method: `GET`, url: tokenUrl(ctx, id), headers: auth(ctx)});
-        if (succeeded(byId)) secret = usableSecret(asRecord(asRecord(byId.body)?.data)?.key);
+        secret = usableSecret((await getToken(ctx, id, action)).key);
       } catch {
         // Treated like a masked key below: the token is deleted again.
       }
@@ -330,10 +305,10 @@ export default definePlatform({
       } catch (error) {
         cleanup = `deleting the new key failed too (${(error as Error).message}); delete key ${id} by hand at ${SETUP_URL}`;
       }
-      ctx.http.fail(syntheticFailure(res, res.status, `the response had no usable (unmasked) key secret; ${cleanup}`), action);
+      ctx.fail(`unknown`, `the response had no usable (unmasked) key secret; ${cleanup}`, action);
     }
 
-    const key = normaliseToken(wire);
+    const key = normaliseToken(wire, ctx.wire);
     // A create response without quota fields still describes the key we asked for.
     if (num(wire.remain_quota) === null) {
       key.capUsd = capUsd;
@@ -343,62 +318,42 @@ export default definePlatform({
     return {...key, id, name: key.name || name, secret};
   },
 
-  async *listKeys(ctx: PlatformContext) {
+  listKeys(ctx: PlatformContext) {
     const action = `list keys`;
-    const seen = new Set<string>();
-    let p = 0;
-    let largestPage = 0;
-    for (;;) {
-      const res = await ctx.http.request({
-        method: `GET`,
-        url: `${tokenUrl(ctx)}?p=${p}&size=${PAGE_SIZE}&num=${PAGE_SIZE}`,
-        headers: auth(ctx),
-      });
-      if (!succeeded(res)) ctx.http.fail(res, action);
-      const page = pageItems(res.body);
-      if (!page) ctx.http.fail(syntheticFailure(res, res.status, `the key list had no token array`), action);
-      if (page.items.length === 0) return;
-
-      let fresh = 0;
-      for (const item of page.items) {
-        const key = normaliseToken((asRecord(item) ?? {}) as WireToken);
-        if (seen.has(key.id)) continue;
-        seen.add(key.id);
-        fresh++;
-        yield key;
-      }
-      // A server that ignores `p` would otherwise page forever.
-      if (fresh === 0) return;
-      if (page.total !== undefined && seen.size >= page.total) return;
-      // Short page = the last one. "Short" against the largest page seen, not against PAGE_SIZE: one-api ignores
-      // `size` and answers pages of its own ItemsPerPage (10 by default).
-      largestPage = Math.max(largestPage, page.items.length);
-      if (page.items.length < largestPage) return;
+    // Sequential pages: one-api ignores `size` and answers pages of its own ItemsPerPage (10 by default), so the page
+    // size is only known from the answers; `paginate` stops on a page shorter than the longest seen.
+    return ctx.paginate(async ({page: p}): Promise<Page<ProviderKey>> => {
+      const res = await ctx.http.json({method: `GET`, url: `${tokenUrl(ctx)}?p=${p}&size=${PAGE_SIZE}&num=${PAGE_SIZE}`, headers: auth(ctx)}, action);
+      const page = pageOf(res.body, ctx.wire);
+      if (!page) ctx.fail(`unknown`, `the key list had no token array but ${ctx.wire.describe(res.body)}`, action);
+      const items = page.items.map(item => normaliseToken((ctx.wire.record(item) ?? {}) as WireToken, ctx.wire));
       // new-api style envelopes report their (1-based) page: continue after it.
-      p = page.page !== undefined ? page.page + 1 : p + 1;
-    }
+      return {items, ...(page.total === undefined ? {} : {total: page.total}), ...(page.page === undefined ? {} : {next: page.page + 1})};
+    });
   },
 
   async updateKey(ctx: PlatformContext, id: string, patch: KeyPatch) {
     const action = `update key ${id}`;
-    if (patch.reset !== undefined && patch.reset !== null) ctx.http.fail(noReset(undefined, patch.reset), action);
+    if (patch.reset !== undefined && patch.reset !== null) noReset(ctx, patch.reset, action);
+    const {number: num} = ctx.wire;
 
     let wire = await getToken(ctx, id, action);
 
     // `fields` are the ones this PUT means to change; the answer must show them, or a read-back must.
     async function put(next: WireToken, query: string, fields: readonly string[]): Promise<WireToken> {
-      const res = await ctx.http.request({method: `PUT`, url: `${tokenUrl(ctx)}${query}`, headers: auth(ctx), body: next});
-      if (ambiguous(res)) {
+      const req = {method: `PUT`, url: `${tokenUrl(ctx)}${query}`, headers: auth(ctx), body: next} as const;
+      const res = await ctx.http.request(req);
+      if (ambiguous(res, ctx.wire)) {
         // 2xx but not the envelope (junk, HTML, empty): it proves nothing either way, so read the token back.
         const after = await getToken(ctx, id, `check that ${action} took effect`);
-        const unapplied = fields.filter(f => !sameField(after[f], next[f]));
+        const unapplied = fields.filter(f => !sameField(after[f], next[f], ctx.wire));
         if (unapplied.length > 0)
-          ctx.http.fail(syntheticFailure(res, res.status, `AIHubMix answered HTTP ${res.status} with ${describeBody(res.body)} but the key still has its old ${unapplied.join(`, `)}`), action);
+          ctx.fail(`unknown`, `AIHubMix answered HTTP ${res.status} with ${ctx.wire.describe(res.body)} but the key still has its old ${unapplied.join(`, `)}`, action);
         return after;
       }
-      if (!succeeded(res)) ctx.http.fail(res, action);
+      if (!is2xx(res) || !succeeded(res, ctx.wire)) ctx.http.fail(res, action);
       // one-api answers the updated token; some deployments answer `data: true`.
-      const data = asRecord(asRecord(res.body)?.data);
+      const data = ctx.wire.record(ctx.wire.record(res.body)?.data);
       return data && data.id !== undefined ? data as WireToken : next;
     }
 
@@ -418,17 +373,17 @@ export default definePlatform({
       const status = patch.disabled ? STATUS_DISABLED : STATUS_ENABLED;
       wire = await put({...wire, status}, `?status_only=true`, [`status`]);
       const got = num(wire.status);
-      if (got !== null && (got === STATUS_ENABLED) === patch.disabled) {
-        ctx.http.fail(syntheticFailure(undefined, 200,
-          `AIHubMix answered the status change but the key is still ${patch.disabled ? `enabled` : `disabled`} (status ${got})`), action);
-      }
+      if (got !== null && (got === STATUS_ENABLED) === patch.disabled)
+        ctx.fail(`unknown`, `AIHubMix answered the status change but the key is still ${patch.disabled ? `enabled` : `disabled`} (status ${got})`, action);
     }
 
-    return {...normaliseToken(wire), id};
+    return {...normaliseToken(wire, ctx.wire), id};
   },
 
   // A missing key is thrown (kind `not-found`), not swallowed: callers decide whether "already gone" is fine.
   async deleteKey(ctx: PlatformContext, id: string) {
     await deleteVerified(ctx, id);
   },
-});
+} satisfies PlatformDefinition;
+
+export default aihubmix;

@@ -1,6 +1,7 @@
 import nock                                        from 'nock';
 import {afterEach, describe, expect, it}           from 'vitest';
-import {createHttpClient}                          from '../../../core/src/http/client.js';
+import {wireReaders}                               from '../../../core/src/http/wire.js';
+import {createPlatformContext}                     from '../../../core/src/platforms/platform-context.js';
 import {NetworkError, ProviderError}               from '../../../core/src/errors.js';
 import type {PlatformContext, ProviderKey}         from '../../../core/src/plugin.js';
 import aihubmix, {classifyError, normaliseToken, toQuota, usableSecret} from '../src/index.js';
@@ -14,15 +15,7 @@ const ORIGIN = `https://aihubmix.com`;
 const BAD_TOKEN = {success: false, message: `无权进行此操作，access token 无效`};
 
 function makeCtx(baseUrl = ORIGIN): PlatformContext {
-  const http = createHttpClient({
-    platform: {id: `aihubmix`, displayName: `AIHubMix`, setupUrl: aihubmix.masterKey.setupUrl, masterKeyEnv: aihubmix.masterKey.env},
-    classifyError: aihubmix.classifyError,
-    secrets: [MASTER],
-    env: {},
-    version: `9.9.9-test`,
-    retry: {maxRetries: 0},
-  });
-  return {http, masterKey: MASTER, baseUrl, env: {}};
+  return createPlatformContext(aihubmix, {masterKey: MASTER, baseUrl, displayName: `AIHubMix`, http: {version: `9.9.9-test`, retry: {maxRetries: 0}}});
 }
 
 /** The name and quota the createKey tests below ask for (`x-00000000`, $1): a create answer describes that key. */
@@ -217,6 +210,19 @@ describe(`listKeys`, () => {
       .get(`/api/token/`).query({p: `1`, size: `100`, num: `100`}).reply(200, {success: true, message: ``, data: {data: [wireToken(1), wireToken(2)]}});
     const keys = await collect(aihubmix.listKeys(makeCtx()));
     expect(keys.map(k => k.id)).toEqual([`1`, `2`]);
+  });
+
+  it(`follows a new-api envelope's own (1-based) page number and stops at its total`, async () => {
+    const asked: string[] = [];
+    nock(ORIGIN).get(`/api/token/`).query(true).times(2).reply(uri => {
+      const p = new URL(uri, ORIGIN).searchParams.get(`p`)!;
+      asked.push(p);
+      const page = Math.max(1, Number(p));
+      return [200, {success: true, message: ``, data: {items: [wireToken(page * 2 - 1), wireToken(page * 2)], page, total: 4}}];
+    });
+    const keys = await collect(aihubmix.listKeys(makeCtx()));
+    expect(asked).toEqual([`0`, `2`]);
+    expect(keys.map(k => k.id)).toEqual([`1`, `2`, `3`, `4`]);
   });
 
   it(`normalises quota units, status, timestamps and unlimited tokens`, async () => {
@@ -451,7 +457,7 @@ describe(`platform facts`, () => {
   });
 
   it(`normalises a token without quota fields as uncapped-zero rather than crashing`, () => {
-    expect(normaliseToken({id: 1})).toMatchObject({id: `1`, spentUsd: 0, capUsd: 0, remainingUsd: 0, disabled: true});
+    expect(normaliseToken({id: 1}, wireReaders)).toMatchObject({id: `1`, spentUsd: 0, capUsd: 0, remainingUsd: 0, disabled: true});
   });
 });
 
@@ -560,7 +566,7 @@ describe(`error mapping`, () => {
   });
 
   it(`classifies the gateway's exhausted-token answer as cap-reached`, () => {
-    const failure = classifyError({status: 401, headers: new Headers(), body: {error: {message: `该令牌额度已用尽 (request id: 2026)`, type: `one_api_error`}}});
+    const failure = classifyError({status: 401, headers: new Headers(), body: {error: {message: `该令牌额度已用尽 (request id: 2026)`, type: `one_api_error`}}}, wireReaders);
     expect(failure.kind).toBe(`cap-reached`);
   });
 });

@@ -1,6 +1,7 @@
 import nock                                        from 'nock';
 import {describe, expect, it}                      from 'vitest';
-import {createHttpClient}                          from '../../../core/src/http/client.js';
+import {wireReaders}                               from '../../../core/src/http/wire.js';
+import {createPlatformContext}                     from '../../../core/src/platforms/platform-context.js';
 import {NetworkError, ProviderError}               from '../../../core/src/errors.js';
 import type {PlatformContext, ProviderKey}         from '../../../core/src/plugin.js';
 import openrouter, {classifyError, formatExpiry}   from '../src/index.js';
@@ -11,15 +12,8 @@ const ISSUED = `sk-or-v1-issued-fake-${`fedcba9876543210`.repeat(3)}`;
 const ORIGIN = `https://openrouter.ai`;
 const API = `/api/v1`;
 
-function makeCtx(): PlatformContext {
-  const http = createHttpClient({
-    platform: {id: `openrouter`, displayName: `OpenRouter`, setupUrl: openrouter.masterKey.setupUrl, masterKeyEnv: openrouter.masterKey.env},
-    classifyError: openrouter.classifyError,
-    secrets: [MASTER],
-    env: {},
-    version: `9.9.9-test`,
-  });
-  return {http, masterKey: MASTER, baseUrl: `${ORIGIN}${API}`, env: {}};
+function makeCtx(baseUrl = `${ORIGIN}${API}`): PlatformContext {
+  return createPlatformContext(openrouter, {masterKey: MASTER, baseUrl, displayName: `OpenRouter`, http: {version: `9.9.9-test`}});
 }
 
 function wireKey(i: number, extra: Record<string, unknown> = {}) {
@@ -216,6 +210,17 @@ describe(`listKeys`, () => {
     expect(err.kind).toBe(`bad-master-key`);
     expect(err.message).toBe(`OpenRouter rejected the master key while trying to list keys (401: User not found.)`);
   });
+
+  it(`refuses a listing it cannot read: no data array, or an entry without a hash`, async () => {
+    nock(ORIGIN).get(`${API}/keys`).query(true).reply(200, `<html>login</html>`);
+    const noArray = await rejection(collect(openrouter.listKeys(makeCtx())));
+    expect(noArray).toMatchObject({kind: `unknown`, code: `CAPIT_PROVIDER_ERROR`});
+    expect(noArray.message).toBe(`OpenRouter returned an unexpected response while trying to list keys (the key list had no data array but a non-JSON body)`);
+
+    nock(ORIGIN).get(`${API}/keys`).query(true).reply(200, {data: [wireKey(1), {name: `no-hash`}]});
+    const noHash = await rejection(collect(openrouter.listKeys(makeCtx())));
+    expect(noHash.message).toMatch(/the key list had an entry without a key id \(hash\)/);
+  });
 });
 
 describe(`updateKey / deleteKey`, () => {
@@ -367,9 +372,22 @@ describe(`master key`, () => {
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.kind).toBe(`not-master-key`);
     expect(err.code).toBe(`CAPIT_NOT_MASTER_KEY`);
-    expect(err.message).toMatch(/^The key given for OpenRouter is not a management key \(403: /);
+    expect(err.message).toMatch(/^The key given for OpenRouter is not a management key \(Only management keys can manage keys; this one reports is_management_key: false\)$/);
     expect(err.hint).toContain(`https://openrouter.ai/settings/management-keys`);
     expectNoSecret(err);
+  });
+
+  it(`refuses a /key answer without a key object`, async () => {
+    nock(ORIGIN).get(`${API}/key`).reply(200, {});
+    const err = await rejection(openrouter.masterKey.validate(makeCtx()));
+    expect(err).toMatchObject({kind: `unknown`, status: undefined});
+    expect(err.message).toBe(`OpenRouter returned an unexpected response while trying to check the master key (the response had no key object (data) but an unexpected body)`);
+  });
+
+  it(`refuses an update whose read-back has no key object`, async () => {
+    nock(ORIGIN).patch(`${API}/keys/abc`).reply(200, ``).get(`${API}/keys/abc`).reply(200, {data: null});
+    const err = await rejection(openrouter.updateKey(makeCtx(), `abc`, {disabled: true}));
+    expect(err.message).toMatch(/update key abc \(the response had no key object \(data\.hash\) but an unexpected body\)$/);
   });
 
   it(`rejects a revoked key as bad-master-key`, async () => {
@@ -408,7 +426,7 @@ describe(`platform facts`, () => {
 
   it(`uses CAPIT_OPENROUTER_BASE_URL-style bases for every URL (trailing slash stripped)`, async () => {
     const scope = nock(`http://emulator.test:8080`).delete(`/api/v1/keys/k1`).reply(200, {deleted: true});
-    await openrouter.deleteKey({...makeCtx(), baseUrl: `http://emulator.test:8080/api/v1/`}, `k1`);
+    await openrouter.deleteKey(makeCtx(`http://emulator.test:8080/api/v1/`), `k1`);
     expect(scope.isDone()).toBe(true);
   });
 });
@@ -520,7 +538,7 @@ describe(`error mapping`, () => {
   it(`a Retry-After given as an HTTP date is read by core when it words the 429`, () => {
     const when = new Date(Date.now() + 120_000).toUTCString();
     const res = {status: 429, headers: new Headers({'retry-after': when}), body: {error: {code: 429, message: `Rate limit exceeded`}}};
-    expect(classifyError(res).kind).toBe(`rate-limited`);
+    expect(classifyError(res, wireReaders).kind).toBe(`rate-limited`);
     let error: unknown;
     try {
       makeCtx().http.fail(res, `list keys`);

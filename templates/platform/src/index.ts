@@ -3,9 +3,11 @@
 // error wording; this file only speaks __DISPLAY_NAME__'s management API. Replace the wire format below with the
 // provider's real one (its API reference: create key, list keys, update key, delete key, "who am I").
 //
-// Only *type* imports from capit: the built file must not import capit at runtime (see the README).
+// Only *type* imports from capit: the built file must not import capit at runtime (see the README). Everything the
+// plugin needs from core comes through `ctx`: `ctx.http.json` (send, and throw core's error unless it succeeded),
+// `ctx.fail` (a failure you found in a 2xx answer), `ctx.paginate` (the paging loop) and `ctx.wire` (JSON readers).
 import type {
-  CreateKeyRequest, CreatedKey, HttpResponse, KeyPatch, PlatformContext, PlatformDefinition, ProviderFailure, ProviderKey,
+  CreateKeyRequest, CreatedKey, HttpResponse, KeyPatch, PlatformContext, PlatformDefinition, ProviderFailure, ProviderKey, WireReaders,
 } from 'capit/plugin';
 
 const DEFAULT_BASE_URL = `https://api.__ID__.example.com/v1`;
@@ -22,30 +24,30 @@ interface WireKey {
   disabled?: unknown;
   created_at?: unknown;
   expires_at?: unknown;
+  [field: string]: unknown;
 }
 
 function auth(ctx: PlatformContext): Record<string, string> {
   return {authorization: `Bearer ${ctx.masterKey}`};
 }
 
-function ok(res: HttpResponse): boolean {
-  return res.status >= 200 && res.status < 300;
+/** The key object under `data`, when it has an id; `ctx.fail` otherwise (the answer cannot be used). */
+function keyOf(ctx: PlatformContext, res: HttpResponse, action: string): WireKey & {id: string} {
+  const data = ctx.wire.record(ctx.wire.record(res.body)?.data);
+  if (typeof data?.id !== `string` || data.id === ``) return ctx.fail(`unknown`, `the response had no key object (data.id)`, action);
+  return data as WireKey & {id: string};
 }
 
-function num(value: unknown): number | null {
-  return typeof value === `number` && Number.isFinite(value) ? value : null;
-}
-
-export function normaliseKey(wire: WireKey): ProviderKey {
-  const cap = num(wire.limit_usd);
-  const spent = num(wire.spent_usd) ?? 0;
+export function normaliseKey(wire: WireKey, read: WireReaders): ProviderKey {
+  const cap = read.number(wire.limit_usd);
+  const spent = read.number(wire.spent_usd) ?? 0;
   const reset = wire.reset === `daily` || wire.reset === `weekly` || wire.reset === `monthly` ? wire.reset : null;
   return {
     id: String(wire.id ?? ``),
     name: typeof wire.name === `string` ? wire.name : ``,
     spentUsd: spent,
     capUsd: cap,
-    remainingUsd: cap === null ? null : Math.max(0, Math.round((cap - spent) * 1e6) / 1e6),
+    remainingUsd: cap === null ? null : Math.max(0, read.usd(cap - spent)),
     reset,
     disabled: wire.disabled === true,
     ...(typeof wire.created_at === `string` ? {createdAt: wire.created_at} : {}),
@@ -53,16 +55,14 @@ export function normaliseKey(wire: WireKey): ProviderKey {
   };
 }
 
-export function classifyError(res: HttpResponse): ProviderFailure {
-  const body = res.body as {error?: {message?: unknown}} | string | undefined;
-  const message = typeof body === `string` ? body.slice(0, 200) : typeof body?.error?.message === `string` ? body.error.message : ``;
+/** Maps a failed response to the kind core words for the user. Core reads `Retry-After` itself for a 429. */
+export function classifyError(res: HttpResponse, read: WireReaders): ProviderFailure {
+  const error = read.record(read.record(res.body)?.error);
+  const message = typeof error?.message === `string` ? error.message : read.text(res.body);
   if (res.status === 401) return {kind: `bad-master-key`, message};
   if (res.status === 403) return {kind: `not-master-key`, message};
   if (res.status === 402) return {kind: `insufficient-credits`, message};
-  if (res.status === 429) {
-    const wait = Number(res.headers?.get(`retry-after`));
-    return Number.isFinite(wait) && wait > 0 ? {kind: `rate-limited`, message, retryAfterSeconds: wait} : {kind: `rate-limited`, message};
-  }
+  if (res.status === 429) return {kind: `rate-limited`, message};
   if (res.status === 404) return {kind: `not-found`, message};
   if (res.status === 400 || res.status === 422) return {kind: `bad-request`, message};
   if (res.status >= 500) return {kind: `server`, message};
@@ -80,54 +80,54 @@ const platform = {
     env: [`__ID_UPPER___MANAGEMENT_KEY`],
     setupUrl: SETUP_URL,
     instructions: `capit needs a __DISPLAY_NAME__ management key to create capped keys. Create one at ${SETUP_URL}.`,
-    checkShape: value => (/\s/.test(value) ? `it contains whitespace` : undefined),
-    async validate(ctx) {
-      const res = await ctx.http.request({method: `GET`, url: `${ctx.baseUrl}/me`, headers: auth(ctx)});
-      if (!ok(res)) ctx.http.fail(res, `check the master key`);
+    checkShape: (value: string) => (/\s/.test(value) ? `it contains whitespace` : undefined),
+    async validate(ctx: PlatformContext) {
+      await ctx.http.json({method: `GET`, url: `${ctx.baseUrl}/me`, headers: auth(ctx)}, `check the master key`);
     },
   },
 
-  inferenceBaseUrls: managementBaseUrl => ({openai: managementBaseUrl.replace(/\/+$/, ``)}),
+  inferenceBaseUrls: (managementBaseUrl: string) => ({openai: managementBaseUrl.replace(/\/+$/, ``)}),
 
   classifyError,
+  // A provider that reports failures inside an HTTP 200 (e.g. `{"success": false}`) adds
+  // `succeeded: (res, read) => read.record(res.body)?.success !== false`, and `ctx.http.json` throws for those too.
 
   // Exactly one create request: never retry it (a lost response may still mean a key exists).
-  async createKey(ctx, {name, capUsd, reset, expiresAt}: CreateKeyRequest): Promise<CreatedKey> {
+  async createKey(ctx: PlatformContext, {name, capUsd, reset, expiresAt}: CreateKeyRequest): Promise<CreatedKey> {
+    const action = `create key "${name}"`;
     const body: Record<string, unknown> = {name, limit_usd: capUsd};
     if (reset) body.reset = reset;
     if (expiresAt) body.expires_at = expiresAt.toISOString();
-    const res = await ctx.http.request<{data?: WireKey}>({method: `POST`, url: `${ctx.baseUrl}/keys`, headers: auth(ctx), body});
-    if (!ok(res)) ctx.http.fail(res, `create key "${name}"`);
-    const wire = res.body.data ?? {};
-    if (typeof wire.key !== `string`) ctx.http.fail({...res, status: 502, body: {error: {message: `the response had no key`}}}, `create key "${name}"`);
-    return {...normaliseKey(wire), secret: wire.key as string};
+    const res = await ctx.http.json({method: `POST`, url: `${ctx.baseUrl}/keys`, headers: auth(ctx), body}, action);
+    const wire = keyOf(ctx, res, action);
+    if (typeof wire.key !== `string` || wire.key === ``) return ctx.fail(`unknown`, `the response had no key secret`, action);
+    return {...normaliseKey(wire, ctx.wire), secret: wire.key};
   },
 
-  async *listKeys(ctx) {
-    // Follow the provider's pagination; here: `?cursor=` with `next_cursor` in the response.
-    let cursor: string | undefined;
-    do {
-      const url = `${ctx.baseUrl}/keys${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ``}`;
-      const res = await ctx.http.request<{data?: WireKey[]; next_cursor?: string | null}>({method: `GET`, url, headers: auth(ctx)});
-      if (!ok(res)) ctx.http.fail(res, `list keys`);
-      for (const wire of res.body.data ?? []) yield normaliseKey(wire);
-      cursor = res.body.next_cursor ?? undefined;
-    } while (cursor);
+  listKeys(ctx: PlatformContext) {
+    // `ctx.paginate` asks for page 0, 1, 2… (with `offset` = items before it), drops repeated ids and stops after a
+    // short or empty page. Return `{items, total, next}` when the provider reports a total or numbers pages itself.
+    return ctx.paginate(async ({offset}) => {
+      const res = await ctx.http.json({method: `GET`, url: `${ctx.baseUrl}/keys?offset=${offset}`, headers: auth(ctx)}, `list keys`);
+      const data = ctx.wire.record(res.body)?.data;
+      if (!Array.isArray(data)) return ctx.fail(`unknown`, `the key list had no data array`, `list keys`);
+      return data.map(item => normaliseKey(ctx.wire.record(item) ?? {}, ctx.wire));
+    });
   },
 
-  async updateKey(ctx, id, patch: KeyPatch) {
+  async updateKey(ctx: PlatformContext, id: string, patch: KeyPatch) {
+    const action = `update key ${id}`;
     const body: Record<string, unknown> = {};
     if (patch.disabled !== undefined) body.disabled = patch.disabled;
     if (patch.capUsd !== undefined) body.limit_usd = patch.capUsd;
     if (patch.reset !== undefined) body.reset = patch.reset;
-    const res = await ctx.http.request<{data?: WireKey}>({method: `PATCH`, url: `${ctx.baseUrl}/keys/${encodeURIComponent(id)}`, headers: auth(ctx), body});
-    if (!ok(res)) ctx.http.fail(res, `update key ${id}`);
-    return normaliseKey(res.body.data ?? {});
+    const res = await ctx.http.json({method: `PATCH`, url: `${ctx.baseUrl}/keys/${encodeURIComponent(id)}`, headers: auth(ctx), body}, action);
+    return normaliseKey(keyOf(ctx, res, action), ctx.wire);
   },
 
-  async deleteKey(ctx, id) {
-    const res = await ctx.http.request({method: `DELETE`, url: `${ctx.baseUrl}/keys/${encodeURIComponent(id)}`, headers: auth(ctx)});
-    if (!ok(res)) ctx.http.fail(res, `delete key ${id}`); // a 404 is reported (not-found), never ignored
+  async deleteKey(ctx: PlatformContext, id: string) {
+    // A 404 is reported (not-found), never ignored: core decides whether "already gone" is fine.
+    await ctx.http.json({method: `DELETE`, url: `${ctx.baseUrl}/keys/${encodeURIComponent(id)}`, headers: auth(ctx)}, `delete key ${id}`);
   },
 } satisfies PlatformDefinition;
 

@@ -57,10 +57,8 @@ export function createFake(): PlatformFake {
             return send(201, {data: {...wire(key), key: key.key}});
           }
           if (req.method === `GET` && url.pathname === `/v1/keys`) {
-            const all = [...keys.values()];
-            const start = Number(url.searchParams.get(`cursor`) ?? 0);
-            const next = start + PAGE_SIZE < all.length ? String(start + PAGE_SIZE) : null;
-            return send(200, {data: all.slice(start, start + PAGE_SIZE).map(wire), next_cursor: next});
+            const start = Number(url.searchParams.get(`offset`) ?? 0);
+            return send(200, {data: [...keys.values()].slice(start, start + PAGE_SIZE).map(wire)});
           }
           const key = id ? keys.get(decodeURIComponent(id)) : undefined;
           if (id && !key) return send(404, {error: {message: `no such key`}});

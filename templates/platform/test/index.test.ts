@@ -1,6 +1,6 @@
 import {describe, expect, it}        from 'vitest';
-import type {HttpClient, HttpRequest, HttpResponse, PlatformContext} from 'capit/plugin';
-import {describePlatformConformance} from 'capit/testing';
+import type {HttpRequest, HttpResponse} from 'capit/plugin';
+import {createPlatformContext, describePlatformConformance} from 'capit/testing';
 
 import platform, {classifyError} from '../src/index.js';
 import {createFake}                  from './fake.js';
@@ -9,22 +9,21 @@ import {createFake}                  from './fake.js';
 // core's own HTTP client): create → list (paging) → update → delete, and every failure mapped to the right error.
 describePlatformConformance(platform, createFake());
 
-/** A fake HTTP client: answers from a table and records every request, like capit's own plugin tests do. */
+/** The context core gives the plugin, answering from a table and recording every request instead of the network. */
 function fakeContext(routes: Record<string, (req: HttpRequest) => {status: number; body?: unknown}>) {
   const requests: HttpRequest[] = [];
-  const http: HttpClient = {
-    async request<T>(req: HttpRequest): Promise<HttpResponse<T>> {
-      requests.push(req);
-      const route = routes[`${req.method} ${req.url}`];
-      const {status, body} = route ? route(req) : {status: 404, body: {error: {message: `no route`}}};
-      return {status, headers: new Headers(), body: body as T};
+  const ctx = createPlatformContext(platform, {
+    masterKey: `mk-test-0123456789`,
+    baseUrl: platform.baseUrl.default,
+    http: {
+      async send(req: HttpRequest): Promise<HttpResponse> {
+        requests.push(req);
+        const route = routes[`${req.method} ${req.url}`];
+        const {status, body} = route ? route(req) : {status: 404, body: {error: {message: `no route`}}};
+        return {status, headers: new Headers(), body};
+      },
     },
-    fail(res: HttpResponse, action: string): never {
-      const failure = classifyError(res);
-      throw new Error(`${action}: ${failure.kind} ${failure.message}`);
-    },
-  };
-  const ctx: PlatformContext = {http, masterKey: `mk-test-0123456789`, baseUrl: platform.baseUrl.default, env: {}};
+  });
   return {ctx, requests};
 }
 
@@ -49,24 +48,31 @@ describe(`__ID__ platform`, () => {
   });
 
   it(`lists keys across pages, normalised`, async () => {
-    const {ctx} = fakeContext({
-      [`GET ${BASE}/keys`]: () => ({status: 200, body: {data: [{id: `a`, name: `a`, limit_usd: 10, spent_usd: 7.3}], next_cursor: `p2`}}),
-      [`GET ${BASE}/keys?cursor=p2`]: () => ({status: 200, body: {data: [{id: `b`, name: `b`, limit_usd: null, disabled: true}]}}),
+    const {ctx, requests} = fakeContext({
+      [`GET ${BASE}/keys?offset=0`]: () => ({status: 200, body: {data: [{id: `a`, name: `a`, limit_usd: 10, spent_usd: 7.3}, {id: `b`, name: `b`, limit_usd: null, disabled: true}]}}),
+      [`GET ${BASE}/keys?offset=2`]: () => ({status: 200, body: {data: [{id: `c`, name: `c`, limit_usd: 1}]}}),
     });
     const keys = [];
     for await (const key of platform.listKeys(ctx)) keys.push(key);
-    expect(keys.map(k => [k.id, k.remainingUsd, k.disabled])).toEqual([[`a`, 2.7, false], [`b`, null, true]]);
+    expect(keys.map(k => [k.id, k.remainingUsd, k.disabled])).toEqual([[`a`, 2.7, false], [`b`, null, true], [`c`, 1, false]]);
+    expect(requests.map(r => r.url)).toEqual([`${BASE}/keys?offset=0`, `${BASE}/keys?offset=2`]);
   });
 
   it(`classifies provider errors`, () => {
     const res = (status: number) => ({status, headers: new Headers(), body: {error: {message: `m`}}});
-    expect(classifyError(res(401)).kind).toBe(`bad-master-key`);
-    expect(classifyError(res(429)).kind).toBe(`rate-limited`);
-    expect(classifyError(res(503)).kind).toBe(`server`);
+    const {ctx} = fakeContext({});
+    expect(classifyError(res(401), ctx.wire).kind).toBe(`bad-master-key`);
+    expect(classifyError(res(429), ctx.wire).kind).toBe(`rate-limited`);
+    expect(classifyError(res(503), ctx.wire).kind).toBe(`server`);
   });
 
-  it(`reports a bad master key through ctx.http.fail`, async () => {
+  it(`reports a bad master key as core's error`, async () => {
     const {ctx} = fakeContext({[`GET ${BASE}/me`]: () => ({status: 401, body: {error: {message: `invalid key`}}})});
-    await expect(platform.masterKey.validate(ctx)).rejects.toThrow(/bad-master-key invalid key/);
+    await expect(platform.masterKey.validate(ctx)).rejects.toMatchObject({code: `CAPIT_BAD_MASTER_KEY`, message: expect.stringContaining(`invalid key`)});
+  });
+
+  it(`refuses a create answer without a secret`, async () => {
+    const {ctx} = fakeContext({[`POST ${BASE}/keys`]: () => ({status: 201, body: {data: {id: `k1`, name: `x`}}})});
+    await expect(platform.createKey(ctx, {name: `x`, capUsd: 1})).rejects.toMatchObject({code: `CAPIT_PROVIDER_ERROR`, message: expect.stringContaining(`no key secret`)});
   });
 });
