@@ -17,6 +17,7 @@ import {formatUsd, makeKeyName, parseAmount, parseExpiry, parseNamePrefix, parse
 import type {Amount}                              from './inputs.js';
 import {redactText}                                 from './redact.js';
 import {findShadows}                                from './shadows.js';
+import {detectOnce}                                 from '../agents/detect.js';
 import {withProgress}                               from '../ui/progress.js';
 import {unknownAgent, unknownPlatform}              from '../ui/suggest.js';
 import {crashPoint}                                 from './crash.js';
@@ -45,6 +46,8 @@ export interface AgentStage {
   id: string;
   def: AgentDefinition;
   envInfo: AgentEnvironment;
+  /** The agent's `detect()` result for this run, handed to every later call (`undefined` without a detect step). */
+  detected: unknown;
   targets: Targets;
   changes: FileChange[];
 }
@@ -105,8 +108,6 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
   if (opts.agent !== undefined && !agentPlugin) {
     throw new InputError(unknownAgent(opts.agent, ctx.plugins.agents.map(a => a.manifest.id)));
   }
-  if (agentPlugin?.manifest.kind === `agent` && agentPlugin.manifest.platforms && !agentPlugin.manifest.platforms.includes(platform.manifest.id))
-    throw new InputError(`${agentPlugin.manifest.id} cannot use ${platform.manifest.id} keys (it supports: ${agentPlugin.manifest.platforms.join(`, `)})`);
   const prefix = parseNamePrefix(opts.name, opts.agent ?? `capit`);
 
   // Plan with a placeholder secret; every target file must parse before a key exists.
@@ -128,19 +129,20 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
     const supported = await callPlugin(def.id, `supports`, () => def.supports(platformDef.id));
     if (supported !== true) throw new InputError(`${def.id} cannot use ${platformDef.id} keys: ${supported}`);
     const envInfo = agentEnvironment(ctx);
-    const files = await callPlugin(def.id, `files`, () => def.files(envInfo));
+    const detected = await detectOnce(def, envInfo);
+    const files = await callPlugin(def.id, `files`, () => def.files(envInfo, detected));
     const targets = await loadTargets(files);
     const plan = await callPlugin(def.id, `plan`, () => def.plan({
       platform: {id: platformDef.id, displayName: platformName, inferenceBaseUrls},
       secret: placeholderFor(platformDef.id), keyName, read: targets.read,
-    }, envInfo));
+    }, envInfo, detected));
     if (plan.edits.length === 0) {
       // Nothing to install (e.g. windsurf with no extension): no key may be created; say why, from the plugin's notes.
       for (const note of plan.notes ?? []) ctx.stderr.write(`${note}\n`);
       throw new CapitError(`CAPIT_NOTHING_TO_WRITE`, `${def.id} has nothing to write for ${platformDef.id}; no key was created`, {exitCode: 1});
     }
     notes = plan.notes ?? [];
-    stage = {id: def.id, def, envInfo, targets, changes: computeChanges(targets, plan.edits)};
+    stage = {id: def.id, def, envInfo, detected, targets, changes: computeChanges(targets, plan.edits)};
   }
 
   const capText = `${formatUsd(amount.usd)} ${reset ? `per ${reset.replace(/ly$/, ``).replace(/^dai$/, `day`)}` : `lifetime`} cap`;
@@ -232,7 +234,7 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
         const realPlan = await callPlugin(stage.id, `plan`, () => stage.def.plan({
           platform: {id: platformDef.id, displayName: platformName, inferenceBaseUrls},
           secret: created.secret, keyName, read: targets.read,
-        }, stage.envInfo));
+        }, stage.envInfo, stage.detected));
         const changes = computeChanges(targets, realPlan.edits);
         ({backupDir, hadExistingFiles} = await applyChanges(changes, {
           stateDir: paths.state,
@@ -264,7 +266,7 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
     return {created, backupDir, hadExistingFiles, files: entry.files};
   }, {stderr: ctx.stderr});
 
-  const shadows = stage ? await findShadows(stage.def, stage.envInfo, platformDef.id) : [];
+  const shadows = stage ? await findShadows(stage.def, stage.envInfo, platformDef.id, stage.detected) : [];
   return {
     platform: platformDef.id, id: result.created.id, name: keyName, capUsd: amount.usd, reset: reset ?? null,
     expiresAt: expiresAt?.toISOString() ?? null, byokCounted: plan.byokCounted, agent: stage?.id ?? null, files: result.files,
