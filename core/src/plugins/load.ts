@@ -64,17 +64,18 @@ export function checkDefinition(plugin: DiscoveredPlugin, value: unknown): strin
 
 /** The manifest's `platforms` must be exactly what `supports()` accepts: every listed id, and no unlisted one. */
 function platformsDrift(listed: readonly string[], supports: (id: string) => unknown): string[] {
-  const ask = (id: string): unknown => {
+  const ask = (id: string): string | true => {
     try {
-      return supports(id);
+      const answer = supports(id);
+      return answer === true ? true : `says ${typeof answer === `string` ? JSON.stringify(answer) : String(answer)}`;
     } catch (error) {
-      return `it threw: ${(error as Error)?.message ?? String(error)}`;
+      return `threw: ${(error as Error)?.message ?? String(error)}`;
     }
   };
   const problems: string[] = [];
   for (const id of listed) {
     const answer = ask(id);
-    if (answer !== true) problems.push(`package.json lists platform "${id}" but supports("${id}") says ${typeof answer === `string` ? JSON.stringify(answer) : String(answer)}`);
+    if (answer !== true) problems.push(`package.json lists platform "${id}" but supports("${id}") ${answer}`);
   }
   if (ask(UNLISTED_PLATFORM_PROBE) === true)
     problems.push(`supports() accepts platforms package.json does not list (it lists ${listed.map(id => `"${id}"`).join(`, `) || `none`}): list them, or drop "platforms" to let supports() decide`);
