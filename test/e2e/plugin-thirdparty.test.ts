@@ -10,6 +10,7 @@ import {describe, expect, it} from 'vitest';
 
 import {runCli}              from '../support/cli.js';
 import {emulatorPerFile}     from '../support/emulator.js';
+import {agentManifest, writePlugin} from '../support/plugins.js';
 import {sandboxEnv, tempDir} from '../support/tmp.js';
 
 const OPENCODE = path.resolve(import.meta.dirname, `../../plugins/agent-opencode`);
@@ -68,5 +69,66 @@ describe(`a built-in agent packed and installed as a third-party plugin`, () => 
     const authFile = path.join(env.XDG_DATA_HOME!, `opencode`, `auth.json`);
     expect(JSON.parse(fs.readFileSync(authFile, `utf8`))).toEqual({openrouter: {type: `api`, key: key!.key}});
     expect(issued.stdout + issued.stderr).not.toContain(key!.key);
+  });
+});
+
+// A third-party agent with a detect step. Its detect() counts its calls and returns {call, home}; files() refuses to
+// run without that result, and plan(), keySources() and status() print which call they were handed.
+const DETECTING_AGENT = `
+import path from 'node:path';
+let calls = 0;
+const auth = home => path.join(home, '.det', 'auth.json');
+export default {
+  apiVersion: 1, kind: 'agent', id: 'det',
+  detect: async ({home}) => ({call: ++calls, home}),
+  files: ({home}, found) => {
+    if (!found || found.home !== home) throw new Error('files() was not given the detect() result');
+    return [{id: 'auth', path: auth(home), format: 'json', secret: true}];
+  },
+  supports: () => true,
+  plan: ({platform, secret}, envInfo, found) => ({
+    edits: [{file: 'auth', op: 'set', path: [platform.id, 'key'], value: secret}],
+    notes: ['plan() got detect() call ' + found.call + ' of ' + calls],
+  }),
+  keySources: ({home}, platformId, found) => [
+    {kind: 'env', name: 'DET_KEY', note: 'keySources() got detect() call ' + found.call + ' of ' + calls},
+    {kind: 'file', path: auth(home), format: 'json', at: [platformId, 'key'], installs: true},
+  ],
+  status: (envInfo, found) => 'status() got detect() call ' + found.call + ' of ' + calls,
+};
+`;
+
+describe(`an agent with a detect step`, () => {
+  function setup() {
+    const root = tempDir(`capit-detect-`);
+    const plugins = path.join(root, `plugins`);
+    writePlugin(plugins, `capit-agent-det`, {name: `capit-agent-det`, capit: agentManifest(`det`)}, {file: `index.js`, source: DETECTING_AGENT});
+    const env = sandboxEnv(root, {CAPIT_PLUGIN_PATH: plugins, CAPIT_OPENROUTER_BASE_URL: emulator.openrouterBaseUrl, OPENROUTER_MANAGEMENT_KEY: MASTER});
+    return {env, authFile: path.join(env.HOME!, `.det`, `auth.json`)};
+  }
+
+  it(`is called once per install, and that result reaches files(), both plans and keySources()`, async () => {
+    const {env, authFile} = setup();
+    const result = await runCli([`openrouter`, `5`, `--agent`, `det`, `--yes`], {env: {...env, DET_KEY: `set-in-the-shell`}});
+    expect(result.exitCode, result.stderr).toBe(0);
+    const [key] = [...emulator.state.keys.values()];
+    expect(JSON.parse(fs.readFileSync(authFile, `utf8`))).toEqual({openrouter: {key: key!.key}});
+    // The preview plan and the plan with the real key both ran (the file holds the real key) on detect() call 1 of 1.
+    expect(result.stdout + result.stderr).toContain(`plan() got detect() call 1 of 1`);
+    expect(result.stdout + result.stderr).toContain(`keySources() got detect() call 1 of 1`);
+    expect(result.stdout + result.stderr).not.toMatch(/of [2-9]/);
+  });
+
+  it(`capit agents hands it to files() and status(), capit doctor to keySources()`, async () => {
+    const {env} = setup();
+    const agents = await runCli([`agents`, `--json`, `--all-paths`], {env});
+    expect(agents.exitCode, agents.stderr).toBe(0);
+    const det = (JSON.parse(agents.stdout) as {id: string; status: string; configPaths: string[] | null}[]).find(a => a.id === `det`);
+    expect(det).toMatchObject({configPaths: [path.join(env.HOME!, `.det`, `auth.json`)]});
+    expect(det!.status).toContain(`status() got detect() call 1 of 1`);
+
+    const doctor = await runCli([`doctor`, `det`, `--json`], {env});
+    expect(doctor.exitCode, doctor.stderr).toBe(0);
+    expect(doctor.stdout).toContain(`keySources() got detect() call 1 of 1`);
   });
 });
