@@ -1,6 +1,6 @@
 import type {BaseContext} from 'clipanion';
 
-import type {Discovery, DiscoveredPlugin} from './plugins/discover.js';
+import type {DiscoveredAgent, DiscoveredPlatform, Discovery} from './plugins/discover.js';
 import type {Env}                         from './state/paths.js';
 
 export interface CapitContext extends BaseContext {
@@ -11,10 +11,10 @@ export interface CapitContext extends BaseContext {
   interactive: boolean;
 }
 
-export function findPlatform(plugins: Discovery, id: string): DiscoveredPlugin | undefined {
+export function findPlatform(plugins: Discovery, id: string): DiscoveredPlatform | undefined {
   return plugins.platforms.find(p => p.manifest.id === id);
 }
 
-export function findAgent(plugins: Discovery, id: string): DiscoveredPlugin | undefined {
+export function findAgent(plugins: Discovery, id: string): DiscoveredAgent | undefined {
   return plugins.agents.find(p => p.manifest.id === id);
 }

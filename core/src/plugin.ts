@@ -307,23 +307,38 @@ export type KeySource = (
   group?: string;
 };
 
-export interface AgentDefinition {
+/**
+ * An agent plugin's default export. Write it as a plain object checked with `satisfies AgentDefinition` (or
+ * `AgentDefinition<YourDetection>`) and import only types from `capit/plugin`: an installed plugin cannot resolve
+ * `capit` at run time.
+ *
+ * `Detected` is what the optional {@link AgentDefinition.detect} step returns (`undefined` without one).
+ */
+export interface AgentDefinition<Detected = unknown> {
   apiVersion: number;
   kind: 'agent';
   id: string;
+  /**
+   * Optional, read-only look at this machine that the other members depend on (e.g. which IDE extensions are
+   * installed). Core calls it at most once per run and agent, before `files`, and passes its result unchanged to
+   * `files`, `plan`, `keySources` and `status`, so the preview and the real edits agree even if the disk changes in
+   * between, and `plan` stays pure. It may read the disk (only under `envInfo.home`/`envInfo.env` paths) but never
+   * writes, prompts or uses the network; the result must be plain data (the conformance kit compares two calls).
+   */
+  detect?(envInfo: AgentEnvironment): Detected | Promise<Detected>;
   /** The files this agent's key lives in, resolved for this machine. */
-  files(envInfo: AgentEnvironment): AgentFile[];
-  /** `true`, or the reason this platform cannot be used by this agent. */
+  files(envInfo: AgentEnvironment, detected: Detected): AgentFile[];
+  /** `true`, or the reason this platform cannot be used by this agent. Must be `true` exactly for the manifest's `platforms`, when it lists them. */
   supports(platformId: string): true | string;
   /** Pure: the edits that make the agent use `secret`. Core applies them. */
-  plan(input: PlanInput, envInfo: AgentEnvironment): AgentPlan;
+  plan(input: PlanInput, envInfo: AgentEnvironment, detected: Detected): AgentPlan;
   /**
    * Where the agent looks for its `platformId` key, highest precedence first, including the one capit writes
    * (marked `installs`). Anything present above it shadows the capped key.
    */
-  keySources?(envInfo: AgentEnvironment, platformId: string): KeySource[];
+  keySources?(envInfo: AgentEnvironment, platformId: string, detected: Detected): KeySource[];
   /** One line for `capit agents`, e.g. "Cascade: no OpenRouter BYOK; extensions: kilo". Cheap and read-only. */
-  status?(envInfo: AgentEnvironment): string;
+  status?(envInfo: AgentEnvironment, detected: Detected): string;
 }
 
 export type PluginDefinition = PlatformDefinition | AgentDefinition;
@@ -333,7 +348,11 @@ export function definePlatform(def: Omit<PlatformDefinition, 'kind' | 'apiVersio
   return { apiVersion: PLUGIN_API_VERSION, ...def, kind: 'platform' };
 }
 
-/** Declares an agent plugin. Identity at runtime; the host validates the object against the manifest. */
-export function defineAgent(def: Omit<AgentDefinition, 'kind' | 'apiVersion'> & { apiVersion?: number }): AgentDefinition {
+/**
+ * Declares an agent plugin (identity at runtime). Only for code that bundles capit: a plugin loaded by capit must not
+ * import it at run time (an installed plugin cannot resolve `capit`); export a plain object with
+ * `satisfies AgentDefinition` instead.
+ */
+export function defineAgent<Detected = unknown>(def: Omit<AgentDefinition<Detected>, 'kind' | 'apiVersion'> & { apiVersion?: number }): AgentDefinition<Detected> {
   return { apiVersion: PLUGIN_API_VERSION, ...def, kind: 'agent' };
 }

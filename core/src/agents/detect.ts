@@ -3,7 +3,9 @@
 import fs   from 'node:fs';
 import path from 'node:path';
 
+import type {AgentDefinition, AgentEnvironment} from '../plugin.js';
 import type {AgentManifest}       from '../plugins/manifest.js';
+import {callPlugin}               from '../platforms/context.js';
 import {expandPath}               from '../state/paths.js';
 import type {Env}                 from '../state/paths.js';
 
@@ -56,3 +58,12 @@ export function detectAgent(manifest: AgentManifest, env: Env, dirs: string[] = 
 }
 
 export {pathDirs};
+
+/**
+ * The agent's own `detect(envInfo)` step (optional in the contract), run once: callers keep the result for this run
+ * and pass it to `files`, `plan`, `keySources` and `status`. `undefined` when the agent has no detect step.
+ */
+export async function detectOnce(def: AgentDefinition, envInfo: AgentEnvironment): Promise<unknown> {
+  if (typeof def.detect !== `function`) return undefined;
+  return callPlugin(def.id, `detect`, () => def.detect!(envInfo), {env: envInfo.env});
+}

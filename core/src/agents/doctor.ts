@@ -16,10 +16,10 @@ import {readAgentText} from '../files/read.js';
 import {inspectKeySources}        from '../issue/shadows.js';
 import type {KeySourceState}      from '../issue/shadows.js';
 import type {AgentDefinition, JsonPath, KeySource} from '../plugin.js';
-import type {DiscoveredPlugin}    from '../plugins/discover.js';
+import type {DiscoveredAgent}     from '../plugins/discover.js';
 import {loadPlugin}               from '../plugins/load.js';
 import {capitPaths}               from '../state/paths.js';
-import {detectAgent, pathDirs}    from './detect.js';
+import {detectAgent, detectOnce, pathDirs} from './detect.js';
 import {describePluginError}      from './errors.js';
 import {activeInstall, capLabel, describeKey, environmentFor, readLedgerQuietly, tildify} from './install.js';
 import type {CapitInstall}        from './install.js';
@@ -103,8 +103,8 @@ function sourceLabel(state: KeySourceState, home: string): string {
   return state.source.kind === `env` ? state.label : `${tildify(state.source.path, home)} (${state.source.at.join(`.`)})`;
 }
 
-async function diagnose(plugin: DiscoveredPlugin, ctx: DoctorContext, install: CapitInstall | null, detected: boolean): Promise<DoctorReport> {
-  const manifest = plugin.manifest as Extract<DiscoveredPlugin[`manifest`], {kind: `agent`}>;
+async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: CapitInstall | null, detected: boolean): Promise<DoctorReport> {
+  const {manifest} = plugin;
   const envInfo = environmentFor(ctx);
   const platform = install?.platform ?? manifest.platforms?.[0] ?? ctx.plugins.platforms[0]?.manifest.id ?? `openrouter`;
   const report: DoctorReport = {
@@ -119,9 +119,10 @@ async function diagnose(plugin: DiscoveredPlugin, ctx: DoctorContext, install: C
   let states: KeySourceState[];
   let pluginStatus: string | undefined;
   try {
-    const def = await loadPlugin(plugin) as AgentDefinition;
-    states = await inspectKeySources(def, envInfo, platform);
-    if (typeof def.status === `function`) pluginStatus = def.status(envInfo);
+    const def = await loadPlugin(plugin);
+    const found = await detectOnce(def, envInfo);
+    states = await inspectKeySources(def, envInfo, platform, found);
+    if (typeof def.status === `function`) pluginStatus = def.status(envInfo, found);
   } catch (error) {
     report.status = `error`;
     report.error = describePluginError(manifest.id, error);
@@ -185,7 +186,7 @@ export async function doctor(agentId: string | undefined, ctx: DoctorContext): P
   const stateDir = capitPaths(ctx.env).state;
   const ledger = await readLedgerQuietly(stateDir);
   const dirs = pathDirs(ctx.env);
-  let plugins = ctx.plugins.agents.filter(p => p.manifest.kind === `agent`);
+  let plugins = ctx.plugins.agents;
   if (agentId !== undefined) {
     const one = findAgent(ctx.plugins, agentId);
     if (!one) {
@@ -194,7 +195,7 @@ export async function doctor(agentId: string | undefined, ctx: DoctorContext): P
     plugins = [one];
   }
   const candidates = await Promise.all(plugins.map(async plugin => {
-    const manifest = plugin.manifest as Extract<DiscoveredPlugin[`manifest`], {kind: `agent`}>;
+    const {manifest} = plugin;
     const detected = detectAgent(manifest, ctx.env, dirs).detected;
     let install: CapitInstall | null = null;
     try {

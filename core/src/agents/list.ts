@@ -9,7 +9,7 @@ import type {CapitContext}        from '../context.js';
 import {describePluginError}      from './errors.js';
 import {activeInstall, describeKey, environmentFor, readLedgerQuietly} from './install.js';
 import type {CapitInstall}        from './install.js';
-import {detectAgent, pathDirs}    from './detect.js';
+import {detectAgent, detectOnce, pathDirs} from './detect.js';
 import type {AgentDefinition, AgentEnvironment} from '../plugin.js';
 import type {DiscoveredPlugin}    from '../plugins/discover.js';
 import {loadPlugin}               from '../plugins/load.js';
@@ -54,10 +54,10 @@ export async function listAgents(ctx: AgentsContext, opts: ListAgentsOptions = {
   const envInfo = environmentFor(ctx);
   const dirs = pathDirs(ctx.env);
   const limit = pLimit(16);
-  const agents = ctx.plugins.agents.filter(p => p.manifest.kind === `agent` && (!opts.only || opts.only.includes(p.manifest.id)));
+  const agents = ctx.plugins.agents.filter(p => !opts.only || opts.only.includes(p.manifest.id));
 
   return Promise.all(agents.map(plugin => limit(async (): Promise<AgentInfo> => {
-    const manifest = plugin.manifest as Extract<DiscoveredPlugin[`manifest`], {kind: `agent`}>;
+    const {manifest} = plugin;
     const detection = detectAgent(manifest, ctx.env, dirs);
     let install: CapitInstall | null = null;
     try {
@@ -83,9 +83,10 @@ export async function listAgents(ctx: AgentsContext, opts: ListAgentsOptions = {
     const parts: string[] = [];
     if (paths === `all` || (paths === `detected` && (detection.detected || install !== null || opts.only !== undefined))) {
       try {
-        const def = await loadPlugin(plugin) as AgentDefinition;
-        info.configPaths = def.files(envInfo).map(f => f.path);
-        if (typeof def.status === `function`) parts.push(def.status(envInfo));
+        const def = await loadPlugin(plugin);
+        const detected = await detectOnce(def, envInfo);
+        info.configPaths = def.files(envInfo, detected).map(f => f.path);
+        if (typeof def.status === `function`) parts.push(def.status(envInfo, detected));
       } catch (error) {
         info.error = describePluginError(manifest.id, error);
       }

@@ -18,6 +18,7 @@ import {formatUsd, makeKeyName, parseAmount, parseExpiry, parseNamePrefix, parse
 import type {Amount}                              from './inputs.js';
 import {redactText}                                 from './redact.js';
 import {findShadows}                                from './shadows.js';
+import {detectOnce}                                 from '../agents/detect.js';
 import {withProgress}                               from '../ui/progress.js';
 import {unknownAgent, unknownPlatform}              from '../ui/suggest.js';
 import {crashPoint}                                 from './crash.js';
@@ -49,6 +50,8 @@ export interface AgentStage {
   id: string;
   def: AgentDefinition;
   envInfo: AgentEnvironment;
+  /** The agent's `detect()` result for this run, handed to every later call (`undefined` without a detect step). */
+  detected: unknown;
   targets: Targets;
   /** The agent's edits, planned once with `IssuePlan.placeholder` as the secret (checked by checkPlaceholderUse). */
   edits: FileEdit[];
@@ -116,8 +119,6 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
   if (opts.agent !== undefined && !agentPlugin) {
     throw new InputError(unknownAgent(opts.agent, ctx.plugins.agents.map(a => a.manifest.id)));
   }
-  if (agentPlugin?.manifest.kind === `agent` && agentPlugin.manifest.platforms && !agentPlugin.manifest.platforms.includes(platform.manifest.id))
-    throw new InputError(`${agentPlugin.manifest.id} cannot use ${platform.manifest.id} keys (it supports: ${agentPlugin.manifest.platforms.join(`, `)})`);
   const prefix = parseNamePrefix(opts.name, opts.agent ?? `capit`);
 
   // Plan with a placeholder secret; every target file must parse before a key exists.
@@ -140,20 +141,21 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
     const supported = await callPlugin(def.id, `supports`, () => def.supports(platformDef.id));
     if (supported !== true) throw new InputError(`${def.id} cannot use ${platformDef.id} keys: ${supported}`);
     const envInfo = agentEnvironment(ctx);
-    const files = await callPlugin(def.id, `files`, () => def.files(envInfo));
+    const detected = await detectOnce(def, envInfo);
+    const files = await callPlugin(def.id, `files`, () => def.files(envInfo, detected));
     const targets = await loadTargets(files);
     // The one call of the agent's plan(), with a token for the secret; the real secret is substituted after create.
     const planAgainst = async (current: Targets) => {
       const plan = await callPlugin(def.id, `plan`, () => def.plan({
         platform: {id: platformDef.id, displayName: platformName, inferenceBaseUrls},
         secret: placeholder, keyName, read: current.read,
-      }, envInfo));
+      }, envInfo, detected));
       if (plan.edits.length > 0) checkPlaceholderUse(def.id, plan, current.files.map(f => f.spec), placeholder);
       return plan;
     };
     const plan = nothingToWrite(await planAgainst(targets), def.id, platformDef.id, ctx);
     notes = plan.notes ?? [];
-    stage = {id: def.id, def, envInfo, targets, edits: plan.edits, changes: computeChanges(targets, plan.edits), planAgainst};
+    stage = {id: def.id, def, envInfo, detected, targets, edits: plan.edits, changes: computeChanges(targets, plan.edits), planAgainst};
   }
 
   const capText = `${formatUsd(amount.usd)} ${reset ? `per ${reset.replace(/ly$/, ``).replace(/^dai$/, `day`)}` : `lifetime`} cap`;
@@ -279,7 +281,7 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
     return {created, backupDir, hadExistingFiles, files: entry.files, notes: current?.notes ?? plan.notes};
   }, {stderr: ctx.stderr});
 
-  const shadows = stage ? await findShadows(stage.def, stage.envInfo, platformDef.id) : [];
+  const shadows = stage ? await findShadows(stage.def, stage.envInfo, platformDef.id, stage.detected) : [];
   return {
     platform: platformDef.id, id: result.created.id, name: keyName, capUsd: amount.usd, reset: reset ?? null,
     expiresAt: expiresAt?.toISOString() ?? null, byokCounted: plan.byokCounted, agent: stage?.id ?? null, files: result.files,

@@ -16,9 +16,9 @@ export function describeSource(source: KeySource): string {
 }
 
 /** Reads each declared key source (env var set, or a non-empty value at its path). Never returns the values. */
-export async function inspectKeySources(def: AgentDefinition, envInfo: AgentEnvironment, platformId: string): Promise<KeySourceState[]> {
+export async function inspectKeySources(def: AgentDefinition, envInfo: AgentEnvironment, platformId: string, detected: unknown): Promise<KeySourceState[]> {
   const states: KeySourceState[] = [];
-  for (const source of def.keySources?.(envInfo, platformId) ?? []) {
+  for (const source of def.keySources?.(envInfo, platformId, detected) ?? []) {
     const label = describeSource(source);
     if (source.kind === `env`) {
       states.push({source, label, present: Boolean(envInfo.env[source.name])});
@@ -41,9 +41,9 @@ export async function inspectKeySources(def: AgentDefinition, envInfo: AgentEnvi
   return states;
 }
 
-/** One line per source that is set and outranks the one capit writes. */
-export async function findShadows(def: AgentDefinition, envInfo: AgentEnvironment, platformId: string): Promise<string[]> {
-  const states = await inspectKeySources(def, envInfo, platformId);
+/** One line per source that is set and outranks the one capit writes. `detected` is the agent's `detect()` result of this run. */
+export async function findShadows(def: AgentDefinition, envInfo: AgentEnvironment, platformId: string, detected: unknown): Promise<string[]> {
+  const states = await inspectKeySources(def, envInfo, platformId, detected);
   const installs = states.findIndex(s => s.source.installs);
   const above = installs === -1 ? [] : states.slice(0, installs);
   return above

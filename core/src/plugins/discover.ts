@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import type {Env}          from '../state/paths.js';
 import {validateManifest}  from './manifest.js';
-import type {Manifest}     from './manifest.js';
+import type {AgentManifest, Manifest, PlatformManifest} from './manifest.js';
 
 /**
  * Where a plugin came from: `env` (CAPIT_PLUGIN_PATH), `path` (a local folder named in the project config or
@@ -12,8 +12,8 @@ import type {Manifest}     from './manifest.js';
  */
 export type PluginSource = `env` | `path` | `project` | `global` | `builtin`;
 
-export interface DiscoveredPlugin {
-  manifest: Manifest;
+export interface DiscoveredPlugin<M extends Manifest = Manifest> {
+  manifest: M;
   packageName: string;
   version: string;
   /** The package folder (real path). */
@@ -36,9 +36,13 @@ export interface ShadowedPlugin {
   shadowedBy: DiscoveredPlugin;
 }
 
+export type DiscoveredPlatform = DiscoveredPlugin<PlatformManifest>;
+export type DiscoveredAgent = DiscoveredPlugin<AgentManifest>;
+
+/** Discovery typed per kind: `platforms` hold platform manifests, `agents` agent manifests. */
 export interface Discovery {
-  platforms: DiscoveredPlugin[];
-  agents: DiscoveredPlugin[];
+  platforms: DiscoveredPlatform[];
+  agents: DiscoveredAgent[];
   shadowed: ShadowedPlugin[];
   diagnostics: PluginDiagnostic[];
 }
@@ -220,6 +224,10 @@ export function inspectFolder(dir: string): {manifest: Manifest; packageName: st
   return {manifest: validation.manifest, packageName: packageName!, version: typeof pkg.version === `string` ? pkg.version : `0.0.0`};
 }
 
+export function isPlatform(plugin: DiscoveredPlugin): plugin is DiscoveredPlatform {
+  return plugin.manifest.kind === `platform`;
+}
+
 export function discoverPlugins(sources: DiscoverySource[], env: Env, cwd: string): Discovery {
   runCache = new Map();
   try {
@@ -263,7 +271,8 @@ function discoverAll(sources: DiscoverySource[], env: Env, cwd: string): Discove
         continue;
       }
       winners.set(key, plugin);
-      (plugin.manifest.kind === `platform` ? result.platforms : result.agents).push(plugin);
+      if (isPlatform(plugin)) result.platforms.push(plugin);
+      else result.agents.push(plugin as DiscoveredAgent);
     }
   }
   return result;

@@ -23,23 +23,62 @@ function unwrapDefault(mod: unknown): unknown {
   return value;
 }
 
+// An id no manifest can list (ids start with a letter): supports() must refuse it when the manifest names platforms.
+const UNLISTED_PLATFORM_PROBE = `capit-unlisted-platform-probe`;
+
+/**
+ * Checks an entry's default export against its manifest: identity, required members, and every field the manifest
+ * repeats from the entry (so the two cannot drift): an agent's `platforms` against `supports()`, a platform's
+ * `masterKeyEnv` / `setupUrl` against `masterKey.env[0]` / `masterKey.setupUrl`. Returns the problems, empty when none.
+ */
 export function checkDefinition(plugin: DiscoveredPlugin, value: unknown): string[] {
   const {manifest} = plugin;
   const problems: string[] = [];
-  if (!value || typeof value !== `object`) return [`the entry's default export is not a plugin object (use definePlatform/defineAgent)`];
+  if (!value || typeof value !== `object`) return [`the entry's default export is not a plugin object (export {apiVersion, kind, id, …} satisfies ${manifest.kind === `agent` ? `AgentDefinition` : `PlatformDefinition`})`];
   const def = value as Record<string, unknown>;
   for (const field of [`kind`, `id`, `apiVersion`] as const)
     if (def[field] !== manifest[field])
       problems.push(`${field} is ${JSON.stringify(def[field])} in the entry but ${JSON.stringify(manifest[field])} in package.json`);
   for (const fn of REQUIRED_FUNCTIONS[manifest.kind])
     if (typeof def[fn] !== `function`) problems.push(`${fn}() is missing`);
-  if (manifest.kind === `platform`) {
+  if (manifest.kind === `agent`) {
+    for (const fn of [`detect`, `keySources`, `status`])
+      if (def[fn] !== undefined && typeof def[fn] !== `function`) problems.push(`${fn} must be a function when present`);
+    if (typeof def.supports === `function` && manifest.platforms)
+      problems.push(...platformsDrift(manifest.platforms, def.supports as (id: string) => unknown));
+  } else {
     const base = def.baseUrl as {default?: unknown; env?: unknown} | undefined;
     if (typeof base?.default !== `string` || typeof base?.env !== `string`) problems.push(`baseUrl {default, env} is missing`);
     const master = def.masterKey as {env?: unknown; setupUrl?: unknown; validate?: unknown} | undefined;
-    if (!Array.isArray(master?.env) || typeof master?.setupUrl !== `string` || typeof master?.validate !== `function`)
+    if (!Array.isArray(master?.env) || typeof master?.setupUrl !== `string` || typeof master?.validate !== `function`) {
       problems.push(`masterKey {env, setupUrl, validate} is missing`);
+    } else {
+      if (manifest.masterKeyEnv !== undefined && master.env[0] !== manifest.masterKeyEnv)
+        problems.push(`masterKeyEnv is ${JSON.stringify(manifest.masterKeyEnv)} in package.json but the entry's masterKey.env starts with ${JSON.stringify(master.env[0])}`);
+      if (manifest.setupUrl !== undefined && master.setupUrl !== manifest.setupUrl)
+        problems.push(`setupUrl is ${JSON.stringify(manifest.setupUrl)} in package.json but ${JSON.stringify(master.setupUrl)} in the entry's masterKey`);
+    }
   }
+  return problems;
+}
+
+/** The manifest's `platforms` must be exactly what `supports()` accepts: every listed id, and no unlisted one. */
+function platformsDrift(listed: readonly string[], supports: (id: string) => unknown): string[] {
+  const ask = (id: string): string | true => {
+    try {
+      const answer = supports(id);
+      return answer === true ? true : `says ${typeof answer === `string` ? JSON.stringify(answer) : String(answer)}`;
+    } catch (error) {
+      return `threw: ${(error as Error)?.message ?? String(error)}`;
+    }
+  };
+  const problems: string[] = [];
+  for (const id of listed) {
+    const answer = ask(id);
+    if (answer !== true) problems.push(`package.json lists platform "${id}" but supports("${id}") ${answer}`);
+  }
+  if (ask(UNLISTED_PLATFORM_PROBE) === true)
+    problems.push(`supports() accepts platforms package.json does not list (it lists ${listed.map(id => `"${id}"`).join(`, `) || `none`}): list them, or drop "platforms" to let supports() decide`);
   return problems;
 }
 

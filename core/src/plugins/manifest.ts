@@ -43,14 +43,16 @@ const common = {
 export const isPlatformManifest = t.isObject({
   ...common,
   kind: t.isLiteral(`platform`),
+  // Copies of the entry's `masterKey.env[0]` / `masterKey.setupUrl`, so `capit platforms` needs no plugin code;
+  // `checkDefinition` fails the plugin when they differ.
   masterKeyEnv: t.isOptional(t.isString()),
   setupUrl: t.isOptional(t.isString()),
-  hosts: t.isOptional(t.isArray(t.isString())),
 }, {extra: t.isRecord(t.isUnknown())});
 
 export const isAgentManifest = t.isObject({
   ...common,
   kind: t.isLiteral(`agent`),
+  // Exactly the ids `supports()` accepts (`checkDefinition` fails the plugin otherwise); omitted = supports() decides.
   platforms: t.isOptional(t.isArray(t.isString())),
   detect: t.isOptional(t.isObject({
     bin: t.isOptional(t.isString()),

@@ -120,7 +120,7 @@ const routes: Record<string, Handler> = {
     platforms: ctx.plugins.platforms.map(p => ({id: p.manifest.id, displayName: p.manifest.displayName ?? p.manifest.id})),
     agents: ctx.plugins.agents.map(a => ({
       id: a.manifest.id, displayName: a.manifest.displayName ?? a.manifest.id,
-      platforms: a.manifest.kind === `agent` ? a.manifest.platforms ?? null : null,
+      platforms: a.manifest.platforms ?? null,
     })),
   }),
 

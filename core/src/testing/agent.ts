@@ -1,5 +1,7 @@
 // describeAgentConformance: the checks every agent plugin must pass, as a vitest suite. Built-ins and third-party
 // agents run the same suite: `describeAgentConformance(agent)` in a test file.
+import fs   from 'node:fs';
+import os   from 'node:os';
 import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
@@ -64,6 +66,11 @@ function planInput(def: AgentDefinition, platformId: string, opts: AgentConforma
   });
 }
 
+/** What core would hand the agent's other members on this machine: its `detect()` result, frozen (or `undefined`). */
+async function detection(def: AgentDefinition, envInfo: AgentEnvironment): Promise<unknown> {
+  return typeof def.detect === `function` ? deepFreeze(await def.detect(envInfo)) : undefined;
+}
+
 /** Registers a vitest suite checking that an agent plugin is pure, deterministic and self-consistent. */
 export function describeAgentConformance(def: AgentDefinition, opts: AgentConformanceOptions = {}): void {
   const platforms = opts.platforms ?? [`openrouter`, `aihubmix`];
@@ -87,11 +94,35 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
       }
     });
 
+    if (def.detect !== undefined) {
+      it(`detect() is a function that answers the same plain data twice on every OS`, async () => {
+        expect(typeof def.detect, `detect`).toBe(`function`);
+        for (const envInfo of envs) {
+          const first = await def.detect!(envInfo);
+          expect(structuredClone(first), `detect() on ${envInfo.platform} returns plain data`).toEqual(first);
+          expect(await def.detect!(envInfo), `detect() on ${envInfo.platform} is deterministic`).toEqual(first);
+        }
+      });
+
+      it(`detect() only reads: a real, empty home stays empty`, async () => {
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), `capit-detect-`));
+        try {
+          const envInfo = deepFreeze({platform: process.platform, home, cwd: home, env: {HOME: home, USERPROFILE: home, ...opts.env}} as AgentEnvironment);
+          await def.detect!(envInfo);
+          expect(fs.readdirSync(home), `detect() created files under HOME`).toEqual([]);
+        } finally {
+          fs.rmSync(home, {recursive: true, force: true});
+        }
+      });
+    }
+
     for (const envInfo of envs) {
-      it(`files() gives absolute paths with known formats and unique ids on ${envInfo.platform}`, () => {
-        const files = def.files(envInfo);
+      it(`files() gives absolute paths with known formats and unique ids on ${envInfo.platform}`, async () => {
+        const detected = await detection(def, envInfo);
+        const files = def.files(envInfo, detected);
         expect(Array.isArray(files)).toBe(true);
-        expect(files.length).toBeGreaterThan(0);
+        // An agent with a detect step may find nothing to configure on a bare machine (e.g. no IDE extension).
+        if (def.detect === undefined) expect(files.length).toBeGreaterThan(0);
         for (const file of files) {
           expect(isAbsoluteFor(envInfo.platform, file.path), `${file.id}: ${file.path} is absolute on ${envInfo.platform}`).toBe(true);
           expect(FORMATS.has(file.format), `${file.id}: format ${file.format}`).toBe(true);
@@ -99,7 +130,7 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
           expect(file.id).toMatch(/^[\w.-]+$/);
         }
         expect(new Set(files.map(f => f.id)).size, `file ids are unique`).toBe(files.length);
-        expect(def.files(envInfo), `files() is deterministic`).toEqual(files);
+        expect(def.files(envInfo, detected), `files() is deterministic`).toEqual(files);
       });
     }
 
@@ -110,14 +141,16 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
 
     for (const platformId of supported) {
       for (const envInfo of envs) {
-        it(`plan() for ${platformId} on ${envInfo.platform} only edits declared files, installs the secret and is deterministic`, () => {
-          const files: AgentFile[] = def.files(envInfo);
+        it(`plan() for ${platformId} on ${envInfo.platform} only edits declared files, installs the secret and is deterministic`, async () => {
+          const detected = await detection(def, envInfo);
+          const files: AgentFile[] = def.files(envInfo, detected);
           const ids = new Set(files.map(f => f.id));
           const reads: string[] = [];
           // Frozen inputs: a plan that mutates its input (or the env) throws here instead of misbehaving later.
-          const plan = def.plan(planInput(def, platformId, opts, reads), envInfo);
+          const plan = def.plan(planInput(def, platformId, opts, reads), envInfo, detected);
           expect(Array.isArray(plan.edits)).toBe(true);
-          expect(plan.edits.length, `plan() has edits`).toBeGreaterThan(0);
+          // With a detect step, "nothing found" may honestly plan no edits (core then creates no key).
+          if (def.detect === undefined || files.length > 0) expect(plan.edits.length, `plan() has edits`).toBeGreaterThan(0);
           for (const edit of plan.edits as FileEdit[]) {
             expect(ids.has(edit.file), `edit targets declared file "${edit.file}" (declared: ${[...ids].join(`, `)})`).toBe(true);
             expect([`set`, `delete`]).toContain(edit.op);
@@ -125,28 +158,31 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
           }
           for (const file of reads) expect(ids.has(file), `read() of undeclared file "${file}"`).toBe(true);
           const sets = plan.edits.filter((e): e is Extract<FileEdit, {op: `set`}> => e.op === `set`);
-          expect(sets.some(e => containsValue(e.value, PLACEHOLDER_SECRET)), `the secret is written by some edit`).toBe(true);
+          if (plan.edits.length > 0) expect(sets.some(e => containsValue(e.value, PLACEHOLDER_SECRET)), `the secret is written by some edit`).toBe(true);
           // The file receiving the secret must be marked secret (written 0600).
           for (const e of sets.filter(e => containsValue(e.value, PLACEHOLDER_SECRET)))
             expect(files.find(f => f.id === e.file)?.secret, `file "${e.file}" holding the key is secret: true`).toBe(true);
           for (const note of plan.notes ?? []) expect(note).not.toContain(PLACEHOLDER_SECRET);
-          expect(def.plan(planInput(def, platformId, opts), envInfo), `plan() is deterministic`).toEqual(plan);
+          expect(def.plan(planInput(def, platformId, opts), envInfo, detected), `plan() is deterministic`).toEqual(plan);
         });
 
         if (def.keySources) {
-          it(`keySources() for ${platformId} on ${envInfo.platform} has exactly one source marked installs, matching a declared file`, () => {
-            const sources = def.keySources!(envInfo, platformId);
+          it(`keySources() for ${platformId} on ${envInfo.platform} has exactly one source marked installs, matching a declared file`, async () => {
+            const detected = await detection(def, envInfo);
+            const sources = def.keySources!(envInfo, platformId, detected);
             expect(Array.isArray(sources)).toBe(true);
+            const files = def.files(envInfo, detected);
             const installs = sources.filter(s => s.installs);
-            expect(installs, `exactly one keySource has installs: true`).toHaveLength(1);
-            const files = def.files(envInfo);
-            const target = installs[0]!;
-            if (target.kind === `file`) expect(files.map(f => f.path), `the installs source is one of files()`).toContain(target.path);
+            // With a detect step that found nothing to configure, there is nothing capit installs either.
+            if (def.detect !== undefined && files.length === 0) expect(installs, `no installs source when files() is empty`).toHaveLength(0);
+            else expect(installs, `exactly one keySource has installs: true`).toHaveLength(1);
+            for (const target of installs)
+              if (target.kind === `file`) expect(files.map(f => f.path), `the installs source is one of files()`).toContain(target.path);
             for (const s of sources) {
               if (s.kind === `file`) expect(isAbsoluteFor(envInfo.platform, s.path), `${s.path} is absolute`).toBe(true);
               else expect(s.name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
             }
-            expect(def.keySources!(envInfo, platformId), `keySources() is deterministic`).toEqual(sources);
+            expect(def.keySources!(envInfo, platformId, detected), `keySources() is deterministic`).toEqual(sources);
           });
         }
       }

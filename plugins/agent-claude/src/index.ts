@@ -1,7 +1,6 @@
 import path from 'node:path';
 
-import {defineAgent}                                      from 'capit/plugin';
-import type {AgentEnvironment, AgentFile, KeySource, PlanInput} from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment, AgentFile, KeySource, PlanInput} from 'capit/plugin';
 
 // Claude Code reads the `env` block of its settings files and applies it over the process environment
 // (research/agents.md §1, confirmed by running 2.1.112 and 2.1.332). capit writes the official OpenRouter recipe
@@ -113,7 +112,9 @@ export function claudeKeySources(envInfo: AgentEnvironment, _platformId: string)
   ];
 }
 
-export default defineAgent({
+const agent = {
+  apiVersion: 1,
+  kind: `agent`,
   id: `claude`,
   files: claudeFiles,
   supports: platformId => SUPPORTED.has(platformId)
@@ -121,4 +122,6 @@ export default defineAgent({
     : `Claude Code only talks to Anthropic-compatible endpoints; capit knows one for ${[...SUPPORTED].join(` and `)}, not for "${platformId}"`,
   plan: (input, envInfo) => planClaude(input, envInfo),
   keySources: claudeKeySources,
-});
+} satisfies AgentDefinition;
+
+export default agent;

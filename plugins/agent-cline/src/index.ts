@@ -1,7 +1,6 @@
 import path from 'node:path';
 
-import {defineAgent}                                           from 'capit/plugin';
-import type {AgentEnvironment, AgentFile, AgentPlan, KeySource, PlanInput} from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment, AgentFile, AgentPlan, KeySource, PlanInput} from 'capit/plugin';
 
 // Cline (extension ≥ 4.0 and its CLI) keeps its state in plaintext JSON under `~/.cline/data`, shared by the IDE
 // extension and the CLI (research/ide-agents.md §2.3):
@@ -84,10 +83,14 @@ export function clineSupports(platformId: string): true | string {
   return platformId === PROVIDER ? true : `Cline has no "${platformId}" provider that capit can configure yet`;
 }
 
-export default defineAgent({
+const agent = {
+  apiVersion: 1,
+  kind: `agent`,
   id: `cline`,
   files: clineFiles,
   supports: clineSupports,
   plan: input => planCline(input),
   keySources: clineKeySources,
-});
+} satisfies AgentDefinition;
+
+export default agent;

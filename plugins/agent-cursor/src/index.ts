@@ -1,5 +1,4 @@
-import {defineAgent}                   from 'capit/plugin';
-import type {PlanInput}                from 'capit/plugin';
+import type {AgentDefinition, PlanInput} from 'capit/plugin';
 import {CURSOR, DEFAULT_MODEL, ideAgent} from 'capit-ide-extensions';
 import type {DetectedExtension}        from 'capit-ide-extensions';
 
@@ -18,7 +17,11 @@ function cursorChatNotes({platform}: PlanInput, configured: DetectedExtension[])
   ];
 }
 
-export default defineAgent({
+const agent = {
+  apiVersion: 1,
+  kind: `agent`,
   id: `cursor`,
   ...ideAgent({ide: CURSOR, ownAgentNotes: cursorChatNotes, ownAgentStatus: `Cursor chat: manual steps only (encrypted key store)`}),
-});
+} satisfies AgentDefinition<DetectedExtension[]>;
+
+export default agent;

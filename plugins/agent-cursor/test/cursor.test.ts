@@ -4,6 +4,8 @@ import path from 'node:path';
 
 import {afterEach, expect, it} from 'vitest';
 
+import {describeAgentConformance} from 'capit/testing';
+
 import type {AgentEnvironment, PlanInput} from 'capit/plugin';
 import cursor from '../src/index.js';
 
@@ -22,10 +24,10 @@ const input: PlanInput = {platform: {id: `openrouter`, displayName: `OpenRouter`
 
 it(`never writes Cursor's own store and prints the manual steps with a separate key, never the capped one`, () => {
   const envInfo = envFor(`kilocode.kilo-code-7.2.1`);
-  const files = cursor.files(envInfo);
+  const files = cursor.files(envInfo, cursor.detect(envInfo));
   expect(files.map(f => f.id)).toEqual([`kilo-auth`]);
   expect(files.some(f => /state\.vscdb|Cursor/.test(f.path))).toBe(false);
-  const plan = cursor.plan(input, envInfo);
+  const plan = cursor.plan(input, envInfo, cursor.detect(envInfo));
   const text = plan.notes!.join(`\n`);
   expect(plan.notes![0]).toBe(`Configured inside Cursor: Kilo Code 7.2.1.`);
   expect(text).toContain(`capit openrouter 5 --name cursor-chat`);
@@ -37,8 +39,11 @@ it(`never writes Cursor's own store and prints the manual steps with a separate 
 });
 
 it(`with no extension: no edits, the manual steps first, then how to get a capped agent inside Cursor`, () => {
-  const plan = cursor.plan(input, envFor());
+  const bare = envFor();
+  const plan = cursor.plan(input, bare, cursor.detect(bare));
   expect(plan.edits).toEqual([]);
   expect(plan.notes![0]).toMatch(/^Cursor's own chat: capit wrote nothing for it\./);
   expect(plan.notes!.at(-1)).toMatch(/install Kilo Code or Cline .* --agent cursor \(or --agent kilo \/ --agent cline\)/);
 });
+
+describeAgentConformance(cursor, {platforms: [`openrouter`]});

@@ -1,7 +1,6 @@
 import path from 'node:path';
 
-import {defineAgent}                                           from 'capit/plugin';
-import type {AgentEnvironment, AgentFile, AgentPlan, KeySource, PlanInput} from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment, AgentFile, AgentPlan, KeySource, PlanInput} from 'capit/plugin';
 
 // Hermes Agent (Python) loads `<home>/.env` with override=True, so it beats the shell, and picks its provider from
 // `model.provider` in `<home>/config.yaml` (research/agents.md §4, hermes_constants.py and hermes_cli/env_loader.py).
@@ -74,7 +73,9 @@ export function hermesKeySources(envInfo: AgentEnvironment, platformId: string):
   ];
 }
 
-export default defineAgent({
+const agent = {
+  apiVersion: 1,
+  kind: `agent`,
   id: `hermes`,
   files: hermesFiles,
   supports: platformId => platformId === `openrouter`
@@ -82,4 +83,6 @@ export default defineAgent({
     : `Hermes has no "${platformId}" provider that capit can select in config.yaml yet`,
   plan: input => planHermes(input),
   keySources: hermesKeySources,
-});
+} satisfies AgentDefinition;
+
+export default agent;

@@ -1,7 +1,6 @@
 import path from 'node:path';
 
-import {defineAgent}                                           from 'capit/plugin';
-import type {AgentEnvironment, AgentFile, AgentPlan, KeySource, PlanInput} from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment, AgentFile, AgentPlan, KeySource, PlanInput} from 'capit/plugin';
 
 // Kilo Code 7.x (the VS Code extension and the `kilo` CLI it bundles) is an opencode fork: credentials live in
 // `${XDG_DATA_HOME:-~/.local/share}/kilo/auth.json` with opencode's shape, shared by the extension and the CLI
@@ -95,10 +94,14 @@ export function kiloSupports(platformId: string): true | string {
     : `Kilo has no built-in "${platformId}" provider that capit can configure yet`;
 }
 
-export default defineAgent({
+const agent = {
+  apiVersion: 1,
+  kind: `agent`,
   id: `kilo`,
   files: kiloFiles,
   supports: kiloSupports,
   plan: input => planKilo(input),
   keySources: kiloKeySources,
-});
+} satisfies AgentDefinition;
+
+export default agent;

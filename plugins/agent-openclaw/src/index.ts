@@ -1,7 +1,6 @@
 import path from 'node:path';
 
-import {defineAgent}                                           from 'capit/plugin';
-import type {AgentEnvironment, AgentFile, AgentPlan, KeySource, PlanInput} from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment, AgentFile, AgentPlan, KeySource, PlanInput} from 'capit/plugin';
 
 // OpenClaw loads `<state>/.env` at start-up without overriding the process environment, and that .env wins over
 // `env.vars` in openclaw.json and over `models.providers.<id>.apiKey` (research/agents.md §3, observed on 2026.9.6).
@@ -88,7 +87,9 @@ export function openclawKeySources(envInfo: AgentEnvironment, platformId: string
   ];
 }
 
-export default defineAgent({
+const agent = {
+  apiVersion: 1,
+  kind: `agent`,
   id: `openclaw`,
   files: openclawFiles,
   supports: platformId => platformId === `openrouter`
@@ -96,4 +97,6 @@ export default defineAgent({
     : `OpenClaw's built-in provider for "${platformId}" is not something capit can configure through its .env yet`,
   plan: input => planOpenclaw(input),
   keySources: openclawKeySources,
-});
+} satisfies AgentDefinition;
+
+export default agent;

@@ -1,7 +1,6 @@
 import path from 'node:path';
 
-import {defineAgent}              from 'capit/plugin';
-import type {AgentEnvironment}    from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment} from 'capit/plugin';
 
 // opencode uses xdg-basedir with no per-OS branch, so this is the path on macOS and Windows too.
 function dataDir({env, home}: AgentEnvironment): string {
@@ -14,7 +13,9 @@ function configDir({env, home}: AgentEnvironment): string {
 
 const CONFIG_NAMES = [`opencode.jsonc`, `opencode.json`, `config.json`];
 
-export default defineAgent({
+const agent = {
+  apiVersion: 1,
+  kind: `agent`,
   id: `opencode`,
 
   files: envInfo => [{
@@ -51,4 +52,6 @@ export default defineAgent({
       {kind: `env`, name: `${platformId.toUpperCase()}_API_KEY`},
     ];
   },
-});
+} satisfies AgentDefinition;
+
+export default agent;

@@ -1,4 +1,5 @@
-import {defineAgent}         from 'capit/plugin';
+import type {AgentDefinition} from 'capit/plugin';
+import type {DetectedExtension} from 'capit-ide-extensions';
 import {WINDSURF, ideAgent}  from 'capit-ide-extensions';
 
 // Windsurf's Cascade has no OpenRouter BYOK: its BYOK takes only Anthropic keys for Claude 4 models, entered on
@@ -7,7 +8,11 @@ const CASCADE = [
   `Windsurf's built-in agent (Cascade) cannot use an OpenRouter key: its BYOK accepts only Anthropic keys for Claude 4 models, entered at windsurf.com/subscription/provider-api-keys. capit wrote nothing for Cascade.`,
 ];
 
-export default defineAgent({
+const agent = {
+  apiVersion: 1,
+  kind: `agent`,
   id: `windsurf`,
   ...ideAgent({ide: WINDSURF, ownAgentNotes: () => CASCADE, ownAgentStatus: `Cascade: no OpenRouter BYOK`}),
-});
+} satisfies AgentDefinition<DetectedExtension[]>;
+
+export default agent;

@@ -4,6 +4,8 @@ import path from 'node:path';
 
 import {afterEach, expect, it} from 'vitest';
 
+import {describeAgentConformance} from 'capit/testing';
+
 import type {AgentEnvironment, PlanInput} from 'capit/plugin';
 import windsurf from '../src/index.js';
 
@@ -21,11 +23,11 @@ const input: PlanInput = {platform: {id: `openrouter`, displayName: `OpenRouter`
 
 it(`never claims Cascade support; configures Zoo Code in Windsurf's macOS settings.json`, () => {
   const envInfo = envFor(`zoocodeorganization.zoo-code-1.2.0`);
-  expect(windsurf.files(envInfo).map(f => f.path)).toEqual([
+  expect(windsurf.files(envInfo, windsurf.detect(envInfo)).map(f => f.path)).toEqual([
     path.join(envInfo.home, `.config`, `capit`, `roo-import.json`),
     path.join(envInfo.home, `Library`, `Application Support`, `Windsurf`, `User`, `settings.json`),
   ]);
-  const plan = windsurf.plan(input, envInfo);
+  const plan = windsurf.plan(input, envInfo, windsurf.detect(envInfo));
   expect(plan.edits.map(e => e.file)).toEqual([`roo-import`, `windsurf-settings`]);
   const text = plan.notes!.join(`\n`);
   expect(text).toContain(`Cascade) cannot use an OpenRouter key`);
@@ -35,7 +37,10 @@ it(`never claims Cascade support; configures Zoo Code in Windsurf's macOS settin
 });
 
 it(`with no extension: no edits, and the Cascade explanation`, () => {
-  const plan = windsurf.plan(input, envFor());
+  const bare = envFor();
+  const plan = windsurf.plan(input, bare, windsurf.detect(bare));
   expect(plan.edits).toEqual([]);
   expect(plan.notes![0]).toMatch(/^Windsurf's built-in agent \(Cascade\) cannot use an OpenRouter key/);
 });
+
+describeAgentConformance(windsurf, {platforms: [`openrouter`]});

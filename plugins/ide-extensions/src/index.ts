@@ -6,12 +6,9 @@
 // Kilo and Cline are configured by the very same code as `--agent kilo` / `--agent cline` (their plugins export
 // their files/plan/keySources); Zoo/Roo get an import file plus `*.autoImportSettingsPath` in the IDE's settings.json.
 //
-// Detection is a read-only listing of `~/.cursor/extensions` (or `~/.windsurf/extensions`). The contract has no
-// "detect" step whose result core hands to `plan()`, and `plan()` must stay pure, so: `files()` lists the directory
-// (a cheap `readdirSync`, like any path resolution) and remembers the result for that `AgentEnvironment` object;
-// `plan()` and `keySources()` reuse it. Core passes the same object to `files()` and `plan()` for one issue, so the
-// preview and the real plan agree even if an extension is installed in between. Only when `plan()` is called on an
-// environment `files()` never saw (tests, the conformance kit) does it list the directory itself.
+// Detection is a read-only listing of `~/.cursor/extensions` (or `~/.windsurf/extensions`): the agent's `detect()`
+// step. Core calls it once per run and hands the result to `files()`, `plan()`, `keySources()` and `status()`, so
+// `plan()` stays pure and the preview and the real plan agree even if an extension is installed in between.
 import fs   from 'node:fs';
 import path from 'node:path';
 
@@ -98,8 +95,6 @@ export function rooImportPath({env, home, platform}: AgentEnvironment): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Detection
 
-const detections = new WeakMap<AgentEnvironment, Map<string, DetectedExtension[]>>();
-
 /** Parses `<publisher>.<name>-<version>[-<target>]` against the known extensions, case-insensitively. */
 export function matchExtensionFolder(folder: string): DetectedExtension | undefined {
   const lower = folder.toLowerCase();
@@ -153,27 +148,18 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** The extensions found for this environment: listed once, then remembered for the same `envInfo` object. */
-export function detectExtensions(ide: IdeSpec, envInfo: AgentEnvironment): DetectedExtension[] {
-  let perIde = detections.get(envInfo);
-  if (!perIde) detections.set(envInfo, perIde = new Map());
-  let found = perIde.get(ide.id);
-  if (!found) perIde.set(ide.id, found = scanExtensions(ide, envInfo));
-  return found;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // The agent pieces
 
-const has = (found: DetectedExtension[], id: ExtensionId) => found.some(e => e.spec.id === id);
-const rooLike = (found: DetectedExtension[]) => found.filter(e => e.spec.autoImportSetting);
+const has = (found: readonly DetectedExtension[], id: ExtensionId) => found.some(e => e.spec.id === id);
+const rooLike = (found: readonly DetectedExtension[]) => found.filter(e => e.spec.autoImportSetting);
 
 function settingsFileId(ide: IdeSpec): string {
   return `${ide.id}-settings`;
 }
 
-export function ideFiles(ide: IdeSpec, envInfo: AgentEnvironment): AgentFile[] {
-  const found = detectExtensions(ide, envInfo);
+/** The files to edit for the extensions `found` by {@link scanExtensions}. */
+export function ideFiles(ide: IdeSpec, envInfo: AgentEnvironment, found: readonly DetectedExtension[]): AgentFile[] {
   const files: AgentFile[] = [];
   if (has(found, `kilo`)) files.push(...kiloFiles(envInfo));
   if (has(found, `cline`)) files.push(...clineFiles(envInfo));
@@ -219,9 +205,8 @@ function majorOf(version: string): number {
   return Number(version.split(`.`)[0]);
 }
 
-/** Edits and notes for every extension found; empty edits when none was found. Pure given the detection. */
-export function planIde(ide: IdeSpec, input: PlanInput, envInfo: AgentEnvironment): IdePlan {
-  const found = detectExtensions(ide, envInfo);
+/** Edits and notes for every extension `found`; empty edits when none was found. Pure. */
+export function planIde(ide: IdeSpec, input: PlanInput, envInfo: AgentEnvironment, found: readonly DetectedExtension[]): IdePlan {
   const edits: FileEdit[] = [];
   const notes: string[] = [];
   for (const ext of found) {
@@ -247,7 +232,7 @@ export function planIde(ide: IdeSpec, input: PlanInput, envInfo: AgentEnvironmen
     const names = roo.map(e => e.spec.displayName).join(` and `);
     notes.push(`Restart ${ide.displayName} (or run "Developer: Reload Window"): ${names} imports ${home(envInfo, rooImportPath(envInfo))} on every start and uses the profile "${ROO_PROFILE_NAME}" (${DEFAULT_MODEL}) for every mode. Deleting that file later does not remove the imported profile.`);
   }
-  return {edits, notes, configured: found};
+  return {edits, notes, configured: [...found]};
 }
 
 export function configuredLine(ide: IdeSpec, configured: DetectedExtension[]): string {
@@ -266,8 +251,7 @@ export function noExtensionLines(ide: IdeSpec, envInfo: AgentEnvironment, platfo
  * ones capit writes (`installs`), then the lower ones — so anything listed before the first `installs` source
  * shadows one of the capped keys. Notes name the extension.
  */
-export function ideKeySources(ide: IdeSpec, envInfo: AgentEnvironment, platformId: string): KeySource[] {
-  const found = detectExtensions(ide, envInfo);
+export function ideKeySources(ide: IdeSpec, envInfo: AgentEnvironment, platformId: string, found: readonly DetectedExtension[]): KeySource[] {
   const groups: {name: string; sources: KeySource[]}[] = [];
   if (has(found, `kilo`)) groups.push({name: `Kilo Code`, sources: kiloKeySources(envInfo, platformId)});
   if (has(found, `cline`)) groups.push({name: `Cline`, sources: clineKeySources(envInfo, platformId)});
@@ -292,8 +276,7 @@ export function ideKeySources(ide: IdeSpec, envInfo: AgentEnvironment, platformI
 }
 
 /** One line for `capit agents`, e.g. "Cascade: no OpenRouter BYOK; extensions: kilo". */
-export function extensionsStatus(ide: IdeSpec, envInfo: AgentEnvironment): string {
-  const found = detectExtensions(ide, envInfo);
+export function extensionsStatus(found: readonly DetectedExtension[]): string {
   return `extensions: ${found.length > 0 ? found.map(e => e.spec.id).join(`, `) : `none found`}`;
 }
 
@@ -305,25 +288,32 @@ export interface IdeAgentOptions {
   ownAgentStatus: string;
 }
 
+/** The members `ideAgent` gives an IDE agent: everything but its identity, with `detect` and `status` always present. */
+export type IdeAgentParts = Omit<AgentDefinition<DetectedExtension[]>, `kind` | `apiVersion` | `id` | `detect` | `status`> & {
+  detect(envInfo: AgentEnvironment): DetectedExtension[];
+  status(envInfo: AgentEnvironment, found: DetectedExtension[]): string;
+};
+
 /**
- * An IDE agent definition's parts (spread into `defineAgent`). `status` is not part of plugin API v1 yet: `capit
- * agents` calls it when present.
+ * An IDE agent definition's parts, spread into the plugin's object: `detect` lists the IDE's extensions once per run
+ * and core hands that list to the other members.
  */
-export function ideAgent(opts: IdeAgentOptions): Omit<AgentDefinition, `kind` | `apiVersion` | `id`> & {status(envInfo: AgentEnvironment): string} {
+export function ideAgent(opts: IdeAgentOptions): IdeAgentParts {
   const {ide} = opts;
   return {
-    files: envInfo => ideFiles(ide, envInfo),
+    detect: envInfo => scanExtensions(ide, envInfo),
+    files: (envInfo, found) => ideFiles(ide, envInfo, found),
     supports: platformId => platformId === `openrouter`
       ? true
       : `the extensions capit configures inside ${ide.displayName} (Kilo Code, Cline, Zoo/Roo Code) are set up for OpenRouter only`,
-    plan: (input, envInfo) => {
-      const plan = planIde(ide, input, envInfo);
+    plan: (input, envInfo, found) => {
+      const plan = planIde(ide, input, envInfo, found);
       const notes = plan.configured.length > 0
         ? [configuredLine(ide, plan.configured), ...plan.notes, ...opts.ownAgentNotes(input, plan.configured)]
         : [...opts.ownAgentNotes(input, plan.configured), ...noExtensionLines(ide, envInfo, input.platform.id)];
       return {edits: plan.edits, notes};
     },
-    keySources: (envInfo, platformId) => ideKeySources(ide, envInfo, platformId),
-    status: envInfo => `${opts.ownAgentStatus}; ${extensionsStatus(ide, envInfo)}`,
+    keySources: (envInfo, platformId, found) => ideKeySources(ide, envInfo, platformId, found),
+    status: (_envInfo, found) => `${opts.ownAgentStatus}; ${extensionsStatus(found)}`,
   };
 }

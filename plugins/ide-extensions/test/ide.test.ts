@@ -6,7 +6,7 @@ import {afterEach, describe, expect, it} from 'vitest';
 
 import type {AgentEnvironment, JsonPath, PlanInput} from 'capit/plugin';
 import {
-  CURSOR, ROO_MODES, ROO_PROFILE_ID, WINDSURF, detectExtensions, extensionsDir, ideAgent, ideFiles, ideKeySources,
+  CURSOR, ROO_MODES, ROO_PROFILE_ID, WINDSURF, extensionsDir, ideAgent, ideFiles, ideKeySources,
   ideSettingsPath, matchExtensionFolder, planIde, rooImportPath, scanExtensions,
 } from '../src/index.js';
 
@@ -51,15 +51,19 @@ describe(`extension detection`, () => {
     expect(scanExtensions(CURSOR, envFor())).toEqual([]);
   });
 
-  it(`remembers the listing per environment object, so plan() does no I/O after files()`, () => {
+  it(`the agent lists the folder in detect() only: files(), plan() and keySources() use what detect() found`, async () => {
     const envInfo = envFor();
     install(envInfo, `.cursor`, `kilocode.kilo-code-7.2.1`);
-    expect(ideFiles(CURSOR, envInfo).map(f => f.id)).toEqual([`kilo-auth`]);
+    const agent = ideAgent({ide: CURSOR, ownAgentNotes: () => [], ownAgentStatus: `own`});
+    const found = await agent.detect!(envInfo);
+    expect(agent.files(envInfo, found).map(f => f.id)).toEqual([`kilo-auth`]);
     install(envInfo, `.cursor`, `saoudrizwan.claude-dev-4.1.13`);
-    expect(detectExtensions(CURSOR, envInfo).map(e => e.spec.id)).toEqual([`kilo`]);
-    expect(planIde(CURSOR, input(), envInfo).edits.every(e => e.file === `kilo-auth`)).toBe(true);
-    // A new environment object lists again.
-    expect(detectExtensions(CURSOR, {...envInfo}).map(e => e.spec.id)).toEqual([`kilo`, `cline`]);
+    // Installed after detect(): this run's plan and key sources do not see it, so the preview and the install agree.
+    expect(agent.plan(input(), envInfo, found).edits.every(e => e.file === `kilo-auth`)).toBe(true);
+    expect(agent.keySources!(envInfo, `openrouter`, found).every(s => s.note?.startsWith(`Kilo Code`))).toBe(true);
+    expect(agent.status!(envInfo, found)).toBe(`own; extensions: kilo`);
+    // The next run's detect() sees it.
+    expect((await agent.detect!(envInfo)).map(e => e.spec.id)).toEqual([`kilo`, `cline`]);
   });
 });
 
@@ -84,12 +88,13 @@ describe(`plan`, () => {
   it(`Zoo and Roo: one import file (stable id, every mode mapped) and both settings pointing at it`, () => {
     const envInfo = envFor();
     install(envInfo, `.cursor`, `zoocodeorganization.zoo-code-1.2.0`, `rooveterinaryinc.roo-cline-3.52.1`);
-    const files = ideFiles(CURSOR, envInfo);
+    const found = scanExtensions(CURSOR, envInfo);
+    const files = ideFiles(CURSOR, envInfo, found);
     expect(files).toEqual([
       {id: `roo-import`, path: path.join(envInfo.home, `.config/capit/roo-import.json`), format: `json`, secret: true},
       {id: `cursor-settings`, path: path.join(envInfo.home, `.config/Cursor/User/settings.json`), format: `jsonc`, secret: false},
     ]);
-    const plan = planIde(CURSOR, input(), envInfo);
+    const plan = planIde(CURSOR, input(), envInfo, found);
     expect(plan.edits).toEqual([
       {file: `roo-import`, op: `set`, path: [`providerProfiles`], value: {
         currentApiConfigName: `capit`,
@@ -105,8 +110,7 @@ describe(`plan`, () => {
   it(`a base-URL override (proxy, emulator) reaches the Roo profile`, () => {
     const envInfo = envFor();
     install(envInfo, `.windsurf`, `zoocodeorganization.zoo-code-1.2.0`);
-    ideFiles(WINDSURF, envInfo);
-    const edit = planIde(WINDSURF, input(undefined, `http://127.0.0.1:9/api/v1`), envInfo).edits[0]!;
+    const edit = planIde(WINDSURF, input(undefined, `http://127.0.0.1:9/api/v1`), envInfo, scanExtensions(WINDSURF, envInfo)).edits[0]!;
     expect(edit).toMatchObject({value: {apiConfigs: {capit: {openRouterBaseUrl: `http://127.0.0.1:9/api/v1`}}}});
   });
 
@@ -115,8 +119,9 @@ describe(`plan`, () => {
     install(envInfo, `.cursor`, `kilocode.kilo-code-7.2.1`, `saoudrizwan.claude-dev-4.1.13`);
     const {planKilo, kiloFiles} = await import(`capit-agent-kilo`);
     const {clineFiles} = await import(`capit-agent-cline`);
-    expect(ideFiles(CURSOR, envInfo)).toEqual([...kiloFiles(envInfo), ...clineFiles(envInfo)]);
-    const plan = planIde(CURSOR, input(), envInfo);
+    const found = scanExtensions(CURSOR, envInfo);
+    expect(ideFiles(CURSOR, envInfo, found)).toEqual([...kiloFiles(envInfo), ...clineFiles(envInfo)]);
+    const plan = planIde(CURSOR, input(), envInfo, found);
     expect(plan.edits.filter(e => e.file.startsWith(`kilo-`))).toEqual(planKilo(input()).edits);
     expect(plan.edits.some(e => e.file === `cline-secrets` && e.op === `set` && e.value === SECRET)).toBe(true);
     expect(plan.configured.map(e => e.spec.id)).toEqual([`kilo`, `cline`]);
@@ -125,19 +130,19 @@ describe(`plan`, () => {
   it(`an old Kilo Code (< 7) gets a note that it will not read auth.json`, () => {
     const envInfo = envFor();
     install(envInfo, `.cursor`, `kilocode.kilo-code-4.9.0`);
-    ideFiles(CURSOR, envInfo);
-    expect(planIde(CURSOR, input(), envInfo).notes.join(`\n`)).toMatch(/Kilo Code 4\.9\.0 is older than 7/);
+    expect(planIde(CURSOR, input(), envInfo, scanExtensions(CURSOR, envInfo)).notes.join(`\n`)).toMatch(/Kilo Code 4\.9\.0 is older than 7/);
   });
 
-  it(`nothing found: no files, no edits, and notes that say so`, () => {
+  it(`nothing found: no files, no edits, and notes that say so`, async () => {
     const envInfo = envFor();
     const agent = ideAgent({ide: WINDSURF, ownAgentNotes: () => [`own`], ownAgentStatus: `Cascade: no OpenRouter BYOK`});
-    expect(agent.files(envInfo)).toEqual([]);
-    const plan = agent.plan(input(), envInfo);
+    const found = await agent.detect!(envInfo);
+    expect(agent.files(envInfo, found)).toEqual([]);
+    const plan = agent.plan(input(), envInfo, found);
     expect(plan.edits).toEqual([]);
     expect(plan.notes![0]).toBe(`own`);
     expect(plan.notes!.join(`\n`)).toMatch(/No Kilo Code, Cline, Zoo Code or Roo Code extension was found in ~\/\.windsurf\/extensions/);
-    expect(agent.status(envInfo)).toBe(`Cascade: no OpenRouter BYOK; extensions: none found`);
+    expect(agent.status!(envInfo, found)).toBe(`Cascade: no OpenRouter BYOK; extensions: none found`);
     expect(agent.supports(`aihubmix`)).toMatch(/OpenRouter only/);
   });
 });
@@ -146,7 +151,7 @@ describe(`key sources`, () => {
   it(`every extension's higher sources come before all installed ones, named by extension`, () => {
     const envInfo = envFor();
     install(envInfo, `.cursor`, `kilocode.kilo-code-7.2.1`, `saoudrizwan.claude-dev-4.1.13`, `zoocodeorganization.zoo-code-1.2.0`);
-    const sources = ideKeySources(CURSOR, envInfo, `openrouter`);
+    const sources = ideKeySources(CURSOR, envInfo, `openrouter`, scanExtensions(CURSOR, envInfo));
     const firstInstalls = sources.findIndex(s => s.installs);
     const installs = sources.filter(s => s.installs);
     expect(installs.map(s => s.kind === `file` && path.basename(s.path))).toEqual([`auth.json`, `secrets.json`, `roo-import.json`]);
@@ -155,6 +160,7 @@ describe(`key sources`, () => {
     expect(sources.slice(firstInstalls, firstInstalls + installs.length).every(s => s.installs)).toBe(true);
     expect(sources.slice(0, firstInstalls).every(s => s.note?.startsWith(`Kilo Code`))).toBe(true);
     expect(sources.find(s => s.kind === `env` && s.name === `KILO_AUTH_CONTENT`)!.note).toBe(`Kilo Code: it replaces auth.json entirely`);
-    expect(ideKeySources(CURSOR, envFor(), `openrouter`)).toEqual([]);
+    const bare = envFor();
+    expect(ideKeySources(CURSOR, bare, `openrouter`, scanExtensions(CURSOR, bare))).toEqual([]);
   });
 });

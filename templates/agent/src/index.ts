@@ -2,7 +2,8 @@
 //
 // Only *type* imports from capit: the built file must not import capit at runtime, because a plugin installed with
 // `capit plugin add` lives in capit's plugin dir where the `capit` package cannot be resolved. capit checks the
-// exported object against the "capit" manifest in package.json (kind, id and apiVersion must match).
+// exported object against the "capit" manifest in package.json (kind, id and apiVersion must match, and the
+// manifest's "platforms" must be exactly the ids supports() accepts).
 import path from 'node:path';
 
 import type {AgentDefinition, AgentEnvironment} from 'capit/plugin';
