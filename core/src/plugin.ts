@@ -343,16 +343,5 @@ export interface AgentDefinition<Detected = unknown> {
 
 export type PluginDefinition = PlatformDefinition | AgentDefinition;
 
-/** Declares a platform plugin. Identity at runtime; the host validates the object against the manifest. */
-export function definePlatform(def: Omit<PlatformDefinition, 'kind' | 'apiVersion'> & { apiVersion?: number }): PlatformDefinition {
-  return { apiVersion: PLUGIN_API_VERSION, ...def, kind: 'platform' };
-}
-
-/**
- * Declares an agent plugin (identity at runtime). Only for code that bundles capit: a plugin loaded by capit must not
- * import it at run time (an installed plugin cannot resolve `capit`); export a plain object with
- * `satisfies AgentDefinition` instead.
- */
-export function defineAgent<Detected = unknown>(def: Omit<AgentDefinition<Detected>, 'kind' | 'apiVersion'> & { apiVersion?: number }): AgentDefinition<Detected> {
-  return { apiVersion: PLUGIN_API_VERSION, ...def, kind: 'agent' };
-}
+// No define*() helpers: a plugin exports a plain object with `satisfies PlatformDefinition` / `satisfies
+// AgentDefinition` and imports only types from `capit/plugin` (an installed plugin cannot resolve `capit` at run time).
