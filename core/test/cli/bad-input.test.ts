@@ -1,6 +1,6 @@
 // Bad input on the command line: exit 2, one line, no request to the provider, nothing written. These check how argv
 // is read and validated (amounts, option values, names, platforms, globs, a piped key), so they run in-process through
-// main() against the loopback emulator; moved from test/e2e/{issue,keys,platforms}.test.ts, assertions unchanged.
+// main() against the loopback emulator; moved from test/e2e/{issue,keys,platforms,hostile}.test.ts, assertions unchanged.
 import fs   from 'node:fs';
 import path from 'node:path';
 
@@ -50,6 +50,36 @@ describe(`capit <platform> <usd>`, () => {
     expect(result.stderr.trimEnd().split(`\n`)).toHaveLength(1);
     expect(managementRequests()).toEqual([]);
     expect(snapshotTree(home)).toEqual(before);
+  });
+});
+
+/** One line on stderr, no stack, nothing on stdout. */
+function expectOneLineRefusal(result: {stdout: string; stderr: string}) {
+  expect(result.stdout).toBe(``);
+  const lines = result.stderr.trimEnd().split(`\n`).filter(l => !/^\s*(hint|→)/i.test(l));
+  expect(lines[0]).toMatch(/^capit: /);
+  expect(result.stderr).not.toMatch(/\n\s+at |RangeError|internal error|this is a bug/i);
+}
+
+// Issue 10, case 11: bad input taken or misreported.
+describe(`dates, amounts and globs that only look valid`, () => {
+  it.each([
+    [[`openrouter`, `5`, `--expires`, `2027-02-30`], /Invalid --expires "2027-02-30": 2027-02-30 is not a real calendar date/],
+    [[`openrouter`, `5`, `--expires`, `2020-01-01`], /in the past/],
+    [[`openrouter`, `5 `], /Invalid amount "5 "/],
+    [[`openrouter`, ` 5`], /Invalid amount " 5"/],
+    [[`openrouter`, `5`, `--expires=-1d`], /--expires "-1d"/],
+    [[`openrouter`, `5`, `--expires`, `-1d`], /--expires/],
+    [[`keys`, `delete`, `[`, `--yes`], /Invalid key name or glob "\["/],
+    [[`keys`, `list`, `[z-a]`], /Invalid key name or glob/],
+  ])(`%j: exit 2, one line, no request`, async (args, message) => {
+    const {env} = setup({OPENROUTER_MANAGEMENT_KEY: MASTER});
+    const result = await runMain(args, {env});
+    expect(result.exitCode).toBe(2);
+    expectOneLineRefusal(result);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/Invalid amount "-1d"/);
+    expect(managementRequests()).toEqual([]);
   });
 });
 
