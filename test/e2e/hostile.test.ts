@@ -150,24 +150,7 @@ describe(`8. hostile files: one line, exit 1, nothing created`, () => {
 });
 
 describe(`11. inputs`, () => {
-  it.each([
-    [[`openrouter`, `5`, `--expires`, `2027-02-30`], /Invalid --expires "2027-02-30": 2027-02-30 is not a real calendar date/],
-    [[`openrouter`, `5`, `--expires`, `2020-01-01`], /in the past/],
-    [[`openrouter`, `5 `], /Invalid amount "5 "/],
-    [[`openrouter`, ` 5`], /Invalid amount " 5"/],
-    [[`openrouter`, `5`, `--expires=-1d`], /--expires "-1d"/],
-    [[`openrouter`, `5`, `--expires`, `-1d`], /--expires/],
-    [[`keys`, `delete`, `[`, `--yes`], /Invalid key name or glob "\["/],
-    [[`keys`, `list`, `[z-a]`], /Invalid key name or glob/],
-  ])(`%j: exit 2, one line, no request`, async (args, message) => {
-    const {env} = setup();
-    const result = await runCli(args, {env});
-    expect(result.exitCode).toBe(2);
-    expectOneLineRefusal(result);
-    expect(result.stderr).toMatch(message);
-    expect(result.stderr).not.toMatch(/Invalid amount "-1d"/);
-    expect(managementRequests()).toEqual([]);
-  });
+  // Dates, amounts and globs on the command line: core/test/cli/bad-input.test.ts.
 
   it.each([
     [`an empty folder`, (root: string) => {

@@ -152,35 +152,7 @@ describe(`capit openrouter <usd> --agent opencode`, () => {
   });
 });
 
-describe(`bad input: exit 2, one line, no request, nothing written`, () => {
-  it.each([
-    [[`openrouter`, `0`, `--agent`, `opencode`], /more than \$0\.00/],
-    [[`openrouter`, `-5`, `--agent`, `opencode`], /positive dollar amount/],
-    [[`openrouter`, `abc`, `--agent`, `opencode`], /expected a dollar amount/],
-    [[`openrouter`, `NaN`], /expected a dollar amount/],
-    [[`openrouter`, `Infinity`], /expected a dollar amount/],
-    [[`openrouter`, `5.001`], /at most 2 decimals/],
-    [[`openrouter`, `20000`, `--agent`, `opencode`], /--allow-large/],
-    [[`openrouter`, `5`, `--reset`, `yearly`], /daily, weekly or monthly/],
-    [[`openrouter`, `5`, `--expires`, `yesterday`], /--expires/],
-    [[`openrouter`, `5`, `--name`, `bad name`], /--name/],
-    [[`openrouter`, `5`, `--agent`, `vim`], /Unknown agent "vim"; installed agents: .*opencode/],
-    [[`openruoter`, `5`, `--agent`, `opencode`], /^capit: Unknown platform "openruoter"; did you mean "openrouter"\?\n$/],
-    [[`acme`, `5`, `--agent`, `opencode`, `--yes`], /Unknown platform "acme", installed: .*openrouter.*capit plugin add capit-platform-acme/],
-    [[`openrouter`, `5`, `--agent`, `opencode`], /pass --yes/],
-    [[`openrouter`], /./],
-  ])(`capit %j`, async (args, message) => {
-    const {env, home} = setup();
-    const before = snapshotTree(home);
-    const result = await runCli(args, {env});
-    expect(result.exitCode).toBe(2);
-    expect(result.stdout).toBe(``);
-    expect(result.stderr).toMatch(message);
-    expect(result.stderr.trimEnd().split(`\n`)).toHaveLength(1);
-    expect(managementRequests()).toEqual([]);
-    expect(snapshotTree(home)).toEqual(before);
-  });
-});
+// Bad input on the command line (amounts, option values, names, platforms): core/test/cli/bad-input.test.ts.
 
 describe(`refusals and provider failures`, () => {
   it(`refuses an unparseable auth.json before creating any key, leaving it untouched`, async () => {

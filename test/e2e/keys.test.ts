@@ -230,27 +230,7 @@ describe(`capit keys delete`, () => {
     expect(rows.filter(r => r.status === `deleted`)).toHaveLength(5);
   }, 30_000);
 
-  it(`refuses bad input with exit 2 and sends no request`, async () => {
-    const {env, ledgerFile} = setup();
-    recordInLedger(ledgerFile, emulator.seedKeys(3, {prefix: `capit`}));
-    const cases: [string[], RegExp][] = [
-      [[`keys`, `delete`, `  `, `--yes`], /Empty key name or glob/],
-      [[`keys`, `delete`, `*`], /"\*" matches every key: pass --yes/],
-      [[`keys`, `delete`, `**`, `--json`], /"\*\*" matches every key: pass --yes/],
-      [[`keys`, `delete`, `capit-1`], /pass --yes/],
-      [[`keys`, `delete`, `capit-1`, `--platform`, `nope`, `--yes`], /Unknown platform "nope"/],
-      [[`keys`, `disable`, ``, `--yes`], /Empty key name or glob/],
-    ];
-    for (const [args, message] of cases) {
-      const result = await runCli(args, {env});
-      expect(result.exitCode, args.join(` `)).toBe(2);
-      expect(result.stderr).toMatch(message);
-      expect(result.stderr.trim().split(`\n`)).toHaveLength(1);
-      expect(result.stdout).toBe(``);
-    }
-    expect(managementRequests()).toEqual([]);
-    expect(emulator.state.keys.size).toBe(3);
-  });
+  // Bad input (empty globs, a missing --yes, an unknown platform): core/test/cli/bad-input.test.ts.
 
   it(`a glob that matches nothing says so and exits 1`, async () => {
     const {env, ledgerFile} = setup();

@@ -100,25 +100,7 @@ describe(`capit platforms`, () => {
     expect(fs.existsSync(credentials)).toBe(false);
   });
 
-  it(`bad input is one line, exit 2, no request and nothing written`, async () => {
-    const {env, credentials} = setup();
-    const cases: [string[], string, RegExp][] = [
-      [[`platforms`, `add`, `openrouter`, `--key-stdin`], `not-a-key-at-all\n`, /does not look like a OpenRouter master key: OpenRouter keys start with "sk-or-"/],
-      [[`platforms`, `add`, `openrouter`, `--key-stdin`], `\n`, /No master key given/],
-      [[`platforms`, `add`, `openrouter`], ``, /pipe it in with --key-stdin/],
-      [[`platforms`, `add`, `nope`, `--key-stdin`], `${MASTER}\n`, /Unknown platform "nope"/],
-      [[`platforms`, `remove`, `nope`, `--yes`], ``, /Unknown platform "nope"/],
-    ];
-    for (const [args, input, message] of cases) {
-      const result = await runCli(args, {env, input});
-      expect(result.exitCode, args.join(` `)).toBe(2);
-      expect(result.stderr).toMatch(message);
-      expect(result.stderr.trim().split(`\n`)).toHaveLength(1);
-      expect(result.stdout + result.stderr).not.toContain(MASTER);
-    }
-    expect(managementRequests()).toEqual([]);
-    expect(fs.existsSync(credentials)).toBe(false);
-  });
+  // Bad input (a malformed or empty piped key, no terminal, an unknown platform): core/test/cli/bad-input.test.ts.
 
   it(`refuses a corrupt credentials.json, saying how to fix it, and never overwrites it`, async () => {
     const {env, configDir, credentials} = setup();
