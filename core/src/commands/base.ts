@@ -1,12 +1,18 @@
 import {Command, UsageError} from 'clipanion';
 
 import type {CapitContext} from '../context.js';
+import {readLedger}        from '../state/ledger.js';
+import {capitPaths}        from '../state/paths.js';
 import {formatError}       from '../ui/report.js';
 
 /** Every capit command: errors go to stderr with capit's exit codes (0 ok, 1 failure, 2 usage). */
 export abstract class BaseCommand extends Command<CapitContext> {
+  /** True for the commands that settle interrupted installs under their own lock (install, restore). */
+  static recoversItself = false;
+
   override async validateAndExecute(): Promise<number> {
     try {
+      if (!(this.constructor as unknown as typeof BaseCommand).recoversItself) await settleInterruptedInstalls(this.context);
       return await super.validateAndExecute();
     } catch (error) {
       const {text, exitCode} = formatError(error);
@@ -17,3 +23,17 @@ export abstract class BaseCommand extends Command<CapitContext> {
 }
 
 export {UsageError};
+
+// Cheap when nothing is pending (one small file read); the recovery code is imported only when something is.
+async function settleInterruptedInstalls(ctx: CapitContext): Promise<void> {
+  const stateDir = capitPaths(ctx.env).state;
+  let pending: boolean;
+  try {
+    pending = (await readLedger(stateDir)).some(k => k.status === `pending` && k.backupDir);
+  } catch {
+    return; // an unreadable ledger is reported by the commands that need it
+  }
+  if (!pending) return;
+  const {recoverBeforeCommand} = await import(`../issue/recover.js`);
+  await recoverBeforeCommand(stateDir, ctx);
+}

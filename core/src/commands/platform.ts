@@ -17,6 +17,7 @@ export function platformCommand(manifest: PlatformManifest): CommandClass<CapitC
   const id = manifest.id;
   return class PlatformCommand extends BaseCommand {
     static override paths = [[id]];
+    static override recoversItself = true;
 
     static override usage = Command.Usage({
       category: `Issue a capped key`,

@@ -4,6 +4,7 @@ import {BaseCommand} from './base.js';
 
 export class RestoreCommand extends BaseCommand {
   static override paths = [[`restore`]];
+  static override recoversItself = true;
 
   static override usage = Command.Usage({
     category: `Agents`,

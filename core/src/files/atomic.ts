@@ -174,3 +174,24 @@ function isRunning(pid: number): boolean {
     return isCode(err, `EPERM`);
   }
 }
+
+const ANY_TEMP_NAME = /^\..+\.capit-(\d+)-[0-9a-f]+\.tmp$/;
+
+/** Removes every capit temp file directly in `dir` (any target name) whose writer is no longer running. */
+export async function removeStrayTempFilesIn(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (err) {
+    if (isCode(err, `ENOENT`) || isCode(err, `ENOTDIR`)) return [];
+    throw err;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = ANY_TEMP_NAME.exec(name);
+    if (!m || (Number(m[1]) !== process.pid && isRunning(Number(m[1])))) continue;
+    await fs.rm(path.join(dir, name), {force: true});
+    removed.push(path.join(dir, name));
+  }
+  return removed;
+}

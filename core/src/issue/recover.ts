@@ -13,7 +13,10 @@
 // Every step here is idempotent: a kill during recovery is recovered the same way by the run after it.
 import type {CapitContext}          from '../context.js';
 import {ProviderError}              from '../errors.js';
-import {removeStrayTempFiles, settleInstall} from '../files/index.js';
+import path from 'node:path';
+
+import {removeStrayTempFiles, removeStrayTempFilesIn} from '../files/atomic.js';
+import {settleInstall} from '../files/index.js';
 import type {PlatformContext, PlatformDefinition, ProviderKey} from '../plugin.js';
 import {callPlugin}                 from '../platforms/context.js';
 import {readLedger, updateLedger}   from '../state/ledger.js';
@@ -37,6 +40,8 @@ export async function recoverInterruptedInstalls(stateDir: string, ctx: Pick<Cap
   for (const entry of pending) {
     const label = `"${entry.name}"${entry.agent ? ` (${entry.agent})` : ``}`;
     for (const file of entry.files) await removeStrayTempFiles(file);
+    // The backup copies and the manifest are written through temp files too; an old file copied there may hold a key.
+    if (entry.backupDir) for (const dir of [entry.backupDir, path.join(entry.backupDir, `files`)]) await removeStrayTempFilesIn(dir);
 
     if (entry.backupDir) {
       const outcome = await settleInstall(entry.backupDir);
@@ -108,5 +113,21 @@ export async function deleteByName(def: PlatformDefinition, pctx: PlatformContex
     return {state: `deleted`, message: `capit found the key "${keyName}" by name (its secret never reached an agent file) and deleted it.`};
   } catch (error) {
     return {state: `failed`, message: `A key "${keyName}" may exist at the provider: looking it up failed (${(error as Error).message}); capit kept a record and will look again on its next run.`};
+  }
+}
+
+/**
+ * Any command other than an install or a restore (which recover under their own lock): settle the agent files of an
+ * install a killed run left half done, so no command ever leaves an agent with a mix of old and new files. Keys are
+ * not deleted here (no master key is at hand); their entries stay pending for the next run of their platform. Never
+ * waits: a lock held now belongs to a live run whose pending entry is not stale.
+ */
+export async function recoverBeforeCommand(stateDir: string, ctx: Pick<CapitContext, `stderr`>): Promise<void> {
+  const {withLock} = await import(`../files/lock.js`);
+  try {
+    await withLock(stateDir, () => recoverInterruptedInstalls(stateDir, ctx), {maxWaitMs: 0, stderr: ctx.stderr});
+  } catch (error) {
+    if ((error as {code?: string}).code === `CAPIT_LOCKED`) return;
+    ctx.stderr.write(`warning: could not finish an install an earlier capit run left pending: ${(error as Error).message}\n`);
   }
 }
