@@ -111,6 +111,35 @@ describe(`kill -9 during an install, then the next run`, () => {
     expect(fs.readFileSync(path.join(home, `config.yaml`), `utf8`)).toBe(yamlText);
   });
 
+  it(`hermes: a read-only next command (keys list, doctor) also settles the half install and its temp files; the key waits for the next openrouter run`, SLOW, async () => {
+    const {env, stateDir} = setup();
+    const home = path.join(env.HOME!, `.hermes`);
+    fs.mkdirSync(home, {recursive: true});
+    const envText = `# mine\nOTHER=1\n`;
+    const yamlText = `# my model\nmodel: anthropic/claude-sonnet-4\n`;
+    fs.writeFileSync(path.join(home, `.env`), envText);
+    fs.writeFileSync(path.join(home, `config.yaml`), yamlText);
+    expect((await runCli([`openrouter`, `5`, `--agent`, `hermes`, `--yes`], {env: crashAt(env, `before-rename:config`), ...RUN})).exitCode).toBeNull();
+    const [key] = liveKeys();
+    expect(fs.readFileSync(path.join(home, `.env`), `utf8`)).toContain(key!.key);
+    expect(capitTemps(home)).toHaveLength(1);
+
+    for (const args of [[`keys`, `list`, `--json`], [`doctor`, `hermes`, `--json`]]) {
+      const next = await runCli(args, {env, ...RUN});
+      expect(next.stdout + next.stderr).not.toContain(key!.key);
+      // Old bytes in both files, no temp file left: never .env new and config.yaml old.
+      expect(fs.readFileSync(path.join(home, `.env`), `utf8`)).toBe(envText);
+      expect(fs.readFileSync(path.join(home, `config.yaml`), `utf8`)).toBe(yamlText);
+      expect(capitTemps(home)).toEqual([]);
+    }
+    // No agent file holds the key; it stays recorded (pending) until a run with the openrouter master key deletes it.
+    expect(ledger(stateDir).map(k => [k.name, k.status])).toEqual([[key!.name, `pending`]]);
+    expect(emulator.state.keys.has(key!.hash)).toBe(true);
+    expect((await runCli([`openrouter`, `1`, `--yes`, `--json`], {env, ...RUN})).exitCode).toBe(0);
+    expect(emulator.state.keys.has(key!.hash)).toBe(false);
+    expect(ledger(stateDir).filter(k => k.name === key!.name)).toEqual([]);
+  });
+
   it(`hermes: killed after both files were written, the next run completes the install`, SLOW, async () => {
     const {env, stateDir} = setup();
     const killed = await runCli([`openrouter`, `5`, `--agent`, `hermes`, `--yes`], {env: crashAt(env, `after-write:config`), ...RUN});

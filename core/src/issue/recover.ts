@@ -119,15 +119,15 @@ export async function deleteByName(def: PlatformDefinition, pctx: PlatformContex
 /**
  * Any command other than an install or a restore (which recover under their own lock): settle the agent files of an
  * install a killed run left half done, so no command ever leaves an agent with a mix of old and new files. Keys are
- * not deleted here (no master key is at hand); their entries stay pending for the next run of their platform. Never
- * waits: a lock held now belongs to a live run whose pending entry is not stale.
+ * not deleted here (no master key is at hand); their entries stay pending for the next run of their platform. It
+ * queues on the lock like an install: a live install finishes first (its entry is then no longer pending), and the
+ * lock of a killed run is taken over once stale.
  */
 export async function recoverBeforeCommand(stateDir: string, ctx: Pick<CapitContext, `stderr`>): Promise<void> {
   const {withLock} = await import(`../files/lock.js`);
   try {
-    await withLock(stateDir, () => recoverInterruptedInstalls(stateDir, ctx), {maxWaitMs: 0, stderr: ctx.stderr});
+    await withLock(stateDir, () => recoverInterruptedInstalls(stateDir, ctx), {stderr: ctx.stderr});
   } catch (error) {
-    if ((error as {code?: string}).code === `CAPIT_LOCKED`) return;
     ctx.stderr.write(`warning: could not finish an install an earlier capit run left pending: ${(error as Error).message}\n`);
   }
 }
