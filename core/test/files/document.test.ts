@@ -305,7 +305,8 @@ compression: {enabled: true, threshold: 0.85}
 
     it(`handles a run of lines that all differ from the library's rendering`, () => {
       const text = `a:      1 #  one\nb:\t2   # two\nc: 3     # three\nd: [1,2]   # four\n`;
-      expect(edit(text, [`b`], 20)).toBe(`a:      1 #  one\nb: 20   # two\nc: 3     # three\nd: [1,2]   # four\n`);
+      // Only the value's own token changes: the tab after `b:` stays.
+      expect(edit(text, [`b`], 20)).toBe(`a:      1 #  one\nb:\t20   # two\nc: 3     # three\nd: [1,2]   # four\n`);
       expect(edit(text, [`d`], [3])).toBe(`a:      1 #  one\nb:\t2   # two\nc: 3     # three\nd:\n  - 3\n`);
     });
 
