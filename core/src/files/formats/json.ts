@@ -1,29 +1,28 @@
-// JSON / JSONC editor. Edits are computed here, byte for byte: only the touched property's text changes.
+// JSON / JSONC editor on jsonc-parser: its tree locates every edit, its scanner reads the comments and commas around
+// it, its formatter writes new objects and arrays in the file's formatting (indent unit, tabs or spaces, line ends:
+// detected from the file), and `modify`/`applyEdits` edit arrays.
+//
+// Properties are placed here rather than by `modify`: with formatting options it re-formats the whole lines around
+// an edit (an inline `{"k": true}` before a new key came out multi-line), it puts a new property between the
+// previous one and that one's `// comment`, and a delete takes the previous property's comment along. So only the
+// touched property's text changes, plus the one comma the JSON grammar needs.
 import {isDeepStrictEqual} from 'node:util';
 import {
-  applyEdits, createScanner, findNodeAtLocation, getNodeValue, modify, parseTree, printParseErrorCode, visit,
-  type Node as JsonNode, type ParseError,
+  applyEdits, createScanner, findNodeAtLocation, format, getNodeValue, modify, parseTree, printParseErrorCode, visit,
+  type FormattingOptions, type Node as JsonNode, type ParseError,
 } from 'jsonc-parser';
 
 import {conflict, formatPath, lineCol, MAX_NESTING_DEPTH, requirePath, splitBom, type EditableDocument} from './common.js';
 import {CapitError, UnparseableFileError} from '../../errors.js';
 import type {JsonPath} from '../../plugin.js';
 
-// JSON / JSONC (edits are computed here, byte for byte: only the touched property's text changes)
-//
-// jsonc-parser's `modify` with formatting options re-formats whole lines around an insertion or removal, which
-// includes the previous property's value (an inline `{"k": true}` before a new key came out multi-line), and it
-// puts a new property between the previous one and that one's `// comment`. So the editor builds its own edits:
-// the new text is rendered in the file's (or the enclosing inline object's) style, and nothing else is rewritten
-// except one comma where the JSON grammar needs it.
-
 export class JsonDocument implements EditableDocument {
   private readonly original: string;
   private readonly bom: string;
   private readonly wasEmpty: boolean;
   private readonly eol: string;
-  /** One indentation step, or `undefined` for a one-line file (edits keep it on one line). */
-  private readonly unit: string | undefined;
+  /** The file's formatting, or `undefined` for a one-line file (edits keep it on one line). */
+  private readonly formatting: FormattingOptions | undefined;
   private body: string;
   private dirty = false;
 
@@ -35,7 +34,7 @@ export class JsonDocument implements EditableDocument {
     this.body = this.wasEmpty ? `{}` : body;
     this.eol = body.includes(`\r\n`) ? `\r\n` : `\n`;
     const root = this.parse(this.body);
-    this.unit = detectJsonIndent(this.body, root);
+    this.formatting = detectFormatting(this.body, root);
     this.originalValue = getNodeValue(root);
   }
 
@@ -125,8 +124,8 @@ export class JsonDocument implements EditableDocument {
     const body = this.body;
     const text = body.slice(container.offset, container.offset + container.length);
     const hasChildren = (container.children?.length ?? 0) > 0;
-    if (this.unit === undefined || (hasChildren && !/[\r\n]/.test(text))) return {...inlineSpacing(body, container), inline: true};
-    return {inline: false, unit: this.unit, eol: this.eol, indent};
+    if (this.formatting === undefined || (hasChildren && !/[\r\n]/.test(text))) return {...inlineSpacing(body, container), inline: true};
+    return {inline: false, formatting: this.formatting, indent};
   }
 
   private insertProperty(container: JsonNode, key: string, value: unknown): string {
@@ -144,7 +143,7 @@ export class JsonDocument implements EditableDocument {
     }
     const eol = this.eol;
     const lined = children.filter(c => startsLine(body, c.offset, open));
-    const childIndent = lined.length > 0 ? indentOfLine(body, lined[lined.length - 1]!.offset) : containerIndent + style.unit;
+    const childIndent = lined.length > 0 ? indentOfLine(body, lined[lined.length - 1]!.offset) : containerIndent + indentUnit(style.formatting);
     const prop = JSON.stringify(key) + `: ` + renderJson(value, {...style, indent: childIndent});
     const last = children[children.length - 1];
     if (!last) {
@@ -162,7 +161,7 @@ export class JsonDocument implements EditableDocument {
     const after = skipTrivia(body, end);
     const trailing = body[after] === `,`;
     const anchor = trailing ? after + 1 : end;
-    const at = skipInline(body, anchor);
+    const at = skipTrivia(body, anchor, true);
     const insert = eol + childIndent + prop + (trailing ? `,` : ``);
     if (trailing) return splice(body, at, 0, insert);
     return body.slice(0, end) + `,` + body.slice(end, at) + insert + body.slice(at);
@@ -231,12 +230,12 @@ export class JsonDocument implements EditableDocument {
       const comma = skipTrivia(body, prev.offset + prev.length);
       if (body[comma] === `,`) cuts.push([comma, comma + 1]);
     }
-    const stop = skipInline(body, afterEnd);
+    const stop = skipTrivia(body, afterEnd, true);
     const lineFrom = lineStart(body, start);
     if (startsLine(body, start, container.offset) && lineBreakLength(body, stop) > 0) {
       cuts.push([lineFrom, stop + lineBreakLength(body, stop)]);
     } else if (!isLast) {
-      cuts.push([start, skipSpaces(body, afterEnd)]);
+      cuts.push([start, afterEnd + /^[ \t]*/.exec(body.slice(afterEnd))![0].length]);
     } else {
       let from = start;
       while (from > container.offset + 1 && /\s/.test(body[from - 1]!)) from--;
@@ -267,11 +266,6 @@ export class JsonDocument implements EditableDocument {
   }
 }
 
-type JsonStyle =
-  | {inline: true; colon: string; comma: string}
-  | {inline: false; unit: string; eol: string; indent: string};
-
-/** Plain JSON data as text: inline (`{"a": 1, "b": [2]}`), or one member a line, indented from `style.indent`. */
 // The scanner is iterative, so this runs before the (recursive) parser ever sees a deep file.
 function checkJsonDepth(body: string, filePath: string): void {
   const scanner = createScanner(body, false);
@@ -310,20 +304,22 @@ function refuseDuplicateJsonKeys(body: string, filePath: string): void {
   if (duplicate !== undefined) throw new UnparseableFileError(filePath, duplicate);
 }
 
+type JsonStyle =
+  | {inline: true; colon: string; comma: string}
+  | {inline: false; formatting: FormattingOptions; indent: string};
+
+/** Plain JSON data as text: inline (`{"a": 1, "b": [2]}`), or as the formatter lays it out, indented from `indent`. */
 function renderJson(value: unknown, style: JsonStyle): string {
-  if (value === null || typeof value !== `object`) return JSON.stringify(value);
-  const entries: Array<[string | undefined, unknown]> = Array.isArray(value)
-    ? value.map(v => [undefined, v])
-    : Object.entries(value as Record<string, unknown>);
-  const [open, close] = Array.isArray(value) ? [`[`, `]`] : [`{`, `}`];
-  if (entries.length === 0) return open + close;
-  if (style.inline) {
-    const items = entries.map(([k, v]) => (k === undefined ? `` : JSON.stringify(k) + style.colon) + renderJson(v, style));
-    return open + items.join(style.comma) + close;
+  const compact = JSON.stringify(value);
+  if (!style.inline) {
+    const {eol} = style.formatting;
+    return applyEdits(compact, format(compact, undefined, style.formatting)).split(eol!).join(eol! + style.indent);
   }
-  const inner = style.indent + style.unit;
-  const items = entries.map(([k, v]) => inner + (k === undefined ? `` : `${JSON.stringify(k)}: `) + renderJson(v, {...style, indent: inner}));
-  return open + style.eol + items.join(`,${style.eol}`) + style.eol + style.indent + close;
+  if (value === null || typeof value !== `object`) return compact;
+  const items = Array.isArray(value)
+    ? value.map(v => renderJson(v, style))
+    : Object.entries(value as Record<string, unknown>).map(([k, v]) => JSON.stringify(k) + style.colon + renderJson(v, style));
+  return Array.isArray(value) ? `[${items.join(style.comma)}]` : `{${items.join(style.comma)}}`;
 }
 
 /** The spacing after `:` and `,` inside an inline object or array (`{"a": 1, "b": 2}` or `{"a":1,"b":2}`). */
@@ -341,6 +337,31 @@ function inlineSpacing(body: string, container: JsonNode): {colon: string; comma
     return {colon, comma: /,[ \t]/.test(between) ? `, ` : `,`};
   }
   return {colon, comma: spaced ? `, ` : `,`};
+}
+
+/**
+ * The file's formatting: the indent unit of its top-level properties (tabs or N spaces) and its line ends.
+ * `undefined` for a one-line file with members: edits keep it on one line.
+ */
+function detectFormatting(body: string, root: JsonNode): FormattingOptions | undefined {
+  const eol = body.includes(`\r\n`) ? `\r\n` : `\n`;
+  const spaces = (n: number): FormattingOptions => ({insertSpaces: true, tabSize: n, eol, insertFinalNewline: false});
+  if (!root.children?.[0]) return spaces(2);
+  if (!body.slice(root.offset, root.offset + root.length).includes(`\n`)) return undefined;
+  // The smallest indentation among the lines that start a top-level property.
+  let best: string | undefined;
+  for (const prop of root.children) {
+    const from = lineStart(body, prop.offset);
+    const lead = body.slice(from, prop.offset);
+    if (from <= root.offset || !/^[ \t]+$/.test(lead)) continue;
+    if (best === undefined || lead.length < best.length) best = lead;
+  }
+  if (best === undefined) return spaces(2);
+  return best.includes(`\t`) ? {insertSpaces: false, tabSize: 1, eol, insertFinalNewline: false} : spaces(best.length);
+}
+
+function indentUnit(formatting: FormattingOptions): string {
+  return formatting.insertSpaces ? ` `.repeat(formatting.tabSize ?? 2) : `\t`;
 }
 
 function splice(text: string, offset: number, length: number, content: string): string {
@@ -362,66 +383,33 @@ function startsLine(text: string, pos: number, open: number): boolean {
 }
 
 function lineBreakLength(text: string, pos: number): number {
-  if (text.startsWith(`\r\n`, pos)) return 2;
-  return text[pos] === `\n` || text[pos] === `\r` ? 1 : 0;
+  return /^(?:\r\n|\n|\r)/.exec(text.slice(pos, pos + 2))?.[0].length ?? 0;
 }
 
-function skipSpaces(text: string, pos: number): number {
-  while (text[pos] === ` ` || text[pos] === `\t`) pos++;
-  return pos;
-}
+// jsonc-parser's SyntaxKind is a const enum (not importable under isolatedModules): its values, by name.
+const LINE_COMMENT = 12;
+const BLOCK_COMMENT = 13;
+const LINE_BREAK = 14;
+const TRIVIA = 15;
+const EOF = 17;
 
-/** Skips spaces, tabs and comments that end on this line: the result is a line break or other text. */
-function skipInline(text: string, pos: number): number {
+/**
+ * The offset of the first token at or after `pos` that is not a space, tab or comment. `inLine`: a line break (or
+ * a block comment that spans one) stops too, so the result is a line break or other text.
+ */
+function skipTrivia(text: string, pos: number, inLine = false): number {
+  const scanner = createScanner(text, false);
+  scanner.setPosition(pos);
   for (;;) {
-    pos = skipSpaces(text, pos);
-    if (text.startsWith(`//`, pos)) {
-      while (pos < text.length && text[pos] !== `\n` && text[pos] !== `\r`) pos++;
-    } else if (text.startsWith(`/*`, pos)) {
-      const close = text.indexOf(`*/`, pos + 2);
-      if (close === -1 || /[\r\n]/.test(text.slice(pos, close))) return pos;
-      pos = close + 2;
-    } else {
-      return pos;
-    }
-  }
-}
-
-/** Skips whitespace, line breaks and comments. */
-function skipTrivia(text: string, pos: number): number {
-  for (;;) {
-    while (/\s/.test(text[pos] ?? ``)) pos++;
-    if (text.startsWith(`//`, pos)) {
-      while (pos < text.length && text[pos] !== `\n` && text[pos] !== `\r`) pos++;
-    } else if (text.startsWith(`/*`, pos)) {
-      const close = text.indexOf(`*/`, pos + 2);
-      if (close === -1) return text.length;
-      pos = close + 2;
-    } else {
-      return pos;
-    }
+    const token = scanner.scan();
+    const start = scanner.getTokenOffset();
+    if (token === EOF) return text.length;
+    if (token === TRIVIA || token === LINE_COMMENT || (token === LINE_BREAK && !inLine)) continue;
+    if (token === BLOCK_COMMENT && !(inLine && /[\r\n]/.test(text.slice(start, scanner.getPosition())))) continue;
+    return start;
   }
 }
 
 function describeJson(node: JsonNode): string {
   return node.type === `null` ? `null` : node.type === `array` || node.type === `object` ? `an ${node.type}` : `a ${node.type}`;
-}
-
-/** Tabs or N spaces, from the top-level properties; `undefined` keeps a one-line file on one line. */
-function detectJsonIndent(body: string, root: JsonNode): string | undefined {
-  const rootText = body.slice(root.offset, root.offset + root.length);
-  if (!root.children?.[0]) return `  `;
-  if (!rootText.includes(`\n`)) return undefined;
-  // Find the smallest indentation among the lines that start a top-level property.
-  let best: string | undefined;
-  for (const prop of root.children ?? []) {
-    const lineStartAt = body.lastIndexOf(`\n`, prop.offset - 1) + 1;
-    if (lineStartAt <= root.offset) continue;
-    const lead = body.slice(lineStartAt, prop.offset);
-    if (!/^[ \t]+$/.test(lead)) continue;
-    if (best === undefined || lead.length < best.length) best = lead;
-  }
-  if (best === undefined) return `  `;
-  if (best.includes(`\t`)) return `\t`;
-  return ` `.repeat(best.length);
 }
