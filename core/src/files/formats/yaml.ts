@@ -151,9 +151,8 @@ function setInSource(body: string, path: JsonPath, value: unknown, ctx: EditCont
     return body + separator + renderPair(path[0]!, nest(path.slice(1), value), 0, opts);
   }
   let map: unknown = contents;
-  let parent: {map: YAMLMap; pair: Pair<YamlNode, YamlNode | null>} | undefined;
   for (let depth = 0; depth < path.length; depth++) {
-    if (!isBlockMap(map)) return rewriteFlowMap(body, map, parent, path.slice(0, depth), ctx);
+    if (!isBlockMap(map)) return rewriteFlowMap(body, map, path.slice(0, depth), ctx);
     const seg = path[depth]!;
     const pair = pairOf(map, seg);
     if (!pair) {
@@ -162,7 +161,6 @@ function setInSource(body: string, path: JsonPath, value: unknown, ctx: EditCont
       return body.slice(0, at) + separator + renderPair(seg, nest(path.slice(depth + 1), value), columnOf(body, map), opts) + body.slice(at);
     }
     if (depth < path.length - 1) {
-      parent = {map, pair};
       map = pair.value;
       continue;
     }
@@ -180,13 +178,11 @@ function setInSource(body: string, path: JsonPath, value: unknown, ctx: EditCont
 function deleteInSource(body: string, path: JsonPath, ctx: EditContext): string | undefined {
   const {doc} = parseSource(body);
   let map: unknown = doc?.contents;
-  let parent: {map: YAMLMap; pair: Pair<YamlNode, YamlNode | null>} | undefined;
   for (let depth = 0; depth < path.length; depth++) {
-    if (!isBlockMap(map)) return rewriteFlowMap(body, map, parent, path.slice(0, depth), ctx);
+    if (!isBlockMap(map)) return rewriteFlowMap(body, map, path.slice(0, depth), ctx);
     const pair = pairOf(map, path[depth]!);
     if (!pair) return body;
     if (depth < path.length - 1) {
-      parent = {map, pair};
       map = pair.value;
       continue;
     }
@@ -199,17 +195,23 @@ function deleteInSource(body: string, path: JsonPath, ctx: EditContext): string 
 }
 
 /**
- * An edit inside a flow mapping (`key: {a: 1}`, or `{}` left by deleting every key): the pair holding it is written
- * again, as the library writes its new value; a top-level `{}` is replaced by the new mapping.
+ * An edit inside a flow mapping (`key: {a: 1}  # c`): the mapping is written again from the model, still in flow
+ * style and in its own place, so what follows it (a comment) stays. A top-level `{}` (left by deleting every key)
+ * becomes the new block mapping.
  */
-function rewriteFlowMap(
-  body: string, map: unknown, parent: {map: YAMLMap; pair: Pair<YamlNode, YamlNode | null>} | undefined, at: JsonPath, ctx: EditContext,
-): string | undefined {
+function rewriteFlowMap(body: string, map: unknown, at: JsonPath, ctx: EditContext): string | undefined {
   const yaml = yamlLibrary();
-  if (parent) return replacePair(body, parent.pair, renderPair(at[at.length - 1]!, ctx.model(at), columnOf(body, parent.map), ctx.opts));
-  if (!yaml.isMap(map) || map.items.length > 0 || !map.range) return undefined;
-  const value = ctx.model([]) as Record<string, unknown>;
-  const rendered = Object.entries(value).map(([k, v]) => renderPair(k, v, 0, ctx.opts)).join(``);
+  if (!yaml.isMap(map) || map.srcToken?.type !== `flow-collection` || !map.range) return undefined;
+  const value = ctx.model(at) as Record<string, unknown>;
+  let rendered: string;
+  if (at.length === 0 && map.items.length === 0) {
+    rendered = Object.entries(value).map(([k, v]) => renderPair(k, v, 0, ctx.opts)).join(``);
+  } else {
+    const doc = new yaml.Document(value, {aliasDuplicateObjects: false});
+    (doc.contents as YAMLMap).flow = true;
+    const padded = /^\{[ \t]/.test(body.slice(map.range[0], map.range[1]));
+    rendered = doc.toString({lineWidth: 0, flowCollectionPadding: padded});
+  }
   return body.slice(0, map.range[0]) + rendered.replace(/\n$/, ``) + body.slice(map.range[1]);
 }
 
