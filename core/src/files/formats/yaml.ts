@@ -3,10 +3,11 @@
 // - a scalar that stays a scalar is rewritten in its own source token (`CST.setScalarValue`), so its quoting style,
 //   anchor and trailing comment stay, and the comment keeps its column;
 // - a new key is rendered by the Document API and inserted after the last line of its mapping;
-// - a deleted key loses its lines; a value replaced by a collection (or a collection by anything) loses its lines
-//   and gets the Document API's rendering of the new pair in their place.
-// Every other byte stays. Each edited text is parsed back and must mean exactly the model; when it does not (flow
-// collections, keys inside sequence items, odd layouts), the model is printed by the library instead (comments kept,
+// - a deleted key loses its lines (whole-line comments among them stay); a value replaced by a collection (or a
+//   collection by anything) loses its lines and gets the Document API's rendering of the new pair in their place;
+// - an edit inside a flow mapping (`{a: 1}`) rewrites that mapping alone, still in flow style.
+// Every other byte stays. Each edited text is parsed back and must mean exactly the model; when it does not (keys
+// inside sequence items, layouts not handled here), the model is printed by the library instead (comments kept,
 // spacing normalised).
 import {isDeepStrictEqual} from 'node:util';
 import type {Document as YamlDocument, Node as YamlNode, Pair, YAMLMap} from 'yaml';
