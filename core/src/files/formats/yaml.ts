@@ -29,6 +29,8 @@ export class YamlDoc implements EditableDocument {
   /** The model: the original document with every edit applied through the Document API. */
   private readonly doc: YamlDocument.Parsed;
   private readonly opts: ToStringOptions;
+  /** The model as plain data (what `read` answers from), refreshed after each edit. */
+  private value: unknown;
   private readonly originalValue: unknown;
   private dirty = false;
 
@@ -45,17 +47,19 @@ export class YamlDoc implements EditableDocument {
       indentSeq: !/^([ \t]*)[^\s#][^\n]*:[ \t]*(#[^\n]*)?\n\1- /m.test(this.body),
       indent: detectYamlIndent(this.body),
     };
-    this.originalValue = this.read([]);
+    this.value = plainData(this.doc);
+    this.originalValue = this.value;
   }
 
   read(path: JsonPath): unknown {
-    let cur: unknown = this.doc.toJS({maxAliasCount: -1}) ?? {};
+    let cur: unknown = this.value;
     for (const seg of path) {
       if (cur === null || typeof cur !== `object`) return undefined;
       if (cur instanceof Map) cur = cur.get(seg);
       else cur = (cur as Record<string | number, unknown>)[seg];
     }
-    return cur;
+    // A copy: the caller may change what it gets without changing the model.
+    return typeof cur === `object` && cur !== null ? structuredClone(cur) : cur;
   }
 
   set(path: JsonPath, value: unknown): void {
@@ -95,25 +99,30 @@ export class YamlDoc implements EditableDocument {
   /** Takes the source edit when it means exactly the model, else the library's printing of the model. */
   private edit(sourceEdit: () => string | undefined): void {
     this.dirty = true;
+    this.value = plainData(this.doc);
     let next: string | undefined;
     try {
       next = sourceEdit();
     } catch {
       next = undefined;
     }
-    if (next !== undefined && meansTheSame(next, this.doc)) this.body = next;
+    if (next !== undefined && meansTheSame(next, this.value)) this.body = next;
     else this.body = this.doc.toString(this.opts);
   }
 
   text(): string {
-    if (!this.dirty || isDeepStrictEqual(this.read([]), this.originalValue)) return this.original;
+    if (!this.dirty || isDeepStrictEqual(this.value, this.originalValue)) return this.original;
     return this.bom + (this.crlf ? this.body.replace(/\n/g, `\r\n`) : this.body);
   }
 }
 
-function meansTheSame(text: string, model: YamlDocument.Parsed): boolean {
+function plainData(doc: YamlDocument): unknown {
+  return doc.toJS({maxAliasCount: -1}) ?? {};
+}
+
+function meansTheSame(text: string, value: unknown): boolean {
   const check = yamlLibrary().parseDocument(text, {uniqueKeys: true});
-  return check.errors.length === 0 && isDeepStrictEqual(check.toJS({maxAliasCount: -1}), model.toJS({maxAliasCount: -1}));
+  return check.errors.length === 0 && isDeepStrictEqual(plainData(check), value);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
