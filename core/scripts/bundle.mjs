@@ -8,7 +8,7 @@ import path    from 'node:path';
 const coreDir = path.resolve(import.meta.dirname, `..`);
 const outdir = path.join(coreDir, `dist`, `bundle`);
 fs.rmSync(outdir, {recursive: true, force: true});
-await build({
+const result = await build({
   entryPoints: {capit: path.join(coreDir, `dist`, `cli.js`)},
   outdir,
   bundle: true,
@@ -24,6 +24,8 @@ await build({
   minifyWhitespace: true,
   legalComments: `none`,
   logLevel: `warning`,
+  // Which source each chunk holds (dist/bundle-meta.json, outside the bundle so it is never packed): what a command loads is checked against it.
+  metafile: true,
   // Bundled CommonJS dependencies (proper-lockfile, …) use require() and __filename.
   banner: {js: [
     `import {createRequire as __capitCreateRequire} from 'node:module';`,
@@ -32,6 +34,7 @@ await build({
     `const __filename = __capitFileURLToPath(import.meta.url);`,
   ].join(` `)},
 });
+fs.writeFileSync(path.join(coreDir, `dist`, `bundle-meta.json`), JSON.stringify(result.metafile));
 const bin = path.join(outdir, `capit.js`);
 fs.writeFileSync(bin, `#!/usr/bin/env node\n${fs.readFileSync(bin, `utf8`)}`);
 fs.chmodSync(bin, 0o755);
