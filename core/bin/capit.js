@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The installed `capit` command: a stable file in the package (npm links bins at install time, before a workspace
 // build exists) that hands over to the bundle built by `npm run build`.
-import {readFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readFileSync} from 'node:fs';
 import module         from 'node:module';
 import os             from 'node:os';
 import path           from 'node:path';
@@ -25,9 +25,10 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
 /**
  * Node ≥ 22.1 keeps V8's compiled code of the bundle between runs (it must be on before the bundle is imported, hence
  * here). The cache is capit's own: under CAPIT_HOME when set (it relocates everything), else the user's XDG cache dir
- * — never a shared /tmp. Node keys it by its version and the file contents, so an upgrade only misses once. Node 20
- * has no such API: the only equivalent (vm.Script cachedData) needs the whole CLI as one CommonJS file, which would
- * give up loading each command's code lazily; see test/bench/README.md.
+ * — never a shared /tmp. Node keys it by its version and the file contents, so an upgrade only misses once. Only a run
+ * that succeeded creates the folder (a refused command creates nothing); later runs fill it. Node 20 has no such API:
+ * the one equivalent, vm.Script cachedData, needs the whole CLI as one CommonJS file (test/bench/README.md says why
+ * capit does not do that).
  */
 function enableCompileCache() {
   if (typeof module.enableCompileCache !== 'function' || process.env.NODE_COMPILE_CACHE !== undefined) return;
@@ -36,7 +37,10 @@ function enableCompileCache() {
     ? path.join(path.resolve(env.CAPIT_HOME), 'cache', 'compile')
     : path.join(env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache'), 'capit', 'compile');
   try {
-    module.enableCompileCache(dir);
+    if (existsSync(dir)) module.enableCompileCache(dir);
+    else process.on('exit', code => {
+      if (code === 0) mkdirSync(dir, {recursive: true, mode: 0o700});
+    });
   } catch {
     // A cache that cannot be had (read-only home, …) only costs speed.
   }
