@@ -1,6 +1,7 @@
-// `capit keys list --json` is written in slices (keys/list.ts writeListingJson) instead of one JSON.stringify of the
-// whole document; the bytes must be exactly those of the one-shot rendering. The sort uses a shared collator and plain
-// string comparison of timestamps instead of localeCompare per pair; the order must stay capit's keys first, newest first.
+// `capit keys list --json` is written a slice of keys at a time (keys/list.ts writeListingJson) instead of one
+// JSON.stringify of the whole document: the bytes must be exactly those of the one-shot rendering. The sort uses a
+// shared collator and plain comparison of timestamps instead of localeCompare per pair (compareListed): the order must
+// stay what it was, capit's keys first, newest first, then by name.
 import {describe, expect, it} from 'vitest';
 
 import {compareListed, listingJson, writeListingJson} from '../../src/keys/list.js';
@@ -23,13 +24,15 @@ function written(listing: KeyListing): string {
 }
 
 describe(`writeListingJson`, () => {
+  const many = (n: number) => Array.from({length: n}, (_, i) => key(i));
   const cases: [string, KeyListing][] = [
     [`no keys, nothing listed`, {keys: [], errors: [], skipped: [], listed: []}],
     [`no keys, one error and one skipped`, {keys: [], errors: [{platform: `aihubmix`, message: `could not reach it`, exitCode: 1, code: `CAPIT_OFFLINE`}], skipped: [{platform: `x`, reason: `no master key`}], listed: [`openrouter`]}],
     [`one key`, {keys: [key(1)], errors: [], skipped: [], listed: [`openrouter`]}],
-    [`500 keys (one slice exactly)`, {keys: Array.from({length: 500}, (_, i) => key(i)), errors: [], skipped: [], listed: [`openrouter`]}],
-    [`1,234 keys with a quote, a newline and non-ASCII in names`, {
-      keys: Array.from({length: 1234}, (_, i) => key(i, i === 7 ? {name: `a "b"\nc — é`} : {})),
+    [`1,000 keys (one slice exactly)`, {keys: many(1000), errors: [], skipped: [], listed: [`openrouter`]}],
+    [`1,001 keys (a slice of one after a full one)`, {keys: many(1001), errors: [], skipped: [], listed: [`openrouter`]}],
+    [`2,345 keys with a quote, a newline and non-ASCII in a name, and an error`, {
+      keys: Array.from({length: 2345}, (_, i) => key(i, i === 7 ? {name: `a "b"\nc — é`} : {})),
       errors: [{platform: `aihubmix`, message: `m`, exitCode: 1, code: `CAPIT_ERROR`}], skipped: [], listed: [`openrouter`],
     }],
   ];
