@@ -13,7 +13,6 @@ import {readLedger}                 from '../state/ledger.js';
 import type {LedgerEntry}           from '../state/ledger.js';
 import {capitPaths}                 from '../state/paths.js';
 import {withProgress}               from '../ui/progress.js';
-import {checkPattern, nameMatcher}  from './match.js';
 import {closeSessions, masterKeyEnvNames, masterKeyState, platformSession, requirePlatform, storedCredentials} from '../platforms/session.js';
 
 export interface ListOptions {
@@ -86,10 +85,15 @@ export function compareListed(a: ListedKey, b: ListedKey): number {
  * With no platform named, a platform without a master key is skipped (reported in `skipped`), never prompted for.
  */
 export async function collectKeys(opts: CollectOptions, ctx: CapitContext): Promise<KeyListing> {
-  if (opts.glob !== undefined) checkPattern(opts.glob);
+  // picomatch (35 KiB) is loaded only when there is a glob to match.
+  let matches = (_name: string) => true;
+  if (opts.glob !== undefined) {
+    const {checkPattern, nameMatcher} = await import(`./match.js`);
+    checkPattern(opts.glob);
+    matches = nameMatcher(opts.glob);
+  }
   const named = opts.platform !== undefined;
   const platforms: DiscoveredPlugin[] = named ? [requirePlatform(opts.platform!, ctx)] : ctx.plugins.platforms;
-  const matches = nameMatcher(opts.glob);
   const ledger = ledgerIndex(await readLedger(capitPaths(ctx.env).state));
   // Read (and vetted: corrupt or exposed → exit 2) once, before any request, and only when some platform needs it.
   let stored: Awaited<ReturnType<typeof storedCredentials>> | undefined;
