@@ -26,7 +26,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
  * Node ≥ 22.1 keeps V8's compiled code of the bundle between runs (it must be on before the bundle is imported, hence
  * here). The cache is capit's own: under CAPIT_HOME when set (it relocates everything), else the user's XDG cache dir
  * — never a shared /tmp. Node keys it by its version and the file contents, so an upgrade only misses once. Only a run
- * that succeeded creates the folder (a refused command creates nothing); later runs fill it. Node 20 has no such API:
+ * that succeeded creates the folder (a refused command never creates it); later runs fill it. Node 20 has no such API:
  * the one equivalent, vm.Script cachedData, needs the whole CLI as one CommonJS file (test/bench/README.md says why
  * capit does not do that).
  */
