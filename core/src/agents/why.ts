@@ -67,9 +67,9 @@ export function localTime(date: Date, env: CapitContext[`env`]): string {
   const timeZone = env.TZ?.trim() || undefined;
   const opts: Intl.DateTimeFormatOptions = {weekday: `short`, hour: `2-digit`, minute: `2-digit`, hourCycle: `h23`, timeZoneName: `short`};
   try {
-    return new Intl.DateTimeFormat(`en-GB`, {...opts, timeZone}).format(date);
+    return new Intl.DateTimeFormat(`en-GB`, {...opts, timeZone}).format(date).replace(`,`, ``);
   } catch {
-    return new Intl.DateTimeFormat(`en-GB`, opts).format(date);
+    return new Intl.DateTimeFormat(`en-GB`, opts).format(date).replace(`,`, ``);
   }
 }
 
