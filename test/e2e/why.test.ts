@@ -143,4 +143,28 @@ describe(`capit why`, () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr.trim().split(`\n`)).toHaveLength(1);
   });
+
+  it(`AIHubMix: the same classes from its token fields (read with the manage key), for Claude Code`, async () => {
+    const env = sandboxEnv(tempDir(`capit-why-ahm-`), {CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: `aihubmix-manage-fake-0000`, TZ: `UTC`});
+    delete (env as Record<string, string | undefined>).CAPIT_HOME;
+    env.PATH = `/usr/bin${path.delimiter}/bin`;
+    expect((await runCli([`aihubmix`, `5`, `--agent`, `claude`, `--yes`], {env})).exitCode).toBe(0);
+    const token = [...emulator.state.aihubmixTokens.values()].at(-1)!;
+    const whyClaude = async () => {
+      const result = await runCli([`why`, `claude`, `--json`], {env});
+      expect(result.stdout + result.stderr).not.toContain(token.key);
+      return {exitCode: result.exitCode, report: (JSON.parse(result.stdout) as Why[])[0]!};
+    };
+    expect(await whyClaude()).toMatchObject({exitCode: 0, report: {agent: `claude`, platform: `aihubmix`, class: `fine`}});
+    emulator.chargeAihubmix(token.id, 4.95);
+    expect((await whyClaude()).report.class).toBe(`affordability`);
+    emulator.chargeAihubmix(token.id, 0.05);
+    expect(await whyClaude()).toMatchObject({exitCode: 1, report: {class: `lifetime-cap`, fix: `capit topup claude 5`}});
+    token.status = 2;
+    expect((await whyClaude()).report.class).toBe(`disabled`);
+    emulator.removeAihubmixToken(token.id);
+    expect((await whyClaude()).report).toMatchObject({class: `deleted`, fix: `capit aihubmix 5 --agent claude`});
+    // `GET /api/user/token` (which would replace the manage key) was never called.
+    expect(emulator.state.requests.filter(r => r.path === `/api/user/token`)).toHaveLength(0);
+  });
 });
