@@ -112,7 +112,7 @@ function classify(report: DoctorReport, facts: Facts, ctx: CapitContext): Omit<W
   if (probe.state === `rejected`)
     return {...base, class: `unknown`, summary: `${installed.platform} refuses the key in ${agent}'s config and capit cannot tell why (is it still ${installed.keyName}?)`, fix: `capit doctor ${agent}`};
   if (credits && credits.remainingUsd <= 0)
-    return {...base, class: `no-credits`, summary: `the ${installed.platform} account is out of credits (${formatUsd(credits.usedUsd)} of ${formatUsd(credits.totalUsd)} used); the key's cap is not the problem`,
+    return {...base, class: `no-credits`, summary: `the ${installed.platform} account is out of credits (total ${formatUsd(credits.totalUsd)}, used ${formatUsd(credits.usedUsd)}); the key's cap is not the problem`,
       fix: credits.topUpUrl ? `top up credits at ${credits.topUpUrl}` : `top up your ${installed.platform} account's credits`};
   const remaining = probe.remainingUsd;
   if (remaining !== null && remaining <= 0) {
@@ -168,9 +168,12 @@ export async function why(agentId: string | undefined, ctx: CapitContext): Promi
         facts.problem = `capit could not check the key: ${describe(error)}`;
       }
     }
+    const verdict = classify(report, facts, ctx);
+    // Fixed field order, so `--json` reads the same every time: who, the verdict, then the numbers behind it.
     return {
       agent: report.agent, platform: installed.platform, keyName: installed.keyName, keyId: installed.keyId,
-      ...classify(report, facts, ctx), doctor: report.status,
+      class: verdict.class, summary: verdict.summary, fix: verdict.fix, capUsd: verdict.capUsd, remainingUsd: verdict.remainingUsd,
+      resetsAt: verdict.resetsAt, creditsRemainingUsd: verdict.creditsRemainingUsd, doctor: report.status,
     };
   }));
 }
