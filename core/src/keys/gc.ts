@@ -60,8 +60,16 @@ function parseKeep(input: string | undefined): number {
 
 const sameEntry = (a: LedgerEntry, b: LedgerEntry) => a.name === b.name && a.platform === b.platform && a.status === b.status;
 
-function processAlive(pid: unknown): boolean {
-  if (typeof pid !== `number`) return false;
+/**
+ * A session key outlived its run only when the entry names the run's process (`pid`, if `capit run` records it) and
+ * that process is gone; without a pid a live run cannot be told apart, so only an expired session key is removed.
+ */
+function runEnded(entry: LedgerEntry): boolean {
+  const pid = (entry as {pid?: unknown}).pid;
+  return typeof pid === `number` && !processAlive(pid);
+}
+
+function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -108,8 +116,10 @@ export async function collectGarbage(opts: GcOptions, ctx: CapitContext): Promis
         const label = `"${entry.name}"${entry.agent ? ` (${entry.agent})` : ``}`;
         const expired = entry.expiresAt !== null && Date.parse(entry.expiresAt) <= now;
         if (live(entry) && !ids.has(entry.id!)) {
-          items.push({kind: `gone-at-provider`, platform: id, key: entry.name, what: `${label}: ${id} no longer has this key`, action: `drop the ledger entry`});
-        } else if (live(entry) && entry.session && (expired || !processAlive((entry as {pid?: unknown}).pid))) {
+          // An agent still holding the dead key keeps its entry (marked deleted), so doctor and keys list can say so.
+          const held = entry.agent !== null && !entry.restoredAt && entry.status === `active`;
+          items.push({kind: `gone-at-provider`, platform: id, key: entry.name, what: `${label}: ${id} no longer has this key${held ? ` (${entry.agent} still holds it)` : ``}`, action: held ? `mark the ledger entry deleted` : `drop the ledger entry`});
+        } else if (live(entry) && entry.session && (expired || runEnded(entry))) {
           items.push({kind: `session-key`, platform: id, key: entry.name, what: `${label}: a capit run session key${expired ? ` that expired at ${entry.expiresAt}` : ` whose run has ended`}`, action: `delete the key and drop the entry`});
         } else if (live(entry) && entry.rotatedTo && ledger.some(k => k.name === entry.rotatedTo && k.status === `active`)) {
           items.push({kind: `rotated-key`, platform: id, key: entry.name, what: `${label}: replaced by "${entry.rotatedTo}" in a rotation that could not delete it`, action: `delete the key and mark the entry deleted`});
@@ -123,7 +133,17 @@ export async function collectGarbage(opts: GcOptions, ctx: CapitContext): Promis
     }
 
     // Backups: the newest `keep` per agent stay, and so does every backup a recorded key or the restore chain needs.
-    const protectedDirs = new Set(ledger.flatMap(k => (k.backupDir && !k.restoredAt && (k.status === `pending` || k.status === `active` || k.status === `disabled` || k.rotatedTo) ? [k.backupDir] : [])));
+    // Kept whatever their age: a pending install's backup (recovery needs it), the backup of the key each agent holds
+    // and of every key it replaced by rotation (restore walks back through them to the original files).
+    const {heldKeys} = await import(`../issue/rotate.js`);
+    const protectedDirs = new Set(ledger.flatMap(k => (k.status === `pending` && k.backupDir ? [k.backupDir] : [])));
+    for (const held of heldKeys(ledger).values()) {
+      for (let k: LedgerEntry | undefined = held, hops = 0; k && hops < 1000; hops++) {
+        if (k.backupDir) protectedDirs.add(k.backupDir);
+        const from: string | undefined = k.rotatedFrom;
+        k = from === undefined ? undefined : ledger.find(e => e.name === from && e.agent === held.agent);
+      }
+    }
     const backupRoot = path.join(paths.state, `backups`);
     const agents = await fs.readdir(backupRoot).catch(() => [] as string[]);
     for (const agent of agents.sort()) {
@@ -177,7 +197,9 @@ async function removeItem(item: GcItem, sessions: Map<string, {def: PlatformDefi
   if (!entry) return;
   const {def, pctx} = sessions.get(item.platform!)!;
   if (item.kind === `gone-at-provider`) {
-    await updateLedger(stateDir, keys => keys.filter(k => !sameEntry(k, entry)));
+    if (item.action.startsWith(`mark`))
+      await updateLedger(stateDir, keys => keys.map(k => (sameEntry(k, entry) ? {...k, status: `deleted` as const, deletedAt: new Date().toISOString()} : k)));
+    else await updateLedger(stateDir, keys => keys.filter(k => !sameEntry(k, entry)));
     return;
   }
   if (item.kind === `stuck-pending` && entry.id === undefined) {
