@@ -179,7 +179,10 @@ export async function rotateKeys(opts: RotateOptions, ctx: CapitContext): Promis
   if (opts.json) {
     ctx.stdout.write(`${JSON.stringify({rotations: outcomes}, null, 2)}\n`);
   } else {
-    for (const o of outcomes) (o.status === `rotated` ? ctx.stdout : ctx.stderr).write(`${o.status === `rotated` ? `` : o.status === `failed` ? `capit: rotate ${o.agent} failed: ` : `warning: `}${o.status === `rotated` ? `${o.agent}: ` : ``}${o.message}\n`);
+    for (const o of outcomes) {
+      if (o.status === `rotated`) ctx.stdout.write(`${o.message}\n`);
+      else ctx.stderr.write(`${o.status === `failed` ? `capit: rotate ${o.agent} failed: ` : `warning: `}${o.message}\n`);
+    }
   }
   return outcomes.every(o => o.status === `rotated`) ? 0 : 1;
 }
