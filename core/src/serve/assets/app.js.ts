@@ -460,7 +460,25 @@ export default String.raw`'use strict';
       // Only where capit has a backup to put back: for an agent capit never touched the button could only fail.
       if (a.restorable) card.appendChild(el('div', {className: 'actions'}, el('button', {type: 'button', text: 'Restore configuration', dataset: {restore: a.id},
         on: {click: function () { restore(a.id, card); }}})));
+      // slice B4: only for an agent holding a capit key.
+      if (a.rotatable) card.appendChild(el('div', {className: 'actions'}, el('button', {type: 'button', text: 'Rotate key', dataset: {rotate: a.id},
+        on: {click: function () { rotate(a.id, card); }}})));
       box.appendChild(card);
+    });
+  }
+
+  // slice B4: capit rotate <agent>: a new key with the same settings, then the old one deleted.
+  function rotate(agent, card) {
+    return confirmBox('Replace ' + agent + "'s key with a new one (same cap, reset and expiry), then delete the old key?", 'Rotate').then(function (answer) {
+      if (!answer) return;
+      var old = card.querySelector('.error, .rotated');
+      if (old) old.remove();
+      return api('POST', '/api/agents/rotate', {agent: agent}).then(function (r) {
+        card.appendChild(el('div', {className: r.status === 'rotated' ? 'flash rotated' : 'warning rotated', text: r.message}));
+      }, function (error) {
+        card.appendChild(el('div', {className: 'error', role: 'alert'},
+          el('span', {className: 'message', text: error.message}), error.hint ? el('span', {className: 'hint', text: error.hint}) : null));
+      });
     });
   }
 
