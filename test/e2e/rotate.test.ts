@@ -146,6 +146,38 @@ describe(`capit rotate`, () => {
     expect(ledger(ledgerFile).find(r => r.name === old.name)!.status).toBe(`deleted`);
   });
 
+  it(`killed after the install, before the old key was deleted: the next run completes it and gc deletes the old key`, async () => {
+    const {env, authFile, ledgerFile} = setup();
+    const old = await issueFirst(env);
+    // A killed run leaves its lock; the test-only CAPIT_LOCK_STALE_MS lets the next run take it over sooner.
+    Object.assign(env, {CAPIT_LOCK_STALE_MS: `2000`});
+    const killed = await runCli([`rotate`, `opencode`, `--yes`], {env: {...env, CAPIT_TEST_CRASH_AT: `before-active`}});
+    expect(killed.exitCode).toBeNull();
+    const successor = liveKeys().find(k => k.hash !== old.hash)!;
+    expect(installedKey(authFile)).toBe(successor.key);
+
+    const gc = await runCli([`gc`, `--yes`, `--json`], {env});
+    expect(gc.exitCode, gc.stderr).toBe(0);
+    expect((JSON.parse(gc.stdout) as {items: {kind: string; key?: string}[]}).items.map(i => [i.kind, i.key])).toEqual([[`rotated-key`, old.name]]);
+    expect(liveKeys().map(k => k.hash)).toEqual([successor.hash]);
+    const rows = ledger(ledgerFile);
+    expect(rows.map(r => [r.name, r.status]).sort()).toEqual([[old.name, `deleted`], [successor.name, `active`]].sort());
+  });
+
+  it(`--all rotates every agent holding a key, each with its own settings`, async () => {
+    const {env} = setup();
+    expect((await runCli([`openrouter`, `2`, `--agent`, `opencode`, `--yes`], {env})).exitCode).toBe(0);
+    const claude = await runCli([`openrouter`, `7`, `--agent`, `claude`, `--yes`, `--reset`, `daily`], {env});
+    expect(claude.exitCode, claude.stderr).toBe(0);
+    const before = liveKeys().map(k => k.hash);
+    const result = await runCli([`rotate`, `--all`, `--yes`], {env});
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout.trim().split(`\n`)).toHaveLength(2);
+    const after = liveKeys();
+    expect(after.some(k => before.includes(k.hash))).toBe(false);
+    expect(after.map(k => [k.name.replace(/-[0-9a-f]{8}$/, ``), k.limit, k.limit_reset]).sort()).toEqual([[`claude`, 7, `daily`], [`opencode`, 2, null]]);
+  });
+
   it(`refuses without an agent holding a key, and without --yes off a terminal (exit 2, nothing created)`, async () => {
     const {env} = setup();
     const none = await runCli([`rotate`, `opencode`, `--yes`], {env});
