@@ -96,7 +96,7 @@ describe(`capit rotate`, () => {
     emulator.faults.add({method: `POST`, path: `/api/v1/keys`, when: `before`, kind: `status`, status: 500});
     const result = await runCli([`rotate`, `opencode`, `--yes`], {env});
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/^capit: rotate opencode failed: .*opencode keeps its working key/m);
+    expect(result.stderr).toMatch(/^capit: rotate opencode failed: .*opencode's files still hold its previous key/m);
     expectUnchanged(authFile, ledgerFile, old);
   });
 

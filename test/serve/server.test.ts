@@ -509,7 +509,7 @@ describe(`the JSON API: rotate`, () => {
     const res = await post(server, `/api/agents/rotate`, {agent: `opencode`});
     expect(res.status).toBe(409);
     expect(res.json.error.code).toBe(`CAPIT_ROTATE_FAILED`);
-    expect(res.json.error.message).toContain(`opencode keeps its working key`);
+    expect(res.json.error.message).toContain(`opencode's files still hold its previous key`);
     expect(fs.readFileSync(authFile, `utf8`)).toBe(before);
     onlyKey();
   });

@@ -88,11 +88,17 @@ export async function rotateAgentKey(old: LedgerEntry, ctx: CapitContext): Promi
   try {
     await executeIssue(plan, ctx, {verify: (created, pctx) => verifySuccessor(plan.platformDef, pctx, created)});
   } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    // A file that could not be put back may hold the successor: no claim about which key the agent holds, and the
+    // mark stays, so the old key is deleted only once recovery finds the successor fully installed (`capit gc`).
+    if (error instanceof CapitError && error.cause instanceof CapitError && error.cause.code === `CAPIT_WRITE_FAILED`) {
+      await appendAudit(paths.state, {action: `rotate-failed`, agent, platform: old.platform, key: old.name, successor: plan.keyName, reason});
+      return {...base, newKey: null, status: `failed`, message: `${reason.replace(/\.$/, ``)}. The old key "${old.name}" was kept; check ${agent}'s files (\`capit doctor ${agent}\`).`};
+    }
     // Steps 2-4 failed: the agent's files hold the old key, which was never touched.
     await withLock(paths.state, () => updateLedger(paths.state, keys => keys.map(k => (isOld(k) ? withoutRotation(k) : k))), {stderr: ctx.stderr});
-    const reason = error instanceof Error ? error.message : String(error);
     await appendAudit(paths.state, {action: `rotate-failed`, agent, platform: old.platform, key: old.name, successor: plan.keyName, reason});
-    return {...base, newKey: null, status: `failed`, message: `${reason.replace(/\.$/, ``)}. ${agent} keeps its working key "${old.name}".`};
+    return {...base, newKey: null, status: `failed`, message: `${reason.replace(/\.$/, ``)}. ${agent}'s files still hold its previous key "${old.name}" as before.`};
   }
 
   const {def, pctx} = await openPlatformSession(platform, ctx, plan.platformDef);

@@ -217,7 +217,7 @@ const routes: Record<string, Handler> = {
     const held = heldKeys(await readLedger(capitPaths(ctx.env).state)).get(agent);
     if (!held) throw new InputError(`${agent} holds no key capit installed; issue one first`);
     const outcome = await rotateAgentKey(held, ctx);
-    // Failed: nothing changed for the agent (it keeps its working key); the message says which step failed.
+    // Failed: nothing changed for the agent (its files still hold its previous key); the message says which step failed.
     if (outcome.status === `failed`) throw new CapitError(`CAPIT_ROTATE_FAILED`, outcome.message);
     return ok(outcome);
   },
