@@ -498,6 +498,45 @@ describe(`the JSON API`, () => {
   });
 });
 
+// ----- slice B4: rotate -----
+describe(`the JSON API: rotate`, () => {
+  it(`rotates the key of an agent holding one (same cap and reset), and refuses an agent holding none`, async () => {
+    const {env, authFile} = setupHome(emulator);
+    const server = await startGui(env);
+    const rotatable = async () => Object.fromEntries((await raw(server, `/api/agents`)).json.agents.map((x: {id: string; rotatable: boolean}) => [x.id, x.rotatable]));
+    expect(await rotatable()).toMatchObject({opencode: false});
+    const a = await issue(server, {platform: `openrouter`, amount: `4`, agent: `opencode`, reset: `daily`});
+    expect(await rotatable()).toMatchObject({opencode: true, claude: false});
+
+    const res = await post(server, `/api/agents/rotate`, {agent: `opencode`});
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toMatchObject({agent: `opencode`, oldKey: a.name, status: `rotated`});
+    const key = onlyKey();
+    expect([key.name, key.limit, key.limit_reset]).toEqual([res.json.newKey, 4, `daily`]);
+    expect(JSON.parse(fs.readFileSync(authFile, `utf8`)).openrouter.key).toBe(key.key);
+    expect(res.text).not.toContain(key.key);
+
+    const none = await post(server, `/api/agents/rotate`, {agent: `claude`});
+    expect(none.status).toBe(400);
+    expectPlain(none.json.error);
+  });
+
+  it(`a failed rotation answers 409 with the reason and leaves the agent its key`, async () => {
+    const {env, authFile} = setupHome(emulator);
+    const server = await startGui(env);
+    await issue(server, {platform: `openrouter`, amount: `4`, agent: `opencode`});
+    const before = fs.readFileSync(authFile, `utf8`);
+    emulator.faults.add({method: `POST`, path: `/api/v1/keys`, when: `before`, kind: `status`, status: 402});
+    const res = await post(server, `/api/agents/rotate`, {agent: `opencode`});
+    expect(res.status).toBe(409);
+    expect(res.json.error.code).toBe(`CAPIT_ROTATE_FAILED`);
+    expect(res.json.error.message).toContain(`opencode's files still hold its previous key`);
+    expect(fs.readFileSync(authFile, `utf8`)).toBe(before);
+    onlyKey();
+  });
+});
+// ----- end of slice B4 -----
+
 describe(`capit serve (the command)`, () => {
   it(`prints the URL, warns for a non-loopback host, serves until stopped`, async () => {
     const {spawn} = await import(`node:child_process`);

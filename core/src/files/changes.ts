@@ -47,6 +47,8 @@ export interface BackupMeta {
   keyId?: string;
   keyName: string;
   createdAt: string;
+  /** `capit rotate`: the name of the key this install replaced (restore goes back past it, see issue/restore.ts). */
+  rotationOf?: string;
 }
 
 export interface BackupFileEntry {

@@ -40,6 +40,20 @@ export interface IssueOptions {
   allowLarge: boolean;
   /** `--exclude-byok`: BYOK spend does not count against the cap (only for a platform whose `byok` is 'optional'). */
   excludeByok?: boolean;
+  /**
+   * `capit rotate`: the successor of an installed key. Its exact expiry is copied (not parsed from `--expires`), and
+   * the install's backup names the key it replaces, so `capit restore` can go back past the rotation.
+   */
+  successor?: {of: string; expiresAt?: Date};
+}
+
+/** Extra steps of the install transaction, for callers that build on it (`capit rotate`). */
+export interface IssueHooks {
+  /**
+   * Runs after the key is created and recorded, before any agent file is written. Throwing aborts the install: the
+   * new key is deleted (or recorded for the next run to delete) and no file is touched.
+   */
+  verify?: (created: CreatedKey, pctx: PlatformContext) => Promise<void>;
 }
 
 export function agentEnvironment(ctx: CapitContext): AgentEnvironment {
@@ -114,7 +128,7 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
   }
   const amount = parseAmount(opts.amount, {allowLarge: opts.allowLarge});
   const reset = parseReset(opts.reset);
-  const expiresAt = parseExpiry(opts.expires);
+  const expiresAt = opts.successor ? opts.successor.expiresAt : parseExpiry(opts.expires);
   const agentPlugin = opts.agent === undefined ? undefined : findAgent(ctx.plugins, opts.agent);
   if (opts.agent !== undefined && !agentPlugin) {
     throw new InputError(unknownAgent(opts.agent, ctx.plugins.agents.map(a => a.manifest.id)));
@@ -208,7 +222,7 @@ export function describePlan(plan: IssuePlan) {
  * Every step records its intent in the ledger or the backup manifest first (see the invariant in ./recover.ts).
  * The lock is taken here, once, for the whole transaction; nothing below takes it again.
  */
-export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<IssueResult> {
+export async function executeIssue(plan: IssuePlan, ctx: CapitContext, hooks: IssueHooks = {}): Promise<IssueResult> {
   const {platformDef, platformName, stage, keyName, amount, reset, expiresAt} = plan;
   const paths = capitPaths(ctx.env);
   const {pctx} = await openPlatformSession(plan.platformPlugin, ctx, platformDef);
@@ -223,6 +237,7 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
     const entry = {
       name: keyName, platform: platformDef.id, agent: stage?.id ?? null, capUsd: amount.usd, reset: reset ?? null,
       expiresAt: expiresAt?.toISOString() ?? null, createdAt, files: targets?.files.map(f => f.realPath) ?? [], backupDir: null as string | null,
+      byokCounted: plan.byokCounted, ...(plan.opts.successor ? {rotatedFrom: plan.opts.successor.of} : {}),
     };
     const isMine = (k: LedgerEntry) => k.name === keyName && k.status === `pending`;
     // A pending entry first: if capit dies between create and record, the name says which key to clean up.
@@ -244,6 +259,18 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
     at(`after-create`);
     await updateLedger(paths.state, keys => keys.map(k => (isMine(k) ? {...k, id: created.id} : k)));
     at(`after-key-id`);
+    if (hooks.verify) {
+      try {
+        await hooks.verify(created, pctx);
+      } catch (error) {
+        // Nothing was written yet: no agent file holds the new key, so it goes.
+        const reason = redactText(error instanceof Error ? error.message : String(error), [created.secret]);
+        const undo = await deleteQuietly(platformDef, pctx, created);
+        if (undo.deleted) await updateLedger(paths.state, keys => keys.filter(k => !isMine(k)));
+        else await updateLedger(paths.state, keys => keys.map(k => (isMine(k) ? {...k, pendingNote: undo.message} : k)));
+        throw new CapitError(`CAPIT_VERIFY_FAILED`, `The new key "${keyName}" could not be verified: ${reason}. ${undo.message}`, {cause: error});
+      }
+    }
 
     let backupDir: string | null = null;
     let hadExistingFiles = false;
@@ -253,7 +280,7 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
         const changes = computeChanges(current.targets, withSecret(current.edits, plan.placeholder, created.secret));
         ({backupDir, hadExistingFiles} = await applyChanges(changes, {
           stateDir: paths.state,
-          meta: {agent: stage.id, platform: platformDef.id, keyId: created.id, keyName, createdAt},
+          meta: {agent: stage.id, platform: platformDef.id, keyId: created.id, keyName, createdAt, ...(plan.opts.successor ? {rotationOf: plan.opts.successor.of} : {})},
           onBackupDir: async dir => {
             await updateLedger(paths.state, keys => keys.map(k => (isMine(k) ? {...k, backupDir: dir} : k)), {durable: true});
             at(`after-backup-dir`);

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import type {CapitContext}   from '../context.js';
 import {findAgent}           from '../context.js';
-import {InputError}          from '../errors.js';
+import {CapitError, InputError} from '../errors.js';
 import {unknownAgent}        from '../ui/suggest.js';
 import {restoreLatest}       from '../files/index.js';
 import {withLock}            from '../files/lock.js';
@@ -27,17 +27,33 @@ export async function restoreAgentConfig(agent: string, opts: {force: boolean}, 
     // below is a finished install and its files hold what its manifest says.
     await recoverInterruptedInstalls(paths.state, ctx);
     const pending = new Set((await readLedger(paths.state)).flatMap(k => (k.status === `pending` && k.backupDir ? [k.backupDir] : [])));
-    const report = await restoreLatest(paths.state, agent, {force: opts.force, skip: pending});
+    let report = await restoreLatest(paths.state, agent, {force: opts.force, skip: pending});
+    const restoredDirs = [report.backupDir];
     let keyName: string | undefined;
     let platform: string | undefined;
-    try {
-      const manifest = JSON.parse(await fs.readFile(path.join(report.backupDir, `manifest.json`), `utf8`)) as {keyName?: string; platform?: string};
-      keyName = manifest.keyName;
-      platform = manifest.platform;
-    } catch {}
+    for (;;) {
+      let manifest: {keyName?: string; platform?: string; rotationOf?: string} = {};
+      try {
+        manifest = JSON.parse(await fs.readFile(path.join(report.backupDir, `manifest.json`), `utf8`)) as typeof manifest;
+      } catch {}
+      // The key the agent held until now is the newest install's (the keys it replaced were deleted by rotate).
+      if (restoredDirs.length === 1) [keyName, platform] = [manifest.keyName, manifest.platform];
+      // A `capit rotate` backup holds the replaced key, which rotate deleted: going back to it would leave the agent
+      // with a dead key. Restore continues through the rotation to the install before it (the chain of rotations
+      // ends at the configuration from before capit's first install). Each step puts back exactly what the one
+      // after it wrote, so the files hold the previous install's bytes when the next step starts.
+      if (!manifest.rotationOf) break;
+      try {
+        report = await restoreLatest(paths.state, agent, {force: opts.force, skip: pending});
+      } catch (error) {
+        if (error instanceof CapitError && error.code === `CAPIT_NO_BACKUP`) break;
+        throw error;
+      }
+      restoredDirs.push(report.backupDir);
+    }
     // The agent no longer holds that key: listings and `keys delete` must stop saying it does.
     const restoredAt = new Date().toISOString();
-    await updateLedger(paths.state, keys => keys.map(k => (k.backupDir === report.backupDir && k.agent === agent ? {...k, restoredAt} : k)));
+    await updateLedger(paths.state, keys => keys.map(k => (k.backupDir !== null && restoredDirs.includes(k.backupDir) && k.agent === agent ? {...k, restoredAt} : k)));
     return {report, keyName, platform};
   }, {stderr: ctx.stderr});
 }

@@ -77,6 +77,17 @@ async function restorableAgents(ctx: CapitContext, agents: string[]): Promise<Se
   return out;
 }
 
+/** Agents holding a key capit installed (slice B4): the only ones a Rotate button can do anything for. */
+async function rotatableAgents(ctx: CapitContext): Promise<Set<string>> {
+  try {
+    const {heldKeys} = await import(`../issue/rotate.js`);
+    const {readLedger} = await import(`../state/ledger.js`);
+    return new Set(heldKeys(await readLedger(capitPaths(ctx.env).state)).keys());
+  } catch {
+    return new Set(); // an unreadable ledger is reported by the pages that need it
+  }
+}
+
 /** The GUI previews only what it can then create: a platform without a master key is refused before the preview. */
 async function requireMasterKey(platformId: string, ctx: CapitContext): Promise<void> {
   const plugin = requirePlatform(platformId, ctx);
@@ -181,7 +192,8 @@ const routes: Record<string, Handler> = {
       doctorError = plainError(error);
     }
     const restorable = await restorableAgents(ctx, agents.map(a => a.id));
-    return ok({agents: agents.map(a => ({...a, restorable: restorable.has(a.id)})), doctor: reports, doctorError});
+    const rotatable = await rotatableAgents(ctx);
+    return ok({agents: agents.map(a => ({...a, restorable: restorable.has(a.id), rotatable: rotatable.has(a.id)})), doctor: reports, doctorError});
   },
 
   'GET /api/doctor': async (req, ctx) => ok({reports: await doctor(req.query.get(`agent`) || undefined, ctx)}),
@@ -202,6 +214,20 @@ const routes: Record<string, Handler> = {
     const {report, keyName, platform} = await restoreAgentConfig(agent, {force: bool(req.body, `force`)}, ctx);
     return ok({agent, backupDir: report.backupDir, files: report.files, keyName: keyName ?? null, platform: platform ?? null});
   },
+
+  // ----- slice B4: `capit rotate <agent> --yes` (the page asked for the confirmation) -----
+  'POST /api/agents/rotate': async (req, ctx) => {
+    const agent = str(req.body, `agent`, true);
+    const {heldKeys, rotateAgentKey} = await import(`../issue/rotate.js`);
+    const {readLedger} = await import(`../state/ledger.js`);
+    const held = heldKeys(await readLedger(capitPaths(ctx.env).state)).get(agent);
+    if (!held) throw new InputError(`${agent} holds no key capit installed; issue one first`);
+    const outcome = await rotateAgentKey(held, ctx);
+    // Failed: nothing changed for the agent (its files still hold its previous key); the message says which step failed.
+    if (outcome.status === `failed`) throw new CapitError(`CAPIT_ROTATE_FAILED`, outcome.message);
+    return ok(outcome);
+  },
+  // ----- end of slice B4 -----
 
   // Where each master key comes from; the key itself never leaves the server.
   'GET /api/platforms': async (_req, ctx) => {

@@ -35,6 +35,17 @@ export interface LedgerEntry {
   backupDir: string | null;
   /** Pending only: why recovery could not settle it yet (shown to the user; cleared once settled). */
   pendingNote?: string;
+  /** Whether BYOK spend counts against the cap (null: the platform has no BYOK); absent in entries older than it. */
+  byokCounted?: boolean | null;
+  /**
+   * `capit rotate`: the successor's key name. Set before the successor is created; the old key is deleted only once
+   * that successor's entry is `active` (by rotate, or later by `capit gc`). Removed again when the rotation failed.
+   */
+  rotatedTo?: string;
+  /** `capit rotate`: the name of the key this one replaced. */
+  rotatedFrom?: string;
+  /** A `capit run` session key (written by `capit run`): nothing but that run uses it. */
+  session?: boolean;
 }
 
 interface LedgerFile {

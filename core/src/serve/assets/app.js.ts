@@ -464,6 +464,9 @@ export default String.raw`'use strict';
       if (reports.some(function (r) { return r.agent === a.id && r.installed; }))
         card.appendChild(el('div', {className: 'actions'}, el('button', {type: 'button', text: 'Why?', dataset: {why: a.id},
           on: {click: function () { explain(a.id, card); }}})));
+      // slice B4: only for an agent holding a capit key.
+      if (a.rotatable) card.appendChild(el('div', {className: 'actions'}, el('button', {type: 'button', text: 'Rotate key', dataset: {rotate: a.id},
+        on: {click: function () { rotate(a.id, card); }}})));
       box.appendChild(card);
     });
   }
@@ -479,6 +482,18 @@ export default String.raw`'use strict';
     }, function (error) {
       card.appendChild(el('div', {className: 'why error', role: 'alert'},
         el('span', {className: 'message', text: error.message}), error.hint ? el('span', {className: 'hint', text: error.hint}) : null));
+  // slice B4: capit rotate <agent>: a new key with the same settings, then the old one deleted.
+  function rotate(agent, card) {
+    return confirmBox('Replace ' + agent + "'s key with a new one (same cap, reset and expiry), then delete the old key?", 'Rotate').then(function (answer) {
+      if (!answer) return;
+      var old = card.querySelector('.error, .rotated');
+      if (old) old.remove();
+      return api('POST', '/api/agents/rotate', {agent: agent}).then(function (r) {
+        card.appendChild(el('div', {className: r.status === 'rotated' ? 'flash rotated' : 'warning rotated', text: r.message}));
+      }, function (error) {
+        card.appendChild(el('div', {className: 'error', role: 'alert'},
+          el('span', {className: 'message', text: error.message}), error.hint ? el('span', {className: 'hint', text: error.hint}) : null));
+      });
     });
   }
 

@@ -1,0 +1,194 @@
+// `capit rotate`: replace the key an agent holds with a successor of the same cap, reset, expiry and BYOK setting.
+//
+// THE ORDER, and why each failure leaves the agent with a working key and no key capit has lost track of:
+//  1. Mark the old entry `rotatedTo: <successor name>` (durable). It says "delete me once the successor is active";
+//     until then nothing deletes the old key.
+//  2. Create the successor through the install transaction (issue.ts executeIssue): pending entry first, so a create
+//     that fails or is cut off is settled by name. Failure: no agent file was touched, the old key still works.
+//  3. Verify the successor BEFORE any file is written (a hook of executeIssue): the key must be listed at the provider,
+//     enabled, with the id create returned. Failure: the successor is deleted (or recorded pending for the next run)
+//     and no file is touched: the old key still works.
+//  4. Install it into the agent's files (same transaction, backup of the files holding the old key; the backup names
+//     the key it replaced, so `capit restore` goes back past the rotation). Failure: the files are put back, the
+//     successor deleted: the old key still works. A kill here is settled by the next run's recovery (all-new or
+//     all-old), and `capit gc` deletes whichever key no agent file holds.
+//  5. Delete the old key at the provider and mark its entry `deleted`. Failure: the agent already holds the working
+//     successor; the old key keeps its `rotatedTo` mark and `capit gc --yes` (or `capit keys delete`) removes it.
+// After steps 1-4 fail, the `rotatedTo` mark is removed again.
+import type {CapitContext}    from '../context.js';
+import {findPlatform}         from '../context.js';
+import {CapitError, InputError, ProviderError} from '../errors.js';
+import {withLock}             from '../files/lock.js';
+import type {CreatedKey, PlatformContext, PlatformDefinition} from '../plugin.js';
+import {callPlugin}           from '../platforms/context.js';
+import {openPlatformSession}  from '../platforms/session.js';
+import {readLedger, updateLedger} from '../state/ledger.js';
+import type {LedgerEntry}     from '../state/ledger.js';
+import {capitPaths}           from '../state/paths.js';
+import {confirm}              from '../ui/prompt.js';
+import {appendAudit}          from '../keys/gc.js';
+import {executeIssue, planIssue} from './issue.js';
+
+export interface RotateOptions {
+  agent?: string;
+  all: boolean;
+  yes: boolean;
+  json: boolean;
+}
+
+export interface RotateOutcome {
+  agent: string;
+  platform: string;
+  oldKey: string;
+  newKey: string | null;
+  /** `rotated`: successor installed, old key deleted; `old-key-kept`: successor installed, the old key could not be
+   * deleted yet; `failed`: nothing changed for this agent, it keeps its old key. */
+  status: `rotated` | `old-key-kept` | `failed`;
+  message: string;
+}
+
+/** The key each agent holds now: its newest active, not restored ledger entry with a provider id. */
+export function heldKeys(ledger: LedgerEntry[]): Map<string, LedgerEntry> {
+  const held = new Map<string, LedgerEntry>();
+  for (const entry of ledger) {
+    if (entry.status !== `active` || !entry.agent || entry.restoredAt || entry.id === undefined || entry.session) continue;
+    const current = held.get(entry.agent);
+    if (!current || current.createdAt <= entry.createdAt) held.set(entry.agent, entry);
+  }
+  // A key already replaced by an active successor is not what the agent holds.
+  for (const [agent, entry] of held) if (entry.rotatedTo && ledger.some(k => k.name === entry.rotatedTo && k.status === `active`)) held.delete(agent);
+  return held;
+}
+
+/** The name prefix of a capit key name: `opencode-1a2b3c4d` → `opencode`. */
+function namePrefix(name: string, fallback: string): string {
+  const prefix = name.replace(/-[0-9a-f]{8}$/, ``);
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/.test(prefix) ? prefix : fallback;
+}
+
+/** Rotates the key of one agent. Never throws for a provider or install failure: the outcome says what happened. */
+export async function rotateAgentKey(old: LedgerEntry, ctx: CapitContext): Promise<RotateOutcome> {
+  const agent = old.agent!;
+  const paths = capitPaths(ctx.env);
+  const base = {agent, platform: old.platform, oldKey: old.name};
+  const platform = findPlatform(ctx.plugins, old.platform);
+  if (!platform) return {...base, newKey: null, status: `failed`, message: `the platform plugin "${old.platform}" is not installed; ${agent} keeps its key "${old.name}"`};
+  const expiresAt = old.expiresAt === null ? undefined : new Date(old.expiresAt);
+  if (expiresAt && expiresAt.getTime() <= Date.now())
+    return {...base, newKey: null, status: `failed`, message: `its key "${old.name}" expired at ${old.expiresAt}; a successor would expire too — issue a new key with capit ${old.platform} <usd> --agent ${agent}`};
+
+  const plan = await planIssue({
+    platform: old.platform, amount: String(old.capUsd), agent, reset: old.reset ?? undefined,
+    name: namePrefix(old.name, agent), dryRun: false, yes: true, json: true, allowLarge: true,
+    excludeByok: old.byokCounted === false, successor: {of: old.name, expiresAt},
+  }, ctx);
+  const isOld = (k: LedgerEntry) => k.name === old.name && k.platform === old.platform;
+  await withLock(paths.state, () => updateLedger(paths.state, keys => keys.map(k => (isOld(k) ? {...k, rotatedTo: plan.keyName} : k)), {durable: true}), {stderr: ctx.stderr});
+
+  try {
+    await executeIssue(plan, ctx, {verify: (created, pctx) => verifySuccessor(plan.platformDef, pctx, created)});
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    // A file that could not be put back may hold the successor: no claim about which key the agent holds, and the
+    // mark stays, so the old key is deleted only once recovery finds the successor fully installed (`capit gc`).
+    if (error instanceof CapitError && error.cause instanceof CapitError && error.cause.code === `CAPIT_WRITE_FAILED`) {
+      await appendAudit(paths.state, {action: `rotate-failed`, agent, platform: old.platform, key: old.name, successor: plan.keyName, reason});
+      return {...base, newKey: null, status: `failed`, message: `${reason.replace(/\.$/, ``)}. The old key "${old.name}" was kept; check ${agent}'s files (\`capit doctor ${agent}\`).`};
+    }
+    // Steps 2-4 failed: the agent's files hold the old key, which was never touched.
+    await withLock(paths.state, () => updateLedger(paths.state, keys => keys.map(k => (isOld(k) ? withoutRotation(k) : k))), {stderr: ctx.stderr});
+    await appendAudit(paths.state, {action: `rotate-failed`, agent, platform: old.platform, key: old.name, successor: plan.keyName, reason});
+    return {...base, newKey: null, status: `failed`, message: `${reason.replace(/\.$/, ``)}. ${agent}'s files still hold its previous key "${old.name}" as before.`};
+  }
+
+  const {def, pctx} = await openPlatformSession(platform, ctx, plan.platformDef);
+  return withLock(paths.state, async () => {
+    const deleted = await deleteOldKey(def, pctx, old);
+    const now = new Date().toISOString();
+    if (deleted.ok) {
+      await updateLedger(paths.state, keys => keys.map(k => (isOld(k) ? {...k, status: `deleted` as const, deletedAt: now} : k)));
+      await appendAudit(paths.state, {action: `rotate`, agent, platform: old.platform, key: old.name, successor: plan.keyName});
+      return {...base, newKey: plan.keyName, status: `rotated` as const, message: `${agent} now holds "${plan.keyName}" (verified at ${plan.platformName}); the old key "${old.name}" ${deleted.text}.`};
+    }
+    await appendAudit(paths.state, {action: `rotate-old-key-kept`, agent, platform: old.platform, key: old.name, successor: plan.keyName, reason: deleted.text});
+    return {...base, newKey: plan.keyName, status: `old-key-kept` as const,
+      message: `${agent} now holds "${plan.keyName}" (verified at ${plan.platformName}), but the old key "${old.name}" could not be deleted (${deleted.text}); it is still recorded — \`capit gc --yes\` or \`capit keys delete ${old.name}\` removes it.`};
+  }, {stderr: ctx.stderr});
+}
+
+/**
+ * The successor must be live at the provider before any agent file points at it. No platform API member probes a key
+ * with its own secret in this branch, so the check is the provider's own listing, with the master key: the id create
+ * returned is listed, enabled, with the cap asked for.
+ */
+async function verifySuccessor(def: PlatformDefinition, pctx: PlatformContext, created: CreatedKey): Promise<void> {
+  let found: {disabled: boolean; capUsd: number | null} | undefined;
+  await callPlugin(def.id, `listKeys`, async () => {
+    for await (const key of def.listKeys(pctx)) if (key.id === created.id) found = key;
+  });
+  if (!found) throw new CapitError(`CAPIT_VERIFY_FAILED`, `${def.id} does not list the key it just created`);
+  if (found.disabled) throw new CapitError(`CAPIT_VERIFY_FAILED`, `${def.id} reports the new key disabled`);
+  if (found.capUsd !== null && created.capUsd !== null && Math.abs(found.capUsd - created.capUsd) > 1e-6)
+    throw new CapitError(`CAPIT_VERIFY_FAILED`, `${def.id} reports a cap of $${found.capUsd}, not $${created.capUsd}`);
+}
+
+export async function deleteOldKey(def: PlatformDefinition, pctx: PlatformContext, old: LedgerEntry): Promise<{ok: boolean; text: string}> {
+  try {
+    await callPlugin(def.id, `deleteKey`, () => def.deleteKey(pctx, old.id!));
+    return {ok: true, text: `was deleted at the provider`};
+  } catch (error) {
+    if (error instanceof ProviderError && error.kind === `not-found`) return {ok: true, text: `was already gone at the provider`};
+    return {ok: false, text: (error as Error).message};
+  }
+}
+
+function withoutRotation(entry: LedgerEntry): LedgerEntry {
+  const {rotatedTo: _to, ...rest} = entry;
+  return rest;
+}
+
+/** `capit rotate <agent>|--all`: returns the exit code (1 when any agent's rotation did not complete). */
+export async function rotateKeys(opts: RotateOptions, ctx: CapitContext): Promise<number> {
+  if (opts.all === (opts.agent !== undefined))
+    throw new InputError(opts.all ? `Give either an agent or --all, not both` : `Name the agent whose key to rotate, or pass --all`);
+  const paths = capitPaths(ctx.env);
+  const held = heldKeys(await readLedger(paths.state));
+  let targets: LedgerEntry[];
+  if (opts.agent !== undefined) {
+    const entry = held.get(opts.agent);
+    if (!entry) throw new InputError(`${opts.agent} holds no key capit installed; issue one with: capit <platform> <usd> --agent ${opts.agent}`);
+    targets = [entry];
+  } else {
+    targets = [...held.values()].sort((a, b) => a.agent!.localeCompare(b.agent!));
+    if (targets.length === 0) throw new InputError(`No agent holds a key capit installed; nothing to rotate`);
+  }
+
+  if (!opts.yes) {
+    if (!ctx.interactive) throw new InputError(`Refusing to rotate without confirmation: pass --yes (no terminal to ask on)`);
+    for (const t of targets) ctx.stderr.write(`${t.agent}: replace "${t.name}" (${t.platform}, $${t.capUsd}${t.reset ? ` ${t.reset}` : ``}) with a new key, then delete it\n`);
+    if (!await confirm(`Rotate ${targets.length === 1 ? `this key` : `these ${targets.length} keys`}?`, ctx)) {
+      ctx.stderr.write(`Cancelled; nothing was created or changed.\n`);
+      return 1;
+    }
+  }
+
+  const outcomes: RotateOutcome[] = [];
+  for (const target of targets) {
+    try {
+      outcomes.push(await rotateAgentKey(target, ctx));
+    } catch (error) {
+      // A user mistake found while planning (e.g. an agent config that no longer parses): nothing was created.
+      if (opts.agent !== undefined) throw error;
+      outcomes.push({agent: target.agent!, platform: target.platform, oldKey: target.name, newKey: null, status: `failed`, message: `${(error as Error).message}; nothing was created or changed`});
+    }
+  }
+  if (opts.json) {
+    ctx.stdout.write(`${JSON.stringify({rotations: outcomes}, null, 2)}\n`);
+  } else {
+    for (const o of outcomes) {
+      if (o.status === `rotated`) ctx.stdout.write(`${o.message}\n`);
+      else ctx.stderr.write(`${o.status === `failed` ? `capit: rotate ${o.agent} failed: ` : `warning: `}${o.message}\n`);
+    }
+  }
+  return outcomes.every(o => o.status === `rotated`) ? 0 : 1;
+}

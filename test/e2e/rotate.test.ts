@@ -1,0 +1,191 @@
+import fs   from 'node:fs';
+import path from 'node:path';
+
+import {describe, expect, it} from 'vitest';
+
+import {emulatorPerFile} from '../support/emulator.js';
+import {runCli}          from '../support/cli.js';
+import {sandboxEnv, tempDir} from '../support/tmp.js';
+
+const MASTER = `sk-or-v1-mgmt-fake-0000`;
+const emulator = emulatorPerFile({port: 0});
+
+function setup(extra: Record<string, string> = {}) {
+  const root = tempDir(`capit-rotate-`);
+  const env = sandboxEnv(root, {CAPIT_OPENROUTER_BASE_URL: emulator.openrouterBaseUrl, OPENROUTER_MANAGEMENT_KEY: MASTER, ...extra});
+  const authFile = path.join(env.XDG_DATA_HOME!, `opencode`, `auth.json`);
+  const ledgerFile = path.join(env.CAPIT_HOME!, `state`, `ledger.json`);
+  return {env, authFile, ledgerFile};
+}
+
+interface Row {id?: string; name: string; status: string; agent: string | null; capUsd: number; reset: string | null; expiresAt: string | null; byokCounted?: boolean | null; rotatedTo?: string; rotatedFrom?: string}
+const ledger = (file: string): Row[] => JSON.parse(fs.readFileSync(file, `utf8`)).keys;
+const installedKey = (authFile: string): string => JSON.parse(fs.readFileSync(authFile, `utf8`)).openrouter.key;
+const liveKeys = () => [...emulator.state.keys.values()];
+
+/** Issues the first key into opencode: $3 weekly, expiring in 30 days, BYOK excluded. */
+async function issueFirst(env: Record<string, string>) {
+  const issued = await runCli([`openrouter`, `3`, `--agent`, `opencode`, `--yes`, `--reset`, `weekly`, `--expires`, `30d`, `--exclude-byok`], {env});
+  expect(issued.exitCode, issued.stderr).toBe(0);
+  const [key] = liveKeys();
+  return key!;
+}
+
+/** After a failed rotation: the agent still holds the old key, it is the only key at the provider, nothing pending. */
+function expectUnchanged(authFile: string, ledgerFile: string, old: {key: string; hash: string; name: string}) {
+  expect(installedKey(authFile)).toBe(old.key);
+  expect(liveKeys().map(k => k.hash)).toEqual([old.hash]);
+  const rows = ledger(ledgerFile);
+  expect(rows.map(r => [r.name, r.status])).toEqual([[old.name, `active`]]);
+  expect(rows[0]!.rotatedTo).toBeUndefined();
+}
+
+describe(`capit rotate`, () => {
+  it(`installs a successor with the same cap, reset, expiry and BYOK setting, then deletes the old key`, async () => {
+    const {env, authFile, ledgerFile} = setup();
+    const old = await issueFirst(env);
+
+    const result = await runCli([`rotate`, `opencode`, `--yes`, `--json`], {env});
+    expect(result.exitCode, result.stderr).toBe(0);
+    const {rotations} = JSON.parse(result.stdout) as {rotations: {status: string; oldKey: string; newKey: string}[]};
+    expect(rotations).toHaveLength(1);
+    expect(rotations[0]!.status).toBe(`rotated`);
+    expect(rotations[0]!.oldKey).toBe(old.name);
+
+    const keys = liveKeys();
+    expect(keys).toHaveLength(1);
+    const successor = keys[0]!;
+    expect(successor.hash).not.toBe(old.hash);
+    expect(successor.name).toBe(rotations[0]!.newKey);
+    expect(successor.name).toMatch(/^opencode-[0-9a-f]{8}$/);
+    expect([successor.limit, successor.limit_reset, successor.expires_at, successor.include_byok_in_limit])
+      .toEqual([old.limit, old.limit_reset, old.expires_at, old.include_byok_in_limit]);
+    expect(successor.include_byok_in_limit).toBe(false);
+    expect(installedKey(authFile)).toBe(successor.key);
+    expect(result.stdout + result.stderr).not.toContain(successor.key);
+
+    const rows = ledger(ledgerFile);
+    expect(rows.find(r => r.name === old.name)!.status).toBe(`deleted`);
+    const next = rows.find(r => r.name === successor.name)!;
+    expect([next.status, next.rotatedFrom, next.capUsd, next.reset, next.byokCounted]).toEqual([`active`, old.name, 3, `weekly`, false]);
+    const audit = fs.readFileSync(path.join(env.CAPIT_HOME!, `state`, `audit.log`), `utf8`);
+    expect(audit).toContain(`"action":"rotate"`);
+    expect(audit).not.toContain(successor.key);
+  });
+
+  it(`restore after a rotate goes back to the configuration from before capit's first install`, async () => {
+    const {env, authFile} = setup();
+    fs.mkdirSync(path.dirname(authFile), {recursive: true});
+    const original = `{\n  "anthropic": {"type": "api", "key": "sk-ant-fake-0000"}\n}\n`;
+    fs.writeFileSync(authFile, original);
+    await issueFirst(env);
+    expect((await runCli([`rotate`, `opencode`, `--yes`], {env})).exitCode).toBe(0);
+    expect((await runCli([`rotate`, `opencode`, `--yes`], {env})).exitCode).toBe(0);
+
+    const restored = await runCli([`restore`, `opencode`, `--yes`], {env});
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(fs.readFileSync(authFile, `utf8`)).toBe(original);
+    // Names the key the agent held until now (still alive), not the ones rotate deleted.
+    const [live] = liveKeys();
+    expect(restored.stderr).toContain(`The key "${live!.name}" still exists`);
+  });
+
+  it(`create fails: nothing changes, the agent keeps its key`, async () => {
+    const {env, authFile, ledgerFile} = setup();
+    const old = await issueFirst(env);
+    emulator.faults.add({method: `POST`, path: `/api/v1/keys`, when: `before`, kind: `status`, status: 500});
+    const result = await runCli([`rotate`, `opencode`, `--yes`], {env});
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^capit: rotate opencode failed: .*opencode's files still hold its previous key/m);
+    expectUnchanged(authFile, ledgerFile, old);
+  });
+
+  it(`verify fails: the successor is deleted before any file is written`, async () => {
+    const {env, authFile, ledgerFile} = setup();
+    const old = await issueFirst(env);
+    emulator.faults.add({method: `GET`, path: `/api/v1/keys`, when: `before`, kind: `status`, status: 500, count: -1});
+    const result = await runCli([`rotate`, `opencode`, `--yes`], {env});
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`could not be verified`);
+    expect(result.stderr).toContain(`was deleted at the provider`);
+    expectUnchanged(authFile, ledgerFile, old);
+  });
+
+  it(`install fails: the files are put back and the successor deleted`, async () => {
+    const {env, authFile, ledgerFile} = setup({CAPIT_TEST_FAIL_AT: `before-rename:auth`});
+    const {CAPIT_TEST_FAIL_AT: _, ...issueEnv} = env;
+    const old = await issueFirst(issueEnv);
+    const before = fs.readFileSync(authFile);
+    const result = await runCli([`rotate`, `opencode`, `--yes`], {env});
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`Installing the key into opencode failed`);
+    expect(fs.readFileSync(authFile).equals(before)).toBe(true);
+    expectUnchanged(authFile, ledgerFile, old);
+  });
+
+  it(`deleting the old key fails: the agent holds the successor, the old key stays recorded and gc removes it`, async () => {
+    const {env, authFile, ledgerFile} = setup();
+    const old = await issueFirst(env);
+    emulator.faults.add({method: `DELETE`, path: `/api/v1/keys/${old.hash}`, when: `before`, kind: `status`, status: 500, count: -1});
+    const result = await runCli([`rotate`, `opencode`, `--yes`], {env});
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`could not be deleted`);
+    expect(result.stderr).toContain(`capit gc --yes`);
+    const successor = liveKeys().find(k => k.hash !== old.hash)!;
+    expect(installedKey(authFile)).toBe(successor.key);
+    expect(ledger(ledgerFile).find(r => r.name === old.name)).toMatchObject({status: `active`, rotatedTo: successor.name});
+
+    emulator.faults.clear();
+    const dry = await runCli([`gc`, `--json`], {env});
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect((JSON.parse(dry.stdout) as {items: {kind: string; key?: string}[]}).items).toEqual([expect.objectContaining({kind: `rotated-key`, key: old.name})]);
+    expect(liveKeys()).toHaveLength(2);
+    const gc = await runCli([`gc`, `--yes`], {env});
+    expect(gc.exitCode, gc.stderr).toBe(0);
+    expect(liveKeys().map(k => k.hash)).toEqual([successor.hash]);
+    expect(ledger(ledgerFile).find(r => r.name === old.name)!.status).toBe(`deleted`);
+  });
+
+  it(`killed after the install, before the old key was deleted: the next run completes it and gc deletes the old key`, async () => {
+    const {env, authFile, ledgerFile} = setup();
+    const old = await issueFirst(env);
+    // A killed run leaves its lock; the test-only CAPIT_LOCK_STALE_MS lets the next run take it over sooner.
+    Object.assign(env, {CAPIT_LOCK_STALE_MS: `2000`});
+    const killed = await runCli([`rotate`, `opencode`, `--yes`], {env: {...env, CAPIT_TEST_CRASH_AT: `before-active`}});
+    expect(killed.exitCode).toBeNull();
+    const successor = liveKeys().find(k => k.hash !== old.hash)!;
+    expect(installedKey(authFile)).toBe(successor.key);
+
+    const gc = await runCli([`gc`, `--yes`, `--json`], {env});
+    expect(gc.exitCode, gc.stderr).toBe(0);
+    expect((JSON.parse(gc.stdout) as {items: {kind: string; key?: string}[]}).items.map(i => [i.kind, i.key])).toEqual([[`rotated-key`, old.name]]);
+    expect(liveKeys().map(k => k.hash)).toEqual([successor.hash]);
+    const rows = ledger(ledgerFile);
+    expect(rows.map(r => [r.name, r.status]).sort()).toEqual([[old.name, `deleted`], [successor.name, `active`]].sort());
+  });
+
+  it(`--all rotates every agent holding a key, each with its own settings`, async () => {
+    const {env} = setup();
+    expect((await runCli([`openrouter`, `2`, `--agent`, `opencode`, `--yes`], {env})).exitCode).toBe(0);
+    const claude = await runCli([`openrouter`, `7`, `--agent`, `claude`, `--yes`, `--reset`, `daily`], {env});
+    expect(claude.exitCode, claude.stderr).toBe(0);
+    const before = liveKeys().map(k => k.hash);
+    const result = await runCli([`rotate`, `--all`, `--yes`], {env});
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout.trim().split(`\n`)).toHaveLength(2);
+    const after = liveKeys();
+    expect(after.some(k => before.includes(k.hash))).toBe(false);
+    expect(after.map(k => [k.name.replace(/-[0-9a-f]{8}$/, ``), k.limit, k.limit_reset]).sort()).toEqual([[`claude`, 7, `daily`], [`opencode`, 2, null]]);
+  });
+
+  it(`refuses without an agent holding a key, and without --yes off a terminal (exit 2, nothing created)`, async () => {
+    const {env} = setup();
+    const none = await runCli([`rotate`, `opencode`, `--yes`], {env});
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toContain(`opencode holds no key capit installed`);
+    await issueFirst(env);
+    const noYes = await runCli([`rotate`, `--all`], {env});
+    expect(noYes.exitCode).toBe(2);
+    expect(liveKeys()).toHaveLength(1);
+  });
+});
