@@ -122,6 +122,16 @@ export async function rotateAgentKey(old: LedgerEntry, ctx: CapitContext): Promi
  * returned is listed, enabled, with the cap asked for.
  */
 async function verifySuccessor(def: PlatformDefinition, pctx: PlatformContext, created: CreatedKey): Promise<void> {
+  // Best proof: the provider answers the new key itself (OpenRouter GET /key with the new key as Bearer).
+  if (typeof def.probeKey === `function`) {
+    (pctx.http as {addSecret?: (s: string) => void}).addSecret?.(created.secret);
+    const probe = await callPlugin(def.id, `probeKey`, () => def.probeKey!(pctx, {id: created.id, name: created.name, secret: created.secret}));
+    if (probe.state !== `ok`) throw new CapitError(`CAPIT_VERIFY_FAILED`, `${def.id} answers the new key as ${probe.state}`);
+    if (probe.capUsd !== null && created.capUsd !== null && Math.abs(probe.capUsd - created.capUsd) > 1e-6)
+      throw new CapitError(`CAPIT_VERIFY_FAILED`, `${def.id} reports a cap of $${probe.capUsd} for the new key, not $${created.capUsd}`);
+    return;
+  }
+  // Without a probe: the master key's listing must show it, enabled, with the right cap.
   let found: {disabled: boolean; capUsd: number | null} | undefined;
   await callPlugin(def.id, `listKeys`, async () => {
     for await (const key of def.listKeys(pctx)) if (key.id === created.id) found = key;
