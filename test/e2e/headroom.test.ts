@@ -33,8 +33,8 @@ describe(`headroom preflight`, () => {
     const lines = warnings(result);
     expect(lines).toHaveLength(1);
     // 64,000 × $0.000015 = $0.96; $0.50 buys 33,333 output tokens.
-    expect(lines[0]).toContain(`warning: a $0.50 cap is below one worst-case request on ${SONNET}: 64,000 output tokens (the model's maximum output) × $15.00 per million = $0.96`);
-    expect(lines[0]).toContain(`use a cap of at least $0.96, or limit claude's output to 33,333 tokens (CLAUDE_CODE_MAX_OUTPUT_TOKENS`);
+    expect(lines[0]).toContain(`warning: a $0.50 cap is below one worst-case request on ${SONNET}: 64,000 output tokens (the model's maximum) × $15.00/M = $0.96;`);
+    expect(lines[0]).toContain(`Use a cap of at least $0.96, or limit claude's output to 33,333 tokens (CLAUDE_CODE_MAX_OUTPUT_TOKENS`);
     expect(onlyKey(emulator.current).limit).toBe(0.5);
   });
 
@@ -47,7 +47,7 @@ describe(`headroom preflight`, () => {
     const plan = JSON.parse(low.stdout) as {headroom: Headroom};
     expect(plan.headroom).toMatchObject({model: SONNET, outputTokens: 8000, worstCaseUsd: 0.12});
     expect(plan.headroom.warning).toContain(`8,000 output tokens (opencode's output limit)`);
-    expect(plan.headroom.warning).toContain(`use a cap of at least $0.12`);
+    expect(plan.headroom.warning).toContain(`Use a cap of at least $0.12`);
     // --json keeps stderr free of the text warning: it is in the JSON.
     expect(warnings(low)).toEqual([]);
 
@@ -62,7 +62,7 @@ describe(`headroom preflight`, () => {
     expect(bare.exitCode).toBe(0);
     // 16,384 × $0.000002 = $0.032768 → at least $0.04; $0.01 affords 5,000 tokens.
     expect(warnings(bare)).toEqual([expect.stringContaining(`a $0.01 cap is below one worst-case request on openai/gpt-4o-mini: 16,384 output tokens`)]);
-    expect(warnings(bare)[0]).toContain(`use a cap of at least $0.04, or limit the agent's output to 5,000 tokens`);
+    expect(warnings(bare)[0]).toContain(`Use a cap of at least $0.04, or limit the agent's output to 5,000 tokens`);
 
     claudeSettings(sb, {model: SONNET});
     const over = await capit([`openrouter`, `0.50`, `--agent`, `claude`, `--model`, `openai/gpt-4o-mini`, `--dry-run`], {env: sb.env});

@@ -66,15 +66,17 @@ export function headroomWarning(input: HeadroomWarningInput): string | undefined
   if (input.budgetUsd >= worstCase - 1e-8) return undefined;
   const perMillion = input.price.completionUsdPerToken * 1_000_000;
   const smallestCap = Math.ceil(worstCase * 100 - 1e-9) / 100;
+  // Sub-cent precision only where rounding would hide why the smallest cap is a cent higher ($0.0328 → $0.04).
+  const worstText = Math.abs(worstCase - smallestCap) < 1e-8 ? formatUsd(worstCase) : `$${worstCase.toFixed(4)}`;
   const affordable = Math.floor(input.budgetUsd / input.price.completionUsdPerToken + 1e-6);
   const budget = input.budgetKind === `cap` ? `a ${formatUsd(input.budgetUsd)} cap is` : `the ${formatUsd(input.budgetUsd)} that remains is`;
-  const whose = input.maxOutputTokens !== undefined ? `${input.agentId ?? `the agent`}'s output limit` : `the model's maximum output`;
+  const whose = input.maxOutputTokens !== undefined ? `${input.agentId ?? `the agent`}'s output limit` : `the model's maximum`;
   const fixCap = input.budgetKind === `cap` ? `use a cap of at least ${formatUsd(smallestCap)}` : `top up to at least ${formatUsd(smallestCap)}`;
   const fixOutput = affordable >= SMALLEST_USEFUL_OUTPUT && affordable < tokens
     ? `, or limit ${input.agentId ?? `the agent`}'s output to ${affordable.toLocaleString(`en-US`)} tokens${input.outputTokensSetting ? ` (${input.outputTokensSetting})` : ``}`
     : ``;
-  return `${budget} below one worst-case request on ${input.model}: ${tokens.toLocaleString(`en-US`)} output tokens (${whose}) × ${formatUsd(perMillion)} per million = ${formatUsd(worstCase)}, ` +
-    `and ${input.platformName} refuses a request it cannot afford in full ("can only afford"). To fix it, ${fixCap}${fixOutput}`;
+  return `${budget} below one worst-case request on ${input.model}: ${tokens.toLocaleString(`en-US`)} output tokens (${whose}) × ${formatUsd(perMillion)}/M = ${worstText}; ` +
+    `${input.platformName} refuses requests it cannot afford in full ("can only afford"). ${fixCap[0]!.toUpperCase()}${fixCap.slice(1)}${fixOutput}`;
 }
 
 /** A {@link ConfigReader} over core's safe reads: a missing, odd or unparseable file reads as undefined. */
