@@ -8,17 +8,25 @@ import path    from 'node:path';
 const coreDir = path.resolve(import.meta.dirname, `..`);
 const outdir = path.join(coreDir, `dist`, `bundle`);
 fs.rmSync(outdir, {recursive: true, force: true});
-await build({
-  entryPoints: {capit: path.join(coreDir, `dist`, `cli.js`)},
-  outdir,
+const HELP_CACHE = path.join(coreDir, `dist`, `ui`, `help-cache.js`);
+// `capit --help` answered from the cache reads one file: help-cache and what it needs (the discovery sources) in a
+// file of their own, instead of the ~10 shared chunks they sit in. It lives among the chunks because the help key
+// lists that folder: the chunk names are hashes of their content, so a rebuild that changes any help changes the key.
+const fastHelp = {
+  name: `fast-help`,
+  setup(build) {
+    build.onResolve({filter: /\/help-cache\.js$/}, args =>
+      args.kind === `dynamic-import` && args.importer === path.join(coreDir, `dist`, `cli.js`)
+        ? {path: `./chunks/help-cache.js`, external: true} : undefined);
+  },
+};
+const common = {
   bundle: true,
-  splitting: true,
   format: `esm`,
   platform: `node`,
   // Prefer ESM builds: jsonc-parser's "main" is a UMD build whose dynamic require() cannot be bundled.
   mainFields: [`module`, `main`],
   target: `node20`,
-  chunkNames: `chunks/[name]-[hash]`,
   external: [`undici`, `tsx`, `tsx/*`, `cosmiconfig`, `playwright-core`],
   minifySyntax: true,
   minifyWhitespace: true,
@@ -31,7 +39,20 @@ await build({
     `const require = __capitCreateRequire(import.meta.url);`,
     `const __filename = __capitFileURLToPath(import.meta.url);`,
   ].join(` `)},
+};
+await build({...common, entryPoints: [HELP_CACHE], outfile: path.join(outdir, `chunks`, `help-cache.js`)});
+const result = await build({
+  ...common,
+  entryPoints: {capit: path.join(coreDir, `dist`, `cli.js`)},
+  outdir,
+  splitting: true,
+  chunkNames: `chunks/[name]-[hash]`,
+  plugins: [fastHelp],
+  // Which source each chunk holds, written only on request (test/bench/chunks.mjs): what a command loads is checked
+  // against it. Never into dist/, which is packed.
+  metafile: Boolean(process.env.CAPIT_BUNDLE_META),
 });
+if (process.env.CAPIT_BUNDLE_META) fs.writeFileSync(process.env.CAPIT_BUNDLE_META, JSON.stringify(result.metafile));
 const bin = path.join(outdir, `capit.js`);
 fs.writeFileSync(bin, `#!/usr/bin/env node\n${fs.readFileSync(bin, `utf8`)}`);
 fs.chmodSync(bin, 0o755);

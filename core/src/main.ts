@@ -23,11 +23,16 @@ import type {Env}        from './state/paths.js';
 
 export {capitVersion, discover};
 
+/** Every command outside the platforms, in the order help lists them; each group owns its list (commands/<group>/index.ts). */
+const groupCommands = () => [...keyCommands, ...platformCommands, ...agentCommands, ...pluginCommands, ...serveCommands, RestoreCommand];
+
 /**
- * Builds the clipanion CLI. `platforms` says which generated platform commands to register: clipanion compiles every
- * registered command into its parser, which costs ~1 ms per platform, so a run registers only the one it targets.
+ * Builds the clipanion CLI. clipanion compiles every registered command into its parser (~1 ms per platform, ~10 ms
+ * for all), so a run registers only what its first word can reach: `platforms` says which generated platform commands
+ * to register, `groups` which command groups (by first word: `keys`, `agents`, …). The others are still known by
+ * their words (`cli.topWords()`), so an unknown word gets the same suggestion as with everything registered.
  */
-export function buildCli(plugins: Discovery, colors: boolean, platforms: `all` | readonly string[] = `all`): CapitCli {
+export function buildCli(plugins: Discovery, colors: boolean, platforms: `all` | readonly string[] = `all`, groups: `all` | readonly string[] = `all`): CapitCli {
   const platformIds = plugins.platforms.filter(p => p.manifest.kind === `platform`).map(p => p.manifest.id);
   const cli = new CapitCli({binaryLabel: `capit`, binaryName: `capit`, binaryVersion: capitVersion(), enableColors: colors}, platformIds);
   // Registered first: clipanion's general usage only lists commands when a documented one comes after the default.
@@ -37,10 +42,16 @@ export function buildCli(plugins: Discovery, colors: boolean, platforms: `all` |
   for (const platform of plugins.platforms)
     if (platform.manifest.kind === `platform` && (platforms === `all` || platforms.includes(platform.manifest.id)))
       cli.register(platformCommand(platform.manifest));
-  // Each command group owns its list (commands/<group>/index.ts).
-  for (const command of [...keyCommands, ...platformCommands, ...agentCommands, ...pluginCommands, ...serveCommands, RestoreCommand])
-    cli.register(command);
+  for (const command of groupCommands()) {
+    if (groups === `all` || (command.paths ?? []).some(path => path.length > 0 && groups.includes(path[0]!))) cli.register(command);
+    else cli.know(command);
+  }
   return cli;
+}
+
+/** The first words a command group answers to (`keys`, `platforms`, `restore`, …). */
+function groupWords(): Set<string> {
+  return new Set(groupCommands().flatMap(command => (command.paths ?? []).map(path => path[0]).filter((w): w is string => w !== undefined)));
 }
 
 const HELP_ARGS: ReadonlySet<string> = new Set([`-h`, `--help`, `help`]);
@@ -81,7 +92,13 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
   }
   // `capit openrouter …`, `capit help openrouter`: the platform command named, if any.
   const target = argv[0] === `help` ? argv[1] : argv[0];
-  const cli = buildCli(plugins, colors, plugins.platforms.some(p => p.manifest.id === target) ? [target!] : []);
+  const isPlatform = plugins.platforms.some(p => p.manifest.id === target);
+  // Only the command the first word names; any other word (unknown, an option) gets everything, so clipanion's own
+  // handling and the suggestions see what they would with every command registered.
+  const isGroup = target !== undefined && groupWords().has(target);
+  const cli = isPlatform || isGroup
+    ? buildCli(plugins, colors, isPlatform ? [target!] : [], isGroup ? [target!] : [])
+    : buildCli(plugins, colors, `all`, `all`);
   const context: CapitContext = {
     ...Cli.defaultContext,
     stdin: opts.stdin ?? process.stdin,

@@ -202,6 +202,47 @@ export interface ModelPrice {
   maxCompletionTokens?: number;
 }
 
+/** The key a {@link PlatformDefinition.probeKey} call asks about: what capit's ledger and the agent's file hold. */
+export interface ProbeTarget {
+  /** Provider id from the ledger, when known. */
+  id: string | null;
+  name: string;
+  /**
+   * The key's own secret, read from the agent's config: OpenRouter's `GET /key` is sent WITH IT (not the master key),
+   * so the answer is what the agent itself meets. Core has already registered it for redaction; never print it.
+   */
+  secret: string;
+}
+
+/** A key's state as the provider reports it to the key itself (or, where the API has no such call, to the master key). */
+export interface KeyProbe {
+  /**
+   * `ok`: the provider accepted the key; `deleted`: the provider no longer has it; `disabled` / `expired`: it exists
+   * but is turned off / past its expiry; `rejected`: the provider refuses the secret and capit cannot tell why (e.g.
+   * the file holds another key than the ledger names).
+   */
+  state: 'ok' | 'deleted' | 'disabled' | 'expired' | 'rejected';
+  /** `null` = no cap. */
+  capUsd: number | null;
+  remainingUsd: number | null;
+  reset: ResetWindow | null;
+  /** Spend per window, where reported (USD). */
+  usage: {lifetime: number | null; daily?: number | null; weekly?: number | null; monthly?: number | null};
+  expiresAt: string | null;
+}
+
+/** The account's balance (what every key draws on), as the master key sees it. */
+export interface AccountCredits {
+  /** Credits bought (or the balance granted), USD. */
+  totalUsd: number;
+  /** Credits used, USD. */
+  usedUsd: number;
+  /** `totalUsd - usedUsd`, never below 0. */
+  remainingUsd: number;
+  /** Where the user adds credits. */
+  topUpUrl?: string;
+}
+
 export interface PlatformDefinition {
   apiVersion: number;
   kind: 'platform';
@@ -248,6 +289,14 @@ export interface PlatformDefinition {
   listKeys(ctx: PlatformContext): AsyncIterable<ProviderKey>;
   updateKey(ctx: PlatformContext, id: string, patch: KeyPatch): Promise<ProviderKey>;
   deleteKey(ctx: PlatformContext, id: string): Promise<void>;
+  /**
+   * Optional (`capit why`). The state of an installed key as the provider enforces it. Call the provider with
+   * `key.secret` where it has such an endpoint (OpenRouter `GET /key`); fall back to the master key (by `key.id`) only
+   * to tell a refused key's cause apart (deleted, disabled, expired). Reads only; never changes the key.
+   */
+  probeKey?(ctx: PlatformContext, key: ProbeTarget): Promise<KeyProbe>;
+  /** Optional (`capit why`). The account's credits, read with the master key. Reads only. */
+  credits?(ctx: PlatformContext): Promise<AccountCredits>;
   /**
    * Optional: the price of one model by the id the platform's inference API takes (`anthropic/claude-sonnet-4.5`), or
    * `undefined` when the platform does not list that model. Used only to warn when a cap is below one worst-case

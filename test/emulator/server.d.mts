@@ -15,6 +15,9 @@ export declare const AIHUBMIX_QUOTA_PER_USD: 500000;
 export declare const AIHUBMIX_DEFAULT_PAGE_SIZE: 10;
 
 export interface EmulatorOptions {
+  /** slice B1: GET /credits total_credits (default 1000) and the per-output-token price of the 402 pre-check (default 0 = off). */
+  accountCreditsUsd?: number;
+  outputTokenPriceUsd?: number;
   /** 0 (default) = a random free port. */
   port?: number;
   /** Default '127.0.0.1'. */
@@ -352,6 +355,11 @@ export interface Emulator {
   reset(): void;
   /** The fault table (see FaultRule). */
   faults: Faults;
+  // slice B1 (`capit why`)
+  /** Moves the emulator clock on (expiry; usage windows reset at the crossed UTC day / Monday week / month). Returns the new time. */
+  advanceClock(ms: number): string;
+  /** Account credits (GET /credits total_credits; inference 402 "Insufficient credits" once used up) and the USD price per output token for the 402 "can only afford" pre-check (0 = off). */
+  setAccount(opts: {creditsUsd?: number; outputTokenPriceUsd?: number}): {creditsUsd: number; outputTokenPriceUsd: number; usageUsd: number; now: string};
 }
 
 export declare function startEmulator(options?: EmulatorOptions): Promise<Emulator>;

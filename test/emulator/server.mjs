@@ -203,7 +203,7 @@ function windowUsage(rec) {
   }
 }
 const remainingOf = rec => (rec.limit == null ? null : Math.max(0, round(rec.limit - windowUsage(rec))));
-const isExpired = rec => rec.expires_at != null && Date.parse(rec.expires_at) <= Date.now();
+const isExpired = (rec, now = Date.now()) => rec.expires_at != null && Date.parse(rec.expires_at) <= now;
 
 /** The public key object (apis.md §1.3): every field of the record except the plaintext `key`. */
 function publicKey(rec) {
@@ -301,6 +301,54 @@ export async function startEmulator(options = {}) {
   const aihubmixUserId = 152534;
   const state = {keys, requests, aihubmixTokens};
   let genCounter = 0;
+
+  // ----- slice B1 (`capit why`): emulator clock, account credits, the 402 affordability pre-check -----
+  /** Added to Date.now() for expiry and usage windows (advanceClock). */
+  let clockOffsetMs = 0;
+  const clock = () => Date.now() + clockOffsetMs;
+  /** What GET /credits reports as total_credits; inference answers 402 "Insufficient credits" once usage reaches it. */
+  let accountCreditsUsd = options.accountCreditsUsd ?? 1000;
+  /** USD per output token for the 402 "can only afford" pre-check; 0 = no pre-check (the default). */
+  let outputTokenPriceUsd = options.outputTokenPriceUsd ?? 0;
+  const accountUsage = () => round(Array.from(keys.values()).reduce((sum, r) => sum + r.usage, 0));
+  /** Moves the clock on; usage windows whose UTC day / Monday-week / month boundary was crossed reset to 0. */
+  function advanceClock(ms) {
+    if (!(typeof ms === `number` && ms >= 0)) throw new TypeError(`advanceMs must be a number >= 0`);
+    const before = new Date(clock());
+    clockOffsetMs += ms;
+    const after = new Date(clock());
+    const day = d => Math.floor(d.getTime() / 86_400_000);
+    const week = d => Math.floor((day(d) + 3) / 7); // 1970-01-01 was a Thursday: weeks start on Monday
+    const month = d => d.getUTCFullYear() * 12 + d.getUTCMonth();
+    for (const rec of keys.values()) {
+      if (day(after) !== day(before)) rec.usage_daily = rec.byok_usage_daily = 0;
+      if (week(after) !== week(before)) rec.usage_weekly = rec.byok_usage_weekly = 0;
+      if (month(after) !== month(before)) rec.usage_monthly = rec.byok_usage_monthly = 0;
+      rec.limit_remaining = remainingOf(rec);
+    }
+    return after.toISOString();
+  }
+  function setAccount(opts = {}) {
+    if (opts.creditsUsd !== undefined) {
+      if (!(typeof opts.creditsUsd === `number` && opts.creditsUsd >= 0)) throw new TypeError(`creditsUsd must be a number >= 0`);
+      accountCreditsUsd = opts.creditsUsd;
+    }
+    if (opts.outputTokenPriceUsd !== undefined) {
+      if (!(typeof opts.outputTokenPriceUsd === `number` && opts.outputTokenPriceUsd >= 0)) throw new TypeError(`outputTokenPriceUsd must be a number >= 0`);
+      outputTokenPriceUsd = opts.outputTokenPriceUsd;
+    }
+    return {creditsUsd: accountCreditsUsd, outputTokenPriceUsd, usageUsd: accountUsage(), now: new Date(clock()).toISOString()};
+  }
+  /** The account and affordability checks OpenRouter runs before a request: an error response, or null. */
+  function preflight(rec, body) {
+    if (accountUsage() >= accountCreditsUsd) return errorResponse(402, `Insufficient credits. Add more using https://openrouter.ai/settings/credits`);
+    const remaining = remainingOf(rec);
+    const maxTokens = Number.isInteger(body.max_tokens) && body.max_tokens > 0 ? body.max_tokens : null;
+    if (outputTokenPriceUsd > 0 && maxTokens !== null && remaining !== null && remaining > 0 && maxTokens * outputTokenPriceUsd > remaining)
+      return errorResponse(402, `This request requires more credits, or fewer max_tokens. You requested up to ${maxTokens} tokens, but can only afford ${Math.floor(remaining / outputTokenPriceUsd)}. To increase, visit https://openrouter.ai/settings/keys and create a key with a higher total limit`);
+    return null;
+  }
+  // ----- end of slice B1 block -----
 
   // ----- knobs -----
   let latencyMs = options.latencyMs ?? 0;
@@ -559,9 +607,7 @@ export async function startEmulator(options = {}) {
     if (path === `/api/v1/credits` && method === `GET`) {
       const denied = requireManagement(req);
       if (denied) return denied;
-      let total = 0;
-      for (const r of keys.values()) total += r.usage;
-      return {status: 200, json: {data: {total_credits: 1000, total_usage: round(total)}}};
+      return {status: 200, json: {data: {total_credits: accountCreditsUsd, total_usage: accountUsage()}}}; // slice B1: knob
     }
 
     if (path === `/api/v1/keys`) {
@@ -648,7 +694,7 @@ export async function startEmulator(options = {}) {
         },
       };
     const rec = findBySecret(token);
-    if (!rec || rec.disabled || isExpired(rec)) return USER_NOT_FOUND();
+    if (!rec || rec.disabled || isExpired(rec, clock())) return USER_NOT_FOUND();
     return {
       status: 200,
       json: {
@@ -657,7 +703,7 @@ export async function startEmulator(options = {}) {
           include_byok_in_limit: rec.include_byok_in_limit, usage: rec.usage, usage_daily: rec.usage_daily,
           usage_weekly: rec.usage_weekly, usage_monthly: rec.usage_monthly, ...common,
           is_management_key: false, is_provisioning_key: false, creator_user_id: rec.creator_user_id, rate_limit: rateLimit,
-          expires_at: rec.expires_at,
+          expires_at: rec.expires_at, disabled: rec.disabled,
         },
       },
     };
@@ -669,7 +715,7 @@ export async function startEmulator(options = {}) {
     if (managementSet.has(token))
       return errorResponse(403, `Management keys cannot be used for completions. Create an API key at https://openrouter.ai/settings/keys`);
     const rec = findBySecret(token);
-    if (!rec || rec.disabled || isExpired(rec)) return USER_NOT_FOUND();
+    if (!rec || rec.disabled || isExpired(rec, clock())) return USER_NOT_FOUND();
     entry.keyHash = rec.hash;
     const parsed = parseJson(bodyText);
     if (!parsed.ok || !isPlainObject(parsed.value)) return errorResponse(400, `Invalid request body: expected a JSON object`);
@@ -679,6 +725,8 @@ export async function startEmulator(options = {}) {
     const remaining = remainingOf(rec);
     if (remaining !== null && remaining <= 0)
       return errorResponse(403, `Key limit exceeded (${rec.limit_reset ?? `total`} limit). Manage it using https://openrouter.ai/settings/keys`);
+    const refused = preflight(rec, body); // slice B1
+    if (refused) return refused;
     const price = pricePerRequestUsd;
     charge(rec.hash, price);
     entry.chargedUsd = price;
@@ -1185,6 +1233,9 @@ export async function startEmulator(options = {}) {
         addAihubmixManageKey(body.key);
         return {status: 200, json: {aihubmixManageKeys}};
       }
+      // slice B1: clock and account
+      if (path === `/__emulator/clock` && method === `POST`) return {status: 200, json: {now: advanceClock(body.advanceMs ?? 0)}};
+      if (path === `/__emulator/account` && method === `POST`) return {status: 200, json: setAccount(body)};
       if (path === `/__emulator/faults`) return faultControl(method, parsed.value ?? {}); // fault table
       if (path === `/__emulator/reset` && method === `POST`) {
         reset();
@@ -1213,6 +1264,10 @@ export async function startEmulator(options = {}) {
     bySecret.clear();
     indexedVersion = keys.version;
     requests.length = 0;
+    // slice B1
+    clockOffsetMs = 0;
+    accountCreditsUsd = options.accountCreditsUsd ?? 1000;
+    outputTokenPriceUsd = options.outputTokenPriceUsd ?? 0;
   }
 
   // ----- HTTP plumbing -----
@@ -1361,6 +1416,8 @@ export async function startEmulator(options = {}) {
     aihubmixManageKeys,
     reset,
     faults, // fault table
+    advanceClock, // slice B1
+    setAccount, // slice B1
   };
 }
 

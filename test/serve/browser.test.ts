@@ -168,6 +168,11 @@ describeBrowser(`capit serve in Chromium`, () => {
     expect(await card.locator(`.paths`).textContent()).toContain(authFile);
     expect(await page.locator(`.agent`).count()).toBeGreaterThan(1);
     expect(await page.locator(`button[data-restore]`).evaluateAll(buttons => buttons.map(b => (b as HTMLElement).dataset.restore))).toEqual([`opencode`]);
+    // Why? (slice B1): the key was deleted above, so opencode's key is dead; the fix issues a new one.
+    await card.locator(`button[data-why="opencode"]`).click();
+    await card.locator(`.why`).waitFor();
+    expect(await card.locator(`.why`).getAttribute(`data-why-class`)).toBe(`deleted`);
+    expect(await card.locator(`.why`).textContent()).toMatch(/^deleted: openrouter no longer has key .*fix: capit openrouter 5 --agent opencode$/);
     await card.locator(`button[data-restore="opencode"]`).click();
     expect(await page.textContent(`#modal-text`)).toBe(`Put opencode's configuration back as it was before capit's last install?`);
     await page.click(`#modal-ok`);

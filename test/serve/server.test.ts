@@ -422,6 +422,27 @@ describe(`the JSON API`, () => {
     expect((await raw(server, `/api/doctor?agent=nosuch`)).json.error.message).toMatch(/^Unknown agent "nosuch"/);
   });
 
+  it(`why (slice B1): the class and fix line per agent, the same as capit why, never the key`, async () => {
+    const {env, authFile} = setupHome(emulator);
+    fs.mkdirSync(path.dirname(authFile), {recursive: true});
+    const server = await startGui(env);
+    await issue(server, {platform: `openrouter`, amount: `5`, agent: `opencode`});
+    const key = onlyKey();
+    const fine = await raw(server, `/api/why?agent=opencode`);
+    expect(fine.status).toBe(200);
+    expect(fine.json.reports).toMatchObject([{agent: `opencode`, class: `fine`, fix: null}]);
+    expect(fine.text).not.toContain(key.key);
+    emulator.charge(key.hash, 5);
+    const capped = await raw(server, `/api/why?agent=opencode`);
+    expect(capped.json.reports).toMatchObject([{agent: `opencode`, class: `lifetime-cap`, fix: `capit topup opencode 5`}]);
+    const cli = await runCli([`why`, `opencode`, `--json`], {env});
+    expect(JSON.parse(cli.stdout)).toEqual(capped.json.reports);
+    expect(capped.text).not.toContain(key.key);
+    const none = await raw(server, `/api/why?agent=hermes`);
+    expect(none.status).toBe(400);
+    expect(none.json.error.message).toMatch(/^Hermes holds no capit key/);
+  });
+
   it(`manages master keys write-only: add (validated), status, remove`, async () => {
     const {env} = setupHome(emulator, {master: null});
     const server = await startGui(env);

@@ -48,9 +48,17 @@ export class CapitCli extends Cli<CapitContext> {
     super(opts);
   }
 
+  /** Command classes known by their words but not registered: this run's first word cannot reach them. */
+  private readonly knownClasses: CommandClass<CapitContext>[] = [];
+
   override register(commandClass: CommandClass<CapitContext>): void {
     super.register(commandClass);
     this.commandClasses.push(commandClass);
+  }
+
+  /** Records a command's words (for `topWords` and suggestions) without compiling it into the parser. */
+  know(commandClass: CommandClass<CapitContext>): void {
+    this.knownClasses.push(commandClass);
   }
 
   // Every usage line clipanion prints (general help, command help, errors) is built here; swap in the display names.
@@ -76,7 +84,7 @@ export class CapitCli extends Cli<CapitContext> {
   /** The first words of every command and platform (`keys`, `openrouter`, `--keys`, `-h` …). */
   topWords(): Set<string> {
     const words = new Set<string>(this.platformIds);
-    for (const commandClass of this.commandClasses)
+    for (const commandClass of [...this.commandClasses, ...this.knownClasses])
       for (const path of commandClass.paths ?? []) if (path.length > 0) words.add(path[0]!);
     return words;
   }

@@ -69,6 +69,8 @@ export interface CoreHttpClient extends HttpClient {
   close(): Promise<void>;
   /** Throws core's provider error for a failure the platform found itself (no response involved): `ctx.fail`. */
   failWith(kind: ProviderFailureKind, message: string, action: string): never;
+  /** One more value never to appear in an error (e.g. an installed key `capit why` probes with). */
+  addSecret(secret: string): void;
 }
 
 const DEFAULT_TIMEOUTS = {connectMs: 10_000, headersMs: 30_000, bodyMs: 60_000};
@@ -225,7 +227,11 @@ export function createHttpClient(opts: HttpClientOptions): CoreHttpClient {
   // A test's own transport replaces the network; the rest of the client is the same.
   const send = opts.send ? <T>(req: HttpRequest) => opts.send!(req) as Promise<HttpResponse<T>> : request;
 
-  return {request: send, json, fail, failWith, close};
+  // `opts.secrets` is read on every redaction, so a value added later is covered from then on.
+  const addSecret = (secret: string) => {
+    if (secret && !opts.secrets.includes(secret)) opts.secrets.push(secret);
+  };
+  return {request: send, json, fail, failWith, close, addSecret};
 }
 
 interface Sent {

@@ -5,7 +5,7 @@ import {SUPPORTED_API_VERSIONS} from '../plugin.js';
 // Words that are capit's own commands: a plugin with one of these ids would make routing ambiguous.
 export const RESERVED_IDS: ReadonlySet<string> = new Set([
   `keys`, `plugin`, `plugins`, `platform`, `platforms`, `agent`, `agents`, `serve`, `restore`, `help`, `version`,
-  `doctor`, `config`, `init`, `list`, `add`, `remove`, `delete`, `capit`,
+  `doctor`, `why`, `config`, `init`, `list`, `add`, `remove`, `delete`, `capit`,
 ]);
 
 // typanion does not export its own pushError; this matches its message format (`.path: message`).

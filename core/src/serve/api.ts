@@ -186,6 +186,12 @@ const routes: Record<string, Handler> = {
 
   'GET /api/doctor': async (req, ctx) => ok({reports: await doctor(req.query.get(`agent`) || undefined, ctx)}),
 
+  // `capit why [agent] --json` (slice B1): the class and fix line per agent holding a capit key.
+  'GET /api/why': async (req, ctx) => {
+    const {why} = await import(`../agents/why.js`);
+    return ok({reports: await why(req.query.get(`agent`) || undefined, ctx)});
+  },
+
   // `capit restore <agent> [--force]` (the page asked for the confirmation).
   'POST /api/agents/restore': async (req, ctx) => {
     const agent = str(req.body, `agent`, true);

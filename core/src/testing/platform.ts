@@ -424,6 +424,31 @@ export function platformConformanceChecks(def: PlatformDefinition, options: Plat
       expect(def.inferenceBaseUrls(`${session.baseUrl}/`), `a trailing slash changes the bases`).toEqual(urls);
     }),
   ];
+
+  // Optional members (`capit why`): checked only where the plugin has them.
+  if (typeof def.probeKey === `function`)
+    checks.push(check(`probeKey reads a key's cap and what remains, follows spend, and reports a deleted key as deleted`, async (h, session) => {
+      const ctx = h.ctx();
+      const created = await h.create(ctx, {name: randomName(`probe`, maxName), capUsd: 2});
+      (ctx.http as CoreHttpClient).addSecret(created.secret);
+      const target = {id: created.id, name: created.name, secret: created.secret};
+      const fresh = await def.probeKey!(ctx, target);
+      expect(fresh.state).toBe(`ok`);
+      expect(fresh.capUsd).toBeCloseTo(2, USD);
+      expect(fresh.remainingUsd).toBeCloseTo(2, USD);
+      await session.spend(created.id, 0.5);
+      expect((await def.probeKey!(ctx, target)).remainingUsd).toBeCloseTo(1.5, USD);
+      await def.deleteKey(ctx, created.id);
+      expect((await def.probeKey!(ctx, target)).state).toBe(`deleted`);
+    }));
+  if (typeof def.credits === `function`)
+    checks.push(check(`credits reads the account's balance with the master key`, async (h, session) => {
+      const credits = await def.credits!(h.ctx());
+      expect(credits.totalUsd).toBeGreaterThanOrEqual(0);
+      expect(credits.usedUsd).toBeGreaterThanOrEqual(0);
+      expect(credits.remainingUsd).toBeCloseTo(Math.max(0, credits.totalUsd - credits.usedUsd), USD);
+      await h.expectCode(def.credits!(h.ctx({masterKey: session.wrongMasterKey})), `CAPIT_BAD_MASTER_KEY`, `credits with a wrong master key`);
+    }));
   return checks;
 }
 

@@ -72,6 +72,9 @@ describe(`help`, () => {
         capit restore [--yes,-y] [--force] [--json] <agent>
           Put an agent's configuration back as it was before capit's last install
 
+        capit why [--json] [agent]
+          Say why an agent holding a capit key may have stopped, and the one fix
+
       GUI
 
         capit serve [--port <n>] [--host <address>] [--no-open]

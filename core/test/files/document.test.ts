@@ -305,7 +305,8 @@ compression: {enabled: true, threshold: 0.85}
 
     it(`handles a run of lines that all differ from the library's rendering`, () => {
       const text = `a:      1 #  one\nb:\t2   # two\nc: 3     # three\nd: [1,2]   # four\n`;
-      expect(edit(text, [`b`], 20)).toBe(`a:      1 #  one\nb: 20   # two\nc: 3     # three\nd: [1,2]   # four\n`);
+      // Only the value's own token changes: the tab after `b:` stays.
+      expect(edit(text, [`b`], 20)).toBe(`a:      1 #  one\nb:\t20   # two\nc: 3     # three\nd: [1,2]   # four\n`);
       expect(edit(text, [`d`], [3])).toBe(`a:      1 #  one\nb:\t2   # two\nc: 3     # three\nd:\n  - 3\n`);
     });
 
@@ -363,6 +364,47 @@ compression: {enabled: true, threshold: 0.85}
     it(`keeps a comment on a mapping's key line and CRLF`, () => {
       const text = `a:    # parent\r\n  b: 1   # child\r\n  c: 2  # other\r\n`;
       expect(edit(text, [`a`, `c`], 3)).toBe(`a:    # parent\r\n  b: 1   # child\r\n  c: 3  # other\r\n`);
+    });
+  });
+
+  describe(`edits on the source tokens`, () => {
+    const edit = (text: string, path: string[], value: unknown): string => {
+      const doc = openDocument(`yaml`, text, `/c.yaml`);
+      doc.set(path, value);
+      return doc.text();
+    };
+
+    it(`keeps a scalar's quoting, or quotes a string that would read back as another type`, () => {
+      expect(edit(`a: 'old'  # c\nb: 1\n`, [`a`], `it's`)).toBe(`a: 'it''s'  # c\nb: 1\n`);
+      expect(edit(`a: "5"\n`, [`a`], `6`)).toBe(`a: "6"\n`);
+      expect(edit(`a: x\n`, [`a`], `true`)).toBe(`a: "true"\n`);
+      expect(edit(`a: x\n`, [`a`], 7)).toBe(`a: 7\n`);
+    });
+
+    it(`keeps an anchor on the edited scalar, and its alias follows`, () => {
+      const doc = openDocument(`yaml`, `a: &x 1\nb: *x\n`, `/c.yaml`);
+      doc.set([`a`], 2);
+      expect(doc.text()).toBe(`a: &x 2\nb: *x\n`);
+      expect(doc.read([`b`])).toBe(2);
+    });
+
+    it(`replaces a block scalar by its lines`, () => {
+      expect(edit(`a: 1\nb: |\n  text\n  more\nc: 2\n`, [`b`], `short`)).toBe(`a: 1\nb: short\nc: 2\n`);
+    });
+
+    it(`edits inside a flow mapping keep it a flow mapping, with the comment after it`, () => {
+      const text = `a: 1\nc: {enabled: true, threshold: 0.85}  # c\nz: 2\n`;
+      expect(edit(text, [`c`, `enabled`], false)).toBe(text.replace(`enabled: true`, `enabled: false`));
+      expect(edit(`c: { e: true }\n`, [`c`, `x`, `y`], `a,b`)).toBe(`c: { e: true, x: { y: "a,b" } }\n`);
+      expect(edit(`a: 1\nc: {e: true}\n`, [`c`, `e`], undefined)).toBe(`a: 1\nc: {}\n`);
+    });
+
+    it(`a file left as {} by a delete gets block mappings again`, () => {
+      const doc = openDocument(`yaml`, `# top\nonly: 1\n`, `/c.yaml`);
+      doc.delete([`only`]);
+      expect(doc.text()).toBe(`# top\n{}\n`);
+      doc.set([`c`, `e`], 1);
+      expect(doc.text()).toBe(`# top\nc:\n  e: 1\n`);
     });
   });
 

@@ -603,6 +603,40 @@ describe(`yaml editor properties: inline comments next to the edit`, () => {
   });
 });
 
+// A mapping written in flow style (`key: {a: 1}  # note`) among block lines: an edit inside it rewrites that line
+// alone, still in flow style, and the comment after it stays.
+
+describe(`yaml editor properties: flow mappings`, () => {
+  it(`an edit inside a flow mapping changes only its line, which stays a flow mapping with its comment`, () => {
+    fc.assert(
+      fc.property(
+        tree, fc.dictionary(key, lineScalar, {minKeys: 1, maxKeys: 4}), fc.boolean(), fc.array(key, {minLength: 1, maxLength: 2}),
+        fc.option(lineScalar, {nil: undefined}),
+        (obj, flow, comment, sub, value) => {
+          const model: Record<string, unknown> = {...structuredClone(obj), capit_flow: structuredClone(flow)};
+          const path = [`capit_flow`, ...sub];
+          const o = value === undefined ? {op: `delete` as const, path} : {op: `set` as const, path, value};
+          fc.pre(applyModel(structuredClone(model), o));
+          const block = renderTree(obj, 2, []).map(l => `${l.text}\n`).join(``);
+          const flowLine = `capit_flow: ${stringifyYaml(flow, {collectionStyle: `flow`, lineWidth: 0}).trimEnd()}${comment ? `  # keep` : ``}`;
+          const text = `${block}${flowLine}\n`;
+          const doc = openDocument(`yaml`, text, `/c.yaml`);
+          if (value === undefined) doc.delete(path);
+          else doc.set(path, value);
+          applyModel(model, o);
+          const out = doc.text();
+          expect(parseYaml(out)).toEqual(model);
+          expect(out.startsWith(block)).toBe(true);
+          const line = out.slice(block.length);
+          expect(line).toMatch(/^capit_flow: \{[^\n]*\}[^\n]*\n$/);
+          if (comment) expect(line.endsWith(`}  # keep\n`)).toBe(true);
+        },
+      ),
+      {numRuns: RUNS},
+    );
+  });
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 // apply → restore on disk
 

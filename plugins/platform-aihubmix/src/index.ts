@@ -18,13 +18,16 @@
 // Only *type* imports from capit: this file must not import capit at run time (see plugins/README.md); everything it
 // needs from core (HTTP, failures, paging, wire readers) comes through `ctx`.
 import type {
+  AccountCredits,
   CreateKeyRequest,
   CreatedKey,
   HttpResponse,
   KeyPatch,
+  KeyProbe,
   Page,
   PlatformContext,
   PlatformDefinition,
+  ProbeTarget,
   ProviderFailure,
   ProviderKey,
   WireReaders,
@@ -381,6 +384,47 @@ const aihubmix = {
   },
 
   // A missing key is thrown (kind `not-found`), not swallowed: callers decide whether "already gone" is fine.
+  // one-api has no "ask with the token itself" management call (and `GET /api/user/token` must never be called), so
+  // the token is read with the manage key: by id, else by name (`/api/token/search`).
+  async probeKey(ctx: PlatformContext, key: ProbeTarget): Promise<KeyProbe> {
+    const {number: num, usd} = ctx.wire;
+    const action = `check key ${key.name}`;
+    let wire: WireToken | undefined;
+    if (key.id !== null) {
+      const res = await ctx.http.request({method: `GET`, url: tokenUrl(ctx, key.id), headers: auth(ctx)});
+      const body = ctx.wire.record(res.body);
+      if (is2xx(res) && body?.success !== false) wire = ctx.wire.record(body?.data) as WireToken | undefined;
+      else if (classifyError(res, ctx.wire).kind !== `not-found`) ctx.http.fail(res, action);
+    } else {
+      const res = await ctx.http.json({method: `GET`, url: `${tokenUrl(ctx)}search?keyword=${encodeURIComponent(key.name)}`, headers: auth(ctx)}, action);
+      const found = ctx.wire.record(res.body)?.data;
+      wire = Array.isArray(found) ? found.map(t => ctx.wire.record(t) as WireToken | undefined).find(t => t?.name === key.name) : undefined;
+    }
+    if (!wire) return {state: `deleted`, capUsd: null, remainingUsd: null, reset: null, usage: {lifetime: null}, expiresAt: null};
+    const token = normaliseToken(wire, ctx.wire);
+    const status = num(wire.status);
+    const expired = status === 3 || (token.expiresAt !== undefined && token.expiresAt !== null && Date.parse(token.expiresAt) <= Date.now());
+    // one-api status 4 = quota exhausted: still the key, just out of quota (remaining 0 says so).
+    const state = expired ? `expired` : status === STATUS_ENABLED || status === 4 ? `ok` : `disabled`;
+    return {
+      state, capUsd: token.capUsd, remainingUsd: token.remainingUsd, reset: null,
+      usage: {lifetime: usd(Math.max(0, num(wire.used_quota) ?? 0) / QUOTA_PER_USD)}, expiresAt: token.expiresAt ?? null,
+    };
+  },
+
+  // one-api's `quota` is what the account has left; `used_quota` what it spent.
+  async credits(ctx: PlatformContext): Promise<AccountCredits> {
+    const action = `read the account's balance`;
+    const res = await ctx.http.json({method: `GET`, url: `${ctx.baseUrl}/api/user/self`, headers: auth(ctx)}, action);
+    const data = ctx.wire.record(ctx.wire.record(res.body)?.data);
+    const left = ctx.wire.number(data?.quota);
+    const used = ctx.wire.number(data?.used_quota) ?? 0;
+    if (left === null) ctx.fail(`unknown`, `the response had no quota but ${ctx.wire.describe(res.body)}`, action);
+    const remainingUsd = ctx.wire.usd(Math.max(0, left) / QUOTA_PER_USD);
+    const usedUsd = ctx.wire.usd(used / QUOTA_PER_USD);
+    return {totalUsd: ctx.wire.usd(remainingUsd + usedUsd), usedUsd, remainingUsd};
+  },
+
   async deleteKey(ctx: PlatformContext, id: string) {
     await deleteVerified(ctx, id);
   },

@@ -11,14 +11,17 @@
 // Only *type* imports from capit: this file must not import capit at run time (see plugins/README.md); everything it
 // needs from core (HTTP, failures, paging, wire readers) comes through `ctx`.
 import type {
+  AccountCredits,
   CreateKeyRequest,
   CreatedKey,
   HttpResponse,
   KeyPatch,
+  KeyProbe,
   ModelPrice,
   PlatformContext,
   PlatformDefinition,
   ProviderFailure,
+  ProbeTarget,
   ProviderKey,
   ResetWindow,
   WireReaders,
@@ -326,6 +329,50 @@ const openrouter = {
         ctx.fail(`unknown`, `the provider answered HTTP ${res.status} but the key still has its old ${unapplied.join(`, `)}`, action);
     }
     return normaliseKey(data, ctx.wire);
+  },
+
+  // `GET /key` with the key's own secret is what the agent meets. A 401 there (deleted, disabled, expired or a wrong
+  // secret look alike) is told apart with the master key's `GET /keys/{hash}`.
+  async probeKey(ctx: PlatformContext, key: ProbeTarget): Promise<KeyProbe> {
+    const {number: num} = ctx.wire;
+    const action = `check key ${key.name}`;
+    const res = await ctx.http.request({method: `GET`, url: `${ctx.baseUrl}/key`, headers: {authorization: `Bearer ${key.secret}`}});
+    if (res.status >= 200 && res.status < 300) {
+      const data = ctx.wire.record(ctx.wire.record(res.body)?.data);
+      if (!data) ctx.fail(`unknown`, `the response had no key object (data) but ${ctx.wire.describe(res.body)}`, action);
+      const expiresAt = typeof data.expires_at === `string` ? data.expires_at : null;
+      return {
+        state: data.disabled === true ? `disabled` : expiresAt !== null && Date.parse(expiresAt) <= Date.now() ? `expired` : `ok`,
+        capUsd: num(data.limit), remainingUsd: num(data.limit_remaining), reset: resetWindow(data.limit_reset),
+        usage: {lifetime: num(data.usage), daily: num(data.usage_daily), weekly: num(data.usage_weekly), monthly: num(data.usage_monthly)},
+        expiresAt,
+      };
+    }
+    if (res.status !== 401 && res.status !== 403) ctx.http.fail(res, action);
+    const unknown: KeyProbe = {state: `rejected`, capUsd: null, remainingUsd: null, reset: null, usage: {lifetime: null}, expiresAt: null};
+    if (key.id === null) return unknown;
+    const check = await ctx.http.request({method: `GET`, url: keyUrl(ctx, key.id), headers: auth(ctx)});
+    if (check.status === 404) return {...unknown, state: `deleted`};
+    if (check.status < 200 || check.status >= 300) ctx.http.fail(check, action);
+    const wire = keyOf(ctx, check, action);
+    const normal = normaliseKey(wire, ctx.wire);
+    const expiresAt = normal.expiresAt ?? null;
+    const state = normal.disabled ? `disabled` : expiresAt !== null && Date.parse(expiresAt) <= Date.now() ? `expired` : `rejected`;
+    return {
+      state, capUsd: normal.capUsd, remainingUsd: normal.remainingUsd, reset: normal.reset,
+      usage: {lifetime: num(wire.usage), daily: num(wire.usage_daily), weekly: num(wire.usage_weekly), monthly: num(wire.usage_monthly)},
+      expiresAt,
+    };
+  },
+
+  async credits(ctx: PlatformContext): Promise<AccountCredits> {
+    const action = `read the account's credits`;
+    const res = await ctx.http.json({method: `GET`, url: `${ctx.baseUrl}/credits`, headers: auth(ctx)}, action);
+    const data = ctx.wire.record(ctx.wire.record(res.body)?.data);
+    const total = ctx.wire.number(data?.total_credits);
+    const used = ctx.wire.number(data?.total_usage);
+    if (total === null || used === null) ctx.fail(`unknown`, `the response had no total_credits/total_usage but ${ctx.wire.describe(res.body)}`, action);
+    return {totalUsd: total, usedUsd: used, remainingUsd: Math.max(0, ctx.wire.usd(total - used)), topUpUrl: `https://openrouter.ai/settings/credits`};
   },
 
   // A 404 is thrown (kind `not-found`), not swallowed: callers decide whether "already gone" is fine.

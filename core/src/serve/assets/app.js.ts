@@ -464,7 +464,25 @@ export default String.raw`'use strict';
       // Only where capit has a backup to put back: for an agent capit never touched the button could only fail.
       if (a.restorable) card.appendChild(el('div', {className: 'actions'}, el('button', {type: 'button', text: 'Restore configuration', dataset: {restore: a.id},
         on: {click: function () { restore(a.id, card); }}})));
+      // capit why <agent> (slice B1): only for an agent holding a capit key.
+      if (reports.some(function (r) { return r.agent === a.id && r.installed; }))
+        card.appendChild(el('div', {className: 'actions'}, el('button', {type: 'button', text: 'Why?', dataset: {why: a.id},
+          on: {click: function () { explain(a.id, card); }}})));
       box.appendChild(card);
+    });
+  }
+
+  function explain(agent, card) {
+    var old = card.querySelector('.why');
+    if (old) old.remove();
+    return api('GET', '/api/why?agent=' + encodeURIComponent(agent)).then(function (data) {
+      data.reports.forEach(function (r) {
+        card.appendChild(el('div', {className: 'why ' + (r.class === 'fine' ? 'flash' : 'warning'), dataset: {whyClass: r.class}},
+          el('div', {text: r.class + ': ' + r.summary}), r.fix ? el('div', null, 'fix: ', el('code', {text: r.fix})) : null));
+      });
+    }, function (error) {
+      card.appendChild(el('div', {className: 'why error', role: 'alert'},
+        el('span', {className: 'message', text: error.message}), error.hint ? el('span', {className: 'hint', text: error.hint}) : null));
     });
   }
 

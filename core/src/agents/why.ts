@@ -1,0 +1,198 @@
+// `capit why [agent]`: why an agent holding a capit key may have stopped. For each such agent: doctor's verdict (is
+// the capped key even what it uses?), the key probed with its own secret (read from the file capit wrote, never
+// printed), and the account's credits; then exactly one class and one fix line.
+import type {CapitContext}        from '../context.js';
+import {findPlatform}             from '../context.js';
+import {CapitError, InputError}   from '../errors.js';
+import {openDocument}             from '../files/document.js';
+import {readAgentText}            from '../files/read.js';
+import {formatUsd}                from '../issue/inputs.js';
+import type {AccountCredits, AgentDefinition, KeyProbe, PlatformDefinition} from '../plugin.js';
+import {loadPlugin}               from '../plugins/load.js';
+import {callPlugin}               from '../platforms/context.js';
+import {platformSession}          from '../platforms/session.js';
+import {detectOnce}               from './detect.js';
+import {doctor}                   from './doctor.js';
+import type {DoctorReport, DoctorStatus} from './doctor.js';
+import {environmentFor}           from './install.js';
+
+export type WhyClass =
+  | `window-cap` //     the key's daily/weekly/monthly cap is used up; it resets by itself
+  | `lifetime-cap` //   the key's lifetime cap is used up
+  | `disabled` //       the key is turned off
+  | `expired` //        the key is past its expiry
+  | `deleted` //        the provider no longer has the key
+  | `no-credits` //     the account (not the key) is out of credits
+  | `affordability` //  what remains is below one worst-case request: the provider's pre-check refuses it
+  | `shadowed` //       a higher-precedence source wins over the capped key (doctor)
+  | `redirected` //     the agent's config no longer holds the capped key (doctor: changed)
+  | `fine` //           nothing found that stops the agent
+  | `unknown`; //       capit could not check (no probe for the platform, key file unreadable, provider error)
+
+export interface WhyReport {
+  agent: string;
+  platform: string;
+  keyName: string;
+  keyId: string | null;
+  class: WhyClass;
+  /** One line saying what capit verified. */
+  summary: string;
+  /** One line saying what to do, or null when fine. */
+  fix: string | null;
+  capUsd: number | null;
+  remainingUsd: number | null;
+  /** ISO time of the next window reset (window-cap only). */
+  resetsAt: string | null;
+  creditsRemainingUsd: number | null;
+  doctor: DoctorStatus;
+}
+
+/**
+ * One worst-case request when capit knows neither the model's price nor the agent's max output: 16,000 output tokens
+ * at $15 per million ≈ $0.24, rounded up. Below this, OpenRouter's pre-check ("can only afford N") may refuse requests
+ * that send no `max_tokens` even though budget remains.
+ */
+export const DEFAULT_WORST_CASE_REQUEST_USD = 0.25;
+
+/** The next reset of an OpenRouter-style window: midnight UTC; weeks start on Monday; months on the 1st. */
+export function nextReset(window: `daily` | `weekly` | `monthly`, now: Date): Date {
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+  if (window === `weekly`) while (d.getUTCDay() !== 1) d.setUTCDate(d.getUTCDate() + 1);
+  if (window === `monthly`) return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+  return d;
+}
+
+/** The user's local time, e.g. `Mon 01:00 CET`. */
+export function localTime(date: Date, env: CapitContext[`env`]): string {
+  const timeZone = env.TZ?.trim() || undefined;
+  const opts: Intl.DateTimeFormatOptions = {weekday: `short`, hour: `2-digit`, minute: `2-digit`, hourCycle: `h23`, timeZoneName: `short`};
+  try {
+    return new Intl.DateTimeFormat(`en-GB`, {...opts, timeZone}).format(date).replace(`,`, ``);
+  } catch {
+    return new Intl.DateTimeFormat(`en-GB`, opts).format(date).replace(`,`, ``);
+  }
+}
+
+/** The value of the key source capit writes, when it is a file and holds a string. Never leaves this module's caller. */
+async function installedSecret(def: AgentDefinition, ctx: CapitContext, platform: string): Promise<string | null> {
+  const envInfo = environmentFor(ctx);
+  const detected = await detectOnce(def, envInfo);
+  const source = def.keySources?.(envInfo, platform, detected).find(s => s.installs);
+  if (!source) return null;
+  if (source.kind === `env`) return envInfo.env[source.name]?.trim() || null;
+  try {
+    const value = openDocument(source.format, await readAgentText(source.path), source.path).read(source.at);
+    return typeof value === `string` && value.trim() ? value.trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+interface Facts {
+  probe: KeyProbe | null;
+  credits: AccountCredits | null;
+  problem: string | null;
+}
+
+function classify(report: DoctorReport, facts: Facts, ctx: CapitContext): Omit<WhyReport, `agent` | `platform` | `keyName` | `keyId` | `doctor`> {
+  const {agent} = report;
+  const installed = report.installed!;
+  const base = {capUsd: facts.probe?.capUsd ?? installed.capUsd, remainingUsd: facts.probe?.remainingUsd ?? null, resetsAt: null, creditsRemainingUsd: facts.credits?.remainingUsd ?? null};
+  const reissue = `capit ${installed.platform} ${installed.capUsd ?? 5} --agent ${agent}`;
+  if (report.status === `shadowed`)
+    return {...base, class: `shadowed`, summary: `the capped key is not used: ${report.shadowedBy.join(`, `)} wins over it`, fix: `unset or remove ${report.shadowedBy.join(`, `)}`};
+  if (report.status === `changed`)
+    return {...base, class: `redirected`, summary: report.message, fix: `capit restore ${agent}`};
+  const {probe, credits} = facts;
+  if (!probe) return {...base, class: `unknown`, summary: facts.problem ?? `capit could not check the key`, fix: null};
+  if (probe.state === `deleted`) return {...base, class: `deleted`, summary: `${installed.platform} no longer has key ${installed.keyName}`, fix: reissue};
+  if (probe.state === `expired`)
+    return {...base, class: `expired`, summary: `key ${installed.keyName} expired${probe.expiresAt ? ` at ${localTime(new Date(probe.expiresAt), ctx.env)}` : ``}`, fix: reissue};
+  if (probe.state === `disabled`) return {...base, class: `disabled`, summary: `key ${installed.keyName} is disabled`, fix: `capit keys enable ${installed.keyName}`};
+  if (probe.state === `rejected`)
+    return {...base, class: `unknown`, summary: `${installed.platform} refuses the key in ${agent}'s config and capit cannot tell why (is it still ${installed.keyName}?)`, fix: `capit doctor ${agent}`};
+  if (credits && credits.remainingUsd <= 0)
+    return {...base, class: `no-credits`, summary: `the ${installed.platform} account is out of credits (total ${formatUsd(credits.totalUsd)}, used ${formatUsd(credits.usedUsd)}); the key's cap is not the problem`,
+      fix: credits.topUpUrl ? `top up credits at ${credits.topUpUrl}` : `top up your ${installed.platform} account's credits`};
+  const remaining = probe.remainingUsd;
+  if (remaining !== null && remaining <= 0) {
+    if (probe.reset) {
+      const at = nextReset(probe.reset, new Date());
+      const local = localTime(at, ctx.env);
+      return {...base, resetsAt: at.toISOString(), class: `window-cap`, summary: `the ${probe.reset} cap of ${formatUsd(probe.capUsd ?? 0)} is used up; it resets at ${local}`,
+        fix: `capit topup ${agent} 5 --for 2h (or wait: resets at ${local})`};
+    }
+    return {...base, class: `lifetime-cap`, summary: `the lifetime cap of ${formatUsd(probe.capUsd ?? 0)} is used up`, fix: `capit topup ${agent} 5`};
+  }
+  if (remaining !== null && remaining < DEFAULT_WORST_CASE_REQUEST_USD)
+    return {...base, class: `affordability`,
+      summary: `only ${formatUsd(remaining)} remains, below one worst-case request (~${formatUsd(DEFAULT_WORST_CASE_REQUEST_USD)}): the provider may refuse requests ("can only afford …")`,
+      fix: `set a smaller max output (max_tokens) for ${agent}, or capit topup ${agent} 5`};
+  return {...base, class: `fine`, summary: `key ${installed.keyName} works${remaining !== null ? ` (${formatUsd(remaining)} left)` : ``}`, fix: null};
+}
+
+function describe(error: unknown): string {
+  return error instanceof CapitError ? error.message : (error as Error)?.message ?? String(error);
+}
+
+/**
+ * Why each agent holding a capit key (or the one named) may have stopped. InputError for an unknown agent or a named
+ * one without a capit key.
+ */
+export async function why(agentId: string | undefined, ctx: CapitContext): Promise<WhyReport[]> {
+  const reports = (await doctor(agentId, ctx)).filter(r => r.installed !== null);
+  if (agentId !== undefined && reports.length === 0)
+    throw new InputError(`${agentId} holds no capit key (install one with: capit <platform> <usd> --agent ${agentId})`);
+  const creditsByPlatform = new Map<string, Promise<AccountCredits | null>>();
+  return Promise.all(reports.map(async report => {
+    const installed = report.installed!;
+    const facts: Facts = {probe: null, credits: null, problem: null};
+    if (report.status !== `shadowed` && report.status !== `changed`) {
+      try {
+        const platformPlugin = findPlatform(ctx.plugins, installed.platform);
+        const agentPlugin = ctx.plugins.agents.find(a => a.manifest.id === report.agent);
+        if (!platformPlugin || !agentPlugin) throw new Error(`the ${platformPlugin ? report.agent : installed.platform} plugin is not installed`);
+        const session = await platformSession(platformPlugin, ctx);
+        const def: PlatformDefinition = session.def;
+        if (typeof def.probeKey !== `function`) throw new Error(`the ${installed.platform} plugin cannot probe keys`);
+        const secret = await installedSecret(await loadPlugin(agentPlugin) as AgentDefinition, ctx, installed.platform);
+        if (!secret) throw new Error(`capit could not read the installed key from ${report.agent}'s config`);
+        (session.pctx.http as {addSecret?: (s: string) => void}).addSecret?.(secret);
+        facts.probe = await callPlugin(installed.platform, `probeKey`, () => def.probeKey!(session.pctx, {id: installed.keyId, name: installed.keyName, secret}), {env: ctx.env});
+        if (typeof def.credits === `function`) {
+          let credits = creditsByPlatform.get(installed.platform);
+          if (!credits) creditsByPlatform.set(installed.platform, credits = callPlugin(installed.platform, `credits`, () => def.credits!(session.pctx), {env: ctx.env}).catch(() => null));
+          facts.credits = await credits;
+        }
+      } catch (error) {
+        facts.problem = `capit could not check the key: ${describe(error)}`;
+      }
+    }
+    const verdict = classify(report, facts, ctx);
+    // Fixed field order, so `--json` reads the same every time: who, the verdict, then the numbers behind it.
+    return {
+      agent: report.agent, platform: installed.platform, keyName: installed.keyName, keyId: installed.keyId,
+      class: verdict.class, summary: verdict.summary, fix: verdict.fix, capUsd: verdict.capUsd, remainingUsd: verdict.remainingUsd,
+      resetsAt: verdict.resetsAt, creditsRemainingUsd: verdict.creditsRemainingUsd, doctor: report.status,
+    };
+  }));
+}
+
+export async function runWhy(opts: {agent?: string; json: boolean}, ctx: CapitContext): Promise<number> {
+  const reports = await why(opts.agent, ctx);
+  const failed = reports.some(r => r.class !== `fine`);
+  if (opts.json) {
+    ctx.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+    return failed ? 1 : 0;
+  }
+  if (reports.length === 0) {
+    ctx.stdout.write(`No agent holds a capit key. Install one with: capit <platform> <usd> --agent <agent>\n`);
+    return 0;
+  }
+  const width = Math.max(...reports.map(r => r.agent.length));
+  for (const report of reports) {
+    ctx.stdout.write(`${report.agent.padEnd(width)}  ${report.class}: ${report.summary}\n`);
+    if (report.fix) ctx.stdout.write(`${` `.repeat(width + 2)}fix: ${report.fix}\n`);
+  }
+  return failed ? 1 : 0;
+}
