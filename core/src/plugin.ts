@@ -192,6 +192,16 @@ export interface InferenceBaseUrls {
   anthropic?: string;
 }
 
+/** What a platform charges for one model, for the headroom preflight (see {@link PlatformDefinition.modelPrice}). */
+export interface ModelPrice {
+  /** USD per prompt (input) token. */
+  promptUsdPerToken: number;
+  /** USD per completion (output) token. */
+  completionUsdPerToken: number;
+  /** The most output tokens one request may ask for (OpenRouter: `top_provider.max_completion_tokens`), when known. */
+  maxCompletionTokens?: number;
+}
+
 /** The key a {@link PlatformDefinition.probeKey} call asks about: what capit's ledger and the agent's file hold. */
 export interface ProbeTarget {
   /** Provider id from the ledger, when known. */
@@ -287,6 +297,13 @@ export interface PlatformDefinition {
   probeKey?(ctx: PlatformContext, key: ProbeTarget): Promise<KeyProbe>;
   /** Optional (`capit why`). The account's credits, read with the master key. Reads only. */
   credits?(ctx: PlatformContext): Promise<AccountCredits>;
+  /**
+   * Optional: the price of one model by the id the platform's inference API takes (`anthropic/claude-sonnet-4.5`), or
+   * `undefined` when the platform does not list that model. Used only to warn when a cap is below one worst-case
+   * request (providers such as OpenRouter refuse a request they cannot afford in full). `ctx.masterKey` may be `''`:
+   * use a public listing that needs no key. Throwing is fine; a failed lookup never blocks an install.
+   */
+  modelPrice?(ctx: PlatformContext, modelId: string): Promise<ModelPrice | undefined>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -388,6 +405,29 @@ export interface AgentDefinition<Detected = unknown> {
   keySources?(envInfo: AgentEnvironment, platformId: string, detected: Detected): KeySource[];
   /** One line for `capit agents`, e.g. "Cascade: no OpenRouter BYOK; extensions: kilo". Cheap and read-only. */
   status?(envInfo: AgentEnvironment, detected: Detected): string;
+  /**
+   * Optional: the model the agent is configured to use with `platformId` keys, as that platform's inference API names
+   * it (a provider prefix such as `openrouter/` removed), and the agent's own output-token limit when its config sets
+   * one. `undefined` when the config names no model, or one for another provider. Core reads the files through `read`
+   * (a missing or unparseable file reads as `undefined`); the plugin never touches the disk here. Used for the headroom
+   * preflight when issuing a key.
+   */
+  model?(envInfo: AgentEnvironment, detected: Detected, read: ConfigReader, platformId: string): AgentModel | undefined | Promise<AgentModel | undefined>;
+}
+
+/** Reads the value at `at` of a config file, or `undefined` when the file or the value is absent or cannot be parsed. */
+export type ConfigReader = (file: {path: string; format: FileFormat}, at: JsonPath) => Promise<unknown>;
+
+/** An agent's configured model, from {@link AgentDefinition.model}. */
+export interface AgentModel {
+  /** The model id as the platform's inference API takes it, e.g. `anthropic/claude-sonnet-4.5`. */
+  model: string;
+  /** The agent's configured limit on output tokens per request, when its config sets one. */
+  maxOutputTokens?: number;
+  /** How a user limits this agent's output tokens, e.g. `CLAUDE_CODE_MAX_OUTPUT_TOKENS in ~/.claude/settings.json "env"`. */
+  outputTokensSetting?: string;
+  /** Where the model was read, e.g. `~/.config/opencode/opencode.json`. */
+  source?: string;
 }
 
 export type PluginDefinition = PlatformDefinition | AgentDefinition;

@@ -108,7 +108,7 @@ describe(`capit keys list`, () => {
     expect(byName[`capit-monthly`]).toEqual({
       platform: `openrouter`, id: monthly.hash, name: `capit-monthly`, agent: `opencode`, issuedByCapit: true, status: `active`,
       disabled: false, spentUsd: 4, capUsd: 10, remainingUsd: 6, reset: `monthly`, createdAt: monthly.created_at, expiresAt: null,
-      byokSpentUsd: 0, byokCounted: false,
+      byokSpentUsd: 0, byokCounted: false, expiryWarningDays: null,
     });
     expect(byName[`capit-capped`]).toMatchObject({spentUsd: 2, remainingUsd: 0, status: `capped`, reset: `daily`});
     expect(byName[`capit-off`]).toMatchObject({status: `disabled`, disabled: true});

@@ -580,3 +580,20 @@ describe(`capit serve (the command)`, () => {
     expect(res.stderr).toMatch(/^capit: /);
   });
 });
+
+// Issue 14, slice B5: the headroom preflight reaches the GUI preview through the same planIssue.
+describe(`headroom in the preview`, () => {
+  it(`warns in the plan when the cap is below one worst-case request of the agent's model`, async () => {
+    const {env, home} = setupHome(emulator);
+    fs.mkdirSync(path.join(home, `.claude`), {recursive: true});
+    fs.writeFileSync(path.join(home, `.claude`, `settings.json`), JSON.stringify({model: `anthropic/claude-sonnet-4.5`}));
+    const server = await startGui(env);
+    const low = await post(server, `/api/issue/plan`, {platform: `openrouter`, amount: `0.50`, agent: `claude`});
+    expect(low.status, low.text).toBe(200);
+    expect(low.json.plan.headroom).toMatchObject({model: `anthropic/claude-sonnet-4.5`, outputTokens: 64000, worstCaseUsd: 0.96});
+    expect(low.json.plan.headroom.warning).toContain(`Use a cap of at least $0.96`);
+    const named = await post(server, `/api/issue/plan`, {platform: `openrouter`, amount: `5`, model: `openai/gpt-4o-mini`});
+    expect(named.json.plan.headroom).toMatchObject({model: `openai/gpt-4o-mini`, warning: null});
+    expect(emulator.state.keys.size).toBe(0);
+  });
+});

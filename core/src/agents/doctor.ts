@@ -9,6 +9,8 @@ import type {CapitContext}        from '../context.js';
 import {findAgent}                from '../context.js';
 import {InputError}               from '../errors.js';
 import {unknownAgent}             from '../ui/suggest.js';
+import {expiryTime, expiryWarningDays, withinDays} from '../keys/expiry.js';
+import type {ExpiryWarningDays}   from '../keys/expiry.js';
 import {hashValue}                from '../files/changes.js';
 import type {BackupManifest}      from '../files/changes.js';
 import {openDocument}             from '../files/document.js';
@@ -59,6 +61,10 @@ export interface DoctorReport {
   sources: DoctorSource[];
   /** One line, e.g. "uses capit key opencode-1a2b3c4d ($5.00 cap)". */
   message: string;
+  /** 1, 3 or 7 when the installed key expires within that many days (from capit's ledger); else null. */
+  expiryWarningDays: ExpiryWarningDays | null;
+  /** One line for that, e.g. "key opencode-1a2b3c4d expires within 3 days, at 2026-12-02 14:00 UTC"; else null. */
+  expiryWarning: string | null;
   error?: string;
 }
 
@@ -109,12 +115,18 @@ async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: Ca
   const platform = install?.platform ?? manifest.platforms?.[0] ?? ctx.plugins.platforms[0]?.manifest.id ?? `openrouter`;
   const report: DoctorReport = {
     agent: manifest.id, name: manifest.displayName ?? manifest.id, platform, detected, status: `none`, effective: null,
-    shadowedBy: [], sources: [], message: ``,
+    shadowedBy: [], sources: [], message: ``, expiryWarningDays: null, expiryWarning: null,
     installed: install && {
       keyName: install.keyName, keyId: install.keyId, platform: install.platform, capUsd: install.capUsd,
       installedAt: install.installedAt, backupDir: install.backupDir,
     },
   };
+
+  const expiring = install ? expiryWarningDays(install.expiresAt, Date.now()) : null;
+  if (install && expiring) {
+    report.expiryWarningDays = expiring;
+    report.expiryWarning = `key ${install.keyName} expires ${withinDays(expiring)}, at ${expiryTime(install.expiresAt!)}`;
+  }
 
   let states: KeySourceState[];
   let pluginStatus: string | undefined;

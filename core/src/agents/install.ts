@@ -16,6 +16,8 @@ export interface CapitInstall {
   platform: string;
   capUsd: number | null;
   reset: ResetWindow | null;
+  /** The key's expiry as the ledger recorded it at issue, or null. */
+  expiresAt: string | null;
   installedAt: string;
   backupDir: string;
   /** The newest install that has not been restored (its manifest). */
@@ -36,6 +38,7 @@ export async function activeInstall(stateDir: string, agent: string, ledger: Led
     platform: manifest.platform,
     capUsd: entry?.capUsd ?? null,
     reset: entry?.reset ?? null,
+    expiresAt: entry?.expiresAt ?? null,
     installedAt: manifest.createdAt,
     backupDir: manifest.dir,
     manifest,

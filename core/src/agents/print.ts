@@ -48,6 +48,7 @@ export async function runDoctor(opts: {agent?: string; json: boolean}, ctx: Capi
     ctx.stdout.write(`${report.agent.padEnd(width)}  ${report.message}\n`);
     if (report.status === `shadowed`)
       ctx.stdout.write(`${` `.repeat(width + 2)}unset or remove ${report.shadowedBy.length > 1 ? `those values` : `that value`} for ${report.agent} to use the capped key\n`);
+    if (report.expiryWarning) ctx.stdout.write(`${` `.repeat(width + 2)}warning: ${report.expiryWarning}\n`);
   }
   if (failed) ctx.stderr.write(`capit: the capped key is not used by: ${reports.filter(r => r.status === `shadowed`).map(r => r.agent).join(`, `)}\n`);
   return failed ? 1 : 0;

@@ -40,13 +40,14 @@ export function platformCommand(manifest: PlatformManifest): CommandClass<CapitC
     yes = Option.Boolean(`--yes,-y`, false, {description: `Do not ask for confirmation`});
     json = Option.Boolean(`--json`, false, {description: `Print the result as JSON`});
     allowLarge = Option.Boolean(`--allow-large`, false, {description: `Allow caps over $10,000`});
+    model = withValue(`<id>`, Option.String(`--model`, {description: `Check the cap against this model's worst-case request (default: the agent's configured model)`}));
     excludeByok = Option.Boolean(`--exclude-byok`, false, {description: `Do not count spend through your own provider keys (BYOK) against the cap`});
 
     async execute() {
       const {issueKey} = await import(`../issue/issue.js`);
       return issueKey({
         platform: id, amount: this.usd, agent: this.agent, reset: this.reset, expires: this.expires, name: this.name,
-        dryRun: this.dryRun, yes: this.yes, json: this.json, allowLarge: this.allowLarge, excludeByok: this.excludeByok,
+        dryRun: this.dryRun, yes: this.yes, json: this.json, allowLarge: this.allowLarge, excludeByok: this.excludeByok, model: this.model,
       }, this.context);
     }
   };

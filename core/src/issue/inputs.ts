@@ -112,7 +112,7 @@ export function makeKeyName(prefix: string, maxLength = 100): string {
 }
 
 // Options of the platform command that take a value: their value may itself start with `-` (`--expires -1d`).
-const VALUE_OPTIONS: ReadonlySet<string> = new Set([`--agent`, `-a`, `--reset`, `--expires`, `--name`, `--prefix`, `-p`]);
+const VALUE_OPTIONS: ReadonlySet<string> = new Set([`--agent`, `-a`, `--reset`, `--expires`, `--name`, `--prefix`, `-p`, `--model`]);
 
 /**
  * The positional amount of `capit <platform> …` when it is negative (`-5`, `-$5`, `-.5`), else undefined. A negative

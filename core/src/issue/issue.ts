@@ -22,6 +22,8 @@ import {detectOnce}                                 from '../agents/detect.js';
 import {withProgress}                               from '../ui/progress.js';
 import {unknownAgent, unknownPlatform}              from '../ui/suggest.js';
 import {crashPoint}                                 from './crash.js';
+import {checkHeadroom}                              from './headroom.js';
+import type {HeadroomCheck}                         from './headroom.js';
 import {deleteByName, recoverInterruptedInstalls}   from './recover.js';
 import {checkPlaceholderUse, newPlaceholder, placeholderFor, withSecret} from './placeholder.js';
 
@@ -40,6 +42,8 @@ export interface IssueOptions {
   allowLarge: boolean;
   /** `--exclude-byok`: BYOK spend does not count against the cap (only for a platform whose `byok` is 'optional'). */
   excludeByok?: boolean;
+  /** `--model <id>`: the model to check the cap against (headroom preflight); default the agent's configured model. */
+  model?: string;
   /**
    * `capit rotate`: the successor of an installed key. Its exact expiry is copied (not parsed from `--expires`), and
    * the install's backup names the key it replaces, so `capit restore` can go back past the rotation.
@@ -95,6 +99,8 @@ export interface IssuePlan {
   inferenceBaseUrls: InferenceBaseUrls;
   stage?: AgentStage;
   notes: string[];
+  /** The headroom preflight: whether the cap covers one worst-case request of the model (./headroom.ts). */
+  headroom: HeadroomCheck;
   /** Unified diff of every file, secrets masked (computed on first read). */
   readonly diff: string;
 }
@@ -134,6 +140,7 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
     throw new InputError(unknownAgent(opts.agent, ctx.plugins.agents.map(a => a.manifest.id)));
   }
   const prefix = parseNamePrefix(opts.name, opts.agent ?? `capit`);
+  const model = parseModel(opts.model);
 
   // Plan with a placeholder secret; every target file must parse before a key exists.
   const platformDef = await loadPlugin(platform) as PlatformDefinition;
@@ -172,19 +179,33 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
     stage = {id: def.id, def, envInfo, detected, targets, edits: plan.edits, changes: computeChanges(targets, plan.edits), planAgainst};
   }
 
+  // After every input check and file parse: a bad command sends nothing, not even this public price lookup.
+  const headroom = await checkHeadroom({
+    plugin: platform, def: platformDef, budgetUsd: amount.usd, model,
+    agent: stage && {def: stage.def, envInfo: stage.envInfo, detected: stage.detected},
+  }, ctx);
+
   const capText = `${formatUsd(amount.usd)} ${reset ? `per ${reset.replace(/ly$/, ``).replace(/^dai$/, `day`)}` : `lifetime`} cap`;
   const byokText = byokCounted === null ? `` : byokCounted ? `; BYOK spend counts against the cap` : `; BYOK spend does not count against the cap (--exclude-byok)`;
   const action = `Create ${platformName} key "${keyName}" with a ${capText}${expiresAt ? `, expiring ${expiresAt.toISOString()}` : ``}${byokText}`;
   let diff: string | undefined;
   return {
     opts, platformId: platformDef.id, platformName, platformDef, platformPlugin: platform, amount, reset, expiresAt, keyName,
-    placeholder, byokCounted, action, capText, inferenceBaseUrls, stage, notes,
+    placeholder, byokCounted, action, capText, inferenceBaseUrls, stage, notes, headroom,
     // Rendered only when shown (dry run, confirmation, GUI preview): `--yes` installs never pay for it.
     get diff() {
       const shown = placeholderFor(platformDef.id);
       return (diff ??= stage ? renderDiff(stage.changes, text => redactText(text.split(placeholder).join(shown))) : ``);
     },
   };
+}
+
+/** `--model <id>`: a model id as providers write them (`anthropic/claude-sonnet-4.5`, `openai/gpt-4o-mini:free`). */
+function parseModel(input: string | undefined): string | undefined {
+  if (input === undefined) return undefined;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$/.test(input))
+    throw new InputError(`Invalid --model ${JSON.stringify(input)}: expected a model id such as anthropic/claude-sonnet-4.5`);
+  return input;
 }
 
 /**
@@ -214,7 +235,19 @@ export function describePlan(plan: IssuePlan) {
     dryRun: true, platform: plan.platformId, name: plan.keyName, capUsd: plan.amount.usd, reset: plan.reset ?? null,
     expiresAt: plan.expiresAt?.toISOString() ?? null, byokCounted: plan.byokCounted, agent: plan.stage?.id ?? null, action: plan.action,
     files: plan.stage?.changes.map(c => ({path: c.realPath, exists: c.exists})) ?? [], diff: plan.diff,
+    headroom: headroomJson(plan.headroom),
   };
+}
+
+/** The `headroom` field of `--json` output: the model checked, the worst case and the warning (null when fine or unknown). */
+export function headroomJson(h: HeadroomCheck) {
+  return {model: h.model, outputTokens: h.outputTokens, worstCaseUsd: h.worstCaseUsd, warning: h.warning};
+}
+
+/** The preflight's lines on stderr, before anything is created (text output only). */
+function printHeadroom(plan: IssuePlan, ctx: CapitContext) {
+  if (plan.headroom.warning) ctx.stderr.write(`warning: ${plan.headroom.warning}\n`);
+  if (plan.headroom.note) ctx.stderr.write(`note: ${plan.headroom.note}\n`);
 }
 
 /**
@@ -344,6 +377,7 @@ export async function issueKey(opts: IssueOptions, ctx: CapitContext): Promise<n
   const plan = await planIssue(opts, ctx);
   const {stage} = plan;
 
+  if (!opts.json) printHeadroom(plan, ctx);
   if (opts.dryRun) {
     if (opts.json) {
       writeJson(ctx, describePlan(plan));
@@ -370,7 +404,7 @@ export async function issueKey(opts: IssueOptions, ctx: CapitContext): Promise<n
   if (opts.json) {
     // `secret` is present only without an agent: the user asked for the key itself.
     const {notes: _notes, shadows, secret, ...rest} = result;
-    writeJson(ctx, {...rest, warnings: shadows, ...(secret === undefined ? {} : {key: secret})});
+    writeJson(ctx, {...rest, warnings: shadows, headroom: headroomJson(plan.headroom), ...(secret === undefined ? {} : {key: secret})});
   } else if (result.agent) {
     ctx.stdout.write(`${formatUsd(result.capUsd)} ${result.platform} key installed into ${result.agent}\n`);
     if (result.backupDir) ctx.stdout.write(`Old configuration backed up to ${result.backupDir}\n`);

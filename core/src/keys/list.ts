@@ -13,6 +13,8 @@ import {readLedger}                 from '../state/ledger.js';
 import type {LedgerEntry}           from '../state/ledger.js';
 import {capitPaths}                 from '../state/paths.js';
 import {withProgress}               from '../ui/progress.js';
+import {expiryTime, expiryWarningDays, withinDays} from './expiry.js';
+import type {ExpiryWarningDays}     from './expiry.js';
 import {closeSessions, masterKeyEnvNames, masterKeyState, platformSession, requirePlatform, storedCredentials} from '../platforms/session.js';
 
 export interface ListOptions {
@@ -27,6 +29,8 @@ export interface ListedKey extends ProviderKey {
   agent: string | null;
   issuedByCapit: boolean;
   status: `active` | `disabled` | `expired` | `capped`;
+  /** 1, 3 or 7 when the key expires within that many days; null otherwise (or already expired). */
+  expiryWarningDays?: ExpiryWarningDays | null;
 }
 
 export function statusOf(key: ProviderKey, now: number): ListedKey[`status`] {
@@ -142,7 +146,7 @@ export async function collectKeys(opts: CollectOptions, ctx: CapitContext): Prom
         const record = ledger(def.id, key);
         if (!record && !opts.all) continue;
         if (!matches(key.name)) continue;
-        keys.push({...key, platform: def.id, agent: record && !record.restoredAt ? record.agent : null, issuedByCapit: record !== undefined, status: statusOf(key, now)});
+        keys.push({...key, platform: def.id, agent: record && !record.restoredAt ? record.agent : null, issuedByCapit: record !== undefined, status: statusOf(key, now), expiryWarningDays: expiryWarningDays(key.expiresAt, now)});
       }
     });
     return keys;
@@ -191,7 +195,8 @@ function oneLine(text: string): string {
  *     "createdAt":      "2026-11-28T20:41:07Z" | null,
  *     "expiresAt":      "2026-12-05T00:00:00Z" | null,
  *     "byokSpentUsd":   0.5 | null,              // BYOK spend in the same window, where the platform reports it
- *     "byokCounted":    true | null              // whether BYOK spend counts against the cap, where reported
+ *     "byokCounted":    true | null,             // whether BYOK spend counts against the cap, where reported
+ *     "expiryWarningDays": 1 | 3 | 7 | null      // the key expires within that many days (null: later, never, or expired)
  *   }],
  *   "errors":  [{"platform": "aihubmix",                          // platforms that could not be listed
  *                "message": "could not reach … (connection refused); nothing was sent",
@@ -219,6 +224,7 @@ export interface JsonKey {
   expiresAt: string | null;
   byokSpentUsd: number | null;
   byokCounted: boolean | null;
+  expiryWarningDays: ExpiryWarningDays | null;
 }
 
 export function jsonKey(k: ListedKey): JsonKey {
@@ -226,7 +232,7 @@ export function jsonKey(k: ListedKey): JsonKey {
     platform: k.platform, id: k.id, name: k.name, agent: k.agent, issuedByCapit: k.issuedByCapit, status: k.status,
     disabled: k.disabled, spentUsd: k.spentUsd, capUsd: k.capUsd, remainingUsd: k.remainingUsd, reset: k.reset,
     createdAt: k.createdAt ?? null, expiresAt: k.expiresAt ?? null,
-    byokSpentUsd: k.byokSpentUsd ?? null, byokCounted: k.byokCounted ?? null,
+    byokSpentUsd: k.byokSpentUsd ?? null, byokCounted: k.byokCounted ?? null, expiryWarningDays: k.expiryWarningDays ?? null,
   };
 }
 
@@ -289,12 +295,19 @@ export async function listKeys(opts: ListOptions, ctx: CapitContext): Promise<nu
     writeListingJson(listing, text => ctx.stdout.write(text));
   } else {
     ctx.stdout.write(renderListing(listing, {colors, filtered: opts.glob !== undefined}));
+    for (const line of expiryWarnings(listing.keys)) ctx.stderr.write(`${line}\n`);
     // Platforms the user never set up stay quiet; when none is set up, say how to start.
     if (listing.listed.length === 0 && failures.length === 0 && listing.skipped.length > 0)
       ctx.stderr.write(`${notConfiguredMessage(listing.skipped.map(s => s.platform))}\n`);
   }
   if (failures.length === 1 && listing.keys.length === 0 && opts.platform !== undefined) return failures[0]!.exitCode;
   return failures.length > 0 ? 1 : 0;
+}
+
+/** One `warning:` line per key that expires within 7, 3 or 1 days. */
+export function expiryWarnings(keys: readonly ListedKey[]): string[] {
+  return keys.filter(k => k.expiryWarningDays && k.expiresAt).map(k =>
+    `warning: key ${k.name} (${k.platform}${k.agent ? `, ${k.agent}` : ``}) expires ${withinDays(k.expiryWarningDays!)}, at ${expiryTime(k.expiresAt!)}`);
 }
 
 /** What to do when no platform has a master key: one sentence naming the installed platforms. */

@@ -160,7 +160,7 @@ const routes: Record<string, Handler> = {
     const plan = await planIssue({
       platform: str(body, `platform`, true), amount: str(body, `amount`, true), agent: str(body, `agent`),
       reset: str(body, `reset`), expires: str(body, `expires`), name: str(body, `name`),
-      dryRun: true, yes: false, json: true, allowLarge: bool(body, `allowLarge`),
+      dryRun: true, yes: false, json: true, allowLarge: bool(body, `allowLarge`), model: str(body, `model`),
     }, ctx);
     const now = Date.now();
     for (const [id, entry] of state.plans) if (entry.expires < now) state.plans.delete(id);

@@ -185,6 +185,29 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
             expect(def.keySources!(envInfo, platformId, detected), `keySources() is deterministic`).toEqual(sources);
           });
         }
+
+        if (def.model) {
+          it(`model() for ${platformId} on ${envInfo.platform} reads only absolute paths through core and answers undefined or a model id`, async () => {
+            const detected = await detection(def, envInfo);
+            const asked: string[] = [];
+            // No config at all: nothing to report.
+            const nothing = await def.model!(envInfo, detected, async file => {
+              asked.push(file.path);
+              expect([`json`, `jsonc`, `dotenv`, `yaml`]).toContain(file.format);
+              return undefined;
+            }, platformId);
+            expect(nothing, `model() with no config is undefined`).toBeUndefined();
+            for (const file of asked) expect(isAbsoluteFor(envInfo.platform, file), `${file} is absolute`).toBe(true);
+            // Every read answering a string: whatever it returns is a non-empty id, and the same twice.
+            const anything = async () => `${platformId}/example/model-1`;
+            const found = await def.model!(envInfo, detected, anything, platformId);
+            if (found !== undefined) {
+              expect(typeof found.model === `string` && found.model.trim() !== ``, `model is a non-empty string`).toBe(true);
+              if (found.maxOutputTokens !== undefined) expect(found.maxOutputTokens).toBeGreaterThan(0);
+            }
+            expect(await def.model!(envInfo, detected, anything, platformId), `model() is deterministic`).toEqual(found);
+          });
+        }
       }
     }
   });

@@ -411,6 +411,12 @@ export function platformConformanceChecks(def: PlatformDefinition, options: Plat
       await h.expectCode(def.deleteKey(ctx, issued.id), /^CAPIT_/, `deleteKey echoing secrets`);
     }),
 
+    // The optional price lookup (headroom preflight) runs without a master key; a provider failure is a capit error.
+    ...(def.modelPrice ? [check(`modelPrice() needs no master key and turns a provider failure into a capit error`, async (h, session) => {
+      await session.failNext({status: 500});
+      await h.expectCode(def.modelPrice!(h.ctx({masterKey: ``}), `example/conformance-model`), /^CAPIT_/, `modelPrice on a 500`);
+    })] : []),
+
     check(`derives inference base URLs from the management base URL`, async (_h, session) => {
       const urls = def.inferenceBaseUrls(session.baseUrl);
       expect(urls.openai).toMatch(/^https?:\/\/.*[^/]$/);

@@ -82,10 +82,10 @@ describe(`help`, () => {
 
       Issue a capped key
 
-        capit aihubmix [--agent,-a <id>] [--reset <daily|weekly|monthly>] [--expires <duration|date>] [--name <prefix>] [--dry-run] [--yes,-y] [--json] [--allow-large] [--exclude-byok] <usd>
+        capit aihubmix [--agent,-a <id>] [--reset <daily|weekly|monthly>] [--expires <duration|date>] [--name <prefix>] [--dry-run] [--yes,-y] [--json] [--allow-large] [--model <id>] [--exclude-byok] <usd>
           Issue an AIHubMix key with a hard USD quota
 
-        capit openrouter [--agent,-a <id>] [--reset <daily|weekly|monthly>] [--expires <duration|date>] [--name <prefix>] [--dry-run] [--yes,-y] [--json] [--allow-large] [--exclude-byok] <usd>
+        capit openrouter [--agent,-a <id>] [--reset <daily|weekly|monthly>] [--expires <duration|date>] [--name <prefix>] [--dry-run] [--yes,-y] [--json] [--allow-large] [--model <id>] [--exclude-byok] <usd>
           Issue an OpenRouter key with a hard USD limit
 
       Keys
@@ -161,6 +161,7 @@ describe(`help`, () => {
         --yes,-y                          Do not ask for confirmation
         --json                            Print the result as JSON
         --allow-large                     Allow caps over $10,000
+        --model <id>                      Check the cap against this model's worst-case request (default: the agent's configured model)
         --exclude-byok                    Do not count spend through your own provider keys (BYOK) against the cap
 
       Details
@@ -202,6 +203,7 @@ describe(`help`, () => {
         --yes,-y                          Do not ask for confirmation
         --json                            Print the result as JSON
         --allow-large                     Allow caps over $10,000
+        --model <id>                      Check the cap against this model's worst-case request (default: the agent's configured model)
         --exclude-byok                    Do not count spend through your own provider keys (BYOK) against the cap
 
       Details

@@ -55,7 +55,7 @@ describe(`JSON shapes`, () => {
     expect(jsonKey(bare as ListedKey)).toEqual({
       platform: `openrouter`, id: `h1`, name: `opencode-1a2b3c4d`, agent: `opencode`, issuedByCapit: true, status: `active`,
       disabled: false, spentUsd: 1, capUsd: 5, remainingUsd: 4, reset: null, createdAt: null, expiresAt: null,
-      byokSpentUsd: null, byokCounted: null,
+      byokSpentUsd: null, byokCounted: null, expiryWarningDays: null,
     });
   });
 

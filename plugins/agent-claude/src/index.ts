@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-import type {AgentDefinition, AgentEnvironment, AgentFile, KeySource, PlanInput} from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment, AgentFile, AgentModel, ConfigReader, KeySource, PlanInput} from 'capit/plugin';
 
 // Claude Code reads the `env` block of its settings files and applies it over the process environment
 // (research/agents.md §1, confirmed by running 2.1.112 and 2.1.332). capit writes the official OpenRouter recipe
@@ -45,6 +45,28 @@ export function claudeManagedSettingsPaths(platform: NodeJS.Platform): string[] 
 
 export function claudeFiles(envInfo: AgentEnvironment): AgentFile[] {
   return [{id: `settings`, path: claudeSettingsPath(envInfo), format: `json`, secret: true}];
+}
+
+/**
+ * The model Claude Code asks for: `ANTHROPIC_MODEL` in the environment, else in the user settings' `env` block, else the
+ * settings' `model`; and `CLAUDE_CODE_MAX_OUTPUT_TOKENS` the same way, when set. Through a gateway the model is the
+ * gateway's id (`anthropic/claude-sonnet-4.5`); an alias such as `sonnet` is passed on as is and simply not priced.
+ */
+export async function claudeModel(envInfo: AgentEnvironment, read: ConfigReader): Promise<AgentModel | undefined> {
+  const settings = {path: claudeSettingsPath(envInfo), format: `json` as const};
+  const fromSettings = async (at: string[]) => {
+    const value = await read(settings, at);
+    return typeof value === `string` && value.trim() !== `` ? value.trim() : undefined;
+  };
+  const model = envInfo.env.ANTHROPIC_MODEL?.trim() || await fromSettings([`env`, `ANTHROPIC_MODEL`]) || await fromSettings([`model`]);
+  if (!model) return undefined;
+  const limitText = envInfo.env.CLAUDE_CODE_MAX_OUTPUT_TOKENS?.trim() || await fromSettings([`env`, `CLAUDE_CODE_MAX_OUTPUT_TOKENS`]);
+  const limit = limitText && /^\d+$/.test(limitText) ? Number(limitText) : undefined;
+  return {
+    model, source: envInfo.env.ANTHROPIC_MODEL?.trim() ? `environment variable ANTHROPIC_MODEL` : settings.path,
+    ...(limit ? {maxOutputTokens: limit} : {}),
+    outputTokensSetting: `CLAUDE_CODE_MAX_OUTPUT_TOKENS in the "env" block of ${settings.path}`,
+  };
 }
 
 export function planClaude({platform, secret}: PlanInput, {env}: AgentEnvironment) {
@@ -122,6 +144,7 @@ const agent = {
     : `Claude Code only talks to Anthropic-compatible endpoints; capit knows one for ${[...SUPPORTED].join(` and `)}, not for "${platformId}"`,
   plan: (input, envInfo) => planClaude(input, envInfo),
   keySources: claudeKeySources,
+  model: (envInfo, _detected, read) => claudeModel(envInfo, read),
 } satisfies AgentDefinition;
 
 export default agent;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-import type {AgentDefinition, AgentEnvironment, AgentFile, AgentPlan, KeySource, PlanInput} from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment, AgentFile, AgentModel, AgentPlan, ConfigReader, KeySource, PlanInput} from 'capit/plugin';
 
 // Hermes Agent (Python) loads `<home>/.env` with override=True, so it beats the shell, and picks its provider from
 // `model.provider` in `<home>/config.yaml` (research/agents.md §4, hermes_constants.py and hermes_cli/env_loader.py).
@@ -39,6 +39,21 @@ export function hermesFiles(envInfo: AgentEnvironment): AgentFile[] {
 
 function envName(platformId: string): string {
   return `${platformId.toUpperCase().replace(/[^A-Z0-9]/g, `_`)}_API_KEY`;
+}
+
+/**
+ * `model.default` (or its alias `model.model`, or an older plain `model: <slug>`) in config.yaml, when `model.provider`
+ * is this platform or unset (capit's install sets it to the platform).
+ */
+export async function hermesModel(envInfo: AgentEnvironment, read: ConfigReader, platformId: string): Promise<AgentModel | undefined> {
+  const config = hermesFiles(envInfo)[1]!;
+  const file = {path: config.path, format: config.format};
+  const model = await read(file, [`model`]);
+  if (typeof model === `string`) return model.trim() ? {model: model.trim(), source: config.path} : undefined;
+  const provider = await read(file, [`model`, `provider`]);
+  if (typeof provider === `string` && provider !== `` && provider !== `auto` && provider !== platformId) return undefined;
+  const slug = await read(file, [`model`, `default`]) ?? await read(file, [`model`, `model`]);
+  return typeof slug === `string` && slug.trim() ? {model: slug.trim(), source: config.path} : undefined;
 }
 
 export function planHermes({platform, secret, read}: PlanInput): AgentPlan {
@@ -83,6 +98,7 @@ const agent = {
     : `Hermes has no "${platformId}" provider that capit can select in config.yaml yet`,
   plan: input => planHermes(input),
   keySources: hermesKeySources,
+  model: (envInfo, _detected, read, platformId) => hermesModel(envInfo, read, platformId),
 } satisfies AgentDefinition;
 
 export default agent;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-import type {AgentDefinition, AgentEnvironment, AgentFile, AgentPlan, KeySource, PlanInput} from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment, AgentFile, AgentModel, AgentPlan, ConfigReader, KeySource, PlanInput} from 'capit/plugin';
 
 // OpenClaw loads `<state>/.env` at start-up without overriding the process environment, and that .env wins over
 // `env.vars` in openclaw.json and over `models.providers.<id>.apiKey` (research/agents.md §3, observed on 2026.9.6).
@@ -54,6 +54,19 @@ export function openclawFiles(envInfo: AgentEnvironment): AgentFile[] {
   return [{id: `env`, path: pathApi(envInfo.platform).join(openclawStateDir(envInfo), `.env`), format: `dotenv`, secret: true}];
 }
 
+/**
+ * `agents.defaults.model.primary` (or a plain `agents.defaults.model` string) in openclaw.json: `<provider>/<model>`,
+ * for this platform's provider only.
+ */
+export async function openclawModel(envInfo: AgentEnvironment, read: ConfigReader, platformId: string): Promise<AgentModel | undefined> {
+  const config = {path: openclawConfigPath(envInfo), format: `jsonc` as const};
+  const model = await read(config, [`agents`, `defaults`, `model`]);
+  const primary = typeof model === `string` ? model : await read(config, [`agents`, `defaults`, `model`, `primary`]);
+  if (typeof primary !== `string` || !primary.startsWith(`${platformId}/`)) return undefined;
+  const slug = primary.slice(platformId.length + 1);
+  return slug ? {model: slug, source: config.path} : undefined;
+}
+
 function envName(platformId: string): string {
   return `${platformId.toUpperCase().replace(/[^A-Z0-9]/g, `_`)}_API_KEY`;
 }
@@ -97,6 +110,7 @@ const agent = {
     : `OpenClaw's built-in provider for "${platformId}" is not something capit can configure through its .env yet`,
   plan: input => planOpenclaw(input),
   keySources: openclawKeySources,
+  model: (envInfo, _detected, read, platformId) => openclawModel(envInfo, read, platformId),
 } satisfies AgentDefinition;
 
 export default agent;

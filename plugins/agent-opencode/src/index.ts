@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-import type {AgentDefinition, AgentEnvironment} from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment, AgentModel, ConfigReader} from 'capit/plugin';
 
 // opencode uses xdg-basedir with no per-OS branch, so this is the path on macOS and Windows too.
 function dataDir({env, home}: AgentEnvironment): string {
@@ -12,6 +12,36 @@ function configDir({env, home}: AgentEnvironment): string {
 }
 
 const CONFIG_NAMES = [`opencode.jsonc`, `opencode.json`, `config.json`];
+
+/**
+ * `model` ("<provider>/<model>") from the first config that sets it — project, then `$OPENCODE_CONFIG`, then global (the
+ * order opencode lets them override each other) — for the platform's provider only, with that model's
+ * `provider.<id>.models.<model>.limit.output` when a config sets it.
+ */
+async function configuredModel(envInfo: AgentEnvironment, read: ConfigReader, platformId: string): Promise<AgentModel | undefined> {
+  const configs = [
+    ...CONFIG_NAMES.map(name => path.join(envInfo.cwd, name)),
+    ...(envInfo.env.OPENCODE_CONFIG ? [envInfo.env.OPENCODE_CONFIG] : []),
+    ...CONFIG_NAMES.map(name => path.join(configDir(envInfo), name)),
+  ];
+  for (const file of configs) {
+    const value = await read({path: file, format: `jsonc`}, [`model`]);
+    if (typeof value !== `string` || value === ``) continue;
+    const prefix = `${platformId}/`;
+    if (!value.startsWith(prefix)) return undefined; // another provider's model: not priced by this platform
+    const model = value.slice(prefix.length);
+    let maxOutputTokens: number | undefined;
+    for (const limitFile of configs) {
+      const limit = await read({path: limitFile, format: `jsonc`}, [`provider`, platformId, `models`, model, `limit`, `output`]);
+      if (typeof limit === `number` && limit > 0) { maxOutputTokens = limit; break; }
+    }
+    return {
+      model, source: file, ...(maxOutputTokens ? {maxOutputTokens} : {}),
+      outputTokensSetting: `provider.${platformId}.models["${model}"].limit.output in opencode.json`,
+    };
+  }
+  return undefined;
+}
 
 const agent = {
   apiVersion: 1,
@@ -52,6 +82,8 @@ const agent = {
       {kind: `env`, name: `${platformId.toUpperCase()}_API_KEY`},
     ];
   },
+
+  model: (envInfo, _detected, read, platformId) => configuredModel(envInfo, read, platformId),
 } satisfies AgentDefinition;
 
 export default agent;

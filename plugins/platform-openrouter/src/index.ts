@@ -17,6 +17,7 @@ import type {
   HttpResponse,
   KeyPatch,
   KeyProbe,
+  ModelPrice,
   PlatformContext,
   PlatformDefinition,
   ProviderFailure,
@@ -192,6 +193,27 @@ async function deleteVerified(ctx: PlatformContext, id: string): Promise<void> {
   ctx.fail(`unknown`, `the provider answered HTTP ${res.status} with ${ctx.wire.describe(res.body)}, but the key still exists`, action);
 }
 
+/**
+ * One model's price from the public `GET /models` listing (no key needed): `pricing.prompt` / `pricing.completion` are
+ * USD per token as strings, `top_provider.max_completion_tokens` the most output one request may ask for.
+ */
+async function modelPrice(ctx: PlatformContext, modelId: string): Promise<ModelPrice | undefined> {
+  const action = `look up the price of ${modelId}`;
+  const res = await ctx.http.json({method: `GET`, url: `${ctx.baseUrl}/models`}, action);
+  const list = ctx.wire.record(res.body)?.data;
+  if (!Array.isArray(list)) ctx.fail(`unknown`, `the model list had no data array but ${ctx.wire.describe(res.body)}`, action);
+  const wanted = modelId.toLowerCase();
+  const found = list.map(m => ctx.wire.record(m)).find(m => typeof m?.id === `string` && (m.id.toLowerCase() === wanted || (typeof m.canonical_slug === `string` && m.canonical_slug.toLowerCase() === wanted)));
+  if (!found) return undefined;
+  const pricing = ctx.wire.record(found.pricing);
+  const prompt = ctx.wire.number(pricing?.prompt);
+  const completion = ctx.wire.number(pricing?.completion);
+  // A negative price is OpenRouter's marker for a variable-priced router (`openrouter/auto`): no fixed worst case.
+  if (prompt === null || completion === null || prompt < 0 || completion < 0) return undefined;
+  const maxTokens = ctx.wire.number(ctx.wire.record(found.top_provider)?.max_completion_tokens);
+  return {promptUsdPerToken: prompt, completionUsdPerToken: completion, ...(maxTokens !== null && maxTokens > 0 ? {maxCompletionTokens: maxTokens} : {})};
+}
+
 // Pages of `GET /keys` requested ahead while listing: 10,000 keys take ~25 round trips, not 100.
 const PREFETCH = 4;
 
@@ -357,6 +379,8 @@ const openrouter = {
   async deleteKey(ctx: PlatformContext, id: string) {
     await deleteVerified(ctx, id);
   },
+
+  modelPrice,
 } satisfies PlatformDefinition;
 
 export default openrouter;

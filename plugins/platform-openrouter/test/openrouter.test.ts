@@ -548,3 +548,37 @@ describe(`error mapping`, () => {
     expect((error as Error).message).toMatch(/^OpenRouter is rate limiting requests \(429\) — retry after 1(1[5-9]|2[01])s$/);
   });
 });
+
+// Issue 14, slice B5: model prices for the headroom preflight, from the public `GET /models`.
+describe(`modelPrice`, () => {
+  const models = {data: [
+    {id: `anthropic/claude-sonnet-4.5`, canonical_slug: `anthropic/claude-4.5-sonnet-20250929`, pricing: {prompt: `0.000003`, completion: `0.000015`}, top_provider: {max_completion_tokens: 64000}},
+    {id: `openrouter/auto`, pricing: {prompt: `-1`, completion: `-1`}, top_provider: {max_completion_tokens: null}},
+    {id: `example/no-max`, pricing: {prompt: `0.000001`, completion: `0.000002`}, top_provider: {}},
+  ]};
+
+  it(`reads USD per token and the maximum output, by id or canonical slug, without sending the master key`, async () => {
+    let auth: string | undefined;
+    nock(ORIGIN).get(`${API}/models`).times(2).reply(function () {
+      auth = this.req.headers.authorization as string | undefined;
+      return [200, models];
+    });
+    const ctx = makeCtx();
+    expect(await openrouter.modelPrice(ctx, `anthropic/claude-sonnet-4.5`)).toEqual({promptUsdPerToken: 0.000003, completionUsdPerToken: 0.000015, maxCompletionTokens: 64000});
+    expect(await openrouter.modelPrice(ctx, `Anthropic/Claude-4.5-Sonnet-20250929`)).toMatchObject({completionUsdPerToken: 0.000015});
+    expect(auth).toBeUndefined();
+  });
+
+  it(`answers undefined for an unlisted model and a variable-priced router; no maximum when none is listed`, async () => {
+    nock(ORIGIN).get(`${API}/models`).times(3).reply(200, models);
+    const ctx = makeCtx();
+    expect(await openrouter.modelPrice(ctx, `example/unlisted`)).toBeUndefined();
+    expect(await openrouter.modelPrice(ctx, `openrouter/auto`)).toBeUndefined();
+    expect(await openrouter.modelPrice(ctx, `example/no-max`)).toEqual({promptUsdPerToken: 0.000001, completionUsdPerToken: 0.000002});
+  });
+
+  it(`fails clearly on a body without a data array`, async () => {
+    nock(ORIGIN).get(`${API}/models`).reply(200, `<html>proxy</html>`);
+    await expect(openrouter.modelPrice(makeCtx(), `anthropic/claude-sonnet-4.5`)).rejects.toThrow(/model list had no data array/);
+  });
+});

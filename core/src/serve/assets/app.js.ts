@@ -387,6 +387,10 @@ export default String.raw`'use strict';
       var p = data.plan;
       $('plan-action').textContent = p.action + '.';
       $('plan-target').textContent = p.agent ? 'Install it into ' + p.agent + ':' : 'No agent: the new key will be shown once on this page.';
+      // Headroom preflight (issue 14, B5): the cap is below one worst-case request of the agent's model.
+      var headroom = p.headroom && p.headroom.warning;
+      $('plan-headroom').textContent = headroom ? 'warning: ' + headroom : '';
+      $('plan-headroom').hidden = !headroom;
       var files = clear($('plan-files'));
       p.files.forEach(function (f) { files.appendChild(el('li', null, el('code', {text: f.path}), f.exists ? ' (edited; the current file is backed up first)' : ' (created)')); });
       renderDiff($('plan-diff'), p.diff || '');

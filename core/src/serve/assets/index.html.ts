@@ -74,6 +74,7 @@ export default String.raw`<!doctype html>
       <h2>Preview — nothing has been created or changed yet</h2>
       <p id="plan-action" class="action"></p>
       <p id="plan-target"></p>
+      <p id="plan-headroom" class="warning" hidden></p>
       <ul id="plan-files" class="files"></ul>
       <pre id="plan-diff" class="diff"></pre>
       <div class="actions">
