@@ -47,8 +47,10 @@ function sessionLookup(session: PlatformSession | SessionFor | undefined): Sessi
  * without a prompt) — the others keep their entry, and the user is told which key is kept and what settles it.
  * The caller holds the state lock.
  */
-export async function recoverInterruptedInstalls(stateDir: string, ctx: Pick<CapitContext, `stderr`>, session?: PlatformSession | SessionFor): Promise<void> {
+export async function recoverInterruptedInstalls(stateDir: string, ctx: Pick<CapitContext, `stderr`>, session?: PlatformSession | SessionFor): Promise<{undone: string[]}> {
   const sessionFor = sessionLookup(session);
+  // Agents whose interrupted install this recovery undid (files put back or capit's edits reverted).
+  const undone: string[] = [];
   // The ledger's own temp files (a run killed while writing it) hold no secret but must not pile up.
   await removeStrayTempFiles(ledgerPath(stateDir));
   const pending = (await readLedger(stateDir)).filter(k => k.status === `pending`);
@@ -90,12 +92,14 @@ export async function recoverInterruptedInstalls(stateDir: string, ctx: Pick<Cap
           ...outcome.reverted.length > 0 ? [`only capit's own edits reverted in ${outcome.reverted.join(`, `)} (changed since; that change was kept)`] : [],
         ];
         ctx.stderr.write(`note: an earlier capit run was interrupted while installing ${label}; ${parts.join(`; `)}.\n`);
+        if (entry.agent) undone.push(entry.agent);
       }
       crashPoint(`recovery-after-settle`);
     }
 
     await settlePendingKey(stateDir, ctx, entry, sessionFor);
   }
+  return {undone};
 }
 
 /**

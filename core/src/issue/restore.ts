@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import type {CapitContext}   from '../context.js';
 import {findAgent, findPlatform} from '../context.js';
-import {InputError}          from '../errors.js';
+import {CapitError, InputError} from '../errors.js';
 import {unknownAgent}        from '../ui/suggest.js';
 import {listBackups, restoreLatest} from '../files/index.js';
 import {withLock}            from '../files/lock.js';
@@ -33,11 +33,18 @@ export async function restoreAgentConfig(agent: string, opts: {force: boolean}, 
   return withLock(paths.state, async () => {
     // An install a killed run left half done is settled first (completed or rolled back), so the backup chosen
     // below is a finished install — or one recovery could not decide, which this restore undoes (F16 in issue 10).
-    await recoverInterruptedInstalls(paths.state, ctx, sessionFor);
+    const {undone} = await recoverInterruptedInstalls(paths.state, ctx, sessionFor);
     const ledger = await readLedger(paths.state);
     const report = await restoreLatest(paths.state, agent, {
       force: opts.force,
       recordedFiles: dir => ledger.find(k => k.backupDir === dir)?.files,
+    }).catch((error: unknown) => {
+      // Recovery just undid this agent's interrupted install (the note above): say so, not "capit has not changed…".
+      if (error instanceof CapitError && error.code === `CAPIT_NO_BACKUP` && undone.includes(agent))
+        throw new CapitError(`CAPIT_NO_BACKUP`, `There is no older capit backup of ${agent} to restore`, {
+          hint: `The interrupted install of ${agent} was undone just now (see the note above); capit made no earlier change to restore.`,
+        });
+      throw error;
     });
     const manifest = (await listBackups(paths.state, agent)).find(m => m.dir === report.backupDir);
     const keyName = manifest?.keyName;
