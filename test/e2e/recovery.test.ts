@@ -67,6 +67,26 @@ describe(`a killed install a user (or the agent) touched since`, () => {
     expect(after.anthropic).toEqual({type: `oauth`, refresh: `fake-refresh`});
   });
 
+  it(`a file capit had not written yet, changed since in other places: left as it is, the written one put back, the key deleted`, SLOW, async () => {
+    const {env, stateDir, hermes} = setup();
+    fs.mkdirSync(hermes, {recursive: true});
+    const envText = `OTHER=1\n`;
+    fs.writeFileSync(path.join(hermes, `.env`), envText);
+    fs.writeFileSync(path.join(hermes, `config.yaml`), `model:\n  provider: anthropic\n`);
+    expect((await runCli([`openrouter`, `5`, `--agent`, `hermes`, `--yes`], {env: crashAt(env, `after-write:env`), ...RUN})).exitCode).toBeNull();
+    const [key] = liveKeys();
+    const theirs = `# edited by the user\nmodel:\n  provider: anthropic\n`;
+    fs.writeFileSync(path.join(hermes, `config.yaml`), theirs);
+
+    const next = await runCli([`restore`, `hermes`, `--yes`], {env, ...RUN});
+    expect(next.stderr).toContain(`${path.join(hermes, `.env`)} put back as it was`);
+    expect(next.stderr).toContain(`No agent file held its key, so the key was deleted`);
+    expect(fs.readFileSync(path.join(hermes, `.env`), `utf8`)).toBe(envText);
+    expect(fs.readFileSync(path.join(hermes, `config.yaml`), `utf8`)).toBe(theirs);
+    expect(emulator.state.keys.has(key!.hash)).toBe(false);
+    expect(ledger(stateDir)).toEqual([]);
+  });
+
   it(`a file whose capit-edited value was changed since cannot be decided: the warning names \`capit restore\`, which finishes the job (with --force)`, SLOW, async () => {
     const {env, stateDir, hermes} = setup();
     fs.mkdirSync(hermes, {recursive: true});
@@ -130,7 +150,7 @@ describe(`a pending key (create reached the provider, no file written)`, () => {
     expect((await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env: crashAt(env, `after-backup-dir`), ...RUN})).exitCode).toBeNull();
     const [key] = liveKeys();
     const restored = await runCli([`restore`, `opencode`, `--yes`], {env: withoutMaster(env), ...RUN});
-    expect(restored.stderr).toContain(`"${key!.name}" (opencode); no agent file holds it, but no openrouter master key was at hand, so its key may still exist at openrouter`);
+    expect(restored.stderr).toContain(`"${key!.name}" (opencode); no agent file holds it, but its key may still exist at openrouter; the next capit run that has the openrouter master key deletes it`);
     expect(emulator.state.keys.has(key!.hash)).toBe(true);
     expect(ledger(stateDir).map(k => k.status)).toEqual([`pending`]);
   });

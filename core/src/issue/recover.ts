@@ -110,7 +110,9 @@ export async function settlePendingKey(stateDir: string, ctx: Pick<CapitContext,
   const label = `"${entry.name}"${entry.agent ? ` (${entry.agent})` : ``}`;
   const session = await sessionFor(entry.platform).catch(() => undefined);
   if (!session) {
-    const note = `no ${entry.platform} master key was at hand, so its key may still exist at ${entry.platform}; the next capit run with one (an install of a ${entry.platform} key, or \`capit restore\` with the master key set or stored) deletes it`;
+    // This run cannot delete it (a command that deletes no keys, or no master key of that platform without a prompt).
+    const restore = entry.agent ? `\`capit restore ${entry.agent}\`` : `\`capit restore\``;
+    const note = `its key may still exist at ${entry.platform}; the next capit run that has the ${entry.platform} master key deletes it (an install of a new ${entry.platform} key, or ${restore} with the master key set or stored)`;
     await updateLedger(stateDir, keys => keys.map(k => (samePending(k, entry) ? {...k, pendingNote: note} : k)));
     ctx.stderr.write(`note: an earlier capit run was interrupted while creating ${label}; no agent file holds it, but ${note}.\n`);
     return `kept`;
