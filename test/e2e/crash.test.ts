@@ -171,19 +171,25 @@ describe(`kill -9 during an install, then the next run`, () => {
     expect(ledger(stateDir).map(k => k.status)).toEqual([`active`]);
   });
 
-  it(`a file someone else changed after the kill is left alone, and so is the key it may hold`, SLOW, async () => {
+  it(`a file someone else changed after the kill: only capit's edits are reverted (their change stays), then the key is deleted`, SLOW, async () => {
     const {env, stateDir} = setup();
     const home = path.join(env.HOME!, `.hermes`);
+    fs.mkdirSync(home, {recursive: true});
+    fs.writeFileSync(path.join(home, `.env`), `OPENROUTER_API_KEY=sk-or-v1-fake-original\n`);
+    const yamlText = `model:\n  provider: anthropic\n`;
+    fs.writeFileSync(path.join(home, `config.yaml`), yamlText);
     expect((await runCli([`openrouter`, `5`, `--agent`, `hermes`, `--yes`], {env: crashAt(env, `after-write:env`), ...RUN})).exitCode).toBeNull();
     const [key] = liveKeys();
-    const theirs = `${fs.readFileSync(path.join(home, `.env`), `utf8`)}EXTRA=1\n`;
-    fs.writeFileSync(path.join(home, `.env`), theirs);
+    fs.appendFileSync(path.join(home, `.env`), `EXTRA=1\n`);
 
     const next = await runCli([`restore`, `hermes`, `--yes`], {env, ...RUN});
-    expect(next.stderr).toContain(`${path.join(home, `.env`)} changed since capit began writing it; capit left the file(s) and the key alone`);
-    expect(fs.readFileSync(path.join(home, `.env`), `utf8`)).toBe(theirs);
-    expect(emulator.state.keys.has(key!.hash)).toBe(true);
-    expect(ledger(stateDir).map(k => k.status)).toEqual([`pending`]);
+    expect(next.stderr).toContain(`only capit's own edits reverted in ${path.join(home, `.env`)}`);
+    expect(next.stderr).not.toContain(`capit has not changed`);
+    expect(next.stderr).not.toContain(`restored already`);
+    expect(fs.readFileSync(path.join(home, `.env`), `utf8`)).toBe(`OPENROUTER_API_KEY=sk-or-v1-fake-original\nEXTRA=1\n`);
+    expect(fs.readFileSync(path.join(home, `config.yaml`), `utf8`)).toBe(yamlText);
+    expect(emulator.state.keys.has(key!.hash)).toBe(false);
+    expect(ledger(stateDir)).toEqual([]);
   });
 
   it(`a temp file holding the new key does not survive the next run`, SLOW, async () => {

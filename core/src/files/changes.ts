@@ -7,7 +7,7 @@ import {isDeepStrictEqual} from 'node:util';
 import {CapitError, UnparseableFileError} from '../errors.js';
 import type {AgentFile, FileEdit, FileFormat, JsonPath} from '../plugin.js';
 import {diffLibrary}    from './lazy.js';
-import {ensureDir, isCode, removeStrayTempFiles, resolveRealPath, tempPathFor, writeFileAtomic} from './atomic.js';
+import {ensureDir, isCode, parseTempName, removeStrayTempFiles, resolveRealPath, tempPathFor, writeFileAtomic} from './atomic.js';
 import {copyValue, formatPath, openDocument, type EditableDocument} from './document.js';
 import {readTargetFile} from './read.js';
 
@@ -81,6 +81,8 @@ export interface StoredManifest extends BackupMeta {
 export interface BackupManifest extends StoredManifest {
   /** The backup directory (not stored in the manifest). */
   dir: string;
+  /** Set (listBackups only) when the manifest is damaged: why; nothing else in the object is meaningful then. */
+  damaged?: CapitError;
 }
 
 export type RestoreAction = `restored` | `removed` | `reverted-edits` | `unchanged`;
@@ -365,23 +367,31 @@ export async function applyChanges(changes: FileChange[], opts: {stateDir: strin
 export type SettleOutcome =
   /** No manifest: no agent file was written (or an earlier recovery already rolled it back). */
   | {state: `untouched`}
-  /** Every file holds capit's new bytes: the install finished, only the ledger did not say so. */
-  | {state: `complete`}
-  /** Every file holds its old bytes again (those capit had written were put back); the backup dir is gone. */
-  | {state: `rolled-back`; restored: string[]}
-  /** A file holds neither capit's old nor new bytes: someone else changed it; nothing was touched. */
+  /**
+   * Every file holds capit's edits: the install finished, only the ledger did not say so. `changedSince`: files
+   * changed by someone else after capit wrote them, whose edited values are still exactly capit's.
+   */
+  | {state: `complete`; changedSince: string[]}
+  /**
+   * The install was undone as one unit; the backup dir is gone. `restored`: files capit had written, put back;
+   * `reverted`: files changed by someone else since capit wrote them, of which only capit's own edits were reverted.
+   */
+  | {state: `rolled-back`; restored: string[]; reverted: string[]}
+  /** A file was changed by someone else so that capit cannot tell whether it holds its edits: nothing was touched. */
   | {state: `conflict`; changed: string[]};
 
 /**
- * Decides an interrupted install from what the agent files hold now (hashes in its manifest), as one unit: all new →
- * complete; otherwise the files capit wrote are put back. A file changed by someone else is never touched. Removes
- * capit's temp files beside every planned file first (they may hold the new secret). Idempotent: a kill during this
- * function leaves a state it settles the same way next time.
+ * Decides an interrupted install from what the agent files hold now (hashes in its manifest), as one unit: every file
+ * holds capit's edits → complete; otherwise the files capit wrote are put back, and in a file someone changed since
+ * capit wrote it only capit's own edits are reverted (their later change stays). Only a file whose edited values are
+ * neither capit's nor the old ones is a conflict: then nothing is touched. Removes capit's temp files beside every
+ * planned file first (they may hold the new secret). Idempotent: a kill during this function leaves a state it
+ * settles the same way next time. A damaged manifest is a CAPIT_BACKUP_CORRUPT refusal, nothing touched.
  */
 export async function settleInstall(backupDir: string): Promise<SettleOutcome> {
-  let manifest: StoredManifest;
+  let raw: string;
   try {
-    manifest = JSON.parse(await fs.readFile(path.join(backupDir, MANIFEST), `utf8`)) as StoredManifest;
+    raw = await fs.readFile(path.join(backupDir, MANIFEST), `utf8`);
   } catch (err) {
     if (isCode(err, `ENOENT`) || isCode(err, `ENOTDIR`)) {
       // A backup dir without a manifest holds at most copies of old files: no agent file was touched yet.
@@ -390,30 +400,71 @@ export async function settleInstall(backupDir: string): Promise<SettleOutcome> {
     }
     throw err;
   }
+  const manifest = parseManifest(raw, backupDir);
   await removeTempFiles(manifest.files);
 
-  const changed: string[] = [];
-  const written: BackupFileEntry[] = [];
+  type Held = {entry: BackupFileEntry; kind: `new` | `old`} | {entry: BackupFileEntry; kind: `edited`; reverted: Buffer | null} | {entry: BackupFileEntry; kind: `edited-old`};
+  const held: Held[] = [];
+  const undecided: string[] = [];
   for (const entry of manifest.files) {
     const current = await readIfExists(entry.path);
     const hash = current ? sha256(current) : null;
-    if (hash === entry.sha256After) written.push(entry);
-    else if (hash !== entry.sha256Before) changed.push(entry.path);
+    if (hash === entry.sha256After) held.push({entry, kind: `new`});
+    else if (hash === entry.sha256Before) held.push({entry, kind: `old`});
+    else {
+      const original = await backupCopy(manifest.dir, entry);
+      const verdict = current === null ? null : classifyChanged(entry, current, original);
+      if (verdict === null) undecided.push(entry.path);
+      else held.push({entry, ...verdict});
+    }
   }
-  if (changed.length > 0) return {state: `conflict`, changed};
-  if (written.length === manifest.files.length) return {state: `complete`};
+  if (undecided.length > 0) return {state: `conflict`, changed: undecided};
+  const edited = held.filter(h => h.kind === `edited`).map(h => h.entry.path);
+  if (held.every(h => h.kind === `new` || h.kind === `edited`)) return {state: `complete`, changedSince: edited};
 
-  for (const entry of written) {
-    const original = entry.existed ? await readIfExists(path.join(backupDir, entry.backup ?? `-`)) : null;
-    if (entry.existed && (!original || sha256(original) !== entry.sha256Before))
-      throw new CapitError(`CAPIT_BACKUP_CORRUPT`, `The backup copy of ${entry.path} in ${backupDir} is missing or damaged`, {
-        hint: `capit left ${entry.path} as it is and kept the key's ledger entry; restore the file by hand.`,
-      });
-    await putBack(entry.path, original, entry.mode, entry.secret);
+  const restored: string[] = [];
+  const reverted: string[] = [];
+  for (const h of held) {
+    if (h.kind === `new`) {
+      await putBack(h.entry.path, await backupCopy(manifest.dir, h.entry), h.entry.mode, h.entry.secret);
+      restored.push(h.entry.path);
+    } else if (h.kind === `edited`) {
+      // Only capit's own values go; the rest of the file (someone's later change) stays, with its current mode.
+      if (h.reverted === null) await fs.rm(h.entry.path, {force: true});
+      else await putBack(h.entry.path, h.reverted, null, h.entry.secret);
+      reverted.push(h.entry.path);
+    }
   }
   await removeCreatedDirs(manifest.createdDirs);
   await fs.rm(backupDir, {recursive: true, force: true});
-  return {state: `rolled-back`, restored: written.map(e => e.path)};
+  return {state: `rolled-back`, restored, reverted};
+}
+
+/** The backed-up original bytes of a file (`null` when it did not exist); refuses a missing or damaged copy. */
+async function backupCopy(dir: string, entry: BackupFileEntry): Promise<Buffer | null> {
+  if (!entry.existed) return null;
+  const original = await readIfExists(path.join(dir, entry.backup ?? `-`));
+  if (!original || sha256(original) !== entry.sha256Before)
+    throw new CapitError(`CAPIT_BACKUP_CORRUPT`, `The backup copy of ${entry.path} in ${dir} is missing or damaged`, {
+      hint: `capit left ${entry.path} as it is; restore the file by hand.`,
+    });
+  return original;
+}
+
+/**
+ * A file holding neither capit's old nor new bytes: `edited` when every value capit edited is still capit's (the
+ * reverted bytes, `null` = remove), `edited-old` when every one still holds its value from before the install (capit's
+ * write never landed), `null` when neither (undecidable) or when it does not parse.
+ */
+function classifyChanged(entry: BackupFileEntry, current: Buffer, original: Buffer | null): {kind: `edited`; reverted: Buffer | null} | {kind: `edited-old`} | null {
+  const reverted = revertEdits(entry, current, original);
+  if (typeof reverted !== `string`) return {kind: `edited`, reverted};
+  try {
+    const doc = openDocument(entry.format, decode(current, entry.path), entry.path);
+    const orig = openDocument(entry.format, original ? decode(original, entry.path) : ``, entry.path);
+    if (entry.edits.every(e => hashValue(doc.read(e.path)) === hashValue(orig.read(e.path)))) return {kind: `edited-old`};
+  } catch {}
+  return null;
 }
 
 // A temp file is capit's when it carries capit's pattern for that file name; one whose process is still alive is
@@ -433,8 +484,48 @@ function backupOrder(name: string): [string, number] {
   return m ? [m[1]!, m[2] ? Number(m[2]) : 1] : [name, 0];
 }
 
-/** Every backup of `agent`, newest first. */
-export async function listBackups(stateDir: string, agent: string): Promise<BackupManifest[]> {
+/**
+ * Parses and checks a backup manifest before anything acts on it: a truncated or hand-edited one is a one-line
+ * CAPIT_BACKUP_CORRUPT refusal, never a stack trace, and no path in it may point anywhere but an absolute file path
+ * (its temp file beside it, its backup copy inside the backup dir).
+ */
+export function parseManifest(raw: string, dir: string): BackupManifest {
+  const damaged = (why: string) => new CapitError(`CAPIT_BACKUP_CORRUPT`, `The capit backup ${dir} is damaged (${why})`, {
+    hint: `capit left it and the files it names alone. Move that folder aside to restore from the next older backup.`,
+  });
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    throw damaged(`its manifest.json is not valid JSON`);
+  }
+  const m = data as Partial<StoredManifest> | null;
+  if (typeof m !== `object` || m === null || Array.isArray(m)) throw damaged(`its manifest.json is not an object`);
+  if (m.version !== 1) throw damaged(`unknown manifest version ${JSON.stringify(m.version)}`);
+  if (!Array.isArray(m.files) || m.files.length === 0) throw damaged(`its manifest names no files`);
+  const isAbsolute = (p: unknown): p is string => typeof p === `string` && path.isAbsolute(p) && path.normalize(p) === p && !p.includes(`\0`);
+  const hash = (h: unknown) => typeof h === `string` && /^[0-9a-f]{64}$/.test(h);
+  for (const [i, f] of m.files.entries()) {
+    const bad = (what: string) => damaged(`file ${i + 1}: ${what}`);
+    if (typeof f !== `object` || f === null) throw bad(`not an object`);
+    if (!isAbsolute(f.path)) throw bad(`its path is not an absolute path`);
+    if (typeof f.existed !== `boolean` || typeof f.secret !== `boolean`) throw bad(`existed/secret missing`);
+    if (!hash(f.sha256After) || (f.sha256Before !== null && !hash(f.sha256Before)) || (f.existed !== (f.sha256Before !== null))) throw bad(`bad hashes`);
+    if (f.existed ? typeof f.backup !== `string` || !/^files\/\d+$/.test(f.backup) : f.backup !== null) throw bad(`bad backup copy name`);
+    if (f.mode !== null && !(Number.isInteger(f.mode) && f.mode >= 0 && f.mode <= 0o7777)) throw bad(`bad mode`);
+    if (typeof f.format !== `string` || !Array.isArray(f.edits)) throw bad(`format/edits missing`);
+    for (const e of f.edits)
+      if (typeof e !== `object` || e === null || (e.op !== `set` && e.op !== `delete`) || !Array.isArray(e.path) || (e.sha256Written !== null && !hash(e.sha256Written))) throw bad(`bad edit`);
+    if (f.tempPath !== undefined && !(isAbsolute(f.tempPath) && path.dirname(f.tempPath) === path.dirname(f.path) && parseTempName(path.basename(f.tempPath), path.basename(f.path))))
+      throw bad(`its temp file is not capit's temp name beside the file`);
+  }
+  if (new Set(m.files.map(f => f.path)).size !== m.files.length) throw damaged(`a file is named twice`);
+  if (m.createdDirs !== undefined && !(Array.isArray(m.createdDirs) && m.createdDirs.every(isAbsolute))) throw damaged(`bad createdDirs`);
+  return {...(m as StoredManifest), dir};
+}
+
+/** Every backup of `agent`, newest first; a damaged one is left out unless `includeDamaged` (then marked `damaged`). */
+export async function listBackups(stateDir: string, agent: string, opts: {includeDamaged?: boolean} = {}): Promise<BackupManifest[]> {
   const root = backupsDir(stateDir, agent);
   let names: string[];
   try {
@@ -453,9 +544,13 @@ export async function listBackups(stateDir: string, agent: string): Promise<Back
       if (isCode(err, `ENOENT`) || isCode(err, `ENOTDIR`)) continue;
       throw err;
     }
-    const manifest = JSON.parse(raw) as StoredManifest;
-    if (manifest.version !== 1) continue;
-    out.push({...manifest, dir});
+    try {
+      out.push(parseManifest(raw, dir));
+    } catch (err) {
+      // Kept in the order with what is wrong, so restore refuses it in one line instead of skipping past it.
+      if (!(err instanceof CapitError)) throw err;
+      if (opts.includeDamaged) out.push({version: 1, agent: ``, platform: ``, keyName: ``, createdAt: ``, files: [], dir, damaged: err});
+    }
   }
   out.sort((a, b) => {
     const [ka, na] = backupOrder(path.basename(a.dir));
@@ -476,16 +571,35 @@ function isEmptyDoc(doc: EditableDocument): boolean {
   return t === `` || t.replace(/\s+/g, ``) === `{}`;
 }
 
+export interface RestoreLatestOptions {
+  force?: boolean;
+  skip?: ReadonlySet<string>;
+  /** The agent files capit's ledger recorded for a backup dir (`undefined`: none); restore refuses any other path. */
+  recordedFiles?: (backupDir: string) => readonly string[] | undefined;
+}
+
 /**
  * Undoes the newest not-yet-restored backup of `agent`. A file still exactly as capit left it gets its original
  * bytes and mode back (or is removed when capit created it); a file changed since gets only capit's own edits reverted,
  * or the restore is refused (CAPIT_RESTORE_CONFLICT) unless `force`, which puts the original bytes back.
  * The caller holds the state lock (issue/restore.ts).
  */
-export async function restoreLatest(stateDir: string, agent: string, opts: {force?: boolean; skip?: ReadonlySet<string>} = {}): Promise<RestoreReport> {
-  const all = await listBackups(stateDir, agent);
-  // `skip`: backups of installs still pending in the ledger (recovery could not settle them) are not restore points.
+export async function restoreLatest(stateDir: string, agent: string, opts: RestoreLatestOptions = {}): Promise<RestoreReport> {
+  const all = await listBackups(stateDir, agent, {includeDamaged: true});
+  // `skip`: backups not to use as restore points.
   const manifest = all.find(m => !m.restoredAt && !opts.skip?.has(m.dir));
+  if (manifest?.damaged) throw manifest.damaged;
+  if (manifest && opts.recordedFiles) {
+    // Restore writes only where that install wrote: the agent files the ledger recorded for this very backup.
+    const recorded = opts.recordedFiles(manifest.dir);
+    const foreign = manifest.files.filter(f => !recorded?.includes(f.path)).map(f => f.path);
+    if (recorded === undefined || foreign.length > 0)
+      throw new CapitError(`CAPIT_BACKUP_CORRUPT`, recorded === undefined
+        ? `The capit backup ${manifest.dir} is not recorded in capit's key ledger; capit does not restore from it`
+        : `The capit backup ${manifest.dir} names ${foreign.join(`, `)}, which its install did not write; capit does not restore from it`, {
+        hint: `Nothing was restored. Move that folder aside to restore from the next older backup.`,
+      });
+  }
   if (!manifest)
     throw new CapitError(`CAPIT_NO_BACKUP`, `There is no capit backup of ${agent} to restore`, {
       hint: all.length > 0

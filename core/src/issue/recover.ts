@@ -6,20 +6,23 @@
 //  (b) each key alive at the provider is in the ledger with enough recorded to decide its fate: a `pending` entry is
 //      written before the create request, the key id as soon as it is known, the backup dir (whose manifest holds the
 //      old and new hash of every file, its temp name and the dirs to create) before the first agent file is touched;
-//  (c) recovery never deletes a key an agent file holds: it reads the agent files first and completes (all new) or
-//      rolls back (otherwise) a multi-file install as one unit; a file holding neither capit's old nor new bytes was
-//      changed by someone else — it and the key are left alone and the entry stays pending;
+//  (c) recovery never deletes a key an agent file holds: it reads the agent files first and completes (every file
+//      holds capit's edits) or rolls back (otherwise) a multi-file install as one unit; in a file someone changed
+//      since capit wrote it only capit's own edited values are reverted (their change stays). A file whose edited
+//      values are neither capit's nor the old ones cannot be decided — it and the key are left alone, the entry stays
+//      pending, and `capit restore <agent>` (which can use that pending backup) finishes the job;
 //  (d) no capit temp file (which may hold the new secret) beside a planned file survives the next run.
 // Every step here is idempotent: a kill during recovery is recovered the same way by the run after it.
 import type {CapitContext}          from '../context.js';
-import {ProviderError}              from '../errors.js';
+import {CapitError, ProviderError}  from '../errors.js';
 import path from 'node:path';
 
 import {removeStrayTempFiles, removeStrayTempFilesIn} from '../files/atomic.js';
 import {settleInstall} from '../files/index.js';
+import type {SettleOutcome} from '../files/index.js';
 import type {PlatformContext, PlatformDefinition, ProviderKey} from '../plugin.js';
 import {callPlugin}                 from '../platforms/context.js';
-import {readLedger, updateLedger}   from '../state/ledger.js';
+import {ledgerPath, readLedger, updateLedger} from '../state/ledger.js';
 import type {LedgerEntry}           from '../state/ledger.js';
 import {crashPoint}                 from './crash.js';
 
@@ -28,14 +31,28 @@ export interface PlatformSession {
   pctx: PlatformContext;
 }
 
+/** The session of a platform whose master key this run can use without asking (`undefined`: none). */
+export type SessionFor = (platform: string) => Promise<PlatformSession | undefined>;
+
 const samePending = (a: LedgerEntry, b: LedgerEntry) => a.status === `pending` && a.name === b.name && a.platform === b.platform;
 
+function sessionLookup(session: PlatformSession | SessionFor | undefined): SessionFor {
+  if (typeof session === `function`) return session;
+  return async platform => (session?.def.id === platform ? session : undefined);
+}
+
 /**
- * Settles every pending ledger entry. Files are settled for every platform; keys are deleted only for `session`'s
- * platform (the only one whose master key this run has) — the others keep their entry until a run for that platform.
+ * Settles every pending ledger entry. Files are settled for every platform; keys are deleted for the platforms whose
+ * session `session` gives (an install passes its own platform's; restore every one whose master key is at hand
+ * without a prompt) — the others keep their entry, and the user is told which key is kept and what settles it.
  * The caller holds the state lock.
  */
-export async function recoverInterruptedInstalls(stateDir: string, ctx: Pick<CapitContext, `stderr`>, session?: PlatformSession): Promise<void> {
+export async function recoverInterruptedInstalls(stateDir: string, ctx: Pick<CapitContext, `stderr`>, session?: PlatformSession | SessionFor): Promise<{undone: string[]}> {
+  const sessionFor = sessionLookup(session);
+  // Agents whose interrupted install this recovery undid (files put back or capit's edits reverted).
+  const undone: string[] = [];
+  // The ledger's own temp files (a run killed while writing it) hold no secret but must not pile up.
+  await removeStrayTempFiles(ledgerPath(stateDir));
   const pending = (await readLedger(stateDir)).filter(k => k.status === `pending`);
   for (const entry of pending) {
     const label = `"${entry.name}"${entry.agent ? ` (${entry.agent})` : ``}`;
@@ -44,33 +61,67 @@ export async function recoverInterruptedInstalls(stateDir: string, ctx: Pick<Cap
     if (entry.backupDir) for (const dir of [entry.backupDir, path.join(entry.backupDir, `files`)]) await removeStrayTempFilesIn(dir);
 
     if (entry.backupDir) {
-      const outcome = await settleInstall(entry.backupDir);
+      let outcome: SettleOutcome;
+      try {
+        outcome = await settleInstall(entry.backupDir);
+      } catch (error) {
+        if (!(error instanceof CapitError)) throw error;
+        const note = `${error.message}; capit left the files and the key alone`;
+        await updateLedger(stateDir, keys => keys.map(k => (samePending(k, entry) ? {...k, pendingNote: note} : k)));
+        ctx.stderr.write(`warning: an earlier capit run was interrupted while installing ${label}: ${note}.\n`);
+        continue;
+      }
       if (outcome.state === `complete`) {
         await updateLedger(stateDir, keys => keys.map(k => (samePending(k, entry) ? withoutNote({...k, status: `active`}) : k)));
-        ctx.stderr.write(`note: an earlier capit run was interrupted after installing ${label}; every file holds the new key, so the install was completed.\n`);
+        const since = outcome.changedSince.length > 0 ? ` (${outcome.changedSince.join(`, `)} changed since, and still holds capit's edits)` : ``;
+        ctx.stderr.write(`note: an earlier capit run was interrupted after installing ${label}; every file holds the new key${since}, so the install was completed.\n`);
         continue;
       }
       if (outcome.state === `conflict`) {
-        const note = `${outcome.changed.join(`, `)} changed since capit began writing it; capit left the file(s) and the key alone`;
+        const agent = entry.agent ?? `the agent`;
+        const note = `${outcome.changed.join(`, `)} changed since capit began writing it, and capit cannot tell whether it still holds capit's edits; capit left the file(s) and the key alone`;
         await updateLedger(stateDir, keys => keys.map(k => (samePending(k, entry) ? {...k, pendingNote: note} : k)));
-        ctx.stderr.write(`warning: an earlier capit run was interrupted while installing ${label}: ${note}. Check the file(s); \`capit keys delete ${entry.name}\` removes the key once no agent uses it.\n`);
+        ctx.stderr.write(`warning: an earlier capit run was interrupted while installing ${label}: ${note}. \`capit restore ${agent}\` undoes that install from its backup (with --force if it refuses: the original file(s) come back and later changes to them are lost); its key is deleted once no file holds it.\n`);
         continue;
       }
-      // Every file holds its old bytes now: the key is held by no agent file.
+      // Every file holds its old bytes (or, where changed since, none of capit's edits) now: no agent file holds the key.
       await updateLedger(stateDir, keys => keys.map(k => (samePending(k, entry) ? {...k, backupDir: null} : k)));
-      if (outcome.state === `rolled-back` && outcome.restored.length > 0) {
-        const later = session?.def.id === entry.platform ? `` : ` Its key is still recorded and will be deleted by the next capit run that issues a ${entry.platform} key.`;
-        ctx.stderr.write(`note: an earlier capit run was interrupted while installing ${label}; ${outcome.restored.join(`, `)} put back as it was.${later}\n`);
+      if (outcome.state === `rolled-back` && outcome.restored.length + outcome.reverted.length > 0) {
+        const parts = [
+          ...outcome.restored.length > 0 ? [`${outcome.restored.join(`, `)} put back as it was`] : [],
+          ...outcome.reverted.length > 0 ? [`only capit's own edits reverted in ${outcome.reverted.join(`, `)} (changed since; that change was kept)`] : [],
+        ];
+        ctx.stderr.write(`note: an earlier capit run was interrupted while installing ${label}; ${parts.join(`; `)}.\n`);
+        if (entry.agent) undone.push(entry.agent);
       }
       crashPoint(`recovery-after-settle`);
     }
 
-    if (!session || session.def.id !== entry.platform) continue;
-    const outcome = await deleteUnusedKey(session, entry);
-    if (outcome.settled) await updateLedger(stateDir, keys => keys.filter(k => !samePending(k, entry)));
-    else await updateLedger(stateDir, keys => keys.map(k => (samePending(k, entry) ? {...k, pendingNote: outcome.message} : k)));
-    ctx.stderr.write(`note: an earlier capit run was interrupted while creating ${label}. ${outcome.message}\n`);
+    await settlePendingKey(stateDir, ctx, entry, sessionFor);
   }
+  return {undone};
+}
+
+/**
+ * A pending entry no agent file holds (its backup settled or never made): deletes its key through the platform's
+ * session, or, with none at hand, keeps the entry and says which key may still exist and what deletes it.
+ */
+export async function settlePendingKey(stateDir: string, ctx: Pick<CapitContext, `stderr`>, entry: LedgerEntry, sessionFor: SessionFor): Promise<`deleted` | `kept`> {
+  const label = `"${entry.name}"${entry.agent ? ` (${entry.agent})` : ``}`;
+  const session = await sessionFor(entry.platform).catch(() => undefined);
+  if (!session) {
+    // This run cannot delete it (a command that deletes no keys, or no master key of that platform without a prompt).
+    const restore = entry.agent ? `\`capit restore ${entry.agent}\`` : `\`capit restore\``;
+    const note = `its key may still exist at ${entry.platform}; the next capit run that has the ${entry.platform} master key deletes it (an install of a new ${entry.platform} key, or ${restore} with the master key set or stored)`;
+    await updateLedger(stateDir, keys => keys.map(k => (samePending(k, entry) ? {...k, pendingNote: note} : k)));
+    ctx.stderr.write(`note: an earlier capit run was interrupted while creating ${label}; no agent file holds it, but ${note}.\n`);
+    return `kept`;
+  }
+  const outcome = await deleteUnusedKey(session, entry);
+  if (outcome.settled) await updateLedger(stateDir, keys => keys.filter(k => !samePending(k, entry)));
+  else await updateLedger(stateDir, keys => keys.map(k => (samePending(k, entry) ? {...k, pendingNote: outcome.message} : k)));
+  ctx.stderr.write(`note: an earlier capit run was interrupted while creating ${label}. ${outcome.message}\n`);
+  return outcome.settled ? `deleted` : `kept`;
 }
 
 function withoutNote(entry: LedgerEntry): LedgerEntry {

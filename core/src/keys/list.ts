@@ -28,12 +28,13 @@ export interface ListedKey extends ProviderKey {
   platform: string;
   agent: string | null;
   issuedByCapit: boolean;
-  status: `active` | `disabled` | `expired` | `capped`;
+  /** `pending`: a key a killed capit run left behind (its install was never finished; no agent holds it). */
+  status: `active` | `disabled` | `expired` | `capped` | `pending`;
   /** 1, 3 or 7 when the key expires within that many days; null otherwise (or already expired). */
   expiryWarningDays?: ExpiryWarningDays | null;
 }
 
-export function statusOf(key: ProviderKey, now: number): ListedKey[`status`] {
+export function statusOf(key: ProviderKey, now: number): Exclude<ListedKey[`status`], `pending`> {
   if (key.disabled) return `disabled`;
   if (key.expiresAt && Date.parse(key.expiresAt) <= now) return `expired`;
   if (key.remainingUsd !== null && key.remainingUsd <= 0) return `capped`;
@@ -146,7 +147,9 @@ export async function collectKeys(opts: CollectOptions, ctx: CapitContext): Prom
         const record = ledger(def.id, key);
         if (!record && !opts.all) continue;
         if (!matches(key.name)) continue;
-        keys.push({...key, platform: def.id, agent: record && !record.restoredAt ? record.agent : null, issuedByCapit: record !== undefined, status: statusOf(key, now), expiryWarningDays: expiryWarningDays(key.expiresAt, now)});
+        // A pending record is an install a killed run left: its key is not any agent's active key (recovery settles it).
+        const pending = record?.status === `pending`;
+        keys.push({...key, platform: def.id, agent: record && !record.restoredAt && !pending ? record.agent : null, issuedByCapit: record !== undefined, status: pending ? `pending` : statusOf(key, now), expiryWarningDays: expiryWarningDays(key.expiresAt, now)});
       }
     });
     return keys;
@@ -186,7 +189,7 @@ function oneLine(text: string): string {
  *     "name":           "opencode-1a2b3c4d",
  *     "agent":          "opencode" | null,       // the agent capit installed this key into (from capit's ledger)
  *     "issuedByCapit":  true,                    // false only with --all
- *     "status":         "active" | "disabled" | "expired" | "capped",
+ *     "status":         "active" | "disabled" | "expired" | "capped" | "pending",  // pending: left by a killed run
  *     "disabled":       false,
  *     "spentUsd":       1.25,                    // spend in the current reset window (lifetime without one)
  *     "capUsd":         5 | null,                // null = no cap
@@ -345,7 +348,7 @@ export function renderTable(keys: ListedKey[], opts: {colors: boolean; filtered?
   const rows = keys.map(k => [
     k.name, k.platform, k.agent ?? `—`,
     `${money(k.spentUsd)}/${k.capUsd === null ? `no cap` : money(k.capUsd)}${k.byokSpentUsd ? ` (BYOK ${money(k.byokSpentUsd)}${k.byokCounted === false ? `, uncapped` : ``})` : ``}`,
-    k.capUsd === null ? `—` : k.reset ?? `lifetime`, money(k.remainingUsd), k.status, (k.createdAt ?? ``).slice(0, 10),
+    k.capUsd === null ? `—` : k.reset ?? `lifetime`, money(k.remainingUsd), k.status === `pending` ? `pending (interrupted run)` : k.status, (k.createdAt ?? ``).slice(0, 10),
   ]);
   const widths = header.map((_, col) => Math.max(header[col]!.length, ...rows.map(r => r[col]!.length)));
   const pad = (cell: string, col: number) => cell.padEnd(widths[col]!);
