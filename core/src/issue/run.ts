@@ -202,7 +202,9 @@ async function mintSessionKey(plan: RunPlan, pctx: PlatformContext, ctx: CapitCo
       else await updateLedger(stateDir, keys => keys.filter(k => !isMine(k)));
       throw error;
     }
-    await updateLedger(stateDir, keys => keys.map(k => (isMine(k) ? {...k, id: created.id, status: `active` as const} : k)), {durable: true});
+    // The expiry as the provider stored it (OpenRouter keeps whole seconds).
+    const expiry = created.expiresAt ?? entry.expiresAt;
+    await updateLedger(stateDir, keys => keys.map(k => (isMine(k) ? {...k, id: created.id, status: `active` as const, expiresAt: expiry} : k)), {durable: true});
     return created;
   }, {stderr: ctx.stderr});
 }
