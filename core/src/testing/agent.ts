@@ -166,6 +166,44 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
           expect(def.plan(planInput(def, platformId, opts), envInfo, detected), `plan() is deterministic`).toEqual(plan);
         });
 
+        if (def.sessionEnv !== undefined) {
+          it(`sessionEnv() for ${platformId} on ${envInfo.platform} is pure: the secret only in variable values, beatenBy well formed, no file written`, async () => {
+            expect(typeof def.sessionEnv, `sessionEnv`).toBe(`function`);
+            const detected = await detection(def, envInfo);
+            const input = deepFreeze({platform: platformId, secret: PLACEHOLDER_SECRET, baseUrls: opts.baseUrls ?? {openai: `https://example.test/api/v1`, anthropic: `https://example.test/api`}});
+            // Run against a real, empty home too: whatever it answers, it must not create anything there.
+            const home = fs.mkdtempSync(path.join(os.tmpdir(), `capit-session-env-`));
+            try {
+              def.sessionEnv!(input, deepFreeze({...envInfo, platform: process.platform, home, cwd: home, env: {HOME: home, USERPROFILE: home, XDG_CONFIG_HOME: path.join(home, `.config`), XDG_DATA_HOME: path.join(home, `.data`), ...opts.env}}), detected);
+              expect(fs.readdirSync(home), `sessionEnv() created files under HOME`).toEqual([]);
+            } finally {
+              fs.rmSync(home, {recursive: true, force: true});
+            }
+            const answer = def.sessionEnv!(input, envInfo, detected);
+            if (typeof answer === `string`) {
+              expect(answer.trim().length, `sessionEnv() refusal reason`).toBeGreaterThan(0);
+              expect(answer).not.toContain(PLACEHOLDER_SECRET);
+            } else {
+              const names = Object.keys(answer.env);
+              expect(names.length, `sessionEnv() sets at least one variable`).toBeGreaterThan(0);
+              for (const name of names) {
+                expect(name, `variable name`).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
+                expect(name).not.toContain(PLACEHOLDER_SECRET);
+                expect(typeof answer.env[name], `${name} is a string`).toBe(`string`);
+              }
+              expect(Object.values(answer.env).some(v => v.includes(PLACEHOLDER_SECRET)), `some variable carries the secret`).toBe(true);
+              for (const source of answer.beatenBy ?? []) {
+                expect(JSON.stringify(source), `beatenBy never holds the secret`).not.toContain(PLACEHOLDER_SECRET);
+                if (source.kind === `file`) {
+                  expect(isAbsoluteFor(envInfo.platform, source.path), `${source.path} is absolute`).toBe(true);
+                  expect(FORMATS.has(source.format), `${source.path}: format ${source.format}`).toBe(true);
+                } else expect(source.name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
+              }
+            }
+            expect(def.sessionEnv!(input, envInfo, detected), `sessionEnv() is deterministic`).toEqual(answer);
+          });
+        }
+
         if (def.keySources) {
           it(`keySources() for ${platformId} on ${envInfo.platform} has exactly one source marked installs, matching a declared file`, async () => {
             const detected = await detection(def, envInfo);
