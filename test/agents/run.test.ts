@@ -51,7 +51,7 @@ describe.skipIf(!fs.existsSync(CLAUDE_CLI))(`capit run with the real Claude Code
 
     const refused = await runCli([`run`, `--cap`, `2`, `--agent`, `claude`, `--`, process.execPath, ...claudeArgs], {env});
     expect(refused.exitCode).toBe(2);
-    expect(refused.stderr).toContain(`capit run cannot give claude a session key: ${path.join(env.CLAUDE_CONFIG_DIR!, `settings.json`)} (env.ANTHROPIC_AUTH_TOKEN) is set (Claude Code applies settings.json env over the process environment)`);
+    expect(refused.stderr).toContain(`Cannot run claude with a session key: ${path.join(env.CLAUDE_CONFIG_DIR!, `settings.json`)} (env.ANTHROPIC_AUTH_TOKEN) is set (Claude Code applies settings.json env over the process environment)`);
     expect(emulator.state.keys.size).toBe(1);
 
     // Why: the same variables capit run would set, given to Claude directly, lose to settings.json.

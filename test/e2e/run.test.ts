@@ -22,7 +22,9 @@ const CHILD = `
 const fs = require('node:fs');
 const key = process.env.OPENROUTER_API_KEY;
 const report = extra => fs.writeFileSync(process.env.REPORT_FILE, JSON.stringify({key, ...extra}));
-if (process.env.WAIT) {
+if (process.env.SELF_SIGNAL) {
+  process.kill(process.pid, process.env.SELF_SIGNAL);
+} else if (process.env.WAIT) {
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { report({signal}); process.exit(Number(process.env.EXIT_CODE)); });
   fs.writeFileSync(process.env.READY_FILE, String(process.pid));
   setInterval(() => {}, 1000);
@@ -125,6 +127,15 @@ describe(`capit run`, () => {
     expect(ledger()).toEqual([]);
   }, 40_000);
 
+  it(`exits with 128 + the signal number when a signal ends the child, and still deletes the key`, async () => {
+    const {env, ledger} = setup({SELF_SIGNAL: `SIGTERM`});
+    const result = await runCli([`run`, `--cap`, `1`, `--`, `openclaw`], {env, timeoutMs: 30_000});
+    expect(result.exitCode).toBe(143);
+    expect(emulator.state.keys.size).toBe(0);
+    expect(result.stderr).toContain(`capit: this session spent $0.00 of $1.00\n`);
+    expect(ledger()).toEqual([]);
+  }, 40_000);
+
   it(`killed with SIGKILL, leaves a recorded session key with an expiry; once expired, the next capit run deletes it`, async () => {
     const {env, ledger} = setup({WAIT: `1`});
     const run = spawnCapit([`run`, `--cap`, `2`, `--`, `openclaw`], env);
@@ -163,7 +174,7 @@ describe(`capit run`, () => {
     const cases: [string[], RegExp][] = [
       [[`run`, `--cap`, `1`, `--`, `no-such-agent-binary`], /cannot tell which agent "no-such-agent-binary" is: pass --agent/],
       [[`run`, `--cap`, `1`, `--agent`, `opencode`, `--`, `no-such-binary`], /^capit: Command not found: no-such-binary; nothing was created/m],
-      [[`run`, `--cap`, `1`, `--agent`, `cursor`, `--`, `openclaw`], /cannot give cursor a session key: Cursor keeps its key in an encrypted internal store/],
+      [[`run`, `--cap`, `1`, `--agent`, `cursor`, `--`, `openclaw`], /^capit: Cannot run cursor with a session key: Cursor keeps its key in an encrypted internal store/m],
       [[`run`, `--cap`, `0`, `--`, `openclaw`], /Invalid amount "0"/],
       [[`run`, `--cap`, `1`, `--ttl`, `2027-01-01`, `--`, `openclaw`], /Invalid --ttl "2027-01-01"/],
     ];
@@ -176,7 +187,7 @@ describe(`capit run`, () => {
     fs.mkdirSync(path.join(env.HOME!, `.claude`));
     fs.writeFileSync(path.join(env.HOME!, `.claude`, `settings.json`), JSON.stringify({env: {ANTHROPIC_AUTH_TOKEN: `sk-or-v1-fake-installed`}}));
     const claude = await runCli([`run`, `--cap`, `1`, `--agent`, `claude`, `--`, `openclaw`], {env});
-    expect(claude.stderr).toContain(`capit run cannot give claude a session key: ${path.join(env.HOME!, `.claude`, `settings.json`)} (env.ANTHROPIC_AUTH_TOKEN) is set (Claude Code applies settings.json env over the process environment)`);
+    expect(claude.stderr).toContain(`Cannot run claude with a session key: ${path.join(env.HOME!, `.claude`, `settings.json`)} (env.ANTHROPIC_AUTH_TOKEN) is set (Claude Code applies settings.json env over the process environment)`);
     expect(claude.exitCode).toBe(2);
     expect(emulator.state.requests.filter(r => r.method === `POST`)).toEqual([]);
     expect(ledger()).toEqual([]);

@@ -96,7 +96,7 @@ function parseTtl(input: string | undefined, now: Date): Date {
 /** Checks the input and the agent before any key exists: nothing is created for a command capit would refuse. */
 async function planRun(opts: RunOptions, ctx: CapitContext): Promise<RunPlan> {
   const [command] = opts.command;
-  if (command === undefined || command === ``) throw new InputError(`capit run needs a command after "--", e.g. capit run --cap 3 -- opencode`);
+  if (command === undefined || command === ``) throw new InputError(`A command is needed after "--", e.g. capit run --cap 3 -- opencode`);
   const platformPlugin = findPlatform(ctx.plugins, opts.platform);
   if (!platformPlugin) throw new InputError(unknownPlatform(opts.platform, ctx.plugins.platforms.map(p => p.manifest.id), {suggestPlugin: true}));
   const amount = parseAmount(opts.cap, {allowLarge: opts.allowLarge});
@@ -123,13 +123,13 @@ async function planRun(opts: RunOptions, ctx: CapitContext): Promise<RunPlan> {
   if (supported !== true) throw new InputError(`${agentDef.id} cannot use ${platformDef.id} keys: ${supported}`);
   const sessionEnvOf = agentDef.sessionEnv;
   if (typeof sessionEnvOf !== `function`)
-    throw new InputError(`capit run cannot give ${agentDef.id} a session key: its plugin declares no sessionEnv (no variable known to win over its files)`);
+    throw new InputError(`Cannot run ${agentDef.id} with a session key: its plugin declares no sessionEnv (no variable known to win over its files)`);
   const envInfo = agentEnvironment(ctx);
   const detected = await detectOnce(agentDef, envInfo);
   const baseUrls = await callPlugin(platformDef.id, `inferenceBaseUrls`, () => platformDef.inferenceBaseUrls(managementBaseUrl(platformDef, ctx.env)));
   const sessionEnv = async (secret: string): Promise<SessionEnv> => {
     const answer = await callPlugin(agentDef.id, `sessionEnv`, () => sessionEnvOf.call(agentDef, {platform: platformDef.id, secret, baseUrls}, envInfo, detected));
-    if (typeof answer === `string`) throw new InputError(`capit run cannot give ${agentDef.id} a session key: ${answer}`);
+    if (typeof answer === `string`) throw new InputError(`Cannot run ${agentDef.id} with a session key: ${answer}`);
     return answer;
   };
 
@@ -138,7 +138,7 @@ async function planRun(opts: RunOptions, ctx: CapitContext): Promise<RunPlan> {
   const winners = (await inspectSources(planned.beatenBy ?? [], envInfo)).filter(s => s.present || s.unreadable);
   if (winners.length > 0) {
     const why = winners.map(s => `${s.label} ${s.unreadable ? `could not be read` : `is set`}${s.source.note ? ` (${s.source.note})` : ``}`).join(`; `);
-    throw new InputError(`capit run cannot give ${agentDef.id} a session key: ${why}, so ${agentDef.id} would not use the session key; nothing was created`,
+    throw new InputError(`Cannot run ${agentDef.id} with a session key: ${why}, so ${agentDef.id} would not use the session key; nothing was created`,
       winners.some(s => s.source.kind === `file`) ? `Remove that setting (\`capit restore ${agentDef.id}\` if capit installed it) or run without capit run.` : undefined);
   }
   return {
