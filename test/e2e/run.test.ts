@@ -21,7 +21,7 @@ const MASTER = `sk-or-v1-mgmt-fake-0000`;
 const CHILD = `
 const fs = require('node:fs');
 const key = process.env.OPENROUTER_API_KEY;
-const report = extra => fs.writeFileSync(process.env.REPORT_FILE, JSON.stringify({key, ...extra}));
+const report = extra => fs.writeFileSync(process.env.REPORT_FILE, JSON.stringify({key, masterKeyVisible: 'OPENROUTER_MANAGEMENT_KEY' in process.env, ...extra}));
 if (process.env.SELF_SIGNAL) {
   process.kill(process.pid, process.env.SELF_SIGNAL);
 } else if (process.env.WAIT) {
@@ -64,7 +64,7 @@ function setup(extra: Record<string, string> = {}) {
     const file = path.join(env.CAPIT_HOME!, `state`, `ledger.json`);
     return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, `utf8`)) as {keys: Record<string, unknown>[]}).keys : [];
   };
-  const report = () => JSON.parse(fs.readFileSync(env.REPORT_FILE!, `utf8`)) as {key: string; statuses?: number[]; signal?: string; limit?: number; expiresAt?: string};
+  const report = () => JSON.parse(fs.readFileSync(env.REPORT_FILE!, `utf8`)) as {key: string; masterKeyVisible: boolean; statuses?: number[]; signal?: string; limit?: number; expiresAt?: string};
   return {root, env, ledger, report};
 }
 
@@ -96,6 +96,8 @@ describe(`capit run`, () => {
     const seen = report();
     expect(seen.key).toMatch(/^sk-or-v1-/);
     expect(seen.statuses).toEqual([200, 200, 403]);
+    // The master key capit used is not handed to the child: with it, the agent could mint itself an uncapped key.
+    expect(seen.masterKeyVisible).toBe(false);
     // The key was made with the cap and an expiry, named after the agent, then deleted.
     expect(seen.limit).toBe(1);
     expect(Date.parse(seen.expiresAt!)).toBeGreaterThan(Date.now());

@@ -14,7 +14,7 @@ import type {AgentDefinition, CreatedKey, PlatformContext, PlatformDefinition, P
 import type {DiscoveredAgent} from '../plugins/discover.js';
 import {loadPlugin}         from '../plugins/load.js';
 import {callPlugin, displayName, managementBaseUrl} from '../platforms/context.js';
-import {openPlatformSession} from '../platforms/session.js';
+import {masterKeyEnvNames, openPlatformSession} from '../platforms/session.js';
 import {readLedger, updateLedger} from '../state/ledger.js';
 import type {LedgerEntry}   from '../state/ledger.js';
 import {capitPaths}         from '../state/paths.js';
@@ -164,7 +164,7 @@ export async function runSession(opts: RunOptions, ctx: CapitContext): Promise<n
 
   let outcome: {code: number | null; signal: NodeJS.Signals | null};
   try {
-    outcome = await runChild(plan.executable, opts.command.slice(1), {...stringEnv(ctx.env), ...env.env}, ctx);
+    outcome = await runChild(plan.executable, opts.command.slice(1), {...childEnv(ctx, platformDef), ...env.env}, ctx);
   } catch (error) {
     await endSession(plan, pctx, created, ctx);
     throw new CapitError(`CAPIT_RUN_FAILED`, `Could not start ${opts.command[0]}: ${redactText((error as Error).message, [created.secret])}`);
@@ -313,8 +313,13 @@ async function sessionUsage(def: PlatformDefinition, pctx: PlatformContext, id: 
   }
 }
 
-function stringEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+/**
+ * capit's environment without any platform's master key: a management key in the agent's process (or in a shell
+ * command the agent runs) could mint uncapped keys, which would make the session's cap meaningless.
+ */
+function childEnv(ctx: CapitContext, def: PlatformDefinition): Record<string, string> {
+  const masterKeys = new Set([...def.masterKey.env, ...ctx.plugins.platforms.flatMap(p => masterKeyEnvNames(p))]);
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) out[name] = value;
+  for (const [name, value] of Object.entries(ctx.env)) if (value !== undefined && !masterKeys.has(name)) out[name] = value;
   return out;
 }
