@@ -178,6 +178,7 @@ describe(`capit run`, () => {
       [[`run`, `--cap`, `1`, `--agent`, `opencode`, `--`, `no-such-binary`], /^capit: Command not found: no-such-binary; nothing was created/m],
       [[`run`, `--cap`, `1`, `--agent`, `cursor`, `--`, `openclaw`], /^capit: Cannot run cursor with a session key: Cursor keeps its key in an encrypted internal store/m],
       [[`run`, `--cap`, `0`, `--`, `openclaw`], /Invalid amount "0"/],
+      [[`run`, `--`, `openclaw`], /^capit: capit run needs --cap <usd>, the session's hard cap, e\.g\. capit run --cap 3 -- openclaw$/m],
       [[`run`, `--cap`, `1`, `--ttl`, `2027-01-01`, `--`, `openclaw`], /Invalid --ttl "2027-01-01"/],
     ];
     for (const [args, message] of cases) {

@@ -20,7 +20,7 @@ export class RunCommand extends BaseCommand {
   });
 
   platform = withValue(`<id>`, Option.String(`--platform,-p`, `openrouter`, {description: `The platform that issues the key (default: openrouter)`}));
-  cap = withValue(`<usd>`, Option.String(`--cap`, {required: true, description: `The session's hard spending cap in dollars, e.g. 3 or 0.50`}));
+  cap = withValue(`<usd>`, Option.String(`--cap`, {description: `Required: the session's hard spending cap in dollars, e.g. 3 or 0.50`}));
   ttl = withValue(`<duration>`, Option.String(`--ttl`, {description: `The key expires after this long even if capit is killed (30m, 8h, 2d; default 8h)`}));
   reset = withValue(`<daily|weekly|monthly>`, Option.String(`--reset`, {description: `Reset the cap each day, week or month (default: a lifetime cap)`}));
   agent = withValue(`<id>`, Option.String(`--agent,-a`, {description: `The agent the command starts (default: from the command's name)`}));

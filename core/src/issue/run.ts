@@ -30,7 +30,8 @@ import {inspectSources}     from './shadows.js';
 
 export interface RunOptions {
   platform: string;
-  cap: string;
+  /** Required; optional here so its absence gets capit's own message rather than the parser's. */
+  cap?: string;
   ttl?: string;
   reset?: string;
   agent?: string;
@@ -99,6 +100,7 @@ async function planRun(opts: RunOptions, ctx: CapitContext): Promise<RunPlan> {
   if (command === undefined || command === ``) throw new InputError(`A command is needed after "--", e.g. capit run --cap 3 -- opencode`);
   const platformPlugin = findPlatform(ctx.plugins, opts.platform);
   if (!platformPlugin) throw new InputError(unknownPlatform(opts.platform, ctx.plugins.platforms.map(p => p.manifest.id), {suggestPlugin: true}));
+  if (opts.cap === undefined) throw new InputError(`capit run needs --cap <usd>, the session's hard cap, e.g. capit run --cap 3 -- ${command}`);
   const amount = parseAmount(opts.cap, {allowLarge: opts.allowLarge});
   const reset = parseReset(opts.reset);
   const expiresAt = parseTtl(opts.ttl, new Date());
