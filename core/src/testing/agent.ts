@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
-import type {AgentDefinition, AgentEnvironment, AgentFile, FileEdit, InferenceBaseUrls, PlanInput} from '../plugin.js';
+import type {AgentDefinition, AgentEnvironment, AgentFile, FileEdit, InferenceBaseUrls, PlanInput, SessionEnv} from '../plugin.js';
 
 export interface AgentConformanceOptions {
   /** Platform ids to plan for (default: `openrouter` and `aihubmix`); unsupported ones are skipped for plan(). */
@@ -69,6 +69,39 @@ function planInput(def: AgentDefinition, platformId: string, opts: AgentConforma
 /** What core would hand the agent's other members on this machine: its `detect()` result, frozen (or `undefined`). */
 async function detection(def: AgentDefinition, envInfo: AgentEnvironment): Promise<unknown> {
   return typeof def.detect === `function` ? deepFreeze(await def.detect(envInfo)) : undefined;
+}
+
+/**
+ * What is wrong with a `sessionEnv()` answer given {@link PLACEHOLDER_SECRET} as the secret (empty = nothing): a refusal
+ * must be a non-empty reason without the secret; variables must have valid names and string values, carry the secret
+ * in some value and nowhere else; `beatenBy` sources must be well formed and never hold the secret.
+ */
+export function sessionEnvProblems(answer: SessionEnv | string, platform: NodeJS.Platform): string[] {
+  const problems: string[] = [];
+  if (typeof answer === `string`) {
+    if (answer.trim() === ``) problems.push(`the refusal reason is empty`);
+    if (answer.includes(PLACEHOLDER_SECRET)) problems.push(`the refusal reason contains the secret`);
+    return problems;
+  }
+  if (!answer || typeof answer !== `object` || !answer.env || typeof answer.env !== `object`) return [`not {env, beatenBy?} or a reason string`];
+  const entries = Object.entries(answer.env);
+  if (entries.length === 0) problems.push(`sets no variable`);
+  for (const [name, value] of entries) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) problems.push(`variable name ${JSON.stringify(name.split(PLACEHOLDER_SECRET).join(`<secret>`))} is not a valid name`);
+    if (typeof value !== `string`) problems.push(`${name} is not a string`);
+  }
+  if (!entries.some(([, value]) => typeof value === `string` && value.includes(PLACEHOLDER_SECRET))) problems.push(`no variable carries the secret`);
+  for (const source of answer.beatenBy ?? []) {
+    if (JSON.stringify(source).includes(PLACEHOLDER_SECRET)) problems.push(`a beatenBy source contains the secret`);
+    if (source.kind === `file`) {
+      if (!isAbsoluteFor(platform, source.path)) problems.push(`beatenBy ${source.path} is not absolute on ${platform}`);
+      if (!FORMATS.has(source.format)) problems.push(`beatenBy ${source.path} has unknown format ${source.format}`);
+      if (!Array.isArray(source.at) || source.at.length === 0) problems.push(`beatenBy ${source.path} has no path inside the file`);
+    } else if (source.kind === `env`) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(source.name)) problems.push(`beatenBy env ${source.name} is not a valid name`);
+    } else problems.push(`beatenBy has a source of unknown kind`);
+  }
+  return problems;
 }
 
 /** Registers a vitest suite checking that an agent plugin is pure, deterministic and self-consistent. */
@@ -180,26 +213,7 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
               fs.rmSync(home, {recursive: true, force: true});
             }
             const answer = def.sessionEnv!(input, envInfo, detected);
-            if (typeof answer === `string`) {
-              expect(answer.trim().length, `sessionEnv() refusal reason`).toBeGreaterThan(0);
-              expect(answer).not.toContain(PLACEHOLDER_SECRET);
-            } else {
-              const names = Object.keys(answer.env);
-              expect(names.length, `sessionEnv() sets at least one variable`).toBeGreaterThan(0);
-              for (const name of names) {
-                expect(name, `variable name`).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
-                expect(name).not.toContain(PLACEHOLDER_SECRET);
-                expect(typeof answer.env[name], `${name} is a string`).toBe(`string`);
-              }
-              expect(Object.values(answer.env).some(v => v.includes(PLACEHOLDER_SECRET)), `some variable carries the secret`).toBe(true);
-              for (const source of answer.beatenBy ?? []) {
-                expect(JSON.stringify(source), `beatenBy never holds the secret`).not.toContain(PLACEHOLDER_SECRET);
-                if (source.kind === `file`) {
-                  expect(isAbsoluteFor(envInfo.platform, source.path), `${source.path} is absolute`).toBe(true);
-                  expect(FORMATS.has(source.format), `${source.path}: format ${source.format}`).toBe(true);
-                } else expect(source.name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
-              }
-            }
+            expect(sessionEnvProblems(answer, envInfo.platform), `sessionEnv() answer`).toEqual([]);
             expect(def.sessionEnv!(input, envInfo, detected), `sessionEnv() is deterministic`).toEqual(answer);
           });
         }
