@@ -373,6 +373,28 @@ export type KeySource = (
   group?: string;
 };
 
+/** What {@link AgentDefinition.sessionEnv} gets: the key of one `capit run` session. */
+export interface SessionInput {
+  /** The platform id, e.g. `openrouter`. */
+  platform: string;
+  /** The session key itself: put it only in values of `env`. */
+  secret: string;
+  /** Inference bases of the platform (after its base-URL override), as `plan()` gets them. */
+  baseUrls: InferenceBaseUrls;
+}
+
+/** Variables that hand a session key to one process (`capit run`), and what would still beat them. */
+export interface SessionEnv {
+  /** Set in the child's environment only, over what capit's own environment holds. */
+  env: Record<string, string>;
+  /**
+   * Sources that win over these variables in the agent (e.g. a config file it applies over the process environment).
+   * Core reads them like {@link AgentDefinition.keySources} and refuses `capit run` when one holds a value, naming it:
+   * the agent would use another key than the session's.
+   */
+  beatenBy?: KeySource[];
+}
+
 /**
  * An agent plugin's default export. Write it as a plain object checked with `satisfies AgentDefinition` (or
  * `AgentDefinition<YourDetection>`) and import only types from `capit/plugin`: an installed plugin cannot resolve
@@ -403,6 +425,14 @@ export interface AgentDefinition<Detected = unknown> {
    * (marked `installs`). Anything present above it shadows the capped key.
    */
   keySources?(envInfo: AgentEnvironment, platformId: string, detected: Detected): KeySource[];
+  /**
+   * Optional, pure: how to give one process (`capit run -- <agent command>`) a session key without touching any file:
+   * environment or content variables chosen so they win over the agent's own files, plus the sources that would
+   * still beat them. A string is the reason no variable can hand this agent a key (an IDE extension reading only its
+   * own store, a file always applied over the environment); `capit run` then refuses with it. Omitted: `capit run`
+   * refuses for this agent.
+   */
+  sessionEnv?(input: SessionInput, envInfo: AgentEnvironment, detected: Detected): SessionEnv | string;
   /** One line for `capit agents`, e.g. "Cascade: no OpenRouter BYOK; extensions: kilo". Cheap and read-only. */
   status?(envInfo: AgentEnvironment, detected: Detected): string;
   /**

@@ -17,8 +17,13 @@ export function describeSource(source: KeySource): string {
 
 /** Reads each declared key source (env var set, or a non-empty value at its path). Never returns the values. */
 export async function inspectKeySources(def: AgentDefinition, envInfo: AgentEnvironment, platformId: string, detected: unknown): Promise<KeySourceState[]> {
+  return inspectSources(def.keySources?.(envInfo, platformId, detected) ?? [], envInfo);
+}
+
+/** Reads each given source (env var set in `envInfo.env`, or a non-empty value at its path). Never returns the values. */
+export async function inspectSources(sources: readonly KeySource[], envInfo: AgentEnvironment): Promise<KeySourceState[]> {
   const states: KeySourceState[] = [];
-  for (const source of def.keySources?.(envInfo, platformId, detected) ?? []) {
+  for (const source of sources) {
     const label = describeSource(source);
     if (source.kind === `env`) {
       states.push({source, label, present: Boolean(envInfo.env[source.name])});

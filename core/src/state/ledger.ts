@@ -33,6 +33,12 @@ export interface LedgerEntry {
   /** The agent files the install writes (planned before the key is created; real paths). */
   files: string[];
   backupDir: string | null;
+  /**
+   * A `capit run` session key: given to one process through its environment, never written to an agent file, and
+   * deleted when that process ends. Always has `expiresAt`, so a key a killed run left dies by itself; `capit run`
+   * deletes its platform's expired session keys before minting (and `capit gc` removes leftovers).
+   */
+  session?: boolean;
   /** Pending only: why recovery could not settle it yet (shown to the user; cleared once settled). */
   pendingNote?: string;
   /** Whether BYOK spend counts against the cap (null: the platform has no BYOK); absent in entries older than it. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
-import type {AgentDefinition, AgentEnvironment, AgentFile, FileEdit, InferenceBaseUrls, PlanInput} from '../plugin.js';
+import type {AgentDefinition, AgentEnvironment, AgentFile, FileEdit, InferenceBaseUrls, PlanInput, SessionEnv} from '../plugin.js';
 
 export interface AgentConformanceOptions {
   /** Platform ids to plan for (default: `openrouter` and `aihubmix`); unsupported ones are skipped for plan(). */
@@ -69,6 +69,39 @@ function planInput(def: AgentDefinition, platformId: string, opts: AgentConforma
 /** What core would hand the agent's other members on this machine: its `detect()` result, frozen (or `undefined`). */
 async function detection(def: AgentDefinition, envInfo: AgentEnvironment): Promise<unknown> {
   return typeof def.detect === `function` ? deepFreeze(await def.detect(envInfo)) : undefined;
+}
+
+/**
+ * What is wrong with a `sessionEnv()` answer given {@link PLACEHOLDER_SECRET} as the secret (empty = nothing): a refusal
+ * must be a non-empty reason without the secret; variables must have valid names and string values, carry the secret
+ * in some value and nowhere else; `beatenBy` sources must be well formed and never hold the secret.
+ */
+export function sessionEnvProblems(answer: SessionEnv | string, platform: NodeJS.Platform): string[] {
+  const problems: string[] = [];
+  if (typeof answer === `string`) {
+    if (answer.trim() === ``) problems.push(`the refusal reason is empty`);
+    if (answer.includes(PLACEHOLDER_SECRET)) problems.push(`the refusal reason contains the secret`);
+    return problems;
+  }
+  if (!answer || typeof answer !== `object` || !answer.env || typeof answer.env !== `object`) return [`not {env, beatenBy?} or a reason string`];
+  const entries = Object.entries(answer.env);
+  if (entries.length === 0) problems.push(`sets no variable`);
+  for (const [name, value] of entries) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) problems.push(`variable name ${JSON.stringify(name.split(PLACEHOLDER_SECRET).join(`<secret>`))} is not a valid name`);
+    if (typeof value !== `string`) problems.push(`${name} is not a string`);
+  }
+  if (!entries.some(([, value]) => typeof value === `string` && value.includes(PLACEHOLDER_SECRET))) problems.push(`no variable carries the secret`);
+  for (const source of answer.beatenBy ?? []) {
+    if (JSON.stringify(source).includes(PLACEHOLDER_SECRET)) problems.push(`a beatenBy source contains the secret`);
+    if (source.kind === `file`) {
+      if (!isAbsoluteFor(platform, source.path)) problems.push(`beatenBy ${source.path} is not absolute on ${platform}`);
+      if (!FORMATS.has(source.format)) problems.push(`beatenBy ${source.path} has unknown format ${source.format}`);
+      if (!Array.isArray(source.at) || source.at.length === 0) problems.push(`beatenBy ${source.path} has no path inside the file`);
+    } else if (source.kind === `env`) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(source.name)) problems.push(`beatenBy env ${source.name} is not a valid name`);
+    } else problems.push(`beatenBy has a source of unknown kind`);
+  }
+  return problems;
 }
 
 /** Registers a vitest suite checking that an agent plugin is pure, deterministic and self-consistent. */
@@ -165,6 +198,25 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
           for (const note of plan.notes ?? []) expect(note).not.toContain(PLACEHOLDER_SECRET);
           expect(def.plan(planInput(def, platformId, opts), envInfo, detected), `plan() is deterministic`).toEqual(plan);
         });
+
+        if (def.sessionEnv !== undefined) {
+          it(`sessionEnv() for ${platformId} on ${envInfo.platform} is pure: the secret only in variable values, beatenBy well formed, no file written`, async () => {
+            expect(typeof def.sessionEnv, `sessionEnv`).toBe(`function`);
+            const detected = await detection(def, envInfo);
+            const input = deepFreeze({platform: platformId, secret: PLACEHOLDER_SECRET, baseUrls: opts.baseUrls ?? {openai: `https://example.test/api/v1`, anthropic: `https://example.test/api`}});
+            // Run against a real, empty home too: whatever it answers, it must not create anything there.
+            const home = fs.mkdtempSync(path.join(os.tmpdir(), `capit-session-env-`));
+            try {
+              def.sessionEnv!(input, deepFreeze({...envInfo, platform: process.platform, home, cwd: home, env: {HOME: home, USERPROFILE: home, XDG_CONFIG_HOME: path.join(home, `.config`), XDG_DATA_HOME: path.join(home, `.data`), ...opts.env}}), detected);
+              expect(fs.readdirSync(home), `sessionEnv() created files under HOME`).toEqual([]);
+            } finally {
+              fs.rmSync(home, {recursive: true, force: true});
+            }
+            const answer = def.sessionEnv!(input, envInfo, detected);
+            expect(sessionEnvProblems(answer, envInfo.platform), `sessionEnv() answer`).toEqual([]);
+            expect(def.sessionEnv!(input, envInfo, detected), `sessionEnv() is deterministic`).toEqual(answer);
+          });
+        }
 
         if (def.keySources) {
           it(`keySources() for ${platformId} on ${envInfo.platform} has exactly one source marked installs, matching a declared file`, async () => {

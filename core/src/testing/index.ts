@@ -15,5 +15,5 @@ export type {
 } from './platform.js';
 
 // Agents: `describeAgentConformance` (./agent.ts) is exported from here too once it lands.
-export {describeAgentConformance, conformanceEnvironments, PLACEHOLDER_SECRET} from './agent.js';
+export {describeAgentConformance, conformanceEnvironments, PLACEHOLDER_SECRET, sessionEnvProblems} from './agent.js';
 export type {AgentConformanceOptions} from './agent.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-import type {AgentDefinition, AgentEnvironment, AgentFile, AgentModel, ConfigReader, KeySource, PlanInput} from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment, AgentFile, AgentModel, ConfigReader, KeySource, PlanInput, SessionEnv, SessionInput} from 'capit/plugin';
 
 // Claude Code reads the `env` block of its settings files and applies it over the process environment
 // (research/agents.md §1, confirmed by running 2.1.112 and 2.1.332). capit writes the official OpenRouter recipe
@@ -134,6 +134,38 @@ export function claudeKeySources(envInfo: AgentEnvironment, _platformId: string)
   ];
 }
 
+/**
+ * `capit run -- claude …`: the recipe's three variables in the process environment. Claude Code applies the `env`
+ * block of every settings layer (managed, project, user) over the process environment (research/agents.md §1, [C-run]
+ * "a shell ANTHROPIC_BASE_URL lost to settings.json"; checked again with 2.1.112 in test/agents/run.test.ts), so any
+ * settings file that sets one of them — capit's own install included — beats the session key: those are `beatenBy`,
+ * and capit run refuses while one holds a value. The cloud-provider switches make Claude ignore the token altogether.
+ */
+export function claudeSessionEnv({platform, secret, baseUrls}: SessionInput, envInfo: AgentEnvironment): SessionEnv | string {
+  if (!baseUrls.anthropic) return `${platform} has no Anthropic-compatible base URL for Claude Code`;
+  const p = pathApi(envInfo.platform);
+  const userSettings = claudeSettingsPath(envInfo);
+  const projectDir = p.join(envInfo.cwd, `.claude`);
+  const layers = [
+    ...claudeManagedSettingsPaths(envInfo.platform),
+    p.join(projectDir, `settings.local.json`),
+    p.join(projectDir, `settings.json`),
+    userSettings,
+  ].filter((file, i, all) => all.findIndex(other => p.resolve(other) === p.resolve(file)) === i);
+  const note = `Claude Code applies settings.json env over the process environment`;
+  return {
+    env: {ANTHROPIC_BASE_URL: baseUrls.anthropic, ANTHROPIC_AUTH_TOKEN: secret, ANTHROPIC_API_KEY: ``},
+    beatenBy: [
+      ...[`CLAUDE_CODE_USE_BEDROCK`, `CLAUDE_CODE_USE_VERTEX`, `CLAUDE_CODE_USE_FOUNDRY`].map(name => ({
+        kind: `env` as const, name, note: `Claude then calls its cloud provider and ignores ANTHROPIC_AUTH_TOKEN`,
+      })),
+      ...layers.flatMap(file => [`ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_BASE_URL`, `ANTHROPIC_API_KEY`].map(name => ({
+        kind: `file` as const, path: file, format: `json` as const, at: [`env`, name], note,
+      }))),
+    ],
+  };
+}
+
 const agent = {
   apiVersion: 1,
   kind: `agent`,
@@ -145,6 +177,7 @@ const agent = {
   plan: (input, envInfo) => planClaude(input, envInfo),
   keySources: claudeKeySources,
   model: (envInfo, _detected, read) => claudeModel(envInfo, read),
+  sessionEnv: claudeSessionEnv,
 } satisfies AgentDefinition;
 
 export default agent;

@@ -91,6 +91,9 @@ const agent = {
   supports: clineSupports,
   plan: input => planCline(input),
   keySources: clineKeySources,
+  // Cline runs inside the IDE's extension host, which reads its key from its own files and never from the
+  // environment of a command capit starts (research/ide-agents.md §2).
+  sessionEnv: () => `Cline runs inside VS Code and reads its key only from its own settings, not from the environment of a process capit starts; use: capit openrouter <usd> --agent cline`,
 } satisfies AgentDefinition;
 
 export default agent;

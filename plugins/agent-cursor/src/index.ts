@@ -22,6 +22,8 @@ const agent = {
   kind: `agent`,
   id: `cursor`,
   ...ideAgent({ide: CURSOR, ownAgentNotes: cursorChatNotes, ownAgentStatus: `Cursor chat: manual steps only (encrypted key store)`}),
+  // Cursor's chat keeps its key in an encrypted store and calls the provider from Cursor's servers (research/ide-agents.md §1).
+  sessionEnv: () => `Cursor keeps its key in an encrypted internal store and sends requests through Cursor's servers; no environment variable of a process capit starts can hand it a key`,
 } satisfies AgentDefinition<DetectedExtension[]>;
 
 export default agent;

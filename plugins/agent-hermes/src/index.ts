@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-import type {AgentDefinition, AgentEnvironment, AgentFile, AgentModel, AgentPlan, ConfigReader, KeySource, PlanInput} from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment, AgentFile, AgentModel, AgentPlan, ConfigReader, KeySource, PlanInput, SessionEnv, SessionInput} from 'capit/plugin';
 
 // Hermes Agent (Python) loads `<home>/.env` with override=True, so it beats the shell, and picks its provider from
 // `model.provider` in `<home>/config.yaml` (research/agents.md §4, hermes_constants.py and hermes_cli/env_loader.py).
@@ -88,6 +88,21 @@ export function hermesKeySources(envInfo: AgentEnvironment, platformId: string):
   ];
 }
 
+/**
+ * `capit run -- hermes …`: OPENROUTER_API_KEY (and OPENROUTER_BASE_URL, which Hermes reads for provider openrouter;
+ * research/agents.md §4 [C-src runtime_provider.py]). Hermes loads `<home>/.env` with override=True, so a value there
+ * beats the process environment ([C-src hermes_cli/env_loader.py]): capit run refuses while .env holds one. Not run
+ * here (Hermes is not installable offline). A credential-pool entry in auth.json may still win (see the plan note).
+ */
+export function hermesSessionEnv({platform, secret, baseUrls}: SessionInput, envInfo: AgentEnvironment): SessionEnv {
+  const dotenv = hermesFiles(envInfo)[0]!.path;
+  const names = [envName(platform), `OPENROUTER_BASE_URL`];
+  return {
+    env: {[envName(platform)]: secret, OPENROUTER_BASE_URL: baseUrls.openai},
+    beatenBy: names.map(name => ({kind: `file` as const, path: dotenv, format: `dotenv` as const, at: [name], note: `Hermes loads its .env over the process environment`})),
+  };
+}
+
 const agent = {
   apiVersion: 1,
   kind: `agent`,
@@ -99,6 +114,7 @@ const agent = {
   plan: input => planHermes(input),
   keySources: hermesKeySources,
   model: (envInfo, _detected, read, platformId) => hermesModel(envInfo, read, platformId),
+  sessionEnv: hermesSessionEnv,
 } satisfies AgentDefinition;
 
 export default agent;

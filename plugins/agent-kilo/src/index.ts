@@ -88,6 +88,17 @@ export function kiloKeySources(envInfo: AgentEnvironment, platformId: string): K
   ];
 }
 
+/**
+ * `kilo` (the CLI, an opencode fork) reads `KILO_AUTH_CONTENT` instead of auth.json (research/ide-agents.md §2.2,
+ * [C-src] packages/opencode/src/auth/index.ts with `app="kilo"`), as opencode does with OPENCODE_AUTH_CONTENT. Only the
+ * process `capit run` starts sees it: the VS Code extension's server inherits the IDE's environment, not this one.
+ * A config apiKey still wins over it.
+ */
+export function kiloSessionEnv({platform, secret}: {platform: string; secret: string}, envInfo: AgentEnvironment) {
+  const configs = kiloKeySources(envInfo, platform).filter(s => s.kind === `file` && !s.installs && s.at[0] === `provider`);
+  return {env: {KILO_AUTH_CONTENT: JSON.stringify({[platform]: {type: `api`, key: secret}})}, beatenBy: configs};
+}
+
 export function kiloSupports(platformId: string): true | string {
   return platformId === `openrouter`
     ? true
@@ -102,6 +113,7 @@ const agent = {
   supports: kiloSupports,
   plan: input => planKilo(input),
   keySources: kiloKeySources,
+  sessionEnv: kiloSessionEnv,
 } satisfies AgentDefinition;
 
 export default agent;

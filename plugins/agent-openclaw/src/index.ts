@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-import type {AgentDefinition, AgentEnvironment, AgentFile, AgentModel, AgentPlan, ConfigReader, KeySource, PlanInput} from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment, AgentFile, AgentModel, AgentPlan, ConfigReader, KeySource, PlanInput, SessionEnv, SessionInput} from 'capit/plugin';
 
 // OpenClaw loads `<state>/.env` at start-up without overriding the process environment, and that .env wins over
 // `env.vars` in openclaw.json and over `models.providers.<id>.apiKey` (research/agents.md §3, observed on 2026.9.6).
@@ -100,6 +100,15 @@ export function openclawKeySources(envInfo: AgentEnvironment, platformId: string
   ];
 }
 
+/**
+ * `capit run -- openclaw …`: the process environment beats `<state>/.env`, `env.vars` and the config's apiKey
+ * (research/agents.md §3, [C-run] 2026.9.6: "Shape A was shadowed … by a process OPENROUTER_API_KEY"), so the variable
+ * alone wins over every file capit can read. An SQLite auth profile may still beat it (not a file capit can read).
+ */
+export function openclawSessionEnv({platform, secret}: SessionInput): SessionEnv {
+  return {env: {[envName(platform)]: secret}, beatenBy: []};
+}
+
 const agent = {
   apiVersion: 1,
   kind: `agent`,
@@ -111,6 +120,7 @@ const agent = {
   plan: input => planOpenclaw(input),
   keySources: openclawKeySources,
   model: (envInfo, _detected, read, platformId) => openclawModel(envInfo, read, platformId),
+  sessionEnv: openclawSessionEnv,
 } satisfies AgentDefinition;
 
 export default agent;

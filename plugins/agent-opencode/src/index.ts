@@ -43,6 +43,18 @@ async function configuredModel(envInfo: AgentEnvironment, read: ConfigReader, pl
   return undefined;
 }
 
+/** A `provider.<id>.options.apiKey` in any of opencode's configs: it wins over auth.json and its env override. */
+function configKeySources(envInfo: AgentEnvironment, platformId: string) {
+  const configs = [
+    ...(envInfo.env.OPENCODE_CONFIG ? [envInfo.env.OPENCODE_CONFIG] : []),
+    ...[envInfo.cwd, configDir(envInfo)].flatMap(dir => CONFIG_NAMES.map(name => path.join(dir, name))),
+  ];
+  return configs.map(file => ({
+    kind: `file` as const, path: file, format: `jsonc` as const, at: [`provider`, platformId, `options`, `apiKey`],
+    note: `an apiKey in opencode's config wins over auth.json`,
+  }));
+}
+
 const agent = {
   apiVersion: 1,
   kind: `agent`,
@@ -67,23 +79,23 @@ const agent = {
   }),
 
   // opencode's precedence: provider.<id>.options.apiKey in a config > auth.json > <ID>_API_KEY.
-  keySources: (envInfo, platformId) => {
-    const configs = [
-      ...(envInfo.env.OPENCODE_CONFIG ? [envInfo.env.OPENCODE_CONFIG] : []),
-      ...[envInfo.cwd, configDir(envInfo)].flatMap(dir => CONFIG_NAMES.map(name => path.join(dir, name))),
-    ];
-    return [
-      {kind: `env`, name: `OPENCODE_AUTH_CONTENT`, note: `it replaces auth.json entirely`},
-      ...configs.map(file => ({
-        kind: `file` as const, path: file, format: `jsonc` as const, at: [`provider`, platformId, `options`, `apiKey`],
-        note: `an apiKey in opencode's config wins over auth.json`,
-      })),
-      {kind: `file`, path: path.join(dataDir(envInfo), `auth.json`), format: `json`, at: [platformId, `key`], installs: true},
-      {kind: `env`, name: `${platformId.toUpperCase()}_API_KEY`},
-    ];
-  },
+  keySources: (envInfo, platformId) => [
+    {kind: `env`, name: `OPENCODE_AUTH_CONTENT`, note: `it replaces auth.json entirely`},
+    ...configKeySources(envInfo, platformId),
+    {kind: `file`, path: path.join(dataDir(envInfo), `auth.json`), format: `json`, at: [platformId, `key`], installs: true},
+    {kind: `env`, name: `${platformId.toUpperCase()}_API_KEY`},
+  ],
 
   model: (envInfo, _detected, read, platformId) => configuredModel(envInfo, read, platformId),
+
+  // auth.json beats OPENROUTER_API_KEY, so that variable cannot carry a session key; OPENCODE_AUTH_CONTENT replaces
+  // auth.json entirely (research/agents.md §2, [C-src] strings of 1.18.33; checked with the real binary in
+  // test/agents/run.test.ts). Only the session's provider is in it: the other providers' credentials of auth.json are
+  // not visible to that one process. An apiKey in a config still wins, so it refuses rather than spend another key.
+  sessionEnv: ({platform, secret}, envInfo) => ({
+    env: {OPENCODE_AUTH_CONTENT: JSON.stringify({[platform]: {type: `api`, key: secret}})},
+    beatenBy: configKeySources(envInfo, platform),
+  }),
 } satisfies AgentDefinition;
 
 export default agent;

@@ -13,6 +13,8 @@ const agent = {
   kind: `agent`,
   id: `windsurf`,
   ...ideAgent({ide: WINDSURF, ownAgentNotes: () => CASCADE, ownAgentStatus: `Cascade: no OpenRouter BYOK`}),
+  // Cascade has no OpenRouter BYOK at all (research/ide-agents.md §3).
+  sessionEnv: () => `Windsurf's Cascade cannot use an OpenRouter key (its BYOK takes only Anthropic keys, entered at windsurf.com), and no environment variable of a process capit starts can hand it one`,
 } satisfies AgentDefinition<DetectedExtension[]>;
 
 export default agent;
