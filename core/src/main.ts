@@ -9,6 +9,7 @@ import {commands as keyCommands}      from './commands/keys/index.js';
 import {commands as platformCommands} from './commands/platforms/index.js';
 import {commands as pluginCommands}   from './commands/plugin/index.js';
 import {RestoreCommand}  from './commands/restore.js';
+import {TopupCommand}    from './commands/topup.js';
 import {commands as serveCommands}    from './commands/serve/index.js';
 import {UnknownCommand}  from './commands/unknown.js';
 import type {CapitContext} from './context.js';
@@ -38,7 +39,7 @@ export function buildCli(plugins: Discovery, colors: boolean, platforms: `all` |
     if (platform.manifest.kind === `platform` && (platforms === `all` || platforms.includes(platform.manifest.id)))
       cli.register(platformCommand(platform.manifest));
   // Each command group owns its list (commands/<group>/index.ts).
-  for (const command of [...keyCommands, ...platformCommands, ...agentCommands, ...pluginCommands, ...serveCommands, RestoreCommand])
+  for (const command of [...keyCommands, ...platformCommands, ...agentCommands, ...pluginCommands, ...serveCommands, RestoreCommand, TopupCommand])
     cli.register(command);
   return cli;
 }

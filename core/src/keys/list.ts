@@ -7,7 +7,7 @@ import type {PlatformDefinition, ProviderKey} from '../plugin.js';
 import {loadPlugin}                 from '../plugins/load.js';
 import type {DiscoveredPlugin}      from '../plugins/discover.js';
 import {callPlugin}                 from '../platforms/context.js';
-import {readLedger}                 from '../state/ledger.js';
+import {pendingTakeBacks, readLedger} from '../state/ledger.js';
 import type {LedgerEntry}           from '../state/ledger.js';
 import {capitPaths}                 from '../state/paths.js';
 import {withProgress}               from '../ui/progress.js';
@@ -26,6 +26,8 @@ export interface ListedKey extends ProviderKey {
   agent: string | null;
   issuedByCapit: boolean;
   status: `active` | `disabled` | `expired` | `capped`;
+  /** Timed raises (`capit topup --for`) not taken back yet, from capit's ledger. */
+  takeBacks?: {amountUsd: number; until: string}[];
 }
 
 export function statusOf(key: ProviderKey, now: number): ListedKey[`status`] {
@@ -117,7 +119,9 @@ export async function collectKeys(opts: CollectOptions, ctx: CapitContext): Prom
         const record = ledger(def.id, key);
         if (!record && !opts.all) continue;
         if (!matches(key.name)) continue;
-        keys.push({...key, platform: def.id, agent: record && !record.restoredAt ? record.agent : null, issuedByCapit: Boolean(record), status: statusOf(key, now)});
+        const takeBacks = record?.topups ? pendingTakeBacks(record) : [];
+        keys.push({...key, platform: def.id, agent: record && !record.restoredAt ? record.agent : null, issuedByCapit: Boolean(record), status: statusOf(key, now),
+          ...(takeBacks.length > 0 ? {takeBacks} : {})});
       }
     });
     return keys;
@@ -166,7 +170,8 @@ function oneLine(text: string): string {
  *     "createdAt":      "2026-11-28T20:41:07Z" | null,
  *     "expiresAt":      "2026-12-05T00:00:00Z" | null,
  *     "byokSpentUsd":   0.5 | null,              // BYOK spend in the same window, where the platform reports it
- *     "byokCounted":    true | null              // whether BYOK spend counts against the cap, where reported
+ *     "byokCounted":    true | null,             // whether BYOK spend counts against the cap, where reported
+ *     "takeBacks":      [{"amountUsd": 5, "until": "2026-11-30T03:00:00.000Z"}]  // only when timed top-ups are still raised
  *   }],
  *   "errors":  [{"platform": "aihubmix",                          // platforms that could not be listed
  *                "message": "could not reach … (connection refused); nothing was sent",
@@ -194,6 +199,8 @@ export interface JsonKey {
   expiresAt: string | null;
   byokSpentUsd: number | null;
   byokCounted: boolean | null;
+  /** Present only when the key has timed top-ups not taken back yet. */
+  takeBacks?: {amountUsd: number; until: string}[];
 }
 
 export function jsonKey(k: ListedKey): JsonKey {
@@ -202,6 +209,7 @@ export function jsonKey(k: ListedKey): JsonKey {
     disabled: k.disabled, spentUsd: k.spentUsd, capUsd: k.capUsd, remainingUsd: k.remainingUsd, reset: k.reset,
     createdAt: k.createdAt ?? null, expiresAt: k.expiresAt ?? null,
     byokSpentUsd: k.byokSpentUsd ?? null, byokCounted: k.byokCounted ?? null,
+    ...(k.takeBacks ? {takeBacks: k.takeBacks} : {}),
   };
 }
 
@@ -289,6 +297,9 @@ export function renderTable(keys: ListedKey[], opts: {colors: boolean; filtered?
     });
     out.push(cells.join(`  `).trimEnd());
   });
+  for (const key of keys)
+    for (const t of key.takeBacks ?? [])
+      out.push(`${key.name}: ${money(t.amountUsd)} top-up to be taken back at ${t.until.slice(0, 19).replace(`T`, ` `)} UTC${Date.parse(t.until) <= Date.now() ? ` (due: the next capit command with the master key does it)` : ``}`);
   return `${out.join(`\n`)}\n`;
 }
 

@@ -35,6 +35,35 @@ export interface LedgerEntry {
   backupDir: string | null;
   /** Pending only: why recovery could not settle it yet (shown to the user; cleared once settled). */
   pendingNote?: string;
+  /** Raises made with `capit topup`, oldest first (see keys/topup.ts). */
+  topups?: TopupRecord[];
+}
+
+/** One `capit topup` raise. Amounts in USD. */
+export interface TopupRecord {
+  /** When the raise was asked for (ISO). */
+  at: string;
+  amountUsd: number;
+  /** The cap before and after the raise, as the provider reported them. */
+  fromCapUsd: number;
+  toCapUsd: number;
+  /** When to take the raise back (ISO); null = a permanent raise. */
+  until: string | null;
+  /**
+   * `applying`: recorded before the request (a killed run leaves it so; the take-back then never goes below
+   * `fromCapUsd`); `applied`; `taken-back`: the timer ran out and the cap was lowered (or the key is gone).
+   */
+  state: `applying` | `applied` | `taken-back`;
+  /** When it was taken back, and to what cap (null when the key was gone). */
+  takenBackAt?: string;
+  takenBackToUsd?: number | null;
+  /** Set once capit has said the take-back is due but could not do it (no master key without prompting). */
+  dueNoticeShown?: boolean;
+}
+
+/** The timed raises of a ledger entry not taken back yet (`keys list` shows them). */
+export function pendingTakeBacks(entry: Pick<LedgerEntry, `topups`>): {amountUsd: number; until: string}[] {
+  return (entry.topups ?? []).filter(t => t.until !== null && t.state !== `taken-back`).map(t => ({amountUsd: t.amountUsd, until: t.until!}));
 }
 
 interface LedgerFile {
