@@ -209,4 +209,24 @@ describe(`capit topup`, () => {
     }
     expect(managementRequests().length).toBe(before);
   });
+
+  it(`AIHubMix: raises the token's quota (GET then full PUT) and takes it back`, async () => {
+    const {env} = setup();
+    const aihubmix = {...env, CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: `aihubmix-manage-fake-0000`};
+    // No agent takes an AIHubMix key yet: the key is printed once and topped up by its name.
+    const issued = await runCli([`aihubmix`, `4`, `--yes`], {env: aihubmix});
+    expect(issued.exitCode, issued.stderr).toBe(0);
+    const [token] = [...emulator.state.aihubmixTokens.values()];
+    emulator.chargeAihubmix(token!.id, 1);
+
+    const result = await runCli([`topup`, token!.name, `2`, `--for`, `1h`, `--yes`, `--json`], {env: aihubmix});
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({platform: `aihubmix`, oldCapUsd: 4, newCapUsd: 6, spentUsd: 1});
+    // one-api's quota is what remains: $6 cap − $1 used.
+    expect(emulator.state.aihubmixTokens.get(token!.id)!.remain_quota).toBe(5 * 500_000);
+
+    const next = await runCli([`agents`], {env: later(aihubmix, 2 * HOUR)});
+    expect(next.stderr).toContain(`cap $6.00 → $4.00`);
+    expect(emulator.state.aihubmixTokens.get(token!.id)!.remain_quota).toBe(3 * 500_000);
+  });
 });
