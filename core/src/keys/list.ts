@@ -262,6 +262,13 @@ export function renderListing(listing: Pick<KeyListing, `keys` | `errors` | `lis
   return `${none} on ${listing.listed.join(`, `)}; ${listing.errors.map(e => e.platform).join(`, `)} could not be listed.\n`;
 }
 
+/** `2026-11-30 14:05:09` in the user's time zone. */
+export function localTime(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, `0`);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
 export function money(usd: number | null): string {
   return usd === null ? `—` : `$${usd.toFixed(2)}`;
 }
@@ -299,7 +306,7 @@ export function renderTable(keys: ListedKey[], opts: {colors: boolean; filtered?
   });
   for (const key of keys)
     for (const t of key.takeBacks ?? [])
-      out.push(`${key.name}: ${money(t.amountUsd)} top-up to be taken back at ${t.until.slice(0, 19).replace(`T`, ` `)} UTC${Date.parse(t.until) <= Date.now() ? ` (due: the next capit command with the master key does it)` : ``}`);
+      out.push(`${key.name}: ${money(t.amountUsd)} top-up to be taken back at ${localTime(t.until)}${Date.parse(t.until) <= Date.now() ? ` (due: the next capit command with the master key does it)` : ``}`);
   return `${out.join(`\n`)}\n`;
 }
 

@@ -22,6 +22,7 @@ import type {LedgerEntry, TopupRecord} from '../state/ledger.js';
 import {capitPaths}               from '../state/paths.js';
 import type {Env}                 from '../state/paths.js';
 import {confirm}                  from '../ui/prompt.js';
+import {localTime}                from './list.js';
 
 const DAY_MS = 86_400_000;
 const UNIT_MS: Record<string, number> = {s: 1_000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS};
@@ -204,12 +205,6 @@ export async function runTopup(opts: TopupCommandOptions, ctx: CapitContext): Pr
   } finally {
     await closeSessions(ctx);
   }
-}
-
-function localTime(iso: string): string {
-  const d = new Date(iso);
-  const pad = (n: number) => String(n).padStart(2, `0`);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 // ----- take-backs -------------------------------------------------------------------------------------------------
