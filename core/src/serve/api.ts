@@ -197,6 +197,15 @@ const routes: Record<string, Handler> = {
     return ok({agent, backupDir: report.backupDir, files: report.files, keyName: keyName ?? null, platform: platform ?? null});
   },
 
+  // ----- slice B3 (topup): `capit topup <agent|key> <usd> [--for <duration>] --yes` (the page asked for the confirmation).
+  'POST /api/topup': async (req, ctx) => {
+    const {applyTopup, planTopup} = await import(`../keys/topup.js`);
+    const request = {target: str(req.body, `target`, true), amount: str(req.body, `amount`, true), for: str(req.body, `for`)};
+    const plan = await planTopup(request, ctx);
+    const reason = [`capit serve: topup`, request.target, request.amount, ...(request.for ? [`--for`, request.for] : [])].join(` `);
+    return ok(await applyTopup(plan, ctx, reason));
+  },
+
   // Where each master key comes from; the key itself never leaves the server.
   'GET /api/platforms': async (_req, ctx) => {
     const [statuses, stored] = await Promise.all([listPlatformStatus(ctx), storedCredentials(ctx)]);

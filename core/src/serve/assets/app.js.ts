@@ -460,8 +460,33 @@ export default String.raw`'use strict';
       // Only where capit has a backup to put back: for an agent capit never touched the button could only fail.
       if (a.restorable) card.appendChild(el('div', {className: 'actions'}, el('button', {type: 'button', text: 'Restore configuration', dataset: {restore: a.id},
         on: {click: function () { restore(a.id, card); }}})));
+      if (a.installed) card.appendChild(topupForm(a.id, card));
       box.appendChild(card);
     });
+  }
+
+  // ----- slice B3 (topup): raise the cap of the key an agent holds, for good or for a while.
+  function topupForm(agent, card) {
+    var amount = el('input', {type: 'text', inputmode: 'decimal', placeholder: 'USD, e.g. 5', 'aria-label': 'Top-up amount in USD', dataset: {topupAmount: agent}});
+    var duration = el('input', {type: 'text', placeholder: 'for (optional): 2h', 'aria-label': 'Take the raise back after', dataset: {topupFor: agent}});
+    return el('form', {className: 'actions topup', dataset: {topup: agent}, on: {submit: function (ev) {
+      ev.preventDefault();
+      var old = card.querySelector('.error, .topped-up');
+      if (old) old.remove();
+      var what = '$' + amount.value.replace(/^\$/, '') + (duration.value ? ' for ' + duration.value : '');
+      return confirmBox('Raise the cap of ' + agent + "'s key by " + what + '?', 'Top up').then(function (answer) {
+        if (!answer) return;
+        var body = {target: agent, amount: amount.value};
+        if (duration.value) body['for'] = duration.value;
+        return api('POST', '/api/topup', body).then(function (r) {
+          card.appendChild(el('div', {className: 'flash topped-up', text: 'Raised ' + r.keyName + ': cap $' + r.oldCapUsd.toFixed(2) + ' \u2192 $' + r.newCapUsd.toFixed(2) +
+            ' (verified)' + (r.until ? '; taken back at ' + new Date(r.until).toLocaleString() + ' by the next capit command' : '')}));
+        }, function (error) {
+          card.appendChild(el('div', {className: 'error', role: 'alert'},
+            el('span', {className: 'message', text: error.message}), error.hint ? el('span', {className: 'hint', text: error.hint}) : null));
+        });
+      });
+    }}}, amount, duration, el('button', {type: 'submit', text: 'Top up'}));
   }
 
   function restore(agent, card) {
