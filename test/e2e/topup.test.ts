@@ -123,6 +123,23 @@ describe(`capit topup`, () => {
     expect(emulator.state.keys.get(key.hash)!.limit).toBe(5);
   });
 
+  it(`two raises at once both count: each works from the cap the other left`, async () => {
+    const {env, stateDir, auditFile} = setup();
+    const key = await installOpencode(env);
+    const results = await Promise.all([
+      runCli([`topup`, `opencode`, `2`, `--yes`], {env}),
+      runCli([`topup`, key.name, `3`, `--yes`], {env}),
+    ]);
+    for (const r of results) expect(r.exitCode, r.stderr).toBe(0);
+    expect(emulator.state.keys.get(key.hash)!.limit).toBe(10);
+    expect(ledger(stateDir)[0]!.capUsd).toBe(10);
+    // The audit log chains: the second raise starts from the cap the first one left.
+    const [first, second] = audit(auditFile);
+    expect(first!.oldCapUsd).toBe(5);
+    expect(second!.oldCapUsd).toBe(first!.newCapUsd);
+    expect(second!.newCapUsd).toBe(10);
+  });
+
   it(`a permanent raise (no --for) is never taken back`, async () => {
     const {env, stateDir} = setup();
     const key = await installOpencode(env);

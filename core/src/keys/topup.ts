@@ -91,6 +91,10 @@ export interface TopupPlan {
   entry: LedgerEntry;
   amountCents: number;
   forMs: number | undefined;
+  /** The ceilings in force (capit's config) and the files they came from. */
+  maxUsd: number | undefined;
+  maxPerDayUsd: number | undefined;
+  configFiles: string[];
 }
 
 /** Every check that needs no request: amounts, the duration, the key, the configured ceiling. Throws InputError. */
@@ -99,18 +103,23 @@ export async function planTopup(req: TopupRequest, ctx: CapitContext): Promise<T
   const forMs = req.for === undefined ? undefined : parseTopupDuration(req.for);
   const entry = await resolveTopupTarget(req.target, ctx);
   const {topup: limits, files} = loadCapitSettings(ctx.env, ctx.cwd);
-  const where = files.length > 0 ? ` (${files.join(`, `)})` : ``;
+  const plan: TopupPlan = {entry, amountCents: amount.cents, forMs, maxUsd: limits.maxUsd, maxPerDayUsd: limits.maxPerDayUsd ?? limits.maxUsd, configFiles: files};
   if (limits.maxUsd !== undefined && amount.cents > cents(limits.maxUsd))
-    throw new InputError(`A raise of ${formatUsd(amount.usd)} is over the configured ceiling topup.maxUsd = ${formatUsd(limits.maxUsd)}${where}; nothing was sent`);
-  const perDay = limits.maxPerDayUsd ?? limits.maxUsd;
-  if (perDay !== undefined) {
-    const since = clock(ctx.env) - DAY_MS;
-    // Every raise counts, taken back or not: repeated short raises must not add up past the ceiling.
-    const recent = (entry.topups ?? []).filter(t => Date.parse(t.at) > since).reduce((sum, t) => sum + cents(t.amountUsd), 0);
-    if (recent + amount.cents > cents(perDay))
-      throw new InputError(`${entry.name} was raised by ${formatUsd(fromCents(recent))} in the last 24 hours; another ${formatUsd(amount.usd)} would pass the configured daily ceiling of ${formatUsd(perDay)}${where}; nothing was sent`);
-  }
-  return {entry, amountCents: amount.cents, forMs};
+    throw new InputError(`A raise of ${formatUsd(amount.usd)} is over the configured ceiling topup.maxUsd = ${formatUsd(limits.maxUsd)}${where(plan)}; nothing was sent`);
+  checkDailyCeiling(plan, entry, clock(ctx.env));
+  return plan;
+}
+
+function where(plan: TopupPlan): string {
+  return plan.configFiles.length > 0 ? ` (${plan.configFiles.join(`, `)})` : ``;
+}
+
+/** Every raise in the last 24 hours counts, taken back or not: repeated short raises must not add up past the ceiling. */
+function checkDailyCeiling(plan: TopupPlan, entry: LedgerEntry, now: number): void {
+  if (plan.maxPerDayUsd === undefined) return;
+  const recent = (entry.topups ?? []).filter(t => Date.parse(t.at) > now - DAY_MS).reduce((sum, t) => sum + cents(t.amountUsd), 0);
+  if (recent + plan.amountCents > cents(plan.maxPerDayUsd))
+    throw new InputError(`${entry.name} was raised by ${formatUsd(fromCents(recent))} in the last 24 hours; another ${formatUsd(fromCents(plan.amountCents))} would pass the configured daily ceiling of ${formatUsd(plan.maxPerDayUsd)}${where(plan)}; nothing was sent`);
 }
 
 export interface TopupResult {
@@ -134,45 +143,50 @@ async function findKey(session: PlatformSession, id: string): Promise<ProviderKe
   });
 }
 
-/** Raises the cap and reads it back; the ledger records the raise before the request, so a killed run keeps its timer. */
+/**
+ * Raises the cap and reads it back, holding capit's lock from the read of the current cap to the ledger record, so two
+ * raises (or a raise and a take-back) never work from the same old cap. The ledger records the raise before the
+ * request, so a killed run keeps its timer.
+ */
 export async function applyTopup(plan: TopupPlan, ctx: CapitContext, reason: string): Promise<TopupResult> {
   const stateDir = capitPaths(ctx.env).state;
-  const {entry} = plan;
-  const session = await platformSession(requirePlatform(entry.platform, ctx), ctx);
-  const key = await findKey(session, entry.id!);
-  if (!key) throw new CapitError(`CAPIT_NOT_FOUND`, `${entry.platform} no longer has key ${entry.name}; nothing was raised`, {hint: `Issue a new key, e.g. capit ${entry.platform} 5${entry.agent ? ` --agent ${entry.agent}` : ``}`});
-  if (key.capUsd === null) throw new InputError(`Key ${entry.name} has no cap at ${entry.platform}; there is nothing to raise`);
-  const oldCents = cents(key.capUsd);
-  const newCents = oldCents + plan.amountCents;
-  const now = clock(ctx.env);
-  const record: TopupRecord = {
-    at: new Date(now).toISOString(), amountUsd: fromCents(plan.amountCents), fromCapUsd: fromCents(oldCents), toCapUsd: fromCents(newCents),
-    until: plan.forMs === undefined ? null : new Date(now + plan.forMs).toISOString(), state: `applying`,
-  };
-  const setRecord = (change: (t: TopupRecord) => TopupRecord, capUsd?: number) => withLock(stateDir, () => updateLedger(stateDir, keys => keys.map(k => {
-    if (!sameEntry(k, entry)) return k;
-    const topups = (k.topups ?? []).map(t => (t.at === record.at && t.state === `applying` ? change(t) : t));
-    return {...k, topups, ...(capUsd === undefined ? {} : {capUsd})};
-  }), {durable: record.until !== null}), {stderr: ctx.stderr});
-
-  await withLock(stateDir, () => updateLedger(stateDir, keys => keys.map(k => (sameEntry(k, entry) ? {...k, topups: [...(k.topups ?? []), record]} : k)),
-    {durable: record.until !== null}), {stderr: ctx.stderr});
-  // Left `applying` on failure: if the request did reach the provider, a timed raise still gets taken back (never
-  // below the cap before it), and the raise still counts towards the daily ceiling.
-  const updated = await callPlugin(entry.platform, `updateKey`, () => session.def.updateKey(session.pctx, entry.id!, {capUsd: fromCents(newCents)}));
-  if (updated.capUsd === null || cents(updated.capUsd) !== newCents)
-    throw new CapitError(`CAPIT_NOT_APPLIED`, `${entry.platform} reports the cap of ${entry.name} as ${updated.capUsd === null ? `none` : formatUsd(updated.capUsd)}, not ${formatUsd(fromCents(newCents))}`, {
-      hint: `Check it with capit keys list ${entry.name}`,
+  const session = await platformSession(requirePlatform(plan.entry.platform, ctx), ctx);
+  return withLock(stateDir, async () => {
+    // Re-read under the lock: another run may have raised this key since the plan was made.
+    const entry = (await readLedger(stateDir)).find(k => sameEntry(k, plan.entry));
+    if (!entry || entry.status !== `active`) throw new InputError(`Key ${plan.entry.name} is no longer active in capit's ledger; nothing was raised`);
+    const now = clock(ctx.env);
+    checkDailyCeiling(plan, entry, now);
+    const key = await findKey(session, entry.id!);
+    if (!key) throw new CapitError(`CAPIT_NOT_FOUND`, `${entry.platform} no longer has key ${entry.name}; nothing was raised`, {hint: `Issue a new key, e.g. capit ${entry.platform} 5${entry.agent ? ` --agent ${entry.agent}` : ``}`});
+    if (key.capUsd === null) throw new InputError(`Key ${entry.name} has no cap at ${entry.platform}; there is nothing to raise`);
+    const oldCents = cents(key.capUsd);
+    const newCents = oldCents + plan.amountCents;
+    const record: TopupRecord = {
+      at: new Date(now).toISOString(), amountUsd: fromCents(plan.amountCents), fromCapUsd: fromCents(oldCents), toCapUsd: fromCents(newCents),
+      until: plan.forMs === undefined ? null : new Date(now + plan.forMs).toISOString(), state: `applying`,
+    };
+    const durable = record.until !== null;
+    await updateLedger(stateDir, keys => keys.map(k => (sameEntry(k, entry) ? {...k, topups: [...(k.topups ?? []), record]} : k)), {durable});
+    // Left `applying` on failure: if the request did reach the provider, a timed raise still gets taken back (never
+    // below the cap before it), and the raise still counts towards the daily ceiling.
+    const updated = await callPlugin(entry.platform, `updateKey`, () => session.def.updateKey(session.pctx, entry.id!, {capUsd: fromCents(newCents)}));
+    if (updated.capUsd === null || cents(updated.capUsd) !== newCents)
+      throw new CapitError(`CAPIT_NOT_APPLIED`, `${entry.platform} reports the cap of ${entry.name} as ${updated.capUsd === null ? `none` : formatUsd(updated.capUsd)}, not ${formatUsd(fromCents(newCents))}`, {
+        hint: `Check it with capit keys list ${entry.name}`,
+      });
+    await updateLedger(stateDir, keys => keys.map(k => (sameEntry(k, entry)
+      ? {...k, capUsd: fromCents(newCents), topups: (k.topups ?? []).map(t => (t.at === record.at && t.state === `applying` ? {...t, state: `applied` as const} : t))}
+      : k)), {durable});
+    await appendAudit(stateDir, {
+      time: record.at, action: `topup`, platform: entry.platform, keyName: entry.name, keyId: entry.id!, agent: entry.agent,
+      oldCapUsd: fromCents(oldCents), newCapUsd: fromCents(newCents), reason, until: record.until,
     });
-  await setRecord(t => ({...t, state: `applied`}), fromCents(newCents));
-  await appendAudit(stateDir, {
-    time: record.at, action: `topup`, platform: entry.platform, keyName: entry.name, keyId: entry.id!, agent: entry.agent,
-    oldCapUsd: fromCents(oldCents), newCapUsd: fromCents(newCents), reason, until: record.until,
-  });
-  return {
-    platform: entry.platform, keyId: entry.id!, keyName: entry.name, agent: entry.agent, amountUsd: record.amountUsd,
-    oldCapUsd: record.fromCapUsd, newCapUsd: fromCents(newCents), spentUsd: updated.spentUsd, until: record.until,
-  };
+    return {
+      platform: entry.platform, keyId: entry.id!, keyName: entry.name, agent: entry.agent, amountUsd: record.amountUsd,
+      oldCapUsd: record.fromCapUsd, newCapUsd: fromCents(newCents), spentUsd: updated.spentUsd, until: record.until,
+    };
+  }, {stderr: ctx.stderr});
 }
 
 export interface TopupCommandOptions extends TopupRequest {
