@@ -49,4 +49,20 @@ describe(`POST /api/topup`, () => {
     expect(over.json.error.message).toMatch(/ceiling/);
     expect(emulator.state.requests.length).toBe(requests);
   });
+
+  it(`the running GUI takes a due raise back before its next request`, async () => {
+    const {env} = setupHome(emulator);
+    expect((await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env})).exitCode).toBe(0);
+    const [key] = [...emulator.state.keys.values()];
+    const server = await startGui(env);
+    const res = await post(server, `/api/topup`, {target: `opencode`, amount: `4`, for: `1s`});
+    expect(res.status, res.text).toBe(200);
+    expect(emulator.state.keys.get(key!.hash)!.limit).toBe(9);
+    await new Promise(resolve => setTimeout(resolve, 1_200));
+    const listed = await raw(server, `/api/keys`);
+    expect(listed.status).toBe(200);
+    expect(emulator.state.keys.get(key!.hash)!.limit).toBe(5);
+    expect(listed.json.keys[0].capUsd).toBe(5);
+    expect(server.stderr.text()).toContain(`took back the $4.00 top-up on ${key!.name} (opencode): cap $9.00 → $5.00`);
+  });
 });

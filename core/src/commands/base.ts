@@ -41,7 +41,7 @@ async function settleInterruptedInstalls(ctx: CapitContext): Promise<void> {
 
 // `capit topup --for`: a raise whose time is up is taken back by whichever capit command runs next. Cheap when none is
 // due (one small file read); the top-up code is imported only when one is. Never fails the command it precedes.
-async function takeBackDueTopups(ctx: CapitContext): Promise<void> {
+export async function takeBackDueTopups(ctx: CapitContext): Promise<void> {
   let ledger;
   try {
     ledger = await readLedger(capitPaths(ctx.env).state);

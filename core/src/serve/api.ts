@@ -16,6 +16,7 @@ import {deleteKeys, resolveKeys, setKeysDisabled} from '../keys/admin.js';
 import {requirePlatform, storedCredentials} from '../platforms/session.js';
 import {displayName}            from '../platforms/context.js';
 import {capitPaths}             from '../state/paths.js';
+import {takeBackDueTopups}      from '../commands/base.js';
 import {plainError, plainSentence} from './plain.js';
 import {unknownAgent}           from '../ui/suggest.js';
 
@@ -270,6 +271,8 @@ export async function handleApi(req: ApiRequest, baseCtx: CapitContext, state: A
   // A fresh context per request, as if each were one `capit` command (platform sessions are cached per context).
   const ctx: CapitContext = {...baseCtx};
   try {
+    // slice B3 (topup): the GUI runs for hours; a timed top-up whose time is up is taken back before the next request.
+    await takeBackDueTopups(ctx);
     return await route(req, ctx, state);
   } catch (error) {
     // A bug shows one plain line on the page; its stack goes to the terminal that runs `capit serve`.
