@@ -44,24 +44,3 @@ export async function appendAudit(stateDir: string, entry: AuditEntry): Promise<
     await handle.close();
   }
 }
-
-/** Every entry, oldest first; lines that do not parse are skipped (a torn last line after a power cut). */
-export async function readAudit(stateDir: string): Promise<AuditEntry[]> {
-  let text: string;
-  try {
-    text = await fs.readFile(auditPath(stateDir), `utf8`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === `ENOENT`) return [];
-    throw error;
-  }
-  const out: AuditEntry[] = [];
-  for (const line of text.split(`\n`)) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as AuditEntry);
-    } catch {
-      // skipped: see above
-    }
-  }
-  return out;
-}
