@@ -1,7 +1,7 @@
 import {Command, UsageError} from 'clipanion';
 
 import type {CapitContext} from '../context.js';
-import {readLedger}        from '../state/ledger.js';
+import {clock, dueTopups, readLedger} from '../state/ledger.js';
 import {capitPaths}        from '../state/paths.js';
 import {formatError}       from '../ui/report.js';
 
@@ -48,7 +48,8 @@ export async function takeBackDueTopups(ctx: CapitContext): Promise<void> {
   } catch {
     return;
   }
-  if (!ledger.some(k => k.topups?.some(t => t.until !== null && t.state !== `taken-back`))) return;
-  const {applyDueTakeBacks, hasDueTakeBacks} = await import(`../keys/topup.js`);
-  if (hasDueTakeBacks(ledger, ctx.env)) await applyDueTakeBacks(ctx);
+  const now = clock(ctx.env);
+  if (!ledger.some(k => dueTopups(k, now).length > 0)) return;
+  const {applyDueTakeBacks} = await import(`../keys/topup.js`);
+  await applyDueTakeBacks(ctx);
 }

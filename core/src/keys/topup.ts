@@ -17,7 +17,7 @@ import type {PlatformSession}     from '../platforms/session.js';
 import {closeSessions, masterKeyEnvNames, masterKeyState, platformSession, requirePlatform, storedCredentials} from '../platforms/session.js';
 import {appendAudit}              from '../state/audit.js';
 import {loadCapitSettings}        from '../state/config.js';
-import {readLedger, updateLedger} from '../state/ledger.js';
+import {clock, dueTopups, readLedger, updateLedger} from '../state/ledger.js';
 import type {LedgerEntry, TopupRecord} from '../state/ledger.js';
 import {capitPaths}               from '../state/paths.js';
 import type {Env}                 from '../state/paths.js';
@@ -28,12 +28,6 @@ const DAY_MS = 86_400_000;
 const UNIT_MS: Record<string, number> = {s: 1_000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS};
 /** A timed raise longer than this is almost certainly a typo for a permanent one. */
 const MAX_FOR_MS = 90 * DAY_MS;
-
-/** Now, or `CAPIT_TEST_NOW` (an ISO time) so tests can move past a take-back time without waiting for it. */
-export function clock(env: Env): number {
-  const fake = env.CAPIT_TEST_NOW ? Date.parse(env.CAPIT_TEST_NOW) : NaN;
-  return Number.isFinite(fake) ? fake : Date.now();
-}
 
 /** `--for 30s|90m|2h|1d|1w`, up to 90 days. */
 export function parseTopupDuration(input: string): number {
@@ -223,16 +217,6 @@ export async function runTopup(opts: TopupCommandOptions, ctx: CapitContext): Pr
 
 // ----- take-backs -------------------------------------------------------------------------------------------------
 
-function dueRecords(entry: LedgerEntry, now: number): TopupRecord[] {
-  return (entry.topups ?? []).filter(t => t.state !== `taken-back` && t.until !== null && Date.parse(t.until) <= now);
-}
-
-/** Cheap: whether any timed raise in this ledger is due (the hook in base.ts calls this on the ledger it read anyway). */
-export function hasDueTakeBacks(ledger: readonly LedgerEntry[], env: Env): boolean {
-  const now = clock(env);
-  return ledger.some(entry => dueRecords(entry, now).length > 0);
-}
-
 /**
  * Takes back every due raise whose platform's master key is available without prompting (env or capit's store).
  * Never throws: the user's command goes on; a failure is one line on stderr and the raise stays due for the next
@@ -254,7 +238,7 @@ export async function applyDueTakeBacks(ctx: CapitContext): Promise<void> {
 async function takeBackUnderLock(ctx: CapitContext, stateDir: string): Promise<void> {
   const now = clock(ctx.env);
   const ledger = await readLedger(stateDir);
-  const due = ledger.filter(entry => dueRecords(entry, now).length > 0);
+  const due = ledger.filter(entry => dueTopups(entry, now).length > 0);
   if (due.length === 0) return;
   let stored: Awaited<ReturnType<typeof storedCredentials>> | undefined;
   const updates = new Map<LedgerEntry, (entry: LedgerEntry) => LedgerEntry>();
@@ -280,7 +264,7 @@ async function takeBackUnderLock(ctx: CapitContext, stateDir: string): Promise<v
     }
     if (!session) {
       for (const entry of entries) {
-        const unsaid = dueRecords(entry, now).filter(t => !t.dueNoticeShown);
+        const unsaid = dueTopups(entry, now).filter(t => !t.dueNoticeShown);
         if (unsaid.length === 0) continue;
         const total = unsaid.reduce((sum, t) => sum + cents(t.amountUsd), 0);
         ctx.stderr.write(`capit: the ${formatUsd(fromCents(total))} top-up on ${entry.name}${entry.agent ? ` (${entry.agent})` : ``} is due to be taken back, but ${unavailable}; it stays raised until a capit command runs with that key (capit keys list shows it)\n`);
@@ -307,7 +291,7 @@ async function takeBackUnderLock(ctx: CapitContext, stateDir: string): Promise<v
 
 /** Lowers one key's cap by its due raises, never below what it spent; returns the ledger change. */
 async function takeBack(entry: LedgerEntry, session: PlatformSession, ctx: CapitContext, stateDir: string, now: number): Promise<(e: LedgerEntry) => LedgerEntry> {
-  const records = dueRecords(entry, now).sort((a, b) => a.until!.localeCompare(b.until!));
+  const records = dueTopups(entry, now).sort((a, b) => a.until!.localeCompare(b.until!));
   const ats = new Set(records.map(t => t.at));
   const amount = records.reduce((sum, t) => sum + cents(t.amountUsd), 0);
   const at = new Date(now).toISOString();

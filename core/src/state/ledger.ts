@@ -66,6 +66,17 @@ export function pendingTakeBacks(entry: Pick<LedgerEntry, `topups`>): {amountUsd
   return (entry.topups ?? []).filter(t => t.until !== null && t.state !== `taken-back`).map(t => ({amountUsd: t.amountUsd, until: t.until!}));
 }
 
+/** Now, or `CAPIT_TEST_NOW` (an ISO time) so tests can move past a take-back time without waiting for it. */
+export function clock(env: Readonly<Record<string, string | undefined>>): number {
+  const fake = env.CAPIT_TEST_NOW ? Date.parse(env.CAPIT_TEST_NOW) : NaN;
+  return Number.isFinite(fake) ? fake : Date.now();
+}
+
+/** The timed raises of an entry whose time is up and that were not taken back yet. */
+export function dueTopups(entry: Pick<LedgerEntry, `topups`>, now: number): TopupRecord[] {
+  return (entry.topups ?? []).filter(t => t.state !== `taken-back` && t.until !== null && Date.parse(t.until) <= now);
+}
+
 interface LedgerFile {
   version: 1;
   keys: LedgerEntry[];
