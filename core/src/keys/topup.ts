@@ -20,7 +20,6 @@ import {loadCapitSettings}        from '../state/config.js';
 import {clock, dueTopups, readLedger, updateLedger} from '../state/ledger.js';
 import type {LedgerEntry, TopupRecord} from '../state/ledger.js';
 import {capitPaths}               from '../state/paths.js';
-import type {Env}                 from '../state/paths.js';
 import {confirm}                  from '../ui/prompt.js';
 import {localTime}                from './list.js';
 
