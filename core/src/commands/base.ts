@@ -1,7 +1,7 @@
 import {Command, UsageError} from 'clipanion';
 
 import type {CapitContext} from '../context.js';
-import {readLedger}        from '../state/ledger.js';
+import {clock, dueTopups, readLedger} from '../state/ledger.js';
 import {capitPaths}        from '../state/paths.js';
 import {formatError}       from '../ui/report.js';
 
@@ -13,6 +13,7 @@ export abstract class BaseCommand extends Command<CapitContext> {
   override async validateAndExecute(): Promise<number> {
     try {
       if (!(this.constructor as unknown as typeof BaseCommand).recoversItself) await settleInterruptedInstalls(this.context);
+      await takeBackDueTopups(this.context);
       return await super.validateAndExecute();
     } catch (error) {
       const {text, exitCode} = formatError(error);
@@ -36,4 +37,19 @@ async function settleInterruptedInstalls(ctx: CapitContext): Promise<void> {
   if (!pending) return;
   const {recoverBeforeCommand} = await import(`../issue/recover.js`);
   await recoverBeforeCommand(stateDir, ctx);
+}
+
+// `capit topup --for`: a raise whose time is up is taken back by whichever capit command runs next. Cheap when none is
+// due (one small file read); the top-up code is imported only when one is. Never fails the command it precedes.
+export async function takeBackDueTopups(ctx: CapitContext): Promise<void> {
+  let ledger;
+  try {
+    ledger = await readLedger(capitPaths(ctx.env).state);
+  } catch {
+    return;
+  }
+  const now = clock(ctx.env);
+  if (!ledger.some(k => dueTopups(k, now).length > 0)) return;
+  const {applyDueTakeBacks} = await import(`../keys/topup.js`);
+  await applyDueTakeBacks(ctx);
 }

@@ -9,7 +9,7 @@ import type {PlatformDefinition, ProviderKey} from '../plugin.js';
 import {loadPlugin}                 from '../plugins/load.js';
 import type {DiscoveredPlugin}      from '../plugins/discover.js';
 import {callPlugin}                 from '../platforms/context.js';
-import {readLedger}                 from '../state/ledger.js';
+import {pendingTakeBacks, readLedger} from '../state/ledger.js';
 import type {LedgerEntry}           from '../state/ledger.js';
 import {capitPaths}                 from '../state/paths.js';
 import {withProgress}               from '../ui/progress.js';
@@ -32,6 +32,8 @@ export interface ListedKey extends ProviderKey {
   status: `active` | `disabled` | `expired` | `capped` | `pending`;
   /** 1, 3 or 7 when the key expires within that many days; null otherwise (or already expired). */
   expiryWarningDays?: ExpiryWarningDays | null;
+  /** Timed raises (`capit topup --for`) not taken back yet, from capit's ledger. */
+  takeBacks?: {amountUsd: number; until: string}[];
 }
 
 export function statusOf(key: ProviderKey, now: number): Exclude<ListedKey[`status`], `pending`> {
@@ -149,7 +151,9 @@ export async function collectKeys(opts: CollectOptions, ctx: CapitContext): Prom
         if (!matches(key.name)) continue;
         // A pending record is an install a killed run left: its key is not any agent's active key (recovery settles it).
         const pending = record?.status === `pending`;
-        keys.push({...key, platform: def.id, agent: record && !record.restoredAt && !pending ? record.agent : null, issuedByCapit: record !== undefined, status: pending ? `pending` : statusOf(key, now), expiryWarningDays: expiryWarningDays(key.expiresAt, now)});
+        const takeBacks = record?.topups ? pendingTakeBacks(record) : [];
+        keys.push({...key, platform: def.id, agent: record && !record.restoredAt && !pending ? record.agent : null, issuedByCapit: record !== undefined,
+          status: pending ? `pending` : statusOf(key, now), expiryWarningDays: expiryWarningDays(key.expiresAt, now), ...(takeBacks.length > 0 ? {takeBacks} : {})});
       }
     });
     return keys;
@@ -200,6 +204,7 @@ function oneLine(text: string): string {
  *     "byokSpentUsd":   0.5 | null,              // BYOK spend in the same window, where the platform reports it
  *     "byokCounted":    true | null,             // whether BYOK spend counts against the cap, where reported
  *     "expiryWarningDays": 1 | 3 | 7 | null      // the key expires within that many days (null: later, never, or expired)
+ *     "takeBacks":      [{"amountUsd": 5, "until": "2026-11-30T03:00:00.000Z"}]  // only when timed top-ups are still raised
  *   }],
  *   "errors":  [{"platform": "aihubmix",                          // platforms that could not be listed
  *                "message": "could not reach … (connection refused); nothing was sent",
@@ -228,6 +233,8 @@ export interface JsonKey {
   byokSpentUsd: number | null;
   byokCounted: boolean | null;
   expiryWarningDays: ExpiryWarningDays | null;
+  /** Present only when the key has timed top-ups not taken back yet. */
+  takeBacks?: {amountUsd: number; until: string}[];
 }
 
 export function jsonKey(k: ListedKey): JsonKey {
@@ -236,6 +243,7 @@ export function jsonKey(k: ListedKey): JsonKey {
     disabled: k.disabled, spentUsd: k.spentUsd, capUsd: k.capUsd, remainingUsd: k.remainingUsd, reset: k.reset,
     createdAt: k.createdAt ?? null, expiresAt: k.expiresAt ?? null,
     byokSpentUsd: k.byokSpentUsd ?? null, byokCounted: k.byokCounted ?? null, expiryWarningDays: k.expiryWarningDays ?? null,
+    ...(k.takeBacks ? {takeBacks: k.takeBacks} : {}),
   };
 }
 
@@ -330,6 +338,13 @@ export function renderListing(listing: Pick<KeyListing, `keys` | `errors` | `lis
   return `${none} on ${listing.listed.join(`, `)}; ${listing.errors.map(e => e.platform).join(`, `)} could not be listed.\n`;
 }
 
+/** `2026-11-30 14:05:09` in the user's time zone. */
+export function localTime(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, `0`);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
 export function money(usd: number | null): string {
   return usd === null ? `—` : `$${usd.toFixed(2)}`;
 }
@@ -365,6 +380,9 @@ export function renderTable(keys: ListedKey[], opts: {colors: boolean; filtered?
     });
     out.push(cells.join(`  `).trimEnd());
   });
+  for (const key of keys)
+    for (const t of key.takeBacks ?? [])
+      out.push(`${key.name}: ${money(t.amountUsd)} top-up to be taken back at ${localTime(t.until)}${Date.parse(t.until) <= Date.now() ? ` (due: the next capit command with the master key does it)` : ``}`);
   return `${out.join(`\n`)}\n`;
 }
 

@@ -34,13 +34,13 @@ function unwrap(mod: unknown): unknown {
 }
 
 /** Loads `.ts`/`.mts` configs through tsx's scoped require (never the TypeScript compiler API); tsx is required only now. */
-function loadTs(filepath: string): unknown {
+export function loadTs(filepath: string): unknown {
   const tsx = requireHere(`tsx/cjs/api`) as {require: (id: string, from: string) => unknown};
   return unwrap(tsx.require(filepath, filepath));
 }
 
 /** JS configs, CommonJS or ESM: Node ≥ 20.19 can `require()` an ES module without top-level await. */
-function loadEsm(filepath: string): unknown {
+export function loadEsm(filepath: string): unknown {
   return unwrap(requireHere(filepath));
 }
 

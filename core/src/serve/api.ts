@@ -16,6 +16,7 @@ import {deleteKeys, resolveKeys, setKeysDisabled} from '../keys/admin.js';
 import {requirePlatform, storedCredentials} from '../platforms/session.js';
 import {displayName}            from '../platforms/context.js';
 import {capitPaths}             from '../state/paths.js';
+import {takeBackDueTopups}      from '../commands/base.js';
 import {plainError, plainSentence} from './plain.js';
 import {unknownAgent}           from '../ui/suggest.js';
 
@@ -228,6 +229,14 @@ const routes: Record<string, Handler> = {
     return ok(outcome);
   },
   // ----- end of slice B4 -----
+  // ----- slice B3 (topup): `capit topup <agent|key> <usd> [--for <duration>] --yes` (the page asked for the confirmation).
+  'POST /api/topup': async (req, ctx) => {
+    const {applyTopup, planTopup} = await import(`../keys/topup.js`);
+    const request = {target: str(req.body, `target`, true), amount: str(req.body, `amount`, true), for: str(req.body, `for`)};
+    const plan = await planTopup(request, ctx);
+    const reason = [`capit serve: topup`, request.target, request.amount, ...(request.for ? [`--for`, request.for] : [])].join(` `);
+    return ok(await applyTopup(plan, ctx, reason));
+  },
 
   // Where each master key comes from; the key itself never leaves the server.
   'GET /api/platforms': async (_req, ctx) => {
@@ -293,6 +302,8 @@ export async function handleApi(req: ApiRequest, baseCtx: CapitContext, state: A
   // A fresh context per request, as if each were one `capit` command (platform sessions are cached per context).
   const ctx: CapitContext = {...baseCtx};
   try {
+    // slice B3 (topup): the GUI runs for hours; a timed top-up whose time is up is taken back before the next request.
+    await takeBackDueTopups(ctx);
     return await route(req, ctx, state);
   } catch (error) {
     // A bug shows one plain line on the page; its stack goes to the terminal that runs `capit serve`.

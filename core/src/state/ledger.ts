@@ -50,8 +50,46 @@ export interface LedgerEntry {
   rotatedTo?: string;
   /** `capit rotate`: the name of the key this one replaced. */
   rotatedFrom?: string;
-  /** A `capit run` session key (written by `capit run`): nothing but that run uses it. */
-  session?: boolean;
+  /** Raises made with `capit topup`, oldest first (see keys/topup.ts). */
+  topups?: TopupRecord[];
+}
+
+/** One `capit topup` raise. Amounts in USD. */
+export interface TopupRecord {
+  /** When the raise was asked for (ISO). */
+  at: string;
+  amountUsd: number;
+  /** The cap before and after the raise, as the provider reported them. */
+  fromCapUsd: number;
+  toCapUsd: number;
+  /** When to take the raise back (ISO); null = a permanent raise. */
+  until: string | null;
+  /**
+   * `applying`: recorded before the request (a killed run leaves it so; the take-back then never goes below
+   * `fromCapUsd`); `applied`; `taken-back`: the timer ran out and the cap was lowered (or the key is gone).
+   */
+  state: `applying` | `applied` | `taken-back`;
+  /** When it was taken back, and to what cap (null when the key was gone). */
+  takenBackAt?: string;
+  takenBackToUsd?: number | null;
+  /** Set once capit has said the take-back is due but could not do it (no master key without prompting). */
+  dueNoticeShown?: boolean;
+}
+
+/** The timed raises of a ledger entry not taken back yet (`keys list` shows them). */
+export function pendingTakeBacks(entry: Pick<LedgerEntry, `topups`>): {amountUsd: number; until: string}[] {
+  return (entry.topups ?? []).filter(t => t.until !== null && t.state !== `taken-back`).map(t => ({amountUsd: t.amountUsd, until: t.until!}));
+}
+
+/** Now, or `CAPIT_TEST_NOW` (an ISO time) so tests can move past a take-back time without waiting for it. */
+export function clock(env: Readonly<Record<string, string | undefined>>): number {
+  const fake = env.CAPIT_TEST_NOW ? Date.parse(env.CAPIT_TEST_NOW) : NaN;
+  return Number.isFinite(fake) ? fake : Date.now();
+}
+
+/** The timed raises of an entry whose time is up and that were not taken back yet. */
+export function dueTopups(entry: Pick<LedgerEntry, `topups`>, now: number): TopupRecord[] {
+  return (entry.topups ?? []).filter(t => t.state !== `taken-back` && t.until !== null && Date.parse(t.until) <= now);
 }
 
 interface LedgerFile {

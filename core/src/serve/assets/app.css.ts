@@ -94,5 +94,8 @@ label.check { flex-direction: row !important; align-items: center; gap: 6px; col
 .dialog { background: #fff; border-radius: 12px; padding: 18px 20px; width: min(480px, 92vw); box-shadow: 0 12px 40px rgba(0,0,0,.25); }
 .dialog p { white-space: pre-wrap; margin-top: 0; }
 .dialog .actions { justify-content: flex-end; margin-top: 14px; }
+/* slice B3 (topup): the Top up form on an agent card stays inside the card. */
+.actions.topup { flex-wrap: wrap; }
+.actions.topup input { flex: 1 1 6em; min-width: 0; width: 6em; }
 [hidden] { display: none !important; }
 `;

@@ -471,6 +471,7 @@ export default String.raw`'use strict';
       // slice B4: only for an agent holding a capit key.
       if (a.rotatable) card.appendChild(el('div', {className: 'actions'}, el('button', {type: 'button', text: 'Rotate key', dataset: {rotate: a.id},
         on: {click: function () { rotate(a.id, card); }}})));
+      if (a.installed) card.appendChild(topupForm(a.id, card));
       box.appendChild(card);
     });
   }
@@ -486,6 +487,9 @@ export default String.raw`'use strict';
     }, function (error) {
       card.appendChild(el('div', {className: 'why error', role: 'alert'},
         el('span', {className: 'message', text: error.message}), error.hint ? el('span', {className: 'hint', text: error.hint}) : null));
+    });
+  }
+
   // slice B4: capit rotate <agent>: a new key with the same settings, then the old one deleted.
   function rotate(agent, card) {
     return confirmBox('Replace ' + agent + "'s key with a new one (same cap, reset and expiry), then delete the old key?", 'Rotate').then(function (answer) {
@@ -499,6 +503,30 @@ export default String.raw`'use strict';
           el('span', {className: 'message', text: error.message}), error.hint ? el('span', {className: 'hint', text: error.hint}) : null));
       });
     });
+  }
+
+  // ----- slice B3 (topup): raise the cap of the key an agent holds, for good or for a while.
+  function topupForm(agent, card) {
+    var amount = el('input', {type: 'text', inputmode: 'decimal', placeholder: 'USD, e.g. 5', 'aria-label': 'Top-up amount in USD', dataset: {topupAmount: agent}});
+    var duration = el('input', {type: 'text', placeholder: 'for (optional): 2h', 'aria-label': 'Take the raise back after', dataset: {topupFor: agent}});
+    return el('form', {className: 'actions topup', dataset: {topup: agent}, on: {submit: function (ev) {
+      ev.preventDefault();
+      var old = card.querySelector('.error, .topped-up');
+      if (old) old.remove();
+      var what = '$' + amount.value.replace(/^\$/, '') + (duration.value ? ' for ' + duration.value : '');
+      return confirmBox('Raise the cap of ' + agent + "'s key by " + what + '?', 'Top up').then(function (answer) {
+        if (!answer) return;
+        var body = {target: agent, amount: amount.value};
+        if (duration.value) body['for'] = duration.value;
+        return api('POST', '/api/topup', body).then(function (r) {
+          card.appendChild(el('div', {className: 'flash topped-up', text: 'Raised ' + r.keyName + ': cap $' + r.oldCapUsd.toFixed(2) + ' \u2192 $' + r.newCapUsd.toFixed(2) +
+            ' (verified)' + (r.until ? '; taken back at ' + new Date(r.until).toLocaleString() + ' by the next capit command' : '')}));
+        }, function (error) {
+          card.appendChild(el('div', {className: 'error', role: 'alert'},
+            el('span', {className: 'message', text: error.message}), error.hint ? el('span', {className: 'hint', text: error.hint}) : null));
+        });
+      });
+    }}}, amount, duration, el('button', {type: 'submit', text: 'Top up'}));
   }
 
   function restore(agent, card) {
