@@ -71,7 +71,7 @@ describe(`capit gc`, () => {
     expect(emulator.state.keys.has(liveSession.hash)).toBe(true);
     expect(emulator.state.keys.has(kept!.id!)).toBe(true);
     expect(ledger(ledgerFile).map(r => [r.name, r.status]).sort()).toEqual([[kept!.name, `active`], [liveSession.name, `active`], [goneHeld.name, `deleted`]].sort());
-    const audit = fs.readFileSync(path.join(stateDir, `audit.log`), `utf8`).trim().split(`\n`).map(l => JSON.parse(l) as {kind: string});
+    const audit = fs.readFileSync(path.join(stateDir, `audit.jsonl`), `utf8`).trim().split(`\n`).map(l => JSON.parse(l) as {kind: string});
     expect(audit.map(a => a.kind).sort()).toEqual([`gone-at-provider`, `gone-at-provider`, `session-key`, `stuck-pending`]);
 
     const again = await runCli([`gc`], {env});

@@ -68,7 +68,7 @@ describe(`capit rotate`, () => {
     expect(rows.find(r => r.name === old.name)!.status).toBe(`deleted`);
     const next = rows.find(r => r.name === successor.name)!;
     expect([next.status, next.rotatedFrom, next.capUsd, next.reset, next.byokCounted]).toEqual([`active`, old.name, 3, `weekly`, false]);
-    const audit = fs.readFileSync(path.join(env.CAPIT_HOME!, `state`, `audit.log`), `utf8`);
+    const audit = fs.readFileSync(path.join(env.CAPIT_HOME!, `state`, `audit.jsonl`), `utf8`);
     expect(audit).toContain(`"action":"rotate"`);
     expect(audit).not.toContain(successor.key);
   });

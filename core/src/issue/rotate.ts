@@ -26,7 +26,7 @@ import {readLedger, updateLedger} from '../state/ledger.js';
 import type {LedgerEntry}     from '../state/ledger.js';
 import {capitPaths}           from '../state/paths.js';
 import {confirm}              from '../ui/prompt.js';
-import {appendAudit}          from '../keys/gc.js';
+import {appendAudit}          from '../state/audit.js';
 import {executeIssue, planIssue} from './issue.js';
 
 export interface RotateOptions {
@@ -92,12 +92,12 @@ export async function rotateAgentKey(old: LedgerEntry, ctx: CapitContext): Promi
     // A file that could not be put back may hold the successor: no claim about which key the agent holds, and the
     // mark stays, so the old key is deleted only once recovery finds the successor fully installed (`capit gc`).
     if (error instanceof CapitError && error.cause instanceof CapitError && error.cause.code === `CAPIT_WRITE_FAILED`) {
-      await appendAudit(paths.state, {action: `rotate-failed`, agent, platform: old.platform, key: old.name, successor: plan.keyName, reason});
+      await appendAudit(paths.state, {action: `rotate-failed`, agent, platform: old.platform, keyName: old.name, keyId: old.id ?? null, successor: plan.keyName, reason});
       return {...base, newKey: null, status: `failed`, message: `${reason.replace(/\.$/, ``)}. The old key "${old.name}" was kept; check ${agent}'s files (\`capit doctor ${agent}\`).`};
     }
     // Steps 2-4 failed: the agent's files hold the old key, which was never touched.
     await withLock(paths.state, () => updateLedger(paths.state, keys => keys.map(k => (isOld(k) ? withoutRotation(k) : k))), {stderr: ctx.stderr});
-    await appendAudit(paths.state, {action: `rotate-failed`, agent, platform: old.platform, key: old.name, successor: plan.keyName, reason});
+    await appendAudit(paths.state, {action: `rotate-failed`, agent, platform: old.platform, keyName: old.name, keyId: old.id ?? null, successor: plan.keyName, reason});
     return {...base, newKey: null, status: `failed`, message: `${reason.replace(/\.$/, ``)}. ${agent}'s files still hold its previous key "${old.name}" as before.`};
   }
 
@@ -107,10 +107,10 @@ export async function rotateAgentKey(old: LedgerEntry, ctx: CapitContext): Promi
     const now = new Date().toISOString();
     if (deleted.ok) {
       await updateLedger(paths.state, keys => keys.map(k => (isOld(k) ? {...k, status: `deleted` as const, deletedAt: now} : k)));
-      await appendAudit(paths.state, {action: `rotate`, agent, platform: old.platform, key: old.name, successor: plan.keyName});
+      await appendAudit(paths.state, {action: `rotate`, agent, platform: old.platform, keyName: old.name, keyId: old.id ?? null, successor: plan.keyName});
       return {...base, newKey: plan.keyName, status: `rotated` as const, message: `${agent} now holds "${plan.keyName}" (verified at ${plan.platformName}); the old key "${old.name}" ${deleted.text}.`};
     }
-    await appendAudit(paths.state, {action: `rotate-old-key-kept`, agent, platform: old.platform, key: old.name, successor: plan.keyName, reason: deleted.text});
+    await appendAudit(paths.state, {action: `rotate-old-key-kept`, agent, platform: old.platform, keyName: old.name, keyId: old.id ?? null, successor: plan.keyName, reason: deleted.text});
     return {...base, newKey: plan.keyName, status: `old-key-kept` as const,
       message: `${agent} now holds "${plan.keyName}" (verified at ${plan.platformName}), but the old key "${old.name}" could not be deleted (${deleted.text}); it is still recorded — \`capit gc --yes\` or \`capit keys delete ${old.name}\` removes it.`};
   }, {stderr: ctx.stderr});

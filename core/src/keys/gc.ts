@@ -15,6 +15,7 @@ import {callPlugin}         from '../platforms/context.js';
 import {openPlatformSession} from '../platforms/session.js';
 import {readLedger, updateLedger} from '../state/ledger.js';
 import type {LedgerEntry}   from '../state/ledger.js';
+import {appendAudit} from '../state/audit.js';
 import {capitPaths}         from '../state/paths.js';
 import {deleteByName}       from '../issue/recover.js';
 
@@ -41,15 +42,6 @@ export interface GcItem {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/**
- * Appends one line to capit's audit log (`<state>/audit.log`, JSON lines, 0600). No secret is ever passed here.
- * A minimal writer: the audit module of issue 14 (state/audit.ts) was not in this branch.
- */
-export async function appendAudit(stateDir: string, record: Record<string, unknown>): Promise<void> {
-  await ensureDir(stateDir, 0o700);
-  await fs.appendFile(path.join(stateDir, `audit.log`), `${JSON.stringify({at: new Date().toISOString(), ...record})}\n`, {mode: 0o600});
-}
 
 function parseKeep(input: string | undefined): number {
   if (input === undefined) return 10;
@@ -164,7 +156,7 @@ export async function collectGarbage(opts: GcOptions, ctx: CapitContext): Promis
       try {
         await removeItem(item, sessions, paths.state);
         item.done = true;
-        await appendAudit(paths.state, {action: `gc`, kind: item.kind, ...(item.platform ? {platform: item.platform} : {}), ...(item.key ? {key: item.key} : {}), ...(item.backupDir ? {backupDir: item.backupDir} : {})});
+        await appendAudit(paths.state, {action: `gc`, kind: item.kind, ...(item.platform ? {platform: item.platform} : {}), ...(item.key ? {keyName: item.key} : {}), ...(item.backupDir ? {backupDir: item.backupDir} : {})});
       } catch (error) {
         item.done = false;
         item.error = (error as Error).message;

@@ -8,20 +8,25 @@ import {ensureDir} from '../files/atomic.js';
 export interface AuditEntry {
   /** ISO time of the change; filled in by appendAudit when omitted. */
   time?: string;
-  /** What changed the cap, e.g. `topup`, `take-back`, `rotate`, `gc`, `run`. */
+  /** What changed, e.g. `topup`, `take-back`, `rotate`, `rotate-failed`, `gc`. */
   action: string;
-  platform: string;
-  keyName: string;
-  keyId: string | null;
+  platform?: string;
+  keyName?: string;
+  keyId?: string | null;
   /** The agent holding the key, if any. */
-  agent: string | null;
-  /** Caps in USD; null = no cap (or unknown). */
-  oldCapUsd: number | null;
-  newCapUsd: number | null;
+  agent?: string | null;
+  /** Caps in USD for cap changes; null = no cap (or unknown). */
+  oldCapUsd?: number | null;
+  newCapUsd?: number | null;
   /** One line saying why, e.g. `capit topup claude 5 --for 2h`, `timer expired`. */
-  reason: string;
+  reason?: string;
   /** For a timed raise: when it is to be taken back (ISO). */
   until?: string | null;
+  /** `capit rotate`: the key that replaces `keyName`. */
+  successor?: string;
+  /** `capit gc`: what kind of leftover was removed, and the backup folder when it was one. */
+  kind?: string;
+  backupDir?: string;
 }
 
 export function auditPath(stateDir: string): string {
