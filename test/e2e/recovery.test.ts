@@ -170,7 +170,7 @@ describe(`restore reads what it says from the ledger and the backup`, () => {
 
   it.each([
     [`{`, `not valid JSON`],
-    [`{"version":1,"files":null}`, `names no files`],
+    [`{"version":1,"files":null}`, `has no list of files`],
     [`{}`, `unknown manifest version`],
   ])(`a damaged manifest (%s) is a one-line refusal, nothing written`, SLOW, async (text, why) => {
     const {env, authFile, stateDir} = setup();

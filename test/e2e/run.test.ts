@@ -113,6 +113,19 @@ describe(`capit run`, () => {
     expect(ledger()).toEqual([]);
   }, 40_000);
 
+  it(`warns before minting when the session cap is below one worst-case request of the agent's model`, async () => {
+    const {env} = setup();
+    // openclaw's model from its config: anthropic/claude-sonnet-4.5 ($15 per million output tokens, at most 64,000).
+    const config = path.join(env.HOME!, `.openclaw`, `openclaw.json`);
+    fs.mkdirSync(path.dirname(config), {recursive: true});
+    fs.writeFileSync(config, JSON.stringify({agents: {defaults: {model: {primary: `openrouter/anthropic/claude-sonnet-4.5`}}}}));
+    const result = await runCli([`run`, `--cap`, `0.5`, `--`, `openclaw`], {env, timeoutMs: 30_000});
+    expect(result.stderr).toContain(`warning: a $0.50 cap is below one worst-case request on anthropic/claude-sonnet-4.5`);
+    // A warning, not a refusal: the session still runs and its key is deleted afterwards.
+    expect(result.exitCode).toBe(0);
+    expect(emulator.state.keys.size).toBe(0);
+  }, 40_000);
+
   it(`forwards SIGINT to the child, deletes the key and exits with the child's code`, async () => {
     const {env, ledger, report} = setup({WAIT: `1`, EXIT_CODE: `130`});
     const run = spawnCapit([`run`, `--cap`, `2`, `--ttl`, `1h`, `--`, `openclaw`], env);

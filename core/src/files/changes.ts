@@ -502,7 +502,7 @@ export function parseManifest(raw: string, dir: string): BackupManifest {
   const m = data as Partial<StoredManifest> | null;
   if (typeof m !== `object` || m === null || Array.isArray(m)) throw damaged(`its manifest.json is not an object`);
   if (m.version !== 1) throw damaged(`unknown manifest version ${JSON.stringify(m.version)}`);
-  if (!Array.isArray(m.files) || m.files.length === 0) throw damaged(`its manifest names no files`);
+  if (!Array.isArray(m.files)) throw damaged(`its manifest has no list of files`);
   const isAbsolute = (p: unknown): p is string => typeof p === `string` && path.isAbsolute(p) && path.normalize(p) === p && !p.includes(`\0`);
   const hash = (h: unknown) => typeof h === `string` && /^[0-9a-f]{64}$/.test(h);
   for (const [i, f] of m.files.entries()) {

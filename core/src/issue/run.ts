@@ -20,6 +20,7 @@ import type {LedgerEntry}   from '../state/ledger.js';
 import {capitPaths}         from '../state/paths.js';
 import {unknownAgent, unknownPlatform} from '../ui/suggest.js';
 import {detectOnce}         from '../agents/detect.js';
+import {checkHeadroom}    from './headroom.js';
 import {crashPoint}         from './crash.js';
 import {formatUsd, makeKeyName, parseAmount, parseExpiry, parseReset} from './inputs.js';
 import {agentEnvironment}   from './issue.js';
@@ -143,6 +144,10 @@ async function planRun(opts: RunOptions, ctx: CapitContext): Promise<RunPlan> {
     throw new InputError(`Cannot run ${agentDef.id} with a session key: ${why}, so ${agentDef.id} would not use the session key; nothing was created`,
       winners.some(s => s.source.kind === `file`) ? `Remove that setting (\`capit restore ${agentDef.id}\` if capit installed it) or run without capit run.` : undefined);
   }
+  // The same headroom preflight as an install: a session cap below one worst-case request of the agent's model is
+  // refused by the provider's affordability check before the agent gets anything done.
+  const headroom = await checkHeadroom({plugin: platformPlugin, def: platformDef, budgetUsd: amount.usd, agent: {def: agentDef, envInfo, detected}}, ctx);
+  if (headroom.warning) ctx.stderr.write(`warning: ${headroom.warning}\n`);
   return {
     platformDef, platformName, platformPlugin, agentDef, agentId: agentDef.id, capUsd: amount.usd, reset, expiresAt,
     keyName: makeKeyName(`${agentDef.id}-run`, platformDef.maxNameLength), executable, sessionEnv,
