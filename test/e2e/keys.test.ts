@@ -92,6 +92,16 @@ describe(`capit keys list`, () => {
     expect(exact.keys.map(k => k.name)).toEqual([`capit-7`]);
   });
 
+  it(`lists fewer than 100 keys with one request (a short first page is the last one)`, async () => {
+    const {env, ledgerFile} = setup();
+    recordInLedger(ledgerFile, emulator.seedKeys(3, {prefix: `capit`}));
+    const before = managementRequests().length;
+    const listed = await runCli([`keys`, `list`, `--json`], {env});
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as {keys: unknown[]}).keys).toHaveLength(3);
+    expect(managementRequests().slice(before).map(r => `${r.method} ${r.path}`)).toEqual([`GET /api/v1/keys`]);
+  });
+
   it(`shows the spend of the current window, the remaining cap and the status`, async () => {
     const {env, ledgerFile} = setup();
     const monthly = emulator.createKey({name: `capit-monthly`, limit: 10, limit_reset: `monthly`});

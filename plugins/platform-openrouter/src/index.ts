@@ -191,6 +191,9 @@ async function deleteVerified(ctx: PlatformContext, id: string): Promise<void> {
 
 // Pages of `GET /keys` requested ahead while listing: 10,000 keys take ~25 round trips, not 100.
 const PREFETCH = 4;
+// `GET /keys` answers "the most recent 100 API keys" a page (research/apis.md): fewer than 100 is the last page, so the
+// common case (a handful of keys) is one request, not one plus the prefetched ones.
+const PAGE_SIZE = 100;
 
 const openrouter = {
   apiVersion: 1,
@@ -270,7 +273,8 @@ const openrouter = {
 
   listKeys(ctx: PlatformContext) {
     const action = `list keys`;
-    // The API has no page size parameter and no total (100 a page today): offsets follow the first page's length.
+    // The API has no page size parameter and no total (100 a page today): offsets follow the first page's length, and a
+    // page shorter than 100 ends the listing.
     return ctx.paginate(async ({offset}) => {
       const res = await ctx.http.json({method: `GET`, url: `${ctx.baseUrl}/keys?include_disabled=true&offset=${offset}`, headers: auth(ctx)}, action);
       const page = ctx.wire.record(res.body)?.data;
@@ -279,7 +283,7 @@ const openrouter = {
         const wire = wireKey(item, ctx.wire);
         return wire ? normaliseKey(wire, ctx.wire) : ctx.fail(`unknown`, `the key list had an entry without a key id (hash)`, action);
       });
-    }, {prefetch: PREFETCH});
+    }, {prefetch: PREFETCH, pageSize: PAGE_SIZE});
   },
 
   async updateKey(ctx: PlatformContext, id: string, patch: KeyPatch) {

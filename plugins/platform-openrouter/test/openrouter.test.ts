@@ -172,7 +172,7 @@ describe(`listKeys`, () => {
     expect(keys[249]?.id).toBe(`hash0249`);
   });
 
-  it(`stops when a page only repeats keys already seen (server ignoring offset)`, async () => {
+  it(`sends one request when the first page has fewer than 100 keys`, async () => {
     let calls = 0;
     nock(ORIGIN).get(`${API}/keys`).query(true).times(10).reply(() => {
       calls++;
@@ -180,6 +180,17 @@ describe(`listKeys`, () => {
     });
     const keys = await collect(openrouter.listKeys(makeCtx()));
     expect(keys.map(k => k.id)).toEqual([`hash0001`, `hash0002`]);
+    expect(calls).toBe(1);
+  });
+
+  it(`stops when a page only repeats keys already seen (server ignoring offset)`, async () => {
+    let calls = 0;
+    nock(ORIGIN).get(`${API}/keys`).query(true).times(10).reply(() => {
+      calls++;
+      return [200, {data: Array.from({length: 100}, (_, i) => wireKey(i))}];
+    });
+    const keys = await collect(openrouter.listKeys(makeCtx()));
+    expect(keys).toHaveLength(100);
     // The first page plus what was prefetched before the repeat was seen: bounded, not endless.
     expect(calls).toBe(6);
   });
