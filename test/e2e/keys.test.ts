@@ -258,6 +258,34 @@ describe(`capit keys delete`, () => {
 });
 
 describe(`capit keys disable|enable`, () => {
+  it(`the kill switch works with the environment master key when the credentials file is corrupt or too open`, async () => {
+    const {env, ledgerFile} = setup();
+    const configDir = path.join(env.CAPIT_HOME!, `config`);
+    const credentials = path.join(configDir, `credentials.json`);
+    fs.mkdirSync(configDir, {recursive: true, mode: 0o700});
+    const [key] = emulator.seedKeys(1, {prefix: `capit`});
+    recordInLedger(ledgerFile, [key!]);
+    for (const [body, mode, problem] of [[`{bad`, 0o600, `is corrupt`], [`{"version":1,"platforms":{}}`, 0o644, `is readable by other users`]] as const) {
+      fs.writeFileSync(credentials, body);
+      fs.chmodSync(credentials, mode);
+      const listed = await runCli([`keys`, `list`, `--json`], {env});
+      expect(listed.exitCode, listed.stderr).toBe(0);
+      expect((JSON.parse(listed.stdout) as {keys: {name: string}[]}).keys.map(k => k.name)).toEqual([key!.name]);
+      expect(listed.stderr).toMatch(new RegExp(`^capit: warning: \\S+credentials\\.json ${problem}.*platforms without a master key in the environment are skipped\n$`));
+      const disabled = await runCli([`keys`, `disable`, `*`, `--yes`], {env});
+      expect(disabled.exitCode, disabled.stderr).toBe(0);
+      expect(emulator.state.keys.get(key!.hash)?.disabled).toBe(true);
+      expect((await runCli([`keys`, `enable`, `*`, `--yes`], {env})).exitCode).toBe(0);
+      // Never rewritten.
+      expect(fs.readFileSync(credentials, `utf8`)).toBe(body);
+      // Without an environment key the store is the only source: refused with the fix, exit 1.
+      const {OPENROUTER_MANAGEMENT_KEY: _unset, ...withoutEnvKey} = env;
+      const refused = await runCli([`keys`, `list`], {env: withoutEnvKey});
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toMatch(new RegExp(`^capit: \\S+credentials\\.json ${problem}[^\n]*\n$`));
+    }
+  });
+
   it(`the kill switch disables every capit key and enable reverses it`, async () => {
     const {env, ledgerFile} = setup();
     const mine = emulator.seedKeys(12, {prefix: `capit`});

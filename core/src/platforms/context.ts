@@ -3,6 +3,7 @@ import type {PlatformContext, PlatformDefinition} from '../plugin.js';
 import type {DiscoveredPlugin}              from '../plugins/discover.js';
 import {readCredentials}                    from './credentials.js';
 import type {Env}                           from '../state/paths.js';
+import {withArticle}                        from '../ui/article.js';
 
 export type MasterKeySource = `env` | `stored` | `prompt`;
 
@@ -30,7 +31,7 @@ export async function resolveMasterKey(def: PlatformDefinition, plugin: Discover
   if (!opts.interactive) {
     throw new CapitError(`CAPIT_NO_MASTER_KEY`, `No ${displayName(plugin)} master key: set ${envNames} or run \`capit platforms add ${def.id}\` (create one at ${def.masterKey.setupUrl})`, {exitCode: 2});
   }
-  opts.stderr.write(`${def.masterKey.instructions ?? `capit needs a ${displayName(plugin)} management key to create capped keys; create one at ${def.masterKey.setupUrl}.`}\n`);
+  opts.stderr.write(`${def.masterKey.instructions ?? `capit needs ${withArticle(displayName(plugin))} management key to create capped keys; create one at ${def.masterKey.setupUrl}.`}\n`);
   opts.stderr.write(`It is used for this run only and not stored (to store one: capit platforms add ${def.id}).\n`);
   const {default: password} = await import(`@inquirer/password`);
   const value = (await password({message: `${displayName(plugin)} master key`, mask: `*`}, {output: opts.stderr})).trim();
@@ -40,7 +41,7 @@ export async function resolveMasterKey(def: PlatformDefinition, plugin: Discover
 
 function checked(def: PlatformDefinition, key: string, source: MasterKeySource, where: string) {
   const problem = def.masterKey.checkShape?.(key);
-  if (problem) throw new CapitError(`CAPIT_BAD_MASTER_KEY_SHAPE`, `${where} does not look like a ${def.id} master key: ${problem}`, {exitCode: 2});
+  if (problem) throw new CapitError(`CAPIT_BAD_MASTER_KEY_SHAPE`, `${where} does not look like ${withArticle(def.id)} master key: ${problem}`, {exitCode: 2});
   return {key, source};
 }
 

@@ -117,7 +117,7 @@ describe(`capit keys delete|disable`, () => {
 describe(`capit platforms add|remove`, () => {
   // No OPENROUTER_MANAGEMENT_KEY: the stored key is what is tested.
   it.each<[string[], string, RegExp]>([
-    [[`platforms`, `add`, `openrouter`, `--key-stdin`], `not-a-key-at-all\n`, /does not look like a OpenRouter master key: OpenRouter keys start with "sk-or-"/],
+    [[`platforms`, `add`, `openrouter`, `--key-stdin`], `not-a-key-at-all\n`, /does not look like an OpenRouter master key: OpenRouter keys start with "sk-or-"/],
     [[`platforms`, `add`, `openrouter`, `--key-stdin`], `\n`, /No master key given/],
     [[`platforms`, `add`, `openrouter`], ``, /pipe it in with --key-stdin/],
     [[`platforms`, `add`, `nope`, `--key-stdin`], `${MASTER}\n`, /Unknown platform "nope"/],
