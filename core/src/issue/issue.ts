@@ -14,6 +14,7 @@ import {updateLedger}                               from '../state/ledger.js';
 import type {LedgerEntry}                           from '../state/ledger.js';
 import {capitPaths, homeDir}                        from '../state/paths.js';
 import {confirm}                                    from '../ui/prompt.js';
+import {discardedStdout, writeOnce}                 from '../ui/deliver.js';
 import {formatUsd, makeKeyName, parseAmount, parseExpiry, parseNamePrefix, parseReset} from './inputs.js';
 import type {Amount}                              from './inputs.js';
 import {redactText}                                 from './redact.js';
@@ -339,18 +340,25 @@ export async function issueKey(opts: IssueOptions, ctx: CapitContext): Promise<n
     }
   }
 
+  // A key shown once into /dev/null (or a closed stdout, which Node opens as /dev/null) would be lost: refuse first.
+  const discarded = stage ? undefined : discardedStdout(ctx.stdout);
+  if (discarded !== undefined)
+    throw new InputError(`${discarded}: the new key is printed once and would be lost; redirect stdout to a file or pass --agent <id> (nothing was created)`);
+
   const result = await executeIssue(plan, ctx);
-  if (opts.json) {
-    // `secret` is present only without an agent: the user asked for the key itself.
-    const {notes: _notes, shadows, secret, ...rest} = result;
-    writeJson(ctx, {...rest, warnings: shadows, ...(secret === undefined ? {} : {key: secret})});
+  if (result.secret !== undefined) {
+    // The user asked for the key itself: only a write stdout took counts as handing it over.
+    const {notes: _notes, shadows: _shadows, secret, ...rest} = result;
+    if (!opts.json) ctx.stderr.write(`${formatUsd(result.capUsd)} ${result.platform} key "${result.name}" created (${plan.capText}). It is shown once:\n`);
+    const failure = await writeOnce(ctx.stdout, opts.json ? `${JSON.stringify({...rest, warnings: result.shadows, key: secret}, null, 2)}\n` : `${secret}\n`);
+    if (failure !== undefined) throw await discardUndelivered(result, plan, failure, ctx);
+  } else if (opts.json) {
+    const {notes: _notes, shadows, ...rest} = result;
+    writeJson(ctx, {...rest, warnings: shadows});
   } else if (result.agent) {
     ctx.stdout.write(`${formatUsd(result.capUsd)} ${result.platform} key installed into ${result.agent}\n`);
     if (result.backupDir) ctx.stdout.write(`Old configuration backed up to ${result.backupDir}\n`);
     for (const note of result.notes) ctx.stderr.write(`${note}\n`);
-  } else {
-    ctx.stderr.write(`${formatUsd(result.capUsd)} ${result.platform} key "${result.name}" created (${plan.capText}). It is shown once:\n`);
-    ctx.stdout.write(`${result.secret}\n`);
   }
   for (const shadow of result.shadows)
     ctx.stderr.write(`warning: ${shadow} — ${result.agent} may not use the capped key\n`);
@@ -398,6 +406,26 @@ async function deleteQuietly(def: PlatformDefinition, pctx: PlatformContext, cre
   } catch (error) {
     return {deleted: false, message: `The new key "${created.name}" could not be deleted (${(error as Error).message}); capit kept a record and will delete it on its next run, or delete it with: capit keys delete ${created.name}`};
   }
+}
+
+/**
+ * The key shown once could not be written to stdout (EPIPE, ENOSPC, …): nobody received its secret, so it is deleted
+ * at the provider (and recorded so in the ledger) rather than left alive; the error says which happened.
+ */
+async function discardUndelivered(result: IssueResult, plan: IssuePlan, failure: string, ctx: CapitContext): Promise<CapitError> {
+  const notPrinted = `could not print the new key (${failure})`;
+  try {
+    const {pctx} = await openPlatformSession(plan.platformPlugin, ctx, plan.platformDef);
+    await callPlugin(plan.platformDef.id, `deleteKey`, () => plan.platformDef.deleteKey(pctx, result.id));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new CapitError(`CAPIT_KEY_NOT_DELIVERED`, `${notPrinted}, and deleting it failed (${reason}); the key "${result.name}" still exists — delete it with: capit keys delete ${result.name}`);
+  }
+  const paths = capitPaths(ctx.env);
+  const deletedAt = new Date().toISOString();
+  await withLock(paths.state, () => updateLedger(paths.state, keys =>
+    keys.map(k => (k.platform === result.platform && k.id === result.id ? {...k, status: `deleted` as const, deletedAt} : k))), {stderr: ctx.stderr});
+  return new CapitError(`CAPIT_KEY_NOT_DELIVERED`, `${notPrinted}; nobody received it, so the key "${result.name}" was deleted at the provider — run the command again with stdout going somewhere that keeps it`);
 }
 
 function writeJson(ctx: CapitContext, value: unknown) {
