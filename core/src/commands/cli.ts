@@ -95,16 +95,23 @@ export class CapitCli extends Cli<CapitContext> {
   }
 
   /**
-   * `capit keys --help`, `capit agents --help`: help for the words before `--help`, with each command once. clipanion
+   * `capit keys --help`, `capit agents --help`: help for the words around `--help`, with each command once. clipanion
    * would list a command once per path that matches (`agents` and `agents list`), so capit renders it: a command's own
-   * detailed help when the words name one command, the group's commands when they name several, undefined otherwise.
+   * detailed help when the leading words name one command (`keys delete foo`, `openrouter 5 --agent x`: the longest
+   * command path they start with), the group's commands when they name several, undefined otherwise.
    */
-  helpFor(words: readonly string[], colored: boolean): string | undefined {
-    if (words.length === 0 || words.some(isOptionLike)) return undefined;
+  helpFor(argv: readonly string[], colored: boolean): string | undefined {
+    // The leading words; a first word may be a legacy spelling that looks like an option (`--keys`, `--platforms`).
+    const firstOption = argv.findIndex((word, i) => isOptionLike(word) && !(i === 0 && this.topWords().has(word)));
+    const words = firstOption === -1 ? argv : argv.slice(0, firstOption);
+    if (words.length === 0) return undefined;
     const commands = this.commandClasses.filter(c => c.usage !== undefined
       && (c.paths ?? []).some(path => path.length >= words.length && words.every((word, i) => path[i] === word)));
     if (commands.length === 1) return this.usage(commands[0]!, {colored, detailed: true});
-    if (commands.length < 2 || words.length !== 1) return undefined;
+    if (commands.length === 0 || words.length !== 1) {
+      const found = this.commandFor(words);
+      return found && found.commandClass.usage !== undefined ? this.usage(found.commandClass, {colored, detailed: true}) : undefined;
+    }
     const format = this.format(colored);
     const categories = [...new Set(commands.map(c => c.usage?.category).filter(Boolean))];
     let text = `${format.header(categories.join(`, `) || words[0]!)}\n`;
@@ -112,7 +119,9 @@ export class CapitCli extends Cli<CapitContext> {
       const {usage} = this.getUsageByRegistration(commandClass);
       text += `\n  ${format.bold(usage)}\n    ${commandClass.usage?.description ?? ``}\n`;
     }
-    text += `\nRun \`${this.binaryName} ${words[0]} <command> --help\` for a command's options and examples.\n`;
+    // The current spelling of a legacy group word (`--keys` → `keys`).
+    const group = words[0]!.replace(/^--/, ``);
+    text += `\nRun \`${this.binaryName} ${group} <command> --help\` for a command's options and examples.\n`;
     return text;
   }
 

@@ -140,6 +140,24 @@ describe(`help`, () => {
     }
   });
 
+  it(`--help after a command's arguments, and the legacy group spellings, show that command's help (each command once)`, async () => {
+    const {env} = setup();
+    for (const [argv, same] of [
+      [[`openrouter`, `5`, `--help`], [`openrouter`]],
+      [[`openrouter`, `5`, `--agent`, `opencode`, `-h`], [`openrouter`]],
+      [[`restore`, `opencode`, `--help`], [`restore`]],
+      [[`keys`, `delete`, `foo`, `--help`], [`keys`, `delete`]],
+      [[`--keys`, `--help`], [`keys`]],
+      [[`--platforms`, `--help`], [`platforms`]],
+    ] as const) {
+      const result = await run([...argv], env);
+      expect(result.exitCode, argv.join(` `)).toBe(0);
+      expect(result.stderr).toBe(``);
+      expect(result.stdout, argv.join(` `)).toBe((await run([...same, `--help`], env)).stdout);
+      expect(result.stdout).not.toContain(`Multiple commands match`);
+    }
+  });
+
   it(`capit openrouter --help`, async () => {
     expect(await help([`openrouter`])).toMatchInlineSnapshot(`
       "Issue an OpenRouter key with a hard USD limit
