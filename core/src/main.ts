@@ -132,7 +132,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     // A negative amount looks like an option to any argv parser; name the real problem instead.
     const negative = plugins.platforms.some(p => p.manifest.id === argv[0]) ? findNegativeAmount(argv.slice(1)) : undefined;
     if (negative !== undefined) throw new InputError(`Invalid amount "${negative}": the cap must be a positive dollar amount, e.g. 5 or 0.50`);
-    command = cli.process(argv, context);
+    command = cli.process(cli.attachDashValues(argv), context);
   } catch (error) {
     const {text, exitCode} = formatError(cli.explain(error, argv));
     stderr.write(text);

@@ -143,6 +143,32 @@ export class CapitCli extends Cli<CapitContext> {
     return best;
   }
 
+  /**
+   * `--expires -1d` → `--expires=-1d`: a value that starts with `-` and a digit (a negative duration or number) looks
+   * like an option to clipanion, which then says the value is missing. Joined to its option, the value reaches the
+   * command, which names the real problem. Only options that take a value, and only before `--`.
+   */
+  attachDashValues(argv: readonly string[]): string[] {
+    const found = this.commandFor(argv);
+    if (!found) return [...argv];
+    const options = this.definition(found.commandClass)?.options ?? [];
+    // After the display names are applied, an option that takes a value reads `--expires <duration|date>`: a space.
+    const takesValue = new Set(options.filter(o => o.definition.includes(` `)).flatMap(o => o.nameSet));
+    const out: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i]!;
+      if (arg === `--`) return [...out, ...argv.slice(i)];
+      const next = argv[i + 1];
+      if (i >= found.path.length && takesValue.has(arg) && next !== undefined && /^-\.?\d/.test(next)) {
+        out.push(`${arg}=${next}`);
+        i++;
+      } else {
+        out.push(arg);
+      }
+    }
+    return out;
+  }
+
   /** `capit openrouter <usd>`: the command's path and positional arguments, without its options. */
   private positionalUsage(commandClass: CommandClass<CapitContext>): {line: string; required: string[]} {
     const {usage} = this.getUsageByRegistration(commandClass, {detailed: true, inlineOptions: false});

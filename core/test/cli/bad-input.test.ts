@@ -69,7 +69,8 @@ describe(`dates, amounts and globs that only look valid`, () => {
     [[`openrouter`, `5 `], /Invalid amount "5 "/],
     [[`openrouter`, ` 5`], /Invalid amount " 5"/],
     [[`openrouter`, `5`, `--expires=-1d`], /--expires "-1d"/],
-    [[`openrouter`, `5`, `--expires`, `-1d`], /--expires/],
+    // A value starting with `-` and a digit is still the option's value, not a missing one.
+    [[`openrouter`, `5`, `--expires`, `-1d`], /^capit: Invalid --expires "-1d": a negative duration is in the past/],
     [[`keys`, `delete`, `[`, `--yes`], /Invalid key name or glob "\["/],
     [[`keys`, `list`, `[z-a]`], /Invalid key name or glob/],
   ])(`%j: exit 2, one line, no request`, async (args, message) => {
