@@ -164,6 +164,8 @@ describe(`refusals and provider failures`, () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(`${authFile} is not valid`);
     expect(result.stderr).toContain(`will not overwrite it`);
+    // One line, as the README promises, with what to do in it.
+    expect(result.stderr).toMatch(/^capit: [^\n]* is not valid \([^\n]*\); capit will not overwrite it — fix or move it and run the command again \(nothing was changed\)\n$/);
     expect(result.stderr).not.toContain(`sk-ant-fake-000000000000`);
     expect(fs.readFileSync(authFile, `utf8`)).toBe(broken);
     expect(managementRequests()).toEqual([]);
