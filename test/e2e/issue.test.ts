@@ -155,6 +155,22 @@ describe(`capit openrouter <usd> --agent opencode`, () => {
 // Bad input on the command line (amounts, option values, names, platforms): core/test/cli/bad-input.test.ts.
 
 describe(`refusals and provider failures`, () => {
+  it(`refuses a write-protected (0444) auth.json before creating any key, keeping its mode`, async () => {
+    const {env, authFile} = setup();
+    fs.mkdirSync(path.dirname(authFile), {recursive: true});
+    const original = `{"anthropic": {"type": "api", "key": "sk-ant-fake-000000000000"}}\n`;
+    fs.writeFileSync(authFile, original);
+    fs.chmodSync(authFile, 0o444);
+    for (const extra of [[`--yes`], [`--dry-run`]]) {
+      const result = await runCli([`openrouter`, `5`, `--agent`, `opencode`, ...extra], {env});
+      expect(result.exitCode, extra.join(` `)).toBe(1);
+      expect(result.stderr).toBe(`capit: ${authFile} is read-only (mode 444); capit will not change a file you write-protected — make it writable (chmod u+w ${authFile}) and run the command again (nothing was changed)\n`);
+    }
+    expect(fs.statSync(authFile).mode & 0o777).toBe(0o444);
+    expect(fs.readFileSync(authFile, `utf8`)).toBe(original);
+    expect(managementRequests()).toEqual([]);
+  });
+
   it(`refuses an unparseable auth.json before creating any key, leaving it untouched`, async () => {
     const {env, authFile} = setup();
     fs.mkdirSync(path.dirname(authFile), {recursive: true});

@@ -157,6 +157,7 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
     const plan = nothingToWrite(await planAgainst(targets), def.id, platformDef.id, ctx);
     notes = plan.notes ?? [];
     stage = {id: def.id, def, envInfo, detected, targets, edits: plan.edits, changes: computeChanges(targets, plan.edits), planAgainst};
+    refuseWriteProtected(stage.changes);
   }
 
   const capText = `${formatUsd(amount.usd)} ${reset ? `per ${reset.replace(/ly$/, ``).replace(/^dai$/, `day`)}` : `lifetime`} cap`;
@@ -186,6 +187,18 @@ function byokChoice(def: PlatformDefinition, platformName: string, exclude: bool
       ? `${platformName} always counts BYOK spend against a key's cap; drop --exclude-byok`
       : `${platformName} has no BYOK (bring-your-own-key) spend to exclude; drop --exclude-byok`);
   return support === `always` ? true : null;
+}
+
+/**
+ * A file the user write-protected (no owner write bit, e.g. 0444) is refused before any key exists: capit's atomic
+ * rename would replace it anyway and silently drop the protection, which a careful user set on purpose.
+ */
+function refuseWriteProtected(changes: readonly FileChange[]): void {
+  if (process.platform === `win32`) return;
+  const readOnly = changes.find(c => c.exists && c.edits.length > 0 && c.mode !== null && (c.mode & 0o200) === 0);
+  if (!readOnly) return;
+  const mode = (readOnly.mode! & 0o777).toString(8);
+  throw new CapitError(`CAPIT_READ_ONLY_FILE`, `${readOnly.realPath} is read-only (mode ${mode}); capit will not change a file you write-protected — make it writable (chmod u+w ${readOnly.realPath}) and run the command again (nothing was changed)`);
 }
 
 /** Nothing to install (e.g. windsurf with no extension): no key may be created; says why, from the plugin's notes. */
