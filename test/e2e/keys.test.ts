@@ -161,6 +161,11 @@ describe(`capit keys list`, () => {
     expect(text.stdout.split(`\n`).filter(l => l.startsWith(`capit-`))).toHaveLength(3);
     expect(text.stderr).toMatch(/^capit: zeta: could not reach 127\.0\.0\.1:\d+ \(connection refused\); nothing was sent$/m);
     expect(text.stderr).not.toContain(`sk-or-v1-zeta-fake-0000`);
+
+    // The kill switch acts on what it could list, and its summary says what it could not.
+    const off = await runCli([`keys`, `disable`, `*`, `--yes`], {env});
+    expect(off.exitCode, off.stderr).toBe(1);
+    expect(off.stdout).toMatch(/^Disabled 3 keys; not disabled: the keys of zeta \(could not be listed\)\.$/m);
   });
 
   it(`refuses an unknown platform and an empty glob before any request`, async () => {

@@ -25,7 +25,6 @@ import type {
 
 const DEFAULT_BASE_URL = `https://openrouter.ai/api/v1`;
 const SETUP_URL = `https://openrouter.ai/settings/management-keys`;
-const KEYS_PAGE = `https://openrouter.ai/settings/keys`;
 
 /** The key object of `GET/PATCH/POST /keys…` (`data`), as far as capit reads it. */
 interface WireKey {
@@ -250,11 +249,11 @@ const openrouter = {
     const top = ctx.wire.record(res.body);
     const data = wireKey(top?.data, ctx.wire);
     if (data === undefined)
-      ctx.fail(`unknown`, `the response had no key id (data.hash); check ${KEYS_PAGE} for a key named "${name}" and delete it`, action);
+      ctx.fail(`unknown`, `the response had no key id (data.hash)`, action);
     // A key unlike the one asked for (another name, cap or BYOK rule) is not ours to install: core settles it by name.
     const mismatch = createMismatch(data, {name, capUsd, reset, countByok}, ctx.wire);
     if (mismatch !== undefined)
-      ctx.fail(`unknown`, `the response describes a different key (${mismatch}); check ${KEYS_PAGE} for a key named "${name}"`, action);
+      ctx.fail(`unknown`, `the response describes a different key (${mismatch})`, action);
     // The spec puts the plaintext at top level; older docs show `data.key`.
     const nested = (data as {key?: unknown}).key;
     const secret = usableSecret(top?.key) ? top.key : usableSecret(nested) ? nested : undefined;
@@ -305,7 +304,7 @@ const openrouter = {
       data = keyOf(ctx, check, action);
       const unapplied = unappliedFields(data, body, ctx.wire);
       if (unapplied.length > 0)
-        ctx.fail(`unknown`, `the provider answered HTTP ${res.status} but the key still has its old ${unapplied.join(`, `)}`, action);
+        ctx.fail(`unknown`, `the provider answered HTTP ${res.status} but the key still has its old value of ${unapplied.join(`, `)}`, action);
     }
     return normaliseKey(data, ctx.wire);
   },
