@@ -114,9 +114,15 @@ describe(`capit openrouter <usd> --agent opencode`, () => {
     expect(result.exitCode).toBe(0);
     const json = JSON.parse(result.stdout) as Record<string, unknown>;
     const [key] = [...emulator.state.keys.values()];
-    expect(json).toMatchObject({platform: `openrouter`, id: key!.hash, capUsd: 0.5, agent: `opencode`, reset: null, backupDir: null});
+    expect(json).toMatchObject({platform: `openrouter`, id: key!.hash, capUsd: 0.5, agent: `opencode`, reset: null, hadExistingFiles: false});
     expect(json.name).toMatch(/^ci-[0-9a-f]{8}$/);
     expect(result.stdout).not.toContain(key!.key);
+    // The install created auth.json; its backup (which says so) is what restore undoes it from, so a script sees it.
+    expect(json.backupDir).toEqual(expect.any(String));
+    expect(fs.existsSync(path.join(json.backupDir as string, `manifest.json`))).toBe(true);
+    const restored = await runCli([`restore`, `opencode`, `--yes`], {env});
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(restored.stdout).toContain(`from ${json.backupDir as string}`);
   });
 
   it(`without --agent prints the key once on stdout and touches no agent file`, async () => {

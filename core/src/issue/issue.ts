@@ -97,8 +97,13 @@ export interface IssueResult {
   byokCounted: boolean | null;
   agent: string | null;
   files: string[];
-  /** Set when files existed before and were backed up. */
+  /**
+   * The backup `capit restore` undoes this install from, whenever an agent's files were touched — also when the install
+   * created them (the backup then records that they did not exist, and restore removes them).
+   */
   backupDir: string | null;
+  /** Whether any of the agent's files existed before (the text output says "Old configuration backed up" only then). */
+  hadExistingFiles: boolean;
   notes: string[];
   /** Lines naming sources that would win over the installed key. */
   shadows: string[];
@@ -299,7 +304,7 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext): Promise<
   return {
     platform: platformDef.id, id: result.created.id, name: keyName, capUsd: amount.usd, reset: reset ?? null,
     expiresAt: expiresAt?.toISOString() ?? null, byokCounted: plan.byokCounted, agent: stage?.id ?? null, files: result.files,
-    backupDir: result.hadExistingFiles ? result.backupDir : null, notes: result.notes, shadows,
+    backupDir: result.backupDir, hadExistingFiles: result.hadExistingFiles, notes: result.notes, shadows,
     ...(stage ? {} : {secret: result.created.secret}),
   };
 }
@@ -370,7 +375,7 @@ export async function issueKey(opts: IssueOptions, ctx: CapitContext): Promise<n
     writeJson(ctx, {...rest, warnings: shadows});
   } else if (result.agent) {
     ctx.stdout.write(`${formatUsd(result.capUsd)} ${result.platform} key installed into ${result.agent}\n`);
-    if (result.backupDir) ctx.stdout.write(`Old configuration backed up to ${result.backupDir}\n`);
+    if (result.backupDir && result.hadExistingFiles) ctx.stdout.write(`Old configuration backed up to ${result.backupDir}\n`);
     for (const note of result.notes) ctx.stderr.write(`${note}\n`);
   }
   for (const shadow of result.shadows)
