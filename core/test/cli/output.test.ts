@@ -805,6 +805,25 @@ describe(`main outputs`, () => {
     expect(snapshotTree(root)).toEqual(before);
   });
 
+  it(`a dry run's .env diff shows the lines the install writes, byte for byte but the secret`, async () => {
+    const {env} = setup();
+    const envFile = path.join(env.HOME!, `.hermes`, `.env`);
+    fs.mkdirSync(path.dirname(envFile), {recursive: true});
+    for (const original of [`OPENROUTER_API_KEY=sk-or-v1-fakeORIGINAL0000\nX=1\n`, `export OPENROUTER_API_KEY="sk-or-v1-fakeORIGINAL0000"\r\n`, `X=1\n`]) {
+      fs.writeFileSync(envFile, original);
+      const dry = await runMain([`openrouter`, `5`, `--agent`, `hermes`, `--dry-run`], {env});
+      expect(dry.exitCode, dry.stderr).toBe(0);
+      const section = dry.stdout.slice(dry.stdout.indexOf(`+++ b${envFile}`));
+      const hunk = section.split(`\n`).slice(1);
+      const added = hunk.slice(0, hunk.findIndex(l => l === ``)).filter(l => l.startsWith(`+`) && !l.startsWith(`+++`)).map(l => l.slice(1));
+      expect(added.length, original).toBeGreaterThan(0);
+      const done = await runMain([`openrouter`, `5`, `--agent`, `hermes`, `--yes`], {env});
+      expect(done.exitCode, done.stderr).toBe(0);
+      const written = fs.readFileSync(envFile, `utf8`).replace(/sk-or-v1-[A-Za-z0-9]+/g, `<new openrouter key>`);
+      for (const line of added) expect(written.split(/\r?\n/), JSON.stringify(original)).toContain(line.replace(/\r$/, ``));
+    }
+  });
+
   it(`an install into an empty HOME, then over an existing file`, async () => {
     const {env} = setup();
     const first = await run([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], env);
