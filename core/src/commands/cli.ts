@@ -24,6 +24,9 @@ function countPositionals(args: readonly string[], options: Definition[`options`
   return count;
 }
 
+/** Second words other tools use, mapped to capit's own (`capit platforms ls` → `capit platforms list`). */
+const SUBCOMMAND_SYNONYMS: Readonly<Record<string, string>> = {ls: `list`, rm: `remove`, del: `delete`, new: `add`};
+
 /** A first word that is neither a command nor a platform: the nearest one, else how to find (or add) it. */
 export function unknownWordError(word: string, commandWords: readonly string[], platformIds: readonly string[]): InputError {
   // Options are compared by their long names only: every one-letter flag is one edit away from every other.
@@ -31,6 +34,8 @@ export function unknownWordError(word: string, commandWords: readonly string[], 
   const near = closest(word, candidates);
   if (near !== undefined && platformIds.includes(near)) return new InputError(unknownPlatform(word, platformIds));
   if (near !== undefined) return new InputError(`Unknown command "${word}"; did you mean \`capit ${near}\`?`);
+  // `capit -x`: an option with no command before it.
+  if (isOptionLike(word)) return new InputError(`Unknown option "${word}"; run \`capit --help\``);
   if (/^[a-z][a-z0-9-]{1,31}$/.test(word))
     return new InputError(`${unknownPlatform(word, platformIds, {suggestPlugin: true})} (\`capit --help\` lists the commands)`);
   return new InputError(`Unknown command "${word}"; run \`capit --help\``);
@@ -199,7 +204,9 @@ export class CapitCli extends Cli<CapitContext> {
     const second = argv[1];
     const subcommands = new Set(this.classesUnder(first).flatMap(c => (c.paths ?? []).filter(p => p[0] === first && p.length > 1).map(p => p[1]!)));
     if ((!found || found.path.length === 1) && second !== undefined && !isOptionLike(second) && subcommands.size > 0 && !subcommands.has(second)) {
-      const near = closest(second, subcommands);
+      // Spellings from other tools (`ls`, `rm`) too far from capit's word for an edit-distance match.
+      const synonym = SUBCOMMAND_SYNONYMS[second];
+      const near = synonym !== undefined && subcommands.has(synonym) ? synonym : closest(second, subcommands);
       if (near !== undefined) return new InputError(`Unknown command "${first} ${second}"; did you mean \`${this.binaryName} ${first} ${near}\`?`);
       if (!found) return new InputError(`Unknown command "${first} ${second}"; \`${this.binaryName} ${first} --help\` lists them`);
     }
@@ -218,7 +225,11 @@ export class CapitCli extends Cli<CapitContext> {
         // Only long names are compared: every one-letter flag is one edit away from every other.
         const longNames = [...names].filter(n => n.startsWith(`--`) && !n.startsWith(`--no-`));
         const near = unknown.startsWith(`--`) ? closest(unknown, longNames) : undefined;
-        const hint = near !== undefined ? `did you mean "${near}"?` : `\`${command} --help\` lists its options`;
+        // `capit keys list --platform openrouter`: the other keys commands take --platform; this one an argument.
+        const positional = unknown.replace(/^-+/, ``);
+        const asArgument = [`--platform`, `-p`].includes(unknown) && this.positionalUsage(found.commandClass).line.includes(`[${positional === `p` ? `platform` : positional}]`);
+        const hint = asArgument ? `the platform is an argument here: \`${command} <platform>\`, e.g. \`${command} openrouter\``
+          : near !== undefined ? `did you mean "${near}"?` : `\`${command} --help\` lists its options`;
         return new InputError(`Unknown option "${unknown}" for \`${command}\`; ${hint}`);
       }
     }

@@ -135,3 +135,23 @@ describe(`capit platforms add|remove`, () => {
     expect(fs.existsSync(credentials)).toBe(false);
   });
 });
+
+// QA findings F18: words a user may well type get the command they meant, one line, exit 2, nothing written.
+describe(`near misses name what was meant`, () => {
+  it.each<[string[], RegExp]>([
+    [[`keys`, `list`, `--platform`, `openrouter`], /^capit: Unknown option "--platform" for `capit keys list`; the platform is an argument here: `capit keys list <platform>`, e\.g\. `capit keys list openrouter`\n$/],
+    [[`keys`, `list`, `-p`, `openrouter`], /the platform is an argument here: `capit keys list <platform>`/],
+    [[`platforms`, `ls`], /^capit: Unknown command "platforms ls"; did you mean `capit platforms list`\?\n$/],
+    [[`plugin`, `new`, `agnet`, `foo`], /^capit: Unknown plugin kind "agnet": expected platform or agent; did you mean "agent"\?\n$/],
+    [[`plugin`, `new`, `thing`, `foo`], /^capit: Unknown plugin kind "thing": expected platform or agent\n$/],
+    [[`-x`], /^capit: Unknown option "-x"; run `capit --help`\n$/],
+  ])(`capit %j`, async (args, message) => {
+    const {env, home} = setup();
+    const before = snapshotTree(home);
+    const result = await runMain(args, {env});
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe(``);
+    expect(result.stderr).toMatch(message);
+    expect(snapshotTree(home)).toEqual(before);
+  });
+});
