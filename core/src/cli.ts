@@ -1,5 +1,9 @@
-// `capit keys list | head`: a reader that stops early is not an error worth a stack trace.
+import {secretDelivery} from './ui/deliver.js';
+
+// `capit keys list | head`: a reader that stops early is not an error worth a stack trace. Except for a key shown
+// once: issueKey handles that write's failure itself (the key is deleted, exit 1), so it must not exit here.
 process.stdout.on(`error`, (error: NodeJS.ErrnoException) => {
+  if (secretDelivery.active) return;
   if (error.code === `EPIPE`) process.exit(process.exitCode ?? 0);
   throw error;
 });

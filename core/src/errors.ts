@@ -22,12 +22,10 @@ export class InputError extends CapitError {
   }
 }
 
-/** A config file that does not parse: refused, never overwritten. */
+/** A config file that does not parse: refused, never overwritten, in one line (README) that says what to do. */
 export class UnparseableFileError extends CapitError {
   constructor(readonly path: string, detail: string) {
-    super(`CAPIT_UNPARSEABLE_FILE`, `${path} is not valid (${detail}); capit will not overwrite it`, {
-      hint: `Fix or move the file, then run the command again. Nothing was changed.`,
-    });
+    super(`CAPIT_UNPARSEABLE_FILE`, `${path} is not valid (${detail}); capit will not overwrite it — fix or move it and run the command again (nothing was changed)`);
   }
 }
 

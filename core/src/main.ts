@@ -116,8 +116,10 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
   };
 
   // `capit keys --help`: the group's commands once each (clipanion lists a command once per matching path).
-  const helpWords = argv.length >= 2 && (argv.at(-1) === `-h` || argv.at(-1) === `--help`) ? argv.slice(0, -1)
-    : argv.length >= 2 && argv[0] === `help` ? argv.slice(1) : undefined;
+  // `capit openrouter 5 --help`: a help flag anywhere after the first word (before `--`) asks for that command's help.
+  const options = argv.includes(`--`) ? argv.slice(0, argv.indexOf(`--`)) : argv;
+  const helpWords = argv.length >= 2 && argv[0] === `help` ? argv.slice(1)
+    : options.slice(1).some(a => a === `-h` || a === `--help`) ? argv.filter(a => a !== `-h` && a !== `--help`) : undefined;
   if (helpWords) {
     const text = cli.helpFor(helpWords, colors);
     if (text !== undefined) {
@@ -134,7 +136,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     // A negative amount looks like an option to any argv parser; name the real problem instead.
     const negative = plugins.platforms.some(p => p.manifest.id === argv[0]) ? findNegativeAmount(argv.slice(1)) : undefined;
     if (negative !== undefined) throw new InputError(`Invalid amount "${negative}": the cap must be a positive dollar amount, e.g. 5 or 0.50`);
-    command = cli.process(argv, context);
+    command = cli.process(cli.attachDashValues(argv), context);
   } catch (error) {
     const {text, exitCode} = formatError(cli.explain(error, argv));
     stderr.write(text);

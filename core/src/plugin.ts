@@ -94,6 +94,11 @@ export interface Page<T> {
 export interface PaginateOptions {
   /** Pages requested ahead while the current one is consumed (default 0: one request at a time). */
   prefetch?: number;
+  /**
+   * The provider's fixed page size, when it has one: a page shorter than this is the last one, so a short first page
+   * ends the listing without another request (and without the pages prefetch would send ahead).
+   */
+  pageSize?: number;
 }
 
 /** Small readers for provider JSON, so every platform reads the wire the same lenient way. */

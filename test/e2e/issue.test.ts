@@ -114,9 +114,15 @@ describe(`capit openrouter <usd> --agent opencode`, () => {
     expect(result.exitCode).toBe(0);
     const json = JSON.parse(result.stdout) as Record<string, unknown>;
     const [key] = [...emulator.state.keys.values()];
-    expect(json).toMatchObject({platform: `openrouter`, id: key!.hash, capUsd: 0.5, agent: `opencode`, reset: null, backupDir: null});
+    expect(json).toMatchObject({platform: `openrouter`, id: key!.hash, capUsd: 0.5, agent: `opencode`, reset: null, hadExistingFiles: false});
     expect(json.name).toMatch(/^ci-[0-9a-f]{8}$/);
     expect(result.stdout).not.toContain(key!.key);
+    // The install created auth.json; its backup (which says so) is what restore undoes it from, so a script sees it.
+    expect(json.backupDir).toEqual(expect.any(String));
+    expect(fs.existsSync(path.join(json.backupDir as string, `manifest.json`))).toBe(true);
+    const restored = await runCli([`restore`, `opencode`, `--yes`], {env});
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(restored.stdout).toContain(`from ${json.backupDir as string}`);
   });
 
   it(`without --agent prints the key once on stdout and touches no agent file`, async () => {
@@ -155,6 +161,22 @@ describe(`capit openrouter <usd> --agent opencode`, () => {
 // Bad input on the command line (amounts, option values, names, platforms): core/test/cli/bad-input.test.ts.
 
 describe(`refusals and provider failures`, () => {
+  it(`refuses a write-protected (0444) auth.json before creating any key, keeping its mode`, async () => {
+    const {env, authFile} = setup();
+    fs.mkdirSync(path.dirname(authFile), {recursive: true});
+    const original = `{"anthropic": {"type": "api", "key": "sk-ant-fake-000000000000"}}\n`;
+    fs.writeFileSync(authFile, original);
+    fs.chmodSync(authFile, 0o444);
+    for (const extra of [[`--yes`], [`--dry-run`]]) {
+      const result = await runCli([`openrouter`, `5`, `--agent`, `opencode`, ...extra], {env});
+      expect(result.exitCode, extra.join(` `)).toBe(1);
+      expect(result.stderr).toBe(`capit: ${authFile} is read-only (mode 444); capit will not change a file you write-protected — make it writable (chmod u+w ${authFile}) and run the command again (nothing was changed)\n`);
+    }
+    expect(fs.statSync(authFile).mode & 0o777).toBe(0o444);
+    expect(fs.readFileSync(authFile, `utf8`)).toBe(original);
+    expect(managementRequests()).toEqual([]);
+  });
+
   it(`refuses an unparseable auth.json before creating any key, leaving it untouched`, async () => {
     const {env, authFile} = setup();
     fs.mkdirSync(path.dirname(authFile), {recursive: true});
@@ -164,6 +186,8 @@ describe(`refusals and provider failures`, () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(`${authFile} is not valid`);
     expect(result.stderr).toContain(`will not overwrite it`);
+    // One line, as the README promises, with what to do in it.
+    expect(result.stderr).toMatch(/^capit: [^\n]* is not valid \([^\n]*\); capit will not overwrite it — fix or move it and run the command again \(nothing was changed\)\n$/);
     expect(result.stderr).not.toContain(`sk-ant-fake-000000000000`);
     expect(fs.readFileSync(authFile, `utf8`)).toBe(broken);
     expect(managementRequests()).toEqual([]);

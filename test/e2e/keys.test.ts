@@ -92,6 +92,16 @@ describe(`capit keys list`, () => {
     expect(exact.keys.map(k => k.name)).toEqual([`capit-7`]);
   });
 
+  it(`lists fewer than 100 keys with one request (a short first page is the last one)`, async () => {
+    const {env, ledgerFile} = setup();
+    recordInLedger(ledgerFile, emulator.seedKeys(3, {prefix: `capit`}));
+    const before = managementRequests().length;
+    const listed = await runCli([`keys`, `list`, `--json`], {env});
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as {keys: unknown[]}).keys).toHaveLength(3);
+    expect(managementRequests().slice(before).map(r => `${r.method} ${r.path}`)).toEqual([`GET /api/v1/keys`]);
+  });
+
   it(`shows the spend of the current window, the remaining cap and the status`, async () => {
     const {env, ledgerFile} = setup();
     const monthly = emulator.createKey({name: `capit-monthly`, limit: 10, limit_reset: `monthly`});
@@ -151,6 +161,11 @@ describe(`capit keys list`, () => {
     expect(text.stdout.split(`\n`).filter(l => l.startsWith(`capit-`))).toHaveLength(3);
     expect(text.stderr).toMatch(/^capit: zeta: could not reach 127\.0\.0\.1:\d+ \(connection refused\); nothing was sent$/m);
     expect(text.stderr).not.toContain(`sk-or-v1-zeta-fake-0000`);
+
+    // The kill switch acts on what it could list, and its summary says what it could not.
+    const off = await runCli([`keys`, `disable`, `*`, `--yes`], {env});
+    expect(off.exitCode, off.stderr).toBe(1);
+    expect(off.stdout).toMatch(/^Disabled 3 keys; not disabled: the keys of zeta \(could not be listed\)\.$/m);
   });
 
   it(`refuses an unknown platform and an empty glob before any request`, async () => {
@@ -248,6 +263,34 @@ describe(`capit keys delete`, () => {
 });
 
 describe(`capit keys disable|enable`, () => {
+  it(`the kill switch works with the environment master key when the credentials file is corrupt or too open`, async () => {
+    const {env, ledgerFile} = setup();
+    const configDir = path.join(env.CAPIT_HOME!, `config`);
+    const credentials = path.join(configDir, `credentials.json`);
+    fs.mkdirSync(configDir, {recursive: true, mode: 0o700});
+    const [key] = emulator.seedKeys(1, {prefix: `capit`});
+    recordInLedger(ledgerFile, [key!]);
+    for (const [body, mode, problem] of [[`{bad`, 0o600, `is corrupt`], [`{"version":1,"platforms":{}}`, 0o644, `is readable by other users`]] as const) {
+      fs.writeFileSync(credentials, body);
+      fs.chmodSync(credentials, mode);
+      const listed = await runCli([`keys`, `list`, `--json`], {env});
+      expect(listed.exitCode, listed.stderr).toBe(0);
+      expect((JSON.parse(listed.stdout) as {keys: {name: string}[]}).keys.map(k => k.name)).toEqual([key!.name]);
+      expect(listed.stderr).toMatch(new RegExp(`^capit: warning: \\S+credentials\\.json ${problem}.*platforms without a master key in the environment are skipped\n$`));
+      const disabled = await runCli([`keys`, `disable`, `*`, `--yes`], {env});
+      expect(disabled.exitCode, disabled.stderr).toBe(0);
+      expect(emulator.state.keys.get(key!.hash)?.disabled).toBe(true);
+      expect((await runCli([`keys`, `enable`, `*`, `--yes`], {env})).exitCode).toBe(0);
+      // Never rewritten.
+      expect(fs.readFileSync(credentials, `utf8`)).toBe(body);
+      // Without an environment key the store is the only source: refused with the fix, exit 1.
+      const {OPENROUTER_MANAGEMENT_KEY: _unset, ...withoutEnvKey} = env;
+      const refused = await runCli([`keys`, `list`], {env: withoutEnvKey});
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toMatch(new RegExp(`^capit: \\S+credentials\\.json ${problem}[^\n]*\n$`));
+    }
+  });
+
   it(`the kill switch disables every capit key and enable reverses it`, async () => {
     const {env, ledgerFile} = setup();
     const mine = emulator.seedKeys(12, {prefix: `capit`});

@@ -108,7 +108,8 @@ describe(`capit platforms`, () => {
     fs.writeFileSync(credentials, `{"version": 1, "platforms": {`, {mode: 0o600});
     for (const [args, input] of [[[`platforms`, `add`, `openrouter`, `--key-stdin`], `${MASTER}\n`], [[`platforms`], ``], [[`keys`, `list`, `openrouter`], ``]] as const) {
       const result = await runCli([...args], {env, input});
-      expect(result.exitCode, args.join(` `)).toBe(2);
+      // A config file that does not parse is a failure (exit 1), not bad input.
+      expect(result.exitCode, args.join(` `)).toBe(1);
       expect(result.stderr).toMatch(new RegExp(`^capit: ${credentials.replace(/[.*+?^${}()|[\]\\]/g, `\\$&`)} is corrupt .*capit platforms add <platform>\\n$`));
     }
     expect(fs.readFileSync(credentials, `utf8`)).toBe(`{"version": 1, "platforms": {`);
@@ -123,7 +124,7 @@ describe(`capit platforms`, () => {
     fs.chmodSync(credentials, 0o644);
     for (const args of [[`platforms`], [`keys`, `list`], [`platforms`, `remove`, `openrouter`, `--yes`]]) {
       const result = await runCli(args, {env});
-      expect(result.exitCode, args.join(` `)).toBe(2);
+      expect(result.exitCode, args.join(` `)).toBe(1);
       expect(result.stderr).toBe(`capit: ${credentials} is readable by other users (mode 644); capit will not use it — fix with: chmod 600 ${credentials}\n`);
     }
     expect(fs.readFileSync(credentials, `utf8`)).toBe(body);

@@ -24,6 +24,9 @@ function countPositionals(args: readonly string[], options: Definition[`options`
   return count;
 }
 
+/** Second words other tools use, mapped to capit's own (`capit platforms ls` → `capit platforms list`). */
+const SUBCOMMAND_SYNONYMS: Readonly<Record<string, string>> = {ls: `list`, rm: `remove`, del: `delete`, new: `add`};
+
 /** A first word that is neither a command nor a platform: the nearest one, else how to find (or add) it. */
 export function unknownWordError(word: string, commandWords: readonly string[], platformIds: readonly string[]): InputError {
   // Options are compared by their long names only: every one-letter flag is one edit away from every other.
@@ -31,6 +34,8 @@ export function unknownWordError(word: string, commandWords: readonly string[], 
   const near = closest(word, candidates);
   if (near !== undefined && platformIds.includes(near)) return new InputError(unknownPlatform(word, platformIds));
   if (near !== undefined) return new InputError(`Unknown command "${word}"; did you mean \`capit ${near}\`?`);
+  // `capit -x`: an option with no command before it.
+  if (isOptionLike(word)) return new InputError(`Unknown option "${word}"; run \`capit --help\``);
   if (/^[a-z][a-z0-9-]{1,31}$/.test(word))
     return new InputError(`${unknownPlatform(word, platformIds, {suggestPlugin: true})} (\`capit --help\` lists the commands)`);
   return new InputError(`Unknown command "${word}"; run \`capit --help\``);
@@ -95,16 +100,23 @@ export class CapitCli extends Cli<CapitContext> {
   }
 
   /**
-   * `capit keys --help`, `capit agents --help`: help for the words before `--help`, with each command once. clipanion
+   * `capit keys --help`, `capit agents --help`: help for the words around `--help`, with each command once. clipanion
    * would list a command once per path that matches (`agents` and `agents list`), so capit renders it: a command's own
-   * detailed help when the words name one command, the group's commands when they name several, undefined otherwise.
+   * detailed help when the leading words name one command (`keys delete foo`, `openrouter 5 --agent x`: the longest
+   * command path they start with), the group's commands when they name several, undefined otherwise.
    */
-  helpFor(words: readonly string[], colored: boolean): string | undefined {
-    if (words.length === 0 || words.some(isOptionLike)) return undefined;
+  helpFor(argv: readonly string[], colored: boolean): string | undefined {
+    // The leading words; a first word may be a legacy spelling that looks like an option (`--keys`, `--platforms`).
+    const firstOption = argv.findIndex((word, i) => isOptionLike(word) && !(i === 0 && this.topWords().has(word)));
+    const words = firstOption === -1 ? argv : argv.slice(0, firstOption);
+    if (words.length === 0) return undefined;
     const commands = this.commandClasses.filter(c => c.usage !== undefined
       && (c.paths ?? []).some(path => path.length >= words.length && words.every((word, i) => path[i] === word)));
     if (commands.length === 1) return this.usage(commands[0]!, {colored, detailed: true});
-    if (commands.length < 2 || words.length !== 1) return undefined;
+    if (commands.length === 0 || words.length !== 1) {
+      const found = this.commandFor(words);
+      return found && found.commandClass.usage !== undefined ? this.usage(found.commandClass, {colored, detailed: true}) : undefined;
+    }
     const format = this.format(colored);
     const categories = [...new Set(commands.map(c => c.usage?.category).filter(Boolean))];
     let text = `${format.header(categories.join(`, `) || words[0]!)}\n`;
@@ -112,7 +124,9 @@ export class CapitCli extends Cli<CapitContext> {
       const {usage} = this.getUsageByRegistration(commandClass);
       text += `\n  ${format.bold(usage)}\n    ${commandClass.usage?.description ?? ``}\n`;
     }
-    text += `\nRun \`${this.binaryName} ${words[0]} <command> --help\` for a command's options and examples.\n`;
+    // The current spelling of a legacy group word (`--keys` → `keys`).
+    const group = words[0]!.replace(/^--/, ``);
+    text += `\nRun \`${this.binaryName} ${group} <command> --help\` for a command's options and examples.\n`;
     return text;
   }
 
@@ -132,6 +146,32 @@ export class CapitCli extends Cli<CapitContext> {
       }
     }
     return best;
+  }
+
+  /**
+   * `--expires -1d` → `--expires=-1d`: a value that starts with `-` and a digit (a negative duration or number) looks
+   * like an option to clipanion, which then says the value is missing. Joined to its option, the value reaches the
+   * command, which names the real problem. Only options that take a value, and only before `--`.
+   */
+  attachDashValues(argv: readonly string[]): string[] {
+    const found = this.commandFor(argv);
+    if (!found) return [...argv];
+    const options = this.definition(found.commandClass)?.options ?? [];
+    // After the display names are applied, an option that takes a value reads `--expires <duration|date>`: a space.
+    const takesValue = new Set(options.filter(o => o.definition.includes(` `)).flatMap(o => o.nameSet));
+    const out: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+      const arg = argv[i]!;
+      if (arg === `--`) return [...out, ...argv.slice(i)];
+      const next = argv[i + 1];
+      if (i >= found.path.length && takesValue.has(arg) && next !== undefined && /^-\.?\d/.test(next)) {
+        out.push(`${arg}=${next}`);
+        i++;
+      } else {
+        out.push(arg);
+      }
+    }
+    return out;
   }
 
   /** `capit openrouter <usd>`: the command's path and positional arguments, without its options. */
@@ -164,7 +204,9 @@ export class CapitCli extends Cli<CapitContext> {
     const second = argv[1];
     const subcommands = new Set(this.classesUnder(first).flatMap(c => (c.paths ?? []).filter(p => p[0] === first && p.length > 1).map(p => p[1]!)));
     if ((!found || found.path.length === 1) && second !== undefined && !isOptionLike(second) && subcommands.size > 0 && !subcommands.has(second)) {
-      const near = closest(second, subcommands);
+      // Spellings from other tools (`ls`, `rm`) too far from capit's word for an edit-distance match.
+      const synonym = SUBCOMMAND_SYNONYMS[second];
+      const near = synonym !== undefined && subcommands.has(synonym) ? synonym : closest(second, subcommands);
       if (near !== undefined) return new InputError(`Unknown command "${first} ${second}"; did you mean \`${this.binaryName} ${first} ${near}\`?`);
       if (!found) return new InputError(`Unknown command "${first} ${second}"; \`${this.binaryName} ${first} --help\` lists them`);
     }
@@ -183,7 +225,11 @@ export class CapitCli extends Cli<CapitContext> {
         // Only long names are compared: every one-letter flag is one edit away from every other.
         const longNames = [...names].filter(n => n.startsWith(`--`) && !n.startsWith(`--no-`));
         const near = unknown.startsWith(`--`) ? closest(unknown, longNames) : undefined;
-        const hint = near !== undefined ? `did you mean "${near}"?` : `\`${command} --help\` lists its options`;
+        // `capit keys list --platform openrouter`: the other keys commands take --platform; this one an argument.
+        const positional = unknown.replace(/^-+/, ``);
+        const asArgument = [`--platform`, `-p`].includes(unknown) && this.positionalUsage(found.commandClass).line.includes(`[${positional === `p` ? `platform` : positional}]`);
+        const hint = asArgument ? `the platform is an argument here: \`${command} <platform>\`, e.g. \`${command} openrouter\``
+          : near !== undefined ? `did you mean "${near}"?` : `\`${command} --help\` lists its options`;
         return new InputError(`Unknown option "${unknown}" for \`${command}\`; ${hint}`);
       }
     }

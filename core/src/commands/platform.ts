@@ -4,13 +4,10 @@ import type {CommandClass} from 'clipanion';
 import type {CapitContext}  from '../context.js';
 
 import type {PlatformManifest} from '../plugins/manifest.js';
+import {article}               from '../ui/article.js';
 import {BaseCommand}           from './base.js';
 import {withValue}             from './options.js';
 
-/** "an" before a vowel sound as written ("an OpenRouter key", "an AIHubMix key"), else "a". */
-function article(word: string): string {
-  return /^[aeiou]/i.test(word) ? `an` : `a`;
-}
 
 /** One command class per discovered platform, built from its manifest alone; the plugin is imported in execute(). */
 export function platformCommand(manifest: PlatformManifest): CommandClass<CapitContext> {

@@ -66,9 +66,7 @@ function refusal(filePath: string, err: unknown): unknown {
   if (isCode(err, `ENOTDIR`)) return new UnparseableFileError(filePath, `a folder on its path is a file`);
   if (isCode(err, `ENAMETOOLONG`)) return new UnparseableFileError(filePath, `the path is too long`);
   if (isCode(err, `EACCES`) || isCode(err, `EPERM`))
-    return new CapitError(`CAPIT_UNREADABLE_FILE`, `${filePath} cannot be read (permission denied); capit will not overwrite it`, {
-      hint: `Check the file's permissions, then run the command again. Nothing was changed.`,
-    });
+    return new CapitError(`CAPIT_UNREADABLE_FILE`, `${filePath} cannot be read (permission denied); capit will not overwrite it — check its permissions and run the command again (nothing was changed)`);
   if (isCode(err, `EISDIR`)) return new UnparseableFileError(filePath, `it is a directory, not a regular file`);
   return err;
 }

@@ -14,6 +14,7 @@ import {updateLedger}                               from '../state/ledger.js';
 import type {LedgerEntry}                           from '../state/ledger.js';
 import {capitPaths, homeDir}                        from '../state/paths.js';
 import {confirm}                                    from '../ui/prompt.js';
+import {discardedStdout, writeOnce}                 from '../ui/deliver.js';
 import {formatUsd, makeKeyName, parseAmount, parseExpiry, parseNamePrefix, parseReset} from './inputs.js';
 import type {Amount}                              from './inputs.js';
 import {redactText}                                 from './redact.js';
@@ -116,8 +117,13 @@ export interface IssueResult {
   byokCounted: boolean | null;
   agent: string | null;
   files: string[];
-  /** Set when files existed before and were backed up. */
+  /**
+   * The backup `capit restore` undoes this install from, whenever an agent's files were touched — also when the install
+   * created them (the backup then records that they did not exist, and restore removes them).
+   */
   backupDir: string | null;
+  /** Whether any of the agent's files existed before (the text output says "Old configuration backed up" only then). */
+  hadExistingFiles: boolean;
   notes: string[];
   /** Lines naming sources that would win over the installed key. */
   shadows: string[];
@@ -177,6 +183,7 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
     const plan = nothingToWrite(await planAgainst(targets), def.id, platformDef.id, ctx);
     notes = plan.notes ?? [];
     stage = {id: def.id, def, envInfo, detected, targets, edits: plan.edits, changes: computeChanges(targets, plan.edits), planAgainst};
+    refuseWriteProtected(stage.changes);
   }
 
   // After every input check and file parse: a bad command sends nothing, not even this public price lookup.
@@ -220,6 +227,18 @@ function byokChoice(def: PlatformDefinition, platformName: string, exclude: bool
       ? `${platformName} always counts BYOK spend against a key's cap; drop --exclude-byok`
       : `${platformName} has no BYOK (bring-your-own-key) spend to exclude; drop --exclude-byok`);
   return support === `always` ? true : null;
+}
+
+/**
+ * A file the user write-protected (no owner write bit, e.g. 0444) is refused before any key exists: capit's atomic
+ * rename would replace it anyway and silently drop the protection, which a careful user set on purpose.
+ */
+function refuseWriteProtected(changes: readonly FileChange[]): void {
+  if (process.platform === `win32`) return;
+  const readOnly = changes.find(c => c.exists && c.edits.length > 0 && c.mode !== null && (c.mode & 0o200) === 0);
+  if (!readOnly) return;
+  const mode = (readOnly.mode! & 0o777).toString(8);
+  throw new CapitError(`CAPIT_READ_ONLY_FILE`, `${readOnly.realPath} is read-only (mode ${mode}); capit will not change a file you write-protected — make it writable (chmod u+w ${readOnly.realPath}) and run the command again (nothing was changed)`);
 }
 
 /** Nothing to install (e.g. windsurf with no extension): no key may be created; says why, from the plugin's notes. */
@@ -345,7 +364,7 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext, hooks: Is
   return {
     platform: platformDef.id, id: result.created.id, name: keyName, capUsd: amount.usd, reset: reset ?? null,
     expiresAt: expiresAt?.toISOString() ?? null, byokCounted: plan.byokCounted, agent: stage?.id ?? null, files: result.files,
-    backupDir: result.hadExistingFiles ? result.backupDir : null, notes: result.notes, shadows,
+    backupDir: result.backupDir, hadExistingFiles: result.hadExistingFiles, notes: result.notes, shadows,
     ...(stage ? {} : {secret: result.created.secret}),
   };
 }
@@ -400,18 +419,25 @@ export async function issueKey(opts: IssueOptions, ctx: CapitContext): Promise<n
     }
   }
 
+  // A key shown once into /dev/null (or a closed stdout, which Node opens as /dev/null) would be lost: refuse first.
+  const discarded = stage ? undefined : discardedStdout(ctx.stdout);
+  if (discarded !== undefined)
+    throw new InputError(`${discarded}: the new key is printed once and would be lost; redirect stdout to a file or pass --agent <id> (nothing was created)`);
+
   const result = await executeIssue(plan, ctx);
-  if (opts.json) {
-    // `secret` is present only without an agent: the user asked for the key itself.
-    const {notes: _notes, shadows, secret, ...rest} = result;
-    writeJson(ctx, {...rest, warnings: shadows, headroom: headroomJson(plan.headroom), ...(secret === undefined ? {} : {key: secret})});
+  if (result.secret !== undefined) {
+    // The user asked for the key itself: only a write stdout took counts as handing it over.
+    const {notes: _notes, shadows: _shadows, secret, ...rest} = result;
+    if (!opts.json) ctx.stderr.write(`${formatUsd(result.capUsd)} ${result.platform} key "${result.name}" created (${plan.capText}). It is shown once:\n`);
+    const failure = await writeOnce(ctx.stdout, opts.json ? `${JSON.stringify({...rest, warnings: result.shadows, headroom: headroomJson(plan.headroom), key: secret}, null, 2)}\n` : `${secret}\n`);
+    if (failure !== undefined) throw await discardUndelivered(result, plan, failure, ctx);
+  } else if (opts.json) {
+    const {notes: _notes, shadows, ...rest} = result;
+    writeJson(ctx, {...rest, warnings: shadows, headroom: headroomJson(plan.headroom)});
   } else if (result.agent) {
     ctx.stdout.write(`${formatUsd(result.capUsd)} ${result.platform} key installed into ${result.agent}\n`);
-    if (result.backupDir) ctx.stdout.write(`Old configuration backed up to ${result.backupDir}\n`);
+    if (result.backupDir && result.hadExistingFiles) ctx.stdout.write(`Old configuration backed up to ${result.backupDir}\n`);
     for (const note of result.notes) ctx.stderr.write(`${note}\n`);
-  } else {
-    ctx.stderr.write(`${formatUsd(result.capUsd)} ${result.platform} key "${result.name}" created (${plan.capText}). It is shown once:\n`);
-    ctx.stdout.write(`${result.secret}\n`);
   }
   for (const shadow of result.shadows)
     ctx.stderr.write(`warning: ${shadow} — ${result.agent} may not use the capped key\n`);
@@ -459,6 +485,26 @@ async function deleteQuietly(def: PlatformDefinition, pctx: PlatformContext, cre
   } catch (error) {
     return {deleted: false, message: `The new key "${created.name}" could not be deleted (${(error as Error).message}); capit kept a record and will delete it on its next run, or delete it with: capit keys delete ${created.name}`};
   }
+}
+
+/**
+ * The key shown once could not be written to stdout (EPIPE, ENOSPC, …): nobody received its secret, so it is deleted
+ * at the provider (and recorded so in the ledger) rather than left alive; the error says which happened.
+ */
+async function discardUndelivered(result: IssueResult, plan: IssuePlan, failure: string, ctx: CapitContext): Promise<CapitError> {
+  const notPrinted = `could not print the new key (${failure})`;
+  try {
+    const {pctx} = await openPlatformSession(plan.platformPlugin, ctx, plan.platformDef);
+    await callPlugin(plan.platformDef.id, `deleteKey`, () => plan.platformDef.deleteKey(pctx, result.id));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new CapitError(`CAPIT_KEY_NOT_DELIVERED`, `${notPrinted}, and deleting it failed (${reason}); the key "${result.name}" still exists — delete it with: capit keys delete ${result.name}`);
+  }
+  const paths = capitPaths(ctx.env);
+  const deletedAt = new Date().toISOString();
+  await withLock(paths.state, () => updateLedger(paths.state, keys =>
+    keys.map(k => (k.platform === result.platform && k.id === result.id ? {...k, status: `deleted` as const, deletedAt} : k))), {stderr: ctx.stderr});
+  return new CapitError(`CAPIT_KEY_NOT_DELIVERED`, `${notPrinted}; nobody received it, so the key "${result.name}" was deleted at the provider — run the command again with stdout going somewhere that keeps it`);
 }
 
 function writeJson(ctx: CapitContext, value: unknown) {

@@ -122,9 +122,11 @@ async function keyAction(opts: KeyActionCommandOptions, ctx: CapitContext): Prom
     const unchanged = results.filter(r => r.ok && r.note).length;
     const Past = `${PAST[verb][0]!.toUpperCase()}${PAST[verb].slice(1)}`;
     const extra = unchanged > 0 ? ` (${unchanged} ${unchanged === 1 ? `was` : `were`} already ${PAST[verb]})` : ``;
+    // A platform that could not be listed was not acted on: the summary must not read like a complete kill switch.
+    const unlisted = errors.length > 0 ? `; not ${PAST[verb]}: the keys of ${errors.map(e => e.platform).join(`, `)} (could not be listed)` : ``;
     ctx.stdout.write(failed.length === 0
-      ? `${Past} ${plural(ok)}${extra}.\n`
-      : `${Past} ${ok} of ${plural(results.length)}${extra}; ${failed.length} failed.\n`);
+      ? `${Past} ${plural(ok)}${extra}${unlisted}.\n`
+      : `${Past} ${ok} of ${plural(results.length)}${extra}; ${failed.length} failed${unlisted}.\n`);
   }
   for (const line of agentNotes(verb, results)) ctx.stderr.write(`${line}\n`);
   return failed.length > 0 || errors.length > 0 ? 1 : 0;

@@ -15,7 +15,7 @@ import {capitPaths}                 from '../state/paths.js';
 import {withProgress}               from '../ui/progress.js';
 import {expiryTime, expiryWarningDays, withinDays} from './expiry.js';
 import type {ExpiryWarningDays}     from './expiry.js';
-import {closeSessions, masterKeyEnvNames, masterKeyState, platformSession, requirePlatform, storedCredentials} from '../platforms/session.js';
+import {closeSessions, masterKeyEnvNames, masterKeyState, platformSession, requirePlatform, storedCredentialsOrWarn} from '../platforms/session.js';
 
 export interface ListOptions {
   platform?: string;
@@ -102,9 +102,10 @@ export async function collectKeys(opts: CollectOptions, ctx: CapitContext): Prom
   const named = opts.platform !== undefined;
   const platforms: DiscoveredPlugin[] = named ? [requirePlatform(opts.platform!, ctx)] : ctx.plugins.platforms;
   const ledger = ledgerIndex(await readLedger(capitPaths(ctx.env).state));
-  // Read (and vetted: corrupt or exposed → exit 2) once, before any request, and only when some platform needs it.
-  let stored: Awaited<ReturnType<typeof storedCredentials>> | undefined;
-  const storedOnce = async () => (stored ??= await storedCredentials(ctx));
+  // Read once, before any request, and only when some platform needs it; a corrupt or exposed store is a warning, so
+  // keys reachable through an environment master key are still listed (and can be killed).
+  let stored: Awaited<ReturnType<typeof storedCredentialsOrWarn>> | undefined;
+  const storedOnce = async () => (stored ??= await storedCredentialsOrWarn(ctx, platforms));
   const now = Date.now();
   const skipped: KeyListing[`skipped`] = [];
 

@@ -3,6 +3,7 @@ import type {PlatformContext, PlatformDefinition} from '../plugin.js';
 import type {DiscoveredPlugin}              from '../plugins/discover.js';
 import {readCredentials}                    from './credentials.js';
 import type {Env}                           from '../state/paths.js';
+import {withArticle}                        from '../ui/article.js';
 
 export type MasterKeySource = `env` | `stored` | `prompt`;
 
@@ -30,7 +31,7 @@ export async function resolveMasterKey(def: PlatformDefinition, plugin: Discover
   if (!opts.interactive) {
     throw new CapitError(`CAPIT_NO_MASTER_KEY`, `No ${displayName(plugin)} master key: set ${envNames} or run \`capit platforms add ${def.id}\` (create one at ${def.masterKey.setupUrl})`, {exitCode: 2});
   }
-  opts.stderr.write(`${def.masterKey.instructions ?? `capit needs a ${displayName(plugin)} management key to create capped keys; create one at ${def.masterKey.setupUrl}.`}\n`);
+  opts.stderr.write(`${def.masterKey.instructions ?? `capit needs ${withArticle(displayName(plugin))} management key to create capped keys; create one at ${def.masterKey.setupUrl}.`}\n`);
   opts.stderr.write(`It is used for this run only and not stored (to store one: capit platforms add ${def.id}).\n`);
   const {default: password} = await import(`@inquirer/password`);
   const value = (await password({message: `${displayName(plugin)} master key`, mask: `*`}, {output: opts.stderr})).trim();
@@ -40,7 +41,7 @@ export async function resolveMasterKey(def: PlatformDefinition, plugin: Discover
 
 function checked(def: PlatformDefinition, key: string, source: MasterKeySource, where: string) {
   const problem = def.masterKey.checkShape?.(key);
-  if (problem) throw new CapitError(`CAPIT_BAD_MASTER_KEY_SHAPE`, `${where} does not look like a ${def.id} master key: ${problem}`, {exitCode: 2});
+  if (problem) throw new CapitError(`CAPIT_BAD_MASTER_KEY_SHAPE`, `${where} does not look like ${withArticle(def.id)} master key: ${problem}`, {exitCode: 2});
   return {key, source};
 }
 
@@ -62,6 +63,21 @@ export class PluginTimeoutError extends PluginError {
   readonly timedOut = true;
 }
 
+// A provider call that takes too long is most likely a slow provider, not a plugin bug: said in the user's words,
+// without the `[plugin:<id>]` prefix and method name.
+const PROVIDER_CALLS: Readonly<Record<string, string>> = {
+  createKey: `creating the key`, listKeys: `listing keys`, deleteKey: `deleting the key`, updateKey: `updating the key`,
+  'masterKey.validate': `checking the master key`,
+};
+
+function timeoutError(pluginId: string, what: string, timeoutMs: number): PluginTimeoutError {
+  const error = new PluginTimeoutError(pluginId, `${what} did not finish within ${timeoutMs / 1000} s and was cut off (set CAPIT_PLUGIN_TIMEOUT_MS to allow longer)`);
+  const doing = PROVIDER_CALLS[what];
+  if (doing !== undefined)
+    error.message = `no answer within ${timeoutMs / 1000} s while ${doing}, so capit stopped waiting (set CAPIT_PLUGIN_TIMEOUT_MS to wait longer)`;
+  return error;
+}
+
 /**
  * Runs plugin code so that its own bugs are attributed (`[plugin:<id>]`) while capit's errors pass through.
  * A call that does not settle within the timeout is abandoned with a clear error, so a hanging plugin cannot hang capit.
@@ -71,8 +87,7 @@ export async function callPlugin<T>(pluginId: string, what: string, fn: () => Pr
   const timeoutMs = opts.timeoutMs ?? (Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_PLUGIN_TIMEOUT_MS);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PluginTimeoutError(pluginId,
-      `${what} did not finish within ${timeoutMs / 1000} s and was cut off (set CAPIT_PLUGIN_TIMEOUT_MS to allow longer)`)), timeoutMs);
+    timer = setTimeout(() => reject(timeoutError(pluginId, what, timeoutMs)), timeoutMs);
   });
   try {
     return await Promise.race([Promise.resolve().then(fn), timeout]);

@@ -31,12 +31,10 @@ export async function readCredentials(configDir: string): Promise<Record<string,
     if ((error as NodeJS.ErrnoException).code === `ENOENT`) return {};
     throw error;
   }
-  // Exit-2 errors print one line without the hint, so the fix is part of the message itself.
+  // A config file capit cannot use is a failure (exit 1), not bad input; the fix is in the message itself, so the
+  // refusal stays one line.
   if (process.platform !== `win32` && (mode & 0o077) !== 0) {
-    throw new CapitError(`CAPIT_CREDENTIALS_EXPOSED`, `${file} is readable by other users (mode ${(mode & 0o777).toString(8)}); capit will not use it — fix with: chmod 600 ${file}`, {
-      hint: `Run: chmod 600 ${file}`,
-      exitCode: 2,
-    });
+    throw new CapitError(`CAPIT_CREDENTIALS_EXPOSED`, `${file} is readable by other users (mode ${(mode & 0o777).toString(8)}); capit will not use it — fix with: chmod 600 ${file}`);
   }
   try {
     const parsed = JSON.parse(text) as CredentialsFile;
@@ -46,10 +44,7 @@ export async function readCredentials(configDir: string): Promise<Record<string,
       if (typeof entry !== `object` || entry === null || typeof entry.key !== `string`) throw new Error(`entry "${id}" has no "key" string`);
     return parsed.platforms;
   } catch (error) {
-    throw new CapitError(`CAPIT_CREDENTIALS_CORRUPT`, `${file} is corrupt (${(error as Error).message}); capit will not use it — move it aside (mv ${file} ${file}.bad) and add your master keys again with: capit platforms add <platform>`, {
-      hint: `Remove it and add your master keys again with: capit platforms add <platform>`,
-      exitCode: 2,
-    });
+    throw new CapitError(`CAPIT_CREDENTIALS_CORRUPT`, `${file} is corrupt (${(error as Error).message}); capit will not use it — move it aside (mv ${file} ${file}.bad) and add your master keys again with: capit platforms add <platform>`);
   }
 }
 

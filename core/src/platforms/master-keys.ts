@@ -10,6 +10,7 @@ import {loadPlugin}             from '../plugins/load.js';
 import {callPlugin, displayName, platformContext} from './context.js';
 import {credentialsPath, updateCredentials} from './credentials.js';
 import {capitPaths}             from '../state/paths.js';
+import {withArticle}            from '../ui/article.js';
 
 export interface PlatformStatus {
   id: string;
@@ -50,7 +51,7 @@ export async function validateMasterKey(platformId: string, key: string, ctx: Ca
   if (value === ``) throw new InputError(`Empty master key`);
   const def = await loadPlugin(plugin) as PlatformDefinition;
   const problem = def.masterKey.checkShape?.(value);
-  if (problem) throw new InputError(`That does not look like a ${displayName(plugin)} master key: ${problem}`);
+  if (problem) throw new InputError(`That does not look like ${withArticle(displayName(plugin))} master key: ${problem}`);
   const pctx = await platformContext(def, plugin, value, ctx.env);
   await callPlugin(def.id, `masterKey.validate`, () => def.masterKey.validate(pctx));
   return def;

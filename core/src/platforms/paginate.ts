@@ -45,6 +45,7 @@ export async function* paginate<T extends {id: string}>(fetchPage: (at: PageRequ
       }
       // An empty or short page is the last one; a page of nothing new means the server ignores the page parameter.
       if (items.length === 0 || items.length < longest || fresh === 0) return;
+      if (options.pageSize !== undefined && items.length < options.pageSize) return;
       if (total !== undefined && seen.size >= total) return;
       longest = Math.max(longest, items.length);
       const following = next ?? page + 1;

@@ -6,6 +6,7 @@ import {InputError}            from '../errors.js';
 import {requirePlatform}       from './session.js';
 import {displayName}           from './context.js';
 import {confirm}               from '../ui/prompt.js';
+import {withArticle}           from '../ui/article.js';
 import {addMasterKey, listPlatformStatus, masterKeyFile, removeMasterKey, validateMasterKey} from './master-keys.js';
 import type {PlatformStatus}   from './master-keys.js';
 
@@ -65,7 +66,7 @@ export async function addPlatformKey(opts: {platform: string; keyStdin: boolean;
     key = await readKeyFromStdin(ctx.stdin);
   } else if (ctx.interactive) {
     const setupUrl = (plugin.manifest as {setupUrl?: string}).setupUrl;
-    if (setupUrl) ctx.stderr.write(`Create a ${name} management key at ${setupUrl}\n`);
+    if (setupUrl) ctx.stderr.write(`Create ${withArticle(name)} management key at ${setupUrl}\n`);
     const {default: password} = await import(`@inquirer/password`);
     key = await password({message: `${name} master key`, mask: `*`}, {input: ctx.stdin, output: ctx.stderr});
   } else {

@@ -2,7 +2,7 @@
 // the listing and the actions that follow it, so a prompted master key is asked for once.
 import type {CapitContext}                    from '../context.js';
 import {findPlatform}                         from '../context.js';
-import {InputError}                           from '../errors.js';
+import {CapitError, InputError}               from '../errors.js';
 import {unknownPlatform}                      from '../ui/suggest.js';
 import type {PlatformContext, PlatformDefinition} from '../plugin.js';
 import type {DiscoveredPlugin}                from '../plugins/discover.js';
@@ -77,6 +77,28 @@ export function masterKeyState(envNames: readonly string[], id: string, env: Cap
 export function storedCredentials(ctx: CapitContext): Promise<Record<string, StoredCredential>> {
   return readCredentials(capitPaths(ctx.env).config);
 }
+
+/**
+ * The stored credentials for commands that also work with master keys from the environment (listing keys, the kill
+ * switch): when `platforms` has one with an environment key, a corrupt or exposed store is reported once as a warning
+ * and read as empty, so that key still works — the kill switch must work whenever issuing does. A platform whose key
+ * would come from the store is then skipped. With no environment key at all the store's error is thrown (exit 1).
+ */
+export async function storedCredentialsOrWarn(ctx: CapitContext, platforms: readonly DiscoveredPlugin[]): Promise<Record<string, StoredCredential>> {
+  try {
+    return await storedCredentials(ctx);
+  } catch (error) {
+    if (!(error instanceof CapitError) || !error.code.startsWith(`CAPIT_CREDENTIALS_`)) throw error;
+    if (!platforms.some(plugin => masterKeyState(masterKeyEnvNames(plugin), plugin.manifest.id, ctx.env, {}).source === `env`)) throw error;
+    if (!warnedStores.has(ctx)) {
+      warnedStores.add(ctx);
+      ctx.stderr.write(`capit: warning: ${error.message}; platforms without a master key in the environment are skipped\n`);
+    }
+    return {};
+  }
+}
+
+const warnedStores = new WeakSet<CapitContext>();
 
 /**
  * Releases the pooled sockets of every session of `ctx`, so a CLI process exits as soon as its work is done instead of

@@ -69,7 +69,8 @@ describe(`dates, amounts and globs that only look valid`, () => {
     [[`openrouter`, `5 `], /Invalid amount "5 "/],
     [[`openrouter`, ` 5`], /Invalid amount " 5"/],
     [[`openrouter`, `5`, `--expires=-1d`], /--expires "-1d"/],
-    [[`openrouter`, `5`, `--expires`, `-1d`], /--expires/],
+    // A value starting with `-` and a digit is still the option's value, not a missing one.
+    [[`openrouter`, `5`, `--expires`, `-1d`], /^capit: Invalid --expires "-1d": a negative duration is in the past/],
     [[`keys`, `delete`, `[`, `--yes`], /Invalid key name or glob "\["/],
     [[`keys`, `list`, `[z-a]`], /Invalid key name or glob/],
   ])(`%j: exit 2, one line, no request`, async (args, message) => {
@@ -117,7 +118,7 @@ describe(`capit keys delete|disable`, () => {
 describe(`capit platforms add|remove`, () => {
   // No OPENROUTER_MANAGEMENT_KEY: the stored key is what is tested.
   it.each<[string[], string, RegExp]>([
-    [[`platforms`, `add`, `openrouter`, `--key-stdin`], `not-a-key-at-all\n`, /does not look like a OpenRouter master key: OpenRouter keys start with "sk-or-"/],
+    [[`platforms`, `add`, `openrouter`, `--key-stdin`], `not-a-key-at-all\n`, /does not look like an OpenRouter master key: OpenRouter keys start with "sk-or-"/],
     [[`platforms`, `add`, `openrouter`, `--key-stdin`], `\n`, /No master key given/],
     [[`platforms`, `add`, `openrouter`], ``, /pipe it in with --key-stdin/],
     [[`platforms`, `add`, `nope`, `--key-stdin`], `${MASTER}\n`, /Unknown platform "nope"/],
@@ -132,5 +133,25 @@ describe(`capit platforms add|remove`, () => {
     expect(result.stdout + result.stderr).not.toContain(MASTER);
     expect(managementRequests()).toEqual([]);
     expect(fs.existsSync(credentials)).toBe(false);
+  });
+});
+
+// QA findings F18: words a user may well type get the command they meant, one line, exit 2, nothing written.
+describe(`near misses name what was meant`, () => {
+  it.each<[string[], RegExp]>([
+    [[`keys`, `list`, `--platform`, `openrouter`], /^capit: Unknown option "--platform" for `capit keys list`; the platform is an argument here: `capit keys list <platform>`, e\.g\. `capit keys list openrouter`\n$/],
+    [[`keys`, `list`, `-p`, `openrouter`], /the platform is an argument here: `capit keys list <platform>`/],
+    [[`platforms`, `ls`], /^capit: Unknown command "platforms ls"; did you mean `capit platforms list`\?\n$/],
+    [[`plugin`, `new`, `agnet`, `foo`], /^capit: Unknown plugin kind "agnet": expected platform or agent; did you mean "agent"\?\n$/],
+    [[`plugin`, `new`, `thing`, `foo`], /^capit: Unknown plugin kind "thing": expected platform or agent\n$/],
+    [[`-x`], /^capit: Unknown option "-x"; run `capit --help`\n$/],
+  ])(`capit %j`, async (args, message) => {
+    const {env, home} = setup();
+    const before = snapshotTree(home);
+    const result = await runMain(args, {env});
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe(``);
+    expect(result.stderr).toMatch(message);
+    expect(snapshotTree(home)).toEqual(before);
   });
 });

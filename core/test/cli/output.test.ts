@@ -146,6 +146,24 @@ describe(`help`, () => {
     }
   });
 
+  it(`--help after a command's arguments, and the legacy group spellings, show that command's help (each command once)`, async () => {
+    const {env} = setup();
+    for (const [argv, same] of [
+      [[`openrouter`, `5`, `--help`], [`openrouter`]],
+      [[`openrouter`, `5`, `--agent`, `opencode`, `-h`], [`openrouter`]],
+      [[`restore`, `opencode`, `--help`], [`restore`]],
+      [[`keys`, `delete`, `foo`, `--help`], [`keys`, `delete`]],
+      [[`--keys`, `--help`], [`keys`]],
+      [[`--platforms`, `--help`], [`platforms`]],
+    ] as const) {
+      const result = await run([...argv], env);
+      expect(result.exitCode, argv.join(` `)).toBe(0);
+      expect(result.stderr).toBe(``);
+      expect(result.stdout, argv.join(` `)).toBe((await run([...same, `--help`], env)).stdout);
+      expect(result.stdout).not.toContain(`Multiple commands match`);
+    }
+  });
+
   it(`capit openrouter --help`, async () => {
     expect(await help([`openrouter`])).toMatchInlineSnapshot(`
       "Issue an OpenRouter key with a hard USD limit
@@ -793,6 +811,25 @@ describe(`main outputs`, () => {
     `);
     expect(emulator.state.keys.size).toBe(0);
     expect(snapshotTree(root)).toEqual(before);
+  });
+
+  it(`a dry run's .env diff shows the lines the install writes, byte for byte but the secret`, async () => {
+    const {env} = setup();
+    const envFile = path.join(env.HOME!, `.hermes`, `.env`);
+    fs.mkdirSync(path.dirname(envFile), {recursive: true});
+    for (const original of [`OPENROUTER_API_KEY=sk-or-v1-fakeORIGINAL0000\nX=1\n`, `export OPENROUTER_API_KEY="sk-or-v1-fakeORIGINAL0000"\r\n`, `X=1\n`]) {
+      fs.writeFileSync(envFile, original);
+      const dry = await runMain([`openrouter`, `5`, `--agent`, `hermes`, `--dry-run`], {env});
+      expect(dry.exitCode, dry.stderr).toBe(0);
+      const section = dry.stdout.slice(dry.stdout.indexOf(`+++ b${envFile}`));
+      const hunk = section.split(`\n`).slice(1);
+      const added = hunk.slice(0, hunk.findIndex(l => l === ``)).filter(l => l.startsWith(`+`) && !l.startsWith(`+++`)).map(l => l.slice(1));
+      expect(added.length, original).toBeGreaterThan(0);
+      const done = await runMain([`openrouter`, `5`, `--agent`, `hermes`, `--yes`], {env});
+      expect(done.exitCode, done.stderr).toBe(0);
+      const written = fs.readFileSync(envFile, `utf8`).replace(/sk-or-v1-[A-Za-z0-9]+/g, `<new openrouter key>`);
+      for (const line of added) expect(written.split(/\r?\n/), JSON.stringify(original)).toContain(line.replace(/\r$/, ``));
+    }
   });
 
   it(`an install into an empty HOME, then over an existing file`, async () => {

@@ -169,8 +169,8 @@ describe(`argv the parser refuses: one line, exit 2`, () => {
     expect(formatError(cli().explain(thrown, argv))).toEqual({text: `${message}\n`, exitCode: 2});
   });
 
+  // `plugin new <kind>` is checked by the command (with a did-you-mean): bad-input.test.ts.
   it.each([
-    [[`plugin`, `new`, `theme`, `foo`]],
     [[`serve`, `--port`, `eighty`]],
     [[`serve`, `--port`, `70000`]],
   ])(`capit %j fails its option validator`, argv => {

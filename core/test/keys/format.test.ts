@@ -167,7 +167,7 @@ describe(`credentials store`, () => {
       expect(fs.statSync(file).mode & 0o777).toBe(0o640);
       fs.chmodSync(file, 0o600);
       fs.writeFileSync(file, `{"version":1,"platforms":{"a":{}}}`);
-      await expect(readCredentials(config)).rejects.toMatchObject({exitCode: 2, code: `CAPIT_CREDENTIALS_CORRUPT`});
+      await expect(readCredentials(config)).rejects.toMatchObject({exitCode: 1, code: `CAPIT_CREDENTIALS_CORRUPT`});
       await expect(updateCredentials(config, p => p)).rejects.toThrow(/is corrupt/);
       expect(fs.readFileSync(file, `utf8`)).toBe(`{"version":1,"platforms":{"a":{}}}`);
     } finally {

@@ -29,6 +29,16 @@ describe(`paginate`, () => {
     expect(asked).toEqual([{page: 0, offset: 0}, {page: 1, offset: 100}, {page: 2, offset: 200}]);
   });
 
+  it(`with a known page size, a short first page is the last one: no request beyond it, even with prefetch`, async () => {
+    const {asked, fetchPage} = offsetListing(3, 100);
+    expect(await collect(paginate(fetchPage, {prefetch: 4, pageSize: 100}))).toHaveLength(3);
+    expect(asked).toEqual([{page: 0, offset: 0}]);
+    // Without it, the short page is only known as the last once the next one comes back empty.
+    const unknown = offsetListing(3, 100);
+    await collect(paginate(unknown.fetchPage, {prefetch: 4}));
+    expect(unknown.asked.length).toBeGreaterThan(1);
+  });
+
   it(`stops on an empty page when the total is a multiple of the page size`, async () => {
     const {asked, fetchPage} = offsetListing(200, 100);
     expect(await collect(paginate(fetchPage))).toHaveLength(200);

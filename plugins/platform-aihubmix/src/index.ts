@@ -282,14 +282,14 @@ const aihubmix = {
 
     const data = ctx.wire.record(ctx.wire.record(res.body)?.data);
     const id = tokenId(data);
-    if (id === undefined) ctx.fail(`unknown`, `the response had no token id; check ${SETUP_URL} for a key named "${name}" and delete it`, action);
+    if (id === undefined) ctx.fail(`unknown`, `the response had no token id`, action);
     const wire = data as WireToken;
     // A token unlike the one asked for is not ours to install: core settles it by name. Omitted fields are not judged.
     const mismatch = typeof wire.name === `string` && wire.name !== name ? `name ${JSON.stringify(wire.name)}`
       : wire.unlimited_quota === true ? `unlimited quota`
         : num(wire.remain_quota) !== null && num(wire.remain_quota) !== toQuota(capUsd) ? `remain_quota ${String(wire.remain_quota)}` : undefined;
     if (mismatch !== undefined)
-      ctx.fail(`unknown`, `the response describes a different key (${mismatch}); check ${SETUP_URL} for a key named "${name}"`, action);
+      ctx.fail(`unknown`, `the response describes a different key (${mismatch})`, action);
 
     // The create response may mask `key` (`sk-abcd**********wxyz`) and carry the plaintext in `full_key`;
     // a later GET may or may not return it. Never install anything masked.
@@ -351,7 +351,7 @@ const aihubmix = {
         const after = await getToken(ctx, id, `check that ${action} took effect`);
         const unapplied = fields.filter(f => !sameField(after[f], next[f], ctx.wire));
         if (unapplied.length > 0)
-          ctx.fail(`unknown`, `AIHubMix answered HTTP ${res.status} with ${ctx.wire.describe(res.body)} but the key still has its old ${unapplied.join(`, `)}`, action);
+          ctx.fail(`unknown`, `AIHubMix answered HTTP ${res.status} with ${ctx.wire.describe(res.body)} but the key still has its old value of ${unapplied.join(`, `)}`, action);
         return after;
       }
       if (!is2xx(res) || !succeeded(res, ctx.wire)) ctx.http.fail(res, action);

@@ -370,7 +370,7 @@ describe(`destructive calls are verified, not taken on a 2xx alone`, () => {
       .get(`/api/token/9`).reply(200, {success: true, message: ``, data: wireToken(9, {status: 1})});
     const err = await rejection(aihubmix.updateKey(makeCtx(), `9`, {disabled: true}));
     expect(err).toBeInstanceOf(ProviderError);
-    expect(err.message).toMatch(/but the key still has its old status/);
+    expect(err.message).toMatch(/but the key still has its old value of status/);
   });
 
   it(`a quota PUT answered 200 with junk is success when the read-back shows the new quota`, async () => {

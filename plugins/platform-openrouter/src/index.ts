@@ -29,7 +29,6 @@ import type {
 
 const DEFAULT_BASE_URL = `https://openrouter.ai/api/v1`;
 const SETUP_URL = `https://openrouter.ai/settings/management-keys`;
-const KEYS_PAGE = `https://openrouter.ai/settings/keys`;
 
 /** The key object of `GET/PATCH/POST /keys…` (`data`), as far as capit reads it. */
 interface WireKey {
@@ -216,6 +215,9 @@ async function modelPrice(ctx: PlatformContext, modelId: string): Promise<ModelP
 
 // Pages of `GET /keys` requested ahead while listing: 10,000 keys take ~25 round trips, not 100.
 const PREFETCH = 4;
+// `GET /keys` answers "the most recent 100 API keys" a page (research/apis.md): fewer than 100 is the last page, so the
+// common case (a handful of keys) is one request, not one plus the prefetched ones.
+const PAGE_SIZE = 100;
 
 const openrouter = {
   apiVersion: 1,
@@ -272,11 +274,11 @@ const openrouter = {
     const top = ctx.wire.record(res.body);
     const data = wireKey(top?.data, ctx.wire);
     if (data === undefined)
-      ctx.fail(`unknown`, `the response had no key id (data.hash); check ${KEYS_PAGE} for a key named "${name}" and delete it`, action);
+      ctx.fail(`unknown`, `the response had no key id (data.hash)`, action);
     // A key unlike the one asked for (another name, cap or BYOK rule) is not ours to install: core settles it by name.
     const mismatch = createMismatch(data, {name, capUsd, reset, countByok}, ctx.wire);
     if (mismatch !== undefined)
-      ctx.fail(`unknown`, `the response describes a different key (${mismatch}); check ${KEYS_PAGE} for a key named "${name}"`, action);
+      ctx.fail(`unknown`, `the response describes a different key (${mismatch})`, action);
     // The spec puts the plaintext at top level; older docs show `data.key`.
     const nested = (data as {key?: unknown}).key;
     const secret = usableSecret(top?.key) ? top.key : usableSecret(nested) ? nested : undefined;
@@ -295,7 +297,8 @@ const openrouter = {
 
   listKeys(ctx: PlatformContext) {
     const action = `list keys`;
-    // The API has no page size parameter and no total (100 a page today): offsets follow the first page's length.
+    // The API has no page size parameter and no total (100 a page today): offsets follow the first page's length, and a
+    // page shorter than 100 ends the listing.
     return ctx.paginate(async ({offset}) => {
       const res = await ctx.http.json({method: `GET`, url: `${ctx.baseUrl}/keys?include_disabled=true&offset=${offset}`, headers: auth(ctx)}, action);
       const page = ctx.wire.record(res.body)?.data;
@@ -304,7 +307,7 @@ const openrouter = {
         const wire = wireKey(item, ctx.wire);
         return wire ? normaliseKey(wire, ctx.wire) : ctx.fail(`unknown`, `the key list had an entry without a key id (hash)`, action);
       });
-    }, {prefetch: PREFETCH});
+    }, {prefetch: PREFETCH, pageSize: PAGE_SIZE});
   },
 
   async updateKey(ctx: PlatformContext, id: string, patch: KeyPatch) {
@@ -326,7 +329,7 @@ const openrouter = {
       data = keyOf(ctx, check, action);
       const unapplied = unappliedFields(data, body, ctx.wire);
       if (unapplied.length > 0)
-        ctx.fail(`unknown`, `the provider answered HTTP ${res.status} but the key still has its old ${unapplied.join(`, `)}`, action);
+        ctx.fail(`unknown`, `the provider answered HTTP ${res.status} but the key still has its old value of ${unapplied.join(`, `)}`, action);
     }
     return normaliseKey(data, ctx.wire);
   },

@@ -172,7 +172,7 @@ describe(`listKeys`, () => {
     expect(keys[249]?.id).toBe(`hash0249`);
   });
 
-  it(`stops when a page only repeats keys already seen (server ignoring offset)`, async () => {
+  it(`sends one request when the first page has fewer than 100 keys`, async () => {
     let calls = 0;
     nock(ORIGIN).get(`${API}/keys`).query(true).times(10).reply(() => {
       calls++;
@@ -180,6 +180,17 @@ describe(`listKeys`, () => {
     });
     const keys = await collect(openrouter.listKeys(makeCtx()));
     expect(keys.map(k => k.id)).toEqual([`hash0001`, `hash0002`]);
+    expect(calls).toBe(1);
+  });
+
+  it(`stops when a page only repeats keys already seen (server ignoring offset)`, async () => {
+    let calls = 0;
+    nock(ORIGIN).get(`${API}/keys`).query(true).times(10).reply(() => {
+      calls++;
+      return [200, {data: Array.from({length: 100}, (_, i) => wireKey(i))}];
+    });
+    const keys = await collect(openrouter.listKeys(makeCtx()));
+    expect(keys).toHaveLength(100);
     // The first page plus what was prefetched before the repeat was seen: bounded, not endless.
     expect(calls).toBe(6);
   });
@@ -299,7 +310,7 @@ describe(`destructive calls are verified, not taken on a 2xx alone`, () => {
       .get(`${API}/keys/abc`).reply(200, {data: wireKey(9, {hash: `abc`, disabled: false})});
     const err = await rejection(openrouter.updateKey(makeCtx(), `abc`, {disabled: true}));
     expect(err).toBeInstanceOf(ProviderError);
-    expect(err.message).toMatch(/but the key still has its old disabled/);
+    expect(err.message).toMatch(/but the key still has its old value of disabled/);
   });
 
   it(`PATCH answered 200 with junk: a read-back showing the change is success`, async () => {
@@ -327,6 +338,8 @@ describe(`destructive calls are verified, not taken on a 2xx alone`, () => {
     const err = await rejection(openrouter.createKey(makeCtx(), {name: `x-00000000`, capUsd: 1}));
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toMatch(/no key id/);
+    // Core looks the key up by name and says what it found; the plugin gives no advice that could contradict it.
+    expect(err.message).not.toMatch(/check https|delete it/);
   });
 });
 

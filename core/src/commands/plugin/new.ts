@@ -1,6 +1,7 @@
 import {Command, Option} from 'clipanion';
-import * as t            from 'typanion';
 
+import {InputError}  from '../../errors.js';
+import {didYouMean}  from '../../ui/suggest.js';
 import {BaseCommand} from '../base.js';
 import {withValue}   from '../options.js';
 
@@ -17,14 +18,19 @@ export class PluginNewCommand extends BaseCommand {
     ],
   });
 
-  kind = Option.String({name: `platform|agent`, validator: t.isEnum([`platform`, `agent`] as const)});
+  kind = Option.String({name: `platform|agent`});
   id = Option.String({name: `id`});
   dir = withValue(`<folder>`, Option.String(`--dir`, {description: `Target folder (default ./capit-<kind>-<id>); must be empty or absent`}));
   name = withValue(`<package>`, Option.String(`--name`, {description: `Package name (default capit-<kind>-<id>; may be scoped)`}));
 
   async execute() {
+    const kinds = [`platform`, `agent`] as const;
+    const kind = kinds.find(k => k === this.kind);
+    // Checked here rather than by a clipanion validator, whose message cannot say which kind was meant.
+    if (kind === undefined)
+      throw new InputError(`Unknown plugin kind "${this.kind}": expected platform or agent${didYouMean(this.kind, kinds)}`);
     const {scaffoldPlugin} = await import(`../../plugins/scaffold.js`);
-    const result = scaffoldPlugin({kind: this.kind, id: this.id, dir: this.dir, name: this.name}, this.context);
+    const result = scaffoldPlugin({kind, id: this.id, dir: this.dir, name: this.name}, this.context);
     const rel = result.dir;
     this.context.stdout.write([
       `Created ${result.packageName} in ${rel}`,
