@@ -103,10 +103,12 @@ describe(`capit rotate`, () => {
   it(`verify fails: the successor is deleted before any file is written`, async () => {
     const {env, authFile, ledgerFile} = setup();
     const old = await issueFirst(env);
-    emulator.faults.add({method: `GET`, path: `/api/v1/keys`, when: `before`, kind: `status`, status: 500, count: -1});
+    // The check asks the provider about the new key with the new key itself (GET /key); it answers 500 every time.
+    emulator.faults.add({method: `GET`, path: `/api/v1/key`, when: `before`, kind: `status`, status: 500, count: -1});
     const result = await runCli([`rotate`, `opencode`, `--yes`], {env});
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(`could not be verified`);
+    expect(emulator.state.requests.some(r => r.method === `GET` && r.path === `/api/v1/key`)).toBe(true);
     expect(result.stderr).toContain(`was deleted at the provider`);
     expectUnchanged(authFile, ledgerFile, old);
   });

@@ -1,5 +1,6 @@
 import {Command, Option} from 'clipanion';
 
+import {withValue}         from './options.js';
 import {BaseCommand} from './base.js';
 
 export class GcCommand extends BaseCommand {
@@ -18,7 +19,7 @@ export class GcCommand extends BaseCommand {
 
   yes = Option.Boolean(`--yes,-y`, false, {description: `Remove what is listed (default: dry run)`});
   json = Option.Boolean(`--json`, false, {description: `Print the result as JSON`});
-  keepBackups = Option.String(`--keep-backups`, {description: `Backups to keep per agent (default 10)`});
+  keepBackups = withValue(`<n>`, Option.String(`--keep-backups`, {description: `Backups to keep per agent (default 10)`}));
 
   async execute() {
     const {collectGarbage} = await import(`../keys/gc.js`);

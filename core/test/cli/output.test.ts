@@ -93,6 +93,9 @@ describe(`help`, () => {
 
       Keys
 
+        capit gc [--yes,-y] [--json] [--keep-backups <n>]
+          List, then with --yes remove, keys, ledger entries and backups capit no longer needs
+
         capit keys delete [--platform,-p <id>] [--yes,-y] [--json] [--all] <name|glob>
           Delete keys at the provider (a name or a glob)
 
@@ -104,6 +107,12 @@ describe(`help`, () => {
 
         capit keys list [--json] [--all] [platform] [glob]
           List keys as the provider reports them, with the spend of the current window
+
+        capit rotate [--all] [--yes,-y] [--json] [agent]
+          Replace an agent's key with a new one of the same cap, reset, expiry and BYOK setting
+
+        capit topup [--for <duration>] [--yes,-y] [--json] <agent|key name> <usd>
+          Raise the cap of an agent's capit key, for good or for a while (--for)
 
       Platforms
 
