@@ -199,7 +199,7 @@ describe(`capit topup`, () => {
     emulator.faults.add({kind: `junk`, when: `before`, method: `PATCH`, pathRegex: `^/api/v1/keys/`});
     const result = await runCli([`topup`, `opencode`, `5`, `--for`, `1h`, `--yes`], {env});
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/still has its old limit/);
+    expect(result.stderr).toMatch(/still has its old value of limit/);
     expect(result.stdout).toBe(``);
     expect(emulator.state.keys.get(key.hash)!.limit).toBe(5);
     expect(ledger(stateDir)[0]!.topups![0]).toMatchObject({state: `applying`, fromCapUsd: 5});
