@@ -148,7 +148,22 @@ export function isCode(err: unknown, code: string): boolean {
 
 /** Removes capit temp files (`.<name>.capit-<pid>-<hex>.tmp`) beside `file` whose writer is no longer running. */
 export async function removeStrayTempFiles(file: string): Promise<string[]> {
-  const dir = path.dirname(file);
+  const base = path.basename(file);
+  return removeTempFiles(path.dirname(file), name => parseTempName(name, base)?.pid);
+}
+
+const ANY_TEMP_NAME = /^\..+\.capit-(\d+)-[0-9a-f]+\.tmp$/;
+
+/** Removes every capit temp file directly in `dir` (any target name) whose writer is no longer running. */
+export async function removeStrayTempFilesIn(dir: string): Promise<string[]> {
+  return removeTempFiles(dir, name => {
+    const m = ANY_TEMP_NAME.exec(name);
+    return m ? Number(m[1]) : undefined;
+  });
+}
+
+// `writerOf` says which process wrote a temp name (undefined: not a capit temp file); a live writer's file stays.
+async function removeTempFiles(dir: string, writerOf: (name: string) => number | undefined): Promise<string[]> {
   let names: string[];
   try {
     names = await fs.readdir(dir);
@@ -158,8 +173,8 @@ export async function removeStrayTempFiles(file: string): Promise<string[]> {
   }
   const removed: string[] = [];
   for (const name of names) {
-    const temp = parseTempName(name, path.basename(file));
-    if (!temp || (temp.pid !== process.pid && isRunning(temp.pid))) continue;
+    const pid = writerOf(name);
+    if (pid === undefined || (pid !== process.pid && isRunning(pid))) continue;
     await fs.rm(path.join(dir, name), {force: true});
     removed.push(path.join(dir, name));
   }
@@ -173,25 +188,4 @@ function isRunning(pid: number): boolean {
   } catch (err) {
     return isCode(err, `EPERM`);
   }
-}
-
-const ANY_TEMP_NAME = /^\..+\.capit-(\d+)-[0-9a-f]+\.tmp$/;
-
-/** Removes every capit temp file directly in `dir` (any target name) whose writer is no longer running. */
-export async function removeStrayTempFilesIn(dir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch (err) {
-    if (isCode(err, `ENOENT`) || isCode(err, `ENOTDIR`)) return [];
-    throw err;
-  }
-  const removed: string[] = [];
-  for (const name of names) {
-    const m = ANY_TEMP_NAME.exec(name);
-    if (!m || (Number(m[1]) !== process.pid && isRunning(Number(m[1])))) continue;
-    await fs.rm(path.join(dir, name), {force: true});
-    removed.push(path.join(dir, name));
-  }
-  return removed;
 }
