@@ -698,7 +698,7 @@ export default String.raw`'use strict';
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
         scales: {
-          x: {stacked: true, grid: {display: false}},
+          x: {stacked: true, grid: {display: false}, ticks: {maxRotation: 0, autoSkipPadding: 10}},
           y: {stacked: true, beginAtZero: true, ticks: {callback: function (v) { return '$' + Number(v).toFixed(2); }}},
         },
         plugins: {
