@@ -1,7 +1,10 @@
 import {randomBytes, timingSafeEqual} from 'node:crypto';
+import fs                            from 'node:fs';
 import http                          from 'node:http';
+import {createRequire}               from 'node:module';
 import type {AddressInfo}            from 'node:net';
 import {networkInterfaces}           from 'node:os';
+import path                          from 'node:path';
 
 import {Cli}                         from 'clipanion';
 
@@ -115,6 +118,27 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString(`utf8`);
 }
 
+// ----- slice W3 (spend page): the chart library, served from capit's own dependencies (the CSP allows only 'self').
+/** The path the page loads Chart.js from; the file comes from the installed `chart.js` package, never a CDN. */
+export const CHART_LIBRARY_PATH = `/vendor/chart.umd.min.js`;
+let chartLibrary: string | undefined;
+
+/**
+ * Chart.js's browser build (UMD, no eval, no injected styles). Found at run time beside whatever capit runs from
+ * (dist/ in the repository, dist/bundle/ in a global install): its package "exports" do not list the UMD file, so
+ * the package's main entry is resolved and the file taken from the same folder. Read once, then kept.
+ */
+export function chartLibraryBody(): string {
+  if (chartLibrary === undefined) {
+    const main = createRequire(import.meta.url).resolve(`chart.js`);
+    const text = fs.readFileSync(path.join(path.dirname(main), `chart.umd.min.js`), `utf8`);
+    // The source map is not shipped with the page; without the comment a browser's devtools do not ask for it.
+    chartLibrary = text.replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, `\n`);
+  }
+  return chartLibrary;
+}
+// ----- end of slice W3
+
 /**
  * Starts the GUI server. Safe by default: loopback only, Host and Origin checked, no CORS, and a random token required
  * on every API request in the `X-Capit-Token` header (or `Authorization: Bearer` for scripts). The page itself (three
@@ -159,7 +183,10 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     if (!api) {
       // The page's own files are the same for everyone and hold no data: they load without the token (a reload has
       // no token in the address bar; the page keeps it in sessionStorage). Everything with data is under /api/.
-      const asset = ASSETS[url.pathname === `/` ? `/index.html` : url.pathname];
+      // slice W3 (spend page): the chart library is a file of a dependency, not one of the page's string modules.
+      const asset = url.pathname === CHART_LIBRARY_PATH
+        ? {type: `text/javascript; charset=utf-8`, body: chartLibraryBody()}
+        : ASSETS[url.pathname === `/` ? `/index.html` : url.pathname];
       if (!asset) return send(res, 404, `Not found\n`, `text/plain; charset=utf-8`);
       if (req.method !== `GET` && req.method !== `HEAD`) return send(res, 405, `Method not allowed\n`, `text/plain; charset=utf-8`, {allow: `GET, HEAD`});
       return send(res, 200, asset.body, asset.type);

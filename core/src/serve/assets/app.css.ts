@@ -97,5 +97,21 @@ label.check { flex-direction: row !important; align-items: center; gap: 6px; col
 /* slice B3 (topup): the Top up form on an agent card stays inside the card. */
 .actions.topup { flex-wrap: wrap; }
 .actions.topup input { flex: 1 1 6em; min-width: 0; width: 6em; }
+/* slice W3: runway on the keys page, charts on the spend page. */
+.runwaycol { width: 190px; }
+.runway { display: flex; flex-direction: column; gap: 3px; font-size: 12px; }
+.runway .text { color: var(--muted); }
+.alert { align-self: flex-start; font-size: 11.5px; padding: 1px 8px; border-radius: 999px; background: #e7f6ee; color: #176c3c; }
+.alert.warn { background: #fff4dc; color: #8a5a00; }
+.alert.bad { background: #fdecec; color: #a12828; }
+.alert.none { background: #eceef2; color: #596173; }
+.chart-box { position: relative; height: 320px; }
+.chart-box.short { height: 180px; }
+.legend { display: flex; flex-wrap: wrap; gap: 8px 22px; margin-top: 12px; font-size: 13px; }
+.legend .legend-agent { display: flex; flex-direction: column; gap: 2px; }
+.legend .legend-agent > .name { font-weight: 600; }
+.legend .model { display: flex; align-items: center; gap: 6px; color: var(--muted); font-size: 12px; }
+.legend .total { font-variant-numeric: tabular-nums; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; }
 [hidden] { display: none !important; }
 `;

@@ -229,6 +229,7 @@ export default String.raw`'use strict';
         el('td', {text: k.agent || '—'}),
         el('td', null, el('div', {className: 'spend'}, spendBar(k.spentUsd || 0, k.capUsd),
           el('span', {className: 'nums', text: money(k.spentUsd) + ' / ' + (k.capUsd === null ? 'no cap' : money(k.capUsd))}))),
+        runwayCell(k),
         el('td', {text: k.reset || 'lifetime'}),
         el('td', null, el('span', {className: 'status ' + k.status, text: k.status})),
         el('td', {text: day(k.createdAt)}),
@@ -236,6 +237,64 @@ export default String.raw`'use strict';
         actions));
     });
   }
+
+  // ----- slice W3: runway and alert state per key, from one listing: the window's spend over the time since the
+  // window began (00:00 UTC for daily, Monday for weekly, the 1st for monthly, the key's creation for a lifetime cap).
+  var ALERT_THRESHOLDS = [50, 80, 100];
+  var HOUR = 3600000;
+  function windowBounds(reset, now) {
+    var d = new Date(now);
+    var start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+    if (reset === 'daily') return {start: start, end: start + 24 * HOUR};
+    if (reset === 'weekly') {
+      var monday = start - ((d.getUTCDay() + 6) % 7) * 24 * HOUR;
+      return {start: monday, end: monday + 7 * 24 * HOUR};
+    }
+    if (reset === 'monthly') return {start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)};
+    return {start: null, end: null};
+  }
+  function when(ms, now) {
+    var t = new Date(ms);
+    var time = t.toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'});
+    if (new Date(now).toDateString() === t.toDateString()) return 'at ' + time;
+    return 'on ' + t.toLocaleDateString([], {month: 'short', day: 'numeric'}) + ' ' + time;
+  }
+  function rateText(usdPerHour) {
+    return '$' + (usdPerHour >= 1 ? usdPerHour.toFixed(2) : usdPerHour.toFixed(3)) + '/h';
+  }
+  function paceOf(k, now) {
+    var cap = k.capUsd, spent = k.spentUsd || 0;
+    if (cap === null || cap === undefined) return {alert: 'none', label: 'no cap', text: 'no cap, so no runway'};
+    var share = cap > 0 ? spent / cap * 100 : 100;
+    var reached = ALERT_THRESHOLDS.filter(function (t) { return share >= t; });
+    var top = reached.length ? reached[reached.length - 1] : null;
+    var pace = {alert: top === null ? 'ok' : top >= 100 ? 'bad' : 'warn', label: top === null ? 'under 50 %' : top >= 100 ? 'cap reached' : 'over ' + top + ' %'};
+    if (top !== null && top >= 100) { pace.text = k.reset ? 'until the ' + k.reset + ' reset' : 'no spend left'; return pace; }
+    if (k.disabled) { pace.text = 'key disabled'; return pace; }
+    var bounds = windowBounds(k.reset, now);
+    var created = k.createdAt ? Date.parse(k.createdAt) : NaN;
+    var start = bounds.start === null ? created : isNaN(created) ? bounds.start : Math.max(bounds.start, created);
+    var hours = (now - start) / HOUR;
+    // Too short a time, or no spend yet: a rate from it would be noise, so say so instead of a guess.
+    if (isNaN(start) || !(hours >= 0.25) || !(spent > 0)) { pace.text = 'no data'; return pace; }
+    var rate = spent / hours;
+    var runsOut = now + (cap - spent) / rate * HOUR;
+    pace.rate = rate;
+    if (bounds.end !== null && runsOut >= bounds.end) pace.text = rateText(rate) + ' — lasts until the ' + k.reset + ' reset';
+    else {
+      pace.text = rateText(rate) + ' — runs out ' + when(runsOut, now);
+      // On pace to hit the cap before the window resets: the alert a watcher would raise, shown before it happens.
+      if (pace.alert === 'ok' && bounds.end !== null) { pace.alert = 'warn'; pace.label = 'on pace for the cap'; }
+    }
+    return pace;
+  }
+  function runwayCell(k) {
+    var pace = paceOf(k, Date.now());
+    return el('td', {className: 'runwaycell'}, el('div', {className: 'runway'},
+      el('span', {className: 'alert ' + pace.alert, text: pace.label}),
+      el('span', {className: 'text', text: pace.text})));
+  }
+  // ----- end of slice W3
 
   function keyAction(k, action) {
     var words = {
@@ -555,6 +614,137 @@ export default String.raw`'use strict';
     });
   }
 
+  // ---------------------------------------------------------------------------------------------------- spend (slice W3)
+  // Chart.js is capit's own dependency, served by capit at /vendor/ (the CSP allows only 'self'); loaded when the
+  // page is first opened so the other pages never pay for it.
+  var chartLibrary = null;
+  function loadChartLibrary() {
+    if (window.Chart) return Promise.resolve(window.Chart);
+    if (!chartLibrary) chartLibrary = new Promise(function (resolve, reject) {
+      var script = document.createElement('script');
+      script.src = '/vendor/chart.umd.min.js';
+      script.onload = function () { resolve(window.Chart); };
+      script.onerror = function () {
+        chartLibrary = null;
+        var err = new Error('The chart library did not load.');
+        err.hint = 'Reload the page; if it persists, reinstall capit (its chart.js dependency may be missing).';
+        reject(err);
+      };
+      document.head.appendChild(script);
+    });
+    return chartLibrary;
+  }
+  var charts = {};
+  var PALETTE = [212, 150, 28, 340, 265, 190, 0, 95];
+  function colorOf(agentIndex, modelIndex) {
+    var hue = PALETTE[agentIndex % PALETTE.length];
+    return 'hsl(' + hue + ', 62%, ' + Math.min(78, 40 + modelIndex * 11) + '%)';
+  }
+  function burnRate(b) {
+    if (typeof b.usdPerHour === 'number') return b.usdPerHour;
+    if (typeof b.usd === 'number' && typeof b.hours === 'number' && b.hours > 0) return b.usd / b.hours;
+    return null;
+  }
+
+  function loadSpend() {
+    return Promise.all([api('GET', '/api/spend'), loadChartLibrary()]).then(function (r) {
+      clear($('spend-errors'));
+      renderSpend(r[0], r[1]);
+    }, function (error) { showError($('spend-errors'), error); });
+  }
+
+  function renderSpend(data, Chart) {
+    (data.errors || []).forEach(function (e) {
+      $('spend-errors').appendChild(errorBox({message: 'Could not read the ' + platformName(e.platform) + ' spend. ' + e.message}));
+    });
+    var notes = clear($('spend-notes'));
+    (data.notes || []).forEach(function (n) { notes.appendChild(el('div', {className: 'note muted', text: n})); });
+
+    var days = data.days || [];
+    var series = data.series || [];
+    var agents = (data.agents || []).slice();
+    series.forEach(function (s) { if (agents.indexOf(s.agent) === -1) agents.push(s.agent); });
+    // One dataset per agent and model; the agent is the stack, so each day shows one column per agent.
+    var sets = [];
+    var byKey = {};
+    agents.forEach(function (agent, ai) {
+      var models = [];
+      series.forEach(function (s) { if (s.agent === agent && models.indexOf(s.model) === -1) models.push(s.model); });
+      models.sort();
+      models.forEach(function (model, mi) {
+        var set = {agent: agent, model: model, color: colorOf(ai, mi), values: days.map(function () { return 0; }), total: 0};
+        byKey[agent + '\u0000' + model] = set;
+        sets.push(set);
+      });
+    });
+    series.forEach(function (s) {
+      var set = byKey[s.agent + '\u0000' + s.model];
+      var i = days.indexOf(s.date);
+      if (!set || i === -1) return;
+      set.values[i] += Number(s.usd) || 0;
+      set.total += Number(s.usd) || 0;
+    });
+    $('spend-empty').hidden = sets.some(function (s) { return s.total > 0; });
+
+    if (charts.daily) charts.daily.destroy();
+    charts.daily = new Chart($('spend-daily'), {
+      type: 'bar',
+      data: {
+        labels: days.map(function (d) { return d.slice(5); }),
+        datasets: sets.map(function (s) {
+          return {label: s.agent + ' · ' + s.model, stack: s.agent, data: s.values, backgroundColor: s.color, borderRadius: 2, maxBarThickness: 22};
+        }),
+      },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        scales: {
+          x: {stacked: true, grid: {display: false}, ticks: {maxRotation: 0, autoSkipPadding: 10}},
+          y: {stacked: true, beginAtZero: true, ticks: {callback: function (v) { return '$' + Number(v).toFixed(2); }}},
+        },
+        plugins: {
+          // The legend is HTML below the chart: readable text, and one entry per agent with its models.
+          legend: {display: false},
+          tooltip: {callbacks: {label: function (c) { return c.dataset.label + ': ' + money(c.parsed.y); }}},
+        },
+      },
+    });
+
+    var legend = clear($('spend-legend'));
+    agents.forEach(function (agent) {
+      var mine = sets.filter(function (s) { return s.agent === agent; });
+      var total = mine.reduce(function (a, s) { return a + s.total; }, 0);
+      var box = el('div', {className: 'legend-agent', dataset: {agent: agent}},
+        el('span', {className: 'name'}, agent + ' ', el('span', {className: 'total muted', text: money(total)})));
+      mine.forEach(function (s) {
+        var swatch = el('span', {className: 'swatch'});
+        swatch.style.backgroundColor = s.color;
+        box.appendChild(el('span', {className: 'model'}, swatch, el('span', {text: s.model + ' ' + money(s.total)})));
+      });
+      legend.appendChild(box);
+    });
+
+    var burn = (data.burn || []).map(function (b) { return {agent: b.agent, rate: burnRate(b), hours: b.sinceHours}; });
+    var list = clear($('spend-burn-list'));
+    burn.forEach(function (b) {
+      var since = typeof b.hours === 'number' ? ' over the last ' + (b.hours < 1 ? Math.round(b.hours * 60) + ' min' : b.hours.toFixed(1) + ' h') : '';
+      list.appendChild(el('li', {dataset: {agent: b.agent}, text: b.agent + ': ' + (b.rate === null ? 'no data' : rateText(b.rate) + since)}));
+    });
+    if (charts.burn) charts.burn.destroy();
+    charts.burn = new Chart($('spend-burn'), {
+      type: 'bar',
+      data: {
+        labels: burn.map(function (b) { return b.agent; }),
+        datasets: [{label: 'USD per hour', data: burn.map(function (b) { return b.rate || 0; }),
+          backgroundColor: burn.map(function (b) { return colorOf(Math.max(0, agents.indexOf(b.agent)), 0); }), borderRadius: 3, maxBarThickness: 26}],
+      },
+      options: {
+        indexAxis: 'y', responsive: true, maintainAspectRatio: false, animation: false,
+        scales: {x: {beginAtZero: true, ticks: {callback: function (v) { return '$' + Number(v).toFixed(2) + '/h'; }}}, y: {grid: {display: false}}},
+        plugins: {legend: {display: false}, tooltip: {callbacks: {label: function (c) { return rateText(c.parsed.x); }}}},
+      },
+    });
+  }
+
   // ---------------------------------------------------------------------------------------------------- platforms
   function describeMaster(p) {
     if (p.source === 'env') return 'configured via $' + p.envVar + (p.stored ? ' (a stored key is also kept)' : '');
@@ -601,7 +791,7 @@ export default String.raw`'use strict';
   }
 
   // ---------------------------------------------------------------------------------------------------- routing
-  var pages = {keys: loadKeys, issue: loadIssuePage, agents: loadAgents, platforms: loadPlatforms};
+  var pages = {keys: loadKeys, issue: loadIssuePage, spend: loadSpend, agents: loadAgents, platforms: loadPlatforms};
   function route() {
     // A new address pasted into this tab (capit serve restarted on the same --port) changes only the fragment.
     if (/(?:^#|&)token=/.test(location.hash)) {
@@ -656,6 +846,7 @@ export default String.raw`'use strict';
         navigator.clipboard.writeText($('reveal-secret').textContent).then(function () { flash('Copied'); }, function () { flash('Copy failed: select the key and copy it'); });
       });
       $('platform-add').addEventListener('submit', addMaster);
+      $('spend-refresh').addEventListener('click', loadSpend);
       route();
     }, function (error) {
       if (!error.locked) showLocked(error);

@@ -16,6 +16,7 @@ export default String.raw`<!doctype html>
   <nav>
     <a href="#keys" data-page="keys">Keys</a>
     <a href="#issue" data-page="issue">Issue a key</a>
+    <a href="#spend" data-page="spend">Spend</a>
     <a href="#agents" data-page="agents">Agents</a>
     <a href="#platforms" data-page="platforms">Platforms</a>
   </nav>
@@ -39,7 +40,7 @@ export default String.raw`<!doctype html>
     </form>
     <div id="keys-errors"></div>
     <table id="keys-table" class="table">
-      <thead><tr><th>Name</th><th>Platform</th><th>Agent</th><th class="spendcol">Spend</th><th>Reset</th><th>Status</th><th>Created</th><th>Expires</th><th></th></tr></thead>
+      <thead><tr><th>Name</th><th>Platform</th><th>Agent</th><th class="spendcol">Spend</th><th class="runwaycol">Runway</th><th>Reset</th><th>Status</th><th>Created</th><th>Expires</th><th></th></tr></thead>
       <tbody></tbody>
     </table>
     <p id="keys-empty" class="empty" hidden>No keys yet. <a href="#issue">Issue one</a>.</p>
@@ -92,6 +93,28 @@ export default String.raw`<!doctype html>
       <div class="actions"><a class="button" href="#keys">View keys</a> <button type="button" class="ghost" id="issue-another">Issue another</button></div>
     </div>
   </section>
+
+  <!-- slice W3 (spend page): the charts are drawn by Chart.js, loaded from capit itself when this page opens. -->
+  <section id="page-spend" class="page" hidden>
+    <div class="head">
+      <h1>Spend</h1>
+      <button type="button" id="spend-refresh" class="ghost">Refresh</button>
+    </div>
+    <div id="spend-errors"></div>
+    <div id="spend-notes"></div>
+    <div class="card">
+      <h2>Daily spend per agent, last 30 days <span class="muted">(UTC days, stacked by model)</span></h2>
+      <div class="chart-box"><canvas id="spend-daily" role="img" aria-label="Daily spend per agent, stacked by model"></canvas></div>
+      <div id="spend-legend" class="legend"></div>
+      <p id="spend-empty" class="muted" hidden>No spend recorded in these days.</p>
+    </div>
+    <div class="card">
+      <h2>Burn rate <span class="muted">(USD per hour)</span></h2>
+      <div class="chart-box short"><canvas id="spend-burn" role="img" aria-label="Burn rate per agent"></canvas></div>
+      <ul id="spend-burn-list" class="lines"></ul>
+    </div>
+  </section>
+  <!-- end of slice W3 -->
 
   <section id="page-agents" class="page" hidden>
     <h1>Agents</h1>
