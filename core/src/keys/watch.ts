@@ -136,6 +136,13 @@ export function clockTime(ms: number, now: number): string {
   return new Date(now).toDateString() === d.toDateString() ? hm : `${d.toLocaleDateString(`en-US`, {weekday: `short`})} ${hm}`;
 }
 
+/** `$0.59/min`, or per hour when slower than a cent a minute (`$0.15/h`). */
+export function pace(usdPerMinute: number): string {
+  if (usdPerMinute >= 0.01) return `${money(usdPerMinute)}/min`;
+  const perHour = usdPerMinute * 60;
+  return perHour >= 0.01 ? `${money(perHour)}/h` : `under $0.01/h`;
+}
+
 function capLabel(key: ListedKey): string {
   return `${money(key.capUsd)} ${key.reset ?? `lifetime`} cap`;
 }
@@ -225,7 +232,7 @@ function evaluate(key: ListedKey, history: KeyHistory, settings: WatchSettings, 
       }
       if (earlier.length >= 3) {
         const usual = median(earlier);
-        if (rate >= settings.spikeFactor * usual) reason = `${(rate / usual).toFixed(1)}× the key's median pace of ${money(usual)}/min`;
+        if (rate >= settings.spikeFactor * usual) reason = `${(rate / usual).toFixed(1)}× the key's median pace of ${pace(usual)}`;
       }
     }
     if (reason) {
@@ -238,10 +245,10 @@ function evaluate(key: ListedKey, history: KeyHistory, settings: WatchSettings, 
 
 function alertMessage(a: Omit<WatchAlert, `message`>): string {
   const who = `${a.agent ?? `no agent`}, ${a.platform} key ${a.keyName}`;
-  const pace = `${money(a.rateUsdPerMinute)}/min`;
+  const speed = pace(a.rateUsdPerMinute);
   const head = a.kind === `spike`
-    ? `SPIKE ${who}: ${pace}, ${a.reason}; spent ${money(a.spentUsd)}`
-    : `${a.thresholdPercent} % of the cap: ${who}: ${a.reason} (${money(a.spentUsd)}); ${pace}`;
+    ? `SPIKE ${who}: ${speed}, ${a.reason}; spent ${money(a.spentUsd)}`
+    : `${a.thresholdPercent} % of the cap: ${who}: ${a.reason} (${money(a.spentUsd)}); ${speed}`;
   const disabled = a.disabled === null ? `` : a.disabled === `disabled`
     ? `; disabled at ${a.platform} (verified): capit keys enable ${a.keyName} reverses it`
     : `; could not disable it: ${a.disabled}`;
@@ -311,7 +318,7 @@ async function disableKey(key: ListedKey, ctx: CapitContext, stateDir: string, s
   await appendAudit(stateDir, {
     action: `disable`, platform: key.platform, keyName: key.name, keyId: key.id, agent: key.agent,
     oldCapUsd: key.capUsd, newCapUsd: key.capUsd,
-    reason: `capit watch --disable-on-spike: ${money(spike.rateUsdPerMinute)}/min, ${spike.reason}`,
+    reason: `capit watch --disable-on-spike: ${pace(spike.rateUsdPerMinute)}, ${spike.reason}`,
   });
   return `disabled`;
 }
