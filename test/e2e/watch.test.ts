@@ -194,12 +194,12 @@ describe(`capit watch`, () => {
     expect(slow.exitCode).toBe(1);
     expect(slow.stderr).toContain(`30 % of the cap: opencode`);
     expect(slow.stderr).not.toContain(`SPIKE`);
-    emulator.charge(key.hash, 0.6);
-    // $0.60 in an hour: 6 % of the cap per hour, over the configured 5 %.
+    emulator.charge(key.hash, 1.2);
+    // $1.20 in an hour: 12 % of the cap per hour, over the configured 5 %.
     const fast = await runCli([`watch`, `--once`], {env: at(env, DAY + 3_600_000)});
     expect(fast.exitCode).toBe(1);
     expect(fast.stderr).toContain(`SPIKE opencode`);
-    expect(fast.stderr).toContain(`SPIKE opencode, openrouter key ${key.name}: $0.60/h, a pace of 5 % of the $10.00 lifetime cap in 60 min or faster`);
+    expect(fast.stderr).toContain(`SPIKE opencode, openrouter key ${key.name}: $0.02/min, a pace of 5 % of the $10.00 lifetime cap in 60 min or faster`);
     expect(emulator.state.keys.get(key.hash)!.disabled).toBe(false); // no --disable-on-spike
 
     fs.writeFileSync(configFile, JSON.stringify({watch: {thresholds: [`half`]}}));
@@ -265,5 +265,41 @@ describe(`capit watch`, () => {
     expect(samples).toHaveLength(120);
     expect(samples.at(-1)![0]).toBeGreaterThan(old.at(-1)![0] as number);
     expect(fs.statSync(path.join(stateDir, `watch.json`)).mode & 0o777).toBe(0o600);
+  });
+
+  it(`AIHubMix: alerts on the token's used quota, with no agent`, async () => {
+    const {env} = setup();
+    const aihubmix = {...env, CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: `aihubmix-manage-fake-0000`};
+    const issued = await runCli([`aihubmix`, `4`, `--yes`], {env: aihubmix});
+    expect(issued.exitCode, issued.stderr).toBe(0);
+    const [token] = [...emulator.state.aihubmixTokens.values()];
+    expect((await runCli([`watch`, `--once`], {env: aihubmix})).exitCode).toBe(0);
+    emulator.chargeAihubmix(token!.id, 2.2);
+    const result = await runCli([`watch`, `--once`], {env: at(aihubmix, DAY)});
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`50 % of the cap: no agent, aihubmix key ${token!.name}: 55 % of the $4.00 lifetime cap spent ($2.20)`);
+    expect(result.stderr).toContain(`at this pace ${token!.name}'s $4.00 lifetime cap runs out at`);
+  });
+
+  it(`calls a spike at 5x the key's own median pace, even far under the share-of-cap rule`, async () => {
+    const {env, configFile} = setup();
+    const key = await install(env, `100`);
+    fs.mkdirSync(path.dirname(configFile), {recursive: true});
+    // The share-of-cap rule out of the way: only the key's own pace can call a spike here.
+    fs.writeFileSync(configFile, JSON.stringify({watch: {thresholds: [90], spikeSharePercent: 1000}}));
+    expect((await runCli([`watch`, `--once`], {env})).exitCode).toBe(0);
+    // Its usual pace: $0.10 an hour, three hours running.
+    for (let hour = 1; hour <= 3; hour++) {
+      emulator.charge(key.hash, 0.1);
+      const usual = await runCli([`watch`, `--once`], {env: at(env, hour * 3_600_000)});
+      expect(usual.exitCode, usual.stderr).toBe(0);
+    }
+    // Four times as fast is not yet a spike; ten times is.
+    emulator.charge(key.hash, 0.4);
+    expect((await runCli([`watch`, `--once`], {env: at(env, 4 * 3_600_000)})).exitCode).toBe(0);
+    emulator.charge(key.hash, 1);
+    const spike = await runCli([`watch`, `--once`], {env: at(env, 5 * 3_600_000)});
+    expect(spike.exitCode).toBe(1);
+    expect(spike.stderr).toContain(`SPIKE opencode, openrouter key ${key.name}: $0.02/min, 10.0× the key's median pace of $0.10/h`);
   });
 });

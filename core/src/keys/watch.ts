@@ -348,10 +348,11 @@ export async function runWatch(opts: WatchOptions, ctx: CapitContext): Promise<n
   process.on(`SIGTERM`, onSignal);
   let alerted = false;
   let failedPass = false;
+  const said = {errors: ``};
   try {
     if (!opts.once) ctx.stderr.write(`capit watch: polling every ${opts.interval}${opts.disableOnSpike ? `; a key that spikes is disabled` : ``} (Ctrl-C stops)\n`);
     while (!stopping) {
-      const result = await onePass(ctx, settings, opts, notifier);
+      const result = await onePass(ctx, settings, opts, notifier, said);
       alerted ||= result.alerts.length > 0;
       failedPass ||= result.failed;
       if (opts.once) break;
@@ -374,7 +375,7 @@ export async function runWatch(opts: WatchOptions, ctx: CapitContext): Promise<n
   return 0;
 }
 
-async function onePass(ctx: CapitContext, settings: WatchSettings, opts: WatchOptions, notifier: Notifier): Promise<{alerts: WatchAlert[]; failed: boolean}> {
+async function onePass(ctx: CapitContext, settings: WatchSettings, opts: WatchOptions, notifier: Notifier, said: {errors: string}): Promise<{alerts: WatchAlert[]; failed: boolean}> {
   let result: PassResult;
   try {
     result = await watchPass(ctx, {settings, disableOnSpike: opts.disableOnSpike});
@@ -385,7 +386,13 @@ async function onePass(ctx: CapitContext, settings: WatchSettings, opts: WatchOp
     await closeSessions(ctx).catch(() => undefined);
     return {alerts: [], failed: true};
   }
-  for (const line of result.errors) ctx.stderr.write(`capit watch: ${line}\n`);
+  // A platform that stays unreachable is said once, not every interval; and said again when it is back.
+  const errors = result.errors.join(`\n`);
+  if (errors !== said.errors) {
+    for (const line of result.errors) ctx.stderr.write(`capit watch: ${line}\n`);
+    if (errors === `` && !opts.once) ctx.stderr.write(`capit watch: every platform is listed again\n`);
+    said.errors = errors;
+  }
   const time = new Date(clock(ctx.env)).toLocaleTimeString(`en-GB`, {hour12: false});
   for (const alert of result.alerts) {
     ctx.stderr.write(`capit watch ${time}: ${alert.message}\n`);
