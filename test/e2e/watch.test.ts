@@ -218,6 +218,12 @@ describe(`capit watch`, () => {
       expect(result.stderr.trim().split(`\n`), args.join(` `)).toHaveLength(1);
     }
     expect(emulator.state.requests.filter(r => !r.path.startsWith(`/__`))).toHaveLength(0);
+
+    // No master key anywhere: nothing to watch, and it says how to start.
+    const {OPENROUTER_MANAGEMENT_KEY: _unused, ...bare} = env;
+    const none = await runCli([`watch`, `--once`], {env: bare});
+    expect(none.exitCode, none.stderr).toBe(0);
+    expect(none.stderr).toContain(`No platform is configured`);
   });
 
   it(`posts to ntfy, reports a failed webhook and a missing desktop notifier once, and still alerts on the terminal`, async () => {

@@ -26,7 +26,7 @@ import {capitPaths}            from '../state/paths.js';
 import {createNotifier, parseNotifyTarget} from '../ui/notify.js';
 import type {Notifier}         from '../ui/notify.js';
 import {setKeysDisabled}       from './admin.js';
-import {collectKeys, money}    from './list.js';
+import {collectKeys, money, notConfiguredMessage} from './list.js';
 import type {ListedKey}        from './list.js';
 
 /** Samples kept per key: at a 30 s interval, an hour; at 1 s, two minutes. Bounds memory and watch.json over days. */
@@ -191,6 +191,8 @@ export interface PassResult {
   /** Platforms that could not be listed, one line each. */
   errors: string[];
   watched: number;
+  /** Set when no platform has a master key: what to do about it. */
+  notConfigured: string | null;
 }
 
 interface Evaluation {
@@ -300,7 +302,9 @@ export async function watchPass(ctx: CapitContext, opts: {settings: WatchSetting
   }
   await writeState(stateDir, state);
   await closeSessions(ctx);
-  return {alerts, errors, watched};
+  const notConfigured = listing.listed.length === 0 && listing.errors.length === 0 && listing.skipped.length > 0
+    ? notConfiguredMessage(listing.skipped.map(p => p.platform)) : null;
+  return {alerts, errors, watched, notConfigured};
 }
 
 async function takeBackDue(ctx: CapitContext, stateDir: string): Promise<void> {
@@ -387,9 +391,10 @@ async function onePass(ctx: CapitContext, settings: WatchSettings, opts: WatchOp
     return {alerts: [], failed: true};
   }
   // A platform that stays unreachable is said once, not every interval; and said again when it is back.
-  const errors = result.errors.join(`\n`);
+  const errors = [...result.errors, ...(result.notConfigured ? [result.notConfigured] : [])].join(`\n`);
   if (errors !== said.errors) {
     for (const line of result.errors) ctx.stderr.write(`capit watch: ${line}\n`);
+    if (result.notConfigured) ctx.stderr.write(`capit watch: ${result.notConfigured}\n`);
     if (errors === `` && !opts.once) ctx.stderr.write(`capit watch: every platform is listed again\n`);
     said.errors = errors;
   }
