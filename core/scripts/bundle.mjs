@@ -27,7 +27,7 @@ const common = {
   // Prefer ESM builds: jsonc-parser's "main" is a UMD build whose dynamic require() cannot be bundled.
   mainFields: [`module`, `main`],
   target: `node20`,
-  external: [`undici`, `tsx`, `tsx/*`, `cosmiconfig`, `playwright-core`],
+  external: [`undici`, `tsx`, `tsx/*`, `cosmiconfig`, `playwright-core`, `node-notifier`],
   minifySyntax: true,
   minifyWhitespace: true,
   legalComments: `none`,

@@ -17,9 +17,24 @@ export interface TopupSettings {
   maxPerDayUsd?: number;
 }
 
+/** `capit watch`: when to alert. */
+export interface WatchSettings {
+  /** Shares of the cap, in percent, that alert once per key and window (default 50, 80, 100). */
+  thresholds: number[];
+  /** A spike: spend at a pace that would use this share of the cap (percent, default 25)… */
+  spikeSharePercent: number;
+  /** …within this many minutes (default 10). */
+  spikeMinutes: number;
+  /** Or spend this many times faster than the key's own median pace (default 5). */
+  spikeFactor: number;
+}
+
+export const DEFAULT_WATCH_SETTINGS: Readonly<WatchSettings> = {thresholds: [50, 80, 100], spikeSharePercent: 25, spikeMinutes: 10, spikeFactor: 5};
+
 export interface CapitSettings {
   topup: TopupSettings;
-  /** The files the settings came from, user config first. */
+  watch: WatchSettings;
+  /** The files the top-up settings came from, user config first. */
   files: string[];
 }
 
@@ -55,6 +70,12 @@ export function loadCapitSettings(env: Env, cwd: string): CapitSettings {
 
   const topup: TopupSettings = {};
   const files: string[] = [];
+  // capit watch: the nearest file that sets a field wins (project over user); alerts loosen nothing.
+  const watch: WatchSettings = {...DEFAULT_WATCH_SETTINGS, thresholds: [...DEFAULT_WATCH_SETTINGS.thresholds]};
+  for (const {file, config} of found) {
+    const watchSection = (config as {watch?: unknown} | null)?.watch;
+    if (watchSection !== undefined) readWatchSection(file, watchSection, watch);
+  }
   for (const {file, config} of found) {
     if (files.includes(file)) continue;
     const section = (config as {topup?: unknown} | null)?.topup;
@@ -69,5 +90,25 @@ export function loadCapitSettings(env: Env, cwd: string): CapitSettings {
       topup[field] = Math.min(topup[field] ?? Infinity, value);
     }
   }
-  return {topup, files};
+  return {topup, watch, files};
+}
+
+function readWatchSection(file: string, section: unknown, into: WatchSettings): void {
+  if (!section || typeof section !== `object` || Array.isArray(section))
+    throw new InputError(`${file}: "watch" must be an object such as {"thresholds": [50, 80, 100]}`);
+  const fields = section as Record<string, unknown>;
+  const percent = (value: unknown) => typeof value === `number` && Number.isFinite(value) && value > 0 && value <= 1000;
+  if (fields.thresholds !== undefined) {
+    if (!Array.isArray(fields.thresholds) || !fields.thresholds.every(percent))
+      throw new InputError(`${file}: "watch.thresholds" must be a list of percentages of the cap such as [50, 80, 100] (got ${JSON.stringify(fields.thresholds)})`);
+    into.thresholds = [...new Set(fields.thresholds as number[])].sort((a, b) => a - b);
+  }
+  const numbers = {spikeSharePercent: `a percentage of the cap above 0, e.g. 25`, spikeMinutes: `a number of minutes above 0, e.g. 10`, spikeFactor: `a factor above 1, e.g. 5`} as const;
+  for (const [field, expected] of Object.entries(numbers) as [keyof typeof numbers, string][]) {
+    const value = fields[field];
+    if (value === undefined) continue;
+    const ok = typeof value === `number` && Number.isFinite(value) && (field === `spikeFactor` ? value > 1 : value > 0);
+    if (!ok) throw new InputError(`${file}: "watch.${field}" must be ${expected} (got ${JSON.stringify(value)})`);
+    into[field] = value as number;
+  }
 }
