@@ -13,6 +13,7 @@ import {RestoreCommand}  from './commands/restore.js';
 import {RotateCommand}   from './commands/rotate.js';
 import {RunCommand}      from './commands/run.js';
 import {TopupCommand}    from './commands/topup.js';
+import {ReportCommand}  from './commands/report.js';
 import {commands as serveCommands}    from './commands/serve/index.js';
 import {UnknownCommand}  from './commands/unknown.js';
 import type {CapitContext} from './context.js';
@@ -28,7 +29,7 @@ import type {Env}        from './state/paths.js';
 export {capitVersion, discover};
 
 /** Every command outside the platforms, in the order help lists them; each group owns its list (commands/<group>/index.ts). */
-const groupCommands = () => [...keyCommands, ...platformCommands, ...agentCommands, ...pluginCommands, ...serveCommands, RestoreCommand, RotateCommand, GcCommand, RunCommand, TopupCommand];
+const groupCommands = () => [...keyCommands, ...platformCommands, ...agentCommands, ...pluginCommands, ...serveCommands, RestoreCommand, RotateCommand, GcCommand, RunCommand, TopupCommand, ReportCommand];
 
 /**
  * Builds the clipanion CLI. clipanion compiles every registered command into its parser (~1 ms per platform, ~10 ms

@@ -238,6 +238,22 @@ const routes: Record<string, Handler> = {
     return ok(await applyTopup(plan, ctx, reason));
   },
 
+  // ----- issue 15, slice W2 (report): the data behind the spend page -----
+  /**
+   * `GET /api/spend[?days=30]` → {@link import('../keys/report.js').SpendSeries}:
+   * `{days: ["2026-10-31", …, today], agents: ["claude", …], series: [{agent, model, date, usd}],
+   *   burn: [{agent, spentTodayUsd, usdPerHour, sinceUtc}], unavailable: [{platform, reason}], errors: [{platform, message, code}]}`.
+   * Completed days are the provider's per-day per-model metering (`capit report`); today's cells have model
+   * `(today, by key)` and `burn` is today's average since 00:00 UTC. `days` 1–30, else 400.
+   */
+  'GET /api/spend': async (req, ctx) => {
+    const {parseReportDays, spendSeries} = await import(`../keys/report.js`);
+    const days = parseReportDays(req.query.get(`days`) || undefined);
+    const spend = await spendSeries(ctx, {days});
+    return ok({...spend, errors: spend.errors.map(e => ({...e, message: plainSentence(e.message)}))});
+  },
+  // ----- end of slice W2 -----
+
   // Where each master key comes from; the key itself never leaves the server.
   'GET /api/platforms': async (_req, ctx) => {
     const [statuses, stored] = await Promise.all([listPlatformStatus(ctx), storedCredentials(ctx)]);
