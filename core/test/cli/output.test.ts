@@ -108,6 +108,9 @@ describe(`help`, () => {
         capit keys list [--json] [--all] [platform] [glob]
           List keys as the provider reports them, with the spend of the current window
 
+        capit report [--days <n>] [--by day|model|agent] [--agent <id>] [--csv] [--json]
+          Show where the money went: spend per day, model and agent over the last 30 days
+
         capit rotate [--all] [--yes,-y] [--json] [agent]
           Replace an agent's key with a new one of the same cap, reset, expiry and BYOK setting
 
