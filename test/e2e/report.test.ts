@@ -158,6 +158,19 @@ describe(`capit report`, () => {
     expect(table.stdout).not.toContain(`1.50`);
   });
 
+  it(`a provider failure: exit 1, said once with its cause; what could be read is still reported`, async () => {
+    const {env} = await spendOverThreeDays();
+    emulator.faults.add({kind: `status`, status: 400, method: `GET`, path: `/api/v1/activity`, count: -1});
+    const result = await runCli([`report`, `--json`], {env});
+    expect(result.exitCode).toBe(1);
+    const lines = result.stderr.trim().split(`\n`);
+    expect(lines).toHaveLength(1); // two keys failed the same way: one line
+    expect(lines[0]).toMatch(/^capit: openrouter: .*activity.*400/);
+    const report = JSON.parse(result.stdout);
+    expect(report.errors).toEqual([expect.objectContaining({platform: `openrouter`, code: expect.stringMatching(/^CAPIT_/)})]);
+    expect(report.rows).toEqual([expect.objectContaining({partial: true, usd: 0.375})]);
+  });
+
   it(`bad input: one line, exit 2, no request sent`, async () => {
     const env = setup();
     for (const args of [[`--days`, `0`], [`--days`, `31`], [`--days`, `1.5`], [`--by`, `week`], [`--agent`, `nosuch`], [`--csv`, `--json`]]) {

@@ -176,7 +176,9 @@ export async function collectReport(opts: {days: number; agent?: string | null},
     results.forEach((result, i) => {
       const entry = keys[i]!;
       if (result.status === `rejected`) {
-        errors.push(failure(def.id, result.reason));
+        // Once per cause: an unreachable provider fails every key's call the same way.
+        const error = failure(def.id, result.reason);
+        if (!errors.some(e => e.platform === error.platform && e.message === error.message)) errors.push(error);
         return;
       }
       for (const row of result.value as ActivityRow[]) {

@@ -227,7 +227,8 @@ async function modelPrice(ctx: PlatformContext, modelId: string): Promise<ModelP
 async function activity(ctx: PlatformContext, req: ActivityRequest): Promise<ActivityRow[]> {
   const {number: num, usd} = ctx.wire;
   const query = req.keyId === undefined ? `` : `?api_key_hash=${encodeURIComponent(req.keyId)}`;
-  const action = req.keyId === undefined ? `read the account's activity` : `read the activity of key ${req.keyId}`;
+  // The same words for every key: a failure that hits every key's call is then said once.
+  const action = `read the usage history (activity)`;
   const res = await ctx.http.json({method: `GET`, url: `${ctx.baseUrl}/activity${query}`, headers: auth(ctx)}, action);
   const data = ctx.wire.record(res.body)?.data;
   if (!Array.isArray(data)) ctx.fail(`unknown`, `the activity had no data array but ${ctx.wire.describe(res.body)}`, action);
