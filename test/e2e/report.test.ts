@@ -72,7 +72,7 @@ describe(`capit report`, () => {
     const json = await runCli([`report`, `--json`], {env});
     expect(json.exitCode, json.stderr).toBe(0);
     const report = JSON.parse(json.stdout);
-    expect(report).toMatchObject({to: today, from: isoDay(now, 30), by: null, agent: null, unavailable: [], errors: []});
+    expect(report).toMatchObject({to: today, from: isoDay(now, 30), by: null, agent: null, reported: [`openrouter`], unavailable: [], errors: []});
     expect(report.days).toHaveLength(31);
     expect(cents(report.total.usd)).toBe(cents(total));
     expect(report.total.requests).toBe(6); // five booked charges and one inference request on completed days
@@ -149,13 +149,14 @@ describe(`capit report`, () => {
     const report = JSON.parse(json.stdout);
     expect(report.unavailable).toEqual([{platform: `aihubmix`, reason: expect.stringMatching(/^not available for AIHubMix/)}]);
     expect(report.rows).toEqual([]);
+    expect(report.reported).toEqual([]);
     expect(report.total.usd).toBe(0);
     expect(json.stderr).toMatch(/^capit: aihubmix: not available for AIHubMix: /m);
 
     const table = await runCli([`report`], {env});
     expect(table.exitCode).toBe(0);
     expect(table.stderr).toContain(`not available for AIHubMix`);
-    expect(table.stdout).not.toContain(`1.50`);
+    expect(table.stdout).toBe(``); // nothing was read, so no "no spend" line either
   });
 
   it(`a provider failure: exit 1, said once with its cause; what could be read is still reported`, async () => {
@@ -168,6 +169,7 @@ describe(`capit report`, () => {
     expect(lines[0]).toMatch(/^capit: openrouter: .*activity.*400/);
     const report = JSON.parse(result.stdout);
     expect(report.errors).toEqual([expect.objectContaining({platform: `openrouter`, code: expect.stringMatching(/^CAPIT_/)})]);
+    expect(report.reported).toEqual([]);
     expect(report.rows).toEqual([expect.objectContaining({partial: true, usd: 0.375})]);
   });
 

@@ -79,6 +79,8 @@ export interface Report {
   /** The rows grouped by `by` (only with `by`), in the order of `days`, by spend, or by agent. */
   groups: ReportGroup[] | null;
   total: ReportTotals;
+  /** Platforms whose usage history was read (even if it held nothing). */
+  reported: string[];
   /** Platforms configured but without a usage history, with the reason. */
   unavailable: {platform: string; reason: string}[];
   /** Platforms (or keys) whose history could not be read; the others are still reported. */
@@ -161,6 +163,7 @@ export async function collectReport(opts: {days: number; agent?: string | null},
   const {sessions, errors} = await configuredSessions(ctx);
   const rows: ReportRow[] = [];
   const unavailable: Report[`unavailable`] = [];
+  const reported: string[] = [];
 
   for (const session of sessions) {
     const {def, pctx, plugin} = session;
@@ -169,7 +172,11 @@ export async function collectReport(opts: {days: number; agent?: string | null},
       unavailable.push({platform: def.id, reason: `not available for ${displayName(plugin)}: its API reports no per-day usage history`});
       continue;
     }
-    if (keys.length === 0) continue;
+    const failedBefore = errors.length;
+    if (keys.length === 0) {
+      reported.push(def.id);
+      continue;
+    }
     const activity = def.activity.bind(def);
     const results = await inBatches(keys, CONCURRENCY, entry =>
       callPlugin(def.id, `activity`, () => activity(pctx, {days: opts.days, keyId: entry.id!})));
@@ -203,9 +210,10 @@ export async function collectReport(opts: {days: number; agent?: string | null},
     } catch (error) {
       errors.push(failure(def.id, error));
     }
+    if (errors.length === failedBefore) reported.push(def.id);
   }
   rows.sort((a, b) => a.date.localeCompare(b.date) || (a.agent ?? ``).localeCompare(b.agent ?? ``) || (a.model ?? `~`).localeCompare(b.model ?? `~`) || a.keyName.localeCompare(b.keyName));
-  return {from: firstDay, to: today, days, agent, rows, total: totals(rows), unavailable, errors};
+  return {from: firstDay, to: today, days, agent, rows, total: totals(rows), reported, unavailable, errors};
 }
 
 function totals(rows: readonly ReportRow[]): ReportTotals {
@@ -273,6 +281,7 @@ async function checkAgent(agent: string, ctx: CapitContext): Promise<void> {
  *   "groups": [{"key": "2026-11-29", "usd": 1.25, "byokUsd": 0, "requests": 12, "promptTokens": 3400,
  *               "completionTokens": 900, "partial": false}] | null,          // only with --by
  *   "total": {"usd": 1.25, "byokUsd": 0, "requests": 12, "promptTokens": 3400, "completionTokens": 900},
+ *   "reported": ["openrouter"],                        // platforms whose usage history was read in full
  *   "unavailable": [{"platform": "aihubmix", "reason": "not available for AIHubMix: …"}],
  *   "errors": [{"platform": "openrouter", "message": "…", "code": "CAPIT_OFFLINE"}]
  * }
@@ -280,7 +289,7 @@ async function checkAgent(agent: string, ctx: CapitContext): Promise<void> {
 export function reportJson(report: Report) {
   return {
     from: report.from, to: report.to, days: report.days, by: report.by, agent: report.agent,
-    rows: report.rows, groups: report.groups, total: report.total, unavailable: report.unavailable,
+    rows: report.rows, groups: report.groups, total: report.total, reported: report.reported, unavailable: report.unavailable,
     errors: report.errors.map(({platform, message, code}) => ({platform, message, code})),
   };
 }
@@ -315,7 +324,11 @@ export function renderReport(report: Report, colors: boolean): string {
   const span = `${report.from} to ${report.to} (UTC; ${report.to} so far)`;
   const t = report.total;
   const totalRow = (first: string[]) => [...first, usdText(t.usd), t.requests ? String(t.requests) : `—`];
-  if (report.rows.length === 0) out.push(`No spend recorded on capit's keys${report.agent ? ` of ${report.agent}` : ``} from ${span}.`);
+  if (report.rows.length === 0) {
+    // Say only what was seen: nothing recorded on the platforms read, or nothing read at all (the reasons are on stderr).
+    if (report.reported.length === 0) return ``;
+    out.push(`No spend recorded on capit's keys${report.agent ? ` of ${report.agent}` : ``} on ${report.reported.join(`, `)} from ${span}.`);
+  }
   else if (report.groups === null) {
     const rows = report.rows.map(r => [r.date, r.agent ?? NO_AGENT, r.model ?? TODAY_MODEL, usdText(r.usd) + (r.partial ? `*` : ``), r.requests === null ? `—` : String(r.requests)]);
     out.push(...table([`DATE`, `AGENT`, `MODEL`, `USD`, `REQUESTS`], [...rows, totalRow([`TOTAL`, ``, ``])], new Set([3, 4])));
@@ -348,6 +361,10 @@ export async function runReport(opts: ReportCommandOptions, ctx: CapitContext): 
   for (const e of report.errors) ctx.stderr.write(`capit: ${e.platform}: ${e.message}\n`);
   // Said on stderr so CSV and JSON on stdout stay clean; JSON carries it too.
   for (const u of report.unavailable) ctx.stderr.write(`capit: ${u.platform}: ${u.reason}\n`);
+  if (!opts.json && !opts.csv && report.reported.length + report.unavailable.length + report.errors.length === 0) {
+    const {notConfiguredMessage} = await import(`./list.js`);
+    ctx.stderr.write(`${notConfiguredMessage(ctx.plugins.platforms.map(p => p.manifest.id))}\n`);
+  }
   if (opts.json) ctx.stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
   else if (opts.csv) ctx.stdout.write(reportCsv(report));
   else ctx.stdout.write(renderReport(report, ctx.colorDepth > 1));
