@@ -14,6 +14,7 @@ import {RotateCommand}   from './commands/rotate.js';
 import {RunCommand}      from './commands/run.js';
 import {TopupCommand}    from './commands/topup.js';
 import {WatchCommand}    from './commands/watch.js';
+import {ReportCommand}  from './commands/report.js';
 import {commands as serveCommands}    from './commands/serve/index.js';
 import {UnknownCommand}  from './commands/unknown.js';
 import type {CapitContext} from './context.js';
@@ -29,7 +30,7 @@ import type {Env}        from './state/paths.js';
 export {capitVersion, discover};
 
 /** Every command outside the platforms, in the order help lists them; each group owns its list (commands/<group>/index.ts). */
-const groupCommands = () => [...keyCommands, ...platformCommands, ...agentCommands, ...pluginCommands, ...serveCommands, RestoreCommand, RotateCommand, GcCommand, RunCommand, TopupCommand, WatchCommand];
+const groupCommands = () => [...keyCommands, ...platformCommands, ...agentCommands, ...pluginCommands, ...serveCommands, RestoreCommand, RotateCommand, GcCommand, RunCommand, TopupCommand, WatchCommand, ReportCommand];
 
 /**
  * Builds the clipanion CLI. clipanion compiles every registered command into its parser (~1 ms per platform, ~10 ms

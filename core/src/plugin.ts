@@ -176,6 +176,8 @@ export interface ProviderKey {
   byokSpentUsd?: number;
   /** Whether BYOK spend counts against the cap, where the provider reports it. */
   byokCounted?: boolean;
+  /** Spend since 00:00 UTC today whatever the key's reset window, where the provider reports it (OpenRouter `usage_daily`). */
+  spentTodayUsd?: number;
 }
 
 export interface CreatedKey extends ProviderKey {
@@ -309,7 +311,41 @@ export interface PlatformDefinition {
    * use a public listing that needs no key. Throwing is fine; a failed lookup never blocks an install.
    */
   modelPrice?(ctx: PlatformContext, modelId: string): Promise<ModelPrice | undefined>;
+  /**
+   * Optional (`capit report`, slice W2): per-day per-model usage of the last `days` completed UTC days, read with the
+   * master key (OpenRouter `GET /activity`). Omitted where the provider has no such history: the report then says
+   * "not available" for the platform and never estimates. Reads only.
+   */
+  activity?(ctx: PlatformContext, req: ActivityRequest): Promise<ActivityRow[]>;
 }
+
+// ----- issue 15, slice W2 (`capit report`): usage history -----
+
+/** What {@link PlatformDefinition.activity} is asked for. */
+export interface ActivityRequest {
+  /** The last this many completed UTC days (1–30); today is never included. A platform may answer more (core keeps these). */
+  days: number;
+  /** Only this key's rows (the provider's key id, e.g. OpenRouter's hash). Omitted: the whole account. */
+  keyId?: string;
+}
+
+/** One day's usage of one model (summed over the provider's endpoints), as the provider metered it. */
+export interface ActivityRow {
+  /** The UTC day, `YYYY-MM-DD`. */
+  date: string;
+  /** The model id as the inference API names it, e.g. `anthropic/claude-sonnet-4.5`. */
+  model: string;
+  /** The key the row belongs to, when the request filtered by one. */
+  keyId?: string;
+  /** USD billed by the platform (BYOK spend not included). */
+  usageUsd: number;
+  /** USD of spend through the user's own provider keys (BYOK), 0 where the platform has none. */
+  byokUsageUsd: number;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+// ----- end of slice W2 -----
 
 // ---------------------------------------------------------------------------------------------------------------
 // Agents

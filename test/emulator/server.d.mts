@@ -335,8 +335,12 @@ export interface Emulator {
   seedKeys(count: number, options?: SeedOptions): KeyRecord[];
   /** Create one key without HTTP (validated like POST /keys; throws TypeError when invalid). */
   createKey(params: CreateKeyParams): KeyRecord;
-  /** Adds spend to a key; `byok: true` books it as BYOK spend (byok_usage*), which counts against the limit only with include_byok_in_limit. */
-  charge(hash: string, usd: number, opts?: {byok?: boolean}): KeyRecord;
+  /**
+   * Adds spend to a key; `byok: true` books it as BYOK spend (byok_usage*), which counts against the limit only with
+   * include_byok_in_limit. Slice W2: also recorded for GET /api/v1/activity under the emulator clock's UTC day and
+   * `model` (default `openrouter/auto`).
+   */
+  charge(hash: string, usd: number, opts?: {byok?: boolean; model?: string; promptTokens?: number; completionTokens?: number; /** YYYY-MM-DD: book the charge on a past day (lifetime usage and /activity only). */ date?: string}): KeyRecord;
   removeKey(hash: string): boolean;
   addManagementKey(key: string): void;
   /** Live list of accepted management keys. */

@@ -536,12 +536,60 @@ export async function startEmulator(options = {}) {
     return true;
   }
 
+  // ----- issue 15, slice W2 (`capit report`): GET /api/v1/activity from the charges made -----
+  /** `hash\0date\0model` → summed charges of that key, UTC day (of the emulator clock) and model: bounded by keys × days × models. */
+  const activityBuckets = new Map();
+  function recordActivity(hash, usd, opts) {
+    // `opts.date` (YYYY-MM-DD) books a charge on a past day: for screenshots and tests of history.
+    const date = typeof opts.date === `string` ? opts.date : new Date(clock()).toISOString().slice(0, 10);
+    const model = typeof opts.model === `string` && opts.model !== `` ? opts.model : `openrouter/auto`;
+    const id = `${hash}\u0000${date}\u0000${model}`;
+    const b = activityBuckets.get(id) ?? {hash, date, model, usage: 0, byok_usage_inference: 0, requests: 0, prompt_tokens: 0, completion_tokens: 0};
+    if (opts.byok) b.byok_usage_inference = round(b.byok_usage_inference + usd);
+    else b.usage = round(b.usage + usd);
+    b.requests += 1;
+    b.prompt_tokens += opts.promptTokens ?? 0;
+    b.completion_tokens += opts.completionTokens ?? 0;
+    activityBuckets.set(id, b);
+  }
+  /** OpenRouter's rows: the last 30 completed UTC days (today excluded), filterable by `api_key_hash` and `date`. */
+  function activity(query) {
+    if (query.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(query.date)) return badRequest(`date must be YYYY-MM-DD`);
+    const today = Math.floor(clock() / 86_400_000);
+    const first = new Date((today - 30) * 86_400_000).toISOString().slice(0, 10);
+    const todayIso = new Date(today * 86_400_000).toISOString().slice(0, 10);
+    const rows = new Map();
+    for (const b of activityBuckets.values()) {
+      if (b.date < first || b.date >= todayIso) continue;
+      if (query.api_key_hash !== undefined && b.hash !== query.api_key_hash) continue;
+      if (query.date !== undefined && b.date !== query.date) continue;
+      const id = `${b.date}\u0000${b.model}`;
+      const row = rows.get(id) ?? {date: b.date, model: b.model, model_permaslug: b.model, endpoint_id: `emulator-${b.model}`, provider_name: `Emulator`,
+        usage: 0, byok_usage_inference: 0, requests: 0, prompt_tokens: 0, completion_tokens: 0, reasoning_tokens: 0};
+      row.usage = round(row.usage + b.usage);
+      row.byok_usage_inference = round(row.byok_usage_inference + b.byok_usage_inference);
+      row.requests += b.requests;
+      row.prompt_tokens += b.prompt_tokens;
+      row.completion_tokens += b.completion_tokens;
+      rows.set(id, row);
+    }
+    const data = [...rows.values()].sort((a, b) => (a.date === b.date ? a.model.localeCompare(b.model) : a.date < b.date ? 1 : -1));
+    return {status: 200, json: {data}};
+  }
+  // ----- end of slice W2 -----
+
   function charge(hash, usd, opts = {}) {
     const rec = keys.get(hash);
     if (!rec) throw new Error(`unknown key hash ${hash}`);
+    recordActivity(hash, usd, opts); // slice W2
     // `byok: true`: spend through the user's own provider key, reported as byok_usage*.
     const field = opts.byok ? `byok_usage` : `usage`;
     rec[field] = round(rec[field] + usd);
+    // A charge booked on a past day (`opts.date`) counts in the lifetime usage and /activity, not in today's windows.
+    if (typeof opts.date === `string` && opts.date !== new Date(clock()).toISOString().slice(0, 10)) {
+      rec.limit_remaining = remainingOf(rec);
+      return rec;
+    }
     rec[`${field}_daily`] = round(rec[`${field}_daily`] + usd);
     rec[`${field}_weekly`] = round(rec[`${field}_weekly`] + usd);
     rec[`${field}_monthly`] = round(rec[`${field}_monthly`] + usd);
@@ -608,6 +656,12 @@ export async function startEmulator(options = {}) {
       const denied = requireManagement(req);
       if (denied) return denied;
       return {status: 200, json: {data: {total_credits: accountCreditsUsd, total_usage: accountUsage()}}}; // slice B1: knob
+    }
+
+    if (path === `/api/v1/activity` && method === `GET`) { // slice W2
+      const denied = requireManagement(req);
+      if (denied) return denied;
+      return activity(query);
     }
 
     if (path === `/api/v1/keys`) {
@@ -728,12 +782,11 @@ export async function startEmulator(options = {}) {
     const refused = preflight(rec, body); // slice B1
     if (refused) return refused;
     const price = pricePerRequestUsd;
-    charge(rec.hash, price);
-    entry.chargedUsd = price;
-
     const promptSource = flavour === `openai` ? body.messages : [body.system, body.messages];
     const promptTokens = Math.max(1, Math.ceil((JSON.stringify(promptSource ?? ``)?.length ?? 0) / 4));
     const completionTokens = Math.max(1, Math.ceil(replyText.length / 4));
+    charge(rec.hash, price, {model, promptTokens, completionTokens}); // slice W2: model and tokens for /activity
+    entry.chargedUsd = price;
     const id = `gen-${Date.now()}-${++genCounter}`;
     const stream = body.stream === true;
     return flavour === `openai`
@@ -1205,7 +1258,7 @@ export async function startEmulator(options = {}) {
         return {status: 201, json: {data: publicKey(rec), key: rec.key}};
       }
       if (path === `/__emulator/charge` && method === `POST`) {
-        const rec = charge(body.hash, body.usd, {byok: body.byok === true});
+        const rec = charge(body.hash, body.usd, {byok: body.byok === true, model: body.model}); // slice W2: model for /activity
         return {status: 200, json: {data: publicKey(rec)}};
       }
       if (path === `/__emulator/management-keys` && method === `POST`) {
@@ -1261,6 +1314,7 @@ export async function startEmulator(options = {}) {
     aihubmixTokens.clear();
     aihubmixNextId = 1;
     keys.clear();
+    activityBuckets.clear(); // slice W2
     bySecret.clear();
     indexedVersion = keys.version;
     requests.length = 0;

@@ -59,9 +59,18 @@ try {
     opencode: await issue({amount: `5`, agent: `opencode`}),
     kilo: await issue({amount: `3`, agent: `kilo`}),
   };
-  // Charges spread over today; a real session's spend (cents to dollars a day).
+  // Today's charges, plus three weeks of history booked on past days (the emulator serves them through /activity):
+  // a real session's spend, cents to dollars a day, over two or three models per agent. Deterministic, no randomness.
   for (const [agent, usd] of [[`claude`, 3.4], [`opencode`, 1.25], [`kilo`, 0.6], [`claude`, 1.1], [`opencode`, 0.4]])
     emulator.charge(keys[agent].id, usd);
+  const models = {claude: [`anthropic/claude-sonnet-4.5`, `anthropic/claude-haiku-4.5`], opencode: [`openai/gpt-4o-mini`, `qwen/qwen3-coder`], kilo: [`anthropic/claude-sonnet-4.5`]};
+  for (let daysAgo = 1; daysAgo <= 21; daysAgo++) {
+    const date = new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+    for (const [i, agent] of [`claude`, `opencode`, `kilo`].entries()) {
+      const wave = (Math.sin(daysAgo / 2 + i) + 1.3) * (agent === `claude` ? 1.6 : agent === `opencode` ? 0.8 : 0.35);
+      models[agent].forEach((model, m) => emulator.charge(keys[agent].id, Math.round(wave * (m === 0 ? 0.7 : 0.3) * 100) / 100, {model, date}));
+    }
+  }
 
   browser = await launchChromium({viewport: {width: 1200, height: 760}, deviceScaleFactor: 1});
   const page = await browser.context.newPage();

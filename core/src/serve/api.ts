@@ -238,33 +238,21 @@ const routes: Record<string, Handler> = {
     return ok(await applyTopup(plan, ctx, reason));
   },
 
-  // ----- slice W3 (temporary /api/spend, until slice W2's report data lands; the lead keeps W2's implementation) -----
-  // Shape agreed with W2: {days, agents, series: [{agent, model, date, usd}], burn}. Without the activity endpoint
-  // this knows only today's partial day, and only for keys with a daily window (their `spentUsd` is today's spend);
-  // `burn` is today's spend per hour since 00:00 UTC. `notes` says what is missing, so the page never implies more.
-  'GET /api/spend': async (_req, ctx) => {
-    const listing = await collectKeys({all: false}, ctx);
-    const now = new Date();
-    const today = now.toISOString().slice(0, 10);
-    const hours = (now.getTime() - Date.parse(`${today}T00:00:00Z`)) / 3_600_000;
-    const perAgent = new Map<string, number>();
-    for (const key of listing.keys) {
-      if (!key.agent || key.reset !== `daily` || !(key.spentUsd > 0)) continue;
-      perAgent.set(key.agent, (perAgent.get(key.agent) ?? 0) + key.spentUsd);
-    }
-    const agents = [...perAgent.keys()].sort();
-    const days: string[] = [];
-    for (let i = 29; i >= 0; i--) days.push(new Date(now.getTime() - i * 86_400_000).toISOString().slice(0, 10));
-    return ok({
-      days,
-      agents,
-      series: agents.map(agent => ({agent, model: `all models`, date: today, usd: perAgent.get(agent)!})),
-      burn: agents.map(agent => ({agent, usdPerHour: hours > 0 ? perAgent.get(agent)! / hours : null, sinceHours: hours})),
-      notes: [`Past days need the provider's activity data, which this version does not read yet: only today's spend of keys with a daily window is shown.`],
-      errors: listing.errors.map(e => ({platform: e.platform, message: plainSentence(e.message)})),
-    });
+  // ----- issue 15, slice W2 (report): the data behind the spend page -----
+  /**
+   * `GET /api/spend[?days=30]` → {@link import('../keys/report.js').SpendSeries}:
+   * `{days: ["2026-10-31", …, today], agents: ["claude", …], series: [{agent, model, date, usd}],
+   *   burn: [{agent, spentTodayUsd, usdPerHour, sinceUtc}], unavailable: [{platform, reason}], errors: [{platform, message, code}]}`.
+   * Completed days are the provider's per-day per-model metering (`capit report`); today's cells have model
+   * `(today, by key)` and `burn` is today's average since 00:00 UTC. `days` 1–30, else 400.
+   */
+  'GET /api/spend': async (req, ctx) => {
+    const {parseReportDays, spendSeries} = await import(`../keys/report.js`);
+    const days = parseReportDays(req.query.get(`days`) || undefined);
+    const spend = await spendSeries(ctx, {days});
+    return ok({...spend, errors: spend.errors.map(e => ({...e, message: plainSentence(e.message)}))});
   },
-  // ----- end of slice W3 -----
+  // ----- end of slice W2 -----
 
   // Where each master key comes from; the key itself never leaves the server.
   'GET /api/platforms': async (_req, ctx) => {

@@ -108,11 +108,17 @@ describe(`help`, () => {
         capit keys list [--json] [--all] [platform] [glob]
           List keys as the provider reports them, with the spend of the current window
 
+        capit report [--days <n>] [--by day|model|agent] [--agent <id>] [--csv] [--json]
+          Show where the money went: spend per day, model and agent over the last 30 days
+
         capit rotate [--all] [--yes,-y] [--json] [agent]
           Replace an agent's key with a new one of the same cap, reset, expiry and BYOK setting
 
         capit topup [--for <duration>] [--yes,-y] [--json] <agent|key name> <usd>
           Raise the cap of an agent's capit key, for good or for a while (--for)
+
+        capit watch [--interval <duration>] [--once] [--disable-on-spike] [--notify desktop|webhook=<url>|ntfy=<topic>]
+          Watch the spend of every capit key; alert on thresholds and spikes, and stop a runaway at the provider
 
       Platforms
 

@@ -145,11 +145,16 @@ const README = fs.readFileSync(path.resolve(import.meta.dirname, `../../../READM
 /** `capit …` command lines from the README's code blocks and inline code, without trailing `# comments`. */
 function readmeCommandLines(): string[] {
   const lines: string[] = [];
-  for (const block of README.matchAll(/```[a-z]*\n([\s\S]*?)```/g))
-    for (const line of block[1]!.split(`\n`)) {
+  for (const block of README.matchAll(/```[a-z]*\n([\s\S]*?)```/g)) {
+    const blockLines = block[1]!.split(`\n`);
+    // A transcript (`$ capit …` lines followed by output): only the `$ ` lines are commands; output may start "capit …".
+    const transcript = blockLines.some(line => line.startsWith(`$ `));
+    for (const line of blockLines) {
+      if (transcript && !line.startsWith(`$ `)) continue;
       const command = line.replace(/^\$ /, ``).replace(/\s+#.*$/, ``).trim();
       if (command.startsWith(`capit `)) lines.push(command);
     }
+  }
   for (const span of README.replace(/```[\s\S]*?```/g, ``).matchAll(/`(capit [^`]+)`/g)) lines.push(span[1]!);
   return lines;
 }

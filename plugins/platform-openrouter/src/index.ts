@@ -12,6 +12,8 @@
 // needs from core (HTTP, failures, paging, wire readers) comes through `ctx`.
 import type {
   AccountCredits,
+  ActivityRequest,
+  ActivityRow,
   CreateKeyRequest,
   CreatedKey,
   HttpResponse,
@@ -100,6 +102,9 @@ export function normaliseKey(wire: WireKey, read: WireReaders): ProviderKey {
   const byok = reset !== null ? num(wire[`byok_usage_${reset}`]) ?? num(wire.byok_usage) : num(wire.byok_usage);
   if (byok !== null) key.byokSpentUsd = Math.max(0, usd(byok));
   if (typeof wire.include_byok_in_limit === `boolean`) key.byokCounted = wire.include_byok_in_limit;
+  // slice W2 (report): today's partial day, whatever the key's window.
+  const today = num(wire.usage_daily);
+  if (today !== null) key.spentTodayUsd = Math.max(0, usd(today));
   if (typeof wire.created_at === `string`) key.createdAt = wire.created_at;
   if (typeof wire.expires_at === `string` || wire.expires_at === null) key.expiresAt = wire.expires_at;
   return key;
@@ -212,6 +217,40 @@ async function modelPrice(ctx: PlatformContext, modelId: string): Promise<ModelP
   const maxTokens = ctx.wire.number(ctx.wire.record(found.top_provider)?.max_completion_tokens);
   return {promptUsdPerToken: prompt, completionUsdPerToken: completion, ...(maxTokens !== null && maxTokens > 0 ? {maxCompletionTokens: maxTokens} : {})};
 }
+
+// ----- issue 15, slice W2 (`capit report`) -----
+/**
+ * `GET /activity` (research/spend-control.md §1): rows per day, model and endpoint for the last 30 completed UTC days,
+ * `{data: [{date, model, usage, byok_usage_inference, requests, prompt_tokens, completion_tokens, …}]}`. Rows carry no
+ * key, so core asks once per capit key with `api_key_hash`; the endpoints of one model and day are summed here.
+ */
+async function activity(ctx: PlatformContext, req: ActivityRequest): Promise<ActivityRow[]> {
+  const {number: num, usd} = ctx.wire;
+  const query = req.keyId === undefined ? `` : `?api_key_hash=${encodeURIComponent(req.keyId)}`;
+  // The same words for every key: a failure that hits every key's call is then said once.
+  const action = `read the usage history (activity)`;
+  const res = await ctx.http.json({method: `GET`, url: `${ctx.baseUrl}/activity${query}`, headers: auth(ctx)}, action);
+  const data = ctx.wire.record(res.body)?.data;
+  if (!Array.isArray(data)) ctx.fail(`unknown`, `the activity had no data array but ${ctx.wire.describe(res.body)}`, action);
+  const rows = new Map<string, ActivityRow>();
+  for (const item of data) {
+    const wire = ctx.wire.record(item);
+    const date = typeof wire?.date === `string` ? wire.date.slice(0, 10) : ``;
+    if (!wire || !/^\d{4}-\d{2}-\d{2}$/.test(date) || typeof wire.model !== `string`)
+      ctx.fail(`unknown`, `the activity had a row without a date or model`, action);
+    const id = `${date}\u0000${wire.model}`;
+    const row = rows.get(id) ?? {date, model: wire.model, ...(req.keyId === undefined ? {} : {keyId: req.keyId}),
+      usageUsd: 0, byokUsageUsd: 0, requests: 0, promptTokens: 0, completionTokens: 0};
+    row.usageUsd = usd(row.usageUsd + (num(wire.usage) ?? 0));
+    row.byokUsageUsd = usd(row.byokUsageUsd + (num(wire.byok_usage_inference) ?? 0));
+    row.requests += num(wire.requests) ?? 0;
+    row.promptTokens += num(wire.prompt_tokens) ?? 0;
+    row.completionTokens += num(wire.completion_tokens) ?? 0;
+    rows.set(id, row);
+  }
+  return [...rows.values()];
+}
+// ----- end of slice W2 -----
 
 // Pages of `GET /keys` requested ahead while listing: 10,000 keys take ~25 round trips, not 100.
 const PREFETCH = 4;
@@ -384,6 +423,7 @@ const openrouter = {
   },
 
   modelPrice,
+  activity,
 } satisfies PlatformDefinition;
 
 export default openrouter;

@@ -208,7 +208,7 @@ describe(`listKeys`, () => {
 
     expect(keys[0]).toEqual({
       id: `hash0001`, name: `capit-test-1`, spentUsd: 3, capUsd: 10, remainingUsd: 7, reset: null, disabled: false,
-      createdAt: `2026-01-01T00:00:00Z`, byokCounted: false,
+      createdAt: `2026-01-01T00:00:00Z`, byokCounted: false, spentTodayUsd: 0,
     });
     expect(keys[1]).toMatchObject({spentUsd: 4.25, capUsd: null, remainingUsd: null, reset: `weekly`});
     expect(keys[2]).toMatchObject({spentUsd: 50, capUsd: null, reset: null});
@@ -593,5 +593,33 @@ describe(`modelPrice`, () => {
   it(`fails clearly on a body without a data array`, async () => {
     nock(ORIGIN).get(`${API}/models`).reply(200, `<html>proxy</html>`);
     await expect(openrouter.modelPrice(makeCtx(), `anthropic/claude-sonnet-4.5`)).rejects.toThrow(/model list had no data array/);
+  });
+});
+
+// slice W2 (`capit report`)
+describe(`activity`, () => {
+  it(`asks for one key's rows by api_key_hash and sums the endpoints of one day and model`, async () => {
+    let auth: string | undefined;
+    nock(ORIGIN).get(`${API}/activity`).query({api_key_hash: `hash0001`}).reply(function () {
+      auth = this.req.headers.authorization as string | undefined;
+      return [200, {data: [
+        {date: `2026-11-28`, model: `openai/gpt-5`, endpoint_id: `e1`, usage: 0.1, byok_usage_inference: 0, requests: 2, prompt_tokens: 10, completion_tokens: 5, reasoning_tokens: 0},
+        {date: `2026-11-28`, model: `openai/gpt-5`, endpoint_id: `e2`, usage: 0.2, byok_usage_inference: 0.05, requests: 1, prompt_tokens: 4, completion_tokens: 3, reasoning_tokens: 0},
+        {date: `2026-11-29`, model: `openai/gpt-5`, endpoint_id: `e1`, usage: `0.5`, byok_usage_inference: 0, requests: 3, prompt_tokens: 1, completion_tokens: 1, reasoning_tokens: 0},
+      ]}];
+    });
+    const rows = await openrouter.activity(makeCtx(), {days: 30, keyId: `hash0001`});
+    expect(auth).toMatch(/^Bearer sk-or-/);
+    expect(rows).toEqual([
+      {date: `2026-11-28`, model: `openai/gpt-5`, keyId: `hash0001`, usageUsd: 0.3, byokUsageUsd: 0.05, requests: 3, promptTokens: 14, completionTokens: 8},
+      {date: `2026-11-29`, model: `openai/gpt-5`, keyId: `hash0001`, usageUsd: 0.5, byokUsageUsd: 0, requests: 3, promptTokens: 1, completionTokens: 1},
+    ]);
+  });
+
+  it(`fails clearly on a body without a data array or a row without a date`, async () => {
+    nock(ORIGIN).get(`${API}/activity`).reply(200, `<html>proxy</html>`);
+    await expect(openrouter.activity(makeCtx(), {days: 30})).rejects.toThrow(/activity had no data array/);
+    nock(ORIGIN).get(`${API}/activity`).reply(200, {data: [{model: `x`, usage: 1}]});
+    await expect(openrouter.activity(makeCtx(), {days: 30})).rejects.toThrow(/row without a date or model/);
   });
 });

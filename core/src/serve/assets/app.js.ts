@@ -659,6 +659,7 @@ export default String.raw`'use strict';
     });
     var notes = clear($('spend-notes'));
     (data.notes || []).forEach(function (n) { notes.appendChild(el('div', {className: 'note muted', text: n})); });
+    (data.unavailable || []).forEach(function (u) { notes.appendChild(el('div', {className: 'note muted', text: platformName(u.platform) + ': ' + u.reason})); });
 
     var days = data.days || [];
     var series = data.series || [];
@@ -723,7 +724,10 @@ export default String.raw`'use strict';
       legend.appendChild(box);
     });
 
-    var burn = (data.burn || []).map(function (b) { return {agent: b.agent, rate: burnRate(b), hours: b.sinceHours}; });
+    var burn = (data.burn || []).map(function (b) {
+      var hours = typeof b.sinceHours === 'number' ? b.sinceHours : b.sinceUtc ? (Date.now() - Date.parse(b.sinceUtc)) / 3600000 : undefined;
+      return {agent: b.agent, rate: burnRate(b), hours: hours};
+    });
     var list = clear($('spend-burn-list'));
     burn.forEach(function (b) {
       var since = typeof b.hours === 'number' ? ' over the last ' + (b.hours < 1 ? Math.round(b.hours * 60) + ' min' : b.hours.toFixed(1) + ' h') : '';

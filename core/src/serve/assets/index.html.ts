@@ -109,7 +109,7 @@ export default String.raw`<!doctype html>
       <p id="spend-empty" class="muted" hidden>No spend recorded in these days.</p>
     </div>
     <div class="card">
-      <h2>Burn rate <span class="muted">(USD per hour)</span></h2>
+      <h2>Burn rate <span class="muted">(USD per hour: today's average since 00:00 UTC)</span></h2>
       <div class="chart-box short"><canvas id="spend-burn" role="img" aria-label="Burn rate per agent"></canvas></div>
       <ul id="spend-burn-list" class="lines"></ul>
     </div>
