@@ -39,14 +39,14 @@ const groupCommands = () => [...keyCommands, ...platformCommands, ...agentComman
  * their words (`cli.topWords()`), so an unknown word gets the same suggestion as with everything registered.
  */
 export function buildCli(plugins: Discovery, colors: boolean, platforms: `all` | readonly string[] = `all`, groups: `all` | readonly string[] = `all`): CapitCli {
-  const platformIds = plugins.platforms.filter(p => p.manifest.kind === `platform`).map(p => p.manifest.id);
+  const platformIds = plugins.platforms.map(p => p.manifest.id);
   const cli = new CapitCli({binaryLabel: `capit`, binaryName: `capit`, binaryVersion: capitVersion(), enableColors: colors}, platformIds);
   // Registered first: clipanion's general usage only lists commands when a documented one comes after the default.
   cli.register(UnknownCommand);
   cli.register(HelpCommand);
   cli.register(Builtins.VersionCommand);
   for (const platform of plugins.platforms)
-    if (platform.manifest.kind === `platform` && (platforms === `all` || platforms.includes(platform.manifest.id)))
+    if (platforms === `all` || platforms.includes(platform.manifest.id))
       cli.register(platformCommand(platform.manifest));
   for (const command of groupCommands()) {
     if (groups === `all` || (command.paths ?? []).some(path => path.length > 0 && groups.includes(path[0]!))) cli.register(command);
