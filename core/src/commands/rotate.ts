@@ -20,9 +20,10 @@ export class RotateCommand extends BaseCommand {
   all = Option.Boolean(`--all`, false, {description: `Rotate the key of every agent holding one`});
   yes = Option.Boolean(`--yes,-y`, false, {description: `Do not ask for confirmation`});
   json = Option.Boolean(`--json`, false, {description: `Print the result as JSON`});
+  force = Option.Boolean(`--force`, false, {description: `Rotate a windowed key that has spent in its current window (the new key's window starts at $0)`});
 
   async execute() {
     const {rotateKeys} = await import(`../issue/rotate.js`);
-    return rotateKeys({agent: this.agent, all: this.all, yes: this.yes, json: this.json}, this.context);
+    return rotateKeys({agent: this.agent, all: this.all, yes: this.yes, json: this.json, force: this.force}, this.context);
   }
 }
