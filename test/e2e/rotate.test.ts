@@ -275,4 +275,19 @@ describe(`capit rotate`, () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/unknown agent/i);
   });
+
+  it(`a key disabled with capit keys disable: rotate names it and says to enable it (exit 2, nothing created)`, async () => {
+    const {env, authFile} = setup();
+    const old = await issueFirst(env);
+    const off = await runCli([`keys`, `disable`, `*`, `--yes`], {env});
+    expect(off.exitCode, off.stderr).toBe(0);
+    for (const args of [[`rotate`, `opencode`, `--yes`], [`rotate`, `--all`, `--yes`]]) {
+      const result = await runCli(args, {env});
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain(`opencode holds the disabled key "${old.name}"`);
+      expect(result.stderr).toContain(`capit keys enable ${old.name}`);
+    }
+    expect(liveKeys().map(k => [k.hash, k.disabled])).toEqual([[old.hash, true]]);
+    expect(installedKey(authFile)).toBe(old.key);
+  });
 });

@@ -214,6 +214,11 @@ export async function deleteOldKey(def: PlatformDefinition, pctx: PlatformContex
   }
 }
 
+/** The reason, saying once that nothing was changed (some planning errors say it already). */
+function sayNothingChanged(reason: string): string {
+  return /nothing was (created or )?changed/i.test(reason) ? reason : `${reason.replace(/\.$/, ``)}; nothing was created or changed`;
+}
+
 function withoutRotation(entry: LedgerEntry): LedgerEntry {
   const {rotatedTo: _to, ...rest} = entry;
   return rest;
@@ -224,15 +229,25 @@ export async function rotateKeys(opts: RotateOptions, ctx: CapitContext): Promis
   if (opts.all === (opts.agent !== undefined))
     throw new InputError(opts.all ? `Give either an agent or --all, not both` : `Name the agent whose key to rotate, or pass --all`);
   const paths = capitPaths(ctx.env);
-  const held = heldKeys(await readLedger(paths.state));
+  const entries = await readLedger(paths.state);
+  const held = heldKeys(entries);
+  // A key disabled with `capit keys disable` is still the agent's key: say so instead of "holds no key".
+  const disabledHeld = new Map<string, LedgerEntry>();
+  for (const [agent, k] of heldKeys(entries.map(e => (e.status === `disabled` ? {...e, status: `active` as const} : e))))
+    if (entries.some(e => e.name === k.name && e.platform === k.platform && e.status === `disabled`)) disabledHeld.set(agent, {...k, status: `disabled`});
+  const enableHint = (keys: LedgerEntry[]) => `${keys.map(k => `${k.agent} holds the disabled key "${k.name}"`).join(`, `)}; a successor would be enabled — enable it first with \`capit keys enable ${keys.length === 1 ? keys[0]!.name : `<key>`}\` if you mean it to be used`;
   let targets: LedgerEntry[];
   if (opts.agent !== undefined) {
     if (!findAgent(ctx.plugins, opts.agent)) throw new InputError(unknownAgent(opts.agent, ctx.plugins.agents.map(a => a.manifest.id)));
     const entry = held.get(opts.agent);
+    const disabled = disabledHeld.get(opts.agent);
+    if (!entry && disabled) throw new InputError(enableHint([disabled]));
     if (!entry) throw new InputError(`${opts.agent} holds no key capit installed; issue one with: capit <platform> <usd> --agent ${opts.agent}`);
     targets = [entry];
   } else {
     targets = [...held.values()].sort((a, b) => a.agent!.localeCompare(b.agent!));
+    const disabled = [...disabledHeld.values()].filter(k => !held.has(k.agent!));
+    if (targets.length === 0 && disabled.length > 0) throw new InputError(`No agent holds an active capit key; ${enableHint(disabled)}`);
     if (targets.length === 0) throw new InputError(`No agent holds a key capit installed; nothing to rotate`);
   }
 
@@ -252,7 +267,7 @@ export async function rotateKeys(opts: RotateOptions, ctx: CapitContext): Promis
     } catch (error) {
       // A user mistake found while planning (e.g. an agent config that no longer parses): nothing was created.
       if (opts.agent !== undefined) throw error;
-      outcomes.push({agent: target.agent!, platform: target.platform, oldKey: target.name, newKey: null, status: `failed`, message: `${(error as Error).message}; nothing was created or changed`});
+      outcomes.push({agent: target.agent!, platform: target.platform, oldKey: target.name, newKey: null, status: `failed`, message: sayNothingChanged((error as Error).message)});
     }
   }
   if (opts.json) {
