@@ -190,4 +190,104 @@ describe(`capit rotate`, () => {
     expect(noYes.exitCode).toBe(2);
     expect(liveKeys()).toHaveLength(1);
   });
+
+  // adv2 F16: a rotation must never hand out more than the old key had left.
+  it(`a lifetime cap: the successor's cap is what the old key had left; a used-up key is refused`, async () => {
+    const {env, authFile, ledgerFile} = setup();
+    expect((await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env})).exitCode).toBe(0);
+    const [first] = liveKeys();
+    emulator.charge(first!.hash, 1.5);
+    const result = await runCli([`rotate`, `opencode`, `--yes`], {env});
+    expect(result.exitCode, result.stderr).toBe(0);
+    const [successor] = liveKeys();
+    expect(successor!.hash).not.toBe(first!.hash);
+    expect(successor!.limit).toBe(3.5);
+    expect(ledger(ledgerFile).find(r => r.name === successor!.name)!.capUsd).toBe(3.5);
+
+    emulator.charge(successor!.hash, 3.5);
+    const usedUp = await runCli([`rotate`, `opencode`, `--yes`], {env});
+    expect(usedUp.exitCode).toBe(1);
+    expect(usedUp.stderr).toContain(`has spent $3.50 of its lifetime cap of $3.50`);
+    expect(usedUp.stderr).toContain(`nothing was created or changed`);
+    expect(installedKey(authFile)).toBe(successor!.key);
+    expect(liveKeys().map(k => k.hash)).toEqual([successor!.hash]);
+    expect(ledger(ledgerFile).filter(r => r.status === `active`).map(r => [r.name, r.rotatedTo])).toEqual([[successor!.name, undefined]]);
+  });
+
+  it(`a windowed cap with spend in the current window: refused, or with --force the extra amount is stated`, async () => {
+    const {env, authFile, ledgerFile} = setup();
+    const old = await issueFirst(env);
+    emulator.charge(old.hash, 1.25);
+    const refused = await runCli([`rotate`, `opencode`, `--yes`], {env});
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain(`up to $1.25 more could be spent this window`);
+    expect(refused.stderr).toContain(`--force`);
+    expectUnchanged(authFile, ledgerFile, old);
+
+    const forced = await runCli([`rotate`, `opencode`, `--yes`, `--force`], {env});
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect(forced.stderr).toContain(`up to $1.25 more than $3.00 can be spent in the current window`);
+    const [successor] = liveKeys();
+    expect([successor!.hash === old.hash, successor!.limit, successor!.limit_reset]).toEqual([false, 3, `weekly`]);
+
+    emulator.charge(successor!.hash, 3);
+    const full = await runCli([`rotate`, `opencode`, `--yes`, `--force`], {env});
+    expect(full.exitCode).toBe(1);
+    expect(full.stderr).toContain(`wait for the cap to reset`);
+    expect(liveKeys().map(k => k.hash)).toEqual([successor!.hash]);
+  });
+
+  // adv2 F17: a key disabled in the dashboard is not revived by a successor.
+  it(`a key disabled at the provider is not rotated`, async () => {
+    const {env, authFile, ledgerFile} = setup();
+    const old = await issueFirst(env);
+    const patched = await fetch(`${emulator.openrouterBaseUrl}/keys/${old.hash}`, {
+      method: `PATCH`, headers: {authorization: `Bearer ${MASTER}`, 'content-type': `application/json`}, body: JSON.stringify({disabled: true}),
+    });
+    expect(patched.status).toBe(200);
+    const result = await runCli([`rotate`, `opencode`, `--yes`], {env});
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`is disabled at openrouter`);
+    expect(result.stderr).toContain(`capit keys enable ${old.name}`);
+    expect(liveKeys().map(k => [k.hash, k.disabled])).toEqual([[old.hash, true]]);
+    expect(installedKey(authFile)).toBe(old.key);
+    expect(ledger(ledgerFile).map(r => [r.name, r.status, r.rotatedTo])).toEqual([[old.name, `active`, undefined]]);
+  });
+
+  // adv2 F8: the user replaced capit's key in the agent's file; rotate must not overwrite theirs.
+  it(`refuses when the agent's files no longer hold capit's key`, async () => {
+    const {env, authFile, ledgerFile} = setup();
+    const old = await issueFirst(env);
+    const own = `{\n  "openrouter": {"type": "api", "key": "sk-or-v1-fake-users-own"}\n}\n`;
+    fs.writeFileSync(authFile, own);
+    const result = await runCli([`rotate`, `opencode`, `--yes`], {env});
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`no longer hold its capit key "${old.name}"`);
+    expect(result.stderr).toContain(`capit restore opencode`);
+    expect(fs.readFileSync(authFile, `utf8`)).toBe(own);
+    expect(liveKeys().map(k => k.hash)).toEqual([old.hash]);
+    expect(ledger(ledgerFile).map(r => [r.name, r.status, r.rotatedTo])).toEqual([[old.name, `active`, undefined]]);
+  });
+
+  it(`an unknown agent is named as unknown (exit 2)`, async () => {
+    const {env} = setup();
+    const result = await runCli([`rotate`, `nosuch`, `--yes`], {env});
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/unknown agent/i);
+  });
+
+  it(`a key disabled with capit keys disable: rotate names it and says to enable it (exit 2, nothing created)`, async () => {
+    const {env, authFile} = setup();
+    const old = await issueFirst(env);
+    const off = await runCli([`keys`, `disable`, `*`, `--yes`], {env});
+    expect(off.exitCode, off.stderr).toBe(0);
+    for (const args of [[`rotate`, `opencode`, `--yes`], [`rotate`, `--all`, `--yes`]]) {
+      const result = await runCli(args, {env});
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain(`opencode holds the disabled key "${old.name}"`);
+      expect(result.stderr).toContain(`capit keys enable ${old.name}`);
+    }
+    expect(liveKeys().map(k => [k.hash, k.disabled])).toEqual([[old.hash, true]]);
+    expect(installedKey(authFile)).toBe(old.key);
+  });
 });

@@ -16,12 +16,15 @@
 //     successor; the old key keeps its `rotatedTo` mark and `capit gc --yes` (or `capit keys delete`) removes it.
 // After steps 1-4 fail, the `rotatedTo` mark is removed again.
 import type {CapitContext}    from '../context.js';
-import {findPlatform}         from '../context.js';
+import {findAgent, findPlatform} from '../context.js';
 import {CapitError, InputError, ProviderError} from '../errors.js';
 import {withLock}             from '../files/lock.js';
 import type {CreatedKey, PlatformContext, PlatformDefinition} from '../plugin.js';
 import {callPlugin}           from '../platforms/context.js';
-import {openPlatformSession}  from '../platforms/session.js';
+import {openPlatformSession, platformSession} from '../platforms/session.js';
+import {doctor}               from '../agents/doctor.js';
+import {formatUsd}            from './inputs.js';
+import {unknownAgent}         from '../ui/suggest.js';
 import {readLedger, updateLedger} from '../state/ledger.js';
 import type {LedgerEntry}     from '../state/ledger.js';
 import {capitPaths}           from '../state/paths.js';
@@ -34,6 +37,8 @@ export interface RotateOptions {
   all: boolean;
   yes: boolean;
   json: boolean;
+  /** Rotate a windowed key that has spent in its current window (the successor's window starts at $0). */
+  force?: boolean;
 }
 
 export interface RotateOutcome {
@@ -67,7 +72,7 @@ function namePrefix(name: string, fallback: string): string {
 }
 
 /** Rotates the key of one agent. Never throws for a provider or install failure: the outcome says what happened. */
-export async function rotateAgentKey(old: LedgerEntry, ctx: CapitContext): Promise<RotateOutcome> {
+export async function rotateAgentKey(old: LedgerEntry, ctx: CapitContext, opts: {force?: boolean} = {}): Promise<RotateOutcome> {
   const agent = old.agent!;
   const paths = capitPaths(ctx.env);
   const base = {agent, platform: old.platform, oldKey: old.name};
@@ -77,8 +82,12 @@ export async function rotateAgentKey(old: LedgerEntry, ctx: CapitContext): Promi
   if (expiresAt && expiresAt.getTime() <= Date.now())
     return {...base, newKey: null, status: `failed`, message: `its key "${old.name}" expired at ${old.expiresAt}; a successor would expire too — issue a new key with capit ${old.platform} <usd> --agent ${agent}`};
 
+  const check = await checkRotatable(old, platform, ctx, opts.force === true);
+  if (`refused` in check) return {...base, newKey: null, status: `failed`, message: check.refused};
+  if (check.warning) ctx.stderr.write(`warning: ${check.warning}\n`);
+
   const plan = await planIssue({
-    platform: old.platform, amount: String(old.capUsd), agent, reset: old.reset ?? undefined,
+    platform: old.platform, amount: check.capCents === null ? String(old.capUsd) : (check.capCents / 100).toFixed(2), agent, reset: old.reset ?? undefined,
     name: namePrefix(old.name, agent), dryRun: false, yes: true, json: true, allowLarge: true,
     excludeByok: old.byokCounted === false, successor: {of: old.name, expiresAt},
   }, ctx);
@@ -114,6 +123,59 @@ export async function rotateAgentKey(old: LedgerEntry, ctx: CapitContext): Promi
     return {...base, newKey: plan.keyName, status: `old-key-kept` as const,
       message: `${agent} now holds "${plan.keyName}" (verified at ${plan.platformName}), but the old key "${old.name}" could not be deleted (${deleted.text}); it is still recorded — \`capit gc --yes\` or \`capit keys delete ${old.name}\` removes it.`};
   }, {stderr: ctx.stderr});
+}
+
+const toCents = (usd: number) => Math.round(usd * 100);
+
+/**
+ * What must hold before a successor is created, read now rather than from the ledger (the dashboard can change a key):
+ *  - the agent's files still hold capit's key (doctor's `changed`): otherwise the install would overwrite a key the user
+ *    put there since;
+ *  - the old key is listed at the provider and enabled: a successor must not revive a key someone disabled;
+ *  - the successor's cap never lets more be spent than the old key still could. A lifetime cap: the successor's cap
+ *    is what remains (cap − spend). A windowed cap: the successor's window starts at $0, so while the old key has spent
+ *    anything in its current window a rotation would allow that much again in the same window; refused unless
+ *    `--force`, which states the exact extra amount. A key at or over its cap is refused either way.
+ */
+async function checkRotatable(old: LedgerEntry, platform: NonNullable<ReturnType<typeof findPlatform>>, ctx: CapitContext, force: boolean):
+    Promise<{refused: string} | {capCents: number | null; warning: string | null}> {
+  const agent = old.agent!;
+  const [report] = await doctor(agent, ctx);
+  if (report?.status === `changed`)
+    return {refused: `${agent}'s files no longer hold its capit key "${old.name}" (${report.message}); rotate does not overwrite a key put there since. Put back the configuration from before capit with \`capit restore ${agent}\`, or install a fresh key with \`capit ${old.platform} <usd> --agent ${agent}\`; nothing was created or changed`};
+
+  const {def, pctx} = await platformSession(platform, ctx);
+  let listed: Awaited<ReturnType<typeof findListed>>;
+  try {
+    listed = await findListed(def, pctx, old.id!);
+  } catch (error) {
+    return {refused: `could not read the key "${old.name}" at ${old.platform} (${(error as Error).message}); nothing was created or changed`};
+  }
+  if (!listed)
+    return {refused: `${old.platform} no longer lists the key "${old.name}"; issue a new key with \`capit ${old.platform} <usd> --agent ${agent}\`; nothing was created or changed`};
+  if (listed.disabled)
+    return {refused: `the key "${old.name}" is disabled at ${old.platform}; a successor would be enabled. Enable it first with \`capit keys enable ${old.name}\` if you mean it to be used; nothing was created or changed`};
+  if (listed.capUsd === null) return {capCents: null, warning: null};
+
+  const capCents = toCents(listed.capUsd);
+  const spentCents = Math.ceil(listed.spentUsd * 100 - 1e-6);
+  const windowText = old.reset ? `its ${old.reset} cap of ${formatUsd(listed.capUsd)}` : `its lifetime cap of ${formatUsd(listed.capUsd)}`;
+  if (spentCents >= capCents)
+    return {refused: `the key "${old.name}" has spent ${formatUsd(listed.spentUsd)} of ${windowText}; a successor must not bring that back — ${old.reset ? `wait for the cap to reset` : `raise it with \`capit topup ${agent} <usd>\``}; nothing was created or changed`};
+  if (!old.reset) return {capCents: capCents - spentCents, warning: null};
+  if (spentCents === 0) return {capCents, warning: null};
+  const extra = formatUsd(spentCents / 100);
+  if (!force)
+    return {refused: `the key "${old.name}" has spent ${extra} of ${windowText} in the current window; a successor starts its window at $0, so up to ${extra} more could be spent this window. Rotate after the cap resets, or pass --force to allow that ${extra}; nothing was created or changed`};
+  return {capCents, warning: `${agent}: --force: the successor starts its ${old.reset} window at $0; up to ${extra} more than ${formatUsd(listed.capUsd)} can be spent in the current window`};
+}
+
+async function findListed(def: PlatformDefinition, pctx: PlatformContext, id: string): Promise<{disabled: boolean; capUsd: number | null; spentUsd: number} | undefined> {
+  let found: {disabled: boolean; capUsd: number | null; spentUsd: number} | undefined;
+  await callPlugin(def.id, `listKeys`, async () => {
+    for await (const key of def.listKeys(pctx)) if (key.id === id) found = key;
+  });
+  return found;
 }
 
 /**
@@ -152,6 +214,11 @@ export async function deleteOldKey(def: PlatformDefinition, pctx: PlatformContex
   }
 }
 
+/** The reason, saying once that nothing was changed (some planning errors say it already). */
+function sayNothingChanged(reason: string): string {
+  return /nothing was (created or )?changed/i.test(reason) ? reason : `${reason.replace(/\.$/, ``)}; nothing was created or changed`;
+}
+
 function withoutRotation(entry: LedgerEntry): LedgerEntry {
   const {rotatedTo: _to, ...rest} = entry;
   return rest;
@@ -162,14 +229,25 @@ export async function rotateKeys(opts: RotateOptions, ctx: CapitContext): Promis
   if (opts.all === (opts.agent !== undefined))
     throw new InputError(opts.all ? `Give either an agent or --all, not both` : `Name the agent whose key to rotate, or pass --all`);
   const paths = capitPaths(ctx.env);
-  const held = heldKeys(await readLedger(paths.state));
+  const entries = await readLedger(paths.state);
+  const held = heldKeys(entries);
+  // A key disabled with `capit keys disable` is still the agent's key: say so instead of "holds no key".
+  const disabledHeld = new Map<string, LedgerEntry>();
+  for (const [agent, k] of heldKeys(entries.map(e => (e.status === `disabled` ? {...e, status: `active` as const} : e))))
+    if (entries.some(e => e.name === k.name && e.platform === k.platform && e.status === `disabled`)) disabledHeld.set(agent, {...k, status: `disabled`});
+  const enableHint = (keys: LedgerEntry[]) => `${keys.map(k => `${k.agent} holds the disabled key "${k.name}"`).join(`, `)}; a successor would be enabled — enable it first with \`capit keys enable ${keys.length === 1 ? keys[0]!.name : `<key>`}\` if you mean it to be used`;
   let targets: LedgerEntry[];
   if (opts.agent !== undefined) {
+    if (!findAgent(ctx.plugins, opts.agent)) throw new InputError(unknownAgent(opts.agent, ctx.plugins.agents.map(a => a.manifest.id)));
     const entry = held.get(opts.agent);
+    const disabled = disabledHeld.get(opts.agent);
+    if (!entry && disabled) throw new InputError(enableHint([disabled]));
     if (!entry) throw new InputError(`${opts.agent} holds no key capit installed; issue one with: capit <platform> <usd> --agent ${opts.agent}`);
     targets = [entry];
   } else {
     targets = [...held.values()].sort((a, b) => a.agent!.localeCompare(b.agent!));
+    const disabled = [...disabledHeld.values()].filter(k => !held.has(k.agent!));
+    if (targets.length === 0 && disabled.length > 0) throw new InputError(`No agent holds an active capit key; ${enableHint(disabled)}`);
     if (targets.length === 0) throw new InputError(`No agent holds a key capit installed; nothing to rotate`);
   }
 
@@ -185,11 +263,11 @@ export async function rotateKeys(opts: RotateOptions, ctx: CapitContext): Promis
   const outcomes: RotateOutcome[] = [];
   for (const target of targets) {
     try {
-      outcomes.push(await rotateAgentKey(target, ctx));
+      outcomes.push(await rotateAgentKey(target, ctx, {force: opts.force}));
     } catch (error) {
       // A user mistake found while planning (e.g. an agent config that no longer parses): nothing was created.
       if (opts.agent !== undefined) throw error;
-      outcomes.push({agent: target.agent!, platform: target.platform, oldKey: target.name, newKey: null, status: `failed`, message: `${(error as Error).message}; nothing was created or changed`});
+      outcomes.push({agent: target.agent!, platform: target.platform, oldKey: target.name, newKey: null, status: `failed`, message: sayNothingChanged((error as Error).message)});
     }
   }
   if (opts.json) {

@@ -111,7 +111,7 @@ describe(`help`, () => {
         capit report [--days <n>] [--by day|model|agent] [--agent <id>] [--csv] [--json]
           Show where the money went: spend per day, model and agent over the last 30 days
 
-        capit rotate [--all] [--yes,-y] [--json] [agent]
+        capit rotate [--all] [--yes,-y] [--json] [--force] [agent]
           Replace an agent's key with a new one of the same cap, reset, expiry and BYOK setting
 
         capit topup [--for <duration>] [--yes,-y] [--json] <agent|key name> <usd>
