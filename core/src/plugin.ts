@@ -403,7 +403,8 @@ export interface AgentPlan {
  * (never the plugin) to warn about shadowing after an install and for `capit doctor`.
  */
 export type KeySource = (
-  | {kind: 'env'; name: string}
+  /** `at`: the variable holds JSON (e.g. an inline config) and only a value at that path counts as a key. */
+  | {kind: 'env'; name: string; at?: JsonPath}
   | {kind: 'file'; path: string; format: FileFormat; at: JsonPath}
 ) & {
   /** True for the source capit writes (the edits of `plan`). Sources listed before it shadow the capped key. */

@@ -78,6 +78,33 @@ describe(`capit gc`, () => {
     expect(again.stdout).toBe(`Nothing to clean up.\n`);
   });
 
+  it(`a session key gone at the provider is dropped, never said to be held by its agent`, async () => {
+    const {env, stateDir, ledgerFile} = setup();
+    fs.mkdirSync(stateDir, {recursive: true});
+    const session = emulator.createKey({name: `openclaw-run-46c2d0e2`, limit: 1});
+    emulator.removeKey(session.hash);
+    writeLedger(ledgerFile, [entry({id: session.hash, name: session.name, agent: `openclaw`, session: true, expiresAt: new Date(Date.now() - 60_000).toISOString()})]);
+    const dry = await runCli([`gc`], {env});
+    expect(dry.stdout).toContain(`drop the ledger entry: "${session.name}" (openclaw): openrouter no longer has this key\n`);
+    expect(dry.stdout).not.toContain(`holds it`);
+    expect((await runCli([`gc`, `--yes`], {env})).exitCode).toBe(0);
+    expect(ledger(ledgerFile)).toEqual([]);
+  });
+
+  it(`a platform whose keys could not be listed: a warning, "nothing … on the platforms that could be checked", exit 1`, async () => {
+    const {env, ledgerFile} = setup();
+    expect((await runCli([`openrouter`, `1`], {env})).exitCode).toBe(0);
+    const before = fs.readFileSync(ledgerFile, `utf8`);
+    const result = await runCli([`gc`], {env: {...env, OPENROUTER_MANAGEMENT_KEY: `sk-or-v1-fake-bad-0000`}});
+    expect(result.stderr).toMatch(/^warning: openrouter: its keys could not be listed \(.*\); they were not checked$/m);
+    expect(result.stdout).toBe(`Nothing to clean up on the platforms that could be checked.\n`);
+    expect(result.exitCode).toBe(1);
+    const json = await runCli([`gc`, `--json`], {env: {...env, OPENROUTER_MANAGEMENT_KEY: `sk-or-v1-fake-bad-0000`}});
+    expect(json.exitCode).toBe(1);
+    expect((JSON.parse(json.stdout) as {uncheckedPlatforms: number}).uncheckedPlatforms).toBe(1);
+    expect(fs.readFileSync(ledgerFile, `utf8`)).toBe(before);
+  });
+
   it(`keeps N backups per agent and never the backup of the key the agent holds`, async () => {
     const {env, stateDir} = setup();
     for (let i = 0; i < 4; i++) expect((await runCli([`openrouter`, `1`, `--agent`, `opencode`, `--yes`], {env})).exitCode).toBe(0);

@@ -151,7 +151,48 @@ describe(`capit run`, () => {
     expect(ledger()).toEqual([]);
   }, 40_000);
 
-  it(`killed with SIGKILL, leaves a recorded session key with an expiry; once expired, the next capit run deletes it`, async () => {
+  it(`killed with SIGKILL, leaves a recorded session key; kept while its command runs, deleted by the next run (or gc) once the command is gone too`, async () => {
+    const {env, ledger} = setup({WAIT: `1`});
+    const run = spawnCapit([`run`, `--cap`, `2`, `--`, `openclaw`], env);
+    await waitFor(() => fs.existsSync(env.READY_FILE!), `the child to start`);
+    const childPid = Number(fs.readFileSync(env.READY_FILE!, `utf8`));
+    run.child.kill(`SIGKILL`);
+    await run.exited;
+    const [left] = [...emulator.state.keys.values()];
+    expect(left?.expires_at).toBeTruthy();
+    const [entry] = ledger();
+    // The entry names capit's process and the child's, on this host.
+    expect(entry).toMatchObject({name: left!.name, status: `active`, session: true, id: left!.hash, run: {pid: run.child.pid, childPid}});
+    expect(Date.parse(entry!.expiresAt as string)).toBe(Date.parse(left!.expires_at!));
+
+    // The command still runs (capit alone was killed): a later run and gc leave its key alone.
+    env.WAIT = ``;
+    const again = await runCli([`run`, `--cap`, `1`, `--`, `openclaw`], {env, timeoutMs: 30_000});
+    expect(again.exitCode).toBe(0);
+    expect(emulator.state.keys.has(left!.hash)).toBe(true);
+    const gcWhileRunning = await runCli([`gc`], {env});
+    expect(gcWhileRunning.stdout).toBe(`Nothing to clean up.\n`);
+
+    // The command ends too: gc lists the key, and the next run deletes it long before it expires.
+    process.kill(childPid, `SIGKILL`);
+    await waitFor(() => {
+      try {
+        process.kill(childPid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, `the child to be gone`);
+    const gcAfter = await runCli([`gc`], {env});
+    expect(gcAfter.stdout).toContain(`delete the key and drop the entry: "${left!.name}" (openclaw): a capit run session key whose run has ended`);
+    const third = await runCli([`run`, `--cap`, `1`, `--`, `openclaw`], {env, timeoutMs: 30_000});
+    expect(third.exitCode).toBe(0);
+    expect(third.stderr).toContain(`note: deleted the session key "${left!.name}" that an interrupted capit run left`);
+    expect(emulator.state.keys.size).toBe(0);
+    expect(ledger()).toEqual([]);
+  }, 60_000);
+
+  it(`a session key whose run cannot be checked (another host) stays until it expires; then the next run deletes it`, async () => {
     const {env, ledger} = setup({WAIT: `1`});
     const run = spawnCapit([`run`, `--cap`, `2`, `--`, `openclaw`], env);
     await waitFor(() => fs.existsSync(env.READY_FILE!), `the child to start`);
@@ -159,12 +200,14 @@ describe(`capit run`, () => {
     await run.exited;
     process.kill(Number(fs.readFileSync(env.READY_FILE!, `utf8`)), `SIGKILL`);
     const [left] = [...emulator.state.keys.values()];
-    expect(left?.expires_at).toBeTruthy();
-    const [entry] = ledger();
-    expect(entry).toMatchObject({name: left!.name, status: `active`, session: true, id: left!.hash});
-    expect(Date.parse(entry!.expiresAt as string)).toBe(Date.parse(left!.expires_at!));
-
-    // Not yet expired: a later run leaves it alone (it may belong to a live session).
+    const file = path.join(env.CAPIT_HOME!, `state`, `ledger.json`);
+    const edit = (change: (k: Record<string, unknown>) => void) => {
+      const stored = JSON.parse(fs.readFileSync(file, `utf8`)) as {keys: Record<string, unknown>[]};
+      for (const k of stored.keys) if (k.name === left!.name) change(k);
+      fs.writeFileSync(file, JSON.stringify(stored));
+    };
+    // A ledger shared with another machine: its pids say nothing here.
+    edit(k => (k.run = {...(k.run as object), host: `another-host.invalid`}));
     env.WAIT = ``;
     const again = await runCli([`run`, `--cap`, `1`, `--`, `openclaw`], {env, timeoutMs: 30_000});
     expect(again.exitCode).toBe(0);
@@ -173,16 +216,30 @@ describe(`capit run`, () => {
     // Time passes (both the provider's and capit's record say so): the next run deletes the expired key.
     const past = new Date(Date.now() - 60_000).toISOString();
     left!.expires_at = past;
-    const file = path.join(env.CAPIT_HOME!, `state`, `ledger.json`);
-    const stored = JSON.parse(fs.readFileSync(file, `utf8`)) as {keys: Record<string, unknown>[]};
-    for (const k of stored.keys) if (k.name === left!.name) k.expiresAt = past;
-    fs.writeFileSync(file, JSON.stringify(stored));
+    edit(k => (k.expiresAt = past));
     const third = await runCli([`run`, `--cap`, `1`, `--`, `openclaw`], {env, timeoutMs: 30_000});
     expect(third.exitCode).toBe(0);
     expect(third.stderr).toContain(`note: deleted the expired session key "${left!.name}"`);
     expect(emulator.state.keys.size).toBe(0);
     expect(ledger()).toEqual([]);
   }, 60_000);
+
+  it(`a capit started inside the session cannot use the stored master key to mint itself a larger key`, async () => {
+    const {env, ledger} = setup();
+    const stored = await runCli([`platforms`, `add`, `openrouter`, `--key-stdin`], {env, input: MASTER});
+    expect(stored.exitCode).toBe(0);
+    delete (env as Record<string, string | undefined>).OPENROUTER_MANAGEMENT_KEY;
+    const result = await runCli([`run`, `--cap`, `1`, `--agent`, `openclaw`, `--`, process.execPath, CLI, `openrouter`, `500`, `--name`, `escape`, `--yes`], {env, timeoutMs: 30_000});
+    expect(result.stderr).toMatch(/^capit: This process runs inside `capit run` \(session key "openclaw-run-[0-9a-f]{8}"\): a session may not mint keys with capit's stored master key$/m);
+    // The child's capit exited 2 (bad input), and capit run passes its code on; only the session key was ever made.
+    expect(result.exitCode).toBe(2);
+    expect(emulator.state.requests.filter(r => r.method === `POST` && r.path === `/api/v1/keys`)).toHaveLength(1);
+    expect(emulator.state.keys.size).toBe(0);
+    expect(ledger()).toEqual([]);
+    // Outside a session the stored key still works.
+    const outside = await runCli([`keys`, `list`], {env});
+    expect(outside.exitCode).toBe(0);
+  }, 40_000);
 
   it(`refuses before creating anything: an unknown command, an agent it cannot tell, an IDE agent, a file that would beat the variables`, async () => {
     const {env, ledger} = setup();
@@ -193,6 +250,8 @@ describe(`capit run`, () => {
       [[`run`, `--cap`, `0`, `--`, `openclaw`], /Invalid amount "0"/],
       [[`run`, `--`, `openclaw`], /^capit: capit run needs --cap <usd>, the session's hard cap, e\.g\. capit run --cap 3 -- openclaw$/m],
       [[`run`, `--cap`, `1`, `--ttl`, `2027-01-01`, `--`, `openclaw`], /Invalid --ttl "2027-01-01"/],
+      [[`run`, `--cap`, `1`, `--ttl`, `999999d`, `--`, `openclaw`], /^capit: --ttl 999999d is too long: a capit run session lasts at most 7d/m],
+      [[`run`, `--cap`, `1`, `--ttl`, `8d`, `--`, `openclaw`], /--ttl 8d is too long/],
     ];
     for (const [args, message] of cases) {
       const result = await runCli(args, {env});
@@ -205,6 +264,18 @@ describe(`capit run`, () => {
     const claude = await runCli([`run`, `--cap`, `1`, `--agent`, `claude`, `--`, `openclaw`], {env});
     expect(claude.stderr).toContain(`Cannot run claude with a session key: ${path.join(env.HOME!, `.claude`, `settings.json`)} (env.ANTHROPIC_AUTH_TOKEN) is set (Claude Code applies settings.json env over the process environment)`);
     expect(claude.exitCode).toBe(2);
+    // opencode's inline config (its highest-precedence layer) with an apiKey for the provider would win too.
+    const inline = await runCli([`run`, `--cap`, `1`, `--agent`, `opencode`, `--`, `openclaw`],
+      {env: {...env, OPENCODE_CONFIG_CONTENT: JSON.stringify({provider: {openrouter: {options: {apiKey: `sk-or-v1-fake-inline-1111`}}}})}});
+    expect(inline.stderr).toContain(`Cannot run opencode with a session key: environment variable OPENCODE_CONFIG_CONTENT (provider.openrouter.options.apiKey) is set`);
+    expect(inline.exitCode).toBe(2);
+    // …and so would the project's .opencode/opencode.json.
+    const project = path.join(env.HOME!, `project`);
+    fs.mkdirSync(path.join(project, `.opencode`), {recursive: true});
+    fs.writeFileSync(path.join(project, `.opencode`, `opencode.json`), JSON.stringify({provider: {openrouter: {options: {apiKey: `sk-or-v1-fake-project-2222`}}}}));
+    const inProject = await runCli([`run`, `--cap`, `1`, `--agent`, `opencode`, `--`, `openclaw`], {env, cwd: project});
+    expect(inProject.stderr).toContain(`${path.join(project, `.opencode`, `opencode.json`)} (provider.openrouter.options.apiKey) is set`);
+    expect(inProject.exitCode).toBe(2);
     expect(emulator.state.requests.filter(r => r.method === `POST`)).toEqual([]);
     expect(ledger()).toEqual([]);
   }, 60_000);

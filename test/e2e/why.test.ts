@@ -63,9 +63,12 @@ describe(`capit why`, () => {
     const {result, report} = await why(env);
     expect(result.exitCode).toBe(1);
     expect(report.class).toBe(`window-cap`);
-    expect(report.summary).toMatch(/^the daily cap of \$5\.00 is used up; it resets at \w{3} 00:00 UTC$/);
-    expect(report.fix).toMatch(/^capit topup opencode 5 --for 2h \(or wait: resets at \w{3} 00:00 UTC\)$/);
-    expect(new Date(report.resetsAt!).getUTCHours()).toBe(0);
+    // A daily reset is never today: the date is said with the weekday (a weekday alone reads as today).
+    const resetsAt = new Date(report.resetsAt!);
+    const date = `${resetsAt.toLocaleDateString(`en-GB`, {weekday: `short`, timeZone: `UTC`})} ${resetsAt.getUTCDate()} ${resetsAt.toLocaleDateString(`en-GB`, {month: `short`, timeZone: `UTC`})}`;
+    expect(report.summary).toBe(`the daily cap of $5.00 is used up; it resets at ${date} 00:00 UTC`);
+    expect(report.fix).toMatch(/^capit topup opencode 5 --for 2h \(or wait: resets at \w{3} \d{1,2} \w{3} 00:00 UTC\)$/);
+    expect(resetsAt.getUTCHours()).toBe(0);
     emulator.advanceClock(24 * 3600_000);
     expect((await why(env)).report.class).toBe(`fine`);
   });
@@ -117,6 +120,51 @@ describe(`capit why`, () => {
     });
     expect(res.status).toBe(402);
     expect(((await res.json()) as {error: {message: string}}).error.message).toMatch(/You requested up to 16000 tokens, but can only afford 6666\b/);
+  });
+
+  it(`affordability uses the agent's model: $0.50 left is below one claude-sonnet-4.5 request ($0.96), though above the $0.25 default`, async () => {
+    const {env, rec} = await installed();
+    // opencode's global config names the model; the emulator's /models prices it at $15/M output, 64,000 at most.
+    fs.mkdirSync(path.join(env.XDG_CONFIG_HOME!, `opencode`), {recursive: true});
+    fs.writeFileSync(path.join(env.XDG_CONFIG_HOME!, `opencode`, `opencode.json`), JSON.stringify({model: `openrouter/anthropic/claude-sonnet-4.5`}));
+    emulator.charge(rec.hash, 4.5);
+    const {result, report} = await why(env);
+    expect(result.exitCode).toBe(1);
+    expect(report.class).toBe(`affordability`);
+    expect(report.summary).toBe(`only $0.50 remains, below one worst-case request on anthropic/claude-sonnet-4.5 ($0.96): openrouter refuses requests it cannot afford in full ("can only afford …")`);
+    // With $1.00 left the same model's worst case fits: fine.
+    rec.usage = 4;
+    expect((await why(env)).report.class).toBe(`fine`);
+  });
+
+  it(`affordability with a model capit cannot price: the stated $0.25 default`, async () => {
+    const {env, rec} = await installed();
+    fs.mkdirSync(path.join(env.XDG_CONFIG_HOME!, `opencode`), {recursive: true});
+    fs.writeFileSync(path.join(env.XDG_CONFIG_HOME!, `opencode`, `opencode.json`), JSON.stringify({model: `openrouter/no-such/model`}));
+    emulator.charge(rec.hash, 4.5);
+    expect((await why(env)).report.class).toBe(`fine`);
+    emulator.charge(rec.hash, 0.4);
+    const {report} = await why(env);
+    expect(report.class).toBe(`affordability`);
+    expect(report.summary).toContain(`(~$0.25)`);
+  });
+
+  it(`shadowed by opencode's inline OPENCODE_CONFIG_CONTENT or its project .opencode/opencode.json apiKey`, async () => {
+    const {env} = await installed();
+    const inline = await why(env, {OPENCODE_CONFIG_CONTENT: JSON.stringify({provider: {openrouter: {options: {apiKey: `sk-or-v1-fake-inline-1111`}}}})});
+    expect(inline.report.class).toBe(`shadowed`);
+    expect(inline.report.fix).toBe(`unset or remove environment variable OPENCODE_CONFIG_CONTENT (provider.openrouter.options.apiKey)`);
+    // An inline config that only sets a base URL (the tests' own setup) leaves the capped key in use.
+    const baseOnly = await why(env, {OPENCODE_CONFIG_CONTENT: JSON.stringify({provider: {openrouter: {options: {baseURL: emulator.openrouterBaseUrl}}}})});
+    expect(baseOnly.report.class).toBe(`fine`);
+    const project = tempDir(`capit-why-project-`);
+    fs.mkdirSync(path.join(project, `.opencode`));
+    fs.writeFileSync(path.join(project, `.opencode`, `opencode.json`), JSON.stringify({provider: {openrouter: {options: {apiKey: `sk-or-v1-fake-project-2222`}}}}));
+    const inProject = await runCli([`why`, `opencode`, `--json`], {env, cwd: project});
+    expect(inProject.exitCode).toBe(1);
+    const report = (JSON.parse(inProject.stdout) as Why[])[0]!;
+    expect(report.class).toBe(`shadowed`);
+    expect(report.summary).toContain(path.join(`.opencode`, `opencode.json`));
   });
 
   it(`shadowed (doctor): a higher-precedence source wins`, async () => {

@@ -6,6 +6,7 @@ import {findPlatform}             from '../context.js';
 import {CapitError, InputError}   from '../errors.js';
 import {openDocument}             from '../files/document.js';
 import {readAgentText}            from '../files/read.js';
+import {checkHeadroom}            from '../issue/headroom.js';
 import {formatUsd}                from '../issue/inputs.js';
 import type {AccountCredits, AgentDefinition, KeyProbe, PlatformDefinition} from '../plugin.js';
 import {loadPlugin}               from '../plugins/load.js';
@@ -62,15 +63,23 @@ export function nextReset(window: `daily` | `weekly` | `monthly`, now: Date): Da
   return d;
 }
 
-/** The user's local time, e.g. `Mon 01:00 CET`. */
-export function localTime(date: Date, env: CapitContext[`env`]): string {
+/**
+ * The user's local time, e.g. `Mon 01:00 CET`, with the date when it is not today (`Mon 7 Dec 00:00 UTC`): a weekday
+ * alone reads as today even when it means next week.
+ */
+export function localTime(date: Date, env: CapitContext[`env`], now: Date = new Date()): string {
   const timeZone = env.TZ?.trim() || undefined;
-  const opts: Intl.DateTimeFormatOptions = {weekday: `short`, hour: `2-digit`, minute: `2-digit`, hourCycle: `h23`, timeZoneName: `short`};
-  try {
-    return new Intl.DateTimeFormat(`en-GB`, {...opts, timeZone}).format(date).replace(`,`, ``);
-  } catch {
-    return new Intl.DateTimeFormat(`en-GB`, opts).format(date).replace(`,`, ``);
-  }
+  const format = (opts: Intl.DateTimeFormatOptions, when: Date) => {
+    try {
+      return new Intl.DateTimeFormat(`en-GB`, {...opts, timeZone}).format(when);
+    } catch {
+      return new Intl.DateTimeFormat(`en-GB`, opts).format(when);
+    }
+  };
+  const day: Intl.DateTimeFormatOptions = {year: `numeric`, month: `2-digit`, day: `2-digit`};
+  const today = format(day, date) === format(day, now);
+  const opts: Intl.DateTimeFormatOptions = {weekday: `short`, ...(today ? {} : {day: `numeric`, month: `short`}), hour: `2-digit`, minute: `2-digit`, hourCycle: `h23`, timeZoneName: `short`};
+  return format(opts, date).replace(/,/g, ``);
 }
 
 /** The value of the key source capit writes, when it is a file and holds a string. Never leaves this module's caller. */
@@ -92,6 +101,8 @@ interface Facts {
   probe: KeyProbe | null;
   credits: AccountCredits | null;
   problem: string | null;
+  /** One worst-case request of the agent's configured model, when its model and price are known. */
+  worstCase: {model: string; usd: number} | null;
 }
 
 function classify(report: DoctorReport, facts: Facts, ctx: CapitContext): Omit<WhyReport, `agent` | `platform` | `keyName` | `keyId` | `doctor`> {
@@ -124,9 +135,13 @@ function classify(report: DoctorReport, facts: Facts, ctx: CapitContext): Omit<W
     }
     return {...base, class: `lifetime-cap`, summary: `the lifetime cap of ${formatUsd(probe.capUsd ?? 0)} is used up`, fix: `capit topup ${agent} 5`};
   }
-  if (remaining !== null && remaining < DEFAULT_WORST_CASE_REQUEST_USD)
+  // The agent's model's worst case when capit knows it (the same figure as the install's headroom check), else the default.
+  const worstCaseUsd = facts.worstCase?.usd ?? DEFAULT_WORST_CASE_REQUEST_USD;
+  if (remaining !== null && remaining < worstCaseUsd - 1e-8)
     return {...base, class: `affordability`,
-      summary: `only ${formatUsd(remaining)} remains, below one worst-case request (~${formatUsd(DEFAULT_WORST_CASE_REQUEST_USD)}): the provider may refuse requests ("can only afford …")`,
+      summary: facts.worstCase
+        ? `only ${formatUsd(remaining)} remains, below one worst-case request on ${facts.worstCase.model} (${formatUsd(facts.worstCase.usd)}): ${installed.platform} refuses requests it cannot afford in full ("can only afford …")`
+        : `only ${formatUsd(remaining)} remains, below one worst-case request (~${formatUsd(DEFAULT_WORST_CASE_REQUEST_USD)}): the provider may refuse requests ("can only afford …")`,
       fix: `set a smaller max output (max_tokens) for ${agent}, or capit topup ${agent} 5`};
   return {...base, class: `fine`, summary: `key ${installed.keyName} works${remaining !== null ? ` (${formatUsd(remaining)} left)` : ``}`, fix: null};
 }
@@ -146,7 +161,7 @@ export async function why(agentId: string | undefined, ctx: CapitContext): Promi
   const creditsByPlatform = new Map<string, Promise<AccountCredits | null>>();
   return Promise.all(reports.map(async report => {
     const installed = report.installed!;
-    const facts: Facts = {probe: null, credits: null, problem: null};
+    const facts: Facts = {probe: null, credits: null, problem: null, worstCase: null};
     if (report.status !== `shadowed` && report.status !== `changed`) {
       try {
         const platformPlugin = findPlatform(ctx.plugins, installed.platform);
@@ -155,7 +170,8 @@ export async function why(agentId: string | undefined, ctx: CapitContext): Promi
         const session = await platformSession(platformPlugin, ctx);
         const def: PlatformDefinition = session.def;
         if (typeof def.probeKey !== `function`) throw new Error(`the ${installed.platform} plugin cannot probe keys`);
-        const secret = await installedSecret(await loadPlugin(agentPlugin) as AgentDefinition, ctx, installed.platform);
+        const agentDef = await loadPlugin(agentPlugin) as AgentDefinition;
+        const secret = await installedSecret(agentDef, ctx, installed.platform);
         if (!secret) throw new Error(`capit could not read the installed key from ${report.agent}'s config`);
         (session.pctx.http as {addSecret?: (s: string) => void}).addSecret?.(secret);
         facts.probe = await callPlugin(installed.platform, `probeKey`, () => def.probeKey!(session.pctx, {id: installed.keyId, name: installed.keyName, secret}), {env: ctx.env});
@@ -163,6 +179,14 @@ export async function why(agentId: string | undefined, ctx: CapitContext): Promi
           let credits = creditsByPlatform.get(installed.platform);
           if (!credits) creditsByPlatform.set(installed.platform, credits = callPlugin(installed.platform, `credits`, () => def.credits!(session.pctx), {env: ctx.env}).catch(() => null));
           facts.credits = await credits;
+        }
+        const remaining = facts.probe.remainingUsd;
+        if (facts.probe.state === `ok` && remaining !== null && remaining > 0) {
+          // A failed model or price lookup leaves the stated default in place (checkHeadroom never throws for it).
+          const envInfo = environmentFor(ctx);
+          const headroom = await checkHeadroom({plugin: platformPlugin, def, budgetUsd: remaining, budgetKind: `remaining`,
+            agent: {def: agentDef, envInfo, detected: await detectOnce(agentDef, envInfo)}}, ctx);
+          if (headroom.model !== null && headroom.worstCaseUsd !== null) facts.worstCase = {model: headroom.model, usd: headroom.worstCaseUsd};
         }
       } catch (error) {
         facts.problem = `capit could not check the key: ${describe(error)}`;

@@ -14,6 +14,7 @@ import type {AgentDefinition, CreatedKey, PlatformContext, PlatformDefinition, P
 import type {DiscoveredAgent} from '../plugins/discover.js';
 import {loadPlugin}         from '../plugins/load.js';
 import {callPlugin, displayName, managementBaseUrl} from '../platforms/context.js';
+import {RUN_SESSION_ENV}    from '../platforms/context.js';
 import {masterKeyEnvNames, openPlatformSession} from '../platforms/session.js';
 import {readLedger, updateLedger} from '../state/ledger.js';
 import type {LedgerEntry}   from '../state/ledger.js';
@@ -36,12 +37,16 @@ export interface RunOptions {
   ttl?: string;
   reset?: string;
   agent?: string;
+  /** `--model`: the model the cap is checked against (default: the agent's configured one). */
+  model?: string;
   allowLarge?: boolean;
   /** The command and its arguments, as given after `--`. */
   command: readonly string[];
 }
 
 export const DEFAULT_TTL = `8h`;
+/** The longest `--ttl`: a session key a killed run leaves must not outlive it by more than a week. */
+export const MAX_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 // Signals a user or a process manager sends to capit that the child must see too.
 const FORWARDED: readonly NodeJS.Signals[] = [`SIGINT`, `SIGTERM`, `SIGHUP`];
@@ -92,7 +97,10 @@ export function findExecutable(command: string, env: Readonly<Record<string, str
 function parseTtl(input: string | undefined, now: Date): Date {
   const text = input ?? DEFAULT_TTL;
   if (!/^\d+[mhdw]$/i.test(text)) throw new InputError(`Invalid --ttl ${JSON.stringify(text)}: expected a duration such as 30m, 8h, 2d or 1w`);
-  return parseExpiry(text, now)!;
+  const expiresAt = parseExpiry(text, now)!;
+  if (expiresAt.getTime() - now.getTime() > MAX_TTL_MS)
+    throw new InputError(`--ttl ${text} is too long: a capit run session lasts at most 7d (a key a killed run leaves lives until it expires)`);
+  return expiresAt;
 }
 
 /** Checks the input and the agent before any key exists: nothing is created for a command capit would refuse. */
@@ -146,8 +154,9 @@ async function planRun(opts: RunOptions, ctx: CapitContext): Promise<RunPlan> {
   }
   // The same headroom preflight as an install: a session cap below one worst-case request of the agent's model is
   // refused by the provider's affordability check before the agent gets anything done.
-  const headroom = await checkHeadroom({plugin: platformPlugin, def: platformDef, budgetUsd: amount.usd, agent: {def: agentDef, envInfo, detected}}, ctx);
+  const headroom = await checkHeadroom({plugin: platformPlugin, def: platformDef, budgetUsd: amount.usd, model: opts.model, agent: {def: agentDef, envInfo, detected}}, ctx);
   if (headroom.warning) ctx.stderr.write(`warning: ${headroom.warning}\n`);
+  if (headroom.note) ctx.stderr.write(`note: ${headroom.note}\n`);
   return {
     platformDef, platformName, platformPlugin, agentDef, agentId: agentDef.id, capUsd: amount.usd, reset, expiresAt,
     keyName: makeKeyName(`${agentDef.id}-run`, platformDef.maxNameLength), executable, sessionEnv,
@@ -170,12 +179,17 @@ export async function runSession(opts: RunOptions, ctx: CapitContext): Promise<n
   ctx.stderr.write(`capit: ${agentId} gets session key "${keyName}" (${formatUsd(plan.capUsd)} cap, expires ${plan.expiresAt.toISOString()}); it is deleted when the command ends\n`);
 
   let outcome: {code: number | null; signal: NodeJS.Signals | null};
+  let recorded: Promise<void> = Promise.resolve();
   try {
-    outcome = await runChild(plan.executable, opts.command.slice(1), {...childEnv(ctx, platformDef), ...env.env}, ctx);
+    outcome = await runChild(plan.executable, opts.command.slice(1), {...childEnv(ctx, platformDef, keyName), ...env.env}, ctx, childPid => {
+      recorded = recordChild(plan, childPid, ctx);
+    });
   } catch (error) {
+    await recorded;
     await endSession(plan, pctx, created, ctx);
     throw new CapitError(`CAPIT_RUN_FAILED`, `Could not start ${opts.command[0]}: ${redactText((error as Error).message, [created.secret])}`);
   }
+  await recorded;
   await endSession(plan, pctx, created, ctx);
   if (outcome.signal) return 128 + (os.constants.signals[outcome.signal] ?? 0);
   return outcome.code ?? 1;
@@ -194,6 +208,7 @@ async function mintSessionKey(plan: RunPlan, pctx: PlatformContext, ctx: CapitCo
     const entry: LedgerEntry = {
       name: keyName, platform: platformDef.id, agent: plan.agentId, capUsd, reset: reset ?? null, expiresAt: expiresAt.toISOString(),
       createdAt: new Date().toISOString(), files: [], backupDir: null, status: `pending`, session: true,
+      run: {host: os.hostname(), pid: process.pid},
     };
     const isMine = (k: LedgerEntry) => k.name === keyName && k.platform === platformDef.id;
     await updateLedger(stateDir, keys => [...keys, entry], {durable: true});
@@ -217,31 +232,67 @@ async function mintSessionKey(plan: RunPlan, pctx: PlatformContext, ctx: CapitCo
 }
 
 /**
- * Session keys of this platform whose expiry has passed: a killed `capit run` left them. They no longer work at the
- * provider; delete them there (already gone is fine) and drop their entries. Unexpired ones may belong to a live run.
+ * Session keys of this platform that a killed `capit run` left: expired ones, and those whose run and child are both
+ * gone (see {@link sessionRunEnded}). Delete them at the provider (already gone is fine) and drop their entries. Other
+ * unexpired ones may belong to a live run.
  */
 async function sweepExpiredSessionKeys(stateDir: string, def: PlatformDefinition, pctx: PlatformContext, ctx: CapitContext): Promise<void> {
   const now = Date.now();
   const expired = (await readLedger(stateDir)).filter(k => k.session && k.platform === def.id && k.id && k.status !== `pending`
-    && k.expiresAt !== null && Date.parse(k.expiresAt) <= now);
+    && ((k.expiresAt !== null && Date.parse(k.expiresAt) <= now) || sessionRunEnded(k)));
   for (const entry of expired) {
     try {
       await callPlugin(def.id, `deleteKey`, () => def.deleteKey(pctx, entry.id!));
     } catch (error) {
       if (!(error instanceof ProviderError && error.kind === `not-found`)) {
-        ctx.stderr.write(`warning: could not delete the expired session key "${entry.name}" (${(error as Error).message}); capit will try again\n`);
+        ctx.stderr.write(`warning: could not delete the session key "${entry.name}" that an interrupted capit run left (${(error as Error).message}); capit will try again\n`);
         continue;
       }
     }
     await updateLedger(stateDir, keys => keys.filter(k => !(k.name === entry.name && k.platform === entry.platform)));
-    ctx.stderr.write(`note: deleted the expired session key "${entry.name}" that an interrupted capit run left\n`);
+    const expired = entry.expiresAt !== null && Date.parse(entry.expiresAt) <= now;
+    ctx.stderr.write(`note: deleted the ${expired ? `expired ` : ``}session key "${entry.name}" that an interrupted capit run left\n`);
+  }
+}
+
+/**
+ * Adds the child's pid to the session's entry: while the child lives (even after capit itself was killed) its key is
+ * in use, so gc leaves it. A failure only loses that protection until expiry; the run goes on.
+ */
+async function recordChild(plan: RunPlan, childPid: number, ctx: CapitContext): Promise<void> {
+  const stateDir = capitPaths(ctx.env).state;
+  const isMine = (k: LedgerEntry) => k.name === plan.keyName && k.platform === plan.platformDef.id && k.session === true;
+  await withLock(stateDir, () => updateLedger(stateDir, keys => keys.map(k => (isMine(k) && k.run ? {...k, run: {...k.run, childPid}} : k))), {stderr: ctx.stderr})
+    .catch(error => ctx.stderr.write(`warning: could not record the child's pid in the ledger (${(error as Error).message})\n`));
+}
+
+/**
+ * Whether the `capit run` that minted a session key and the child it started are both gone (checked on this host
+ * only; an entry without them, or from another host, cannot be told apart from a live run).
+ */
+export function sessionRunEnded(entry: LedgerEntry): boolean {
+  const run = entry.run;
+  if (!entry.session || !run || typeof run.pid !== `number` || run.host !== os.hostname()) return false;
+  return !processAlive(run.pid) && (typeof run.childPid !== `number` || !processAlive(run.childPid));
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === `EPERM`;
   }
 }
 
 /** Starts the child with inherited stdio and forwards capit's signals to it until it exits. */
-function runChild(executable: string, args: readonly string[], env: Record<string, string>, ctx: CapitContext): Promise<{code: number | null; signal: NodeJS.Signals | null}> {
+function runChild(executable: string, args: readonly string[], env: Record<string, string>, ctx: CapitContext,
+  onSpawn: (pid: number) => void): Promise<{code: number | null; signal: NodeJS.Signals | null}> {
   return new Promise((resolve, reject) => {
     const child = spawn(executable, args, {stdio: `inherit`, env, cwd: ctx.cwd});
+    child.once(`spawn`, () => {
+      if (child.pid !== undefined) onSpawn(child.pid);
+    });
     // On a terminal, Ctrl-C already reaches the child (same foreground process group); sending it again would count
     // as a second Ctrl-C, which makes some agents quit at once. A SIGINT sent to capit alone (no terminal) is passed on.
     const terminal = Boolean(process.stdin.isTTY);
@@ -324,9 +375,11 @@ async function sessionUsage(def: PlatformDefinition, pctx: PlatformContext, id: 
  * capit's environment without any platform's master key: a management key in the agent's process (or in a shell
  * command the agent runs) could mint uncapped keys, which would make the session's cap meaningless.
  */
-function childEnv(ctx: CapitContext, def: PlatformDefinition): Record<string, string> {
+function childEnv(ctx: CapitContext, def: PlatformDefinition, keyName: string): Record<string, string> {
   const masterKeys = new Set([...def.masterKey.env, ...ctx.plugins.platforms.flatMap(p => masterKeyEnvNames(p))]);
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(ctx.env)) if (value !== undefined && !masterKeys.has(name)) out[name] = value;
+  // A capit started inside the session then refuses to use the stored master key (platforms/context.ts).
+  out[RUN_SESSION_ENV] = keyName;
   return out;
 }

@@ -12,7 +12,8 @@ export interface KeySourceState {
 }
 
 export function describeSource(source: KeySource): string {
-  return source.kind === `env` ? `environment variable ${source.name}` : `${source.path} (${source.at.join(`.`)})`;
+  if (source.kind === `env`) return `environment variable ${source.name}${source.at ? ` (${source.at.join(`.`)})` : ``}`;
+  return `${source.path} (${source.at.join(`.`)})`;
 }
 
 /** Reads each declared key source (env var set, or a non-empty value at its path). Never returns the values. */
@@ -26,7 +27,19 @@ export async function inspectSources(sources: readonly KeySource[], envInfo: Age
   for (const source of sources) {
     const label = describeSource(source);
     if (source.kind === `env`) {
-      states.push({source, label, present: Boolean(envInfo.env[source.name])});
+      const text = envInfo.env[source.name];
+      if (!source.at || !text) {
+        states.push({source, label, present: Boolean(text)});
+        continue;
+      }
+      // A variable holding inline JSON config: set only when it has a value at the path; JSON that does not parse is
+      // reported as unreadable (capit cannot tell that it holds no key).
+      try {
+        const value = openDocument(`jsonc`, text, `$${source.name}`).read(source.at);
+        states.push({source, label, present: value !== undefined && value !== null && value !== ``});
+      } catch {
+        states.push({source, label, present: false, unreadable: true});
+      }
       continue;
     }
     let text: string;

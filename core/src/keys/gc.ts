@@ -18,6 +18,7 @@ import type {LedgerEntry}   from '../state/ledger.js';
 import {appendAudit} from '../state/audit.js';
 import {capitPaths}         from '../state/paths.js';
 import {deleteByName}       from '../issue/recover.js';
+import {sessionRunEnded}    from '../issue/run.js';
 
 export interface GcOptions {
   yes: boolean;
@@ -52,23 +53,6 @@ function parseKeep(input: string | undefined): number {
 
 const sameEntry = (a: LedgerEntry, b: LedgerEntry) => a.name === b.name && a.platform === b.platform && a.status === b.status;
 
-/**
- * A session key outlived its run only when the entry names the run's process (`pid`, if `capit run` records it) and
- * that process is gone; without a pid a live run cannot be told apart, so only an expired session key is removed.
- */
-function runEnded(entry: LedgerEntry): boolean {
-  const pid = (entry as {pid?: unknown}).pid;
-  return typeof pid === `number` && !processAlive(pid);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === `EPERM`;
-  }
-}
 
 /** `capit gc [--yes] [--json] [--keep-backups N]`. */
 export async function collectGarbage(opts: GcOptions, ctx: CapitContext): Promise<number> {
@@ -76,6 +60,8 @@ export async function collectGarbage(opts: GcOptions, ctx: CapitContext): Promis
   const paths = capitPaths(ctx.env);
   const items: GcItem[] = [];
   const warnings: string[] = [];
+  // Platforms whose keys could not be listed: gc says so and exits 1, as `keys list` does.
+  let unchecked = 0;
 
   await withLock(paths.state, async () => {
     const ledger = await readLedger(paths.state);
@@ -101,6 +87,7 @@ export async function collectGarbage(opts: GcOptions, ctx: CapitContext): Promis
         });
       } catch (error) {
         warnings.push(`${id}: its keys could not be listed (${(error as Error).message}); they were not checked`);
+        unchecked++;
         continue;
       }
       sessions.set(id, session);
@@ -109,9 +96,10 @@ export async function collectGarbage(opts: GcOptions, ctx: CapitContext): Promis
         const expired = entry.expiresAt !== null && Date.parse(entry.expiresAt) <= now;
         if (live(entry) && !ids.has(entry.id!)) {
           // An agent still holding the dead key keeps its entry (marked deleted), so doctor and keys list can say so.
-          const held = entry.agent !== null && !entry.restoredAt && entry.status === `active`;
+          // A session key is never in an agent file: nothing holds it.
+          const held = !entry.session && entry.agent !== null && !entry.restoredAt && entry.status === `active`;
           items.push({kind: `gone-at-provider`, platform: id, key: entry.name, what: `${label}: ${id} no longer has this key${held ? ` (${entry.agent} still holds it)` : ``}`, action: held ? `mark the ledger entry deleted` : `drop the ledger entry`});
-        } else if (live(entry) && entry.session && (expired || runEnded(entry))) {
+        } else if (live(entry) && entry.session && (expired || sessionRunEnded(entry))) {
           items.push({kind: `session-key`, platform: id, key: entry.name, what: `${label}: a capit run session key${expired ? ` that expired at ${entry.expiresAt}` : ` whose run has ended`}`, action: `delete the key and drop the entry`});
         } else if (live(entry) && entry.rotatedTo && ledger.some(k => k.name === entry.rotatedTo && k.status === `active`)) {
           items.push({kind: `rotated-key`, platform: id, key: entry.name, what: `${label}: replaced by "${entry.rotatedTo}" in a rotation that could not delete it`, action: `delete the key and mark the entry deleted`});
@@ -165,10 +153,10 @@ export async function collectGarbage(opts: GcOptions, ctx: CapitContext): Promis
   }, {stderr: ctx.stderr});
 
   if (opts.json) {
-    ctx.stdout.write(`${JSON.stringify({dryRun: !opts.yes, keepBackups: keep, items, warnings}, null, 2)}\n`);
+    ctx.stdout.write(`${JSON.stringify({dryRun: !opts.yes, keepBackups: keep, items, warnings, uncheckedPlatforms: unchecked}, null, 2)}\n`);
   } else {
     for (const w of warnings) ctx.stderr.write(`warning: ${w}\n`);
-    if (items.length === 0) ctx.stdout.write(`Nothing to clean up.\n`);
+    if (items.length === 0) ctx.stdout.write(unchecked > 0 ? `Nothing to clean up on the platforms that could be checked.\n` : `Nothing to clean up.\n`);
     else if (!opts.yes) {
       ctx.stdout.write(`Dry run — nothing was changed. With --yes, capit gc would:\n`);
       for (const item of items) ctx.stdout.write(`  ${item.action}: ${item.what}\n`);
@@ -176,7 +164,7 @@ export async function collectGarbage(opts: GcOptions, ctx: CapitContext): Promis
       for (const item of items) ctx.stdout.write(item.done ? `  done: ${item.action}: ${item.what}\n` : `  FAILED: ${item.action}: ${item.what} (${item.error})\n`);
     }
   }
-  return items.some(i => i.done === false) ? 1 : 0;
+  return items.some(i => i.done === false) || unchecked > 0 ? 1 : 0;
 }
 
 async function removeItem(item: GcItem, sessions: Map<string, {def: PlatformDefinition; pctx: PlatformContext}>, stateDir: string): Promise<void> {

@@ -5,6 +5,9 @@ import {readCredentials}                    from './credentials.js';
 import type {Env}                           from '../state/paths.js';
 import {withArticle}                        from '../ui/article.js';
 
+/** Set by `capit run` in its child's environment (the session key's name): capit then uses no stored master key. */
+export const RUN_SESSION_ENV = `CAPIT_RUN_SESSION`;
+
 export type MasterKeySource = `env` | `stored` | `prompt`;
 
 export interface MasterKeyOptions {
@@ -24,6 +27,12 @@ export async function resolveMasterKey(def: PlatformDefinition, plugin: Discover
     const value = opts.env[name]?.trim();
     if (value) return checked(def, value, `env`, `$${name}`);
   }
+  // Inside `capit run` (which strips the env master keys from the child), a stored or prompted master key would let
+  // the session's process mint itself a key above the session's cap: refused, so the cap is not capit's to lift.
+  const session = opts.env[RUN_SESSION_ENV]?.trim();
+  if (session)
+    throw new CapitError(`CAPIT_RUN_SESSION`, `This process runs inside \`capit run\` (session key "${session}"): a session may not mint keys with capit's stored master key`,
+      {exitCode: 2, hint: `Run that capit command outside the session.`});
   const stored = (await readCredentials(opts.configDir))[def.id];
   if (stored?.key) return checked(def, stored.key, `stored`, `the stored ${def.id} key`);
 

@@ -7,7 +7,7 @@ import {unknownPlatform}                      from '../ui/suggest.js';
 import type {PlatformContext, PlatformDefinition} from '../plugin.js';
 import type {DiscoveredPlugin}                from '../plugins/discover.js';
 import {loadPlugin}                           from '../plugins/load.js';
-import {platformContext, resolveMasterKey}    from './context.js';
+import {platformContext, resolveMasterKey, RUN_SESSION_ENV} from './context.js';
 import type {MasterKeySource}                 from './context.js';
 import {readCredentials}                      from './credentials.js';
 import type {StoredCredential}                from './credentials.js';
@@ -69,7 +69,8 @@ export type MasterKeyState = {source: `env`; envVar: string} | {source: `stored`
 /** Where the master key would come from, without prompting and without reading it into any output. */
 export function masterKeyState(envNames: readonly string[], id: string, env: CapitContext[`env`], stored: Record<string, StoredCredential>): MasterKeyState {
   for (const name of envNames) if (env[name]?.trim()) return {source: `env`, envVar: name};
-  if (stored[id]?.key) return {source: `stored`};
+  // Inside `capit run` a stored key is not used (context.ts resolveMasterKey): as if there were none.
+  if (stored[id]?.key && !env[RUN_SESSION_ENV]?.trim()) return {source: `stored`};
   return {source: `none`};
 }
 

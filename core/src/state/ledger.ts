@@ -39,6 +39,11 @@ export interface LedgerEntry {
    * deletes its platform's expired session keys before minting (and `capit gc` removes leftovers).
    */
   session?: boolean;
+  /**
+   * A session key only: the `capit run` process that minted it and the child it started, on `host`. Once neither is
+   * alive, `capit gc` and the next `capit run` delete the key before it expires.
+   */
+  run?: {host: string; pid: number; childPid?: number};
   /** Pending only: why recovery could not settle it yet (shown to the user; cleared once settled). */
   pendingNote?: string;
   /** Whether BYOK spend counts against the cap (null: the platform has no BYOK); absent in entries older than it. */

@@ -88,7 +88,7 @@ describe(`help`, () => {
         capit openrouter [--agent,-a <id>] [--reset <daily|weekly|monthly>] [--expires <duration|date>] [--name <prefix>] [--dry-run] [--yes,-y] [--json] [--allow-large] [--model <id>] [--exclude-byok] <usd>
           Issue an OpenRouter key with a hard USD limit
 
-        capit run [--platform,-p <id>] [--cap <usd>] [--ttl <duration>] [--reset <daily|weekly|monthly>] [--agent,-a <id>] [--allow-large] <command> ...
+        capit run [--platform,-p <id>] [--cap <usd>] [--ttl <duration>] [--reset <daily|weekly|monthly>] [--agent,-a <id>] [--model <id>] [--allow-large] <command> ...
           Run one agent command with its own capped key, deleted when the command ends
 
       Keys

@@ -43,16 +43,26 @@ async function configuredModel(envInfo: AgentEnvironment, read: ConfigReader, pl
   return undefined;
 }
 
-/** A `provider.<id>.options.apiKey` in any of opencode's configs: it wins over auth.json and its env override. */
+/**
+ * A `provider.<id>.options.apiKey` in any of opencode's config layers: it wins over auth.json and its env override.
+ * Highest precedence first, in the order opencode documents (opencode.ai/docs/config; the layers are listed in
+ * research/agents.md §2): the inline `OPENCODE_CONFIG_CONTENT`, the project's `.opencode/opencode.json[c]`, the
+ * project's `opencode.json[c]`, `$OPENCODE_CONFIG`, then the global config. (Managed configs under /etc and
+ * parent directories up to the git root are not read.)
+ */
 function configKeySources(envInfo: AgentEnvironment, platformId: string) {
+  const at = [`provider`, platformId, `options`, `apiKey`];
+  const note = `an apiKey in opencode's config wins over auth.json`;
   const configs = [
+    ...[`opencode.jsonc`, `opencode.json`].map(name => path.join(envInfo.cwd, `.opencode`, name)),
+    ...CONFIG_NAMES.map(name => path.join(envInfo.cwd, name)),
     ...(envInfo.env.OPENCODE_CONFIG ? [envInfo.env.OPENCODE_CONFIG] : []),
-    ...[envInfo.cwd, configDir(envInfo)].flatMap(dir => CONFIG_NAMES.map(name => path.join(dir, name))),
+    ...CONFIG_NAMES.map(name => path.join(configDir(envInfo), name)),
   ];
-  return configs.map(file => ({
-    kind: `file` as const, path: file, format: `jsonc` as const, at: [`provider`, platformId, `options`, `apiKey`],
-    note: `an apiKey in opencode's config wins over auth.json`,
-  }));
+  return [
+    {kind: `env` as const, name: `OPENCODE_CONFIG_CONTENT`, at, note: `inline config, opencode's highest-precedence layer`},
+    ...configs.map(file => ({kind: `file` as const, path: file, format: `jsonc` as const, at, note})),
+  ];
 }
 
 const agent = {
