@@ -74,6 +74,36 @@ export interface TopupRecord {
   takenBackToUsd?: number | null;
   /** Set once capit has said the take-back is due but could not do it (no master key without prompting). */
   dueNoticeShown?: boolean;
+  /** The cap a take-back set out to reach, recorded before its request (a killed take-back is retried to the same aim). */
+  takingBackToUsd?: number;
+}
+
+/**
+ * A key and the keys it replaced (`capit rotate`), oldest first. Raises and their timers follow the agent's key
+ * through rotations: the daily ceiling counts them all, and a pending take-back lowers the successor.
+ */
+export function rotationLineage(ledger: readonly LedgerEntry[], entry: LedgerEntry): LedgerEntry[] {
+  const chain = [entry];
+  for (let from = entry.rotatedFrom; from !== undefined && chain.length <= ledger.length;) {
+    const prev = ledger.find(k => k.platform === entry.platform && k.name === from);
+    if (!prev || chain.includes(prev)) break;
+    chain.unshift(prev);
+    from = prev.rotatedFrom;
+  }
+  return chain;
+}
+
+/** The key that now carries this one's raises: its newest active successor through rotations, else itself. */
+export function rotationHeir(ledger: readonly LedgerEntry[], entry: LedgerEntry): LedgerEntry {
+  let current = entry;
+  const seen = new Set<LedgerEntry>([entry]);
+  for (;;) {
+    const next = current.rotatedTo === undefined ? undefined
+      : ledger.find(k => k.platform === current.platform && k.name === current.rotatedTo && k.status === `active`);
+    if (!next || seen.has(next)) return current;
+    seen.add(next);
+    current = next;
+  }
 }
 
 /** The timed raises of a ledger entry not taken back yet (`keys list` shows them). */
