@@ -114,6 +114,7 @@ describe(`capit topup`, () => {
     const first = await runCli([`agents`], {env: later(noKey, 2 * HOUR)});
     expect(first.exitCode, first.stderr).toBe(0);
     expect(first.stderr).toContain(`the $2.00 top-up on ${key.name} (opencode) is due to be taken back, but no openrouter master key is set`);
+    expect(first.stderr).not.toContain(`keys list`);
     const second = await runCli([`agents`], {env: later(noKey, 2 * HOUR)});
     expect(second.stderr).not.toContain(`due to be taken back`);
     expect(emulator.state.keys.get(key.hash)!.limit).toBe(7);
@@ -218,6 +219,7 @@ describe(`capit topup`, () => {
       [[`topup`, `claude`, `5`, `--yes`], `claude holds no capit key`],
       [[`topup`, `opencode`, `0`, `--yes`], `must be more than $0.00`],
       [[`topup`, `opencode`, `5`, `--for`, `2 hours`, `--yes`], `Invalid --for "2 hours"`],
+      [[`topup`, `opencode`, `5`, `--for`, `1s`, `--yes`], `Invalid --for "1s"`],
       [[`topup`, `opencode`, `5`], `pass --yes`],
     ] as const) {
       const result = await runCli([...args], {env});
