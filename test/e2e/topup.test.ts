@@ -332,4 +332,24 @@ describe(`capit topup`, () => {
     // $7 cap − $2 used.
     expect(emulator.state.aihubmixTokens.get(token!.id)!.remain_quota).toBe(5 * 500_000);
   });
+
+  it(`overlapping timed raises are each taken back to the cap they started from; a cap lowered in the dashboard before a raise is kept`, async () => {
+    const {env} = setup();
+    const key = await installOpencode(env);
+    expect((await runCli([`topup`, `opencode`, `3`, `--for`, `30m`, `--yes`], {env})).exitCode).toBe(0);
+    expect((await runCli([`topup`, `opencode`, `2`, `--for`, `2h`, `--yes`], {env})).exitCode).toBe(0);
+    expect(emulator.state.keys.get(key.hash)!.limit).toBe(10);
+    const first = await runCli([`agents`], {env: later(env, HOUR)});
+    expect(first.stderr).toContain(`took back the $3.00 top-up on ${key.name} (opencode): cap $10.00 → $7.00`);
+    const second = await runCli([`agents`], {env: later(env, 3 * HOUR)});
+    expect(second.stderr).toContain(`took back the $2.00 top-up on ${key.name} (opencode): cap $7.00 → $5.00`);
+    expect(emulator.state.keys.get(key.hash)!.limit).toBe(5);
+
+    // The user lowers the cap to $3 in the dashboard; a later timed raise goes back to $3, not to the older $5.
+    emulator.state.keys.get(key.hash)!.limit = 3;
+    expect((await runCli([`topup`, `opencode`, `2`, `--for`, `30m`, `--yes`], {env: later(env, 3 * HOUR)})).exitCode).toBe(0);
+    const third = await runCli([`agents`], {env: later(env, 4 * HOUR)});
+    expect(third.stderr).toContain(`cap $5.00 → $3.00`);
+    expect(emulator.state.keys.get(key.hash)!.limit).toBe(3);
+  });
 });

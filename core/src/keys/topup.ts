@@ -304,14 +304,20 @@ async function takeBackUnderLock(ctx: CapitContext, stateDir: string): Promise<v
 }
 
 /**
- * The cap a key is meant to have once its due raises are gone: the cap before capit's first raise on it (or on a key
- * it replaced), plus every permanent raise and every timed raise still running. Aimed at from the records, never
- * "the cap now minus the raise", so a take-back retried after a kill (or after a dashboard change) never lowers twice.
+ * The cap a key is meant to have once its due raises are gone, from capit's records, never from "the cap now minus
+ * the raise" (so a take-back retried after a kill, or after a dashboard change, never lowers twice): the cap the
+ * provider reported before the newest raise (on this key or a key it replaced), plus that raise unless it is over,
+ * minus the timed raises that were on then and are over now.
  */
 function intendedCapCents(records: readonly TopupRecord[], due: ReadonlySet<TopupRecord>): number {
   const ordered = [...records].sort((a, b) => a.at.localeCompare(b.at));
-  let total = cents(ordered[0]!.fromCapUsd);
-  for (const t of ordered) if (t.until === null || (t.state !== `taken-back` && !due.has(t))) total += cents(t.amountUsd);
+  const newest = ordered.at(-1)!;
+  let total = cents(newest.fromCapUsd);
+  if (newest.until === null || (newest.state !== `taken-back` && !due.has(newest))) total += cents(newest.amountUsd);
+  for (const t of ordered.slice(0, -1)) {
+    const endedSince = due.has(t) || (t.state === `taken-back` && t.takenBackAt !== undefined && t.takenBackAt > newest.at);
+    if (t.until !== null && endedSince) total -= cents(t.amountUsd);
+  }
   return total;
 }
 
@@ -347,11 +353,13 @@ async function takeBack(entry: LedgerEntry, ledger: readonly LedgerEntry[], sess
   const current = cents(key.capUsd);
   const intended = intendedCapCents(lineage.flatMap(k => k.topups ?? []), dueSet);
   const spentFloor = spentFloorCents(key.spentUsd);
+  // A raise a killed run left `applying` may never have reached the provider: never go below the cap before it.
+  const floorBefore = Math.max(0, ...records.filter(t => t.state === `applying`).map(t => cents(t.fromCapUsd)));
   // Never raise: a cap already at or under the aim (a raise that never reached the provider, a lower dashboard cap) stays.
-  const target = Math.min(current, Math.max(intended, spentFloor));
+  const target = Math.min(current, Math.max(intended, floorBefore, spentFloor));
   const label = `${formatUsd(fromCents(amount))} top-up on ${entry.name}${entry.agent ? ` (${entry.agent})` : ``}`;
   if (target === current) {
-    const heldBySpend = current > intended;
+    const heldBySpend = current > intended && spentFloor >= current;
     await audit(fromCents(current), fromCents(current), heldBySpend ? `timer expired; cap kept (spent ${formatUsd(key.spentUsd)})` : `timer expired; the cap was not above what it is meant to be`);
     ctx.stderr.write(heldBySpend
       ? `capit: the ${label} is over; its cap stays ${formatUsd(fromCents(current))} because ${formatUsd(key.spentUsd)} is already spent\n`
@@ -378,7 +386,7 @@ async function takeBack(entry: LedgerEntry, ledger: readonly LedgerEntry[], sess
   }
   if (updated.capUsd === null || cents(updated.capUsd) !== target)
     throw new CapitError(`CAPIT_NOT_APPLIED`, `${entry.platform} reports the cap as ${updated.capUsd === null ? `none` : formatUsd(updated.capUsd)}, not ${formatUsd(fromCents(target))}`);
-  const heldBySpend = target > intended;
+  const heldBySpend = target > intended && target === spentFloor;
   const taken = current - target;
   await audit(fromCents(current), fromCents(target), heldBySpend ? `timer expired; kept at what was spent` : `timer expired`);
   ctx.stderr.write(heldBySpend
