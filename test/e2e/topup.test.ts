@@ -282,6 +282,9 @@ describe(`capit topup`, () => {
     expect(rotated.exitCode, rotated.stderr).toBe(0);
     const successor = [...emulator.state.keys.values()].find(k => k.hash !== old.hash)!;
     expect(successor.limit).toBe(10);
+    // keys list shows the pending take-back on the successor, which carries it now.
+    const listed = await runCli([`keys`, `list`, `--json`], {env});
+    expect(JSON.parse(listed.stdout).keys.find((k: {name: string}) => k.name === successor.name).takeBacks).toEqual([{amountUsd: 5, until: expect.any(String)}]);
 
     const next = await runCli([`agents`], {env: later(env, HOUR)});
     expect(next.exitCode, next.stderr).toBe(0);

@@ -106,9 +106,13 @@ export function rotationHeir(ledger: readonly LedgerEntry[], entry: LedgerEntry)
   }
 }
 
-/** The timed raises of a ledger entry not taken back yet (`keys list` shows them). */
-export function pendingTakeBacks(entry: Pick<LedgerEntry, `topups`>): {amountUsd: number; until: string}[] {
-  return (entry.topups ?? []).filter(t => t.until !== null && t.state !== `taken-back`).map(t => ({amountUsd: t.amountUsd, until: t.until!}));
+/**
+ * The timed raises of a ledger entry not taken back yet (`keys list` shows them). With the ledger, those of the keys
+ * it replaced too (`capit rotate`): they are taken back from it.
+ */
+export function pendingTakeBacks(entry: LedgerEntry, ledger?: readonly LedgerEntry[]): {amountUsd: number; until: string}[] {
+  const owners = ledger ? rotationLineage(ledger, entry) : [entry];
+  return owners.flatMap(k => k.topups ?? []).filter(t => t.until !== null && t.state !== `taken-back`).map(t => ({amountUsd: t.amountUsd, until: t.until!}));
 }
 
 /** Now, or `CAPIT_TEST_NOW` (an ISO time) so tests can move past a take-back time without waiting for it. */
