@@ -366,8 +366,8 @@ async function takeBack(entry: LedgerEntry, ledger: readonly LedgerEntry[], sess
       : `capit: the ${label} is over; its cap is ${formatUsd(fromCents(current))} already, so there was nothing to take back\n`);
     return changes(fromCents(current));
   }
-  // The aim is recorded before the request, so a take-back cut off after the provider applied it is retried to the
-  // same cap, not lowered again.
+  // The aim is recorded before the request (what a killed take-back was doing); a retry recomputes the same aim from
+  // the records, so one cut off after the provider applied it is never lowered again.
   await updateLedger(stateDir, keys => keys.map(k => {
     const own = owned.find(o => sameEntry(o.owner, k));
     if (!own) return k;

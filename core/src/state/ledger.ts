@@ -74,7 +74,10 @@ export interface TopupRecord {
   takenBackToUsd?: number | null;
   /** Set once capit has said the take-back is due but could not do it (no master key without prompting). */
   dueNoticeShown?: boolean;
-  /** The cap a take-back set out to reach, recorded before its request (a killed take-back is retried to the same aim). */
+  /**
+   * The cap a take-back set out to reach, recorded before its request. A retry recomputes the aim from the records
+   * (the same cap, unless more was spent since), so this says what a killed take-back was doing, for the record.
+   */
   takingBackToUsd?: number;
 }
 
