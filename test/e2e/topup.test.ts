@@ -100,7 +100,7 @@ describe(`capit topup`, () => {
 
     const next = await runCli([`keys`, `list`], {env: later(env, HOUR)});
     expect(next.exitCode, next.stderr).toBe(0);
-    expect(next.stderr).toContain(`cap $10.00 → $7.13 (not lower: already spent $7.12)`);
+    expect(next.stderr).toContain(`took back $2.87 of the $5.00 top-up on ${key.name} (opencode): cap $10.00 → $7.13 (not lower: already spent $7.12)`);
     expect(emulator.state.keys.get(key.hash)!.limit).toBe(7.13);
     expect(audit(auditFile).at(-1)).toMatchObject({action: `take-back`, oldCapUsd: 10, newCapUsd: 7.13, reason: `timer expired; kept at what was spent`});
   });
@@ -114,6 +114,7 @@ describe(`capit topup`, () => {
     const first = await runCli([`agents`], {env: later(noKey, 2 * HOUR)});
     expect(first.exitCode, first.stderr).toBe(0);
     expect(first.stderr).toContain(`the $2.00 top-up on ${key.name} (opencode) is due to be taken back, but no openrouter master key is set`);
+    expect(first.stderr).not.toContain(`keys list`);
     const second = await runCli([`agents`], {env: later(noKey, 2 * HOUR)});
     expect(second.stderr).not.toContain(`due to be taken back`);
     expect(emulator.state.keys.get(key.hash)!.limit).toBe(7);
@@ -245,5 +246,107 @@ describe(`capit topup`, () => {
     const next = await runCli([`agents`], {env: later(aihubmix, 2 * HOUR)});
     expect(next.stderr).toContain(`cap $6.00 → $4.00`);
     expect(emulator.state.aihubmixTokens.get(token!.id)!.remain_quota).toBe(3 * 500_000);
+  });
+
+  it(`a take-back aims at the cap before the raise: retried after a kill, or after a dashboard change, it never lowers twice`, async () => {
+    const {env, stateDir, auditFile} = setup();
+    const key = await installOpencode(env);
+    emulator.charge(key.hash, 1);
+    expect((await runCli([`topup`, `opencode`, `5`, `--for`, `30m`, `--yes`], {env})).exitCode).toBe(0);
+    // A take-back whose PATCH landed (cap back to $5) but whose run was killed before the ledger said so.
+    emulator.state.keys.get(key.hash)!.limit = 5;
+
+    const next = await runCli([`keys`, `list`], {env: later(env, HOUR)});
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(next.stderr).toContain(`the $5.00 top-up on ${key.name} (opencode) is over; its cap is $5.00 already, so there was nothing to take back`);
+    expect(emulator.state.keys.get(key.hash)!.limit).toBe(5);
+    expect(ledger(stateDir)[0]!.topups![0]).toMatchObject({state: `taken-back`, takenBackToUsd: 5});
+    expect(audit(auditFile).at(-1)).toMatchObject({action: `take-back`, oldCapUsd: 5, newCapUsd: 5});
+
+    // The same raise, but the cap was set to $6 in the dashboard meanwhile: back to the $5 base, not $6 − $5.
+    const second = await runCli([`topup`, `opencode`, `5`, `--for`, `30m`, `--yes`], {env: later(env, HOUR)});
+    expect(second.exitCode, second.stderr).toBe(0);
+    emulator.state.keys.get(key.hash)!.limit = 6;
+    const after = await runCli([`agents`], {env: later(env, 2 * HOUR)});
+    expect(after.stderr).toContain(`took back the $5.00 top-up on ${key.name} (opencode): cap $6.00 → $5.00`);
+    expect(emulator.state.keys.get(key.hash)!.limit).toBe(5);
+    // The aim was recorded before the request.
+    expect(ledger(stateDir)[0]!.topups![1]).toMatchObject({state: `taken-back`, takingBackToUsd: 5, takenBackToUsd: 5});
+  });
+
+  it(`rotate refuses while a timed top-up is pending, so a raise never outlives its timer; after the take-back it rotates at the base cap`, async () => {
+    const {env} = setup();
+    const old = await installOpencode(env);
+    expect((await runCli([`topup`, `opencode`, `5`, `--for`, `30m`, `--yes`], {env})).exitCode).toBe(0);
+    const keysBefore = emulator.state.keys.size;
+    const refused = await runCli([`rotate`, `opencode`, `--yes`], {env});
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain(`has a timed top-up until`);
+    expect(refused.stderr).toContain(`nothing was created or changed`);
+    expect(emulator.state.keys.size).toBe(keysBefore);
+    expect(emulator.state.keys.get(old.hash)!.limit).toBe(10);
+
+    // Once the raise is due, the rotate itself (like any command) takes it back first, then rotates at the base cap.
+    const rotated = await runCli([`rotate`, `opencode`, `--yes`], {env: later(env, HOUR)});
+    expect(rotated.exitCode, rotated.stderr).toBe(0);
+    const successor = [...emulator.state.keys.values()].find(k => k.hash !== old.hash)!;
+    expect(successor.limit).toBe(5);
+  });
+
+  it(`the daily ceiling counts the raises of the keys a rotation replaced`, async () => {
+    const {env, configFile} = setup();
+    await installOpencode(env);
+    fs.mkdirSync(path.dirname(configFile), {recursive: true});
+    fs.writeFileSync(configFile, JSON.stringify({topup: {maxUsd: 10, maxPerDayUsd: 12}}));
+    expect((await runCli([`topup`, `opencode`, `10`, `--yes`], {env})).exitCode).toBe(0);
+    expect((await runCli([`rotate`, `opencode`, `--yes`], {env})).exitCode).toBe(0);
+    const before = managementRequests().length;
+
+    const over = await runCli([`topup`, `opencode`, `10`, `--yes`], {env});
+    expect(over.exitCode).toBe(2);
+    expect(over.stderr).toContain(`was raised by $10.00 in the last 24 hours; another $10.00 would pass the configured daily ceiling of $12.00`);
+    expect(managementRequests().length).toBe(before);
+  });
+
+  it(`AIHubMix: spend landing between the read and the PUT is not given back; the raise is corrected to exactly what was asked`, async () => {
+    const {env} = setup();
+    const aihubmix = {...env, CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: `aihubmix-manage-fake-0000`};
+    expect((await runCli([`aihubmix`, `6`, `--yes`], {env: aihubmix})).exitCode).toBe(0);
+    const [token] = [...emulator.state.aihubmixTokens.values()];
+    const putsBefore = emulator.state.requests.filter(r => r.method === `PUT`).length;
+    emulator.knobs.latencyMs = 400;
+    try {
+      const running = runCli([`topup`, token!.name, `1`, `--yes`, `--json`], {env: aihubmix});
+      // The PUT has arrived (its body computed from the spend read before); the spend lands before it is handled.
+      for (let i = 0; i < 200 && emulator.state.requests.filter(r => r.method === `PUT`).length === putsBefore; i++) await new Promise(r => setTimeout(r, 25));
+      emulator.chargeAihubmix(token!.id, 2);
+      const result = await running;
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({oldCapUsd: 6, newCapUsd: 7, spentUsd: 2});
+    } finally {
+      emulator.knobs.latencyMs = 0;
+    }
+    // $7 cap − $2 used.
+    expect(emulator.state.aihubmixTokens.get(token!.id)!.remain_quota).toBe(5 * 500_000);
+  });
+
+  it(`overlapping timed raises are each taken back to the cap they started from; a cap lowered in the dashboard before a raise is kept`, async () => {
+    const {env} = setup();
+    const key = await installOpencode(env);
+    expect((await runCli([`topup`, `opencode`, `3`, `--for`, `30m`, `--yes`], {env})).exitCode).toBe(0);
+    expect((await runCli([`topup`, `opencode`, `2`, `--for`, `2h`, `--yes`], {env})).exitCode).toBe(0);
+    expect(emulator.state.keys.get(key.hash)!.limit).toBe(10);
+    const first = await runCli([`agents`], {env: later(env, HOUR)});
+    expect(first.stderr).toContain(`took back the $3.00 top-up on ${key.name} (opencode): cap $10.00 → $7.00`);
+    const second = await runCli([`agents`], {env: later(env, 3 * HOUR)});
+    expect(second.stderr).toContain(`took back the $2.00 top-up on ${key.name} (opencode): cap $7.00 → $5.00`);
+    expect(emulator.state.keys.get(key.hash)!.limit).toBe(5);
+
+    // The user lowers the cap to $3 in the dashboard; a later timed raise goes back to $3, not to the older $5.
+    emulator.state.keys.get(key.hash)!.limit = 3;
+    expect((await runCli([`topup`, `opencode`, `2`, `--for`, `30m`, `--yes`], {env: later(env, 3 * HOUR)})).exitCode).toBe(0);
+    const third = await runCli([`agents`], {env: later(env, 4 * HOUR)});
+    expect(third.stderr).toContain(`cap $5.00 → $3.00`);
+    expect(emulator.state.keys.get(key.hash)!.limit).toBe(3);
   });
 });

@@ -57,6 +57,18 @@ describe(`capit why`, () => {
     expect(report).toMatchObject({class: `lifetime-cap`, fix: `capit topup opencode 5`});
   });
 
+  it(`the fix line suggests no more than the configured top-up ceiling allows, and that top-up is accepted`, async () => {
+    const {env, rec} = await installed();
+    const configFile = path.join(env.XDG_CONFIG_HOME!, `capit`, `config.json`);
+    fs.mkdirSync(path.dirname(configFile), {recursive: true});
+    fs.writeFileSync(configFile, JSON.stringify({topup: {maxUsd: 1}}));
+    emulator.charge(rec.hash, 5);
+    const {report} = await why(env);
+    expect(report).toMatchObject({class: `lifetime-cap`, fix: `capit topup opencode 1`});
+    const followed = await runCli([...report.fix!.split(` `).slice(1), `--yes`], {env});
+    expect(followed.exitCode, followed.stderr).toBe(0);
+  });
+
   it(`window cap reached: the reset time in local time, and the window resets when the emulator clock passes midnight`, async () => {
     const {env, rec} = await installed([`--reset`, `daily`]);
     emulator.charge(rec.hash, 5);

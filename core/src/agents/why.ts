@@ -12,6 +12,7 @@ import type {AccountCredits, AgentDefinition, KeyProbe, PlatformDefinition} from
 import {loadPlugin}               from '../plugins/load.js';
 import {callPlugin}               from '../platforms/context.js';
 import {platformSession}          from '../platforms/session.js';
+import {loadCapitSettings}        from '../state/config.js';
 import {detectOnce}               from './detect.js';
 import {doctor}                   from './doctor.js';
 import type {DoctorReport, DoctorStatus} from './doctor.js';
@@ -131,9 +132,9 @@ function classify(report: DoctorReport, facts: Facts, ctx: CapitContext): Omit<W
       const at = nextReset(probe.reset, new Date());
       const local = localTime(at, ctx.env);
       return {...base, resetsAt: at.toISOString(), class: `window-cap`, summary: `the ${probe.reset} cap of ${formatUsd(probe.capUsd ?? 0)} is used up; it resets at ${local}`,
-        fix: `capit topup ${agent} 5 --for 2h (or wait: resets at ${local})`};
+        fix: `capit topup ${agent} ${suggestedTopup(ctx)} --for 2h (or wait: resets at ${local})`};
     }
-    return {...base, class: `lifetime-cap`, summary: `the lifetime cap of ${formatUsd(probe.capUsd ?? 0)} is used up`, fix: `capit topup ${agent} 5`};
+    return {...base, class: `lifetime-cap`, summary: `the lifetime cap of ${formatUsd(probe.capUsd ?? 0)} is used up`, fix: `capit topup ${agent} ${suggestedTopup(ctx)}`};
   }
   // The agent's model's worst case when capit knows it (the same figure as the install's headroom check), else the default.
   const worstCaseUsd = facts.worstCase?.usd ?? DEFAULT_WORST_CASE_REQUEST_USD;
@@ -142,8 +143,20 @@ function classify(report: DoctorReport, facts: Facts, ctx: CapitContext): Omit<W
       summary: facts.worstCase
         ? `only ${formatUsd(remaining)} remains, below one worst-case request on ${facts.worstCase.model} (${formatUsd(facts.worstCase.usd)}): ${installed.platform} refuses requests it cannot afford in full ("can only afford …")`
         : `only ${formatUsd(remaining)} remains, below one worst-case request (~${formatUsd(DEFAULT_WORST_CASE_REQUEST_USD)}): the provider may refuse requests ("can only afford …")`,
-      fix: `set a smaller max output (max_tokens) for ${agent}, or capit topup ${agent} 5`};
+      fix: `set a smaller max output (max_tokens) for ${agent}, or capit topup ${agent} ${suggestedTopup(ctx)}`};
   return {...base, class: `fine`, summary: `key ${installed.keyName} works${remaining !== null ? ` (${formatUsd(remaining)} left)` : ``}`, fix: null};
+}
+
+/** The raise a fix line suggests: $5, or less when the configured top-up ceiling would refuse $5. */
+function suggestedTopup(ctx: CapitContext): string {
+  let ceiling = Infinity;
+  try {
+    const {topup} = loadCapitSettings(ctx.env, ctx.cwd);
+    ceiling = Math.min(topup.maxUsd ?? Infinity, topup.maxPerDayUsd ?? Infinity);
+  } catch {
+    // A config that does not load: topup itself says so when it is run; the suggestion stays the default.
+  }
+  return String(Math.round(Math.min(5, ceiling) * 100) / 100);
 }
 
 function describe(error: unknown): string {

@@ -25,7 +25,8 @@ import {openPlatformSession, platformSession} from '../platforms/session.js';
 import {doctor}               from '../agents/doctor.js';
 import {formatUsd}            from './inputs.js';
 import {unknownAgent}         from '../ui/suggest.js';
-import {readLedger, updateLedger} from '../state/ledger.js';
+import {pendingTakeBacks, readLedger, updateLedger} from '../state/ledger.js';
+import {localTime}            from '../keys/list.js';
 import type {LedgerEntry}     from '../state/ledger.js';
 import {capitPaths}           from '../state/paths.js';
 import {confirm}              from '../ui/prompt.js';
@@ -140,6 +141,13 @@ const toCents = (usd: number) => Math.round(usd * 100);
 async function checkRotatable(old: LedgerEntry, platform: NonNullable<ReturnType<typeof findPlatform>>, ctx: CapitContext, force: boolean):
     Promise<{refused: string} | {capCents: number | null; warning: string | null}> {
   const agent = old.agent!;
+  // A timed raise still pending would have to move to a successor whose cap is worked out from what is left; rather
+  // than risk a raise that outlives its timer, rotate waits until it has been taken back.
+  const pending = pendingTakeBacks(old);
+  if (pending.length > 0) {
+    const until = pending.map(p => p.until).sort().at(-1)!;
+    return {refused: `the key "${old.name}" has a timed top-up until ${localTime(until)}; rotate once it has been taken back (any capit command after that time does it); nothing was created or changed`};
+  }
   const [report] = await doctor(agent, ctx);
   if (report?.status === `changed`)
     return {refused: `${agent}'s files no longer hold its capit key "${old.name}" (${report.message}); rotate does not overwrite a key put there since. Put back the configuration from before capit with \`capit restore ${agent}\`, or install a fresh key with \`capit ${old.platform} <usd> --agent ${agent}\`; nothing was created or changed`};

@@ -101,7 +101,8 @@ export async function collectKeys(opts: CollectOptions, ctx: CapitContext): Prom
   }
   const named = opts.platform !== undefined;
   const platforms: DiscoveredPlugin[] = named ? [requirePlatform(opts.platform!, ctx)] : ctx.plugins.platforms;
-  const ledger = ledgerIndex(await readLedger(capitPaths(ctx.env).state));
+  const entries = await readLedger(capitPaths(ctx.env).state);
+  const ledger = ledgerIndex(entries);
   // Read once, before any request, and only when some platform needs it; a corrupt or exposed store is a warning, so
   // keys reachable through an environment master key are still listed (and can be killed).
   let stored: Awaited<ReturnType<typeof storedCredentialsOrWarn>> | undefined;
@@ -152,7 +153,7 @@ export async function collectKeys(opts: CollectOptions, ctx: CapitContext): Prom
         if (!matches(key.name)) continue;
         // A pending record is an install a killed run left: its key is not any agent's active key (recovery settles it).
         const pending = record?.status === `pending`;
-        const takeBacks = record?.topups ? pendingTakeBacks(record) : [];
+        const takeBacks = record ? pendingTakeBacks(record, entries) : [];
         keys.push({...key, platform: def.id, agent: record && !record.restoredAt && !pending ? record.agent : null, issuedByCapit: record !== undefined,
           status: pending ? `pending` : statusOf(key, now), expiryWarningDays: expiryWarningDays(key.expiresAt, now), ...(takeBacks.length > 0 ? {takeBacks} : {})});
       }

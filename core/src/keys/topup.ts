@@ -17,7 +17,7 @@ import type {PlatformSession}     from '../platforms/session.js';
 import {closeSessions, masterKeyEnvNames, masterKeyState, platformSession, requirePlatform, storedCredentials} from '../platforms/session.js';
 import {appendAudit}              from '../state/audit.js';
 import {loadCapitSettings}        from '../state/config.js';
-import {clock, dueTopups, readLedger, updateLedger} from '../state/ledger.js';
+import {clock, dueTopups, readLedger, rotationHeir, rotationLineage, updateLedger} from '../state/ledger.js';
 import type {LedgerEntry, TopupRecord} from '../state/ledger.js';
 import {capitPaths}               from '../state/paths.js';
 import {confirm}                  from '../ui/prompt.js';
@@ -99,7 +99,7 @@ export async function planTopup(req: TopupRequest, ctx: CapitContext): Promise<T
   const plan: TopupPlan = {entry, amountCents: amount.cents, forMs, maxUsd: limits.maxUsd, maxPerDayUsd: limits.maxPerDayUsd ?? limits.maxUsd, configFiles: files};
   if (limits.maxUsd !== undefined && amount.cents > cents(limits.maxUsd))
     throw new InputError(`A raise of ${formatUsd(amount.usd)} is over the configured ceiling topup.maxUsd = ${formatUsd(limits.maxUsd)}${where(plan)}; nothing was sent`);
-  checkDailyCeiling(plan, entry, clock(ctx.env));
+  checkDailyCeiling(plan, entry, await readLedger(capitPaths(ctx.env).state), clock(ctx.env));
   return plan;
 }
 
@@ -107,10 +107,13 @@ function where(plan: TopupPlan): string {
   return plan.configFiles.length > 0 ? ` (${plan.configFiles.join(`, `)})` : ``;
 }
 
-/** Every raise in the last 24 hours counts, taken back or not: repeated short raises must not add up past the ceiling. */
-function checkDailyCeiling(plan: TopupPlan, entry: LedgerEntry, now: number): void {
+/**
+ * Every raise in the last 24 hours counts, taken back or not: repeated short raises must not add up past the ceiling.
+ * So do the raises of the keys this one replaced (`capit rotate`): a rotation must not reset the ceiling.
+ */
+function checkDailyCeiling(plan: TopupPlan, entry: LedgerEntry, ledger: readonly LedgerEntry[], now: number): void {
   if (plan.maxPerDayUsd === undefined) return;
-  const recent = (entry.topups ?? []).filter(t => Date.parse(t.at) > now - DAY_MS).reduce((sum, t) => sum + cents(t.amountUsd), 0);
+  const recent = rotationLineage(ledger, entry).flatMap(k => k.topups ?? []).filter(t => Date.parse(t.at) > now - DAY_MS).reduce((sum, t) => sum + cents(t.amountUsd), 0);
   if (recent + plan.amountCents > cents(plan.maxPerDayUsd))
     throw new InputError(`${entry.name} was raised by ${formatUsd(fromCents(recent))} in the last 24 hours; another ${formatUsd(fromCents(plan.amountCents))} would pass the configured daily ceiling of ${formatUsd(plan.maxPerDayUsd)}${where(plan)}; nothing was sent`);
 }
@@ -146,10 +149,11 @@ export async function applyTopup(plan: TopupPlan, ctx: CapitContext, reason: str
   const session = await platformSession(requirePlatform(plan.entry.platform, ctx), ctx);
   return withLock(stateDir, async () => {
     // Re-read under the lock: another run may have raised this key since the plan was made.
-    const entry = (await readLedger(stateDir)).find(k => sameEntry(k, plan.entry));
+    const ledger = await readLedger(stateDir);
+    const entry = ledger.find(k => sameEntry(k, plan.entry));
     if (!entry || entry.status !== `active`) throw new InputError(`Key ${plan.entry.name} is no longer active in capit's ledger; nothing was raised`);
     const now = clock(ctx.env);
-    checkDailyCeiling(plan, entry, now);
+    checkDailyCeiling(plan, entry, ledger, now);
     const key = await findKey(session, entry.id!);
     if (!key) throw new CapitError(`CAPIT_NOT_FOUND`, `${entry.platform} no longer has key ${entry.name}; nothing was raised`, {hint: `Issue a new key, e.g. capit ${entry.platform} 5${entry.agent ? ` --agent ${entry.agent}` : ``}`});
     if (key.capUsd === null) throw new InputError(`Key ${entry.name} has no cap at ${entry.platform}; there is nothing to raise`);
@@ -163,11 +167,18 @@ export async function applyTopup(plan: TopupPlan, ctx: CapitContext, reason: str
     await updateLedger(stateDir, keys => keys.map(k => (sameEntry(k, entry) ? {...k, topups: [...(k.topups ?? []), record]} : k)), {durable});
     // Left `applying` on failure: if the request did reach the provider, a timed raise still gets taken back (never
     // below the cap before it), and the raise still counts towards the daily ceiling.
-    const updated = await callPlugin(entry.platform, `updateKey`, () => session.def.updateKey(session.pctx, entry.id!, {capUsd: fromCents(newCents)}));
-    if (updated.capUsd === null || cents(updated.capUsd) !== newCents)
-      throw new CapitError(`CAPIT_NOT_APPLIED`, `${entry.platform} reports the cap of ${entry.name} as ${updated.capUsd === null ? `none` : formatUsd(updated.capUsd)}, not ${formatUsd(fromCents(newCents))}`, {
-        hint: `Check it with capit keys list ${entry.name}`,
+    const setCap = () => callPlugin(entry.platform, `updateKey`, () => session.def.updateKey(session.pctx, entry.id!, {capUsd: fromCents(newCents)}));
+    let updated = await setCap();
+    // A platform that sets "what remains" rather than the cap (AIHubMix: remain_quota, computed from the spend it read
+    // just before) gives back any spend that landed in between: the cap reads back higher than asked. Set it again
+    // from the spend now, so a $1 raise stays a $1 raise; a few tries, then refuse rather than leave it over.
+    for (let retry = 0; retry < 3 && updated.capUsd !== null && cents(updated.capUsd) > newCents; retry++) updated = await setCap();
+    if (updated.capUsd === null || cents(updated.capUsd) !== newCents) {
+      const higher = updated.capUsd === null || cents(updated.capUsd) > newCents;
+      throw new CapitError(`CAPIT_NOT_APPLIED`, `${entry.platform} reports the cap of ${entry.name} as ${updated.capUsd === null ? `none` : formatUsd(updated.capUsd)}, not ${formatUsd(fromCents(newCents))}${higher ? ` — HIGHER than asked (spend kept landing while capit set it)` : ``}`, {
+        hint: higher ? `Lower it with your ${entry.platform} dashboard, or check it with capit keys list ${entry.name}` : `Check it with capit keys list ${entry.name}`,
       });
+    }
     await updateLedger(stateDir, keys => keys.map(k => (sameEntry(k, entry)
       ? {...k, capUsd: fromCents(newCents), topups: (k.topups ?? []).map(t => (t.at === record.at && t.state === `applying` ? {...t, state: `applied` as const} : t))}
       : k)), {durable});
@@ -266,18 +277,22 @@ async function takeBackUnderLock(ctx: CapitContext, stateDir: string): Promise<v
         const unsaid = dueTopups(entry, now).filter(t => !t.dueNoticeShown);
         if (unsaid.length === 0) continue;
         const total = unsaid.reduce((sum, t) => sum + cents(t.amountUsd), 0);
-        ctx.stderr.write(`capit: the ${formatUsd(fromCents(total))} top-up on ${entry.name}${entry.agent ? ` (${entry.agent})` : ``} is due to be taken back, but ${unavailable}; it stays raised until a capit command runs with that key (capit keys list shows it)\n`);
+        ctx.stderr.write(`capit: the ${formatUsd(fromCents(total))} top-up on ${entry.name}${entry.agent ? ` (${entry.agent})` : ``} is due to be taken back, but ${unavailable}; it stays raised until a capit command runs with that master key set\n`);
         const ats = new Set(unsaid.map(t => t.at));
         updates.set(entry, e => ({...e, topups: (e.topups ?? []).map(t => (ats.has(t.at) ? {...t, dueNoticeShown: true} : t))}));
       }
       continue;
     }
-    for (const entry of entries) {
+    // A rotated key's raises are taken back on the key that replaced it (the successor was issued with the raised cap).
+    const heirs = new Set(entries.map(entry => rotationHeir(ledger, entry)));
+    for (const heir of heirs) {
       try {
-        const change = await takeBack(entry, session, ctx, stateDir, now);
-        updates.set(entry, change);
+        for (const [owner, change] of await takeBack(heir, ledger, session, ctx, stateDir, now)) {
+          const before = updates.get(owner);
+          updates.set(owner, before ? e => change(before(e)) : change);
+        }
       } catch (error) {
-        ctx.stderr.write(`capit: could not take back the top-up on ${entry.name}: ${oneLine(error)}; the next capit command tries again\n`);
+        ctx.stderr.write(`capit: could not take back the top-up on ${heir.name}: ${oneLine(error)}; the next capit command tries again\n`);
       }
     }
   }
@@ -288,16 +303,43 @@ async function takeBackUnderLock(ctx: CapitContext, stateDir: string): Promise<v
   }));
 }
 
-/** Lowers one key's cap by its due raises, never below what it spent; returns the ledger change. */
-async function takeBack(entry: LedgerEntry, session: PlatformSession, ctx: CapitContext, stateDir: string, now: number): Promise<(e: LedgerEntry) => LedgerEntry> {
-  const records = dueTopups(entry, now).sort((a, b) => a.until!.localeCompare(b.until!));
-  const ats = new Set(records.map(t => t.at));
+/**
+ * The cap a key is meant to have once its due raises are gone, from capit's records, never from "the cap now minus
+ * the raise" (so a take-back retried after a kill, or after a dashboard change, never lowers twice): the cap the
+ * provider reported before the newest raise (on this key or a key it replaced), plus that raise unless it is over,
+ * minus the timed raises that were on then and are over now.
+ */
+function intendedCapCents(records: readonly TopupRecord[], due: ReadonlySet<TopupRecord>): number {
+  const ordered = [...records].sort((a, b) => a.at.localeCompare(b.at));
+  const newest = ordered.at(-1)!;
+  let total = cents(newest.fromCapUsd);
+  if (newest.until === null || (newest.state !== `taken-back` && !due.has(newest))) total += cents(newest.amountUsd);
+  for (const t of ordered.slice(0, -1)) {
+    const endedSince = due.has(t) || (t.state === `taken-back` && t.takenBackAt !== undefined && t.takenBackAt > newest.at);
+    if (t.until !== null && endedSince) total -= cents(t.amountUsd);
+  }
+  return total;
+}
+
+/**
+ * Lowers one key's cap to what it is meant to be without its due raises (those of the keys it replaced included),
+ * never below what it spent; returns the ledger change for each entry whose records it settled.
+ */
+async function takeBack(entry: LedgerEntry, ledger: readonly LedgerEntry[], session: PlatformSession, ctx: CapitContext, stateDir: string, now: number): Promise<Map<LedgerEntry, (e: LedgerEntry) => LedgerEntry>> {
+  const lineage = rotationLineage(ledger, entry);
+  const owned = lineage.map(owner => ({owner, due: dueTopups(owner, now)})).filter(o => o.due.length > 0);
+  const records = owned.flatMap(o => o.due).sort((a, b) => a.until!.localeCompare(b.until!));
+  const dueSet = new Set(records);
   const amount = records.reduce((sum, t) => sum + cents(t.amountUsd), 0);
   const at = new Date(now).toISOString();
-  const close = (toUsd: number | null) => (e: LedgerEntry): LedgerEntry => ({
-    ...e, ...(toUsd === null ? {} : {capUsd: toUsd}),
-    topups: (e.topups ?? []).map(t => (ats.has(t.at) ? {...t, state: `taken-back` as const, takenBackAt: at, takenBackToUsd: toUsd} : t)),
-  });
+  const settled = owned.some(o => o.owner === entry) ? owned : [...owned, {owner: entry, due: []}];
+  const changes = (toUsd: number | null) => new Map(settled.map(({owner, due}) => {
+    const ats = new Set(due.map(t => t.at));
+    return [owner, (e: LedgerEntry): LedgerEntry => ({
+      ...e, ...(toUsd !== null && sameEntry(e, entry) ? {capUsd: toUsd} : {}),
+      topups: (e.topups ?? []).map(t => (ats.has(t.at) ? {...t, state: `taken-back` as const, takenBackAt: at, takenBackToUsd: toUsd} : t)),
+    })];
+  }));
   const audit = (oldCapUsd: number | null, newCapUsd: number | null, reason: string) => appendAudit(stateDir, {
     time: at, action: `take-back`, platform: entry.platform, keyName: entry.name, keyId: entry.id ?? null, agent: entry.agent,
     oldCapUsd, newCapUsd, reason, until: records.at(-1)!.until,
@@ -306,33 +348,49 @@ async function takeBack(entry: LedgerEntry, session: PlatformSession, ctx: Capit
   const key = entry.status === `deleted` || !entry.id ? undefined : await findKey(session, entry.id);
   if (!key || key.capUsd === null) {
     await audit(key?.capUsd ?? null, key?.capUsd ?? null, key ? `timer expired; the key has no cap, nothing to lower` : `timer expired; the key no longer exists`);
-    return close(null);
+    return changes(null);
   }
   const current = cents(key.capUsd);
+  const intended = intendedCapCents(lineage.flatMap(k => k.topups ?? []), dueSet);
+  const spentFloor = spentFloorCents(key.spentUsd);
   // A raise a killed run left `applying` may never have reached the provider: never go below the cap before it.
   const floorBefore = Math.max(0, ...records.filter(t => t.state === `applying`).map(t => cents(t.fromCapUsd)));
-  const spentFloor = spentFloorCents(key.spentUsd);
-  const target = Math.min(current, Math.max(current - amount, floorBefore, spentFloor));
+  // Never raise: a cap already at or under the aim (a raise that never reached the provider, a lower dashboard cap) stays.
+  const target = Math.min(current, Math.max(intended, floorBefore, spentFloor));
   const label = `${formatUsd(fromCents(amount))} top-up on ${entry.name}${entry.agent ? ` (${entry.agent})` : ``}`;
   if (target === current) {
-    await audit(fromCents(current), fromCents(current), `timer expired; cap kept (spent ${formatUsd(key.spentUsd)})`);
-    ctx.stderr.write(`capit: took back the ${label}: cap stays ${formatUsd(fromCents(current))} (already spent ${formatUsd(key.spentUsd)})\n`);
-    return close(fromCents(current));
+    const heldBySpend = current > intended && spentFloor >= current;
+    await audit(fromCents(current), fromCents(current), heldBySpend ? `timer expired; cap kept (spent ${formatUsd(key.spentUsd)})` : `timer expired; the cap was not above what it is meant to be`);
+    ctx.stderr.write(heldBySpend
+      ? `capit: the ${label} is over; its cap stays ${formatUsd(fromCents(current))} because ${formatUsd(key.spentUsd)} is already spent\n`
+      : `capit: the ${label} is over; its cap is ${formatUsd(fromCents(current))} already, so there was nothing to take back\n`);
+    return changes(fromCents(current));
   }
+  // The aim is recorded before the request (what a killed take-back was doing); a retry recomputes the same aim from
+  // the records, so one cut off after the provider applied it is never lowered again.
+  await updateLedger(stateDir, keys => keys.map(k => {
+    const own = owned.find(o => sameEntry(o.owner, k));
+    if (!own) return k;
+    const ats = new Set(own.due.map(t => t.at));
+    return {...k, topups: (k.topups ?? []).map(t => (ats.has(t.at) ? {...t, takingBackToUsd: fromCents(target)} : t))};
+  }), {durable: true});
   let updated: ProviderKey;
   try {
     updated = await callPlugin(entry.platform, `updateKey`, () => session.def.updateKey(session.pctx, entry.id!, {capUsd: fromCents(target)}));
   } catch (error) {
     if (error instanceof ProviderError && error.kind === `not-found`) {
       await audit(fromCents(current), null, `timer expired; the key no longer exists`);
-      return close(null);
+      return changes(null);
     }
     throw error;
   }
   if (updated.capUsd === null || cents(updated.capUsd) !== target)
     throw new CapitError(`CAPIT_NOT_APPLIED`, `${entry.platform} reports the cap as ${updated.capUsd === null ? `none` : formatUsd(updated.capUsd)}, not ${formatUsd(fromCents(target))}`);
-  const heldBySpend = target === spentFloor && target > current - amount;
+  const heldBySpend = target > intended && target === spentFloor;
+  const taken = current - target;
   await audit(fromCents(current), fromCents(target), heldBySpend ? `timer expired; kept at what was spent` : `timer expired`);
-  ctx.stderr.write(`capit: took back the ${label}: cap ${formatUsd(fromCents(current))} → ${formatUsd(fromCents(target))}${heldBySpend ? ` (not lower: already spent ${formatUsd(key.spentUsd)})` : ``}\n`);
-  return close(fromCents(target));
+  ctx.stderr.write(heldBySpend
+    ? `capit: took back ${formatUsd(fromCents(taken))} of the ${label}: cap ${formatUsd(fromCents(current))} → ${formatUsd(fromCents(target))} (not lower: already spent ${formatUsd(key.spentUsd)})\n`
+    : `capit: took back the ${label}: cap ${formatUsd(fromCents(current))} → ${formatUsd(fromCents(target))}\n`);
+  return changes(fromCents(target));
 }

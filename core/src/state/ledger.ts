@@ -79,11 +79,48 @@ export interface TopupRecord {
   takenBackToUsd?: number | null;
   /** Set once capit has said the take-back is due but could not do it (no master key without prompting). */
   dueNoticeShown?: boolean;
+  /**
+   * The cap a take-back set out to reach, recorded before its request. A retry recomputes the aim from the records
+   * (the same cap, unless more was spent since), so this says what a killed take-back was doing, for the record.
+   */
+  takingBackToUsd?: number;
 }
 
-/** The timed raises of a ledger entry not taken back yet (`keys list` shows them). */
-export function pendingTakeBacks(entry: Pick<LedgerEntry, `topups`>): {amountUsd: number; until: string}[] {
-  return (entry.topups ?? []).filter(t => t.until !== null && t.state !== `taken-back`).map(t => ({amountUsd: t.amountUsd, until: t.until!}));
+/**
+ * A key and the keys it replaced (`capit rotate`), oldest first. Raises and their timers follow the agent's key
+ * through rotations: the daily ceiling counts them all, and a pending take-back lowers the successor.
+ */
+export function rotationLineage(ledger: readonly LedgerEntry[], entry: LedgerEntry): LedgerEntry[] {
+  const chain = [entry];
+  for (let from = entry.rotatedFrom; from !== undefined && chain.length <= ledger.length;) {
+    const prev = ledger.find(k => k.platform === entry.platform && k.name === from);
+    if (!prev || chain.includes(prev)) break;
+    chain.unshift(prev);
+    from = prev.rotatedFrom;
+  }
+  return chain;
+}
+
+/** The key that now carries this one's raises: its newest active successor through rotations, else itself. */
+export function rotationHeir(ledger: readonly LedgerEntry[], entry: LedgerEntry): LedgerEntry {
+  let current = entry;
+  const seen = new Set<LedgerEntry>([entry]);
+  for (;;) {
+    const next = current.rotatedTo === undefined ? undefined
+      : ledger.find(k => k.platform === current.platform && k.name === current.rotatedTo && k.status === `active`);
+    if (!next || seen.has(next)) return current;
+    seen.add(next);
+    current = next;
+  }
+}
+
+/**
+ * The timed raises of a ledger entry not taken back yet (`keys list` shows them). With the ledger, those of the keys
+ * it replaced too (`capit rotate`): they are taken back from it.
+ */
+export function pendingTakeBacks(entry: LedgerEntry, ledger?: readonly LedgerEntry[]): {amountUsd: number; until: string}[] {
+  const owners = ledger ? rotationLineage(ledger, entry) : [entry];
+  return owners.flatMap(k => k.topups ?? []).filter(t => t.until !== null && t.state !== `taken-back`).map(t => ({amountUsd: t.amountUsd, until: t.until!}));
 }
 
 /** Now, or `CAPIT_TEST_NOW` (an ISO time) so tests can move past a take-back time without waiting for it. */
