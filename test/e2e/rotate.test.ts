@@ -249,9 +249,36 @@ describe(`capit rotate`, () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(`is disabled at openrouter`);
     expect(result.stderr).toContain(`capit keys enable ${old.name}`);
+    expect(result.stderr).toContain(`--force`);
     expect(liveKeys().map(k => [k.hash, k.disabled])).toEqual([[old.hash, true]]);
     expect(installedKey(authFile)).toBe(old.key);
     expect(ledger(ledgerFile).map(r => [r.name, r.status, r.rotatedTo])).toEqual([[old.name, `active`, undefined]]);
+
+    // On purpose (a leaked key that was switched off): --force replaces it with a working successor.
+    const forced = await runCli([`rotate`, `opencode`, `--yes`, `--force`], {env});
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    const [successor] = liveKeys();
+    expect([successor!.hash === old.hash, successor!.disabled]).toEqual([false, false]);
+    expect(installedKey(authFile)).toBe(successor!.key);
+  });
+
+  // adv3 N2: spend on the old key while the successor is being made is taken off the successor's cap.
+  it(`spend on the old key during the rotation is taken off the successor's cap`, async () => {
+    const {env, ledgerFile} = setup();
+    expect((await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env})).exitCode).toBe(0);
+    const [old] = liveKeys();
+    // The create call is held for a while; the agent spends $2 on the old key meanwhile.
+    emulator.faults.add({method: `POST`, pathRegex: `^/api/v1/keys$`, when: `after`, kind: `hang`, delayMs: 1_500});
+    const running = runCli([`rotate`, `opencode`, `--yes`], {env});
+    await new Promise(resolve => setTimeout(resolve, 500));
+    emulator.charge(old!.hash, 2);
+    const result = await running;
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout + result.stderr).toContain(`The old key spent $2.00 during the rotation, so the new key's cap was lowered to $3.00`);
+    const [successor] = liveKeys();
+    expect(successor!.hash).not.toBe(old!.hash);
+    expect(successor!.limit).toBe(3);
+    expect(ledger(ledgerFile).find(r => r.name === successor!.name)!.capUsd).toBe(3);
   });
 
   // adv2 F8: the user replaced capit's key in the agent's file; rotate must not overwrite theirs.

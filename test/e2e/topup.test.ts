@@ -274,23 +274,22 @@ describe(`capit topup`, () => {
     expect(ledger(stateDir)[0]!.topups![1]).toMatchObject({state: `taken-back`, takingBackToUsd: 5, takenBackToUsd: 5});
   });
 
-  it(`rotate refuses while a timed top-up is pending, so a raise never outlives its timer; after the take-back it rotates at the base cap`, async () => {
+  it(`a rotation ends a pending timed top-up: the successor gets the base cap, and the later take-back changes nothing`, async () => {
     const {env} = setup();
     const old = await installOpencode(env);
     expect((await runCli([`topup`, `opencode`, `5`, `--for`, `30m`, `--yes`], {env})).exitCode).toBe(0);
-    const keysBefore = emulator.state.keys.size;
-    const refused = await runCli([`rotate`, `opencode`, `--yes`], {env});
-    expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toContain(`has a timed top-up until`);
-    expect(refused.stderr).toContain(`nothing was created or changed`);
-    expect(emulator.state.keys.size).toBe(keysBefore);
     expect(emulator.state.keys.get(old.hash)!.limit).toBe(10);
-
-    // Once the raise is due, the rotate itself (like any command) takes it back first, then rotates at the base cap.
-    const rotated = await runCli([`rotate`, `opencode`, `--yes`], {env: later(env, HOUR)});
+    // A leaked key must be replaceable at once, timer or not; the raise does not move to the successor.
+    const rotated = await runCli([`rotate`, `opencode`, `--yes`], {env});
     expect(rotated.exitCode, rotated.stderr).toBe(0);
     const successor = [...emulator.state.keys.values()].find(k => k.hash !== old.hash)!;
     expect(successor.limit).toBe(5);
+    expect(emulator.state.keys.has(old.hash)).toBe(false);
+
+    // When the timer runs out, nothing raises or lowers the successor.
+    const later1 = await runCli([`agents`], {env: later(env, HOUR)});
+    expect(later1.exitCode, later1.stderr).toBe(0);
+    expect(emulator.state.keys.get(successor.hash)!.limit).toBe(5);
   });
 
   it(`the daily ceiling counts the raises of the keys a rotation replaced`, async () => {

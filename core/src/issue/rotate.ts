@@ -26,7 +26,6 @@ import {doctor}               from '../agents/doctor.js';
 import {formatUsd}            from './inputs.js';
 import {unknownAgent}         from '../ui/suggest.js';
 import {pendingTakeBacks, readLedger, updateLedger} from '../state/ledger.js';
-import {localTime}            from '../keys/list.js';
 import type {LedgerEntry}     from '../state/ledger.js';
 import {capitPaths}           from '../state/paths.js';
 import {confirm}              from '../ui/prompt.js';
@@ -95,8 +94,9 @@ export async function rotateAgentKey(old: LedgerEntry, ctx: CapitContext, opts: 
   const isOld = (k: LedgerEntry) => k.name === old.name && k.platform === old.platform;
   await withLock(paths.state, () => updateLedger(paths.state, keys => keys.map(k => (isOld(k) ? {...k, rotatedTo: plan.keyName} : k)), {durable: true}), {stderr: ctx.stderr});
 
+  let successorId: string;
   try {
-    await executeIssue(plan, ctx, {verify: (created, pctx) => verifySuccessor(plan.platformDef, pctx, created)});
+    successorId = (await executeIssue(plan, ctx, {verify: (created, pctx) => verifySuccessor(plan.platformDef, pctx, created)})).id;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     // A file that could not be put back may hold the successor: no claim about which key the agent holds, and the
@@ -112,13 +112,17 @@ export async function rotateAgentKey(old: LedgerEntry, ctx: CapitContext, opts: 
   }
 
   const {def, pctx} = await openPlatformSession(platform, ctx, plan.platformDef);
+  // The old key could spend while the successor was made: stop it, read what it spent since the check, and take that
+  // off the successor's cap, so the rotation never lets more through than the old key had left.
+  const settled = check.capCents === null ? {text: ``} : await settleLateSpend(def, pctx, old, successorId, check);
   return withLock(paths.state, async () => {
     const deleted = await deleteOldKey(def, pctx, old);
     const now = new Date().toISOString();
+    if (settled.capUsd !== undefined) await updateLedger(paths.state, keys => keys.map(k => (k.id === successorId && k.platform === old.platform ? {...k, capUsd: settled.capUsd!} : k)));
     if (deleted.ok) {
       await updateLedger(paths.state, keys => keys.map(k => (isOld(k) ? {...k, status: `deleted` as const, deletedAt: now} : k)));
       await appendAudit(paths.state, {action: `rotate`, agent, platform: old.platform, keyName: old.name, keyId: old.id ?? null, successor: plan.keyName});
-      return {...base, newKey: plan.keyName, status: `rotated` as const, message: `${agent} now holds "${plan.keyName}" (verified at ${plan.platformName}); the old key "${old.name}" ${deleted.text}.`};
+      return {...base, newKey: plan.keyName, status: `rotated` as const, message: `${agent} now holds "${plan.keyName}" (verified at ${plan.platformName}); the old key "${old.name}" ${deleted.text}.${settled.text}`};
     }
     await appendAudit(paths.state, {action: `rotate-old-key-kept`, agent, platform: old.platform, keyName: old.name, keyId: old.id ?? null, successor: plan.keyName, reason: deleted.text});
     return {...base, newKey: plan.keyName, status: `old-key-kept` as const,
@@ -127,6 +131,27 @@ export async function rotateAgentKey(old: LedgerEntry, ctx: CapitContext, opts: 
 }
 
 const toCents = (usd: number) => Math.round(usd * 100);
+
+/**
+ * Disables the old key (so it cannot spend any more), re-reads its spend and lowers the successor's cap by whatever it
+ * spent since the check. Returns a sentence for the result line ('' when nothing changed). A failure here is said, not
+ * thrown: the successor is installed and the old key is deleted next either way.
+ */
+async function settleLateSpend(def: PlatformDefinition, pctx: PlatformContext, old: LedgerEntry, successorId: string,
+    check: {capCents: number | null; spentCents: number}): Promise<{text: string; capUsd?: number}> {
+  try {
+    await callPlugin(def.id, `updateKey`, () => def.updateKey(pctx, old.id!, {disabled: true}));
+    const now = await findListed(def, pctx, old.id!);
+    if (!now || check.capCents === null) return {text: ``};
+    const lateCents = Math.ceil(now.spentUsd * 100 - 1e-6) - check.spentCents;
+    if (lateCents <= 0) return {text: ``};
+    const capUsd = Math.max(0, check.capCents - lateCents) / 100;
+    await callPlugin(def.id, `updateKey`, () => def.updateKey(pctx, successorId, {capUsd}));
+    return {text: ` The old key spent ${formatUsd(lateCents / 100)} during the rotation, so the new key's cap was lowered to ${formatUsd(capUsd)}.`, capUsd};
+  } catch (error) {
+    return {text: ` Note: capit could not check what the old key spent during the rotation (${(error as Error).message}).`};
+  }
+}
 
 /**
  * What must hold before a successor is created, read now rather than from the ledger (the dashboard can change a key):
@@ -139,15 +164,8 @@ const toCents = (usd: number) => Math.round(usd * 100);
  *    `--force`, which states the exact extra amount. A key at or over its cap is refused either way.
  */
 async function checkRotatable(old: LedgerEntry, platform: NonNullable<ReturnType<typeof findPlatform>>, ctx: CapitContext, force: boolean):
-    Promise<{refused: string} | {capCents: number | null; warning: string | null}> {
+    Promise<{refused: string} | {capCents: number | null; spentCents: number; warning: string | null}> {
   const agent = old.agent!;
-  // A timed raise still pending would have to move to a successor whose cap is worked out from what is left; rather
-  // than risk a raise that outlives its timer, rotate waits until it has been taken back.
-  const pending = pendingTakeBacks(old);
-  if (pending.length > 0) {
-    const until = pending.map(p => p.until).sort().at(-1)!;
-    return {refused: `the key "${old.name}" has a timed top-up until ${localTime(until)}; rotate once it has been taken back (any capit command after that time does it); nothing was created or changed`};
-  }
   const [report] = await doctor(agent, ctx);
   if (report?.status === `changed`)
     return {refused: `${agent}'s files no longer hold its capit key "${old.name}" (${report.message}); rotate does not overwrite a key put there since. Put back the configuration from before capit with \`capit restore ${agent}\`, or install a fresh key with \`capit ${old.platform} <usd> --agent ${agent}\`; nothing was created or changed`};
@@ -161,21 +179,25 @@ async function checkRotatable(old: LedgerEntry, platform: NonNullable<ReturnType
   }
   if (!listed)
     return {refused: `${old.platform} no longer lists the key "${old.name}"; issue a new key with \`capit ${old.platform} <usd> --agent ${agent}\`; nothing was created or changed`};
-  if (listed.disabled)
-    return {refused: `the key "${old.name}" is disabled at ${old.platform}; a successor would be enabled. Enable it first with \`capit keys enable ${old.name}\` if you mean it to be used; nothing was created or changed`};
-  if (listed.capUsd === null) return {capCents: null, warning: null};
+  // A disabled key (the kill switch, a leak) is replaced only on purpose: the successor would be live.
+  if (listed.disabled && !force)
+    return {refused: `the key "${old.name}" is disabled at ${old.platform}; a successor would be live. Pass --force to replace it with a working key (e.g. after a leak), or enable it with \`capit keys enable ${old.name}\`; nothing was created or changed`};
+  if (listed.capUsd === null) return {capCents: null, spentCents: 0, warning: null};
 
-  const capCents = toCents(listed.capUsd);
+  // A timed top-up still pending ends with the rotation: the successor's cap leaves it out, so no raise outlives its
+  // timer on a key the take-back no longer tracks.
+  const pendingCents = pendingTakeBacks(old).reduce((sum, raise) => sum + toCents(raise.amountUsd), 0);
+  const capCents = Math.max(0, toCents(listed.capUsd) - pendingCents);
   const spentCents = Math.ceil(listed.spentUsd * 100 - 1e-6);
   const windowText = old.reset ? `its ${old.reset} cap of ${formatUsd(listed.capUsd)}` : `its lifetime cap of ${formatUsd(listed.capUsd)}`;
   if (spentCents >= capCents)
     return {refused: `the key "${old.name}" has spent ${formatUsd(listed.spentUsd)} of ${windowText}; a successor must not bring that back — ${old.reset ? `wait for the cap to reset` : `raise it with \`capit topup ${agent} <usd>\``}; nothing was created or changed`};
-  if (!old.reset) return {capCents: capCents - spentCents, warning: null};
-  if (spentCents === 0) return {capCents, warning: null};
+  if (!old.reset) return {capCents: capCents - spentCents, spentCents, warning: null};
+  if (spentCents === 0) return {capCents, spentCents, warning: null};
   const extra = formatUsd(spentCents / 100);
   if (!force)
     return {refused: `the key "${old.name}" has spent ${extra} of ${windowText} in the current window; a successor starts its window at $0, so up to ${extra} more could be spent this window. Rotate after the cap resets, or pass --force to allow that ${extra}; nothing was created or changed`};
-  return {capCents, warning: `${agent}: --force: the successor starts its ${old.reset} window at $0; up to ${extra} more than ${formatUsd(listed.capUsd)} can be spent in the current window`};
+  return {capCents, spentCents, warning: `${agent}: --force: the successor starts its ${old.reset} window at $0; up to ${extra} more than ${formatUsd(listed.capUsd)} can be spent in the current window`};
 }
 
 async function findListed(def: PlatformDefinition, pctx: PlatformContext, id: string): Promise<{disabled: boolean; capUsd: number | null; spentUsd: number} | undefined> {
