@@ -1,4 +1,7 @@
 // `keys list` and `doctor` warn 7, 3 and 1 days before a key expires: one line per key in text, a field in --json.
+import fs   from 'node:fs';
+import path from 'node:path';
+
 import {describe, expect, it} from 'vitest';
 
 import {capit, sandbox, useEmulator, warnings} from '../support/agent-harness.js';
@@ -38,6 +41,23 @@ describe(`expiry warnings`, () => {
     expect(lines[2]).toMatch(/^warning: key in-5d-0 \(openrouter\) expires within 7 days, at /);
     // The table itself is unchanged: the warnings go to stderr.
     expect(text.stdout).not.toContain(`warning`);
+  });
+
+  it(`a capit run session key, meant to expire soon, gets no expiry warning`, async () => {
+    const sb = sandbox(emulator.current);
+    emulator.current.seedKeys(1, {prefix: `openclaw-run`, expires_at: inHours(8)});
+    const key = [...emulator.current.state.keys.values()].find(k => k.name === `openclaw-run-0`)!;
+    const stateDir = path.join(sb.env.XDG_STATE_HOME!, `capit`);
+    fs.mkdirSync(stateDir, {recursive: true});
+    fs.writeFileSync(path.join(stateDir, `ledger.json`), JSON.stringify({version: 1, keys: [{
+      id: key.hash, name: key.name, platform: `openrouter`, agent: `openclaw`, capUsd: 1, reset: null, expiresAt: key.expires_at,
+      createdAt: new Date().toISOString(), status: `active`, files: [], backupDir: null, session: true,
+    }]}));
+    const json = await capit([`keys`, `list`, `--json`], {env: sb.env});
+    expect(json.exitCode, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as {keys: JsonKey[]}).keys.map(k => [k.name, k.expiryWarningDays])).toEqual([[key.name, null]]);
+    const text = await capit([`keys`, `list`], {env: sb.env});
+    expect(warnings(text)).toEqual([]);
   });
 
   it(`doctor warns for the installed key from capit's ledger, and names the agent in keys list`, async () => {

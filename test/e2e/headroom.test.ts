@@ -63,6 +63,9 @@ describe(`headroom preflight`, () => {
     // 16,384 × $0.000002 = $0.032768 → at least $0.04; $0.01 affords 5,000 tokens.
     expect(warnings(bare)).toEqual([expect.stringContaining(`a $0.01 cap is below one worst-case request on openai/gpt-4o-mini: 16,384 output tokens`)]);
     expect(warnings(bare)[0]).toContain(`Use a cap of at least $0.04, or limit the agent's output to 5,000 tokens`);
+    // The form opencode writes, with the platform's id in front, names the same model.
+    const prefixed = await capit([`openrouter`, `0.01`, `--model`, `openrouter/openai/gpt-4o-mini`, `--dry-run`], {env: sb.env});
+    expect(warnings(prefixed)).toEqual(warnings(bare));
 
     claudeSettings(sb, {model: SONNET});
     const over = await capit([`openrouter`, `0.50`, `--agent`, `claude`, `--model`, `openai/gpt-4o-mini`, `--dry-run`], {env: sb.env});

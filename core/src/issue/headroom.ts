@@ -148,13 +148,17 @@ export interface HeadroomOptions {
 export async function checkHeadroom(opts: HeadroomOptions, ctx: Pick<CapitContext, `env`>): Promise<HeadroomCheck> {
   const none: HeadroomCheck = {model: null, modelSource: null, outputTokens: null, worstCaseUsd: null, warning: null, note: null};
   const fromConfig = opts.agent ? await agentModel(opts.agent.def, opts.agent.envInfo, opts.agent.detected, opts.def.id) : undefined;
-  const model = opts.model ?? fromConfig?.model;
+  // `--model openrouter/anthropic/claude-sonnet-4.5` (the form opencode writes) names the platform's model
+  // `anthropic/claude-sonnet-4.5`; a two-part id such as `openrouter/auto` is the platform's own model and stays.
+  const named = opts.model !== undefined && opts.model.startsWith(`${opts.def.id}/`) && opts.model.slice(opts.def.id.length + 1).includes(`/`)
+    ? opts.model.slice(opts.def.id.length + 1) : opts.model;
+  const model = named ?? fromConfig?.model;
   if (model === undefined) return none;
   // The agent's output limit is read for the model it configured: with another `--model`, that model's maximum applies.
-  const agentInfo = fromConfig && (opts.model === undefined || fromConfig.model === opts.model) ? fromConfig : undefined;
-  const found: HeadroomCheck = {...none, model, modelSource: opts.model !== undefined ? `--model` : fromConfig?.source ?? null};
+  const agentInfo = fromConfig && (named === undefined || fromConfig.model === named) ? fromConfig : undefined;
+  const found: HeadroomCheck = {...none, model, modelSource: named !== undefined ? `--model` : fromConfig?.source ?? null};
   const {price, failure} = await lookupModelPrice(opts.plugin, opts.def, ctx.env, model);
-  if (!price) return {...found, note: opts.model !== undefined ? `could not check headroom for ${model}: ${failure}` : null};
+  if (!price) return {...found, note: named !== undefined ? `could not check headroom for ${model}: ${failure}` : null};
   const outputTokens = worstCaseTokens(price, agentInfo?.maxOutputTokens);
   const warning = headroomWarning({
     budgetUsd: opts.budgetUsd, budgetKind: opts.budgetKind ?? `cap`, model, price,

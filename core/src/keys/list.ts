@@ -155,7 +155,8 @@ export async function collectKeys(opts: CollectOptions, ctx: CapitContext): Prom
         const pending = record?.status === `pending`;
         const takeBacks = record ? pendingTakeBacks(record, entries) : [];
         keys.push({...key, platform: def.id, agent: record && !record.restoredAt && !pending ? record.agent : null, issuedByCapit: record !== undefined,
-          status: pending ? `pending` : statusOf(key, now), expiryWarningDays: expiryWarningDays(key.expiresAt, now), ...(takeBacks.length > 0 ? {takeBacks} : {})});
+          status: pending ? `pending` : statusOf(key, now), // A `capit run` session key is meant to expire soon: no warning for it.
+          expiryWarningDays: record?.session ? null : expiryWarningDays(key.expiresAt, now), ...(takeBacks.length > 0 ? {takeBacks} : {})});
       }
     });
     return keys;
