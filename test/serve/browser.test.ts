@@ -6,36 +6,19 @@ import os   from 'node:os';
 import path from 'node:path';
 
 import type {BrowserContext, Page} from 'playwright-core';
-import {afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished} from 'vitest';
+import {beforeAll, beforeEach, expect, it, onTestFinished} from 'vitest';
 
-import {startEmulator}  from '../emulator/server.mjs';
 import type {Emulator}  from '../emulator/server.mjs';
-import {chromiumAvailable, CHROMIUM_PATH, launchChromium} from './browser.mjs';
+import {browserSuite} from './browser-suite.js';
 import {setupHome, startGui} from './helpers.js';
 
+const suite = browserSuite(`test/serve/browser.test.ts`);
 let emulator: Emulator;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
 let context: BrowserContext;
-
-// CI installs chromium (.ci/run); elsewhere a missing browser is a loud skip with its reason, not a silent pass.
-const skipReason = chromiumAvailable() ? null : `no chromium at ${CHROMIUM_PATH} (install it: apt-get install -y chromium)`;
-if (skipReason) {
-  console.warn(`test/serve/browser.test.ts: the GUI browser tests are SKIPPED: ${skipReason}`);
-  it.skip(`GUI browser tests skipped: ${skipReason}`, () => {});
-}
-const describeBrowser = describe.skipIf(skipReason !== null);
-
-beforeAll(async () => {
-  emulator = await startEmulator({port: 0});
-  if (chromiumAvailable()) {
-    browser = await launchChromium();
-    context = browser.context;
-  }
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await emulator.close();
+beforeAll(() => {
+  ({emulator, context} = suite);
 });
+const describeBrowser = suite.describeBrowser;
 beforeEach(async () => {
   emulator.reset();
   await context?.clearCookies();

@@ -1,33 +1,17 @@
 // The GUI's spend page and the keys page's runway in a real headless Chromium (see browser.test.ts for the setup).
 // Spend is made by the loopback emulator; the chart library is served by capit itself under a 'self'-only CSP.
 import type {BrowserContext, ConsoleMessage} from 'playwright-core';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {beforeAll, expect, it} from 'vitest';
 
-import {startEmulator}  from '../emulator/server.mjs';
 import type {Emulator}  from '../emulator/server.mjs';
-import {chromiumAvailable, CHROMIUM_PATH, launchChromium} from './browser.mjs';
+import {browserSuite} from './browser-suite.js';
 import {raw, setupHome, startGui} from './helpers.js';
 
+const suite = browserSuite(`test/serve/spend-browser.test.ts`);
 let emulator: Emulator;
-let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
 let context: BrowserContext;
-
-const skipReason = chromiumAvailable() ? null : `no chromium at ${CHROMIUM_PATH} (install it: apt-get install -y chromium)`;
-if (skipReason) {
-  console.warn(`test/serve/spend-browser.test.ts: SKIPPED: ${skipReason}`);
-  it.skip(`GUI spend browser test skipped: ${skipReason}`, () => {});
-}
-
-beforeAll(async () => {
-  emulator = await startEmulator({port: 0});
-  if (chromiumAvailable()) {
-    browser = await launchChromium();
-    context = browser.context;
-  }
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await emulator.close();
+beforeAll(() => {
+  ({emulator, context} = suite);
 });
 
 type Gui = Awaited<ReturnType<typeof startGui>>;
@@ -39,7 +23,7 @@ async function issue(server: Gui, body: Record<string, string>): Promise<{id: st
   return made.json;
 }
 
-describe.skipIf(skipReason !== null)(`GUI: spend page`, () => {
+suite.describeBrowser(`GUI: spend page`, () => {
   it(`serves Chart.js from capit and draws each agent's spend, with no CSP violation`, async () => {
     const {env} = setupHome(emulator);
     const server = await startGui(env);

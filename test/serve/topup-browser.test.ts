@@ -1,36 +1,20 @@
 // The GUI's "Top up" action in a real headless Chromium (see browser.test.ts for the setup it shares).
 import type {BrowserContext} from 'playwright-core';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {beforeAll, expect, it} from 'vitest';
 
-import {startEmulator}  from '../emulator/server.mjs';
 import type {Emulator}  from '../emulator/server.mjs';
 import {runCli}         from '../support/cli.js';
-import {chromiumAvailable, CHROMIUM_PATH, launchChromium} from './browser.mjs';
+import {browserSuite} from './browser-suite.js';
 import {setupHome, startGui} from './helpers.js';
 
+const suite = browserSuite(`test/serve/topup-browser.test.ts`);
 let emulator: Emulator;
-let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
 let context: BrowserContext;
-
-const skipReason = chromiumAvailable() ? null : `no chromium at ${CHROMIUM_PATH} (install it: apt-get install -y chromium)`;
-if (skipReason) {
-  console.warn(`test/serve/topup-browser.test.ts: SKIPPED: ${skipReason}`);
-  it.skip(`GUI top-up browser test skipped: ${skipReason}`, () => {});
-}
-
-beforeAll(async () => {
-  emulator = await startEmulator({port: 0});
-  if (chromiumAvailable()) {
-    browser = await launchChromium();
-    context = browser.context;
-  }
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await emulator.close();
+beforeAll(() => {
+  ({emulator, context} = suite);
 });
 
-describe.skipIf(skipReason !== null)(`GUI: Top up`, () => {
+suite.describeBrowser(`GUI: Top up`, () => {
   it(`an agent holding a key gets a Top up form; it raises the cap for the time given`, async () => {
     const {env} = setupHome(emulator);
     const installed = await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env});
