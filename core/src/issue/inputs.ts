@@ -52,7 +52,17 @@ export function parseReset(input: string | undefined): ResetWindow | undefined {
   throw new InputError(`Invalid --reset "${input}": expected daily, weekly or monthly`);
 }
 
-const UNIT_MS: Record<string, number> = {m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000};
+const UNIT_MS: Record<string, number> = {ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000};
+
+/**
+ * A duration such as `30m` or `2h` in milliseconds, for the units a flag takes (`--expires`: m h d w; `topup --for`:
+ * s m h d w; `watch --interval`: ms s m h); undefined when the text is no such duration. Each flag words its own error.
+ */
+export function durationMs(text: string, units: readonly string[]): number | undefined {
+  const match = /^(\d+)(ms|[smhdw])$/i.exec(text); // strict: no surrounding spaces, as for amounts
+  const unit = match?.[2]!.toLowerCase();
+  return match && units.includes(unit!) ? Number(match[1]) * UNIT_MS[unit!]! : undefined;
+}
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):?(\d{2}))$/;
@@ -73,14 +83,13 @@ export function parseExpiry(input: string | undefined, now: Date = new Date()): 
   const text = input;
   const invalid = (why = `expected a duration (30m, 12h, 7d, 2w) or a date (2027-01-31)`) =>
     new InputError(`Invalid --expires ${JSON.stringify(input)}: ${why}`);
-  const duration = /^(\d+)([mhdw])$/i.exec(text);
+  const ms = durationMs(text, [`m`, `h`, `d`, `w`]);
   const dateOnly = DATE.exec(text);
   const dateTime = DATE_TIME.exec(text);
   let date: Date | undefined;
-  if (duration) {
-    const n = Number(duration[1]);
-    if (n === 0) throw invalid(`the duration must be more than zero`);
-    date = new Date(now.getTime() + n * UNIT_MS[duration[2]!.toLowerCase()]!);
+  if (ms !== undefined) {
+    if (ms === 0) throw invalid(`the duration must be more than zero`);
+    date = new Date(now.getTime() + ms);
   } else if (dateOnly) {
     const [, y, m, d] = dateOnly.map(Number) as [number, number, number, number];
     if (!isRealDate(y, m, d)) throw invalid(`${text} is not a real calendar date`);

@@ -8,7 +8,7 @@ import {findAgent, findPlatform}  from '../context.js';
 import {CapitError, InputError, ProviderError} from '../errors.js';
 import {withLock}                 from '../files/lock.js';
 import {activeInstall}            from '../agents/install.js';
-import {formatUsd, parseAmount}   from '../issue/inputs.js';
+import {durationMs, formatUsd, parseAmount} from '../issue/inputs.js';
 import {redactText}               from '../issue/redact.js';
 import type {PlatformDefinition, ProviderKey} from '../plugin.js';
 import {loadPlugin}               from '../plugins/load.js';
@@ -24,15 +24,13 @@ import {confirm}                  from '../ui/prompt.js';
 import {localTime}                from './list.js';
 
 const DAY_MS = 86_400_000;
-const UNIT_MS: Record<string, number> = {s: 1_000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS};
 /** A timed raise longer than this is almost certainly a typo for a permanent one. */
 const MAX_FOR_MS = 90 * DAY_MS;
 
 /** `--for 30s|90m|2h|1d|1w`, up to 90 days. */
 export function parseTopupDuration(input: string): number {
-  const match = /^(\d+)([smhdw])$/i.exec(input);
-  if (!match) throw new InputError(`Invalid --for ${JSON.stringify(input)}: expected a duration such as 30m, 2h or 1d`);
-  const ms = Number(match[1]) * UNIT_MS[match[2]!.toLowerCase()]!;
+  const ms = durationMs(input, [`s`, `m`, `h`, `d`, `w`]);
+  if (ms === undefined) throw new InputError(`Invalid --for ${JSON.stringify(input)}: expected a duration such as 30m, 2h or 1d`);
   if (ms === 0) throw new InputError(`Invalid --for ${JSON.stringify(input)}: the duration must be more than zero`);
   if (ms > MAX_FOR_MS) throw new InputError(`Invalid --for ${JSON.stringify(input)}: at most 90d; leave --for out for a permanent raise`);
   return ms;

@@ -15,6 +15,7 @@ import path from 'node:path';
 import type {CapitContext}     from '../context.js';
 import {InputError}            from '../errors.js';
 import {ensureDir, writeFileAtomic} from '../files/atomic.js';
+import {durationMs}            from '../issue/inputs.js';
 import {redactText}            from '../issue/redact.js';
 import type {ResetWindow}      from '../plugin.js';
 import {closeSessions}         from '../platforms/session.js';
@@ -47,10 +48,8 @@ export interface WatchOptions {
 
 /** `1s`…`24h`. */
 export function parseInterval(input: string): number {
-  const match = /^(\d+)(ms|s|m|h)$/i.exec(input.trim());
-  const unit = {ms: 1, s: 1_000, m: 60_000, h: 3_600_000} as const;
-  const ms = match ? Number(match[1]) * unit[match[2]!.toLowerCase() as keyof typeof unit] : NaN;
-  if (!Number.isFinite(ms) || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS)
+  const ms = durationMs(input, [`ms`, `s`, `m`, `h`]);
+  if (ms === undefined || ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS)
     throw new InputError(`Invalid --interval ${JSON.stringify(input)}: expected a duration from 1s to 24h, such as 30s, 5m or 1h`);
   return ms;
 }
