@@ -22,7 +22,8 @@ import {closeSessions}         from '../platforms/session.js';
 import {appendAudit}           from '../state/audit.js';
 import {loadCapitSettings}     from '../state/config.js';
 import type {WatchSettings}    from '../state/config.js';
-import {clock, dueTopups, readLedger} from '../state/ledger.js';
+import {clock, readLedger} from '../state/ledger.js';
+import {takeBackDueTopups}     from './due.js';
 import {capitPaths}            from '../state/paths.js';
 import {createNotifier, parseNotifyTarget} from '../ui/notify.js';
 import type {Notifier}         from '../ui/notify.js';
@@ -259,7 +260,7 @@ function alertMessage(a: Omit<WatchAlert, `message`>): string {
 /** One pass: take-backs, listing, history, alerts, (optionally) disabling. Writes watch.json before returning. */
 export async function watchPass(ctx: CapitContext, opts: {settings: WatchSettings; disableOnSpike: boolean}): Promise<PassResult> {
   const stateDir = capitPaths(ctx.env).state;
-  await takeBackDue(ctx, stateDir);
+  await takeBackDueTopups(ctx);
   const listing = await collectKeys({all: false, progress: false}, ctx);
   const errors = listing.errors.map(e => `${e.platform}: ${e.message}`);
   const now = clock(ctx.env);
@@ -304,14 +305,6 @@ export async function watchPass(ctx: CapitContext, opts: {settings: WatchSetting
   const notConfigured = listing.listed.length === 0 && listing.errors.length === 0 && listing.skipped.length > 0
     ? notConfiguredMessage(listing.skipped.map(p => p.platform)) : null;
   return {alerts, errors, watched, notConfigured};
-}
-
-async function takeBackDue(ctx: CapitContext, stateDir: string): Promise<void> {
-  const ledger = await readLedger(stateDir).catch(() => []);
-  const now = clock(ctx.env);
-  if (!ledger.some(k => dueTopups(k, now).length > 0)) return;
-  const {applyDueTakeBacks} = await import(`./topup.js`);
-  await applyDueTakeBacks(ctx);
 }
 
 /** Disables the key at the provider; setKeysDisabled reads the state back and records it in the ledger. */

@@ -16,7 +16,7 @@ import {deleteKeys, resolveKeys, setKeysDisabled} from '../keys/admin.js';
 import {requirePlatform, storedCredentials} from '../platforms/session.js';
 import {displayName}            from '../platforms/context.js';
 import {capitPaths}             from '../state/paths.js';
-import {takeBackDueTopups}      from '../commands/base.js';
+import {takeBackDueTopups}      from '../keys/due.js';
 import {plainError, plainSentence} from './plain.js';
 import {unknownAgent}           from '../ui/suggest.js';
 
