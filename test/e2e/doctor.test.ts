@@ -81,6 +81,22 @@ describe(`capit doctor`, () => {
     expect(reports.map(r => [r.agent, r.detected, r.status])).toEqual([[`opencode`, true, `none`]]);
   });
 
+  it(`a file capit wrote that no longer parses: doctor says it cannot tell, never "changed" or "uses"`, async () => {
+    const {env, authFile} = setup();
+    expect((await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env})).exitCode).toBe(0);
+    fs.writeFileSync(authFile, `{"openrouter": {`);
+    const {result, reports} = await doctorJson([`opencode`], env);
+    expect(result.exitCode).toBe(0);
+    expect(reports[0]!.status).toBe(`unknown`);
+    expect(reports[0]!.message).toContain(`which capit cannot read now`);
+    expect(reports[0]!.message).toContain(`capit cannot tell which key opencode uses`);
+    expect(reports[0]!.message).not.toMatch(/changed since|uses ~/);
+    // `why` does not vouch either.
+    const why = await runCli([`why`, `opencode`], {env});
+    expect(why.exitCode).toBe(1);
+    expect(why.stdout).toContain(`unknown`);
+  });
+
   it(`claude: a cloud-provider switch in the environment shadows the capped key`, async () => {
     const {env} = setup({CLAUDE_CONFIG_DIR: ``});
     env.CLAUDE_CONFIG_DIR = path.join(env.HOME!, `.claude`);

@@ -173,6 +173,11 @@ async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: Ca
       const cap = capLabel(install);
       report.message = `uses capit key ${install.keyName}${cap ? ` (${cap})` : ``} from ${ours.map(s => s.label).join(`, `)}`;
     }
+  } else if (install && ours.some(s => s.unreadable)) {
+    // A file that does not parse says nothing about which key the agent sends: never "changed", never "uses …".
+    report.status = `unknown`;
+    const unreadable = ours.filter(s => s.unreadable).map(s => s.label);
+    report.message = `capit ${key} was installed in ${unreadable.join(`, `)}, which capit cannot read now (it does not parse or is not a regular file); capit cannot tell which key ${report.agent} uses — fix the file or run \`capit restore ${report.agent}\``;
   } else if (install && ours.length > 0) {
     report.status = `changed`;
     const gone = ours.filter(s => !s.holdsCapitKey).map(s => s.label);
