@@ -26,6 +26,10 @@ export interface AgentInfo {
   source: DiscoveredPlugin[`source`];
   /** Platforms the manifest says it supports (`null` = not declared). */
   platforms: string[] | null;
+  /** Per platform: the agent release seen sending the capped key (`null`: files only, no binary was run). */
+  verified: Record<string, string | null> | null;
+  /** Which of the agent's requests the cap covers, from the manifest. */
+  covers: string | null;
   /** From the manifest's cheap checks (binary on PATH, paths that exist). */
   detected: boolean;
   detectedBy: string[];
@@ -71,6 +75,8 @@ export async function listAgents(ctx: AgentsContext, opts: ListAgentsOptions = {
       version: plugin.version,
       source: plugin.source,
       platforms: manifest.platforms ? [...manifest.platforms] : null,
+      verified: manifest.platforms ? Object.fromEntries(manifest.platforms.map(p => [p, manifest.verified?.[p] ?? null])) : null,
+      covers: manifest.covers ?? null,
       detected: detection.detected,
       detectedBy: detection.evidence,
       configPaths: null,

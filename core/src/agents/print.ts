@@ -24,6 +24,11 @@ export async function runAgents(opts: {json: boolean; paths: `detected` | `all` 
     const detected = agent.detected ? `detected` : `not detected`;
     ctx.stdout.write(`${agent.id.padEnd(width)}  ${agent.name} — ${detected}${agent.source === `builtin` ? `` : ` (${agent.source} plugin ${agent.packageName})`}\n`);
     const pad = ` `.repeat(width + 2);
+    if (agent.verified) {
+      const platforms = Object.entries(agent.verified).map(([id, by]) => `${id} (${by ? `verified with ${by}` : `files only`})`);
+      ctx.stdout.write(`${pad}platforms: ${platforms.join(`, `)}\n`);
+    }
+    if (agent.covers) ctx.stdout.write(`${pad}cap covers: ${agent.covers}\n`);
     if (agent.configPaths && agent.configPaths.length > 0)
       for (const [i, p] of agent.configPaths.entries()) ctx.stdout.write(`${pad}${i === 0 ? `config: ` : `        `}${tildify(p, home)}\n`);
     ctx.stdout.write(`${pad}status: ${agent.error ?? agent.status}\n`);

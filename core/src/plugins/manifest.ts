@@ -54,6 +54,12 @@ export const isAgentManifest = t.isObject({
   kind: t.isLiteral(`agent`),
   // Exactly the ids `supports()` accepts (`checkDefinition` fails the plugin otherwise); omitted = supports() decides.
   platforms: t.isOptional(t.isArray(t.isString())),
+  // What the agent's own binary was seen to do, per platform id: e.g. {"openrouter": "opencode 1.18.34"} means that
+  // release, run after capit against the emulator, sent its requests with the capped key. A supported platform with
+  // no entry is "files only" (capit writes what the agent's code reads; no binary could be run).
+  verified: t.isOptional(t.isRecord(t.isString())),
+  // One line: which of the agent's requests the cap covers (e.g. "every request on openrouter/* models").
+  covers: t.isOptional(t.isString()),
   detect: t.isOptional(t.isObject({
     bin: t.isOptional(t.isString()),
     paths: t.isOptional(t.isArray(t.isString())),

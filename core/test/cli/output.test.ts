@@ -906,21 +906,29 @@ describe(`main outputs`, () => {
     expect(agents.exitCode).toBe(0);
     expect(agents.stdout).toMatchInlineSnapshot(`
       "claude    Claude Code — not detected
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       cline     Cline — not detected
+                platforms: openrouter (files only)
                 status: no capit key installed
       cursor    Cursor — not detected
+                platforms: openrouter (files only)
                 status: no capit key installed
       hermes    Hermes Agent — not detected
+                platforms: openrouter (files only)
                 status: no capit key installed
       kilo      Kilo Code — not detected
+                platforms: openrouter (files only)
                 status: no capit key installed
       openclaw  OpenClaw — not detected
+                platforms: openrouter (files only)
                 status: no capit key installed
       opencode  opencode — detected
+                platforms: openrouter (files only)
                 config: ~/.local/share/opencode/auth.json
                 status: capit openrouter key opencode-XXXXXXXX ($5.00 cap) installed
       windsurf  Windsurf — not detected
+                platforms: openrouter (files only)
                 status: no capit key installed
       "
     `);
@@ -956,20 +964,28 @@ describe(`main outputs`, () => {
     `);
     expect((await run([`agents`], env)).stdout).toMatchInlineSnapshot(`
       "claude    Claude Code — not detected
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       cline     Cline — not detected
+                platforms: openrouter (files only)
                 status: no capit key installed
       cursor    Cursor — not detected
+                platforms: openrouter (files only)
                 status: no capit key installed
       hermes    Hermes Agent — not detected
+                platforms: openrouter (files only)
                 status: no capit key installed
       kilo      Kilo Code — not detected
+                platforms: openrouter (files only)
                 status: no capit key installed
       openclaw  OpenClaw — not detected
+                platforms: openrouter (files only)
                 status: no capit key installed
       opencode  opencode — not detected
+                platforms: openrouter (files only)
                 status: no capit key installed
       windsurf  Windsurf — not detected
+                platforms: openrouter (files only)
                 status: no capit key installed
       "
     `);
