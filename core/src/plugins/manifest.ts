@@ -87,5 +87,9 @@ export function validateManifest(packageName: unknown, raw: unknown): {manifest:
     return {errors: [`package name ${JSON.stringify(name)} must be capit-${kind}-<id> (optionally scoped)`]};
   if (match[2] !== kind)
     return {errors: [`package name ${name} says "${match[2]}" but capit.kind is "${kind}"`]};
+  if (manifest.kind === `agent` && manifest.verified) {
+    const unknown = Object.keys(manifest.verified).filter(id => !manifest.platforms?.includes(id));
+    if (unknown.length > 0) return {errors: [`capit.verified names ${unknown.join(`, `)}, which capit.platforms does not list`]};
+  }
   return {manifest};
 }

@@ -16,6 +16,8 @@ describe(`manifest schema`, () => {
   it(`accepts a complete platform and agent manifest`, () => {
     expect(validateManifest(`capit-platform-foo`, platformManifest(`foo`))).toHaveProperty(`manifest.id`, `foo`);
     expect(validateManifest(`@acme/capit-agent-bar`, agentManifest(`bar`, {platforms: [`openrouter`]}))).toHaveProperty(`manifest.kind`, `agent`);
+    expect(validateManifest(`capit-agent-bar`, agentManifest(`bar`, {platforms: [`openrouter`], verified: {openrouter: `bar 1.2.3`}, covers: `all of it`})))
+      .toHaveProperty(`manifest.verified`, {openrouter: `bar 1.2.3`});
   });
 
   it.each([
@@ -28,6 +30,8 @@ describe(`manifest schema`, () => {
     [`capit-platform-foo`, platformManifest(`foo`, {entry: `/abs/index.js`}), /inside the package/],
     [`foo-plugin`, platformManifest(`foo`), /must be capit-platform-<id>/],
     [`capit-agent-foo`, platformManifest(`foo`), /says "agent" but capit.kind is "platform"/],
+    [`capit-agent-foo`, agentManifest(`foo`, {platforms: [`openrouter`], verified: {aihubmix: `foo 1.0`}}), /verified names aihubmix, which capit.platforms does not list/],
+    [`capit-agent-foo`, agentManifest(`foo`, {verified: {openrouter: 1}}), /capit\.verified/],
   ])(`refuses %s with %j`, (name, manifest, message) => {
     const result = validateManifest(name, manifest);
     expect(result).toHaveProperty(`errors`);
