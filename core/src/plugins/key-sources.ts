@@ -13,9 +13,9 @@ function name(source: KeySource): string {
 
 /**
  * The problems of a list of sources, empty when none: unknown `role`, `redirectsWhenSet` outside a base-URL source or
- * on one capit writes, an empty `flavour`, and more than one source capit writes per role in one flavour's view (its own
- * sources plus the unflavoured ones). Whether a source capit writes sits below one it does not is not checked: that is
- * a situation on the user's machine (doctor reports it), not a declaration error.
+ * on one capit writes, an empty `flavour`. Not checked: how many sources are marked `installs` (an IDE agent lists one per
+ * extension it configures), and whether a source capit writes sits below one it does not (a situation on the user's
+ * machine, which doctor reports, not a declaration error).
  */
 export function keySourceProblems(sources: readonly KeySource[]): string[] {
   const problems: string[] = [];
@@ -33,15 +33,6 @@ export function keySourceProblems(sources: readonly KeySource[]): string[] {
       problems.push(`${name(source)} has redirectsWhenSet and installs: capit would write a value that sends requests away from the platform`);
     if (source.flavour !== undefined && (typeof source.flavour !== `string` || source.flavour.trim() === ``))
       problems.push(`${name(source)} has flavour ${JSON.stringify(source.flavour)} (expected a non-empty name, or no flavour)`);
-  }
-  const flavours = [...new Set(sources.map(s => s?.flavour).filter((f): f is string => typeof f === `string` && f.trim() !== ``))];
-  for (const flavour of flavours.length > 0 ? flavours : [undefined]) {
-    const seen = sources.filter(s => s && typeof s === `object` && (!s.flavour || s.flavour === flavour));
-    for (const role of [`key`, `baseUrl`] as const) {
-      const installs = seen.filter(s => s.installs && (s.role ?? `key`) === role);
-      if (installs.length > 1)
-        problems.push(`${installs.length} ${role === `key` ? `key` : `base-URL`} sources are marked installs${flavour ? ` for flavour ${flavour}` : ``} (${installs.map(name).join(`, `)}); capit writes one`);
-    }
   }
   return problems;
 }

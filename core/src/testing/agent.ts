@@ -232,9 +232,13 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
             const flavoured = sources.some(s => s.flavour !== undefined);
             // With a detect step that found nothing to configure, there is nothing capit installs either.
             if (def.detect !== undefined && files.length === 0) expect(installs, `no installs source when files() is empty`).toHaveLength(0);
-            // With flavours (each reading its own files), capit may write one key per flavour; keySourceProblems
-            // already refused two in one flavour's view.
-            else if (flavoured) expect(installs.length, `some key source has installs: true`).toBeGreaterThan(0);
+            // With flavours (each reading its own files), capit may write one key per flavour, never two that one
+            // flavour reads (its own sources plus the unflavoured ones).
+            else if (flavoured) {
+              expect(installs.length, `some key source has installs: true`).toBeGreaterThan(0);
+              for (const flavour of new Set(sources.map(s => s.flavour).filter(f => f !== undefined)))
+                expect(installs.filter(s => s.flavour === undefined || s.flavour === flavour).length, `key sources with installs: true that flavour ${flavour} reads`).toBeLessThanOrEqual(1);
+            }
             else expect(installs, `exactly one key source has installs: true`).toHaveLength(1);
             for (const target of sources.filter(s => s.installs))
               if (target.kind === `file`) expect(files.map(f => f.path), `the installs source is one of files()`).toContain(target.path);

@@ -20,7 +20,7 @@ describe(`keySourceProblems`, () => {
     ])).toEqual([]);
   });
 
-  it(`refuses redirectsWhenSet without role baseUrl, on a source capit writes, unknown roles, empty flavours, two installs in one view`, () => {
+  it(`refuses redirectsWhenSet without role baseUrl, on a source capit writes, unknown roles, empty flavours`, () => {
     expect(keySourceProblems([{kind: `env`, name: `A_API_KEY`, redirectsWhenSet: true}])).toEqual([
       `env A_API_KEY has redirectsWhenSet but is not a base-URL source (add role: 'baseUrl', or drop redirectsWhenSet)`,
     ]);
@@ -29,10 +29,6 @@ describe(`keySourceProblems`, () => {
     ]);
     expect(keySourceProblems([{kind: `env`, name: `X`, role: `url` as `key`}])).toEqual([`env X has role "url" (expected "key" or "baseUrl")`]);
     expect(keySourceProblems([{kind: `env`, name: `X`, flavour: ` `}])).toEqual([`env X has flavour " " (expected a non-empty name, or no flavour)`]);
-    // Two key sources capit writes that one flavour both reads: an unflavoured one and the flavour's own.
-    expect(keySourceProblems([file([`key`], {installs: true}), file([`cli`, `key`], {installs: true, flavour: `A CLI`})])).toEqual([
-      `2 key sources are marked installs for flavour A CLI (/home/ada/.a/config.json (key), /home/ada/.a/config.json (cli.key)); capit writes one`,
-    ]);
   });
 
   it(`sessionEnvProblems applies the same checks to beatenBy`, () => {
