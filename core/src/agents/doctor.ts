@@ -1,7 +1,9 @@
 // `capit doctor [agent]`: which key each agent would actually use. Walks the agent's declared key sources (highest
 // precedence first, read by core, never by the plugin), then compares the source capit writes with the newest
 // unrestored install: the manifest's `sha256Written` per edit against the hash of the value there now. Never reads
-// out or prints a key: only presence and hashes.
+// out or prints a key: only presence and hashes. Base-URL sources are read too (only their origin): the first one set
+// decides where requests go, and one that is not the platform's makes the verdict REDIRECTED. An agent whose sources
+// name flavours (a CLI and its IDE extension) gets one verdict per flavour, each on its own sources plus the shared ones.
 import fs   from 'node:fs/promises';
 import path from 'node:path';
 
