@@ -250,4 +250,20 @@ describe(`doctor: flavours`, () => {
     expect(again.result.stderr).toContain(`warning: Duo extension: ${path.join(home, `.duo`, `ide-secrets.json`)} (key) is set and wins over what capit wrote — duo may not use the capped key\n`);
     expect(again.result.stdout + again.result.stderr).not.toContain(`sk-or-v1-fake-ide-2222`);
   });
+
+  it(`rotate refuses when one flavour's file no longer holds capit's key, even when another flavour's verdict is worse`, async () => {
+    const {env, home} = setup();
+    const {key} = await install(`duo`, env);
+    const ide = path.join(home, `.duo`, `ide.json`);
+    const own = JSON.stringify({key: `sk-or-v1-fake-users-own-3333`});
+    fs.writeFileSync(ide, own);
+    const elsewhere = {...env, DUO_BASE_URL: `http://localhost:4000`};
+    const {report} = await doctorJson(`duo`, elsewhere);
+    expect(report.flavours.map(f => [f.flavour, f.status])).toEqual([[`Duo CLI`, `redirected`], [`Duo extension`, `changed`]]);
+    expect(report.status).toBe(`redirected`);
+    const rotated = await runCli([`rotate`, `duo`, `--yes`], {env: elsewhere});
+    expect(rotated.exitCode).toBe(1);
+    expect(rotated.stderr).toContain(`no longer hold its capit key "${key.name}"`);
+    expect(fs.readFileSync(ide, `utf8`)).toBe(own);
+  });
 });
