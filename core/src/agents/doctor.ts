@@ -1,12 +1,14 @@
 // `capit doctor [agent]`: which key each agent would actually use. Walks the agent's declared key sources (highest
 // precedence first, read by core, never by the plugin), then compares the source capit writes with the newest
 // unrestored install: the manifest's `sha256Written` per edit against the hash of the value there now. Never reads
-// out or prints a key: only presence and hashes.
+// out or prints a key: only presence and hashes. Base-URL sources are read too (only their origin): the first one set
+// decides where requests go, and one that is not the platform's makes the verdict REDIRECTED. An agent whose sources
+// name flavours (a CLI and its IDE extension) gets one verdict per flavour, each on its own sources plus the shared ones.
 import fs   from 'node:fs/promises';
 import path from 'node:path';
 
 import type {CapitContext}        from '../context.js';
-import {findAgent}                from '../context.js';
+import {findAgent, findPlatform}  from '../context.js';
 import {InputError}               from '../errors.js';
 import {unknownAgent}             from '../ui/suggest.js';
 import {expiryTime, expiryWarningDays, withinDays} from '../keys/expiry.js';
@@ -15,11 +17,12 @@ import {hashValue}                from '../files/changes.js';
 import type {BackupManifest}      from '../files/changes.js';
 import {openDocument}             from '../files/document.js';
 import {readAgentText} from '../files/read.js';
-import {inspectKeySources}        from '../issue/shadows.js';
+import {byFlavour, describeRedirect, findRedirect, inspectKeySources, isBaseUrlSource, platformHosts, platformOrigins, shadowingSources} from '../issue/shadows.js';
 import type {KeySourceState}      from '../issue/shadows.js';
 import type {AgentDefinition, JsonPath, KeySource} from '../plugin.js';
 import type {DiscoveredAgent}     from '../plugins/discover.js';
 import {loadPlugin}               from '../plugins/load.js';
+import {callPlugin, managementBaseUrl} from '../platforms/context.js';
 import {capitPaths}               from '../state/paths.js';
 import {detectAgent, detectOnce, pathDirs} from './detect.js';
 import {describePluginError}      from './errors.js';
@@ -27,40 +30,69 @@ import {activeInstall, capLabel, describeKey, environmentFor, readLedgerQuietly,
 import type {CapitInstall}        from './install.js';
 
 export type DoctorStatus =
-  | `capit` //     the capped key capit installed is what the agent uses
-  | `shadowed` //  capit's key is in place but a higher-precedence source wins: the capped key is NOT used
-  | `changed` //   capit installed a key but the value it wrote is no longer there
-  | `other` //     no capit install; the agent uses a key from somewhere else
-  | `none` //      no key anywhere capit can see
-  | `unknown` //   the plugin declares no key sources (or none matches the install)
-  | `error`; //    the plugin failed to load
+  | `capit` //      the capped key capit installed is what the agent uses
+  | `shadowed` //   capit's key is in place but a higher-precedence source wins: the capped key is NOT used
+  | `redirected` // capit's key is in place but a base URL sends the requests to another host: the cap does not apply
+  | `changed` //    capit installed a key but the value it wrote is no longer there
+  | `other` //      no capit install; the agent uses a key from somewhere else
+  | `none` //       no key anywhere capit can see
+  | `unknown` //    the plugin declares no key sources (or none matches the install)
+  | `error`; //     the plugin failed to load
+
+/** Worst last: an agent with several flavours reports the worst of them. */
+const SEVERITY: readonly DoctorStatus[] = [`capit`, `none`, `other`, `unknown`, `changed`, `shadowed`, `redirected`, `error`];
 
 export interface DoctorSource {
   label: string;
   kind: KeySource[`kind`];
+  /** `key`: a key the agent sends; `baseUrl`: where it sends its requests. */
+  role: `key` | `baseUrl`;
+  /** The flavour that reads this source, or null when every flavour does. */
+  flavour: string | null;
   present: boolean;
   unreadable: boolean;
   /** The source capit writes. */
   installs: boolean;
-  /** For an `installs` source of the active install: does it still hold what capit wrote? */
+  /** For an `installs` key source of the active install: does it still hold what capit wrote? */
   holdsCapitKey: boolean | null;
+  /** For a set base-URL source: the origin it names (scheme://host:port, nothing more of the value); else null. */
+  origin: string | null;
   note: string | null;
 }
 
-export interface DoctorReport {
+/** The verdict about one flavour of an agent (Cline CLI, Cline extension…), judged on its sources plus the shared ones. */
+export interface DoctorVerdict {
+  status: DoctorStatus;
+  /** One line, e.g. "uses capit key opencode-1a2b3c4d ($5.00 cap)". */
+  message: string;
+  /** The key source the agent would read its key from (the first one set), or null. */
+  effective: string | null;
+  /** Key sources set above the one capit writes. */
+  shadowedBy: string[];
+  /** With status `redirected`: the base-URL source that sends requests away from the platform; else null. */
+  redirectedBy: string | null;
+  /** With status `redirected`: the origin requests go to (null when capit cannot read it); else null. */
+  redirectedTo: string | null;
+  /** What to do, one line each (empty when nothing). */
+  fixes: string[];
+}
+
+export interface DoctorFlavourReport extends DoctorVerdict {
+  flavour: string;
+}
+
+export interface DoctorReport extends DoctorVerdict {
   agent: string;
   name: string;
   platform: string;
   detected: boolean;
-  status: DoctorStatus;
-  /** The source the agent would read its key from (the first one set), or null. */
-  effective: string | null;
-  /** Sources set above the one capit writes. */
-  shadowedBy: string[];
   installed: {keyName: string; keyId: string | null; platform: string; capUsd: number | null; installedAt: string; backupDir: string} | null;
   sources: DoctorSource[];
-  /** One line, e.g. "uses capit key opencode-1a2b3c4d ($5.00 cap)". */
-  message: string;
+  /**
+   * One verdict per flavour when the agent's sources name flavours (the report's own fields are then the worst one's,
+   * its message every flavour's, `Cline CLI: …; Cline extension: …`); empty for an agent without flavours.
+   */
+  flavours: DoctorFlavourReport[];
   /** 1, 3 or 7 when the installed key expires within that many days (from capit's ledger); else null. */
   expiryWarningDays: ExpiryWarningDays | null;
   /** One line for that, e.g. "key opencode-1a2b3c4d expires within 3 days, at 2026-12-02 14:00 UTC"; else null. */
@@ -109,13 +141,88 @@ function sourceLabel(state: KeySourceState, home: string): string {
   return state.source.kind === `env` ? state.label : `${tildify(state.source.path, home)} (${state.source.at.join(`.`)})`;
 }
 
+/** Where the platform's inference requests go: its origins and host names (after its base-URL override). */
+async function platformBases(ctx: DoctorContext, platformId: string): Promise<{origins: string[]; hosts: string}> {
+  const plugin = findPlatform(ctx.plugins, platformId);
+  if (!plugin) throw new Error(`the ${platformId} platform plugin is not installed, so capit cannot tell where its requests should go`);
+  const def = await loadPlugin(plugin);
+  const bases = await callPlugin(platformId, `inferenceBaseUrls`, () => def.inferenceBaseUrls(managementBaseUrl(def, ctx.env)), {env: ctx.env});
+  return {origins: platformOrigins(bases), hosts: platformHosts(bases)};
+}
+
+interface Judged {
+  state: KeySourceState;
+  view: DoctorSource;
+}
+
+/** The verdict on one flavour's sources (or the agent's, without flavours). */
+function judge(sources: readonly Judged[], agent: string, install: CapitInstall | null, bases: {origins: string[]; hosts: string} | null, platform: string, pluginStatus: string | undefined): DoctorVerdict {
+  const keys = sources.filter(s => s.view.role === `key`);
+  const set = (s: Judged) => s.view.present || s.view.unreadable;
+  const above = shadowingSources(keys.map(s => s.state)).map(state => keys.find(k => k.state === state)!.view);
+  const effective = keys.find(set)?.view;
+  const ours = keys.map(s => s.view).filter(s => s.holdsCapitKey !== null);
+  const key = install ? describeKey(install) : ``;
+  const verdict: DoctorVerdict = {
+    status: `none`, message: ``, effective: effective?.label ?? null, shadowedBy: above.map(s => s.label), redirectedBy: null, redirectedTo: null, fixes: [],
+  };
+  const shadowFix = `unset or remove ${above.length > 1 ? `those values` : `that value`} for ${agent} to use the capped key`;
+
+  if (keys.length === 0) {
+    verdict.status = `unknown`;
+    verdict.message = install
+      ? `capit ${key} is installed, but the plugin declares no key sources: capit cannot tell whether it is used`
+      : `no key sources to check for ${platform}${pluginStatus ? ` (${pluginStatus})` : ``}`;
+  } else if (install && ours.length > 0 && ours.every(s => s.holdsCapitKey)) {
+    const why = above.map(s => `${s.label}${s.unreadable ? ` (could not be read)` : ``}${s.note ? ` (${s.note})` : ``}`);
+    const redirect = bases ? findRedirect(sources.map(s => s.state), bases.origins) : null;
+    // Both can apply: the status says REDIRECTED (whichever key wins, it goes elsewhere), the message names both.
+    if (redirect) {
+      verdict.status = `redirected`;
+      verdict.redirectedBy = redirect.state.label;
+      verdict.redirectedTo = redirect.to;
+      verdict.message = `REDIRECTED by ${describeRedirect(redirect, bases!.hosts)} — the capped key ${install.keyName} ${redirect.state.unreadable ? `may not cap them` : `does not cap them`}` +
+        (above.length > 0 ? `; also SHADOWED by ${why.join(`, `)}` : ``);
+      verdict.fixes.push(`unset or remove ${redirect.state.label} for ${agent} to send its requests to ${bases!.hosts}`);
+      if (above.length > 0) verdict.fixes.push(shadowFix);
+    } else if (above.length > 0) {
+      verdict.status = `shadowed`;
+      verdict.message = `SHADOWED by ${why.join(`, `)} — the capped key ${install.keyName} is not used`;
+      verdict.fixes.push(shadowFix);
+    } else {
+      verdict.status = `capit`;
+      const cap = capLabel(install);
+      verdict.message = `uses capit key ${install.keyName}${cap ? ` (${cap})` : ``} from ${ours.map(s => s.label).join(`, `)}`;
+    }
+  } else if (install && ours.some(s => s.unreadable)) {
+    // A file that does not parse says nothing about which key the agent sends: never "changed", never "uses …".
+    verdict.status = `unknown`;
+    const unreadable = ours.filter(s => s.unreadable).map(s => s.label);
+    verdict.message = `capit ${key} was installed in ${unreadable.join(`, `)}, which capit cannot read now (it does not parse or is not a regular file); capit cannot tell which key ${agent} uses — fix the file or run \`capit restore ${agent}\``;
+  } else if (install && ours.length > 0) {
+    verdict.status = `changed`;
+    const gone = ours.filter(s => !s.holdsCapitKey).map(s => s.label);
+    verdict.message = `capit ${key} is no longer in ${gone.join(`, `)} (changed since capit wrote it); ${effective ? `uses ${effective.label}` : `no key found`}`;
+  } else if (install) {
+    verdict.status = `unknown`;
+    verdict.message = `capit ${key} was installed, but none of the agent's key sources is one capit wrote; ${effective ? `uses ${effective.label}` : `no key found`}`;
+  } else if (effective) {
+    verdict.status = `other`;
+    verdict.message = `no capit key installed; uses ${effective.label}`;
+  } else {
+    verdict.status = `none`;
+    verdict.message = `no capit key installed and no key found`;
+  }
+  return verdict;
+}
+
 async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: CapitInstall | null, detected: boolean): Promise<DoctorReport> {
   const {manifest} = plugin;
   const envInfo = environmentFor(ctx);
   const platform = install?.platform ?? manifest.platforms?.[0] ?? ctx.plugins.platforms[0]?.manifest.id ?? `openrouter`;
   const report: DoctorReport = {
     agent: manifest.id, name: manifest.displayName ?? manifest.id, platform, detected, status: `none`, effective: null,
-    shadowedBy: [], sources: [], message: ``, expiryWarningDays: null, expiryWarning: null,
+    shadowedBy: [], redirectedBy: null, redirectedTo: null, sources: [], flavours: [], message: ``, fixes: [], expiryWarningDays: null, expiryWarning: null,
     installed: install && {
       keyName: install.keyName, keyId: install.keyId, platform: install.platform, capUsd: install.capUsd,
       installedAt: install.installedAt, backupDir: install.backupDir,
@@ -130,11 +237,14 @@ async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: Ca
 
   let states: KeySourceState[];
   let pluginStatus: string | undefined;
+  let bases: {origins: string[]; hosts: string} | null = null;
   try {
     const def = await loadPlugin(plugin);
     const found = await detectOnce(def, envInfo);
     states = await inspectKeySources(def, envInfo, platform, found);
     if (typeof def.status === `function`) pluginStatus = def.status(envInfo, found);
+    // The platform's plugin is loaded only when a base URL is set: most agents never need it here.
+    if (install && states.some(s => isBaseUrlSource(s.source) && (s.present || s.unreadable))) bases = await platformBases(ctx, platform);
   } catch (error) {
     report.status = `error`;
     report.error = describePluginError(manifest.id, error);
@@ -142,57 +252,39 @@ async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: Ca
     return report;
   }
 
-  for (const state of states)
-    report.sources.push({
-      label: sourceLabel(state, envInfo.home), kind: state.source.kind, present: state.present, unreadable: Boolean(state.unreadable),
-      installs: Boolean(state.source.installs), note: state.source.note ?? null,
-      holdsCapitKey: install && state.source.installs ? await holdsCapitValue(state.source, install.manifest) : null,
-    });
-
-  const set = (s: DoctorSource) => s.present || s.unreadable;
-  const firstInstalls = report.sources.findIndex(s => s.installs);
-  const above = firstInstalls === -1 ? [] : report.sources.slice(0, firstInstalls).filter(set);
-  const effective = report.sources.find(set);
-  report.effective = effective?.label ?? null;
-  report.shadowedBy = above.map(s => s.label);
-  const ours = report.sources.filter(s => s.holdsCapitKey !== null);
-  const key = install ? describeKey(install) : ``;
-
-  if (states.length === 0) {
-    report.status = `unknown`;
-    report.message = install
-      ? `capit ${key} is installed, but the plugin declares no key sources: capit cannot tell whether it is used`
-      : `no key sources to check for ${platform}${pluginStatus ? ` (${pluginStatus})` : ``}`;
-  } else if (install && ours.length > 0 && ours.every(s => s.holdsCapitKey)) {
-    if (above.length > 0) {
-      report.status = `shadowed`;
-      const why = above.map(s => `${s.label}${s.unreadable ? ` (could not be read)` : ``}${s.note ? ` (${s.note})` : ``}`);
-      report.message = `SHADOWED by ${why.join(`, `)} — the capped key ${install.keyName} is not used`;
-    } else {
-      report.status = `capit`;
-      const cap = capLabel(install);
-      report.message = `uses capit key ${install.keyName}${cap ? ` (${cap})` : ``} from ${ours.map(s => s.label).join(`, `)}`;
-    }
-  } else if (install && ours.some(s => s.unreadable)) {
-    // A file that does not parse says nothing about which key the agent sends: never "changed", never "uses …".
-    report.status = `unknown`;
-    const unreadable = ours.filter(s => s.unreadable).map(s => s.label);
-    report.message = `capit ${key} was installed in ${unreadable.join(`, `)}, which capit cannot read now (it does not parse or is not a regular file); capit cannot tell which key ${report.agent} uses — fix the file or run \`capit restore ${report.agent}\``;
-  } else if (install && ours.length > 0) {
-    report.status = `changed`;
-    const gone = ours.filter(s => !s.holdsCapitKey).map(s => s.label);
-    report.message = `capit ${key} is no longer in ${gone.join(`, `)} (changed since capit wrote it); ${effective ? `uses ${effective.label}` : `no key found`}`;
-  } else if (install) {
-    report.status = `unknown`;
-    report.message = `capit ${key} was installed, but none of the agent's key sources is one capit wrote; ${effective ? `uses ${effective.label}` : `no key found`}`;
-  } else if (effective) {
-    report.status = `other`;
-    report.message = `no capit key installed; uses ${effective.label}`;
-  } else {
-    report.status = `none`;
-    report.message = `no capit key installed and no key found`;
+  const judged: Judged[] = [];
+  for (const state of states) {
+    const role = isBaseUrlSource(state.source) ? `baseUrl` as const : `key` as const;
+    const view: DoctorSource = {
+      label: sourceLabel(state, envInfo.home), kind: state.source.kind, role, flavour: state.source.flavour || null,
+      present: state.present, unreadable: Boolean(state.unreadable), installs: Boolean(state.source.installs),
+      holdsCapitKey: install && role === `key` && state.source.installs ? await holdsCapitValue(state.source, install.manifest) : null,
+      origin: state.origin ?? null, note: state.source.note ?? null,
+    };
+    report.sources.push(view);
+    judged.push({state: {...state, label: view.label}, view});
   }
-  return report;
+
+  const groups = byFlavour(judged.map(j => ({...j, source: j.state.source})));
+  const verdicts = groups.map(group => ({flavour: group.flavour, ...judge(group.states, report.agent, install, bases, platform, pluginStatus)}));
+  if (verdicts.length === 1 && verdicts[0]!.flavour === null) {
+    const {flavour: _none, ...only} = verdicts[0]!;
+    return {...report, ...only};
+  }
+  report.flavours = verdicts.map(v => ({...v, flavour: v.flavour!}));
+  const worst = report.flavours.reduce((a, b) => (SEVERITY.indexOf(b.status) > SEVERITY.indexOf(a.status) ? b : a));
+  const union = (lists: string[][]) => [...new Set(lists.flat())];
+  return {
+    ...report, status: worst.status, effective: worst.effective, redirectedBy: worst.redirectedBy, redirectedTo: worst.redirectedTo,
+    shadowedBy: union(report.flavours.map(f => f.shadowedBy)),
+    message: report.flavours.map(f => `${f.flavour}: ${f.message}`).join(`; `),
+    fixes: union(report.flavours.map(f => f.fixes.map(fix => `${f.flavour}: ${fix}`))),
+  };
+}
+
+/** Whether a report makes `capit doctor` exit 1: the capped key is not used (SHADOWED) or its requests go elsewhere (REDIRECTED). */
+export function doctorFailed(report: DoctorReport): boolean {
+  return report.status === `shadowed` || report.status === `redirected`;
 }
 
 /**

@@ -37,9 +37,9 @@ export async function runAgents(opts: {json: boolean; paths: `detected` | `all` 
 }
 
 export async function runDoctor(opts: {agent?: string; json: boolean}, ctx: CapitContext): Promise<number> {
-  const {doctor} = await import(`./doctor.js`);
+  const {doctor, doctorFailed} = await import(`./doctor.js`);
   const reports = await doctor(opts.agent, ctx);
-  const failed = reports.some(r => r.status === `shadowed`);
+  const failed = reports.some(doctorFailed);
   if (opts.json) {
     json(ctx, reports);
     return failed ? 1 : 0;
@@ -51,10 +51,13 @@ export async function runDoctor(opts: {agent?: string; json: boolean}, ctx: Capi
   const width = Math.max(...reports.map(r => r.agent.length));
   for (const report of reports) {
     ctx.stdout.write(`${report.agent.padEnd(width)}  ${report.message}\n`);
-    if (report.status === `shadowed`)
-      ctx.stdout.write(`${` `.repeat(width + 2)}unset or remove ${report.shadowedBy.length > 1 ? `those values` : `that value`} for ${report.agent} to use the capped key\n`);
+    for (const fix of report.fixes) ctx.stdout.write(`${` `.repeat(width + 2)}${fix}\n`);
     if (report.expiryWarning) ctx.stdout.write(`${` `.repeat(width + 2)}warning: ${report.expiryWarning}\n`);
   }
-  if (failed) ctx.stderr.write(`capit: the capped key is not used by: ${reports.filter(r => r.status === `shadowed`).map(r => r.agent).join(`, `)}\n`);
+  const verdicts = (r: (typeof reports)[number]) => (r.flavours.length > 0 ? r.flavours : [r]);
+  const shadowed = reports.filter(r => verdicts(r).some(v => v.status === `shadowed` || (v.status === `redirected` && v.shadowedBy.length > 0)));
+  const redirected = reports.filter(r => verdicts(r).some(v => v.status === `redirected`));
+  if (shadowed.length > 0) ctx.stderr.write(`capit: the capped key is not used by: ${shadowed.map(r => r.agent).join(`, `)}\n`);
+  if (redirected.length > 0) ctx.stderr.write(`capit: requests do not go to the capped key's platform for: ${redirected.map(r => r.agent).join(`, `)}\n`);
   return failed ? 1 : 0;
 }

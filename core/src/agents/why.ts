@@ -28,6 +28,7 @@ export type WhyClass =
   | `affordability` //  what remains is below one worst-case request: the provider's pre-check refuses it
   | `shadowed` //       a higher-precedence source wins over the capped key (doctor)
   | `redirected` //     the agent's config no longer holds the capped key (doctor: changed)
+  | `other-host` //     a base URL sends the agent's requests to another host than the platform's (doctor: redirected)
   | `fine` //           nothing found that stops the agent
   | `unknown`; //       capit could not check (no probe for the platform, key file unreadable, provider error)
 
@@ -87,7 +88,7 @@ export function localTime(date: Date, env: CapitContext[`env`], now: Date = new 
 async function installedSecret(def: AgentDefinition, ctx: CapitContext, platform: string): Promise<string | null> {
   const envInfo = environmentFor(ctx);
   const detected = await detectOnce(def, envInfo);
-  const source = def.keySources?.(envInfo, platform, detected).find(s => s.installs);
+  const source = def.keySources?.(envInfo, platform, detected).find(s => s.installs && s.role !== `baseUrl`);
   if (!source) return null;
   if (source.kind === `env`) return envInfo.env[source.name]?.trim() || null;
   try {
@@ -111,6 +112,12 @@ function classify(report: DoctorReport, facts: Facts, ctx: CapitContext): Omit<W
   const installed = report.installed!;
   const base = {capUsd: facts.probe?.capUsd ?? installed.capUsd, remainingUsd: facts.probe?.remainingUsd ?? null, resetsAt: null, creditsRemainingUsd: facts.credits?.remainingUsd ?? null};
   const reissue = `capit ${installed.platform} ${installed.capUsd ?? 5} --agent ${agent}`;
+  // Checked first: whichever key wins, requests that go to another host are not capped by this platform at all.
+  if (report.status === `redirected`) {
+    const where = report.redirectedTo ? `to ${report.redirectedTo}` : `somewhere capit cannot read`;
+    return {...base, class: `other-host`, summary: `${report.redirectedBy} sends ${agent}'s requests ${where}, not to ${installed.platform}: the capped key does not cap them`,
+      fix: `unset or remove ${report.redirectedBy}`};
+  }
   if (report.status === `shadowed`)
     return {...base, class: `shadowed`, summary: `the capped key is not used: ${report.shadowedBy.join(`, `)} wins over it`, fix: `unset or remove ${report.shadowedBy.join(`, `)}`};
   if (report.status === `changed`)
@@ -175,7 +182,7 @@ export async function why(agentId: string | undefined, ctx: CapitContext): Promi
   return Promise.all(reports.map(async report => {
     const installed = report.installed!;
     const facts: Facts = {probe: null, credits: null, problem: null, worstCase: null};
-    if (report.status !== `shadowed` && report.status !== `changed`) {
+    if (report.status !== `shadowed` && report.status !== `redirected` && report.status !== `changed`) {
       try {
         const platformPlugin = findPlatform(ctx.plugins, installed.platform);
         const agentPlugin = ctx.plugins.agents.find(a => a.manifest.id === report.agent);

@@ -360,7 +360,7 @@ export async function executeIssue(plan: IssuePlan, ctx: CapitContext, hooks: Is
     return {created, backupDir, hadExistingFiles, files: entry.files, notes: current?.notes ?? plan.notes};
   }, {stderr: ctx.stderr});
 
-  const shadows = stage ? await findShadows(stage.def, stage.envInfo, platformDef.id, stage.detected) : [];
+  const shadows = stage ? await findShadows(stage.def, stage.envInfo, platformDef.id, stage.detected, plan.inferenceBaseUrls) : [];
   return {
     platform: platformDef.id, id: result.created.id, name: keyName, capUsd: amount.usd, reset: reset ?? null,
     expiresAt: expiresAt?.toISOString() ?? null, byokCounted: plan.byokCounted, agent: stage?.id ?? null, files: result.files,

@@ -167,7 +167,8 @@ async function checkRotatable(old: LedgerEntry, platform: NonNullable<ReturnType
     Promise<{refused: string} | {capCents: number | null; spentCents: number; warning: string | null}> {
   const agent = old.agent!;
   const [report] = await doctor(agent, ctx);
-  if (report?.status === `changed`)
+  // Any flavour counts (an agent's status is its worst flavour's, which may hide a changed one).
+  if (report && (report.status === `changed` || report.flavours.some(f => f.status === `changed`)))
     return {refused: `${agent}'s files no longer hold its capit key "${old.name}" (${report.message}); rotate does not overwrite a key put there since. Put back the configuration from before capit with \`capit restore ${agent}\`, or install a fresh key with \`capit ${old.platform} <usd> --agent ${agent}\`; nothing was created or changed`};
 
   const {def, pctx} = await platformSession(platform, ctx);

@@ -28,7 +28,7 @@ import {agentEnvironment}   from './issue.js';
 import {newPlaceholder}     from './placeholder.js';
 import {deleteByName, recoverInterruptedInstalls} from './recover.js';
 import {redactText}         from './redact.js';
-import {inspectSources}     from './shadows.js';
+import {checkSources, describeRedirect, findRedirect, inspectSources, isBaseUrlSource, platformHosts, platformOrigins} from './shadows.js';
 
 export interface RunOptions {
   platform: string;
@@ -146,11 +146,19 @@ async function planRun(opts: RunOptions, ctx: CapitContext): Promise<RunPlan> {
 
   // Everything that would beat the session's variables, read before a key exists.
   const planned = await sessionEnv(newPlaceholder());
-  const winners = (await inspectSources(planned.beatenBy ?? [], envInfo)).filter(s => s.present || s.unreadable);
-  if (winners.length > 0) {
-    const why = winners.map(s => `${s.label} ${s.unreadable ? `could not be read` : `is set`}${s.source.note ? ` (${s.source.note})` : ``}`).join(`; `);
-    throw new InputError(`Cannot run ${agentDef.id} with a session key: ${why}, so ${agentDef.id} would not use the session key; nothing was created`,
-      winners.some(s => s.source.kind === `file`) ? `Remove that setting (\`capit restore ${agentDef.id}\` if capit installed it) or run without capit run.` : undefined);
+  checkSources(agentDef.id, `sessionEnv().beatenBy`, planned.beatenBy ?? []);
+  const beating = await inspectSources(planned.beatenBy ?? [], envInfo);
+  const winners = beating.filter(s => !isBaseUrlSource(s.source) && (s.present || s.unreadable));
+  // A base URL among them refuses only when it sends the requests away from the platform (the first one set decides).
+  const redirect = findRedirect(beating, platformOrigins(baseUrls));
+  if (winners.length > 0 || redirect) {
+    const why = [
+      ...winners.map(s => `${s.label} ${s.unreadable ? `could not be read` : `is set`}${s.source.note ? ` (${s.source.note})` : ``}`),
+      ...(redirect ? [describeRedirect(redirect, platformHosts(baseUrls))] : []),
+    ].join(`; `);
+    const outcome = winners.length > 0 ? `${agentDef.id} would not use the session key` : `${agentDef.id}'s requests would not go to ${platformHosts(baseUrls)}`;
+    throw new InputError(`Cannot run ${agentDef.id} with a session key: ${why}, so ${outcome}; nothing was created`,
+      [...winners, ...(redirect ? [redirect.state] : [])].some(s => s.source.kind === `file`) ? `Remove that setting (\`capit restore ${agentDef.id}\` if capit installed it) or run without capit run.` : undefined);
   }
   // The same headroom preflight as an install: a session cap below one worst-case request of the agent's model is
   // refused by the provider's affordability check before the agent gets anything done.

@@ -1,14 +1,22 @@
+// Reading an agent's declared sources (key sources and base-URL sources) and judging what they mean for the capped
+// key: SHADOWED (another key wins) and REDIRECTED (requests go to another host). Shared by doctor, the install's
+// warnings, `capit run`'s refusal and the conformance kit. Never returns or prints a value: only presence, and for a
+// base URL its origin (scheme://host:port, userinfo and path dropped).
+import {PluginError}                                   from '../errors.js';
 import {openDocument}                                  from '../files/document.js';
+import {keySourceProblems}                             from '../plugins/key-sources.js';
 import {readAgentText} from '../files/read.js';
-import type {AgentDefinition, AgentEnvironment, KeySource} from '../plugin.js';
+import type {AgentDefinition, AgentEnvironment, InferenceBaseUrls, KeySource} from '../plugin.js';
 
 export interface KeySourceState {
   source: KeySource;
   /** Human label: `environment variable X` or `<path> → a.b.c`. */
   label: string;
   present: boolean;
-  /** The file exists but cannot be parsed. */
+  /** The file exists but cannot be parsed, or a base-URL source holds something that is not a URL. */
   unreadable?: boolean;
+  /** For a set, readable base-URL source: the origin of its value, never more of it. */
+  origin?: string;
 }
 
 export function describeSource(source: KeySource): string {
@@ -16,9 +24,59 @@ export function describeSource(source: KeySource): string {
   return `${source.path} (${source.at.join(`.`)})`;
 }
 
-/** Reads each declared key source (env var set, or a non-empty value at its path). Never returns the values. */
+export const isBaseUrlSource = (source: KeySource): boolean => source.role === `baseUrl`;
+
+const isSet = (s: KeySourceState) => s.present || s.unreadable === true;
+
+/**
+ * `scheme://host[:port]` of a URL (lower-cased host, default port dropped by WHATWG URL; userinfo, path and query
+ * never kept), or undefined when the value is not a URL with a host.
+ */
+export function originOf(value: unknown): string | undefined {
+  if (typeof value !== `string`) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    return undefined;
+  }
+  return url.host ? `${url.protocol}//${url.host}` : undefined;
+}
+
+/** The origins requests must reach for the platform to charge the capped key: those of its inference bases. */
+export function platformOrigins(bases: InferenceBaseUrls): string[] {
+  return [...new Set([bases.openai, bases.anthropic].map(originOf).filter((o): o is string => o !== undefined))];
+}
+
+/** The platform's host(s) as a message names them, e.g. `openrouter.ai`. */
+export function platformHosts(bases: InferenceBaseUrls): string {
+  return platformOrigins(bases).map(o => o.replace(/^[a-z][a-z0-9+.-]*:\/\//, ``)).join(` or `) || `the platform`;
+}
+
+/**
+ * Reads each declared key source (env var set, or a non-empty value at its path). Never returns the values. Throws a
+ * PluginError when the declaration is nonsense (see keySourceProblems).
+ */
 export async function inspectKeySources(def: AgentDefinition, envInfo: AgentEnvironment, platformId: string, detected: unknown): Promise<KeySourceState[]> {
-  return inspectSources(def.keySources?.(envInfo, platformId, detected) ?? [], envInfo);
+  const sources = def.keySources?.(envInfo, platformId, detected) ?? [];
+  checkSources(def.id, `keySources()`, sources);
+  return inspectSources(sources, envInfo);
+}
+
+/** Throws a PluginError naming every problem of a plugin's declared sources. */
+export function checkSources(agentId: string, what: string, sources: readonly KeySource[]): void {
+  const problems = Array.isArray(sources) ? keySourceProblems(sources) : [`not a list`];
+  if (problems.length > 0) throw new PluginError(agentId, `${what} is not a valid declaration: ${problems.join(`; `)}`);
+}
+
+function stateOf(source: KeySource, label: string, value: unknown): KeySourceState {
+  const present = value !== undefined && value !== null && value !== ``;
+  if (!present || !isBaseUrlSource(source)) return {source, label, present};
+  // A base URL capit cannot parse says nothing about where requests go: unreadable, never "fine".
+  // (A `redirectsWhenSet` source redirects whatever it holds, so any value counts as set.)
+  const origin = originOf(value);
+  if (origin !== undefined) return {source, label, present: true, origin};
+  return source.redirectsWhenSet ? {source, label, present: true} : {source, label, present: false, unreadable: true};
 }
 
 /** Reads each given source (env var set in `envInfo.env`, or a non-empty value at its path). Never returns the values. */
@@ -29,14 +87,13 @@ export async function inspectSources(sources: readonly KeySource[], envInfo: Age
     if (source.kind === `env`) {
       const text = envInfo.env[source.name];
       if (!source.at || !text) {
-        states.push({source, label, present: Boolean(text)});
+        states.push(stateOf(source, label, text));
         continue;
       }
       // A variable holding inline JSON config: set only when it has a value at the path; JSON that does not parse is
       // reported as unreadable (capit cannot tell that it holds no key).
       try {
-        const value = openDocument(`jsonc`, text, `$${source.name}`).read(source.at);
-        states.push({source, label, present: value !== undefined && value !== null && value !== ``});
+        states.push(stateOf(source, label, openDocument(`jsonc`, text, `$${source.name}`).read(source.at)));
       } catch {
         states.push({source, label, present: false, unreadable: true});
       }
@@ -50,8 +107,7 @@ export async function inspectSources(sources: readonly KeySource[], envInfo: Age
       continue;
     }
     try {
-      const value = openDocument(source.format, text, source.path).read(source.at);
-      states.push({source, label, present: value !== undefined && value !== null && value !== ``});
+      states.push(stateOf(source, label, openDocument(source.format, text, source.path).read(source.at)));
     } catch {
       states.push({source, label, present: false, unreadable: true});
     }
@@ -59,12 +115,92 @@ export async function inspectSources(sources: readonly KeySource[], envInfo: Age
   return states;
 }
 
-/** One line per source that is set and outranks the one capit writes. `detected` is the agent's `detect()` result of this run. */
-export async function findShadows(def: AgentDefinition, envInfo: AgentEnvironment, platformId: string, detected: unknown): Promise<string[]> {
-  const states = await inspectKeySources(def, envInfo, platformId, detected);
-  const installs = states.findIndex(s => s.source.installs);
-  const above = installs === -1 ? [] : states.slice(0, installs);
-  return above
-    .filter(s => s.present || s.unreadable)
-    .map(s => `${s.label} ${s.unreadable ? `could not be read` : `is set`} and wins over what capit wrote${s.source.note ? ` (${s.source.note})` : ``}`);
+/** The sources one flavour of an agent reads: its own plus the unflavoured ones, in declared order. */
+export interface FlavourSources<T extends {source: KeySource} = KeySourceState> {
+  /** `null` when the agent declares no flavours. */
+  flavour: string | null;
+  states: T[];
+}
+
+/** One group per flavour named by any source (in first-seen order), or one group `null` when none is named. */
+export function byFlavour<T extends {source: KeySource}>(states: readonly T[]): FlavourSources<T>[] {
+  const names = [...new Set(states.map(s => s.source.flavour).filter((f): f is string => typeof f === `string` && f !== ``))];
+  if (names.length === 0) return [{flavour: null, states: [...states]}];
+  return names.map(flavour => ({flavour, states: states.filter(s => !s.source.flavour || s.source.flavour === flavour)}));
+}
+
+/** Key sources (not base URLs) that are set above the first key source capit writes: each wins over the capped key. */
+export function shadowingSources(states: readonly KeySourceState[]): KeySourceState[] {
+  const keys = states.filter(s => !isBaseUrlSource(s.source));
+  const installs = keys.findIndex(s => s.source.installs);
+  return installs === -1 ? [] : keys.slice(0, installs).filter(isSet);
+}
+
+/** Where requests go instead of the platform, and which source says so. */
+export interface Redirect {
+  state: KeySourceState;
+  /** The origin requests go to; null when the value is not a URL. */
+  to: string | null;
+  /** The source redirects whatever it names (`redirectsWhenSet`). */
+  whenSet: boolean;
+}
+
+/**
+ * The first base-URL source that is set decides where requests go (a lower one is overridden by it): a redirect when
+ * it cannot be read, is `redirectsWhenSet`, or names an origin that is not the platform's. Null otherwise.
+ */
+export function findRedirect(states: readonly KeySourceState[], origins: readonly string[]): Redirect | null {
+  const first = states.find(s => isBaseUrlSource(s.source) && isSet(s));
+  if (!first) return null;
+  const whenSet = Boolean(first.source.redirectsWhenSet);
+  if (whenSet || first.origin === undefined || !origins.includes(first.origin)) return {state: first, to: first.origin ?? null, whenSet};
+  return null;
+}
+
+/**
+ * What a redirect does, after the source's label: `→ requests go to <origin>, not <host>`, `: any value sends requests
+ * away from <host>` (a `redirectsWhenSet` source naming the platform or no URL), or why capit cannot tell.
+ */
+export function redirectPhrase(redirect: Redirect, hosts: string): string {
+  if (redirect.state.unreadable) return `, which could not be read: capit cannot tell where requests go`;
+  if (redirect.whenSet && (redirect.to === null || hosts.split(` or `).includes(redirect.to.replace(/^[a-z][a-z0-9+.-]*:\/\//, ``))))
+    return `: any value sends requests away from ${hosts}`;
+  return ` → requests go to ${redirect.to}, not ${hosts}`;
+}
+
+/** `<label> (<note>) → requests go to <origin>, not <host>` (or the other phrases of {@link redirectPhrase}). */
+export function describeRedirect(redirect: Redirect, hosts: string): string {
+  const {state} = redirect;
+  return `${state.label}${state.source.note ? ` (${state.source.note})` : ``}${redirectPhrase(redirect, hosts)}`;
+}
+
+/**
+ * One line per problem an install leaves behind: a set source that outranks the key capit writes, and a base URL that
+ * sends requests elsewhere, for each flavour (named when the agent has several and the line is not about all of them).
+ * `detected` is the agent's `detect()` result of this run.
+ */
+export async function findShadows(def: AgentDefinition, envInfo: AgentEnvironment, platformId: string, detected: unknown, bases: InferenceBaseUrls): Promise<string[]> {
+  let states: KeySourceState[];
+  try {
+    states = await inspectKeySources(def, envInfo, platformId, detected);
+  } catch (error) {
+    // Called after the key is installed: a plugin bug here must not turn a finished install into a failure.
+    return [`capit could not check what wins over the capped key: ${(error as Error)?.message ?? String(error)}`];
+  }
+  const groups = byFlavour(states);
+  const origins = platformOrigins(bases);
+  const hosts = platformHosts(bases);
+  const lines = new Map<string, string[]>();
+  const add = (line: string, flavour: string | null) => {
+    const flavours = lines.get(line) ?? [];
+    if (flavour !== null) flavours.push(flavour);
+    lines.set(line, flavours);
+  };
+  for (const group of groups) {
+    for (const s of shadowingSources(group.states))
+      add(`${s.label} ${s.unreadable ? `could not be read` : `is set`} and wins over what capit wrote${s.source.note ? ` (${s.source.note})` : ``}`, group.flavour);
+    const redirect = findRedirect(group.states, origins);
+    if (redirect) add(describeRedirect(redirect, hosts), group.flavour);
+  }
+  return [...lines].map(([line, flavours]) => (flavours.length === 0 || flavours.length === groups.length ? line : `${flavours.join(`, `)}: ${line}`));
 }

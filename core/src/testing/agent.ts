@@ -6,6 +6,7 @@ import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
+import {keySourceProblems} from '../plugins/key-sources.js';
 import type {AgentDefinition, AgentEnvironment, AgentFile, FileEdit, InferenceBaseUrls, PlanInput, SessionEnv} from '../plugin.js';
 
 export interface AgentConformanceOptions {
@@ -91,6 +92,7 @@ export function sessionEnvProblems(answer: SessionEnv | string, platform: NodeJS
     if (typeof value !== `string`) problems.push(`${name} is not a string`);
   }
   if (!entries.some(([, value]) => typeof value === `string` && value.includes(PLACEHOLDER_SECRET))) problems.push(`no variable carries the secret`);
+  problems.push(...keySourceProblems(answer.beatenBy ?? []).map(p => `beatenBy: ${p}`));
   for (const source of answer.beatenBy ?? []) {
     if (JSON.stringify(source).includes(PLACEHOLDER_SECRET)) problems.push(`a beatenBy source contains the secret`);
     if (source.kind === `file`) {
@@ -219,16 +221,26 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
         }
 
         if (def.keySources) {
-          it(`keySources() for ${platformId} on ${envInfo.platform} has exactly one source marked installs, matching a declared file`, async () => {
+          it(`keySources() for ${platformId} on ${envInfo.platform} has exactly one key source marked installs (per flavour), matching a declared file`, async () => {
             const detected = await detection(def, envInfo);
             const sources = def.keySources!(envInfo, platformId, detected);
             expect(Array.isArray(sources)).toBe(true);
+            // role, redirectsWhenSet, flavour and installs make sense together (what core refuses at run time).
+            expect(keySourceProblems(sources), `keySources() declaration`).toEqual([]);
             const files = def.files(envInfo, detected);
-            const installs = sources.filter(s => s.installs);
+            const installs = sources.filter(s => s.installs && s.role !== `baseUrl`);
+            const flavoured = sources.some(s => s.flavour !== undefined);
             // With a detect step that found nothing to configure, there is nothing capit installs either.
             if (def.detect !== undefined && files.length === 0) expect(installs, `no installs source when files() is empty`).toHaveLength(0);
-            else expect(installs, `exactly one keySource has installs: true`).toHaveLength(1);
-            for (const target of installs)
+            // With flavours (each reading its own files), capit may write one key per flavour, never two that one
+            // flavour reads (its own sources plus the unflavoured ones).
+            else if (flavoured) {
+              expect(installs.length, `some key source has installs: true`).toBeGreaterThan(0);
+              for (const flavour of new Set(sources.map(s => s.flavour).filter(f => f !== undefined)))
+                expect(installs.filter(s => s.flavour === undefined || s.flavour === flavour).length, `key sources with installs: true that flavour ${flavour} reads`).toBeLessThanOrEqual(1);
+            }
+            else expect(installs, `exactly one key source has installs: true`).toHaveLength(1);
+            for (const target of sources.filter(s => s.installs))
               if (target.kind === `file`) expect(files.map(f => f.path), `the installs source is one of files()`).toContain(target.path);
             for (const s of sources) {
               if (s.kind === `file`) expect(isAbsoluteFor(envInfo.platform, s.path), `${s.path} is absolute`).toBe(true);

@@ -17,3 +17,5 @@ export type {
 // Agents: `describeAgentConformance` (./agent.ts) is exported from here too once it lands.
 export {describeAgentConformance, conformanceEnvironments, PLACEHOLDER_SECRET, sessionEnvProblems} from './agent.js';
 export type {AgentConformanceOptions} from './agent.js';
+// What core refuses in a plugin's keySources() / sessionEnv().beatenBy declarations.
+export {keySourceProblems} from '../plugins/key-sources.js';

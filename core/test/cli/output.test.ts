@@ -555,9 +555,10 @@ describe(`help`, () => {
 
       Details
 
-      Checks every detected agent (or the one named) against the places it reads its 
-      key, highest precedence first. Exits 1 when a capped key capit installed is 
-      shadowed. Never prints a key.
+      Checks every detected agent (or the one named, each of its flavours on its own) 
+      against the places it reads its key and its base URL, highest precedence first. 
+      Exits 1 when a capped key capit installed is shadowed (another key wins) or 
+      redirected (a base URL sends the requests to another host). Never prints a key.
 
       Examples
 

@@ -19,3 +19,23 @@ describeAgentConformance(kilo, {platforms: [`openrouter`]});
 describeAgentConformance(openclaw, {platforms: [`openrouter`]});
 describeAgentConformance(fixture, {platforms: [`openrouter`]});
 describeAgentConformance(tsfixture, {platforms: [`openrouter`]});
+
+// An agent with flavours and base-URL sources (in-process, like Cline's CLI and extension): the kit accepts it.
+describeAgentConformance({
+  apiVersion: 1, kind: `agent`, id: `flavoured`,
+  files: ({home}) => [
+    {id: `cli`, path: `${home}/.flavoured/cli.json`, format: `json`, secret: true},
+    {id: `ide`, path: `${home}/.flavoured/ide.json`, format: `json`, secret: true},
+  ],
+  supports: () => true,
+  plan: ({secret, platform}) => ({edits: [
+    {file: `cli`, op: `set`, path: [`key`], value: secret}, {file: `cli`, op: `set`, path: [`baseUrl`], value: platform.inferenceBaseUrls.openai},
+    {file: `ide`, op: `set`, path: [`key`], value: secret},
+  ]}),
+  keySources: ({home}) => [
+    {kind: `env`, name: `FLAVOURED_CUSTOM_URL`, role: `baseUrl`, redirectsWhenSet: true},
+    {kind: `file`, path: `${home}/.flavoured/cli.json`, format: `json`, at: [`baseUrl`], role: `baseUrl`, installs: true, flavour: `Flavoured CLI`},
+    {kind: `file`, path: `${home}/.flavoured/cli.json`, format: `json`, at: [`key`], installs: true, flavour: `Flavoured CLI`},
+    {kind: `file`, path: `${home}/.flavoured/ide.json`, format: `json`, at: [`key`], installs: true, flavour: `Flavoured extension`},
+  ],
+}, {platforms: [`openrouter`]});

@@ -8,7 +8,7 @@ export class DoctorCommand extends BaseCommand {
   static override usage = Command.Usage({
     category: `Agents`,
     description: `Say which key each agent would actually use, and whether something shadows the capped key`,
-    details: `Checks every detected agent (or the one named) against the places it reads its key, highest precedence first. Exits 1 when a capped key capit installed is shadowed. Never prints a key.`,
+    details: `Checks every detected agent (or the one named, each of its flavours on its own) against the places it reads its key and its base URL, highest precedence first. Exits 1 when a capped key capit installed is shadowed (another key wins) or redirected (a base URL sends the requests to another host). Never prints a key.`,
     examples: [[`Every detected agent`, `$0 doctor`], [`Only Claude Code`, `$0 doctor claude`]],
   });
 

@@ -515,9 +515,15 @@ export default String.raw`'use strict';
         a.configPaths && a.configPaths.length ? paths : null,
         el('div', {className: 'muted status-line', text: a.error || a.status}));
       reports.filter(function (r) { return r.agent === a.id; }).forEach(function (r) {
-        if (r.status === 'shadowed' || r.status === 'changed') {
+        if (r.status === 'shadowed' || r.status === 'changed' || r.status === 'redirected') {
           card.appendChild(el('div', {className: 'warning shadow', text: 'warning: ' + r.message}));
           r.shadowedBy.forEach(function (s) { card.appendChild(el('div', {className: 'warning shadow', text: s + ' wins over the capped key: unset or remove it for ' + a.id + ' to use the capped key'})); });
+          // REDIRECTED (per flavour when the agent has several): a base URL sends the requests to another host.
+          (r.flavours && r.flavours.length ? r.flavours : [r]).forEach(function (v) {
+            if (v.status !== 'redirected') return;
+            card.appendChild(el('div', {className: 'warning redirect', text: (v.flavour ? v.flavour + ': ' : '') + v.redirectedBy + ' sends ' + a.id + '\'s requests ' +
+              (v.redirectedTo ? 'to ' + v.redirectedTo : 'somewhere capit cannot read') + ', not to ' + r.platform + ': unset or remove it for the cap to apply'}));
+          });
         } else if (r.message) card.appendChild(el('div', {className: 'muted doctor', text: r.platform + ': ' + r.message}));
       });
       // Only where capit has a backup to put back: for an agent capit never touched the button could only fail.

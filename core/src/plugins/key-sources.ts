@@ -1,0 +1,38 @@
+// What makes an agent's declared sources (`keySources()`, `sessionEnv().beatenBy`) nonsense: plugin bugs that would
+// make doctor, the install's warnings or `capit run` judge the wrong thing. Used by core when it reads the sources (a
+// clear plugin error) and by the conformance kit (a failing test for the plugin's author). No file access here.
+import type {KeySource} from '../plugin.js';
+
+const ROLES = new Set([undefined, `key`, `baseUrl`]);
+
+function name(source: KeySource): string {
+  if (source && typeof source === `object` && source.kind === `env`) return `env ${String(source.name)}`;
+  if (source && typeof source === `object` && source.kind === `file`) return `${String(source.path)} (${Array.isArray(source.at) ? source.at.join(`.`) : `?`})`;
+  return JSON.stringify(source) ?? String(source);
+}
+
+/**
+ * The problems of a list of sources, empty when none: unknown `role`, `redirectsWhenSet` outside a base-URL source or
+ * on one capit writes, an empty `flavour`. Not checked: how many sources are marked `installs` (an IDE agent lists one per
+ * extension it configures), and whether a source capit writes sits below one it does not (a situation on the user's
+ * machine, which doctor reports, not a declaration error).
+ */
+export function keySourceProblems(sources: readonly KeySource[]): string[] {
+  const problems: string[] = [];
+  for (const source of sources) {
+    if (!source || typeof source !== `object` || (source.kind !== `env` && source.kind !== `file`)) {
+      problems.push(`a source of unknown kind: ${name(source)}`);
+      continue;
+    }
+    if (!ROLES.has(source.role)) problems.push(`${name(source)} has role ${JSON.stringify(source.role)} (expected "key" or "baseUrl")`);
+    if (source.redirectsWhenSet !== undefined && typeof source.redirectsWhenSet !== `boolean`)
+      problems.push(`${name(source)} has redirectsWhenSet ${JSON.stringify(source.redirectsWhenSet)} (expected true or false)`);
+    if (source.redirectsWhenSet && source.role !== `baseUrl`)
+      problems.push(`${name(source)} has redirectsWhenSet but is not a base-URL source (add role: 'baseUrl', or drop redirectsWhenSet)`);
+    if (source.redirectsWhenSet && source.installs)
+      problems.push(`${name(source)} has redirectsWhenSet and installs: capit would write a value that sends requests away from the platform`);
+    if (source.flavour !== undefined && (typeof source.flavour !== `string` || source.flavour.trim() === ``))
+      problems.push(`${name(source)} has flavour ${JSON.stringify(source.flavour)} (expected a non-empty name, or no flavour)`);
+  }
+  return problems;
+}

@@ -1,0 +1,76 @@
+// What core refuses in an agent's declared sources, and how it reads a base URL: its origin only.
+import {describe, expect, it} from 'vitest';
+
+import {byFlavour, findRedirect, inspectSources, originOf, platformOrigins} from '../../src/issue/shadows.js';
+import {keySourceProblems} from '../../src/plugins/key-sources.js';
+import type {AgentEnvironment, KeySource} from '../../src/plugin.js';
+import {sessionEnvProblems} from '../../src/testing/agent.js';
+
+const file = (at: string[], extra: Partial<KeySource> = {}): KeySource => ({kind: `file`, path: `/home/ada/.a/config.json`, format: `json`, at, ...extra} as KeySource);
+
+describe(`keySourceProblems`, () => {
+  it(`accepts base-URL sources, redirectsWhenSet on them, flavours, and an installs base URL below a set one`, () => {
+    expect(keySourceProblems([
+      {kind: `env`, name: `A_CUSTOM_URL`, role: `baseUrl`, redirectsWhenSet: true},
+      {kind: `env`, name: `A_BASE_URL`, role: `baseUrl`},
+      file([`baseUrl`], {role: `baseUrl`, installs: true}),
+      {kind: `env`, name: `A_API_KEY`, role: `key`},
+      file([`key`], {installs: true, flavour: `A CLI`}),
+      file([`ide`, `key`], {installs: true, flavour: `A extension`}),
+    ])).toEqual([]);
+  });
+
+  it(`refuses redirectsWhenSet without role baseUrl, on a source capit writes, unknown roles, empty flavours`, () => {
+    expect(keySourceProblems([{kind: `env`, name: `A_API_KEY`, redirectsWhenSet: true}])).toEqual([
+      `env A_API_KEY has redirectsWhenSet but is not a base-URL source (add role: 'baseUrl', or drop redirectsWhenSet)`,
+    ]);
+    expect(keySourceProblems([file([`url`], {role: `baseUrl`, redirectsWhenSet: true, installs: true})])).toEqual([
+      `/home/ada/.a/config.json (url) has redirectsWhenSet and installs: capit would write a value that sends requests away from the platform`,
+    ]);
+    expect(keySourceProblems([{kind: `env`, name: `X`, role: `url` as `key`}])).toEqual([`env X has role "url" (expected "key" or "baseUrl")`]);
+    expect(keySourceProblems([{kind: `env`, name: `X`, flavour: ` `}])).toEqual([`env X has flavour " " (expected a non-empty name, or no flavour)`]);
+  });
+
+  it(`sessionEnvProblems applies the same checks to beatenBy`, () => {
+    expect(sessionEnvProblems({env: {A_KEY: `sk-capit-conformance-placeholder-0123456789`}, beatenBy: [{kind: `env`, name: `A_KEY2`, redirectsWhenSet: true}]}, `linux`))
+      .toEqual([`beatenBy: env A_KEY2 has redirectsWhenSet but is not a base-URL source (add role: 'baseUrl', or drop redirectsWhenSet)`]);
+  });
+});
+
+describe(`reading base-URL sources`, () => {
+  const envInfo = (env: Record<string, string>): AgentEnvironment => ({platform: `linux`, home: `/nonexistent-home`, cwd: `/nonexistent-home`, env});
+
+  it(`keeps the origin only: userinfo, path and query dropped, default port and case normalised`, () => {
+    expect(originOf(`https://user:secret@OpenRouter.AI:443/api/v1?key=x`)).toBe(`https://openrouter.ai`);
+    expect(originOf(`http://localhost:4000/v1`)).toBe(`http://localhost:4000`);
+    expect(originOf(`localhost-4000`)).toBeUndefined();
+    expect(originOf(42)).toBeUndefined();
+    expect(platformOrigins({openai: `https://openrouter.ai/api/v1`, anthropic: `https://openrouter.ai/api`})).toEqual([`https://openrouter.ai`]);
+  });
+
+  it(`a set URL is present with its origin; a non-URL is unreadable, except where any value redirects`, async () => {
+    const sources: KeySource[] = [
+      {kind: `env`, name: `URL_A`, role: `baseUrl`},
+      {kind: `env`, name: `URL_B`, role: `baseUrl`},
+      {kind: `env`, name: `SWITCH`, role: `baseUrl`, redirectsWhenSet: true},
+      {kind: `env`, name: `KEY`},
+    ];
+    const states = await inspectSources(sources, envInfo({URL_A: `https://u:p@example.test/v1`, URL_B: `nope`, SWITCH: `1`, KEY: `not-a-url`}));
+    expect(states.map(s => [s.present, Boolean(s.unreadable), s.origin])).toEqual([
+      [true, false, `https://example.test`], [false, true, undefined], [true, false, undefined], [true, false, undefined],
+    ]);
+    expect(JSON.stringify(states)).not.toMatch(/u:p|\/v1|nope/);
+    // The first base URL set decides.
+    expect(findRedirect(states, [`https://example.test`])).toBeNull();
+    expect(findRedirect(states, [`https://openrouter.ai`])).toMatchObject({to: `https://example.test`, whenSet: false, state: {label: `environment variable URL_A`}});
+    expect(findRedirect(states.slice(1), [`https://openrouter.ai`])).toMatchObject({to: null, state: {unreadable: true}});
+    expect(findRedirect(states.slice(2), [`https://openrouter.ai`])).toMatchObject({to: null, whenSet: true});
+  });
+
+  it(`byFlavour gives each flavour its own sources plus the shared ones, in order`, () => {
+    const s = (name: string, flavour?: string) => ({source: {kind: `env` as const, name, ...(flavour ? {flavour} : {})}});
+    const groups = byFlavour([s(`SHARED`), s(`CLI`, `cli`), s(`IDE`, `ide`), s(`LAST`)]);
+    expect(groups.map(g => [g.flavour, g.states.map(x => x.source.name)])).toEqual([[`cli`, [`SHARED`, `CLI`, `LAST`]], [`ide`, [`SHARED`, `IDE`, `LAST`]]]);
+    expect(byFlavour([s(`A`), s(`B`)]).map(g => g.flavour)).toEqual([null]);
+  });
+});
