@@ -105,7 +105,9 @@ function atMost(a: string, b: string): boolean {
 /**
  * Up to 2.1.112 (the last cli.js), a project's or a local `apiKeyHelper` ran only once the project's trust dialog had
  * been accepted (cli.js 2.1.112: "apiKeyHelper invoked before trust check" returns null; run against the emulator in
- * `-p` mode it sent no x-api-key). 2.1.332 runs it in `-p` without asking (test/agents/claude-native.test.ts).
+ * `-p` mode it sent no x-api-key, and with `hasTrustDialogAccepted` in ~/.claude.json it did: test/agents/claude.test.ts).
+ * 2.1.332 runs it in `-p` without asking (test/agents/claude-native.test.ts). This is also why the issue saw 2.1.112
+ * not send a *user* helper: run in $HOME, ~/.claude/settings.json is the project settings too.
  */
 const PROJECT_HELPER_NEEDS_TRUST_UP_TO = `2.1.112`;
 
@@ -139,10 +141,11 @@ export async function claudeModel(envInfo: AgentEnvironment, read: ConfigReader)
  * Why the install deletes `apiKeyHelper` from the settings file it edits (neutralise, not refuse): with the recipe's
  * ANTHROPIC_AUTH_TOKEN in place, Claude Code still runs the helper and sends its output as `x-api-key` on every request,
  * beside capit's `Authorization: Bearer` — to the gateway, so a second secret leaves the machine and which key is charged
- * becomes the gateway's choice. Seen with the real binaries against the emulator, 2.1.332 and 2.1.112 alike
- * (test/agents/claude-native.test.ts, test/agents/claude.test.ts). While ANTHROPIC_BASE_URL points at the gateway the
- * helper's key has no other use, so removing it loses nothing; the backup holds it and `capit restore claude` puts the
- * file back byte for byte. A helper in a file capit does not edit (project, local, managed) is a key source instead.
+ * becomes the gateway's choice. Seen with the real binaries against the emulator: 2.1.332 in every directory,
+ * 2.1.112 in every directory but $HOME (test/agents/claude-native.test.ts, test/agents/claude.test.ts). While
+ * ANTHROPIC_BASE_URL points at the gateway the helper's key has no other use, so removing it loses nothing; the backup
+ * holds it and `capit restore claude` puts the file back byte for byte. A helper in a file capit does not edit
+ * (project, local, managed) is a key source instead: capit warns at install and doctor says SHADOWED.
  */
 export function planClaude({platform, secret, read}: PlanInput, {env}: AgentEnvironment) {
   const base = platform.inferenceBaseUrls.anthropic;
@@ -182,14 +185,14 @@ function hostOf(url: string): string {
  * the project's `.claude/settings.local.json`, then `.claude/settings.json` (`--settings` on the command line sits
  * between managed and local, but capit cannot see a command line). Run from $HOME, the "project" file is the user one.
  */
-function projectLayers(envInfo: AgentEnvironment): {file: string; layer: string}[] {
+function projectLayers(envInfo: AgentEnvironment): {file: string; layer: string; project?: true}[] {
   const p = pathApi(envInfo.platform);
   const userSettings = claudeSettingsPath(envInfo);
   const projectDir = p.join(envInfo.cwd, `.claude`);
   return [
     ...claudeManagedSettingsPaths(envInfo.platform).map(file => ({file, layer: `managed settings override user settings`})),
-    {file: p.join(projectDir, `settings.local.json`), layer: `project settings override user settings`},
-    {file: p.join(projectDir, `settings.json`), layer: `project settings override user settings`},
+    {file: p.join(projectDir, `settings.local.json`), layer: `project settings override user settings`, project: true as const},
+    {file: p.join(projectDir, `settings.json`), layer: `project settings override user settings`, project: true as const},
   ].filter(({file}) => p.resolve(file) !== p.resolve(userSettings));
 }
 
@@ -216,16 +219,16 @@ export function claudeKeySources(envInfo: AgentEnvironment, _platformId: string,
   const userSettings = claudeSettingsPath(envInfo);
   const version = detected?.version ?? null;
   const helperNeedsTrust = version !== null && atMost(version, PROJECT_HELPER_NEEDS_TRUST_UP_TO);
-  const helperNote = (layer: string) => `${layer}; Claude ${version ?? `(newest)`} sends the helper's output to the gateway as x-api-key beside the capped key${helperNeedsTrust ? ` once you have trusted this project` : ``}`;
+  const helperNote = (layer: string, project = false) => `${layer}; Claude ${version ?? `(newest)`} sends the helper's output to the gateway as x-api-key beside the capped key${project && helperNeedsTrust ? ` once you have trusted this project` : ``}`;
   return [
     ...[`CLAUDE_CODE_USE_BEDROCK`, `CLAUDE_CODE_USE_VERTEX`, `CLAUDE_CODE_USE_FOUNDRY`].map(name => ({
       kind: `env` as const, name, note: `Claude then calls its cloud provider and ignores ANTHROPIC_AUTH_TOKEN`,
     })),
-    ...projectLayers(envInfo).flatMap(({file, layer}): KeySource[] => [
+    ...projectLayers(envInfo).flatMap(({file, layer, project}): KeySource[] => [
       {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_AUTH_TOKEN`], note: layer},
       {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_BASE_URL`], role: `baseUrl`, note: `${layer}; the key would be sent to that URL`},
       {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_API_KEY`], note: `${layer}; Claude would also send that key to the gateway`},
-      {kind: `file`, path: file, format: `json`, at: [`apiKeyHelper`], note: helperNote(layer)},
+      {kind: `file`, path: file, format: `json`, at: [`apiKeyHelper`], note: helperNote(layer, project)},
     ]),
     {kind: `file`, path: userSettings, format: `json`, at: [`apiKeyHelper`], note: helperNote(`capit removed it at install`)},
     {kind: `file`, path: userSettings, format: `json`, at: [`env`, `ANTHROPIC_AUTH_TOKEN`], installs: true},
