@@ -14,6 +14,28 @@ import {CLAUDE_CLI, agentSandbox, inferenceRequests, issuedKey, run} from './sup
 const emulator = emulatorPerFile({port: 0});
 
 const FAKE_ANTHROPIC = `sk-ant-api03-fake-0000000000000000`;
+const HELPER_KEY = `sk-ant-helper-fake-2222222222222222`;
+
+/** A helper script that prints a fake Anthropic key, as a user's `apiKeyHelper` would. */
+function helperScript(home: string): string {
+  const file = path.join(home, `anthropic-key.sh`);
+  fs.writeFileSync(file, `#!/bin/sh\necho ${HELPER_KEY}\n`, {mode: 0o755});
+  return file;
+}
+
+/** PATH with a `claude` linked to the pinned cli.js first, as `npm i -g` leaves it: capit's detect reads 2.1.112. */
+function withClaudeOnPath(env: Record<string, string>) {
+  const bin = path.join(env.HOME!, `bin`);
+  fs.mkdirSync(bin, {recursive: true});
+  fs.symlinkSync(CLAUDE_CLI, path.join(bin, `claude`));
+  env.PATH = `${bin}${path.delimiter}${env.PATH}`;
+}
+
+async function doctorJson(env: Record<string, string>, cwd: string) {
+  const result = await runCli([`doctor`, `claude`, `--json`], {env, cwd});
+  const [report] = JSON.parse(result.stdout) as {status: string; sources: {label: string; present: boolean; note: string | null}[]}[];
+  return {exitCode: result.exitCode, report: report!};
+}
 
 function claude(env: Record<string, string>, cwd: string, stopWhen?: () => boolean) {
   return run(process.execPath, [CLAUDE_CLI, `-p`, `say hi`, `--model`, `anthropic/claude-sonnet-4.5`], {
@@ -106,4 +128,71 @@ describe.skipIf(!fs.existsSync(CLAUDE_CLI))(`real Claude Code 2.1.112`, () => {
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.every(c => c.authorization === `Bearer ${projectToken}`)).toBe(true);
   }, 90_000);
+
+  // The issue saw 2.1.112 not send the helper's key. That holds only when Claude runs in $HOME itself: there
+  // ~/.claude/settings.json is also the "project" settings, and 2.1.112 runs a project helper only in a trusted project.
+  // In any other directory it sends it, as 2.1.332 does everywhere: so the install removes it for every version.
+  it(`case 5 with 2.1.112: an apiKeyHelper in ~/.claude/settings.json is sent as x-api-key too (outside $HOME); the install removes it`, async () => {
+    const {env, home} = agentSandbox(tempDir(`capit-claude-`), emulator);
+    const work = path.join(home, `work`);
+    fs.mkdirSync(work);
+    const settingsFile = path.join(env.CLAUDE_CONFIG_DIR!, `settings.json`);
+    fs.mkdirSync(env.CLAUDE_CONFIG_DIR!, {recursive: true});
+    fs.writeFileSync(settingsFile, JSON.stringify({apiKeyHelper: helperScript(home)}));
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `claude`, `--yes`], {env});
+    expect(installed.exitCode).toBe(0);
+    const key = issuedKey(emulator);
+
+    await claude(env, work);
+    let calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every(c => c.authorization === `Bearer ${key.key}` && c.xApiKey === null)).toBe(true);
+
+    // Control: with the helper back beside capit's env block, 2.1.112 sends it as well (the issue said it did not).
+    const settings = JSON.parse(fs.readFileSync(settingsFile, `utf8`));
+    fs.writeFileSync(settingsFile, JSON.stringify({...settings, apiKeyHelper: helperScript(home)}));
+    emulator.state.requests.length = 0;
+    await claude(env, work);
+    calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every(c => c.authorization === `Bearer ${key.key}` && c.xApiKey === HELPER_KEY)).toBe(true);
+    const doctor = await doctorJson(env, home);
+    expect(doctor.exitCode).toBe(1);
+    expect(doctor.report.status).toBe(`shadowed`);
+  }, 120_000);
+
+  it(`a project apiKeyHelper: 2.1.112 runs it only in a trusted project; doctor flags it and says so`, async () => {
+    const {env, home} = agentSandbox(tempDir(`capit-claude-`), emulator);
+    withClaudeOnPath(env);
+    const project = path.join(home, `work`, `app`);
+    fs.mkdirSync(path.join(project, `.claude`), {recursive: true});
+    fs.writeFileSync(path.join(project, `.claude`, `settings.json`), JSON.stringify({apiKeyHelper: helperScript(home)}));
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `claude`, `--yes`], {env, cwd: project});
+    expect(installed.exitCode).toBe(0);
+    expect(installed.stderr).toMatch(/warning: .*work\/app\/\.claude\/settings\.json \(apiKeyHelper\).*once you have trusted this project/);
+    const key = issuedKey(emulator);
+
+    const doctor = await doctorJson(env, project);
+    expect(doctor.exitCode).toBe(1);
+    expect(doctor.report.status).toBe(`shadowed`);
+    const helper = doctor.report.sources.find(s => s.present && s.label.endsWith(`work/app/.claude/settings.json (apiKeyHelper)`));
+    expect(helper?.note).toMatch(/Claude 2\.1\.112 sends .* once you have trusted this project/);
+
+    // Untrusted (no trust dialog in -p): the helper is not run.
+    await claude(env, project);
+    let calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every(c => c.authorization === `Bearer ${key.key}` && c.xApiKey === null)).toBe(true);
+
+    // Trusted, as after answering the trust dialog once: the helper's output goes to the gateway.
+    const state = path.join(env.CLAUDE_CONFIG_DIR!, `.claude.json`);
+    const global = fs.existsSync(state) ? JSON.parse(fs.readFileSync(state, `utf8`)) : {};
+    global.projects = {...global.projects, [project]: {...global.projects?.[project], hasTrustDialogAccepted: true}};
+    fs.writeFileSync(state, JSON.stringify(global));
+    emulator.state.requests.length = 0;
+    await claude(env, project);
+    calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every(c => c.authorization === `Bearer ${key.key}` && c.xApiKey === HELPER_KEY)).toBe(true);
+  }, 150_000);
 });

@@ -1,3 +1,4 @@
+import fs   from 'node:fs';
 import path from 'node:path';
 
 import type {AgentDefinition, AgentEnvironment, AgentFile, AgentModel, ConfigReader, KeySource, PlanInput, SessionEnv, SessionInput} from 'capit/plugin';
@@ -43,6 +44,73 @@ export function claudeManagedSettingsPaths(platform: NodeJS.Platform): string[] 
   }
 }
 
+/** The installed Claude Code's version, when it can be read cheaply; `null` means "assume the newest". */
+export interface ClaudeDetection {
+  version: string | null;
+  /** Where the version was read, e.g. `/usr/lib/node_modules/@anthropic-ai/claude-code/package.json`. */
+  versionFrom: string | null;
+}
+
+const CLAUDE_PACKAGE = /^@anthropic-ai\/claude-code(-[a-z0-9-]+)?$/;
+const SEMVER = /^\d+\.\d+\.\d+$/;
+
+/**
+ * The version of the `claude` first on PATH, without running it: the npm package.json above the resolved binary
+ * (`@anthropic-ai/claude-code` — `cli.js` up to 2.1.112, `bin/claude.exe` after — or a platform package such as
+ * `@anthropic-ai/claude-code-linux-x64`), or the native installer's `…/versions/<version>` file name. Anything else
+ * (not found, unreadable, another layout) is `null`: doctor then assumes the newest behaviour.
+ */
+export function detectClaude({env, platform}: AgentEnvironment): ClaudeDetection {
+  const p = pathApi(platform);
+  const dirs = (env.PATH ?? env.Path ?? ``).split(platform === `win32` ? `;` : `:`).filter(Boolean);
+  const names = platform === `win32` ? [`claude.cmd`, `claude.exe`, `claude`] : [`claude`];
+  for (const dir of dirs) {
+    for (const name of names) {
+      let real: string;
+      try {
+        if (!fs.statSync(p.join(dir, name)).isFile()) continue;
+        real = fs.realpathSync(p.join(dir, name));
+      } catch {
+        continue;
+      }
+      // The first `claude` on PATH is the one the user runs: its version or nothing, never a later one's.
+      return versionOf(real, p) ?? (platform === `win32` ? versionOf(p.join(dir, `node_modules`, `@anthropic-ai`, `claude-code`, `cli.js`), p) : null) ?? {version: null, versionFrom: null};
+    }
+  }
+  return {version: null, versionFrom: null};
+}
+
+function versionOf(binary: string, p: path.PlatformPath): ClaudeDetection | null {
+  if (p.basename(p.dirname(binary)) === `versions` && SEMVER.test(p.basename(binary)))
+    return {version: p.basename(binary), versionFrom: binary};
+  let dir = p.dirname(binary);
+  for (let up = 0; up < 3; up++, dir = p.dirname(dir)) {
+    const manifest = p.join(dir, `package.json`);
+    try {
+      const pkg = JSON.parse(fs.readFileSync(manifest, `utf8`)) as {name?: unknown; version?: unknown};
+      if (typeof pkg.name === `string` && CLAUDE_PACKAGE.test(pkg.name) && typeof pkg.version === `string` && SEMVER.test(pkg.version))
+        return {version: pkg.version, versionFrom: manifest};
+    } catch {}
+  }
+  return null;
+}
+
+/** `a` is at most `b`, both `x.y.z`. */
+function atMost(a: string, b: string): boolean {
+  const [x, y] = [a, b].map(v => v.split(`.`).map(Number));
+  for (let i = 0; i < 3; i++) if (x![i] !== y![i]) return x![i]! < y![i]!;
+  return true;
+}
+
+/**
+ * Up to 2.1.112 (the last cli.js), a project's or a local `apiKeyHelper` ran only once the project's trust dialog had
+ * been accepted (cli.js 2.1.112: "apiKeyHelper invoked before trust check" returns null; run against the emulator in
+ * `-p` mode it sent no x-api-key, and with `hasTrustDialogAccepted` in ~/.claude.json it did: test/agents/claude.test.ts).
+ * 2.1.332 runs it in `-p` without asking (test/agents/claude-native.test.ts). This is also why the issue saw 2.1.112
+ * not send a *user* helper: run in $HOME, ~/.claude/settings.json is the project settings too.
+ */
+const PROJECT_HELPER_NEEDS_TRUST_UP_TO = `2.1.112`;
+
 export function claudeFiles(envInfo: AgentEnvironment): AgentFile[] {
   return [{id: `settings`, path: claudeSettingsPath(envInfo), format: `json`, secret: true}];
 }
@@ -69,7 +137,17 @@ export async function claudeModel(envInfo: AgentEnvironment, read: ConfigReader)
   };
 }
 
-export function planClaude({platform, secret}: PlanInput, {env}: AgentEnvironment) {
+/**
+ * Why the install deletes `apiKeyHelper` from the settings file it edits (neutralise, not refuse): with the recipe's
+ * ANTHROPIC_AUTH_TOKEN in place, Claude Code still runs the helper and sends its output as `x-api-key` on every request,
+ * beside capit's `Authorization: Bearer` — to the gateway, so a second secret leaves the machine and which key is charged
+ * becomes the gateway's choice. Seen with the real binaries against the emulator: 2.1.332 in every directory,
+ * 2.1.112 in every directory but $HOME (test/agents/claude-native.test.ts, test/agents/claude.test.ts). While
+ * ANTHROPIC_BASE_URL points at the gateway the helper's key has no other use, so removing it loses nothing; the backup
+ * holds it and `capit restore claude` puts the file back byte for byte. A helper in a file capit does not edit
+ * (project, local, managed) is a key source instead: capit warns at install and doctor says SHADOWED.
+ */
+export function planClaude({platform, secret, read}: PlanInput, {env}: AgentEnvironment) {
   const base = platform.inferenceBaseUrls.anthropic;
   if (!base) throw new Error(`${platform.displayName} has no Anthropic-compatible base URL for Claude Code`);
   const host = hostOf(base);
@@ -79,12 +157,16 @@ export function planClaude({platform, secret}: PlanInput, {env}: AgentEnvironmen
   ];
   if (env.ANTHROPIC_API_KEY)
     notes.push(`ANTHROPIC_API_KEY from your shell is blanked for Claude by settings.json, so it is not sent to ${host}`);
+  const helper = read(`settings`, [`apiKeyHelper`]);
+  if (helper !== undefined)
+    notes.push(`apiKeyHelper was removed from settings.json: Claude would send its output to ${host} as x-api-key beside the capped key (capit restore claude puts it back)`);
   return {
-    // One edit per entry: every other setting and `env` entry stays, and restore reverts exactly these three.
+    // One edit per entry: every other setting and `env` entry stays, and restore reverts exactly these.
     edits: [
       {file: `settings`, op: `set` as const, path: [`env`, `ANTHROPIC_BASE_URL`], value: base},
       {file: `settings`, op: `set` as const, path: [`env`, `ANTHROPIC_AUTH_TOKEN`], value: secret},
       {file: `settings`, op: `set` as const, path: [`env`, `ANTHROPIC_API_KEY`], value: ``},
+      ...(helper !== undefined ? [{file: `settings`, op: `delete` as const, path: [`apiKeyHelper`]}] : []),
     ],
     notes,
   };
@@ -99,38 +181,61 @@ function hostOf(url: string): string {
 }
 
 /**
- * Highest precedence first. What really shadows the capped key:
- * - cloud-provider switches in the environment (Bedrock/Vertex/Foundry): Claude then ignores ANTHROPIC_AUTH_TOKEN
- *   and ANTHROPIC_BASE_URL altogether (cli.js checks them before any token);
- * - managed settings, then project `.claude/settings.local.json` and `.claude/settings.json`, which override the user
- *   settings.json key by key: a token there wins; a base URL there sends the capped key elsewhere; a non-empty
- *   ANTHROPIC_API_KEY there undoes capit's "" and leaks that key to the gateway as `x-api-key`.
- * What does NOT shadow: ANTHROPIC_AUTH_TOKEN / ANTHROPIC_API_KEY exported in the shell. The settings `env` block is
- * applied over the process environment (observed: a shell ANTHROPIC_BASE_URL lost to settings.json, and with
- * ANTHROPIC_API_KEY="" in settings no `x-api-key` was sent). They are listed after the installed source so
- * `capit doctor` can show them; the ANTHROPIC_API_KEY case gets a plan note instead of a warning.
+ * Claude Code's settings layers that can hold a key, a base URL or a helper, highest precedence first: managed, then
+ * the project's `.claude/settings.local.json`, then `.claude/settings.json` (`--settings` on the command line sits
+ * between managed and local, but capit cannot see a command line). Run from $HOME, the "project" file is the user one.
  */
-export function claudeKeySources(envInfo: AgentEnvironment, _platformId: string): KeySource[] {
+function projectLayers(envInfo: AgentEnvironment): {file: string; layer: string; project?: true}[] {
   const p = pathApi(envInfo.platform);
   const userSettings = claudeSettingsPath(envInfo);
   const projectDir = p.join(envInfo.cwd, `.claude`);
-  const layered = [
+  return [
     ...claudeManagedSettingsPaths(envInfo.platform).map(file => ({file, layer: `managed settings override user settings`})),
-    {file: p.join(projectDir, `settings.local.json`), layer: `project settings override user settings`},
-    {file: p.join(projectDir, `settings.json`), layer: `project settings override user settings`},
-  ].filter(({file}) => p.resolve(file) !== p.resolve(userSettings)); // run from $HOME: the "project" file is the user one
+    {file: p.join(projectDir, `settings.local.json`), layer: `project settings override user settings`, project: true as const},
+    {file: p.join(projectDir, `settings.json`), layer: `project settings override user settings`, project: true as const},
+  ].filter(({file}) => p.resolve(file) !== p.resolve(userSettings));
+}
+
+/**
+ * Highest precedence first; key sources and base-URL sources (`role: 'baseUrl'`) each in Claude Code's own order.
+ * Every layer below was run against the loopback emulator with 2.1.332 (native) and 2.1.112 (cli.js)
+ * (test/agents/claude-native.test.ts, test/agents/claude.test.ts; research/agents.md §1, more-agents.md):
+ * - cloud-provider switches in the environment (Bedrock/Vertex/Foundry): Claude then ignores ANTHROPIC_AUTH_TOKEN and
+ *   ANTHROPIC_BASE_URL altogether (cli.js 2.1.112 checks them before any token);
+ * - managed, project-local and project settings override the user settings.json key by key (seen: a local
+ *   ANTHROPIC_AUTH_TOKEN beat a project one and the user one): a token there wins (SHADOWED); a base URL there sends
+ *   the capped key to that URL (REDIRECTED); a non-empty ANTHROPIC_API_KEY there undoes capit's "" and is sent to the
+ *   gateway as `x-api-key`, and so is an `apiKeyHelper`'s output (2.1.332 always; 2.1.112 once the project is trusted);
+ * - an `apiKeyHelper` in the user settings.json: the install deletes it (see {@link planClaude}); one there again
+ *   later is sent beside the capped key;
+ * - NOT above capit: ANTHROPIC_AUTH_TOKEN, ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL exported in the shell. Every
+ *   settings `env` block is applied over the process environment (seen with both versions: a shell token and a shell
+ *   base URL lost to settings.json; with ANTHROPIC_API_KEY="" in settings no `x-api-key` was sent). They are listed
+ *   after the installed source so `capit doctor` can show them; the ANTHROPIC_API_KEY case gets a plan note.
+ * The user file's base URL (which capit writes) comes after the installed key source so that a core which reads
+ * `role` as a key would not count it as a shadow; among base-URL sources it is still in its real place.
+ */
+export function claudeKeySources(envInfo: AgentEnvironment, _platformId: string, detected?: ClaudeDetection): KeySource[] {
+  const userSettings = claudeSettingsPath(envInfo);
+  const version = detected?.version ?? null;
+  const helperNeedsTrust = version !== null && atMost(version, PROJECT_HELPER_NEEDS_TRUST_UP_TO);
+  const helperNote = (layer: string, project = false) => `${layer}; Claude ${version ?? `(newest)`} sends the helper's output to the gateway as x-api-key beside the capped key${project && helperNeedsTrust ? ` once you have trusted this project` : ``}`;
   return [
     ...[`CLAUDE_CODE_USE_BEDROCK`, `CLAUDE_CODE_USE_VERTEX`, `CLAUDE_CODE_USE_FOUNDRY`].map(name => ({
       kind: `env` as const, name, note: `Claude then calls its cloud provider and ignores ANTHROPIC_AUTH_TOKEN`,
     })),
-    ...layered.flatMap(({file, layer}) => [
-      {kind: `file` as const, path: file, format: `json` as const, at: [`env`, `ANTHROPIC_AUTH_TOKEN`], note: layer},
-      {kind: `file` as const, path: file, format: `json` as const, at: [`env`, `ANTHROPIC_BASE_URL`], note: `${layer}; the key would be sent to that URL`},
-      {kind: `file` as const, path: file, format: `json` as const, at: [`env`, `ANTHROPIC_API_KEY`], note: `${layer}; Claude would also send that key to the gateway`},
+    ...projectLayers(envInfo).flatMap(({file, layer, project}): KeySource[] => [
+      {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_AUTH_TOKEN`], note: layer},
+      {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_BASE_URL`], role: `baseUrl`, note: `${layer}; the key would be sent to that URL`},
+      {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_API_KEY`], note: `${layer}; Claude would also send that key to the gateway`},
+      {kind: `file`, path: file, format: `json`, at: [`apiKeyHelper`], note: helperNote(layer, project)},
     ]),
+    {kind: `file`, path: userSettings, format: `json`, at: [`apiKeyHelper`], note: helperNote(`capit removed it at install`)},
     {kind: `file`, path: userSettings, format: `json`, at: [`env`, `ANTHROPIC_AUTH_TOKEN`], installs: true},
+    {kind: `file`, path: userSettings, format: `json`, at: [`env`, `ANTHROPIC_BASE_URL`], role: `baseUrl`},
     {kind: `env`, name: `ANTHROPIC_AUTH_TOKEN`, note: `settings.json env overrides the shell`},
     {kind: `env`, name: `ANTHROPIC_API_KEY`, note: `blanked by ANTHROPIC_API_KEY="" in settings.json`},
+    {kind: `env`, name: `ANTHROPIC_BASE_URL`, role: `baseUrl`, note: `settings.json env overrides the shell`},
   ];
 }
 
@@ -140,6 +245,7 @@ export function claudeKeySources(envInfo: AgentEnvironment, _platformId: string)
  * "a shell ANTHROPIC_BASE_URL lost to settings.json"; checked again with 2.1.112 in test/agents/run.test.ts), so any
  * settings file that sets one of them — capit's own install included — beats the session key: those are `beatenBy`,
  * and capit run refuses while one holds a value. The cloud-provider switches make Claude ignore the token altogether.
+ * An `apiKeyHelper` in any layer also refuses: Claude would send its output beside the session key (see planClaude).
  */
 export function claudeSessionEnv({platform, secret, baseUrls}: SessionInput, envInfo: AgentEnvironment): SessionEnv | string {
   if (!baseUrls.anthropic) return `${platform} has no Anthropic-compatible base URL for Claude Code`;
@@ -162,6 +268,10 @@ export function claudeSessionEnv({platform, secret, baseUrls}: SessionInput, env
       ...layers.flatMap(file => [`ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_BASE_URL`, `ANTHROPIC_API_KEY`].map(name => ({
         kind: `file` as const, path: file, format: `json` as const, at: [`env`, name], note,
       }))),
+      ...layers.map(file => ({
+        kind: `file` as const, path: file, format: `json` as const, at: [`apiKeyHelper`],
+        note: `Claude Code would send the helper's output to the gateway as x-api-key beside the session key`,
+      })),
     ],
   };
 }
@@ -170,14 +280,15 @@ const agent = {
   apiVersion: 1,
   kind: `agent`,
   id: `claude`,
+  detect: detectClaude,
   files: claudeFiles,
   supports: platformId => SUPPORTED.has(platformId)
     ? true
     : `Claude Code only talks to Anthropic-compatible endpoints; capit knows one for ${[...SUPPORTED].join(` and `)}, not for "${platformId}"`,
   plan: (input, envInfo) => planClaude(input, envInfo),
-  keySources: claudeKeySources,
+  keySources: (envInfo, platformId, detected) => claudeKeySources(envInfo, platformId, detected),
   model: (envInfo, _detected, read) => claudeModel(envInfo, read),
   sessionEnv: claudeSessionEnv,
-} satisfies AgentDefinition;
+} satisfies AgentDefinition<ClaudeDetection>;
 
 export default agent;

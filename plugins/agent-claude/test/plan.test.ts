@@ -1,7 +1,11 @@
+import fs   from 'node:fs';
+import os   from 'node:os';
+import path from 'node:path';
+
 import {describe, expect, it} from 'vitest';
 
 import type {AgentEnvironment, PlanInput} from 'capit/plugin';
-import claude, {claudeConfigDir, claudeKeySources, claudeManagedSettingsPaths} from '../src/index.js';
+import claude, {claudeConfigDir, claudeKeySources, claudeManagedSettingsPaths, detectClaude} from '../src/index.js';
 
 const KEY = `sk-or-v1-fake-plan-0000`;
 
@@ -74,23 +78,29 @@ describe(`claude supports`, () => {
 describe(`claude keySources`, () => {
   it(`lists env switches, managed then project settings before the user file, and the shell after it`, () => {
     const sources = claudeKeySources(envInfo(), `openrouter`);
-    const labels = sources.map(s => (s.kind === `env` ? `env:${s.name}` : `${s.path}#${s.at.join(`.`)}`) + (s.installs ? ` (installs)` : ``));
+    const labels = sources.map(s => (s.kind === `env` ? `env:${s.name}` : `${s.path}#${s.at.join(`.`)}`) + (s.installs ? ` (installs)` : ``) + (s.role === `baseUrl` ? ` (baseUrl)` : ``));
     expect(labels).toEqual([
       `env:CLAUDE_CODE_USE_BEDROCK`,
       `env:CLAUDE_CODE_USE_VERTEX`,
       `env:CLAUDE_CODE_USE_FOUNDRY`,
       `/etc/claude-code/managed-settings.json#env.ANTHROPIC_AUTH_TOKEN`,
-      `/etc/claude-code/managed-settings.json#env.ANTHROPIC_BASE_URL`,
+      `/etc/claude-code/managed-settings.json#env.ANTHROPIC_BASE_URL (baseUrl)`,
       `/etc/claude-code/managed-settings.json#env.ANTHROPIC_API_KEY`,
+      `/etc/claude-code/managed-settings.json#apiKeyHelper`,
       `/work/proj/.claude/settings.local.json#env.ANTHROPIC_AUTH_TOKEN`,
-      `/work/proj/.claude/settings.local.json#env.ANTHROPIC_BASE_URL`,
+      `/work/proj/.claude/settings.local.json#env.ANTHROPIC_BASE_URL (baseUrl)`,
       `/work/proj/.claude/settings.local.json#env.ANTHROPIC_API_KEY`,
+      `/work/proj/.claude/settings.local.json#apiKeyHelper`,
       `/work/proj/.claude/settings.json#env.ANTHROPIC_AUTH_TOKEN`,
-      `/work/proj/.claude/settings.json#env.ANTHROPIC_BASE_URL`,
+      `/work/proj/.claude/settings.json#env.ANTHROPIC_BASE_URL (baseUrl)`,
       `/work/proj/.claude/settings.json#env.ANTHROPIC_API_KEY`,
+      `/work/proj/.claude/settings.json#apiKeyHelper`,
+      `/home/u/.claude/settings.json#apiKeyHelper`,
       `/home/u/.claude/settings.json#env.ANTHROPIC_AUTH_TOKEN (installs)`,
+      `/home/u/.claude/settings.json#env.ANTHROPIC_BASE_URL (baseUrl)`,
       `env:ANTHROPIC_AUTH_TOKEN`,
       `env:ANTHROPIC_API_KEY`,
+      `env:ANTHROPIC_BASE_URL (baseUrl)`,
     ]);
     expect(sources.filter(s => s.installs)).toHaveLength(1);
   });
@@ -99,7 +109,8 @@ describe(`claude keySources`, () => {
     const sources = claudeKeySources(envInfo({cwd: `/home/u`}), `openrouter`);
     const user = `/home/u/.claude/settings.json`;
     const installsAt = sources.findIndex(s => s.installs);
-    expect(sources.slice(0, installsAt).some(s => s.kind === `file` && s.path === user)).toBe(false);
+    // Only the helper capit removes from the user file sits above the token: no user-file entry counted twice as "project".
+    expect(sources.slice(0, installsAt).filter(s => s.kind === `file` && s.path === user).map(s => s.kind === `file` && s.at)).toEqual([[`apiKeyHelper`]]);
     expect(sources.some(s => s.kind === `file` && s.path === `/home/u/.claude/settings.local.json`)).toBe(true);
   });
 
@@ -109,5 +120,68 @@ describe(`claude keySources`, () => {
     const win = claudeKeySources(envInfo({platform: `win32`, home: `C:\\Users\\u`, cwd: `D:\\proj`}), `openrouter`);
     expect(win.map(s => (s.kind === `file` ? s.path : ``))).toContain(`D:\\proj\\.claude\\settings.local.json`);
     expect(win.find(s => s.installs)).toMatchObject({path: `C:\\Users\\u\\.claude\\settings.json`});
+  });
+});
+
+describe(`claude apiKeyHelper`, () => {
+  const withHelper = (): PlanInput => ({...input(), read: (file, at) => (file === `settings` && at.join(`.`) === `apiKeyHelper` ? `~/bin/anthropic-key.sh` : undefined)});
+
+  it(`deletes apiKeyHelper from the user settings it edits, and says why`, () => {
+    const plan = claude.plan(withHelper(), envInfo());
+    expect(plan.edits).toContainEqual({file: `settings`, op: `delete`, path: [`apiKeyHelper`]});
+    expect(plan.notes!.join(`\n`)).toMatch(/apiKeyHelper was removed from settings\.json: .*x-api-key.*capit restore claude/);
+    expect(plan.notes!.join(`\n`)).not.toContain(`anthropic-key.sh`);
+  });
+
+  it(`leaves the file alone when there is no helper`, () => {
+    const plan = claude.plan(input(), envInfo());
+    expect(plan.edits.some(e => e.op === `delete`)).toBe(false);
+    expect(plan.notes!.join(`\n`)).not.toContain(`apiKeyHelper`);
+  });
+
+  it(`says a project helper needs trust only up to 2.1.112, and assumes the newest when the version is unknown`, () => {
+    const note = (version: string | null) => {
+      const sources = claudeKeySources(envInfo(), `openrouter`, {version, versionFrom: null});
+      const helper = sources.find(s => s.kind === `file` && s.path === `/work/proj/.claude/settings.json` && s.at[0] === `apiKeyHelper`);
+      return helper!.note!;
+    };
+    expect(note(`2.1.112`)).toMatch(/Claude 2\.1\.112 sends .* once you have trusted this project$/);
+    expect(note(`2.1.332`)).not.toContain(`trusted`);
+    expect(note(null)).toMatch(/Claude \(newest\) sends/);
+    expect(note(null)).not.toContain(`trusted`);
+  });
+});
+
+describe(`claude detect`, () => {
+  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), `capit-claude-detect-`));
+  const onPath = (bin: string) => envInfo({env: {PATH: `/nonexistent:${path.dirname(bin)}`}});
+
+  it(`reads the npm package.json above the claude on PATH (cli.js and the native wrapper)`, () => {
+    const prefix = tmp();
+    const pkg = path.join(prefix, `lib/node_modules/@anthropic-ai/claude-code`);
+    fs.mkdirSync(path.join(pkg, `bin`), {recursive: true});
+    fs.writeFileSync(path.join(pkg, `package.json`), JSON.stringify({name: `@anthropic-ai/claude-code`, version: `2.1.332`}));
+    fs.writeFileSync(path.join(pkg, `bin/claude.exe`), ``, {mode: 0o755});
+    fs.mkdirSync(path.join(prefix, `bin`));
+    fs.symlinkSync(path.join(pkg, `bin/claude.exe`), path.join(prefix, `bin/claude`));
+    expect(detectClaude(onPath(path.join(prefix, `bin/claude`)))).toEqual({version: `2.1.332`, versionFrom: path.join(pkg, `package.json`)});
+  });
+
+  it(`reads the native installer's versions/<version> file name`, () => {
+    const home = tmp();
+    const versions = path.join(home, `.local/share/claude/versions`);
+    fs.mkdirSync(versions, {recursive: true});
+    fs.writeFileSync(path.join(versions, `2.1.200`), ``, {mode: 0o755});
+    fs.mkdirSync(path.join(home, `.local/bin`), {recursive: true});
+    fs.symlinkSync(path.join(versions, `2.1.200`), path.join(home, `.local/bin/claude`));
+    expect(detectClaude(onPath(path.join(home, `.local/bin/claude`))).version).toBe(`2.1.200`);
+  });
+
+  it(`is null (assume the newest) when claude is absent or its version cannot be read`, () => {
+    expect(detectClaude(envInfo({env: {PATH: `/nonexistent`}}))).toEqual({version: null, versionFrom: null});
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, `claude`), ``, {mode: 0o755});
+    fs.writeFileSync(path.join(dir, `package.json`), JSON.stringify({name: `something-else`, version: `9.9.9`}));
+    expect(detectClaude(onPath(path.join(dir, `claude`)))).toEqual({version: null, versionFrom: null});
   });
 });
