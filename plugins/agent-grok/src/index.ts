@@ -1,0 +1,97 @@
+import path from 'node:path';
+
+import type {AgentDefinition, AgentEnvironment, AgentModel, ConfigReader, KeySource} from 'capit/plugin';
+
+// Facts from @vibe-kit/grok-cli 0.0.34 (checked in its published JS):
+// - dist/utils/settings-manager.js: user settings in `os.homedir()/.grok/user-settings.json` (no env override, same
+//   path on every OS), written by grok itself with mode 0600; project settings in `<cwd>/.grok/settings.json`.
+//   getApiKey(): `GROK_API_KEY` env, else user-settings `apiKey`. getBaseURL(): `GROK_BASE_URL` env, else
+//   user-settings `baseURL`, else https://api.x.ai/v1. getCurrentModel(): project `model`, else user `defaultModel`,
+//   else grok-code-fast-1.
+// - dist/index.js: `dotenv.config()` at start loads `<cwd>/.env` into the environment without overriding variables
+//   already set; `--api-key` / `--base-url` beat everything (and are saved into user-settings.json); `GROK_MODEL`
+//   beats the settings' model.
+// - dist/grok/client.js: a plain OpenAI SDK client (`new OpenAI({apiKey, baseURL})`), so any OpenAI-compatible base
+//   works: OpenRouter and AIHubMix alike.
+
+function userSettingsFile({home, platform}: AgentEnvironment): string {
+  return (platform === `win32` ? path.win32 : path.posix).join(home, `.grok`, `user-settings.json`);
+}
+
+function cwdFile({cwd, platform}: AgentEnvironment, ...parts: string[]): string {
+  return (platform === `win32` ? path.win32 : path.posix).join(cwd, ...parts);
+}
+
+const GROK_DEFAULT_MODEL = `grok-code-fast-1`;
+
+/** What grok-cli would pick: GROK_MODEL, the project's `model`, the user's `defaultModel`, its default. */
+async function currentModel(envInfo: AgentEnvironment, read: ConfigReader): Promise<{model: string; source?: string}> {
+  if (envInfo.env.GROK_MODEL) return {model: envInfo.env.GROK_MODEL, source: `GROK_MODEL`};
+  const project = cwdFile(envInfo, `.grok`, `settings.json`);
+  const projectModel = await read({path: project, format: `json`}, [`model`]);
+  if (typeof projectModel === `string` && projectModel) return {model: projectModel, source: project};
+  const user = userSettingsFile(envInfo);
+  const userModel = await read({path: user, format: `json`}, [`defaultModel`]);
+  if (typeof userModel === `string` && userModel) return {model: userModel, source: user};
+  return {model: GROK_DEFAULT_MODEL};
+}
+
+async function configuredModel(envInfo: AgentEnvironment, read: ConfigReader, platformId: string): Promise<AgentModel | undefined> {
+  const {model, source} = await currentModel(envInfo, read);
+  // OpenRouter names xAI's models `x-ai/<id>`; a bare grok id is what capit's plan rewrites, so price that.
+  const priced = platformId === `openrouter` && !model.includes(`/`) ? `x-ai/${model}` : model;
+  return {model: priced, ...(source ? {source} : {})};
+}
+
+function keySources(envInfo: AgentEnvironment): KeySource[] {
+  const dotenv = cwdFile(envInfo, `.env`);
+  const settings = userSettingsFile(envInfo);
+  return [
+    {kind: `env`, name: `GROK_API_KEY`, note: `grok-cli reads GROK_API_KEY before user-settings.json`},
+    {kind: `file`, path: dotenv, format: `dotenv`, at: [`GROK_API_KEY`], note: `grok-cli loads the project's .env into GROK_API_KEY`},
+    {kind: `file`, path: settings, format: `json`, at: [`apiKey`], installs: true},
+    {kind: `env`, name: `GROK_BASE_URL`, role: `baseUrl`, note: `grok-cli reads GROK_BASE_URL before user-settings.json`},
+    {kind: `file`, path: dotenv, format: `dotenv`, at: [`GROK_BASE_URL`], role: `baseUrl`, note: `grok-cli loads the project's .env into GROK_BASE_URL`},
+    {kind: `file`, path: settings, format: `json`, at: [`baseURL`], role: `baseUrl`},
+  ];
+}
+
+const agent = {
+  apiVersion: 1,
+  kind: `agent`,
+  id: `grok`,
+
+  files: envInfo => [{id: `settings`, path: userSettingsFile(envInfo), format: `json`, secret: true}],
+
+  supports: platformId => platformId === `openrouter` || platformId === `aihubmix`
+    ? true
+    : `Grok CLI cannot reach "${platformId}": capit knows no OpenAI-compatible base for it`,
+
+  plan: ({platform, secret, read}) => {
+    const edits = [
+      {file: `settings`, op: `set` as const, path: [`apiKey`], value: secret},
+      {file: `settings`, op: `set` as const, path: [`baseURL`], value: platform.inferenceBaseUrls.openai},
+    ];
+    const notes = [`Grok CLI now sends its requests to ${platform.displayName}; a project's .grok/settings.json "model" or GROK_MODEL still picks the model`];
+    // grok-cli's default model id (`grok-code-fast-1`) is not an OpenRouter id; OpenRouter's is `x-ai/grok-code-fast-1`.
+    if (platform.id === `openrouter`) {
+      const current = read(`settings`, [`defaultModel`]);
+      const bare = typeof current === `string` && current ? current : GROK_DEFAULT_MODEL;
+      if (!bare.includes(`/`)) {
+        edits.push({file: `settings`, op: `set` as const, path: [`defaultModel`], value: `x-ai/${bare}`});
+        notes.push(`defaultModel set to x-ai/${bare} (OpenRouter's name for it)`);
+      }
+    }
+    return {edits, notes};
+  },
+
+  keySources: envInfo => keySources(envInfo),
+
+  model: (envInfo, _detected, read, platformId) => configuredModel(envInfo, read, platformId),
+
+  // GROK_API_KEY and GROK_BASE_URL beat user-settings.json and the project's .env; only the --api-key/--base-url
+  // flags beat them, and capit cannot see those.
+  sessionEnv: ({secret, baseUrls}) => ({env: {GROK_API_KEY: secret, GROK_BASE_URL: baseUrls.openai}}),
+} satisfies AgentDefinition;
+
+export default agent;
