@@ -24,8 +24,8 @@ function cwdFile({cwd, platform}: AgentEnvironment, ...parts: string[]): string 
 
 const GROK_DEFAULT_MODEL = `grok-code-fast-1`;
 
-/** What grok-cli would pick: GROK_MODEL, the project's `model`, the user's `defaultModel`, its default. */
-async function currentModel(envInfo: AgentEnvironment, read: ConfigReader): Promise<{model: string; source?: string}> {
+/** What grok-cli would pick from its configuration: GROK_MODEL, the project's `model`, the user's `defaultModel`. */
+async function currentModel(envInfo: AgentEnvironment, read: ConfigReader): Promise<{model: string; source: string} | undefined> {
   if (envInfo.env.GROK_MODEL) return {model: envInfo.env.GROK_MODEL, source: `GROK_MODEL`};
   const project = cwdFile(envInfo, `.grok`, `settings.json`);
   const projectModel = await read({path: project, format: `json`}, [`model`]);
@@ -33,14 +33,15 @@ async function currentModel(envInfo: AgentEnvironment, read: ConfigReader): Prom
   const user = userSettingsFile(envInfo);
   const userModel = await read({path: user, format: `json`}, [`defaultModel`]);
   if (typeof userModel === `string` && userModel) return {model: userModel, source: user};
-  return {model: GROK_DEFAULT_MODEL};
+  return undefined; // grok falls back to its built-in default; no configuration names a model
 }
 
 async function configuredModel(envInfo: AgentEnvironment, read: ConfigReader, platformId: string): Promise<AgentModel | undefined> {
-  const {model, source} = await currentModel(envInfo, read);
+  const current = await currentModel(envInfo, read);
+  if (!current) return undefined;
   // OpenRouter names xAI's models `x-ai/<id>`; a bare grok id is what capit's plan rewrites, so price that.
-  const priced = platformId === `openrouter` && !model.includes(`/`) ? `x-ai/${model}` : model;
-  return {model: priced, ...(source ? {source} : {})};
+  const priced = platformId === `openrouter` && !current.model.includes(`/`) ? `x-ai/${current.model}` : current.model;
+  return {model: priced, source: current.source};
 }
 
 function keySources(envInfo: AgentEnvironment): KeySource[] {
