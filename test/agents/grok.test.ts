@@ -1,0 +1,108 @@
+// The real Grok CLI (@vibe-kit/grok-cli, pinned 0.0.34, on this Node 20) after `capit … --agent grok`: its own
+// request must reach the loopback emulator with the capped key, for OpenRouter and AIHubMix; a GROK_API_KEY in the
+// shell wins over user-settings.json in grok-cli, so capit and doctor must say SHADOWED.
+import path from 'node:path';
+
+import {beforeAll, describe, expect, it} from 'vitest';
+
+import {runCli}          from '../support/cli.js';
+import {emulatorPerFile} from '../support/emulator.js';
+import {installPackage}  from '../support/npm-fetch.js';
+import {tempDir}         from '../support/tmp.js';
+import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+
+const VERSION = `0.0.34`;
+const GUARD = path.join(import.meta.dirname, `loopback-only.mjs`);
+const AIHUBMIX_MASTER = `aihubmix-manage-fake-0000`;
+const emulator = emulatorPerFile({port: 0});
+
+let cli: string | undefined;
+let skipReason: string | undefined;
+
+beforeAll(() => {
+  const got = installPackage(`@vibe-kit/grok-cli@${VERSION}`);
+  if (`reason` in got) {
+    skipReason = got.reason;
+    process.stderr.write(`test/agents/grok.test.ts: skipped: ${got.reason}\n`);
+    return;
+  }
+  cli = path.join(got.dir, `node_modules/@vibe-kit/grok-cli/dist/index.js`);
+}, 900_000);
+
+/** One headless grok turn (`-p`), with the model capit configured; anything off loopback refused. */
+function grok(env: Record<string, string>, cwd: string) {
+  return run(process.execPath, [cli!, `-p`, `hi`, `--max-tool-rounds`, `1`], {
+    env: {...env, NODE_OPTIONS: `--import=${GUARD}`, CAPIT_TEST_BLOCKED_LOG: path.join(cwd, `blocked-hosts.log`)},
+    cwd, timeoutMs: 90_000,
+  });
+}
+
+describe(`real Grok CLI ${VERSION}`, () => {
+  it(`sends the capped key to the base URL capit wrote; an OPENROUTER_API_KEY in the shell plays no part`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {OPENROUTER_API_KEY: `sk-or-v1-shell-fake-2222222222222222`});
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    expect(installed.stderr).not.toMatch(/warning/i);
+    const key = issuedKey(emulator);
+
+    const result = await grok(env, home);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.path).toBe(`/api/v1/chat/completions`);
+      expect(call.authorization).toBe(`Bearer ${key.key}`);
+      // capit renamed grok's default model to OpenRouter's id for it.
+      expect(call.model).toBe(`x-ai/grok-code-fast-1`);
+    }
+
+    const doctor = await runCli([`doctor`, `grok`], {env});
+    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
+    expect(doctor.stdout).toContain(`uses capit key ${key.name} ($5.00 cap) from ~/.grok/user-settings.json (apiKey)`);
+  }, 120_000);
+
+  it(`a stale GROK_API_KEY in the shell wins: capit warns, doctor says SHADOWED, and grok really sends it`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const shellKey = emulator.createKey({name: `shell`, limit: 1}).key;
+    const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {GROK_API_KEY: shellKey});
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    expect(installed.stderr).toContain(`warning: environment variable GROK_API_KEY is set and wins over what capit wrote`);
+    const key = [...emulator.state.keys.values()].find(k => k.name.startsWith(`grok-`))!;
+
+    const doctor = await runCli([`doctor`, `grok`], {env});
+    expect(doctor.exitCode).toBe(1);
+    expect(doctor.stdout).toContain(`SHADOWED by environment variable GROK_API_KEY`);
+    expect(doctor.stdout + doctor.stderr).not.toContain(shellKey);
+
+    const result = await grok(env, home);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every(c => c.authorization === `Bearer ${shellKey}`)).toBe(true);
+    expect(calls.some(c => c.authorization === `Bearer ${key.key}`)).toBe(false);
+  }, 120_000);
+
+  it(`sends the capped AIHubMix key to the AIHubMix base capit wrote`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {
+      CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: AIHUBMIX_MASTER,
+    });
+    const installed = await runCli([`aihubmix`, `5`, `--agent`, `grok`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const tokens = [...emulator.state.aihubmixTokens.values()];
+    expect(tokens).toHaveLength(1);
+
+    const result = await grok(env, home);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.path).toBe(`/v1/chat/completions`);
+      expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(tokens[0]!.key);
+    }
+  }, 120_000);
+});
