@@ -29,9 +29,12 @@ beforeAll(() => {
   cli = path.join(got.dir, `node_modules/@vibe-kit/grok-cli/dist/index.js`);
 }, 900_000);
 
-/** One headless grok turn (`-p`), with the model capit configured; anything off loopback refused. */
-function grok(env: Record<string, string>, cwd: string) {
-  return run(process.execPath, [cli!, `-p`, `hi`, `--max-tool-rounds`, `1`], {
+/**
+ * One headless grok turn (`-p`) with an OpenRouter model id, as capit's note says (grok-cli's own default id is bare);
+ * anything off loopback refused.
+ */
+function grok(env: Record<string, string>, cwd: string, model = `x-ai/grok-code-fast-1`) {
+  return run(process.execPath, [cli!, `-p`, `hi`, `-m`, model, `--max-tool-rounds`, `1`], {
     env: {...env, NODE_OPTIONS: `--import=${GUARD}`, CAPIT_TEST_BLOCKED_LOG: path.join(cwd, `blocked-hosts.log`)},
     cwd, timeoutMs: 90_000,
   });
@@ -54,7 +57,6 @@ describe(`real Grok CLI ${VERSION}`, () => {
     for (const call of calls) {
       expect(call.path).toBe(`/api/v1/chat/completions`);
       expect(call.authorization).toBe(`Bearer ${key.key}`);
-      // capit renamed grok's default model to OpenRouter's id for it.
       expect(call.model).toBe(`x-ai/grok-code-fast-1`);
     }
 
@@ -95,7 +97,7 @@ describe(`real Grok CLI ${VERSION}`, () => {
     const tokens = [...emulator.state.aihubmixTokens.values()];
     expect(tokens).toHaveLength(1);
 
-    const result = await grok(env, home);
+    const result = await grok(env, home, `grok-code-fast-1`);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toContain(`Hello from the capit emulator`);
     const calls = inferenceRequests(emulator);

@@ -7,7 +7,8 @@ import type {AgentDefinition, AgentEnvironment, AgentModel, ConfigReader, KeySou
 //   path on every OS), written by grok itself with mode 0600; project settings in `<cwd>/.grok/settings.json`.
 //   getApiKey(): `GROK_API_KEY` env, else user-settings `apiKey`. getBaseURL(): `GROK_BASE_URL` env, else
 //   user-settings `baseURL`, else https://api.x.ai/v1. getCurrentModel(): project `model`, else user `defaultModel`,
-//   else grok-code-fast-1.
+//   else grok-code-fast-1 — but loadProjectSettings() first creates `<cwd>/.grok/settings.json` with
+//   `model: grok-code-fast-1` when missing, so in practice the project file (or GROK_MODEL, or -m) decides.
 // - dist/index.js: `dotenv.config()` at start loads `<cwd>/.env` into the environment without overriding variables
 //   already set; `--api-key` / `--base-url` beat everything (and are saved into user-settings.json); `GROK_MODEL`
 //   beats the settings' model.
@@ -22,26 +23,25 @@ function cwdFile({cwd, platform}: AgentEnvironment, ...parts: string[]): string 
   return (platform === `win32` ? path.win32 : path.posix).join(cwd, ...parts);
 }
 
-const GROK_DEFAULT_MODEL = `grok-code-fast-1`;
-
-/** What grok-cli would pick from its configuration: GROK_MODEL, the project's `model`, the user's `defaultModel`. */
+/**
+ * What grok-cli would pick from its configuration: GROK_MODEL, else the project's `model` (grok creates the project
+ * file with its default before reading it, so the user's `defaultModel` is never reached in 0.0.34).
+ */
 async function currentModel(envInfo: AgentEnvironment, read: ConfigReader): Promise<{model: string; source: string} | undefined> {
   if (envInfo.env.GROK_MODEL) return {model: envInfo.env.GROK_MODEL, source: `GROK_MODEL`};
   const project = cwdFile(envInfo, `.grok`, `settings.json`);
   const projectModel = await read({path: project, format: `json`}, [`model`]);
   if (typeof projectModel === `string` && projectModel) return {model: projectModel, source: project};
-  const user = userSettingsFile(envInfo);
-  const userModel = await read({path: user, format: `json`}, [`defaultModel`]);
-  if (typeof userModel === `string` && userModel) return {model: userModel, source: user};
-  return undefined; // grok falls back to its built-in default; no configuration names a model
+  return undefined; // grok will create the project file with its built-in default; no configuration names a model
 }
 
 async function configuredModel(envInfo: AgentEnvironment, read: ConfigReader, platformId: string): Promise<AgentModel | undefined> {
   const current = await currentModel(envInfo, read);
   if (!current) return undefined;
-  // OpenRouter names xAI's models `x-ai/<id>`; a bare grok id is what capit's plan rewrites, so price that.
-  const priced = platformId === `openrouter` && !current.model.includes(`/`) ? `x-ai/${current.model}` : current.model;
-  return {model: priced, source: current.source};
+  // A bare grok id is not an OpenRouter model id (OpenRouter's is `x-ai/<id>`): the request would be refused, so
+  // there is nothing to price.
+  if (platformId === `openrouter` && !current.model.includes(`/`)) return undefined;
+  return {model: current.model, source: current.source};
 }
 
 function keySources(envInfo: AgentEnvironment): KeySource[] {
@@ -68,22 +68,19 @@ const agent = {
     ? true
     : `Grok CLI cannot reach "${platformId}": capit knows no OpenAI-compatible base for it`,
 
-  plan: ({platform, secret, read}) => {
-    const edits = [
-      {file: `settings`, op: `set` as const, path: [`apiKey`], value: secret},
-      {file: `settings`, op: `set` as const, path: [`baseURL`], value: platform.inferenceBaseUrls.openai},
-    ];
-    const notes = [`Grok CLI now sends its requests to ${platform.displayName}; a project's .grok/settings.json "model" or GROK_MODEL still picks the model`];
-    // grok-cli's default model id (`grok-code-fast-1`) is not an OpenRouter id; OpenRouter's is `x-ai/grok-code-fast-1`.
-    if (platform.id === `openrouter`) {
-      const current = read(`settings`, [`defaultModel`]);
-      const bare = typeof current === `string` && current ? current : GROK_DEFAULT_MODEL;
-      if (!bare.includes(`/`)) {
-        edits.push({file: `settings`, op: `set` as const, path: [`defaultModel`], value: `x-ai/${bare}`});
-        notes.push(`defaultModel set to x-ai/${bare} (OpenRouter's name for it)`);
-      }
-    }
-    return {edits, notes};
+  plan: ({platform, secret}) => {
+    const notes = [`Grok CLI now sends its requests to ${platform.displayName}`];
+    // grok-cli 0.0.34 takes its model from GROK_MODEL or -m, else from the project's .grok/settings.json, which it
+    // creates in every directory it runs in with `grok-code-fast-1` — so user-settings.json's defaultModel is never
+    // reached and capit cannot pick the model from there. That bare id is not an OpenRouter model id.
+    if (platform.id === `openrouter`) notes.push(`Pick an OpenRouter model id: grok -m x-ai/grok-code-fast-1 (or GROK_MODEL, or "model" in the project's .grok/settings.json)`);
+    return {
+      edits: [
+        {file: `settings`, op: `set`, path: [`apiKey`], value: secret},
+        {file: `settings`, op: `set`, path: [`baseURL`], value: platform.inferenceBaseUrls.openai},
+      ],
+      notes,
+    };
   },
 
   keySources: envInfo => keySources(envInfo),

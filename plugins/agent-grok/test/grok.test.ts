@@ -20,17 +20,14 @@ function input(platformId: string, values: Record<string, unknown> = {}): PlanIn
 }
 
 describe(`grok (pure)`, () => {
-  it(`writes apiKey and baseURL, and names OpenRouter's id for a bare grok model`, () => {
-    expect(grok.plan(input(`openrouter`), envInfo).edits).toEqual([
+  it(`writes apiKey and baseURL only (grok-cli never reads defaultModel), and tells how to pick an OpenRouter model`, () => {
+    const planned = grok.plan(input(`openrouter`), envInfo);
+    expect(planned.edits).toEqual([
       {file: `settings`, op: `set`, path: [`apiKey`], value: `sk-fake-token`},
       {file: `settings`, op: `set`, path: [`baseURL`], value: `https://example.test/openrouter/v1`},
-      {file: `settings`, op: `set`, path: [`defaultModel`], value: `x-ai/grok-code-fast-1`},
     ]);
-    expect(grok.plan(input(`openrouter`, {defaultModel: `grok-4-latest`}), envInfo).edits.at(-1)).toEqual(
-      {file: `settings`, op: `set`, path: [`defaultModel`], value: `x-ai/grok-4-latest`});
-    // A model already named the OpenRouter way, and AIHubMix (which takes grok's own ids), are left alone.
-    expect(grok.plan(input(`openrouter`, {defaultModel: `anthropic/claude-sonnet-4.5`}), envInfo).edits).toHaveLength(2);
-    expect(grok.plan(input(`aihubmix`), envInfo).edits).toHaveLength(2);
+    expect(planned.notes?.join(`\n`)).toContain(`-m x-ai/grok-code-fast-1`);
+    expect(grok.plan(input(`aihubmix`), envInfo).edits.map(e => e.path)).toEqual([[`apiKey`], [`baseURL`]]);
   });
 
   it(`ranks GROK_API_KEY and the project's .env above user-settings.json, as grok-cli 0.0.34 does`, () => {
@@ -53,7 +50,7 @@ describe(`grok (capit CLI)`, () => {
     expect(result.exitCode, result.stderr).toBe(0);
     const key = onlyKey(emulator.current);
     const written = JSON.parse(read(file));
-    expect(written).toEqual({apiKey: key.key, defaultModel: `x-ai/grok-4-latest`, models: [`grok-4-latest`], settingsVersion: 2, baseURL: emulator.current.openrouterBaseUrl});
+    expect(written).toEqual({apiKey: key.key, defaultModel: `grok-4-latest`, models: [`grok-4-latest`], settingsVersion: 2, baseURL: emulator.current.openrouterBaseUrl});
     expect(mode(file)).toBe(0o600);
     expect(result.stdout + result.stderr).not.toContain(key.key);
     expect((await restore(sb, `grok`)).exitCode).toBe(0);
