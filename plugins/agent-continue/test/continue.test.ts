@@ -74,8 +74,4 @@ describe(`continue (capit CLI)`, () => {
     expect((await restore(sb, `continue`)).exitCode).toBe(0);
     expect(fs.existsSync(file)).toBe(false);
   });
-
-});
-    return doctor.stdout + doctor.stderr;
-  }
 });
