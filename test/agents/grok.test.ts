@@ -1,6 +1,7 @@
 // The real Grok CLI (@vibe-kit/grok-cli, pinned 0.0.34, on this Node 20) after `capit … --agent grok`: its own
 // request must reach the loopback emulator with the capped key, for OpenRouter and AIHubMix; a GROK_API_KEY in the
 // shell wins over user-settings.json in grok-cli, so capit and doctor must say SHADOWED.
+import fs   from 'node:fs';
 import path from 'node:path';
 
 import {beforeAll, describe, expect, it} from 'vitest';
@@ -106,5 +107,25 @@ describe(`real Grok CLI ${VERSION}`, () => {
       expect(call.path).toBe(`/v1/chat/completions`);
       expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(tokens[0]!.key);
     }
+  }, 120_000);
+  it(`after Grok CLI rewrote the settings capit created (its settings migration), restore still takes capit's key out`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator);
+    expect((await runCli([`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env})).exitCode).toBe(0);
+    const key = issuedKey(emulator);
+    const file = path.join(home, `.grok`, `user-settings.json`);
+    expect((await grok(env, home)).exitCode).toBe(0);
+    // grok-cli migrates a settings file without settingsVersion on its first run, adding its model list.
+    const rewritten = JSON.parse(fs.readFileSync(file, `utf8`));
+    expect(rewritten).toMatchObject({apiKey: key.key, baseURL: emulator.openrouterBaseUrl, settingsVersion: expect.any(Number)});
+    const restored = await runCli([`restore`, `grok`, `--yes`], {env});
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(restored.stdout).toContain(`reverted-edits`);
+    // capit's two values are gone; what grok wrote itself stays.
+    const after = JSON.parse(fs.readFileSync(file, `utf8`));
+    expect(after.apiKey).toBeUndefined();
+    expect(after.baseURL).toBeUndefined();
+    expect(after.settingsVersion).toBe(rewritten.settingsVersion);
+    expect(after.models).toEqual(rewritten.models);
   }, 120_000);
 });
