@@ -17,9 +17,9 @@ import type {AgentDefinition, AgentEnvironment, AgentModel, ConfigReader, KeySou
 // - src/version.ts asks https://api.continue.dev/cn/info for the latest version at start-up, whatever the flags;
 //   `CONTINUE_CLI_ENABLE_TELEMETRY=0` turns off telemetry (src/telemetry/telemetryService.ts).
 
-export function continueDir({env, home, platform}: AgentEnvironment): string {
+export function continueDir({env, home, cwd, platform}: AgentEnvironment): string {
   const p = platform === `win32` ? path.win32 : path.posix;
-  return env.CONTINUE_GLOBAL_DIR ? p.resolve(env.CONTINUE_GLOBAL_DIR) : p.join(home, `.continue`);
+  return env.CONTINUE_GLOBAL_DIR ? p.resolve(cwd, env.CONTINUE_GLOBAL_DIR) : p.join(home, `.continue`);
 }
 
 function configFile(envInfo: AgentEnvironment): string {

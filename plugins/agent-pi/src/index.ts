@@ -14,13 +14,13 @@ import type {AgentDefinition, AgentEnvironment, AgentModel, ConfigReader, KeySou
 //   URL; a provider pi does not ship (aihubmix) needs `baseUrl`, `apiKey`, `api` and at least one model.
 
 /** pi's agent dir: `$PI_CODING_AGENT_DIR` (with `~` expanded, as pi does) or `~/.pi/agent`. */
-export function piAgentDir({env, home, platform}: AgentEnvironment): string {
+export function piAgentDir({env, home, cwd, platform}: AgentEnvironment): string {
   const p = platform === `win32` ? path.win32 : path.posix;
   const fromEnv = env.PI_CODING_AGENT_DIR;
   if (fromEnv) {
     if (fromEnv === `~`) return home;
     if (fromEnv.startsWith(`~/`) || fromEnv.startsWith(`~\\`)) return p.join(home, fromEnv.slice(2));
-    return p.resolve(fromEnv);
+    return p.resolve(cwd, fromEnv); // a relative dir is relative to where pi runs
   }
   return p.join(home, `.pi`, `agent`);
 }
