@@ -128,4 +128,28 @@ describe(`real Grok CLI ${VERSION}`, () => {
     expect(after.settingsVersion).toBe(rewritten.settingsVersion);
     expect(after.models).toEqual(rewritten.models);
   }, 120_000);
+  it(`capit run hands Grok CLI a session key through GROK_API_KEY/GROK_BASE_URL over the key in user-settings.json`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator);
+    const installed = emulator.createKey({name: `installed-before`, limit: 5});
+    const file = path.join(home, `.grok`, `user-settings.json`);
+    fs.mkdirSync(path.dirname(file), {recursive: true});
+    const text = `${JSON.stringify({apiKey: installed.key, baseURL: emulator.openrouterBaseUrl, settingsVersion: 2})}\n`;
+    fs.writeFileSync(file, text, {mode: 0o600});
+
+    const result = await runCli([`run`, `--cap`, `1`, `--agent`, `grok`, `--`, process.execPath, cli!, `-p`, `hi`, `-m`, `x-ai/grok-code-fast-1`, `--max-tool-rounds`, `1`], {
+      env: {...env, NODE_OPTIONS: `--import=${GUARD}`}, timeoutMs: 120_000,
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    const created = emulator.state.requests.find(r => r.method === `POST` && r.path === `/api/v1/keys`);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.authorization).not.toBe(`Bearer ${installed.key}`);
+      expect(call.keyHash).toBe(created!.keyHash);
+    }
+    expect([...emulator.state.keys.values()].map(k => k.name)).toEqual([`installed-before`]);
+    expect(JSON.parse(fs.readFileSync(file, `utf8`)).apiKey).toBe(installed.key);
+  }, 150_000);
 });
