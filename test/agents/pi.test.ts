@@ -95,4 +95,31 @@ describe(`real pi ${VERSION}`, () => {
       expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(tokens[0]!.key);
     }
   }, 120_000);
+  it(`capit run hands pi a session key through OPENROUTER_API_KEY, and refuses while auth.json holds one (it would win)`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-pi-`), emulator);
+    pointOpenrouterAtEmulator(home);
+    const piArgs = [process.execPath, cli!, `-p`, `--no-session`, `--provider`, `openrouter`, `--model`, `openai/gpt-4o-mini`, `hi`];
+    const runEnv = {...env, PI_OFFLINE: `1`, PI_SKIP_VERSION_CHECK: `1`, PI_TELEMETRY: `0`, NODE_OPTIONS: `--import=${GUARD}`};
+
+    const result = await runCli([`run`, `--cap`, `1`, `--agent`, `pi`, `--`, ...piArgs], {env: runEnv, timeoutMs: 120_000});
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    const created = emulator.state.requests.find(r => r.method === `POST` && r.path === `/api/v1/keys`);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) expect(call.keyHash).toBe(created!.keyHash);
+    // pi creates an empty auth.json itself; capit wrote no key into it.
+    const authFile = path.join(home, `.pi`, `agent`, `auth.json`);
+    if (fs.existsSync(authFile)) expect(JSON.parse(fs.readFileSync(authFile, `utf8`)).openrouter).toBeUndefined();
+
+    // With a key in auth.json, OPENROUTER_API_KEY would lose: capit run refuses before creating a key.
+    fs.writeFileSync(authFile, JSON.stringify({openrouter: {type: `api_key`, key: `sk-or-v1-fake-installed-0000`}}), {mode: 0o600});
+    const keysBefore = emulator.state.keys.size;
+    const refused = await runCli([`run`, `--cap`, `1`, `--agent`, `pi`, `--`, ...piArgs], {env: runEnv});
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain(`auth.json`);
+    expect(refused.stderr).not.toContain(`sk-or-v1-fake-installed-0000`);
+    expect(emulator.state.keys.size).toBe(keysBefore);
+  }, 150_000);
 });
