@@ -924,10 +924,16 @@ describe(`main outputs`, () => {
       openclaw  OpenClaw — not detected
                 platforms: openrouter (files only)
                 status: no capit key installed
+      continue  Continue CLI — not detected
+                status: no capit key installed
+      grok      Grok CLI — not detected
+                status: no capit key installed
       opencode  opencode — detected
                 platforms: openrouter (files only)
                 config: ~/.local/share/opencode/auth.json
                 status: capit openrouter key opencode-XXXXXXXX ($5.00 cap) installed
+      pi        pi — not detected
+                status: no capit key installed
       windsurf  Windsurf — not detected
                 platforms: openrouter (files only)
                 status: no capit key installed
@@ -982,8 +988,14 @@ describe(`main outputs`, () => {
       openclaw  OpenClaw — not detected
                 platforms: openrouter (files only)
                 status: no capit key installed
+      continue  Continue CLI — not detected
+                status: no capit key installed
+      grok      Grok CLI — not detected
+                status: no capit key installed
       opencode  opencode — not detected
                 platforms: openrouter (files only)
+                status: no capit key installed
+      pi        pi — not detected
                 status: no capit key installed
       windsurf  Windsurf — not detected
                 platforms: openrouter (files only)
@@ -1006,11 +1018,14 @@ describe(`main outputs`, () => {
       "KIND      ID          VERSION        SOURCE    PACKAGE                    STATUS
       agent     claude      <version>  built-in  capit-agent-claude         active
       agent     cline       <version>  built-in  capit-agent-cline          active
+      agent     continue    <version>  built-in  capit-agent-continue       active
       agent     cursor      <version>  built-in  capit-agent-cursor         active
+      agent     grok        <version>  built-in  capit-agent-grok           active
       agent     hermes      <version>  built-in  capit-agent-hermes         active
       agent     kilo        <version>  built-in  capit-agent-kilo           active
       agent     openclaw    <version>  built-in  capit-agent-openclaw       active
       agent     opencode    <version>  built-in  capit-agent-opencode       active
+      agent     pi          <version>  built-in  capit-agent-pi             active
       agent     windsurf    <version>  built-in  capit-agent-windsurf       active
       platform  aihubmix    <version>  built-in  capit-platform-aihubmix    active
       platform  openrouter  <version>  built-in  capit-platform-openrouter  active

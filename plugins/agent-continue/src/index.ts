@@ -1,0 +1,152 @@
+import fs   from 'node:fs';
+import path from 'node:path';
+
+import {parse as parseYaml} from 'yaml';
+
+import type {AgentDefinition, AgentEnvironment, AgentModel, ConfigReader, KeySource, PlanInput} from 'capit/plugin';
+
+// Facts from @continuedev/cli 1.5.47 (`cn`; checked in the src/ shipped in its npm package):
+// - src/env.ts: the global dir is `$CONTINUE_GLOBAL_DIR` or `os.homedir()/.continue` (every OS).
+// - src/configLoader.ts determineConfigSource(): `--config <file|slug>` first; else `<global dir>/config.yaml` when it
+//   exists; else the remote default config from the Continue Hub (network). A local config.yaml needs no login.
+// - src/services/ModelService.ts / src/config.ts getLlmApi(): the model used is the one last selected in cn (persisted
+//   by name) or, by default, the first model whose roles include chat (or that has no roles).
+// - A literal `apiKey` on a model is sent as is; `${{ secrets.NAME }}` is resolved (src/CLIPlatformClient.ts) from the
+//   process environment, then `<global dir>/.env`, `<cwd>/.continue/.env`, `<cwd>/.env`, then the Hub. capit writes
+//   the literal key, so no variable in the shell can shadow it.
+// - src/version.ts asks https://api.continue.dev/cn/info for the latest version at start-up, whatever the flags;
+//   `CONTINUE_CLI_ENABLE_TELEMETRY=0` turns off telemetry (src/telemetry/telemetryService.ts).
+
+export function continueDir({env, home, cwd, platform}: AgentEnvironment): string {
+  const p = platform === `win32` ? path.win32 : path.posix;
+  return env.CONTINUE_GLOBAL_DIR ? p.resolve(cwd, env.CONTINUE_GLOBAL_DIR) : p.join(home, `.continue`);
+}
+
+function configFile(envInfo: AgentEnvironment): string {
+  return (envInfo.platform === `win32` ? path.win32 : path.posix).join(continueDir(envInfo), `config.yaml`);
+}
+
+/** The name of the model entry capit adds for a platform (and finds again on the next install). */
+export function capitModelName(platformId: string): string {
+  return `capit ${platformId}`;
+}
+
+// A model id for the entry capit adds when the config has none for the platform; `model:` is required by Continue.
+const DEFAULT_MODELS: Record<string, string> = {openrouter: `openai/gpt-4o-mini`, aihubmix: `gpt-4o-mini`};
+
+type ModelEntry = {name?: unknown; provider?: unknown};
+
+/**
+ * The index in `models` of the entry capit keys for the platform: the one it added before (by name), else for
+ * OpenRouter the user's first `provider: openrouter` model; else where a new entry goes (the end of the list).
+ */
+export function modelIndex(models: unknown, platformId: string): {index: number; exists: boolean} {
+  if (!Array.isArray(models)) return {index: 0, exists: false};
+  const entries = models as ModelEntry[];
+  let index = entries.findIndex(m => m?.name === capitModelName(platformId));
+  if (index === -1 && platformId === `openrouter`) index = entries.findIndex(m => m?.provider === `openrouter`);
+  return index === -1 ? {index: entries.length, exists: false} : {index, exists: true};
+}
+
+/** What detect() saw in config.yaml: its `models` list (only the fields capit matches on), or undefined. */
+export type ContinueDetected = {models: ModelEntry[] | undefined};
+
+function detect(envInfo: AgentEnvironment): ContinueDetected {
+  let text: string;
+  try {
+    text = fs.readFileSync(configFile(envInfo), `utf8`);
+  } catch {
+    return {models: undefined};
+  }
+  try {
+    const models = (parseYaml(text) as {models?: unknown} | null)?.models;
+    if (!Array.isArray(models)) return {models: undefined};
+    return {models: models.map(m => {
+      const entry = m as ModelEntry | null;
+      return {
+        ...(typeof entry?.name === `string` ? {name: entry.name} : {}),
+        ...(typeof entry?.provider === `string` ? {provider: entry.provider} : {}),
+      };
+    })};
+  } catch {
+    return {models: undefined}; // core refuses to edit a file that does not parse; nothing to find here
+  }
+}
+
+function plan({platform, secret, read}: PlanInput) {
+  const models = read(`config`, [`models`]);
+  const {index, exists} = modelIndex(models, platform.id);
+  const base = platform.inferenceBaseUrls.openai;
+  const edits = [];
+  if (exists) {
+    edits.push(
+      {file: `config`, op: `set` as const, path: [`models`, index, `apiKey`], value: secret},
+      {file: `config`, op: `set` as const, path: [`models`, index, `apiBase`], value: base},
+    );
+  } else {
+    const entry = {
+      name: capitModelName(platform.id),
+      // Continue has an `openrouter` provider; AIHubMix is reached as a generic OpenAI-compatible endpoint.
+      provider: platform.id === `openrouter` ? `openrouter` : `openai`,
+      model: DEFAULT_MODELS[platform.id] ?? `gpt-4o-mini`,
+      apiBase: base,
+      apiKey: secret,
+      roles: [`chat`, `edit`, `apply`],
+    };
+    edits.push(Array.isArray(models)
+      ? {file: `config`, op: `set` as const, path: [`models`, index], value: entry}
+      : {file: `config`, op: `set` as const, path: [`models`], value: [entry]});
+  }
+  const notes = [`Continue's config.yaml model #${index + 1} now uses the capped key`];
+  if (index > 0) notes.push(`cn uses the first chat model unless you pick another: select "${exists ? `model #${index + 1}` : capitModelName(platform.id)}" with /model in cn`);
+  if (!exists) notes.push(`Change its "model:" in config.yaml to the model you want`);
+  return {edits, notes};
+}
+
+async function configuredModel(envInfo: AgentEnvironment, detected: ContinueDetected, read: ConfigReader, platformId: string): Promise<AgentModel | undefined> {
+  const {index, exists} = modelIndex(detected.models, platformId);
+  if (!exists) return undefined;
+  const file = configFile(envInfo);
+  const model = await read({path: file, format: `yaml`}, [`models`, index, `model`]);
+  if (typeof model !== `string` || model === ``) return undefined;
+  const maxTokens = await read({path: file, format: `yaml`}, [`models`, index, `defaultCompletionOptions`, `maxTokens`]);
+  return {
+    model, source: file,
+    ...(typeof maxTokens === `number` && maxTokens > 0 ? {maxOutputTokens: maxTokens} : {}),
+    outputTokensSetting: `models[${index}].defaultCompletionOptions.maxTokens in ~/.continue/config.yaml`,
+  };
+}
+
+const agent = {
+  apiVersion: 1,
+  kind: `agent`,
+  id: `continue`,
+  detect,
+
+  files: envInfo => [{
+    id: `config`, path: configFile(envInfo), format: `yaml`, secret: true,
+    initial: `name: Local Config\nversion: 1.0.0\nschema: v1\n`,
+  }],
+
+  supports: platformId => platformId === `openrouter` || platformId === `aihubmix`
+    ? true
+    : `Continue CLI cannot reach "${platformId}": capit knows no OpenAI-compatible base for it`,
+
+  plan,
+
+  keySources: (envInfo, platformId, detected): KeySource[] => {
+    const {index} = modelIndex(detected.models, platformId);
+    const file = configFile(envInfo);
+    return [
+      {kind: `file`, path: file, format: `yaml`, at: [`models`, index, `apiKey`], installs: true,
+        note: `cn --config <file> would read another config instead`},
+      {kind: `file`, path: file, format: `yaml`, at: [`models`, index, `apiBase`], role: `baseUrl`},
+    ];
+  },
+
+  model: (envInfo, detected, read, platformId) => configuredModel(envInfo, detected, read, platformId),
+
+  sessionEnv: () => `cn takes a model's key from config.yaml, and no environment variable beats a key written there`,
+} satisfies AgentDefinition<ContinueDetected>;
+
+export default agent;

@@ -1,0 +1,155 @@
+// The real Grok CLI (@vibe-kit/grok-cli, pinned 0.0.34, on this Node 20) after `capit … --agent grok`: its own
+// request must reach the loopback emulator with the capped key, for OpenRouter and AIHubMix; a GROK_API_KEY in the
+// shell wins over user-settings.json in grok-cli, so capit and doctor must say SHADOWED.
+import fs   from 'node:fs';
+import path from 'node:path';
+
+import {beforeAll, describe, expect, it} from 'vitest';
+
+import {runCli}          from '../support/cli.js';
+import {emulatorPerFile} from '../support/emulator.js';
+import {installPackage}  from '../support/npm-fetch.js';
+import {tempDir}         from '../support/tmp.js';
+import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+
+const VERSION = `0.0.34`;
+const GUARD = path.join(import.meta.dirname, `loopback-only.mjs`);
+const AIHUBMIX_MASTER = `aihubmix-manage-fake-0000`;
+const emulator = emulatorPerFile({port: 0});
+
+let cli: string | undefined;
+let skipReason: string | undefined;
+
+beforeAll(() => {
+  const got = installPackage(`@vibe-kit/grok-cli@${VERSION}`);
+  if (`reason` in got) {
+    skipReason = got.reason;
+    process.stderr.write(`test/agents/grok.test.ts: skipped: ${got.reason}\n`);
+    return;
+  }
+  cli = path.join(got.dir, `node_modules/@vibe-kit/grok-cli/dist/index.js`);
+}, 900_000);
+
+/**
+ * One headless grok turn (`-p`) with an OpenRouter model id, as capit's note says (grok-cli's own default id is bare);
+ * anything off loopback refused.
+ */
+function grok(env: Record<string, string>, cwd: string, model = `x-ai/grok-code-fast-1`) {
+  return run(process.execPath, [cli!, `-p`, `hi`, `-m`, model, `--max-tool-rounds`, `1`], {
+    env: {...env, NODE_OPTIONS: `--import=${GUARD}`, CAPIT_TEST_BLOCKED_LOG: path.join(cwd, `blocked-hosts.log`)},
+    cwd, timeoutMs: 90_000,
+  });
+}
+
+describe(`real Grok CLI ${VERSION}`, () => {
+  it(`sends the capped key to the base URL capit wrote; an OPENROUTER_API_KEY in the shell plays no part`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {OPENROUTER_API_KEY: `sk-or-v1-shell-fake-2222222222222222`});
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    expect(installed.stderr).not.toMatch(/warning/i);
+    const key = issuedKey(emulator);
+
+    const result = await grok(env, home);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.path).toBe(`/api/v1/chat/completions`);
+      expect(call.authorization).toBe(`Bearer ${key.key}`);
+      expect(call.model).toBe(`x-ai/grok-code-fast-1`);
+    }
+
+    const doctor = await runCli([`doctor`, `grok`], {env});
+    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
+    expect(doctor.stdout).toContain(`uses capit key ${key.name} ($5.00 cap) from ~/.grok/user-settings.json (apiKey)`);
+  }, 120_000);
+
+  it(`a stale GROK_API_KEY in the shell wins: capit warns, doctor says SHADOWED, and grok really sends it`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const shellKey = emulator.createKey({name: `shell`, limit: 1}).key;
+    const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {GROK_API_KEY: shellKey});
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    expect(installed.stderr).toContain(`warning: environment variable GROK_API_KEY is set and wins over what capit wrote`);
+    const key = [...emulator.state.keys.values()].find(k => k.name.startsWith(`grok-`))!;
+
+    const doctor = await runCli([`doctor`, `grok`], {env});
+    expect(doctor.exitCode).toBe(1);
+    expect(doctor.stdout).toContain(`SHADOWED by environment variable GROK_API_KEY`);
+    expect(doctor.stdout + doctor.stderr).not.toContain(shellKey);
+
+    const result = await grok(env, home);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every(c => c.authorization === `Bearer ${shellKey}`)).toBe(true);
+    expect(calls.some(c => c.authorization === `Bearer ${key.key}`)).toBe(false);
+  }, 120_000);
+
+  it(`sends the capped AIHubMix key to the AIHubMix base capit wrote`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {
+      CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: AIHUBMIX_MASTER,
+    });
+    const installed = await runCli([`aihubmix`, `5`, `--agent`, `grok`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const tokens = [...emulator.state.aihubmixTokens.values()];
+    expect(tokens).toHaveLength(1);
+
+    const result = await grok(env, home, `grok-code-fast-1`);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.path).toBe(`/v1/chat/completions`);
+      expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(tokens[0]!.key);
+    }
+  }, 120_000);
+  it(`after Grok CLI rewrote the settings capit created (its settings migration), restore still takes capit's key out`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator);
+    expect((await runCli([`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env})).exitCode).toBe(0);
+    const key = issuedKey(emulator);
+    const file = path.join(home, `.grok`, `user-settings.json`);
+    expect((await grok(env, home)).exitCode).toBe(0);
+    // grok-cli migrates a settings file without settingsVersion on its first run, adding its model list.
+    const rewritten = JSON.parse(fs.readFileSync(file, `utf8`));
+    expect(rewritten).toMatchObject({apiKey: key.key, baseURL: emulator.openrouterBaseUrl, settingsVersion: expect.any(Number)});
+    const restored = await runCli([`restore`, `grok`, `--yes`], {env});
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(restored.stdout).toContain(`reverted-edits`);
+    // capit's two values are gone; what grok wrote itself stays.
+    const after = JSON.parse(fs.readFileSync(file, `utf8`));
+    expect(after.apiKey).toBeUndefined();
+    expect(after.baseURL).toBeUndefined();
+    expect(after.settingsVersion).toBe(rewritten.settingsVersion);
+    expect(after.models).toEqual(rewritten.models);
+  }, 120_000);
+  it(`capit run hands Grok CLI a session key through GROK_API_KEY/GROK_BASE_URL over the key in user-settings.json`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator);
+    const installed = emulator.createKey({name: `installed-before`, limit: 5});
+    const file = path.join(home, `.grok`, `user-settings.json`);
+    fs.mkdirSync(path.dirname(file), {recursive: true});
+    const text = `${JSON.stringify({apiKey: installed.key, baseURL: emulator.openrouterBaseUrl, settingsVersion: 2})}\n`;
+    fs.writeFileSync(file, text, {mode: 0o600});
+
+    const result = await runCli([`run`, `--cap`, `1`, `--agent`, `grok`, `--`, process.execPath, cli!, `-p`, `hi`, `-m`, `x-ai/grok-code-fast-1`, `--max-tool-rounds`, `1`], {
+      env: {...env, NODE_OPTIONS: `--import=${GUARD}`}, timeoutMs: 120_000,
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    const created = emulator.state.requests.find(r => r.method === `POST` && r.path === `/api/v1/keys`);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.authorization).not.toBe(`Bearer ${installed.key}`);
+      expect(call.keyHash).toBe(created!.keyHash);
+    }
+    expect([...emulator.state.keys.values()].map(k => k.name)).toEqual([`installed-before`]);
+    expect(JSON.parse(fs.readFileSync(file, `utf8`)).apiKey).toBe(installed.key);
+  }, 150_000);
+});

@@ -1,0 +1,125 @@
+// The real pi (@mariozechner/pi-coding-agent, pinned 0.73.1, on this Node 20) after `capit … --agent pi`: its own
+// request must reach the loopback emulator with the capped key, for OpenRouter and AIHubMix.
+import fs   from 'node:fs';
+import path from 'node:path';
+
+import {beforeAll, describe, expect, it} from 'vitest';
+
+import {runCli}         from '../support/cli.js';
+import {emulatorPerFile} from '../support/emulator.js';
+import {installPackage} from '../support/npm-fetch.js';
+import {tempDir}        from '../support/tmp.js';
+import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+
+const VERSION = `0.73.1`;
+const GUARD = path.join(import.meta.dirname, `loopback-only.mjs`);
+const AIHUBMIX_MASTER = `aihubmix-manage-fake-0000`;
+const emulator = emulatorPerFile({port: 0});
+
+let cli: string | undefined;
+let skipReason: string | undefined;
+
+beforeAll(() => {
+  const got = installPackage(`@mariozechner/pi-coding-agent@${VERSION}`);
+  if (`reason` in got) {
+    skipReason = got.reason;
+    process.stderr.write(`test/agents/pi.test.ts: skipped: ${got.reason}\n`);
+    return;
+  }
+  cli = path.join(got.dir, `node_modules/@mariozechner/pi-coding-agent/dist/cli.js`);
+}, 900_000);
+
+/** One non-interactive pi turn; pi's startup network operations off, anything else off loopback refused. */
+function pi(env: Record<string, string>, cwd: string, provider: string, model: string) {
+  const blocked = path.join(cwd, `blocked-hosts.log`);
+  return run(process.execPath, [cli!, `-p`, `--no-session`, `--provider`, provider, `--model`, model, `hi`], {
+    env: {...env, PI_OFFLINE: `1`, PI_SKIP_VERSION_CHECK: `1`, PI_TELEMETRY: `0`, NODE_OPTIONS: `--import=${GUARD}`, CAPIT_TEST_BLOCKED_LOG: blocked},
+    cwd, timeoutMs: 90_000,
+  });
+}
+
+/** Points pi's built-in openrouter provider at the emulator the way a user would: models.json `baseUrl`. */
+function pointOpenrouterAtEmulator(home: string) {
+  const dir = path.join(home, `.pi`, `agent`);
+  fs.mkdirSync(dir, {recursive: true});
+  fs.writeFileSync(path.join(dir, `models.json`), JSON.stringify({providers: {openrouter: {baseUrl: emulator.openrouterBaseUrl}}}));
+}
+
+describe(`real pi ${VERSION}`, () => {
+  it(`sends the capped key from auth.json, also with a stale OPENROUTER_API_KEY in the shell (auth.json wins)`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const shellKey = `sk-or-v1-shell-fake-2222222222222222`;
+    const {env, home} = agentSandbox(tempDir(`capit-pi-`), emulator, {OPENROUTER_API_KEY: shellKey});
+    pointOpenrouterAtEmulator(home);
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `pi`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    // OPENROUTER_API_KEY ranks below auth.json in pi: nothing to warn about.
+    expect(installed.stderr).not.toMatch(/warning/i);
+    const key = issuedKey(emulator);
+
+    const result = await pi(env, home, `openrouter`, `openai/gpt-4o-mini`);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.path).toBe(`/api/v1/chat/completions`);
+      expect(call.authorization).toBe(`Bearer ${key.key}`);
+    }
+
+    const doctor = await runCli([`doctor`, `pi`], {env});
+    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
+    expect(doctor.stdout).toContain(`pi  uses capit key ${key.name} ($5.00 cap) from ~/.pi/agent/auth.json (openrouter.key)`);
+  }, 120_000);
+
+  it(`sends the capped AIHubMix key to the AIHubMix base capit wrote into models.json`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-pi-`), emulator, {
+      CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: AIHUBMIX_MASTER,
+    });
+    const installed = await runCli([`aihubmix`, `5`, `--agent`, `pi`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const tokens = [...emulator.state.aihubmixTokens.values()];
+    expect(tokens).toHaveLength(1);
+    const models = JSON.parse(fs.readFileSync(path.join(home, `.pi`, `agent`, `models.json`), `utf8`));
+    expect(models.providers.aihubmix.baseUrl).toBe(`${emulator.aihubmixBaseUrl}/v1`);
+    expect(fs.statSync(path.join(home, `.pi`, `agent`, `models.json`)).mode & 0o777).toBe(0o600);
+
+    const result = await pi(env, home, `aihubmix`, `gpt-4o-mini`);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.path).toBe(`/v1/chat/completions`);
+      expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(tokens[0]!.key);
+    }
+  }, 120_000);
+  it(`capit run hands pi a session key through OPENROUTER_API_KEY, and refuses while auth.json holds one (it would win)`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-pi-`), emulator);
+    pointOpenrouterAtEmulator(home);
+    const piArgs = [process.execPath, cli!, `-p`, `--no-session`, `--provider`, `openrouter`, `--model`, `openai/gpt-4o-mini`, `hi`];
+    const runEnv = {...env, PI_OFFLINE: `1`, PI_SKIP_VERSION_CHECK: `1`, PI_TELEMETRY: `0`, NODE_OPTIONS: `--import=${GUARD}`};
+
+    const result = await runCli([`run`, `--cap`, `1`, `--agent`, `pi`, `--`, ...piArgs], {env: runEnv, timeoutMs: 120_000});
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    const created = emulator.state.requests.find(r => r.method === `POST` && r.path === `/api/v1/keys`);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) expect(call.keyHash).toBe(created!.keyHash);
+    // pi creates an empty auth.json itself; capit wrote no key into it.
+    const authFile = path.join(home, `.pi`, `agent`, `auth.json`);
+    if (fs.existsSync(authFile)) expect(JSON.parse(fs.readFileSync(authFile, `utf8`)).openrouter).toBeUndefined();
+
+    // With a key in auth.json, OPENROUTER_API_KEY would lose: capit run refuses before creating a key.
+    fs.writeFileSync(authFile, JSON.stringify({openrouter: {type: `api_key`, key: `sk-or-v1-fake-installed-0000`}}), {mode: 0o600});
+    const keysBefore = emulator.state.keys.size;
+    const refused = await runCli([`run`, `--cap`, `1`, `--agent`, `pi`, `--`, ...piArgs], {env: runEnv});
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain(`auth.json`);
+    expect(refused.stderr).not.toContain(`sk-or-v1-fake-installed-0000`);
+    expect(emulator.state.keys.size).toBe(keysBefore);
+  }, 150_000);
+});
