@@ -201,10 +201,10 @@ describe(`real Claude Code 2.1.332 (native)`, () => {
     expect(away.length).toBeGreaterThan(0);
     for (const call of away) expect(call.authorization).toBe(`Bearer ${key.key}`);
 
-    // The status for a base URL is REDIRECTED once core reads `role: 'baseUrl'` (h-doctor); either way not "capit".
     const {exitCode, report} = await doctor(env, project);
     expect(exitCode).toBe(1);
-    expect(report.status).not.toBe(`capit`);
+    expect(report.status).toBe(`redirected`);
+    expect((report as unknown as {redirectedTo: string}).redirectedTo).toBe(new URL(elsewhere.url).origin);
     expect(present(report)).toContain(`.claude/settings.json (env.ANTHROPIC_BASE_URL)`);
   }, 120_000);
 
