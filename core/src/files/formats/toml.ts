@@ -1,0 +1,189 @@
+// TOML editor on @decimalturn/toml-patch (maintained fork of toml-patch, TOML 1.1, tested against toml-test): it
+// parses the file into a concrete syntax tree and `patch(text, value)` writes only what differs between the file and
+// the new value, so comments, key order, spacing, quoting and line ends of everything else stay as they were. The
+// model here is the plain value; every edit patches the current text to the edited model and must parse back to
+// exactly that model, or it is refused (nothing changes).
+import {isDeepStrictEqual} from 'node:util';
+
+import {parse as parseTomlText, patch as patchTomlText} from '@decimalturn/toml-patch';
+
+import {conflict, formatPath, MAX_NESTING_DEPTH, requirePath, splitBom, type EditableDocument} from './common.js';
+import {CapitError, UnparseableFileError} from '../../errors.js';
+import type {JsonPath} from '../../plugin.js';
+
+type Table = Record<string, unknown>;
+
+/**
+ * How new tables are written: `[model_providers.capit]` sections for the first two levels (what agents' docs show),
+ * inline `{…}` below that (e.g. a provider's `http_headers`).
+ */
+const NEW_TABLES = {inlineTableStart: 3} as const;
+
+export class TomlDoc implements EditableDocument {
+  readonly format = `toml` as const;
+  private readonly original: string;
+  private readonly bom: string;
+  private body: string;
+  private model: Table;
+  private readonly originalValue: Table;
+  private dirty = false;
+
+  constructor(text: string, private readonly filePath: string) {
+    this.original = text;
+    const {bom, body} = splitBom(text);
+    this.bom = bom;
+    this.body = body;
+    this.model = parseToml(body, filePath);
+    this.originalValue = this.model;
+  }
+
+  read(path: JsonPath): unknown {
+    let cur: unknown = this.model;
+    for (const seg of path) {
+      if (!isContainer(cur)) return undefined;
+      cur = (cur as Record<string | number, unknown>)[seg];
+    }
+    // A copy: the caller may change what it gets without changing the model.
+    return cloneData(cur);
+  }
+
+  set(path: JsonPath, value: unknown): void {
+    if (value === undefined) return this.delete(path);
+    requirePath(path, this.filePath);
+    if (isDeepStrictEqual(this.read(path), value)) return;
+    const bad = unwritable(value);
+    if (bad) throw conflict(this.filePath, path, bad);
+    const next = cloneData(this.model) as Table;
+    let cur: Record<string | number, unknown> = next;
+    for (let i = 0; i < path.length - 1; i++) {
+      const seg = path[i]!;
+      const child = cur[seg];
+      if (child === undefined) {
+        if (typeof path[i + 1] === `number`) throw conflict(this.filePath, path, `${formatPath(path.slice(0, i + 1))} does not exist`);
+        cur[seg] = {};
+      } else if (!isContainer(child) || Array.isArray(child) !== (typeof path[i + 1] === `number`)) {
+        throw conflict(this.filePath, path, `${formatPath(path.slice(0, i + 1))} is not a ${typeof path[i + 1] === `number` ? `array` : `table`}`);
+      }
+      cur = cur[seg] as Record<string | number, unknown>;
+    }
+    cur[path[path.length - 1]!] = cloneData(value);
+    this.apply(next, path);
+  }
+
+  delete(path: JsonPath): void {
+    requirePath(path, this.filePath);
+    if (this.read(path) === undefined) return;
+    const next = cloneData(this.model) as Table;
+    let cur: unknown = next;
+    for (const seg of path.slice(0, -1)) cur = (cur as Record<string | number, unknown>)[seg];
+    const last = path[path.length - 1]!;
+    if (Array.isArray(cur) && typeof last === `number`) cur.splice(last, 1);
+    else delete (cur as Record<string | number, unknown>)[last];
+    this.apply(next, path);
+  }
+
+  private apply(next: Table, path: JsonPath): void {
+    let text: string;
+    try {
+      text = tidyNewHeaders(patchTomlText(this.body, next, NEW_TABLES), this.body, next);
+    } catch (err) {
+      if (err instanceof CapitError) throw err;
+      throw conflict(this.filePath, path, (err as Error).message.split(`\n`)[0]!, err);
+    }
+    // Never produce a file that does not mean exactly the edited model.
+    let check: unknown;
+    try {
+      check = parseTomlText(text);
+    } catch (err) {
+      throw conflict(this.filePath, path, `the edit would not parse back`, err);
+    }
+    if (!isDeepStrictEqual(check, next)) throw conflict(this.filePath, path, `the edit would change other values`);
+    this.body = text;
+    this.model = next;
+    this.dirty = true;
+  }
+
+  text(): string {
+    // Edits that cancel out (set then delete of a new key) give the original bytes back.
+    if (!this.dirty || isDeepStrictEqual(this.model, this.originalValue)) return this.original;
+    return this.bom + this.body;
+  }
+}
+
+function isContainer(v: unknown): v is Record<string | number, unknown> {
+  return typeof v === `object` && v !== null && (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype);
+}
+
+/** A copy of plain tables and arrays; anything else (a TOML date is a Date subclass) is immutable and kept as is. */
+function cloneData(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(cloneData);
+  if (isContainer(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cloneData(x)]));
+  return v;
+}
+
+/** Why `value` cannot be written in TOML, or undefined. */
+function unwritable(value: unknown): string | undefined {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null) return `TOML has no null value`;
+    if (v === undefined) return `TOML has no undefined value`;
+    if (typeof v === `function` || typeof v === `symbol`) return `a ${typeof v} cannot be written in TOML`;
+    if (typeof v === `object` && !(v instanceof Date)) {
+      if (!isContainer(v)) return `the value cannot be written in TOML`;
+      stack.push(...Object.values(v));
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A new `[a.b]` section whose parent `[a]` did not exist comes out of the library with an empty `[a]` header before
+ * it. TOML does not need that header: it is dropped when it is new (not in the file before) and holds no keys.
+ */
+function tidyNewHeaders(text: string, before: string, model: Table): string {
+  const oldLines = new Set(before.split(/\r?\n/));
+  const tidied = text.replace(/^\[([^\[\]\r\n]+)\][ \t]*\r?\n(?:[ \t]*\r?\n)*(?=\[\1\.)/gm, header =>
+    oldLines.has(header.split(/\r?\n/)[0]!) ? header : ``);
+  if (tidied === text) return text;
+  try {
+    return isDeepStrictEqual(parseTomlText(tidied), model) ? tidied : text;
+  } catch {
+    return text;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading: refusals for files capit cannot edit safely
+
+function parseToml(body: string, filePath: string): Table {
+  let value: unknown;
+  try {
+    value = parseTomlText(body);
+  } catch (err) {
+    if (err instanceof RangeError) throw new UnparseableFileError(filePath, `nested too deeply (over ${MAX_NESTING_DEPTH} levels)`);
+    const message = (err as Error).message;
+    // The library's message: `Error parsing TOML (line, column):` then the source line, a caret and the reason.
+    const at = /\((\d+), ?(\d+)\)/.exec(message);
+    const lines = message.split(`\n`).map(l => l.trim()).filter(Boolean);
+    const reason = lines[lines.length - 1] ?? `not valid TOML`;
+    const duplicate = /already defined|redefine|duplicate/i.test(reason);
+    throw new UnparseableFileError(
+      filePath,
+      `${duplicate ? `duplicate key: ${reason}` : reason}${at ? ` at line ${at[1]} column ${at[2]}` : ``}${duplicate ? `; an agent may read the other copy` : ``}`,
+    );
+  }
+  checkTomlDepth(value, filePath);
+  return value as Table;
+}
+
+// Iterative, so a deep document is refused before anything recursive (deep equality, patch) touches it.
+function checkTomlDepth(root: unknown, filePath: string): void {
+  const stack: {node: unknown; depth: number}[] = [{node: root, depth: 1}];
+  while (stack.length > 0) {
+    const {node, depth} = stack.pop()!;
+    if (!isContainer(node)) continue;
+    if (depth > MAX_NESTING_DEPTH) throw new UnparseableFileError(filePath, `nested more than ${MAX_NESTING_DEPTH} levels deep`);
+    for (const child of Object.values(node)) stack.push({node: child, depth: depth + 1});
+  }
+}
