@@ -10,6 +10,7 @@ import {parse as parseTomlText, patch as patchTomlText} from '@decimalturn/toml-
 import {conflict, formatPath, MAX_NESTING_DEPTH, requirePath, splitBom, type EditableDocument} from './common.js';
 import {CapitError, UnparseableFileError} from '../../errors.js';
 import type {JsonPath} from '../../plugin.js';
+import {diffLibrary} from '../lazy.js';
 
 type Table = Record<string, unknown>;
 
@@ -83,42 +84,62 @@ export class TomlDoc implements EditableDocument {
   }
 
   private apply(next: Table, path: JsonPath): void {
-    let text: string;
+    let patched: string;
     try {
-      text = tidyNewHeaders(patchTomlText(this.body, next, NEW_TABLES), this.body, next);
+      patched = patchTomlText(this.body, next, NEW_TABLES);
     } catch (err) {
       if (err instanceof CapitError) throw err;
       throw conflict(this.filePath, path, (err as Error).message.split(`\n`)[0]!, err);
     }
-    // Never produce a file that does not mean exactly the edited model.
-    let check: unknown;
-    try {
-      check = parseTomlText(text);
-    } catch (err) {
-      throw conflict(this.filePath, path, `the edit would not parse back`, err);
+    // The closest text to the original that still means exactly the edited model: untouched lines (and trailing
+    // comments the library drops) back byte for byte, else spacing only, else the library's text as it is.
+    const candidates = [keepUntouchedLines(this.body, patched, sameIgnoringComment), keepUntouchedLines(this.body, patched, sameTokens), patched];
+    for (const candidate of candidates) {
+      const text = tidyNewHeaders(candidate, this.body, next);
+      let check: unknown;
+      try {
+        check = parsePlain(text);
+      } catch {
+        continue;
+      }
+      if (!isDeepStrictEqual(check, next)) continue;
+      this.body = text;
+      this.model = next;
+      this.dirty = true;
+      return;
     }
-    if (!isDeepStrictEqual(check, next)) throw conflict(this.filePath, path, `the edit would change other values`);
-    this.body = text;
-    this.model = next;
-    this.dirty = true;
+    // Never produce a file that does not mean exactly the edited model.
+    throw conflict(this.filePath, path, `the edit would change other values`);
   }
 
   text(): string {
     // Edits that cancel out (set then delete of a new key) give the original bytes back.
     if (!this.dirty || isDeepStrictEqual(this.model, this.originalValue)) return this.original;
-    return this.bom + this.body;
+    // A file capit starts (or one that was empty) ends with a line break, like one written by hand.
+    const close = this.original.trim() === `` && !this.body.endsWith(`\n`) ? `\n` : ``;
+    return this.bom + this.body + close;
   }
 }
 
 function isContainer(v: unknown): v is Record<string | number, unknown> {
-  return typeof v === `object` && v !== null && (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype);
+  if (typeof v !== `object` || v === null) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return Array.isArray(v) || proto === Object.prototype || proto === null;
 }
 
-/** A copy of plain tables and arrays; anything else (a TOML date is a Date subclass) is immutable and kept as is. */
+/**
+ * A copy of tables (as plain objects: the library's have a null prototype, which deep equality tells apart) and
+ * arrays; anything else (a TOML date is a Date subclass) is immutable and kept as is.
+ */
 function cloneData(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(cloneData);
   if (isContainer(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cloneData(x)]));
   return v;
+}
+
+/** The file's value as plain data (what the model holds). */
+function parsePlain(text: string): unknown {
+  return cloneData(parseTomlText(text));
 }
 
 /** Why `value` cannot be written in TOML, or undefined. */
@@ -137,6 +158,43 @@ function unwritable(value: unknown): string | undefined {
   return undefined;
 }
 
+const sameTokens = (a: string, b: string) => a.replace(/[ \t]+/g, ` `).trim() === b.replace(/[ \t]+/g, ` `).trim();
+/** Also equal when one is the other without its trailing comment (the library drops the one after `[]`, 3.3.0). */
+const sameIgnoringComment = (a: string, b: string) => {
+  const [x, y] = [a.replace(/[ \t]+/g, ` `).trim(), b.replace(/[ \t]+/g, ` `).trim()];
+  const [long, short] = x.length >= y.length ? [x, y] : [y, x];
+  return long === short || (short !== `` && long.startsWith(`${short} #`));
+};
+
+/**
+ * The library writes every line back from its syntax tree, which turns a tab between tokens into a space (3.3.0), and
+ * a deleted key takes the whole-line comment above it along ("comment ownership"). Lines are matched old to new
+ * ignoring spacing: a line the edit did not change gets its original bytes back, and a whole-line comment the edit
+ * removed stays where it was (a note is the user's, like the YAML editor's). The caller checks the result still
+ * means the edited model.
+ */
+function keepUntouchedLines(before: string, after: string, same: (a: string, b: string) => boolean): string {
+  const eol = before.includes(`\r\n`) ? `\r\n` : `\n`;
+  const oldLines = before.split(eol);
+  const newLines = after.split(eol);
+  const parts = diffLibrary().diffArrays(oldLines, newLines, {comparator: same});
+  const out: string[] = [];
+  let at = 0; // index in oldLines
+  for (const part of parts) {
+    if (part.added) {
+      out.push(...part.value);
+    } else if (part.removed) {
+      out.push(...part.value.filter(line => /^[ \t]*#/.test(line)));
+      at += part.count ?? part.value.length;
+    } else {
+      const n = part.count ?? part.value.length;
+      out.push(...oldLines.slice(at, at + n));
+      at += n;
+    }
+  }
+  return out.join(eol);
+}
+
 /**
  * A new `[a.b]` section whose parent `[a]` did not exist comes out of the library with an empty `[a]` header before
  * it. TOML does not need that header: it is dropped when it is new (not in the file before) and holds no keys.
@@ -147,7 +205,7 @@ function tidyNewHeaders(text: string, before: string, model: Table): string {
     oldLines.has(header.split(/\r?\n/)[0]!) ? header : ``);
   if (tidied === text) return text;
   try {
-    return isDeepStrictEqual(parseTomlText(tidied), model) ? tidied : text;
+    return isDeepStrictEqual(parsePlain(tidied), model) ? tidied : text;
   } catch {
     return text;
   }
@@ -174,7 +232,7 @@ function parseToml(body: string, filePath: string): Table {
     );
   }
   checkTomlDepth(value, filePath);
-  return value as Table;
+  return cloneData(value) as Table;
 }
 
 // Iterative, so a deep document is refused before anything recursive (deep equality, patch) touches it.
