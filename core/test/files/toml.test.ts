@@ -193,6 +193,12 @@ describe(`toml editor`, () => {
       `# mine\nmodel = "openai/gpt-4o-mini" # keep\nmodel_provider = "capit-openrouter"\n\n[profiles.fast]\nmodel = "x"\n\n` +
       `[model_providers.capit-openrouter]\nname = "OpenRouter (capit)"\nbase_url = "https://openrouter.ai/api/v1"\nwire_api = "responses"\nexperimental_bearer_token = "${FAKE_KEY}"\n`,
     );
+    // Another provider's section already there: the new one is a section of its own after it, never a dotted key.
+    const other = `model = "m"\n\n[model_providers.mine]\nname = "Mine"\n`;
+    const withOther = openDocument(`toml`, other, `/c.toml`);
+    withOther.set([`model_provider`], `capit-openrouter`);
+    withOther.set([`model_providers`, `capit-openrouter`], {name: `n`, wire_api: `responses`});
+    expect(withOther.text()).toBe(`model = "m"\nmodel_provider = "capit-openrouter"\n\n[model_providers.mine]\nname = "Mine"\n\n[model_providers.capit-openrouter]\nname = "n"\nwire_api = "responses"\n`);
     const empty = openDocument(`toml`, ``, `/c.toml`);
     empty.set([`model_provider`], `p`);
     empty.set([`model_providers`, `p`, `name`], `n`);

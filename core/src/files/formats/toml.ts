@@ -5,7 +5,7 @@
 // exactly that model, or it is refused (nothing changes).
 import {isDeepStrictEqual} from 'node:util';
 
-import {parse as parseTomlText, patch as patchTomlText} from '@decimalturn/toml-patch';
+import {parse as parseTomlText, patch as patchTomlText, stringify as stringifyToml} from '@decimalturn/toml-patch';
 
 import {conflict, formatPath, MAX_NESTING_DEPTH, requirePath, splitBom, type EditableDocument} from './common.js';
 import {CapitError, UnparseableFileError} from '../../errors.js';
@@ -67,8 +67,12 @@ export class TomlDoc implements EditableDocument {
       }
       cur = cur[seg] as Record<string | number, unknown>;
     }
+    const isNew = this.read(path) === undefined;
     cur[path[path.length - 1]!] = cloneData(value);
-    this.apply(next, path);
+    // A new table goes at the end as its own `[a.b]` section, as people write them (the library would write it
+    // as a dotted key among the top-level keys when its parent table already has sections).
+    const section = isNew && isContainer(value) && !Array.isArray(value) && Object.keys(value).length > 0 ? appendSection(this.body, path, value) : undefined;
+    this.apply(next, path, section);
   }
 
   delete(path: JsonPath): void {
@@ -83,7 +87,7 @@ export class TomlDoc implements EditableDocument {
     this.apply(next, path);
   }
 
-  private apply(next: Table, path: JsonPath): void {
+  private apply(next: Table, path: JsonPath, preferred?: string): void {
     let patched: string;
     try {
       patched = patchTomlText(this.body, next, NEW_TABLES);
@@ -94,6 +98,7 @@ export class TomlDoc implements EditableDocument {
     // The closest text to the original that still means exactly the edited model: untouched lines (and trailing
     // comments the library drops) back byte for byte, else spacing only, else the library's text as it is.
     const candidates = [keepUntouchedLines(this.body, patched, sameIgnoringComment), keepUntouchedLines(this.body, patched, sameTokens), patched];
+    if (preferred !== undefined) candidates.unshift(preferred);
     for (const candidate of candidates) {
       const text = tidyNewHeaders(candidate, this.body, next);
       let check: unknown;
@@ -156,6 +161,22 @@ function unwritable(value: unknown): string | undefined {
     }
   }
   return undefined;
+}
+
+const keyText = (k: string | number) => (/^[A-Za-z0-9_-]+$/.test(String(k)) ? String(k) : JSON.stringify(String(k)));
+
+/** The body with a `[a.b]` section holding `value` appended (nested tables inline), or undefined. */
+function appendSection(body: string, path: JsonPath, value: Record<string | number, unknown>): string | undefined {
+  if (path.some(seg => typeof seg !== `string`)) return undefined;
+  const eol = body.includes(`\r\n`) ? `\r\n` : `\n`;
+  let lines: string;
+  try {
+    lines = Object.entries(value).map(([k, v]) => stringifyToml({[k]: v}, {inlineTableStart: 1}).trim()).join(eol);
+  } catch {
+    return undefined;
+  }
+  const lead = body.trim() === `` ? `` : body.endsWith(`${eol}${eol}`) ? `` : body.endsWith(eol) ? eol : `${eol}${eol}`;
+  return `${body}${lead}[${path.map(keyText).join(`.`)}]${eol}${lines.replace(/\r?\n/g, eol)}${eol}`;
 }
 
 const sameTokens = (a: string, b: string) => a.replace(/[ \t]+/g, ` `).trim() === b.replace(/[ \t]+/g, ` `).trim();
