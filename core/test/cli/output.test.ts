@@ -909,6 +909,8 @@ describe(`main outputs`, () => {
                 status: no capit key installed
       cline     Cline — not detected
                 status: no capit key installed
+      codex     Codex CLI — not detected
+                status: no capit key installed
       cursor    Cursor — not detected
                 status: no capit key installed
       hermes    Hermes Agent — not detected
@@ -959,6 +961,8 @@ describe(`main outputs`, () => {
                 status: no capit key installed
       cline     Cline — not detected
                 status: no capit key installed
+      codex     Codex CLI — not detected
+                status: no capit key installed
       cursor    Cursor — not detected
                 status: no capit key installed
       hermes    Hermes Agent — not detected
@@ -989,6 +993,7 @@ describe(`main outputs`, () => {
       "KIND      ID          VERSION        SOURCE    PACKAGE                    STATUS
       agent     claude      <version>  built-in  capit-agent-claude         active
       agent     cline       <version>  built-in  capit-agent-cline          active
+      agent     codex       <version>  built-in  capit-agent-codex          active
       agent     cursor      <version>  built-in  capit-agent-cursor         active
       agent     hermes      <version>  built-in  capit-agent-hermes         active
       agent     kilo        <version>  built-in  capit-agent-kilo           active
