@@ -13,7 +13,7 @@ import {openDocument} from '../../src/files/document.js';
 import type {JsonPath} from '../../src/plugin.js';
 import {FAKE_KEY} from './helpers.js';
 
-const RUNS = 300;
+const RUNS = Number(process.env.CAPIT_TOML_RUNS ?? 300);
 const KEYS = [`a`, `b`, `env`, `openrouter`, `key`, `model`, `x_y`, `Z9`];
 const key = fc.constantFrom(...KEYS);
 const scalar = fc.oneof(
@@ -203,6 +203,28 @@ describe(`toml editor`, () => {
     empty.set([`model_provider`], `p`);
     empty.set([`model_providers`, `p`, `name`], `n`);
     expect(empty.text()).toBe(`model_provider = "p"\n\n[model_providers.p]\nname = "n"\n`);
+  });
+
+  it(`a realistic Codex config: quoted table names, multi-line and literal strings, arrays of tables, dotted keys kept`, () => {
+    const text = [
+      `# Codex`, `model = "gpt-5-codex"`, `model_reasoning_effort = 'high'   # literal`, `tui.theme = "dark"`,
+      `instructions = """`, `multi`, `line"""`, ``,
+      `[projects."/home/u/my proj"]`, `trust_level = "trusted"`, ``,
+      `[mcp_servers.docs]`, `command = "npx"`, `args = ["-y", "docs-mcp"]`, `env = { TOKEN = "x" }   # inline`, ``,
+      `[[skills.config]]`, `path = "/a"`, ``, `[[skills.config]]`, `path = "/b"`, ``,
+    ].join(`\n`);
+    const doc = openDocument(`toml`, text, `/c.toml`);
+    doc.set([`model_provider`], `capit-openrouter`);
+    doc.set([`model_providers`, `capit-openrouter`], {name: `n`, base_url: `https://openrouter.ai/api/v1`, wire_api: `responses`, experimental_bearer_token: FAKE_KEY});
+    const lines = text.split(`\n`);
+    expect(doc.text()).toBe([
+      ...lines.slice(0, 7), `model_provider = "capit-openrouter"`, ...lines.slice(7),
+      `[model_providers.capit-openrouter]`, `name = "n"`, `base_url = "https://openrouter.ai/api/v1"`, `wire_api = "responses"`,
+      `experimental_bearer_token = "${FAKE_KEY}"`, ``,
+    ].join(`\n`));
+    doc.delete([`model_providers`]);
+    doc.delete([`model_provider`]);
+    expect(doc.text()).toBe(text);
   });
 
   it(`keeps dates, big integers and inline tables it does not touch`, () => {
