@@ -8,6 +8,7 @@ import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
 
 import {runCli}          from '../support/cli.js';
+import {DEFAULT_AIHUBMIX_MANAGE_KEY} from '../emulator/server.mjs';
 import {emulatorPerFile} from '../support/emulator.js';
 import {fetchPackage}    from '../support/npm-fetch.js';
 import {tempDir}         from '../support/tmp.js';
@@ -54,6 +55,13 @@ function codex(env: Record<string, string>, cwd: string) {
 }
 
 const responsesCalls = () => emulator.state.requests.filter(r => r.method === `POST` && r.path.endsWith(`/responses`));
+
+/** A sandbox for AIHubMix: its management base and manage key (the emulator's defaults). */
+function aihubmixSandbox(extra: Record<string, string> = {}) {
+  return agentSandbox(tempDir(`capit-codex-ahm-`), emulator, {
+    CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: DEFAULT_AIHUBMIX_MANAGE_KEY, ...extra,
+  });
+}
 
 const USER_CONFIG = `# my Codex settings
 model = "openai/gpt-4o-mini"   # an OpenRouter id
@@ -129,5 +137,32 @@ describe(`real Codex 0.171.0`, () => {
     const restored = await runCli([`restore`, `codex`, `--yes`], {env});
     expect(restored.exitCode, restored.stderr).toBe(0);
     expect(fs.existsSync(configPath)).toBe(false);
+  }, 240_000);
+
+  it(`AIHubMix: Codex sends the capped token to /v1/responses and the token's quota pays; restore is exact`, async ({skip}) => {
+    if (!codexBin) return skip(`Codex binary not available`);
+    const {env, home} = aihubmixSandbox({OPENAI_API_KEY: `sk-shell-fake-4444`});
+    const configPath = path.join(home, `.codex`, `config.toml`);
+    fs.mkdirSync(path.dirname(configPath), {recursive: true});
+    const userConfig = `# mine\nmodel = "gpt-4o-mini"\n`;
+    fs.writeFileSync(configPath, userConfig);
+    const installed = await runCli([`aihubmix`, `5`, `--agent`, `codex`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const token = [...emulator.state.aihubmixTokens.values()].at(-1)!;
+    expect(fs.readFileSync(configPath, `utf8`)).toContain(`[model_providers.capit-aihubmix]`);
+
+    const result = await codex(env, home);
+    const calls = responsesCalls();
+    expect(calls.length, result.stderr).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.path).toBe(`/v1/responses`);
+      expect(call.authorization).toBe(`Bearer sk-${token.key}`);
+      expect(call.model).toBe(`gpt-4o-mini`);
+    }
+    expect(emulator.state.aihubmixTokens.get(token.id)!.used_quota).toBeGreaterThan(0);
+
+    const restored = await runCli([`restore`, `codex`, `--yes`], {env});
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(fs.readFileSync(configPath, `utf8`)).toBe(userConfig);
   }, 240_000);
 });

@@ -103,3 +103,21 @@ describe(`POST /api/v1/responses`, () => {
     expect(emu.state.keys.get(hash)!.usage).toBe(0);
   });
 });
+
+describe(`POST /v1/responses (AIHubMix)`, () => {
+  it(`answers with the token, charges its quota, streams the same events, and refuses an exhausted token`, async () => {
+    // 0.5 USD per request = 250000 quota: two requests fit in 500000.
+    const token = emu.createAihubmixToken({name: `codex`, remain_quota: 500_000});
+    const secret = `sk-${token.key}`;
+    const first = await post(`/v1/responses`, secret, {model: `gpt-4o-mini`, input: `hi`});
+    expect(first.status).toBe(200);
+    expect(first.json).toMatchObject({object: `response`, status: `completed`, output: [{content: [{text: `Hello from the capit emulator`}]}]});
+    const streamed = await post(`/v1/responses`, secret, {model: `gpt-4o-mini`, input: `hi`, stream: true});
+    expect(events(streamed.text).map(e => e.event).at(-1)).toBe(`response.completed`);
+    expect(emu.state.aihubmixTokens.get(token.id)!.remain_quota).toBe(0);
+    const refused = await post(`/v1/responses`, secret, {model: `gpt-4o-mini`, input: `hi`});
+    expect(refused.status).toBe(401);
+    expect(refused.json.error.message).toMatch(/^该令牌额度已用尽/);
+    expect(emu.state.requests.filter(r => r.path === `/v1/responses`).map(r => r.status)).toEqual([200, 200, 401]);
+  });
+});

@@ -25,7 +25,8 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?Z$/;
 const MANAGEMENT_PATH = /^\/api\/v1\/(?:keys(?:\/.*)?|key|auth\/key|credits)$/;
 /** AIHubMix (one-api) management routes, served at the root next to OpenRouter's /api/v1. */
 const AIHUBMIX_MANAGEMENT_PATH = /^\/api\/(?:token(?:\/.*)?|user\/self|user\/token)$/;
-const AIHUBMIX_INFERENCE_PATH = /^\/v1\/(?:chat\/completions|messages)$/;
+// /v1/responses: AIHubMix's Responses API (beta; docs.aihubmix.com/en/api/responses/Basic-Usage), what Codex calls.
+const AIHUBMIX_INFERENCE_PATH = /^\/v1\/(?:chat\/completions|messages|responses)$/;
 
 export const DEFAULT_AIHUBMIX_MANAGE_KEY = `aihubmix-manage-fake-0000`;
 /** one-api's QuotaPerUnit: quota units per USD. */
@@ -639,7 +640,8 @@ export async function startEmulator(options = {}) {
   // ----- routes -----
   function route(method, path, query, req, body, entry) {
     if (AIHUBMIX_MANAGEMENT_PATH.test(path) || path === `/api/token`) return aihubmixManagement(method, path, query, req, body, entry);
-    if (AIHUBMIX_INFERENCE_PATH.test(path) && method === `POST`) return aihubmixInference(path.endsWith(`/messages`) ? `anthropic` : `openai`, req, body, entry);
+    if (AIHUBMIX_INFERENCE_PATH.test(path) && method === `POST`)
+      return aihubmixInference(path.endsWith(`/messages`) ? `anthropic` : path.endsWith(`/responses`) ? `responses` : `openai`, req, body, entry);
     // probes
     if ((path === `/api` || path === `/api/` || path === `/api/v1` || path === `/api/v1/`) && (method === `HEAD` || method === `GET`))
       return {status: 200, json: {ok: true}};
@@ -1106,11 +1108,12 @@ export async function startEmulator(options = {}) {
     const price = pricePerRequestUsd;
     chargeAihubmix(rec.id, price);
     entry.chargedUsd = price;
-    const promptSource = flavour === `openai` ? body.messages : [body.system, body.messages];
+    const promptSource = flavour === `openai` ? body.messages : flavour === `responses` ? [body.instructions, body.input] : [body.system, body.messages];
     const promptTokens = Math.max(1, Math.ceil((JSON.stringify(promptSource ?? ``)?.length ?? 0) / 4));
     const completionTokens = Math.max(1, Math.ceil(replyText.length / 4));
     const id = `chatcmpl-${Date.now()}-${++genCounter}`;
     const stream = body.stream === true;
+    if (flavour === `responses`) return responsesAnswer(id, model, stream, promptTokens, completionTokens, price);
     return flavour === `openai`
       ? openaiAnswer(id, model, stream, promptTokens, completionTokens, price)
       : anthropicAnswer(id, model, stream, promptTokens, completionTokens, price);

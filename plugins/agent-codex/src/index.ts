@@ -12,7 +12,8 @@ import type {AgentDefinition, AgentEnvironment, AgentFile, AgentModel, AgentPlan
 //   shell, 0.171.0 still sent the token (a provider reads a variable only when its table names one in `env_key`,
 //   and capit writes no `env_key`);
 // - a trusted project's `.codex/config.toml` did not override the provider's token (0.171.0), so it is not a source.
-// capit writes its own provider id (`capit-openrouter`), so a provider table the user wrote stays as it was.
+// capit writes its own provider id (`capit-openrouter`, `capit-aihubmix`), so a provider table the user wrote stays as
+// it was.
 
 function pathApi(platform: NodeJS.Platform): path.PlatformPath {
   return platform === `win32` ? path.win32 : path.posix;
@@ -40,7 +41,8 @@ export function planCodex({platform, secret, read}: PlanInput): AgentPlan {
   const model = read(`config`, [`model`]);
   const notes = [`Restart Codex to use the new key`];
   // OpenRouter names models `<vendor>/<model>`; Codex's own names (and its built-in default) are not such ids.
-  if (typeof model !== `string` || !model.includes(`/`))
+  // AIHubMix takes plain names (`gpt-5.4`), as Codex writes them.
+  if (platform.id === `openrouter` && (typeof model !== `string` || !model.includes(`/`)))
     notes.push(`Codex's model (${typeof model === `string` ? model : `its built-in default`}) is not an ${platform.displayName} model id: set model = "<vendor>/<model>" (e.g. "openai/gpt-5") in config.toml or pass -m`);
   return {
     edits: [
@@ -67,14 +69,14 @@ export function codexKeySources(envInfo: AgentEnvironment, platformId: string): 
   ];
 }
 
-/** `model` in config.toml when it is an OpenRouter-style id and capit's provider is the selected one. */
+/** `model` in config.toml while capit's provider is the selected one (for OpenRouter: only a `<vendor>/<model>` id). */
 export async function codexModel(envInfo: AgentEnvironment, read: ConfigReader, platformId: string): Promise<AgentModel | undefined> {
   const config = codexFiles(envInfo)[0]!;
   const file = {path: config.path, format: config.format};
   const provider = await read(file, [`model_provider`]);
   if (provider !== undefined && provider !== codexProviderId(platformId)) return undefined;
   const model = await read(file, [`model`]);
-  if (typeof model !== `string` || !model.includes(`/`)) return undefined;
+  if (typeof model !== `string` || model.trim() === `` || (platformId === `openrouter` && !model.includes(`/`))) return undefined;
   return {model, source: config.path};
 }
 
@@ -83,10 +85,11 @@ const agent = {
   kind: `agent`,
   id: `codex`,
   files: codexFiles,
-  supports: platformId => platformId === `openrouter`
+  // Codex speaks only the Responses API (it refuses wire_api = "chat"): OpenRouter serves it at /api/v1/responses,
+  // AIHubMix at /v1/responses (docs.aihubmix.com/en/api/responses/Basic-Usage).
+  supports: platformId => platformId === `openrouter` || platformId === `aihubmix`
     ? true
-    // Codex needs the Responses API (it refuses wire_api = "chat"); capit has not verified that AIHubMix serves it.
-    : `Codex speaks only the Responses API, which capit has not verified on ${platformId}`,
+    : `Codex speaks only the Responses API, which capit does not know ${platformId} to serve`,
   plan: input => planCodex(input),
   keySources: codexKeySources,
   model: (envInfo, _detected, read, platformId) => codexModel(envInfo, read, platformId),

@@ -18,7 +18,7 @@ function input(model?: unknown): PlanInput {
   };
 }
 
-describeAgentConformance(codex, {platforms: [`openrouter`]});
+describeAgentConformance(codex, {platforms: [`openrouter`, `aihubmix`]});
 
 describe(`codex (pure)`, () => {
   it(`resolves CODEX_HOME (relative to the working directory) or ~/.codex, on every platform`, () => {
@@ -47,9 +47,21 @@ describe(`codex (pure)`, () => {
     expect(codex.plan(input(`gpt-5-codex`), envInfo(), undefined).edits.some(e => e.path[0] === `model`)).toBe(false);
   });
 
-  it(`supports openrouter only, with the reason for the others`, () => {
+  it(`supports openrouter and aihubmix (both serve the Responses API), with the reason for others`, () => {
     expect(codex.supports(`openrouter`)).toBe(true);
-    expect(codex.supports(`aihubmix`)).toMatch(/Responses API/);
+    expect(codex.supports(`aihubmix`)).toBe(true);
+    expect(codex.supports(`acme`)).toMatch(/Responses API/);
+  });
+
+  it(`AIHubMix: its own provider table at its OpenAI-style base, and no note about plain model names`, () => {
+    const plan = codex.plan({...input(`gpt-5.4`), platform: {id: `aihubmix`, displayName: `AIHubMix`, inferenceBaseUrls: {openai: `https://aihubmix.com/v1`}}}, envInfo(), undefined);
+    expect(plan.edits).toEqual([
+      {file: `config`, op: `set`, path: [`model_provider`], value: `capit-aihubmix`},
+      {file: `config`, op: `set`, path: [`model_providers`, `capit-aihubmix`], value: {
+        name: `AIHubMix (capit)`, base_url: `https://aihubmix.com/v1`, wire_api: `responses`, experimental_bearer_token: KEY,
+      }},
+    ]);
+    expect(plan.notes).toEqual([`Restart Codex to use the new key`]);
   });
 
   it(`declares the token capit writes and the base URL it sends to, in config.toml`, () => {
@@ -65,5 +77,6 @@ describe(`codex (pure)`, () => {
     expect(await codexModel(envInfo(), files({model: `openai/gpt-5`, model_provider: `capit-openrouter`}), `openrouter`)).toMatchObject({model: `openai/gpt-5`});
     expect(await codexModel(envInfo(), files({model: `openai/gpt-5`, model_provider: `openai`}), `openrouter`)).toBeUndefined();
     expect(await codexModel(envInfo(), files({model: `gpt-5`}), `openrouter`)).toBeUndefined();
+    expect(await codexModel(envInfo(), files({model: `gpt-5`, model_provider: `capit-aihubmix`}), `aihubmix`)).toMatchObject({model: `gpt-5`});
   });
 });
