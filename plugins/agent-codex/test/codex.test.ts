@@ -1,8 +1,11 @@
+import path from 'node:path';
+
 import {describe, expect, it} from 'vitest';
 
 import type {AgentEnvironment, JsonPath, PlanInput} from 'capit/plugin';
 import {describeAgentConformance} from 'capit/testing';
 import codex, {codexHome, codexKeySources, codexModel} from '../src/index.js';
+import {issue, mode, onlyKey, read, restore, sandbox, useEmulator, warnings, write} from '../../../test/support/agent-harness.js';
 
 const KEY = `sk-or-v1-fake-plan-0000`;
 
@@ -78,5 +81,66 @@ describe(`codex (pure)`, () => {
     expect(await codexModel(envInfo(), files({model: `openai/gpt-5`, model_provider: `openai`}), `openrouter`)).toBeUndefined();
     expect(await codexModel(envInfo(), files({model: `gpt-5`}), `openrouter`)).toBeUndefined();
     expect(await codexModel(envInfo(), files({model: `gpt-5`, model_provider: `capit-aihubmix`}), `aihubmix`)).toMatchObject({model: `gpt-5`});
+  });
+});
+
+const emulator = useEmulator();
+
+describe(`capit openrouter 5 --agent codex`, () => {
+  const userConfig = [
+    `# my Codex settings`,
+    `model = "openai/gpt-5"\t# tab before the comment`,
+    ``,
+    `[projects."/home/u/proj"]`,
+    `trust_level = "trusted"`,
+    ``,
+  ].join(`\n`);
+
+  it(`adds capit's provider to config.toml (0600), keeps every other byte, and restores it exactly`, async () => {
+    const sb = sandbox(emulator.current, {CODEX_HOME: undefined});
+    const file = path.join(sb.home, `.codex`, `config.toml`);
+    write(file, userConfig);
+    const result = await issue(sb, `codex`);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(warnings(result)).toEqual([]);
+    const key = onlyKey(emulator.current);
+    expect(read(file)).toBe([
+      `# my Codex settings`, `model = "openai/gpt-5"\t# tab before the comment`, `model_provider = "capit-openrouter"`, ``,
+      `[projects."/home/u/proj"]`, `trust_level = "trusted"`, ``,
+      `[model_providers.capit-openrouter]`, `name = "OpenRouter (capit)"`, `base_url = "${emulator.current.openrouterBaseUrl}"`,
+      `wire_api = "responses"`, `experimental_bearer_token = "${key.key}"`, ``,
+    ].join(`\n`));
+    expect(mode(file)).toBe(0o600);
+    expect(result.stdout + result.stderr).not.toContain(key.key);
+    const restored = await restore(sb, `codex`);
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    expect(read(file)).toBe(userConfig);
+    expect(mode(file)).toBe(0o644);
+  });
+
+  it(`restore after the user edited config.toml takes out capit's edits and keeps the user's new line`, async () => {
+    const sb = sandbox(emulator.current);
+    const file = path.join(sb.home, `.codex`, `config.toml`);
+    write(file, userConfig);
+    expect((await issue(sb, `codex`)).exitCode).toBe(0);
+    write(file, `${read(file)}\n[mcp_servers.docs]\ncommand = "npx"\n`, 0o600);
+    const restored = await restore(sb, `codex`);
+    expect(restored.exitCode, restored.stderr).toBe(0);
+    const after = read(file);
+    expect(after).not.toContain(`capit-openrouter`);
+    expect(after).not.toContain(`sk-or-v1`);
+    expect(after.startsWith(userConfig.trimEnd())).toBe(true);
+    expect(after).toContain(`[mcp_servers.docs]\ncommand = "npx"\n`);
+  });
+
+  it(`refuses a config.toml that does not parse, before any key is created`, async () => {
+    const sb = sandbox(emulator.current);
+    const file = path.join(sb.home, `.codex`, `config.toml`);
+    write(file, `model = "a"\nmodel = "b"\n`);
+    const result = await issue(sb, `codex`);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/config\.toml.*duplicate key/);
+    expect(emulator.current.state.keys.size).toBe(0);
+    expect(read(file)).toBe(`model = "a"\nmodel = "b"\n`);
   });
 });
