@@ -257,6 +257,18 @@ describe(`toml editor`, () => {
     refuse(`a = ${`[`.repeat(150)}1${`]`.repeat(150)}\n`, /nested more than 100 levels/);
   });
 
+  it(`a key named __proto__ is an ordinary key: read from the file, never the object's prototype`, () => {
+    const doc = openDocument(`toml`, `a = 1\n`, `/c.toml`);
+    expect(doc.read([`__proto__`])).toBeUndefined();
+    expect(doc.read([`constructor`])).toBeUndefined();
+    const file = openDocument(`toml`, `"__proto__" = 2\n`, `/c.toml`);
+    expect(file.read([`__proto__`])).toBe(2);
+    doc.set([`__proto__`, `polluted`], 1);
+    expect(doc.read([`__proto__`, `polluted`])).toBe(1);
+    expect(doc.text()).toBe(`a = 1\n\n[__proto__]\npolluted = 1\n`);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it(`refuses to write what TOML cannot hold, or to turn a value into a table, and changes nothing`, () => {
     const text = `a = 1\n`;
     const doc = openDocument(`toml`, text, `/c.toml`);

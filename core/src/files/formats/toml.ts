@@ -1,8 +1,11 @@
-// TOML editor on @decimalturn/toml-patch (maintained fork of toml-patch, TOML 1.1, tested against toml-test): it
-// parses the file into a concrete syntax tree and `patch(text, value)` writes only what differs between the file and
-// the new value, so comments, key order, spacing, quoting and line ends of everything else stay as they were. The
-// model here is the plain value; every edit patches the current text to the edited model and must parse back to
-// exactly that model, or it is refused (nothing changes).
+// TOML editor on @decimalturn/toml-patch (the maintained fork of toml-patch: TOML 1.1, checked against toml-test, no
+// dependencies). The model is the file's plain value; an edit changes the model and `patch(text, model)` writes what
+// differs into the text through the library's syntax tree, keeping comments, key order, quoting and line ends.
+// Two things the library does are undone here, because capit promises that untouched bytes stay: it writes every line
+// back from its tree (a tab between tokens becomes a space; a comment after `[]` is dropped), and a deleted key takes
+// the comment line above it along. So lines are matched old to new and every line the edit did not change gets its
+// original bytes back (see keepUntouchedLines). A new table is appended as its own `[a.b]` section. Whatever text is
+// chosen must parse back to exactly the edited model, or the edit is refused and nothing changes.
 import {isDeepStrictEqual} from 'node:util';
 
 import {parse as parseTomlText, patch as patchTomlText, stringify as stringifyToml} from '@decimalturn/toml-patch';
@@ -41,8 +44,8 @@ export class TomlDoc implements EditableDocument {
   read(path: JsonPath): unknown {
     let cur: unknown = this.model;
     for (const seg of path) {
-      if (!isContainer(cur)) return undefined;
-      cur = (cur as Record<string | number, unknown>)[seg];
+      if (!isContainer(cur) || !Object.hasOwn(cur, seg)) return undefined;
+      cur = cur[seg];
     }
     // A copy: the caller may change what it gets without changing the model.
     return cloneData(cur);
@@ -58,17 +61,17 @@ export class TomlDoc implements EditableDocument {
     let cur: Record<string | number, unknown> = next;
     for (let i = 0; i < path.length - 1; i++) {
       const seg = path[i]!;
-      const child = cur[seg];
+      const child = Object.hasOwn(cur, seg) ? cur[seg] : undefined;
       if (child === undefined) {
         if (typeof path[i + 1] === `number`) throw conflict(this.filePath, path, `${formatPath(path.slice(0, i + 1))} does not exist`);
-        cur[seg] = {};
+        put(cur, seg, {});
       } else if (!isContainer(child) || Array.isArray(child) !== (typeof path[i + 1] === `number`)) {
         throw conflict(this.filePath, path, `${formatPath(path.slice(0, i + 1))} is not a ${typeof path[i + 1] === `number` ? `array` : `table`}`);
       }
       cur = cur[seg] as Record<string | number, unknown>;
     }
     const isNew = this.read(path) === undefined;
-    cur[path[path.length - 1]!] = cloneData(value);
+    put(cur, path[path.length - 1]!, cloneData(value));
     // A new table goes at the end as its own `[a.b]` section, as people write them (the library would write it
     // as a dotted key among the top-level keys when its parent table already has sections).
     const section = isNew && isContainer(value) && !Array.isArray(value) && Object.keys(value).length > 0 ? appendSection(this.body, path, value) : undefined;
@@ -88,16 +91,18 @@ export class TomlDoc implements EditableDocument {
   }
 
   private apply(next: Table, path: JsonPath, preferred?: string): void {
-    let patched: string;
+    let patched: string | undefined;
+    let failure: unknown;
     try {
       patched = patchTomlText(this.body, next, NEW_TABLES);
     } catch (err) {
-      if (err instanceof CapitError) throw err;
-      throw conflict(this.filePath, path, (err as Error).message.split(`\n`)[0]!, err);
+      failure = err;
     }
     // The closest text to the original that still means exactly the edited model: untouched lines (and trailing
     // comments the library drops) back byte for byte, else spacing only, else the library's text as it is.
-    const candidates = [keepUntouchedLines(this.body, patched, sameIgnoringComment), keepUntouchedLines(this.body, patched, sameTokens), patched];
+    const candidates = patched === undefined ? [] : [
+      keepUntouchedLines(this.body, patched, sameIgnoringComment), keepUntouchedLines(this.body, patched, sameTokens), patched,
+    ];
     if (preferred !== undefined) candidates.unshift(preferred);
     for (const candidate of candidates) {
       const text = tidyNewHeaders(candidate, this.body, next);
@@ -113,6 +118,8 @@ export class TomlDoc implements EditableDocument {
       this.dirty = true;
       return;
     }
+    if (failure instanceof CapitError) throw failure;
+    if (failure !== undefined) throw conflict(this.filePath, path, (failure as Error).message.split(`\n`)[0]!, failure);
     // Never produce a file that does not mean exactly the edited model.
     throw conflict(this.filePath, path, `the edit would change other values`);
   }
@@ -124,6 +131,11 @@ export class TomlDoc implements EditableDocument {
     const close = this.original.trim() === `` && !this.body.endsWith(`\n`) ? `\n` : ``;
     return this.bom + this.body + close;
   }
+}
+
+/** Sets an own property, also for a key such as `__proto__` (plain assignment would change the prototype). */
+function put(target: Record<string | number, unknown>, key: string | number, value: unknown): void {
+  Object.defineProperty(target, key, {value, writable: true, enumerable: true, configurable: true});
 }
 
 function isContainer(v: unknown): v is Record<string | number, unknown> {
