@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest';
 import type {AgentEnvironment, JsonPath, PlanInput} from 'capit/plugin';
 import {describeAgentConformance} from 'capit/testing';
 import codex, {codexHome, codexKeySources, codexModel} from '../src/index.js';
-import {issue, mode, onlyKey, read, restore, sandbox, useEmulator, warnings, write} from '../../../test/support/agent-harness.js';
+import {capit, issue, mode, onlyKey, read, restore, sandbox, useEmulator, warnings, write} from '../../../test/support/agent-harness.js';
 
 const KEY = `sk-or-v1-fake-plan-0000`;
 
@@ -112,6 +112,12 @@ describe(`capit openrouter 5 --agent codex`, () => {
     ].join(`\n`));
     expect(mode(file)).toBe(0o600);
     expect(result.stdout + result.stderr).not.toContain(key.key);
+    // `capit why` reads the key back from the TOML file and probes it with its own secret.
+    const why = await capit([`why`, `codex`, `--json`], {env: sb.env});
+    expect(why.exitCode, why.stderr).toBe(0);
+    expect(why.stdout + why.stderr).not.toContain(key.key);
+    expect(JSON.parse(why.stdout)[0]).toMatchObject({agent: `codex`, platform: `openrouter`, keyName: key.name, class: `fine`});
+    expect(emulator.current.state.requests.some(r => r.path === `/api/v1/key` && r.authorization === `Bearer ${key.key}`)).toBe(true);
     const restored = await restore(sb, `codex`);
     expect(restored.exitCode, restored.stderr).toBe(0);
     expect(read(file)).toBe(userConfig);
