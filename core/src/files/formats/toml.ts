@@ -8,12 +8,14 @@
 // chosen must parse back to exactly the edited model, or the edit is refused and nothing changes.
 import {isDeepStrictEqual} from 'node:util';
 
-import {parse as parseTomlText, patch as patchTomlText, stringify as stringifyToml} from '@decimalturn/toml-patch';
-
 import {conflict, formatPath, MAX_NESTING_DEPTH, requirePath, splitBom, type EditableDocument} from './common.js';
 import {CapitError, UnparseableFileError} from '../../errors.js';
 import type {JsonPath} from '../../plugin.js';
-import {diffLibrary} from '../lazy.js';
+import {diffLibrary, tomlLibrary} from '../lazy.js';
+
+const parseTomlText = (text: string): unknown => tomlLibrary().parse(text);
+const patchTomlText = (text: string, value: unknown, format: object): string => tomlLibrary().patch(text, value, format);
+const stringifyToml = (value: unknown, format: object): string => tomlLibrary().stringify(value, format);
 
 type Table = Record<string, unknown>;
 
@@ -252,6 +254,7 @@ function parseToml(body: string, filePath: string): Table {
   try {
     value = parseTomlText(body);
   } catch (err) {
+    if (err instanceof CapitError) throw err;
     if (err instanceof RangeError) throw new UnparseableFileError(filePath, `nested too deeply (over ${MAX_NESTING_DEPTH} levels)`);
     const message = (err as Error).message;
     // The library's message: `Error parsing TOML (line, column):` then the source line, a caret and the reason.
