@@ -350,7 +350,7 @@ export interface ActivityRow {
 // ---------------------------------------------------------------------------------------------------------------
 // Agents
 
-export type FileFormat = 'json' | 'jsonc' | 'dotenv' | 'yaml';
+export type FileFormat = 'json' | 'jsonc' | 'dotenv' | 'yaml' | 'toml';
 
 export interface AgentEnvironment {
   env: Readonly<Record<string, string | undefined>>;

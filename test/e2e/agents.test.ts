@@ -7,6 +7,7 @@ import {describe, expect, it} from 'vitest';
 import {runCli}               from '../support/cli.js';
 import {agentEntry, agentManifest, writePlugin} from '../support/plugins.js';
 import {sandboxEnv, tempDir}  from '../support/tmp.js';
+import {BUILTIN_AGENT_IDS} from '../support/builtins.js';
 
 function setup() {
   const root = tempDir(`capit-agents-`);
@@ -30,7 +31,8 @@ describe(`capit agents`, () => {
     expect(result.exitCode).toBe(0);
     const agents = JSON.parse(result.stdout) as Info[];
     const byId = Object.fromEntries(agents.map(a => [a.id, a]));
-    expect(Object.keys(byId).sort()).toEqual([`claude`, `cline`, `continue`, `cursor`, `grok`, `hermes`, `kilo`, `openclaw`, `opencode`, `pi`, `windsurf`]);
+    expect(Object.keys(byId).sort()).toEqual(BUILTIN_AGENT_IDS);
+    expect(BUILTIN_AGENT_IDS).toEqual(expect.arrayContaining([`claude`, `cline`, `codex`, `cursor`, `hermes`, `kilo`, `openclaw`, `opencode`, `windsurf`]));
 
     expect(byId.opencode).toMatchObject({name: `opencode`, detected: true, status: `no capit key installed`, installed: null});
     expect(byId.opencode!.detectedBy[0]).toMatch(/^opencode on PATH \(.*\/bin\/opencode\)$/);
@@ -85,16 +87,17 @@ describe(`capit agents`, () => {
       writePlugin(plugins, `a${i}`, {name: `capit-agent-a${i}`, capit: agentManifest(`a${i}`, {detect: {bin: `a${i}-bin`, paths: [`~/.a${i}`]}})}, agentEntry(`a${i}`));
     // a7 is "installed" (its detect path exists); importing any other entry would be wasted work by default.
     fs.mkdirSync(path.join(env.HOME!, `.a7`));
+    const builtIns = BUILTIN_AGENT_IDS.length;
     env.CAPIT_PLUGIN_PATH = plugins;
 
     const all = await runCli([`agents`, `--json`, `--all-paths`], {env, timeoutMs: 30_000});
     expect(all.exitCode).toBe(0);
     const listed = JSON.parse(all.stdout) as Info[];
-    expect(listed).toHaveLength(211);
+    expect(listed).toHaveLength(200 + builtIns);
     expect(listed.filter(a => a.id.startsWith(`a`) && a.configPaths?.length === 1)).toHaveLength(200);
 
     const byDefault = JSON.parse((await runCli([`agents`, `--json`], {env, timeoutMs: 30_000})).stdout) as Info[];
-    expect(byDefault).toHaveLength(211);
+    expect(byDefault).toHaveLength(200 + builtIns);
     expect(byDefault.filter(a => a.id.startsWith(`a`) && a.configPaths !== null).map(a => a.id)).toEqual([`a7`]);
   });
 });

@@ -14,6 +14,7 @@ import {run}                    from '../agents/support.js';
 import {emulatorPerFile}        from '../support/emulator.js';
 import {sandboxEnv, tempDir}    from '../support/tmp.js';
 import {NODE_24, NPM_CACHE, fetchNode} from '../support/npm-fetch.js';
+import {BUILTIN_AGENT_IDS, BUILTIN_PLATFORM_IDS} from '../support/builtins.js';
 
 const REPO = path.resolve(import.meta.dirname, `../..`);
 const VERSION = (JSON.parse(fs.readFileSync(path.join(REPO, `core/package.json`), `utf8`)) as {version: string}).version;
@@ -88,13 +89,13 @@ async function installAndUse(nodeDir: string, expectedNodeVersion: string) {
 
   const agents = await capit(`agents`, `--json`);
   expect(agents.exitCode, agents.stderr).toBe(0);
-  expect((JSON.parse(agents.stdout) as {id: string}[]).map(a => a.id).sort()).toEqual([`claude`, `cline`, `continue`, `cursor`, `grok`, `hermes`, `kilo`, `openclaw`, `opencode`, `pi`, `windsurf`]);
+  expect((JSON.parse(agents.stdout) as {id: string}[]).map(a => a.id).sort()).toEqual(BUILTIN_AGENT_IDS);
 
   const plugins = await capit(`plugin`, `list`, `--json`);
   expect(plugins.exitCode, plugins.stderr).toBe(0);
   const listed = JSON.parse(plugins.stdout) as {plugins: {id: string; source: string; version: string}[]; broken: unknown[]};
   expect(listed.broken).toEqual([]);
-  expect(listed.plugins.map(p => p.id).sort()).toEqual([`aihubmix`, `claude`, `cline`, `continue`, `cursor`, `grok`, `hermes`, `kilo`, `openclaw`, `opencode`, `openrouter`, `pi`, `windsurf`]);
+  expect(listed.plugins.map(p => p.id).sort()).toEqual([...BUILTIN_AGENT_IDS, ...BUILTIN_PLATFORM_IDS].sort());
   expect(listed.plugins.every(p => p.source === `builtin` && p.version === VERSION)).toBe(true);
 
   // The scaffold comes from the installed package's templates and builds against the installed capit.

@@ -321,7 +321,7 @@ export interface Emulator {
   openrouterBaseUrl: string;
   /**
    * = url. AIHubMix's routes hang off the root: /api/token/…, /api/user/self (management, `Authorization: <manage key>`),
-   * /v1/chat/completions and /v1/messages (inference with `Bearer sk-…` or `x-api-key`; each request charges
+   * /v1/chat/completions, /v1/messages and /v1/responses (inference with `Bearer sk-…` or `x-api-key`; each request charges
    * pricePerRequestUsd from remain_quota; an exhausted token gets 401 `该令牌额度已用尽 (request id: …)`).
    * GET /api/user/token regenerates (revokes) the manage key used, as one-api does.
    */

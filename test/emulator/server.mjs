@@ -25,7 +25,8 @@ const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?Z$/;
 const MANAGEMENT_PATH = /^\/api\/v1\/(?:keys(?:\/.*)?|key|auth\/key|credits)$/;
 /** AIHubMix (one-api) management routes, served at the root next to OpenRouter's /api/v1. */
 const AIHUBMIX_MANAGEMENT_PATH = /^\/api\/(?:token(?:\/.*)?|user\/self|user\/token)$/;
-const AIHUBMIX_INFERENCE_PATH = /^\/v1\/(?:chat\/completions|messages)$/;
+// /v1/responses: AIHubMix's Responses API (beta; docs.aihubmix.com/en/api/responses/Basic-Usage), what Codex calls.
+const AIHUBMIX_INFERENCE_PATH = /^\/v1\/(?:chat\/completions|messages|responses)$/;
 
 export const DEFAULT_AIHUBMIX_MANAGE_KEY = `aihubmix-manage-fake-0000`;
 /** one-api's QuotaPerUnit: quota units per USD. */
@@ -343,7 +344,9 @@ export async function startEmulator(options = {}) {
   function preflight(rec, body) {
     if (accountUsage() >= accountCreditsUsd) return errorResponse(402, `Insufficient credits. Add more using https://openrouter.ai/settings/credits`);
     const remaining = remainingOf(rec);
-    const maxTokens = Number.isInteger(body.max_tokens) && body.max_tokens > 0 ? body.max_tokens : null;
+    // The Responses API names the limit max_output_tokens.
+    const asked = body.max_tokens ?? body.max_output_tokens;
+    const maxTokens = Number.isInteger(asked) && asked > 0 ? asked : null;
     if (outputTokenPriceUsd > 0 && maxTokens !== null && remaining !== null && remaining > 0 && maxTokens * outputTokenPriceUsd > remaining)
       return errorResponse(402, `This request requires more credits, or fewer max_tokens. You requested up to ${maxTokens} tokens, but can only afford ${Math.floor(remaining / outputTokenPriceUsd)}. To increase, visit https://openrouter.ai/settings/keys and create a key with a higher total limit`);
     return null;
@@ -637,7 +640,8 @@ export async function startEmulator(options = {}) {
   // ----- routes -----
   function route(method, path, query, req, body, entry) {
     if (AIHUBMIX_MANAGEMENT_PATH.test(path) || path === `/api/token`) return aihubmixManagement(method, path, query, req, body, entry);
-    if (AIHUBMIX_INFERENCE_PATH.test(path) && method === `POST`) return aihubmixInference(path.endsWith(`/messages`) ? `anthropic` : `openai`, req, body, entry);
+    if (AIHUBMIX_INFERENCE_PATH.test(path) && method === `POST`)
+      return aihubmixInference(path.endsWith(`/messages`) ? `anthropic` : path.endsWith(`/responses`) ? `responses` : `openai`, req, body, entry);
     // probes
     if ((path === `/api` || path === `/api/` || path === `/api/v1` || path === `/api/v1/`) && (method === `HEAD` || method === `GET`))
       return {status: 200, json: {ok: true}};
@@ -645,6 +649,7 @@ export async function startEmulator(options = {}) {
 
     if (path === `/api/v1/chat/completions` && method === `POST`) return inference(`openai`, req, body, entry);
     if (path === `/api/v1/messages` && method === `POST`) return inference(`anthropic`, req, body, entry);
+    if (path === `/api/v1/responses` && method === `POST`) return inference(`responses`, req, body, entry);
     if (path === `/api/v1/messages/count_tokens` && method === `POST`) return {status: 200, json: {input_tokens: 10}};
 
     if (path === `/api/v1/key` || path === `/api/v1/auth/key`) {
@@ -782,16 +787,53 @@ export async function startEmulator(options = {}) {
     const refused = preflight(rec, body); // slice B1
     if (refused) return refused;
     const price = pricePerRequestUsd;
-    const promptSource = flavour === `openai` ? body.messages : [body.system, body.messages];
+    const promptSource = flavour === `openai` ? body.messages : flavour === `responses` ? [body.instructions, body.input] : [body.system, body.messages];
     const promptTokens = Math.max(1, Math.ceil((JSON.stringify(promptSource ?? ``)?.length ?? 0) / 4));
     const completionTokens = Math.max(1, Math.ceil(replyText.length / 4));
     charge(rec.hash, price, {model, promptTokens, completionTokens}); // slice W2: model and tokens for /activity
     entry.chargedUsd = price;
     const id = `gen-${Date.now()}-${++genCounter}`;
     const stream = body.stream === true;
+    if (flavour === `responses`) return responsesAnswer(id, model, stream, promptTokens, completionTokens, price);
     return flavour === `openai`
       ? openaiAnswer(id, model, stream, promptTokens, completionTokens, price)
       : anthropicAnswer(id, model, stream, promptTokens, completionTokens, price);
+  }
+
+  /**
+   * OpenAI Responses API answer (OpenRouter serves it at /api/v1/responses; Codex's only wire API): one assistant
+   * message holding the reply. Streamed as the typed events Codex reads: response.created, output_item.added,
+   * content_part.added, output_text.delta…, output_text.done, content_part.done, output_item.done, response.completed
+   * (with usage).
+   */
+  function responsesAnswer(id, model, stream, inputTokens, outputTokens, cost) {
+    const respId = `resp_${id}`;
+    const msgId = `msg_${id}`;
+    const createdAt = Math.floor(Date.now() / 1000);
+    const usage = {input_tokens: inputTokens, input_tokens_details: {cached_tokens: 0}, output_tokens: outputTokens,
+      output_tokens_details: {reasoning_tokens: 0}, total_tokens: inputTokens + outputTokens, cost};
+    const part = text => ({type: `output_text`, text, annotations: []});
+    const message = content => ({id: msgId, type: `message`, role: `assistant`, status: content ? `completed` : `in_progress`, content: content ? [part(content)] : []});
+    const response = (status, output, withUsage) => ({
+      id: respId, object: `response`, created_at: createdAt, status, model, output, error: null, incomplete_details: null,
+      ...(withUsage ? {usage} : {usage: null}),
+    });
+    if (!stream) return {status: 200, json: response(`completed`, [message(replyText)], true)};
+    let seq = 0;
+    const ev = (type, data) => `event: ${type}\ndata: ${JSON.stringify({type, sequence_number: seq++, ...data})}\n\n`;
+    const sse = [
+      ev(`response.created`, {response: response(`in_progress`, [], false)}),
+      ev(`response.in_progress`, {response: response(`in_progress`, [], false)}),
+      ev(`response.output_item.added`, {output_index: 0, item: message(``)}),
+      ev(`response.content_part.added`, {item_id: msgId, output_index: 0, content_index: 0, part: part(``)}),
+    ];
+    for (const piece of splitText(replyText))
+      sse.push(ev(`response.output_text.delta`, {item_id: msgId, output_index: 0, content_index: 0, delta: piece}));
+    sse.push(ev(`response.output_text.done`, {item_id: msgId, output_index: 0, content_index: 0, text: replyText}));
+    sse.push(ev(`response.content_part.done`, {item_id: msgId, output_index: 0, content_index: 0, part: part(replyText)}));
+    sse.push(ev(`response.output_item.done`, {output_index: 0, item: message(replyText)}));
+    sse.push(ev(`response.completed`, {response: response(`completed`, [message(replyText)], true)}));
+    return {status: 200, sse};
   }
 
   function openaiAnswer(id, model, stream, promptTokens, completionTokens, cost) {
@@ -1066,11 +1108,12 @@ export async function startEmulator(options = {}) {
     const price = pricePerRequestUsd;
     chargeAihubmix(rec.id, price);
     entry.chargedUsd = price;
-    const promptSource = flavour === `openai` ? body.messages : [body.system, body.messages];
+    const promptSource = flavour === `openai` ? body.messages : flavour === `responses` ? [body.instructions, body.input] : [body.system, body.messages];
     const promptTokens = Math.max(1, Math.ceil((JSON.stringify(promptSource ?? ``)?.length ?? 0) / 4));
     const completionTokens = Math.max(1, Math.ceil(replyText.length / 4));
     const id = `chatcmpl-${Date.now()}-${++genCounter}`;
     const stream = body.stream === true;
+    if (flavour === `responses`) return responsesAnswer(id, model, stream, promptTokens, completionTokens, price);
     return flavour === `openai`
       ? openaiAnswer(id, model, stream, promptTokens, completionTokens, price)
       : anthropicAnswer(id, model, stream, promptTokens, completionTokens, price);

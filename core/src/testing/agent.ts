@@ -23,7 +23,7 @@ export interface AgentConformanceOptions {
 /** The placeholder used instead of a real key; plan() must put it somewhere. */
 export const PLACEHOLDER_SECRET = `sk-capit-conformance-placeholder-0123456789`;
 
-const FORMATS = new Set([`json`, `jsonc`, `dotenv`, `yaml`]);
+const FORMATS = new Set([`json`, `jsonc`, `dotenv`, `yaml`, `toml`]);
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === `object` && !Object.isFrozen(value)) {
@@ -257,7 +257,7 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
             // No config at all: nothing to report.
             const nothing = await def.model!(envInfo, detected, async file => {
               asked.push(file.path);
-              expect([`json`, `jsonc`, `dotenv`, `yaml`]).toContain(file.format);
+              expect([`json`, `jsonc`, `dotenv`, `yaml`, `toml`]).toContain(file.format);
               return undefined;
             }, platformId);
             expect(nothing, `model() with no config is undefined`).toBeUndefined();

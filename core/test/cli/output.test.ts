@@ -912,6 +912,9 @@ describe(`main outputs`, () => {
       cline     Cline — not detected
                 platforms: openrouter (files only)
                 status: no capit key installed
+      codex     Codex CLI — not detected
+                platforms: openrouter (files only), aihubmix (files only)
+                status: no capit key installed
       cursor    Cursor — not detected
                 platforms: openrouter (files only)
                 status: no capit key installed
@@ -925,14 +928,17 @@ describe(`main outputs`, () => {
                 platforms: openrouter (files only)
                 status: no capit key installed
       continue  Continue CLI — not detected
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       grok      Grok CLI — not detected
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       opencode  opencode — detected
                 platforms: openrouter (files only)
                 config: ~/.local/share/opencode/auth.json
                 status: capit openrouter key opencode-XXXXXXXX ($5.00 cap) installed
       pi        pi — not detected
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       windsurf  Windsurf — not detected
                 platforms: openrouter (files only)
@@ -976,6 +982,9 @@ describe(`main outputs`, () => {
       cline     Cline — not detected
                 platforms: openrouter (files only)
                 status: no capit key installed
+      codex     Codex CLI — not detected
+                platforms: openrouter (files only), aihubmix (files only)
+                status: no capit key installed
       cursor    Cursor — not detected
                 platforms: openrouter (files only)
                 status: no capit key installed
@@ -989,13 +998,16 @@ describe(`main outputs`, () => {
                 platforms: openrouter (files only)
                 status: no capit key installed
       continue  Continue CLI — not detected
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       grok      Grok CLI — not detected
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       opencode  opencode — not detected
                 platforms: openrouter (files only)
                 status: no capit key installed
       pi        pi — not detected
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       windsurf  Windsurf — not detected
                 platforms: openrouter (files only)
@@ -1018,6 +1030,7 @@ describe(`main outputs`, () => {
       "KIND      ID          VERSION        SOURCE    PACKAGE                    STATUS
       agent     claude      <version>  built-in  capit-agent-claude         active
       agent     cline       <version>  built-in  capit-agent-cline          active
+      agent     codex       <version>  built-in  capit-agent-codex          active
       agent     continue    <version>  built-in  capit-agent-continue       active
       agent     cursor      <version>  built-in  capit-agent-cursor         active
       agent     grok        <version>  built-in  capit-agent-grok           active
