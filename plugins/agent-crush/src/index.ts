@@ -1,0 +1,113 @@
+import path from 'node:path';
+
+import type {AgentDefinition, AgentEnvironment, AgentPlan, KeySource, PlanInput, SessionEnv, SessionInput} from 'capit/plugin';
+
+// Crush (charmbracelet/crush; npm `@charmland/crush` 0.96.1, whose package only downloads the binary from GitHub at
+// install, so it is not run here: these facts are from internal/config/load.go and store.go of the source, snapshot
+// 37f36e9 after v0.90.0). Crush merges, later winning: /etc, the global config `$CRUSH_GLOBAL_CONFIG/crush.json` (else
+// `<config home>/crush/crush.json`) and its `crushrc` sibling, the data config `$CRUSH_GLOBAL_DATA/crush.json` (else
+// `$XDG_DATA_HOME/crush/crush.json`, `~/.local/share/crush/crush.json`, `%LOCALAPPDATA%\crush\crush.json`), then the
+// project's `crush.json` < `.crush.json` < `crushrc` < `.crushrc` from the git root down to the working directory.
+// Crush stores a key the user types in the data config (`providers.<id>.api_key`, ScopeGlobal), which is where capit
+// writes. A known provider's default key is the template `$OPENROUTER_API_KEY`, resolved only when no config sets
+// `api_key`, with `CRUSH_<NAME>` winning over `<NAME>` while it is resolved (PushPopCrushEnv).
+
+function pathApi(platform: NodeJS.Platform): path.PlatformPath {
+  return platform === `win32` ? path.win32 : path.posix;
+}
+
+export function dataConfig({env, home, platform}: AgentEnvironment): string {
+  const p = pathApi(platform);
+  if (env.CRUSH_GLOBAL_DATA) return p.join(env.CRUSH_GLOBAL_DATA, `crush.json`);
+  if (env.XDG_DATA_HOME) return p.join(env.XDG_DATA_HOME, `crush`, `crush.json`);
+  if (platform === `win32`) return p.join(env.LOCALAPPDATA || p.join(env.USERPROFILE || home, `AppData`, `Local`), `crush`, `crush.json`);
+  return p.join(home, `.local`, `share`, `crush`, `crush.json`);
+}
+
+/** `home.Config()` of charmbracelet/x: `$XDG_CONFIG_HOME`, else `~/.config` (`%LOCALAPPDATA%` on Windows). */
+export function globalConfig({env, home, platform}: AgentEnvironment): string {
+  const p = pathApi(platform);
+  if (env.CRUSH_GLOBAL_CONFIG) return p.join(env.CRUSH_GLOBAL_CONFIG, `crush.json`);
+  const base = env.XDG_CONFIG_HOME || (platform === `win32` ? env.LOCALAPPDATA || p.join(home, `AppData`, `Local`) : p.join(home, `.config`));
+  return p.join(base, `crush`, `crush.json`);
+}
+
+/** The env var of Crush's built-in provider (catwalk's `$OPENROUTER_API_KEY`); AIHubMix is a custom provider here. */
+const BUILT_IN_ENV: Record<string, string> = {openrouter: `OPENROUTER_API_KEY`};
+
+/** The model capit lists for the AIHubMix custom provider (a custom provider with no models is skipped by Crush). */
+const AIHUBMIX_MODEL = `gpt-4o-mini`;
+
+export function planCrush({platform, secret}: PlanInput): AgentPlan {
+  const base = platform.inferenceBaseUrls.openai;
+  if (platform.id in BUILT_IN_ENV) {
+    return {
+      edits: [
+        {file: `data`, op: `set`, path: [`providers`, platform.id, `api_key`], value: secret},
+        {file: `data`, op: `set`, path: [`providers`, platform.id, `base_url`], value: base},
+      ],
+      notes: [`Pick a ${platform.displayName} model in Crush (ctrl+m / "Switch Model"); restart a running Crush to use the new key`],
+    };
+  }
+  return {
+    edits: [{file: `data`, op: `set`, path: [`providers`, platform.id], value: {
+      name: `${platform.displayName} (capped by capit)`,
+      type: `openai-compat`,
+      base_url: base,
+      api_key: secret,
+      models: [{id: AIHUBMIX_MODEL, name: AIHUBMIX_MODEL, context_window: 128000, default_max_tokens: 4096}],
+    }}],
+    notes: [`Pick "${AIHUBMIX_MODEL}" of "${platform.displayName} (capped by capit)" in Crush (ctrl+m); add models under providers.${platform.id}.models in ${`crush.json`}`],
+  };
+}
+
+/**
+ * Highest precedence first. The project's crushrc / .crushrc are shell scripts that print JSON (not readable as a
+ * file format) and parent folders up to the git root are not listed; the JSON configs of the working directory are.
+ */
+export function crushKeySources(envInfo: AgentEnvironment, platformId: string): KeySource[] {
+  const p = pathApi(envInfo.platform);
+  const project = [`.crush.json`, `crush.json`].map(name => p.join(envInfo.cwd, name));
+  const files = [...project, dataConfig(envInfo), globalConfig(envInfo)];
+  const data = dataConfig(envInfo);
+  const keyAt = [`providers`, platformId, `api_key`];
+  const baseAt = [`providers`, platformId, `base_url`];
+  const note = (file: string) => file === data ? undefined : project.includes(file) ? `a project config is merged over the data config` : undefined;
+  const env = BUILT_IN_ENV[platformId];
+  return [
+    ...files.map(file => ({kind: `file` as const, path: file, format: `json` as const, at: keyAt, ...(file === data ? {installs: true} : {}), ...(note(file) ? {note: note(file)} : {})})),
+    ...(env ? [
+      {kind: `env` as const, name: `CRUSH_${env}`, note: `used only when no config sets api_key`},
+      {kind: `env` as const, name: env, note: `used only when no config sets api_key`},
+    ] : []),
+    ...files.map(file => ({kind: `file` as const, path: file, format: `json` as const, at: baseAt, role: `baseUrl` as const, ...(note(file) ? {note: note(file)} : {})})),
+  ];
+}
+
+/**
+ * `capit run -- crush`: for the built-in OpenRouter provider, `CRUSH_OPENROUTER_API_KEY` wins over
+ * OPENROUTER_API_KEY, but every config that sets `api_key` (capit's install among them) wins over both.
+ */
+export function crushSessionEnv({platform, secret}: SessionInput, envInfo: AgentEnvironment): SessionEnv | string {
+  const env = BUILT_IN_ENV[platform];
+  if (!env) return `Crush reads a custom provider's key only from its config files`;
+  return {
+    env: {[`CRUSH_${env}`]: secret},
+    beatenBy: crushKeySources(envInfo, platform).filter(s => s.kind === `file` && s.role !== `baseUrl`).map(({installs: _installs, ...s}) => s),
+  };
+}
+
+const agent = {
+  apiVersion: 1,
+  kind: `agent`,
+  id: `crush`,
+  files: envInfo => [{id: `data`, path: dataConfig(envInfo), format: `json`, secret: true}],
+  supports: platformId => platformId === `openrouter` || platformId === `aihubmix`
+    ? true
+    : `Crush takes OpenAI-compatible providers, but capit knows no OpenAI-compatible base for "${platformId}"`,
+  plan: input => planCrush(input),
+  keySources: crushKeySources,
+  sessionEnv: crushSessionEnv,
+} satisfies AgentDefinition;
+
+export default agent;
