@@ -24,12 +24,11 @@ export function dataConfig({env, home, platform}: AgentEnvironment): string {
   return p.join(home, `.local`, `share`, `crush`, `crush.json`);
 }
 
-/** `home.Config()` of charmbracelet/x: `$XDG_CONFIG_HOME`, else `~/.config` (`%LOCALAPPDATA%` on Windows). */
+/** Crush's internal/home `Config()`: `$XDG_CONFIG_HOME`, else `<home>/.config`, on every OS. */
 export function globalConfig({env, home, platform}: AgentEnvironment): string {
   const p = pathApi(platform);
   if (env.CRUSH_GLOBAL_CONFIG) return p.join(env.CRUSH_GLOBAL_CONFIG, `crush.json`);
-  const base = env.XDG_CONFIG_HOME || (platform === `win32` ? env.LOCALAPPDATA || p.join(home, `AppData`, `Local`) : p.join(home, `.config`));
-  return p.join(base, `crush`, `crush.json`);
+  return p.join(env.XDG_CONFIG_HOME || p.join(home, `.config`), `crush`, `crush.json`);
 }
 
 /** The env var of Crush's built-in provider (catwalk's `$OPENROUTER_API_KEY`); AIHubMix is a custom provider here. */
@@ -68,8 +67,9 @@ export function planCrush({platform, secret}: PlanInput): AgentPlan {
 export function crushKeySources(envInfo: AgentEnvironment, platformId: string): KeySource[] {
   const p = pathApi(envInfo.platform);
   const project = [`.crush.json`, `crush.json`].map(name => p.join(envInfo.cwd, name));
-  const files = [...project, dataConfig(envInfo), globalConfig(envInfo)];
   const data = dataConfig(envInfo);
+  // CRUSH_GLOBAL_CONFIG and CRUSH_GLOBAL_DATA may name one folder: then it is one file, listed once.
+  const files = [...new Set([...project, data, globalConfig(envInfo)])];
   const keyAt = [`providers`, platformId, `api_key`];
   const baseAt = [`providers`, platformId, `base_url`];
   const note = (file: string) => file === data ? undefined : project.includes(file) ? `a project config is merged over the data config` : undefined;
