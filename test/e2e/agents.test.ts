@@ -30,7 +30,7 @@ describe(`capit agents`, () => {
     expect(result.exitCode).toBe(0);
     const agents = JSON.parse(result.stdout) as Info[];
     const byId = Object.fromEntries(agents.map(a => [a.id, a]));
-    expect(Object.keys(byId).sort()).toEqual([`claude`, `cline`, `cursor`, `hermes`, `kilo`, `openclaw`, `opencode`, `windsurf`]);
+    expect(Object.keys(byId).sort()).toEqual([`claude`, `cline`, `crush`, `cursor`, `droid`, `hermes`, `kilo`, `openclaw`, `opencode`, `qwen`, `windsurf`]);
 
     expect(byId.opencode).toMatchObject({name: `opencode`, detected: true, status: `no capit key installed`, installed: null});
     expect(byId.opencode!.detectedBy[0]).toMatch(/^opencode on PATH \(.*\/bin\/opencode\)$/);
@@ -90,11 +90,11 @@ describe(`capit agents`, () => {
     const all = await runCli([`agents`, `--json`, `--all-paths`], {env, timeoutMs: 30_000});
     expect(all.exitCode).toBe(0);
     const listed = JSON.parse(all.stdout) as Info[];
-    expect(listed).toHaveLength(208);
+    expect(listed).toHaveLength(211);
     expect(listed.filter(a => a.id.startsWith(`a`) && a.configPaths?.length === 1)).toHaveLength(200);
 
     const byDefault = JSON.parse((await runCli([`agents`, `--json`], {env, timeoutMs: 30_000})).stdout) as Info[];
-    expect(byDefault).toHaveLength(208);
+    expect(byDefault).toHaveLength(211);
     expect(byDefault.filter(a => a.id.startsWith(`a`) && a.configPaths !== null).map(a => a.id)).toEqual([`a7`]);
   });
 });

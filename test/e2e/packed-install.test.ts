@@ -88,13 +88,13 @@ async function installAndUse(nodeDir: string, expectedNodeVersion: string) {
 
   const agents = await capit(`agents`, `--json`);
   expect(agents.exitCode, agents.stderr).toBe(0);
-  expect((JSON.parse(agents.stdout) as {id: string}[]).map(a => a.id).sort()).toEqual([`claude`, `cline`, `cursor`, `hermes`, `kilo`, `openclaw`, `opencode`, `windsurf`]);
+  expect((JSON.parse(agents.stdout) as {id: string}[]).map(a => a.id).sort()).toEqual([`claude`, `cline`, `crush`, `cursor`, `droid`, `hermes`, `kilo`, `openclaw`, `opencode`, `qwen`, `windsurf`]);
 
   const plugins = await capit(`plugin`, `list`, `--json`);
   expect(plugins.exitCode, plugins.stderr).toBe(0);
   const listed = JSON.parse(plugins.stdout) as {plugins: {id: string; source: string; version: string}[]; broken: unknown[]};
   expect(listed.broken).toEqual([]);
-  expect(listed.plugins.map(p => p.id).sort()).toEqual([`aihubmix`, `claude`, `cline`, `cursor`, `hermes`, `kilo`, `openclaw`, `opencode`, `openrouter`, `windsurf`]);
+  expect(listed.plugins.map(p => p.id).sort()).toEqual([`aihubmix`, `claude`, `cline`, `crush`, `cursor`, `droid`, `hermes`, `kilo`, `openclaw`, `opencode`, `openrouter`, `qwen`, `windsurf`]);
   expect(listed.plugins.every(p => p.source === `builtin` && p.version === VERSION)).toBe(true);
 
   // The scaffold comes from the installed package's templates and builds against the installed capit.

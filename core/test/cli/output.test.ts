@@ -909,7 +909,11 @@ describe(`main outputs`, () => {
                 status: no capit key installed
       cline     Cline — not detected
                 status: no capit key installed
+      crush     Crush — not detected
+                status: no capit key installed
       cursor    Cursor — not detected
+                status: no capit key installed
+      droid     Factory Droid — not detected
                 status: no capit key installed
       hermes    Hermes Agent — not detected
                 status: no capit key installed
@@ -920,6 +924,8 @@ describe(`main outputs`, () => {
       opencode  opencode — detected
                 config: ~/.local/share/opencode/auth.json
                 status: capit openrouter key opencode-XXXXXXXX ($5.00 cap) installed
+      qwen      Qwen Code — not detected
+                status: no capit key installed
       windsurf  Windsurf — not detected
                 status: no capit key installed
       "
@@ -959,7 +965,11 @@ describe(`main outputs`, () => {
                 status: no capit key installed
       cline     Cline — not detected
                 status: no capit key installed
+      crush     Crush — not detected
+                status: no capit key installed
       cursor    Cursor — not detected
+                status: no capit key installed
+      droid     Factory Droid — not detected
                 status: no capit key installed
       hermes    Hermes Agent — not detected
                 status: no capit key installed
@@ -968,6 +978,8 @@ describe(`main outputs`, () => {
       openclaw  OpenClaw — not detected
                 status: no capit key installed
       opencode  opencode — not detected
+                status: no capit key installed
+      qwen      Qwen Code — not detected
                 status: no capit key installed
       windsurf  Windsurf — not detected
                 status: no capit key installed
@@ -989,11 +1001,14 @@ describe(`main outputs`, () => {
       "KIND      ID          VERSION        SOURCE    PACKAGE                    STATUS
       agent     claude      <version>  built-in  capit-agent-claude         active
       agent     cline       <version>  built-in  capit-agent-cline          active
+      agent     crush       <version>  built-in  capit-agent-crush          active
       agent     cursor      <version>  built-in  capit-agent-cursor         active
+      agent     droid       <version>  built-in  capit-agent-droid          active
       agent     hermes      <version>  built-in  capit-agent-hermes         active
       agent     kilo        <version>  built-in  capit-agent-kilo           active
       agent     openclaw    <version>  built-in  capit-agent-openclaw       active
       agent     opencode    <version>  built-in  capit-agent-opencode       active
+      agent     qwen        <version>  built-in  capit-agent-qwen           active
       agent     windsurf    <version>  built-in  capit-agent-windsurf       active
       platform  aihubmix    <version>  built-in  capit-platform-aihubmix    active
       platform  openrouter  <version>  built-in  capit-platform-openrouter  active
