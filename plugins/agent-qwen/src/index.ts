@@ -94,12 +94,19 @@ export function qwenKeySources(envInfo: AgentEnvironment, platformId: string, de
     ? []
     : [p.join(envInfo.cwd, `.qwen`, `.env`), p.join(envInfo.cwd, `.env`)];
   const index = detected?.index[platformId] ?? 0;
+  const workspaceSettings = project.length ? [p.join(envInfo.cwd, `.qwen`, `settings.json`)] : [];
   return [
     {kind: `env`, name, note: `Qwen Code reads the shell before its .env files`},
     ...project.map(file => ({kind: `file` as const, path: file, format: `dotenv` as const, at: [name], note: `a project .env is read before ~/.qwen/.env`})),
     {kind: `file`, path: p.join(home, `.env`), format: `dotenv`, at: [name], installs: true},
     {kind: `file`, path: p.join(envInfo.home, `.env`), format: `dotenv`, at: [name]},
-    {kind: `file`, path: settings, format: `jsonc`, at: [`env`, name]},
+    ...[...workspaceSettings, settings].map(file => ({kind: `file` as const, path: file, format: `jsonc` as const, at: [`env`, name]})),
+    // modelProviders merges with strategy "replace" (chunks/chunk-D2H63VR2.js settings schema): a project's list
+    // replaces the user's, capit's entry with it.
+    ...workspaceSettings.map(file => ({
+      kind: `file` as const, path: file, format: `jsonc` as const, at: [`modelProviders`], role: `baseUrl` as const, redirectsWhenSet: true,
+      note: `a project's modelProviders replaces the user's list, capit's entry included`,
+    })),
     {kind: `file`, path: settings, format: `jsonc`, at: [`modelProviders`, `openai`, index, `baseUrl`], role: `baseUrl`, note: `the base URL of capit's modelProviders entry`},
   ];
 }

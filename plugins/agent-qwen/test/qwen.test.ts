@@ -57,7 +57,9 @@ describe(`qwen (pure)`, () => {
       `/work/proj/.env:CAPIT_OPENROUTER_API_KEY`,
       `/home/u/.qwen/.env:CAPIT_OPENROUTER_API_KEY *`,
       `/home/u/.env:CAPIT_OPENROUTER_API_KEY`,
+      `/work/proj/.qwen/settings.json:env.CAPIT_OPENROUTER_API_KEY`,
       `/home/u/.qwen/settings.json:env.CAPIT_OPENROUTER_API_KEY`,
+      `/work/proj/.qwen/settings.json:modelProviders (base)`,
       `/home/u/.qwen/settings.json:modelProviders.openai.2.baseUrl (base)`,
     ]);
   });
