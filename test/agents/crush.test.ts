@@ -69,7 +69,7 @@ describe(`Crush files`, () => {
     expect(doctor.stdout + doctor.stderr).not.toContain(issuedKey(emulator).key);
   });
 
-  it(`adds AIHubMix as an OpenAI-compatible provider under CRUSH_GLOBAL_DATA`, async () => {
+  it(`sets Crush's built-in AIHubMix provider under CRUSH_GLOBAL_DATA`, async () => {
     const root = tempDir(`capit-crush-`);
     const {env} = agentSandbox(root, emulator, {
       CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: DEFAULT_AIHUBMIX_MANAGE_KEY, CRUSH_GLOBAL_DATA: path.join(root, `crush-data`),
@@ -78,6 +78,6 @@ describe(`Crush files`, () => {
     expect(installed.exitCode, installed.stderr).toBe(0);
     const [token] = [...emulator.state.aihubmixTokens.values()];
     const data = JSON.parse(fs.readFileSync(path.join(root, `crush-data`, `crush.json`), `utf8`)) as {providers: Record<string, Record<string, unknown>>};
-    expect(data.providers.aihubmix).toMatchObject({type: `openai-compat`, base_url: `${emulator.aihubmixBaseUrl}/v1`, api_key: `sk-${token!.key}`});
+    expect(data.providers.aihubmix).toEqual({api_key: `sk-${token!.key}`, base_url: `${emulator.aihubmixBaseUrl}/v1`});
   });
 });

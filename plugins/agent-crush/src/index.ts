@@ -31,32 +31,20 @@ export function globalConfig({env, home, platform}: AgentEnvironment): string {
   return p.join(env.XDG_CONFIG_HOME || p.join(home, `.config`), `crush`, `crush.json`);
 }
 
-/** The env var of Crush's built-in provider (catwalk's `$OPENROUTER_API_KEY`); AIHubMix is a custom provider here. */
-const BUILT_IN_ENV: Record<string, string> = {openrouter: `OPENROUTER_API_KEY`};
-
-/** The model capit lists for the AIHubMix custom provider (a custom provider with no models is skipped by Crush). */
-const AIHUBMIX_MODEL = `gpt-4o-mini`;
+/**
+ * Crush's built-in providers come from catwalk (charmbracelet/catwalk internal/providers/configs/openrouter.json and
+ * aihubmix.json): each has an `api_key` template naming its variable, an OpenAI-compatible endpoint and a model list.
+ * A config's `providers.<id>.api_key` / `base_url` override the template and the endpoint (load.go configureProviders).
+ */
+const BUILT_IN_ENV: Record<string, string> = {openrouter: `OPENROUTER_API_KEY`, aihubmix: `AIHUBMIX_API_KEY`};
 
 export function planCrush({platform, secret}: PlanInput): AgentPlan {
-  const base = platform.inferenceBaseUrls.openai;
-  if (platform.id in BUILT_IN_ENV) {
-    return {
-      edits: [
-        {file: `data`, op: `set`, path: [`providers`, platform.id, `api_key`], value: secret},
-        {file: `data`, op: `set`, path: [`providers`, platform.id, `base_url`], value: base},
-      ],
-      notes: [`Pick a ${platform.displayName} model in Crush (ctrl+m / "Switch Model"); restart a running Crush to use the new key`],
-    };
-  }
   return {
-    edits: [{file: `data`, op: `set`, path: [`providers`, platform.id], value: {
-      name: `${platform.displayName} (capped by capit)`,
-      type: `openai-compat`,
-      base_url: base,
-      api_key: secret,
-      models: [{id: AIHUBMIX_MODEL, name: AIHUBMIX_MODEL, context_window: 128000, default_max_tokens: 4096}],
-    }}],
-    notes: [`Pick "${AIHUBMIX_MODEL}" of "${platform.displayName} (capped by capit)" in Crush (ctrl+m); add models under providers.${platform.id}.models in ${`crush.json`}`],
+    edits: [
+      {file: `data`, op: `set`, path: [`providers`, platform.id, `api_key`], value: secret},
+      {file: `data`, op: `set`, path: [`providers`, platform.id, `base_url`], value: platform.inferenceBaseUrls.openai},
+    ],
+    notes: [`Pick a ${platform.displayName} model in Crush (ctrl+m / "Switch Model"); restart a running Crush to use the new key`],
   };
 }
 
@@ -73,24 +61,24 @@ export function crushKeySources(envInfo: AgentEnvironment, platformId: string): 
   const keyAt = [`providers`, platformId, `api_key`];
   const baseAt = [`providers`, platformId, `base_url`];
   const note = (file: string) => file === data ? undefined : project.includes(file) ? `a project config is merged over the data config` : undefined;
-  const env = BUILT_IN_ENV[platformId];
+  const env = BUILT_IN_ENV[platformId] ?? `${platformId.toUpperCase().replace(/[^A-Z0-9]/g, `_`)}_API_KEY`;
   return [
     ...files.map(file => ({kind: `file` as const, path: file, format: `json` as const, at: keyAt, ...(file === data ? {installs: true} : {}), ...(note(file) ? {note: note(file)} : {})})),
-    ...(env ? [
-      {kind: `env` as const, name: `CRUSH_${env}`, note: `used only when no config sets api_key`},
-      {kind: `env` as const, name: env, note: `used only when no config sets api_key`},
-    ] : []),
+    {kind: `env`, name: `CRUSH_${env}`, note: `used only when no config sets api_key`},
+    {kind: `env`, name: env, note: `used only when no config sets api_key`},
     ...files.map(file => ({kind: `file` as const, path: file, format: `json` as const, at: baseAt, role: `baseUrl` as const, ...(note(file) ? {note: note(file)} : {})})),
   ];
 }
 
 /**
- * `capit run -- crush`: for the built-in OpenRouter provider, `CRUSH_OPENROUTER_API_KEY` wins over
- * OPENROUTER_API_KEY, but every config that sets `api_key` (capit's install among them) wins over both.
+ * `capit run -- crush`: `CRUSH_OPENROUTER_API_KEY` (`CRUSH_AIHUBMIX_API_KEY`) wins over OPENROUTER_API_KEY while Crush
+ * resolves its providers' key templates, but every config that sets `api_key` (capit's install among them) wins over
+ * both. Crush's own requests to a base_url are not changed here, so a session stays on the platform's endpoint only
+ * when no config moves it.
  */
 export function crushSessionEnv({platform, secret}: SessionInput, envInfo: AgentEnvironment): SessionEnv | string {
   const env = BUILT_IN_ENV[platform];
-  if (!env) return `Crush reads a custom provider's key only from its config files`;
+  if (!env) return `Crush has no built-in "${platform}" provider whose key a variable can set`;
   return {
     env: {[`CRUSH_${env}`]: secret},
     beatenBy: crushKeySources(envInfo, platform).filter(s => s.kind === `file` && s.role !== `baseUrl`).map(({installs: _installs, ...s}) => s),
@@ -102,9 +90,9 @@ const agent = {
   kind: `agent`,
   id: `crush`,
   files: envInfo => [{id: `data`, path: dataConfig(envInfo), format: `json`, secret: true}],
-  supports: platformId => platformId === `openrouter` || platformId === `aihubmix`
+  supports: platformId => platformId in BUILT_IN_ENV
     ? true
-    : `Crush takes OpenAI-compatible providers, but capit knows no OpenAI-compatible base for "${platformId}"`,
+    : `Crush has no built-in "${platformId}" provider that capit can configure yet`,
   plan: input => planCrush(input),
   keySources: crushKeySources,
   sessionEnv: crushSessionEnv,

@@ -38,9 +38,12 @@ describe(`crush (pure)`, () => {
     ]);
   });
 
-  it(`adds AIHubMix as an OpenAI-compatible custom provider with one model (Crush skips a custom provider without models)`, () => {
-    const [edit] = crush.plan(input(`aihubmix`), envInfo(), undefined).edits;
-    expect(edit).toMatchObject({path: [`providers`, `aihubmix`], value: {type: `openai-compat`, base_url: `https://example.test/v1`, api_key: KEY, models: [{id: `gpt-4o-mini`}]}});
+  it(`sets Crush's built-in AIHubMix provider the same way`, () => {
+    expect(crush.plan(input(`aihubmix`), envInfo(), undefined).edits).toEqual([
+      {file: `data`, op: `set`, path: [`providers`, `aihubmix`, `api_key`], value: KEY},
+      {file: `data`, op: `set`, path: [`providers`, `aihubmix`, `base_url`], value: `https://example.test/v1`},
+    ]);
+    expect(crush.supports(`no-such`)).toEqual(expect.any(String));
   });
 
   it(`ranks project configs over the data config, and the environment below every config`, () => {
@@ -56,7 +59,7 @@ describe(`crush (pure)`, () => {
     expect(sources.filter(s => s.role === `baseUrl`).map(s => s.kind === `file` && s.path)).toEqual([
       `/work/proj/.crush.json`, `/work/proj/crush.json`, `/home/u/.local/share/crush/crush.json`, `/home/u/.config/crush/crush.json`,
     ]);
-    expect(crush.keySources!(envInfo(), `aihubmix`, undefined).some(s => s.kind === `env`)).toBe(false);
+    expect(crush.keySources!(envInfo(), `aihubmix`, undefined).filter(s => s.kind === `env`).map(s => s.kind === `env` && s.name)).toEqual([`CRUSH_AIHUBMIX_API_KEY`, `AIHUBMIX_API_KEY`]);
   });
 
   it(`capit run uses CRUSH_OPENROUTER_API_KEY, beaten by any config with an api_key`, () => {
