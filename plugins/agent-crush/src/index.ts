@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-import type {AgentDefinition, AgentEnvironment, AgentPlan, KeySource, PlanInput, SessionEnv, SessionInput} from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment, AgentModel, AgentPlan, ConfigReader, KeySource, PlanInput, SessionEnv, SessionInput} from 'capit/plugin';
 
 // Crush (charmbracelet/crush; npm `@charmland/crush` 0.96.1, whose package only downloads the binary from GitHub at
 // install, so it is not run here: these facts are from internal/config/load.go and store.go of the source, snapshot
@@ -11,6 +11,9 @@ import type {AgentDefinition, AgentEnvironment, AgentPlan, KeySource, PlanInput,
 // Crush stores a key the user types in the data config (`providers.<id>.api_key`, ScopeGlobal), which is where capit
 // writes. A known provider's default key is the template `$OPENROUTER_API_KEY`, resolved only when no config sets
 // `api_key`, with `CRUSH_<NAME>` winning over `<NAME>` while it is resolved (PushPopCrushEnv).
+// The 0.96.1 README calls the data file "state" not to edit by hand; capit edits only the provider's two values in
+// it, as Crush's own key prompt does. Not verified on a release: later source (internal/config/keyring.go) can keep
+// keys in the OS keychain and leave "__keyring__" in the file; `capit doctor` then sees another value than capit's.
 
 function pathApi(platform: NodeJS.Platform): path.PlatformPath {
   return platform === `win32` ? path.win32 : path.posix;
@@ -85,6 +88,29 @@ export function crushSessionEnv({platform, secret}: SessionInput, envInfo: Agent
   };
 }
 
+/**
+ * The large model (`models.large`, Crush's main one) of the config that wins — project, data, global — when its
+ * provider is the platform, with its `max_tokens`.
+ */
+async function crushModel(envInfo: AgentEnvironment, read: ConfigReader, platformId: string): Promise<AgentModel | undefined> {
+  const keySources = crushKeySources(envInfo, platformId).filter(s => s.kind === `file` && s.role !== `baseUrl`);
+  for (const source of keySources) {
+    if (source.kind !== `file`) continue;
+    const file = {path: source.path, format: `json` as const};
+    const provider = await read(file, [`models`, `large`, `provider`]);
+    if (provider === undefined) continue;
+    if (provider !== platformId) return undefined;
+    const model = await read(file, [`models`, `large`, `model`]);
+    if (typeof model !== `string` || !model) return undefined;
+    const max = await read(file, [`models`, `large`, `max_tokens`]);
+    return {
+      model, source: source.path, ...(typeof max === `number` && max > 0 ? {maxOutputTokens: max} : {}),
+      outputTokensSetting: `models.large.max_tokens in crush.json`,
+    };
+  }
+  return undefined;
+}
+
 const agent = {
   apiVersion: 1,
   kind: `agent`,
@@ -95,6 +121,7 @@ const agent = {
     : `Crush has no built-in "${platformId}" provider that capit can configure yet`,
   plan: input => planCrush(input),
   keySources: crushKeySources,
+  model: (envInfo, _detected, read, platformId) => crushModel(envInfo, read, platformId),
   sessionEnv: crushSessionEnv,
 } satisfies AgentDefinition;
 

@@ -62,6 +62,19 @@ describe(`crush (pure)`, () => {
     expect(crush.keySources!(envInfo(), `aihubmix`, undefined).filter(s => s.kind === `env`).map(s => s.kind === `env` && s.name)).toEqual([`CRUSH_AIHUBMIX_API_KEY`, `AIHUBMIX_API_KEY`]);
   });
 
+  it(`reads the large model of the winning config when its provider is the platform`, async () => {
+    const files: Record<string, unknown> = {
+      '/work/proj/crush.json': {models: {large: {model: `anthropic/claude-sonnet-4.5`, provider: `openrouter`, max_tokens: 8000}}},
+      '/home/u/.local/share/crush/crush.json': {models: {large: {model: `gpt-5`, provider: `openai`}}},
+    };
+    const read = async (file: {path: string}, at: readonly (string | number)[]) => at.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k as string], files[file.path]);
+    expect(await crush.model!(envInfo(), undefined, read, `openrouter`)).toEqual({
+      model: `anthropic/claude-sonnet-4.5`, maxOutputTokens: 8000, source: `/work/proj/crush.json`, outputTokensSetting: expect.any(String),
+    });
+    delete files[`/work/proj/crush.json`];
+    expect(await crush.model!(envInfo(), undefined, read, `openrouter`)).toBeUndefined();
+  });
+
   it(`capit run uses CRUSH_OPENROUTER_API_KEY, beaten by any config with an api_key`, () => {
     const session = crush.sessionEnv!({platform: `openrouter`, secret: KEY, baseUrls: {openai: `https://example.test/v1`}}, envInfo(), undefined);
     expect(session).toMatchObject({env: {CRUSH_OPENROUTER_API_KEY: KEY}});
