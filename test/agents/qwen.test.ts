@@ -11,6 +11,7 @@ import {emulatorPerFile} from '../support/emulator.js';
 import {runCli}          from '../support/cli.js';
 import {NODE_24, fetchNode, installPackage} from '../support/npm-fetch.js';
 import {tempDir}         from '../support/tmp.js';
+import {CLI}             from '../support/cli.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
 
 const emulator = emulatorPerFile({port: 0});
@@ -109,6 +110,36 @@ describe(`real Qwen Code 0.24.4`, () => {
     const calls = inferenceRequests(emulator);
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.every(c => c.authorization === `Bearer ${shadowKey}`)).toBe(true);
+  }, 180_000);
+
+  it(`capit run hands qwen a session key through CAPIT_OPENROUTER_API_KEY over the installed one, and refuses before an install`, async ctx => {
+    if (!cli) return ctx.skip();
+    const {env, home} = agentSandbox(tempDir(`capit-qwen-`), emulator, STALE);
+    quietSettings(home);
+    const capitRun = () => run(process.execPath, [CLI, `run`, `--cap`, `1`, `--agent`, `qwen`, `--`, node!, cli!, `-p`, `hi`], {env, cwd: home, timeoutMs: 90_000});
+
+    const refused = await capitRun();
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain(`Cannot run qwen with a session key: Qwen Code reads a key only through a modelProviders entry`);
+    expect(emulator.state.keys.size).toBe(0);
+
+    expect((await runCli([`openrouter`, `5`, `--agent`, `qwen`, `--yes`], {env})).exitCode).toBe(0);
+    const installed = issuedKey(emulator);
+    const dotenv = fs.readFileSync(path.join(home, `.qwen`, `.env`), `utf8`);
+    const result = await capitRun();
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    const created = emulator.state.requests.filter(r => r.method === `POST` && r.path === `/api/v1/keys`).at(-1)!;
+    expect(created.keyHash).toEqual(expect.any(String));
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.keyHash).toBe(created.keyHash);
+      expect(call.authorization).not.toBe(`Bearer ${installed.key}`);
+    }
+    // The session key is gone, the installed one kept, ~/.qwen/.env as it was.
+    expect([...emulator.state.keys.values()].map(k => k.key)).toEqual([installed.key]);
+    expect(fs.readFileSync(path.join(home, `.qwen`, `.env`), `utf8`)).toBe(dotenv);
   }, 180_000);
 
   it(`sends the capped AIHubMix key to AIHubMix's OpenAI-compatible base`, async ctx => {
