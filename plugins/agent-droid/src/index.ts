@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import {parse} from 'jsonc-parser';
 
-import type {AgentDefinition, AgentEnvironment, AgentModel, ConfigReader, KeySource, PlanInput} from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment, AgentModel, AgentPlan, ConfigReader, KeySource, PlanInput} from 'capit/plugin';
 
 // Factory Droid (`@factory/cli` 0.225.1, binary `@factory/cli-linux-x64@0.225.2`; facts from the strings of that
 // binary and checked by running it in test/agents/droid.test.ts). It takes an OpenAI-compatible "bring your own key"
@@ -56,7 +56,7 @@ function readCustomModels(file: string): unknown {
   }
 }
 
-export function planDroid({platform, secret, read}: PlanInput): {edits: {file: string; op: `set`; path: (string | number)[]; value: unknown}[]; notes: string[]} {
+export function planDroid({platform, secret, read}: PlanInput): AgentPlan {
   // A customModels that is not a list is refused by core's file engine (it never replaces a user's value).
   const current = read(`settings`, [`customModels`]);
   const index = entryIndex(current, platform.id);

@@ -77,7 +77,7 @@ export function planQwen({platform, secret, read}: PlanInput): AgentPlan {
       {file: `settings`, op: `set`, path: [`security`, `auth`, `selectedType`], value: `openai`},
       {file: `settings`, op: `set`, path: [`model`, `name`], value: model},
     ],
-    notes: [`Qwen Code now uses ${model} through ${platform.displayName}; change "id" and "model.name" in ${`~/.qwen/settings.json`} for another model (running sessions pick it up on restart)`],
+    notes: [`Qwen Code now uses ${model} through ${platform.displayName}; change "id" and "model.name" in ~/.qwen/settings.json for another model (running sessions pick it up on restart)`],
   };
 }
 
