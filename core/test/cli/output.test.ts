@@ -915,8 +915,20 @@ describe(`main outputs`, () => {
       codex     Codex CLI — not detected
                 platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
+      continue  Continue CLI — not detected
+                platforms: openrouter (files only), aihubmix (files only)
+                status: no capit key installed
+      crush     Crush — not detected
+                platforms: openrouter (files only), aihubmix (files only)
+                status: no capit key installed
       cursor    Cursor — not detected
                 platforms: openrouter (files only)
+                status: no capit key installed
+      droid     Factory Droid — not detected
+                platforms: openrouter (files only), aihubmix (files only)
+                status: no capit key installed
+      grok      Grok CLI — not detected
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       hermes    Hermes Agent — not detected
                 platforms: openrouter (files only)
@@ -927,17 +939,14 @@ describe(`main outputs`, () => {
       openclaw  OpenClaw — not detected
                 platforms: openrouter (files only)
                 status: no capit key installed
-      continue  Continue CLI — not detected
-                platforms: openrouter (files only), aihubmix (files only)
-                status: no capit key installed
-      grok      Grok CLI — not detected
-                platforms: openrouter (files only), aihubmix (files only)
-                status: no capit key installed
       opencode  opencode — detected
                 platforms: openrouter (files only)
                 config: ~/.local/share/opencode/auth.json
                 status: capit openrouter key opencode-XXXXXXXX ($5.00 cap) installed
       pi        pi — not detected
+                platforms: openrouter (files only), aihubmix (files only)
+                status: no capit key installed
+      qwen      Qwen Code — not detected
                 platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       windsurf  Windsurf — not detected
@@ -985,8 +994,20 @@ describe(`main outputs`, () => {
       codex     Codex CLI — not detected
                 platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
+      continue  Continue CLI — not detected
+                platforms: openrouter (files only), aihubmix (files only)
+                status: no capit key installed
+      crush     Crush — not detected
+                platforms: openrouter (files only), aihubmix (files only)
+                status: no capit key installed
       cursor    Cursor — not detected
                 platforms: openrouter (files only)
+                status: no capit key installed
+      droid     Factory Droid — not detected
+                platforms: openrouter (files only), aihubmix (files only)
+                status: no capit key installed
+      grok      Grok CLI — not detected
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       hermes    Hermes Agent — not detected
                 platforms: openrouter (files only)
@@ -997,16 +1018,13 @@ describe(`main outputs`, () => {
       openclaw  OpenClaw — not detected
                 platforms: openrouter (files only)
                 status: no capit key installed
-      continue  Continue CLI — not detected
-                platforms: openrouter (files only), aihubmix (files only)
-                status: no capit key installed
-      grok      Grok CLI — not detected
-                platforms: openrouter (files only), aihubmix (files only)
-                status: no capit key installed
       opencode  opencode — not detected
                 platforms: openrouter (files only)
                 status: no capit key installed
       pi        pi — not detected
+                platforms: openrouter (files only), aihubmix (files only)
+                status: no capit key installed
+      qwen      Qwen Code — not detected
                 platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       windsurf  Windsurf — not detected
@@ -1032,13 +1050,16 @@ describe(`main outputs`, () => {
       agent     cline       <version>  built-in  capit-agent-cline          active
       agent     codex       <version>  built-in  capit-agent-codex          active
       agent     continue    <version>  built-in  capit-agent-continue       active
+      agent     crush       <version>  built-in  capit-agent-crush          active
       agent     cursor      <version>  built-in  capit-agent-cursor         active
+      agent     droid       <version>  built-in  capit-agent-droid          active
       agent     grok        <version>  built-in  capit-agent-grok           active
       agent     hermes      <version>  built-in  capit-agent-hermes         active
       agent     kilo        <version>  built-in  capit-agent-kilo           active
       agent     openclaw    <version>  built-in  capit-agent-openclaw       active
       agent     opencode    <version>  built-in  capit-agent-opencode       active
       agent     pi          <version>  built-in  capit-agent-pi             active
+      agent     qwen        <version>  built-in  capit-agent-qwen           active
       agent     windsurf    <version>  built-in  capit-agent-windsurf       active
       platform  aihubmix    <version>  built-in  capit-platform-aihubmix    active
       platform  openrouter  <version>  built-in  capit-platform-openrouter  active

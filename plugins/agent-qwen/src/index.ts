@@ -1,0 +1,162 @@
+import fs   from 'node:fs';
+import path from 'node:path';
+
+import {parse} from 'jsonc-parser';
+
+import type {AgentDefinition, AgentEnvironment, AgentModel, AgentPlan, ConfigReader, KeySource, PlanInput, SessionEnv, SessionInput} from 'capit/plugin';
+
+// Qwen Code (`@qwen-code/qwen-code` 0.24.4, Node >= 22; read in its bundle and run in test/agents/qwen.test.ts).
+// A model comes from `modelProviders.openai[]` in settings.json: {id (the model), name, envKey, baseUrl}, selected by
+// `model.name` with `security.auth.selectedType: "openai"`. The key is the variable named by envKey, read from the
+// process environment, which qwen fills before start-up only where a variable is unset (chunks/chunk-DYLGEL4Y.js
+// findEnvFiles, loadEnvironment): the shell first, then the first `.qwen/.env` or `.env` walking up from the project
+// (trusted workspaces only) to the home, then `$QWEN_HOME/.env` (`~/.qwen/.env`), then `~/.env`, then settings `env`.
+//
+// So capit names its own variable (CAPIT_OPENROUTER_API_KEY): no shell or project file a user already has sets it,
+// and a stale OPENROUTER_API_KEY / OPENAI_API_KEY in the shell does not reach this entry. The key goes into
+// `~/.qwen/.env` (0600), not into settings.json, which users share and edit.
+
+function pathApi(platform: NodeJS.Platform): path.PlatformPath {
+  return platform === `win32` ? path.win32 : path.posix;
+}
+
+/** `$QWEN_HOME` (resolved against the working directory) or `~/.qwen` (Storage.getGlobalQwenDir). */
+export function qwenHome({env, home, cwd, platform}: AgentEnvironment): string {
+  const p = pathApi(platform);
+  return env.QWEN_HOME ? p.resolve(cwd, env.QWEN_HOME) : p.join(home, `.qwen`);
+}
+
+export function envName(platformId: string): string {
+  return `CAPIT_${platformId.toUpperCase().replace(/[^A-Z0-9]/g, `_`)}_API_KEY`;
+}
+
+/** Models capit names in a new entry; the user may change its `id` in settings.json. */
+const DEFAULT_MODEL: Record<string, string> = {openrouter: `qwen/qwen3-coder`, aihubmix: `qwen3-coder-plus`};
+
+/** Where capit's entry (the one whose envKey is capit's variable) sits in `modelProviders.openai`, per platform. */
+export interface QwenDetected {
+  index: Record<string, number>;
+  /** Whether settings.json already holds capit's entry for the platform. */
+  installed: Record<string, boolean>;
+}
+
+export function entryIndex(providers: unknown, platformId: string): number {
+  if (!Array.isArray(providers)) return 0;
+  const found = providers.findIndex(m => typeof m === `object` && m !== null && (m as {envKey?: unknown}).envKey === envName(platformId));
+  return found >= 0 ? found : providers.length;
+}
+
+function settingsFile(envInfo: AgentEnvironment): string {
+  return pathApi(envInfo.platform).join(qwenHome(envInfo), `settings.json`);
+}
+
+function readProviders(file: string): unknown {
+  try {
+    const settings = parse(fs.readFileSync(file, `utf8`), [], {allowTrailingComma: true}) as {modelProviders?: {openai?: unknown}} | undefined;
+    return settings?.modelProviders?.openai;
+  } catch {
+    return undefined;
+  }
+}
+
+export function planQwen({platform, secret, read}: PlanInput): AgentPlan {
+  const providers = read(`settings`, [`modelProviders`, `openai`]);
+  const index = entryIndex(providers, platform.id);
+  const existing = Array.isArray(providers) ? providers[index] as Record<string, unknown> | undefined : undefined;
+  const model = typeof existing?.id === `string` && existing.id ? existing.id : DEFAULT_MODEL[platform.id] ?? `qwen/qwen3-coder`;
+  return {
+    edits: [
+      {file: `env`, op: `set`, path: [envName(platform.id)], value: secret},
+      {file: `settings`, op: `set`, path: [`modelProviders`, `openai`, index], value: {
+        ...existing,
+        id: model,
+        name: `${model} (${platform.displayName}, capped by capit)`,
+        envKey: envName(platform.id),
+        baseUrl: platform.inferenceBaseUrls.openai,
+      }},
+      {file: `settings`, op: `set`, path: [`security`, `auth`, `selectedType`], value: `openai`},
+      {file: `settings`, op: `set`, path: [`model`, `name`], value: model},
+    ],
+    notes: [`Qwen Code now uses ${model} through ${platform.displayName}; change "id" and "model.name" in ~/.qwen/settings.json for another model (running sessions pick it up on restart)`],
+  };
+}
+
+/**
+ * Highest precedence first: the shell, the project's .env files (only the first one found walking up is read; listed
+ * here for the working directory), then ~/.qwen/.env (capit's), ~/.env and the settings `env` block.
+ */
+export function qwenKeySources(envInfo: AgentEnvironment, platformId: string, detected: QwenDetected | undefined): KeySource[] {
+  const p = pathApi(envInfo.platform);
+  const name = envName(platformId);
+  const home = qwenHome(envInfo);
+  const settings = settingsFile(envInfo);
+  const project = p.resolve(envInfo.cwd) === p.resolve(envInfo.home)
+    ? []
+    : [p.join(envInfo.cwd, `.qwen`, `.env`), p.join(envInfo.cwd, `.env`)];
+  const index = detected?.index[platformId] ?? 0;
+  const workspaceSettings = project.length ? [p.join(envInfo.cwd, `.qwen`, `settings.json`)] : [];
+  return [
+    {kind: `env`, name, note: `Qwen Code reads the shell before its .env files`},
+    ...project.map(file => ({kind: `file` as const, path: file, format: `dotenv` as const, at: [name], note: `a project .env is read before ~/.qwen/.env`})),
+    {kind: `file`, path: p.join(home, `.env`), format: `dotenv`, at: [name], installs: true},
+    {kind: `file`, path: p.join(envInfo.home, `.env`), format: `dotenv`, at: [name]},
+    ...[...workspaceSettings, settings].map(file => ({kind: `file` as const, path: file, format: `jsonc` as const, at: [`env`, name]})),
+    // modelProviders merges with strategy "replace" (chunks/chunk-D2H63VR2.js settings schema): a project's list
+    // replaces the user's, capit's entry with it.
+    ...workspaceSettings.map(file => ({
+      kind: `file` as const, path: file, format: `jsonc` as const, at: [`modelProviders`], role: `baseUrl` as const, redirectsWhenSet: true,
+      note: `a project's modelProviders replaces the user's list, capit's entry included`,
+    })),
+    {kind: `file`, path: settings, format: `jsonc`, at: [`modelProviders`, `openai`, index, `baseUrl`], role: `baseUrl`, note: `the base URL of capit's modelProviders entry`},
+  ];
+}
+
+async function qwenModel(envInfo: AgentEnvironment, detected: QwenDetected | undefined, read: ConfigReader, platformId: string): Promise<AgentModel | undefined> {
+  const file = {path: settingsFile(envInfo), format: `jsonc` as const};
+  const index = detected?.index[platformId] ?? 0;
+  if (await read(file, [`modelProviders`, `openai`, index, `envKey`]) !== envName(platformId)) return undefined;
+  const model = await read(file, [`modelProviders`, `openai`, index, `id`]);
+  return typeof model === `string` && model ? {model, source: file.path} : undefined;
+}
+
+/**
+ * `capit run -- qwen …`: capit's variable in the child's environment wins over every .env and the settings `env`
+ * block (qwen only fills unset variables); nothing beats the process environment. It is read only through capit's
+ * modelProviders entry, so without one (no install yet) no variable can hand Qwen Code the session key.
+ */
+export function qwenSessionEnv({platform, secret}: SessionInput, _envInfo: AgentEnvironment, detected: QwenDetected | undefined): SessionEnv | string {
+  if (!detected?.installed[platform]) {
+    return `Qwen Code reads a key only through a modelProviders entry in settings.json; run "capit ${platform} <usd> --agent qwen" once so capit's entry exists`;
+  }
+  return {env: {[envName(platform)]: secret}};
+}
+
+const agent = {
+  apiVersion: 1,
+  kind: `agent`,
+  id: `qwen`,
+
+  detect: envInfo => {
+    const providers = readProviders(settingsFile(envInfo));
+    const index = {openrouter: entryIndex(providers, `openrouter`), aihubmix: entryIndex(providers, `aihubmix`)};
+    const length = Array.isArray(providers) ? providers.length : 0;
+    return {index, installed: {openrouter: index.openrouter < length, aihubmix: index.aihubmix < length}};
+  },
+
+  // .env first: when capit creates ~/.qwen, the secret file's write creates it 0700.
+  files: envInfo => [
+    {id: `env`, path: pathApi(envInfo.platform).join(qwenHome(envInfo), `.env`), format: `dotenv`, secret: true},
+    {id: `settings`, path: settingsFile(envInfo), format: `jsonc`, secret: false},
+  ],
+
+  supports: platformId => platformId in DEFAULT_MODEL
+    ? true
+    : `Qwen Code takes OpenAI-compatible providers, but capit knows no OpenAI-compatible base for "${platformId}"`,
+
+  plan: input => planQwen(input),
+  keySources: qwenKeySources,
+  model: qwenModel,
+  sessionEnv: qwenSessionEnv,
+} satisfies AgentDefinition<QwenDetected>;
+
+export default agent;

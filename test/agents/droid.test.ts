@@ -1,0 +1,90 @@
+// The real Factory Droid (binary of @factory/cli-linux-x64@0.225.2, fetched from npm at test time) after
+// `capit … --agent droid`: `droid exec` needs no Factory login for a BYOK custom model, and its own request must reach
+// the loopback emulator with the capped key, for OpenRouter and for AIHubMix.
+import path from 'node:path';
+
+import {beforeAll, describe, expect, it} from 'vitest';
+
+import {DEFAULT_AIHUBMIX_MANAGE_KEY} from '../emulator/server.mjs';
+import {emulatorPerFile} from '../support/emulator.js';
+import {runCli}          from '../support/cli.js';
+import {fetchPackage}    from '../support/npm-fetch.js';
+import {tempDir}         from '../support/tmp.js';
+import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+
+const emulator = emulatorPerFile({port: 0});
+const SPEC = `@factory/cli-linux-x64@0.225.2`;
+let droidBin: string | undefined;
+
+beforeAll(() => {
+  if (process.platform !== `linux` || process.arch !== `x64`) {
+    process.stderr.write(`test/agents/droid.test.ts: skipped: ${SPEC} runs on linux x64 only\n`);
+    return;
+  }
+  const got = fetchPackage(SPEC);
+  if (`reason` in got) process.stderr.write(`test/agents/droid.test.ts: skipped: ${got.reason}\n`);
+  else droidBin = path.join(got.dir, `bin`, `droid`);
+}, 900_000);
+
+function droid(env: Record<string, string>, cwd: string, model?: string) {
+  return run(droidBin!, [`exec`, ...(model ? [`-m`, model] : []), `hi`], {
+    // Keep it offline and quiet: no telemetry, no auto-update; HOME is the sandbox, so ~/.factory is capit's.
+    env: {...env, DO_NOT_TRACK: `1`, FACTORY_DROID_AUTO_UPDATE_ENABLED: `false`},
+    cwd,
+    timeoutMs: 90_000,
+  });
+}
+
+describe(`real Factory Droid 0.225.2`, () => {
+  it(`droid exec sends the capped key as Bearer to OpenRouter, also with OPENROUTER_API_KEY in the shell`, async ctx => {
+    if (!droidBin) return ctx.skip();
+    const shellKey = `sk-or-v1-shell-fake-2222222222222222`;
+    const {env, home} = agentSandbox(tempDir(`capit-droid-`), emulator, {OPENROUTER_API_KEY: shellKey});
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `droid`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    expect(installed.stderr).not.toMatch(/warning/i);
+    const key = issuedKey(emulator);
+
+    const result = await droid(env, home, `custom:capit-openrouter`);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.path).toBe(`/api/v1/chat/completions`);
+      expect(call.authorization).toBe(`Bearer ${key.key}`);
+    }
+
+    const doctor = await runCli([`doctor`, `droid`], {env});
+    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
+    expect(doctor.stdout).toContain(`uses capit key ${key.name}`);
+
+    // Without -m, Droid's default model is the one capit selected (sessionDefaultSettings.model), not Factory's.
+    const before = inferenceRequests(emulator).length;
+    const byDefault = await droid(env, home);
+    expect(byDefault.exitCode, byDefault.stderr).toBe(0);
+    const defaultCalls = inferenceRequests(emulator).slice(before);
+    expect(defaultCalls.length).toBeGreaterThan(0);
+    expect(defaultCalls.every(c => c.authorization === `Bearer ${key.key}`)).toBe(true);
+  }, 180_000);
+
+  it(`droid exec sends the capped AIHubMix key to AIHubMix's OpenAI-compatible base`, async ctx => {
+    if (!droidBin) return ctx.skip();
+    const {env, home} = agentSandbox(tempDir(`capit-droid-`), emulator, {
+      CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: DEFAULT_AIHUBMIX_MANAGE_KEY,
+    });
+    const installed = await runCli([`aihubmix`, `5`, `--agent`, `droid`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const tokens = [...emulator.state.aihubmixTokens.values()];
+    expect(tokens).toHaveLength(1);
+
+    const result = await droid(env, home, `custom:capit-aihubmix`);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.path).toBe(`/v1/chat/completions`);
+      expect(call.authorization).toBe(`Bearer sk-${tokens[0]!.key}`);
+    }
+  }, 120_000);
+});
