@@ -13,7 +13,7 @@ import fs   from 'node:fs';
 import path from 'node:path';
 
 import type {AgentDefinition, AgentEnvironment, AgentFile, AgentPlan, FileEdit, KeySource, PlanInput} from 'capit/plugin';
-import {clineFiles, clineKeySources, planCline} from 'capit-agent-cline';
+import {CLINE_CLI_FLAVOUR, clineFiles, clineKeySources, planCline} from 'capit-agent-cline';
 import {kiloFiles, kiloKeySources, planKilo}    from 'capit-agent-kilo';
 
 export type ExtensionId = `kilo` | `cline` | `zoo` | `roo`;
@@ -254,7 +254,8 @@ export function noExtensionLines(ide: IdeSpec, envInfo: AgentEnvironment, platfo
 export function ideKeySources(ide: IdeSpec, envInfo: AgentEnvironment, platformId: string, found: readonly DetectedExtension[]): KeySource[] {
   const groups: {name: string; sources: KeySource[]}[] = [];
   if (has(found, `kilo`)) groups.push({name: `Kilo Code`, sources: kiloKeySources(envInfo, platformId)});
-  if (has(found, `cline`)) groups.push({name: `Cline`, sources: clineKeySources(envInfo, platformId)});
+  // Inside the IDE only the extension runs: the Cline CLI's own order (providers.json first) is not this agent's.
+  if (has(found, `cline`)) groups.push({name: `Cline`, sources: clineKeySources(envInfo, platformId).filter(s => s.flavour !== CLINE_CLI_FLAVOUR)});
   const roo = rooLike(found);
   if (roo.length > 0)
     groups.push({name: roo.map(e => e.spec.displayName).join(`/`), sources: [{
