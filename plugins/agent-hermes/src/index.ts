@@ -202,7 +202,12 @@ export function hermesSessionEnv({platform, secret, baseUrls}: SessionInput, env
   const names = [envName(platform), `OPENROUTER_BASE_URL`];
   return {
     env: {[envName(platform)]: secret, OPENROUTER_BASE_URL: baseUrls.openai},
-    beatenBy: names.map(name => ({kind: `file` as const, path: dotenv, format: `dotenv` as const, at: [name], note: `Hermes loads its .env over the process environment`})),
+    beatenBy: [
+      ...names.map(name => ({kind: `file` as const, path: dotenv, format: `dotenv` as const, at: [name], note: `Hermes loads its .env over the process environment`})),
+      // CUSTOM_BASE_URL outranks OPENROUTER_BASE_URL and gets no OpenRouter key (runtime_provider.py, see above).
+      {kind: `file` as const, path: dotenv, format: `dotenv` as const, at: [`CUSTOM_BASE_URL`], note: `Hermes sends its requests there instead, without the session key`},
+      {kind: `env` as const, name: `CUSTOM_BASE_URL`, note: `Hermes sends its requests there instead, without the session key`},
+    ],
   };
 }
 

@@ -280,3 +280,53 @@ describe(`capit aihubmix 5 --agent hermes`, () => {
     expect(fs.existsSync(path.join(dir, `.env`))).toBe(false);
   });
 });
+
+// A REDIRECTED verdict is core's (KeySource `role: 'baseUrl'`); until core's doctor reads it, these tests check that
+// doctor reads and reports the base-URL layers, and say that the verdict was not checked.
+const coreJudgesBaseUrls = fs.readFileSync(path.resolve(import.meta.dirname, `../../../core/src/agents/doctor.ts`), `utf8`).includes(`baseUrl`);
+
+describe(`capit doctor hermes: base-URL layers (runtime_provider.py)`, () => {
+  interface Report {status: string; message: string; sources: {label: string; present: boolean}[]}
+  async function doctorJson(sb: ReturnType<typeof sandbox>): Promise<{exitCode: number | null; report: Report; text: string}> {
+    const json = await capit([`doctor`, `hermes`, `--json`], {env: sb.env});
+    const text = await capit([`doctor`, `hermes`], {env: sb.env});
+    const parsed = JSON.parse(json.stdout) as Report[] | {agents: Report[]};
+    const report = (Array.isArray(parsed) ? parsed : parsed.agents)[0]!;
+    return {exitCode: text.exitCode, report, text: text.stdout};
+  }
+
+  for (const [layer, where] of [
+    [`CUSTOM_BASE_URL=http://localhost:4000/v1 in ~/.hermes/.env`, `dotenv`],
+    [`CUSTOM_BASE_URL=http://localhost:4000/v1 in the shell`, `shell`],
+    [`OPENROUTER_BASE_URL=https://llm-proxy.example/v1 in ~/.hermes/.env`, `dotenv`],
+  ] as const) {
+    it(`${layer}: doctor reads the layer; REDIRECTED (exit 1) where core judges base URLs`, async () => {
+      const [name, value] = layer.split(` `)[0]!.split(`=`) as [string, string];
+      const sb = sandbox(emulator.current, where === `shell` ? {[name]: value} : {});
+      expect((await issue(sb, `hermes`)).exitCode).toBe(0);
+      if (where === `dotenv`) fs.appendFileSync(path.join(sb.home, `.hermes`, `.env`), `${name}=${value}\n`);
+      const {exitCode, report, text} = await doctorJson(sb);
+      const label = where === `dotenv` ? `~/.hermes/.env (${name})` : `environment variable ${name}`;
+      expect(report.sources.find(s => s.label === label)).toMatchObject({present: true});
+      if (!coreJudgesBaseUrls) {
+        process.stderr.write(`hermes.test.ts: "${layer}": REDIRECTED verdict not checked: core's doctor does not read base-URL sources yet\n`);
+        return;
+      }
+      expect(exitCode).toBe(1);
+      expect(text).toContain(`REDIRECTED`);
+      expect(text).toContain(name);
+      expect(text).not.toContain(`uses capit key`);
+    });
+  }
+
+  it(`a stale model.base_url is gone after the install, so doctor has nothing to redirect`, async () => {
+    const sb = sandbox(emulator.current);
+    write(path.join(sb.home, `.hermes`, `config.yaml`), `model:\n  provider: anthropic\n  default: anthropic/claude-sonnet-4\n  base_url: https://api.anthropic.com\n`);
+    expect((await issue(sb, `hermes`)).exitCode).toBe(0);
+    expect(read(path.join(sb.home, `.hermes`, `config.yaml`))).not.toContain(`base_url`);
+    const {exitCode, text} = await doctorJson(sb);
+    expect(exitCode).toBe(0);
+    expect(text).toContain(`uses capit key`);
+  });
+});
+
