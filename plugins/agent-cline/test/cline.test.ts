@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest';
 
 import type {AgentEnvironment, JsonPath, PlanInput} from 'capit/plugin';
 import cline, {CLINE_CLI_FLAVOUR, CLINE_EXTENSION_FLAVOUR, CLINE_FILE_IDS, clineDataDir, clineFiles, clineKeySources, planCline} from '../src/index.js';
-import {issue, managementRequests, mode, onlyKey, read, restore, sandbox, snapshotTree, useEmulator, warnings, write} from '../../../test/support/agent-harness.js';
+import {capit, issue, managementRequests, mode, onlyKey, read, restore, sandbox, snapshotTree, useEmulator, warnings, write} from '../../../test/support/agent-harness.js';
 
 const KEY = `sk-or-v1-fake-plan-0000`;
 const NOW = new Date(`2026-11-28T12:00:00.000Z`);
@@ -223,5 +223,30 @@ describe(`capit openrouter 5 --agent cline`, () => {
     expect((await restore(sb, `cline`)).exitCode).toBe(0);
     const p = paths(path.join(sb.home, `.cline`, `data`));
     for (const file of Object.values(p)) expect(fs.existsSync(file)).toBe(false);
+  });
+});
+
+describe(`capit aihubmix 5 --agent cline`, () => {
+  it(`configures Cline's aihubmix provider in providers.json, secrets.json and globalState.json, and restores them exactly`, async () => {
+    const sb = sandbox(emulator.current, {CAPIT_AIHUBMIX_BASE_URL: emulator.current.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: `aihubmix-manage-fake-0000`});
+    const p = paths(path.join(sb.home, `.cline`, `data`));
+    const providersText = `{"version": 1, "lastUsedProvider": "openrouter", "providers": {"openrouter": {"settings": {"provider": "openrouter", "apiKey": "sk-or-v1-old-fake-0000"}}}}\n`;
+    write(p.providers, providersText, 0o600);
+    const result = await capit([`aihubmix`, `5`, `--agent`, `cline`, `--yes`], {env: sb.env});
+    expect(result.exitCode, result.stderr).toBe(0);
+    const tokens = [...emulator.current.state.aihubmixTokens.values()];
+    expect(tokens).toHaveLength(1);
+    const base = `${emulator.current.aihubmixBaseUrl}/v1`;
+    const providers = JSON.parse(read(p.providers));
+    expect(providers.lastUsedProvider).toBe(`aihubmix`);
+    expect(providers.providers.openrouter.settings.apiKey).toBe(`sk-or-v1-old-fake-0000`);
+    expect(providers.providers.aihubmix.settings).toEqual({provider: `aihubmix`, apiKey: expect.stringContaining(tokens[0]!.key), baseUrl: base});
+    expect(JSON.parse(read(p.secrets))).toEqual({aihubmixApiKey: providers.providers.aihubmix.settings.apiKey});
+    expect(JSON.parse(read(p.globalState))).toEqual({actModeApiProvider: `aihubmix`, planModeApiProvider: `aihubmix`, aihubmixBaseUrl: base});
+    expect(result.stdout + result.stderr).not.toContain(tokens[0]!.key);
+    expect((await restore(sb, `cline`)).exitCode).toBe(0);
+    expect(read(p.providers)).toBe(providersText);
+    expect(fs.existsSync(p.secrets)).toBe(false);
+    expect(fs.existsSync(p.globalState)).toBe(false);
   });
 });
