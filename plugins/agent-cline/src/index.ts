@@ -135,9 +135,9 @@ const agent = {
   supports: clineSupports,
   plan: input => planCline(input),
   keySources: clineKeySources,
-  // Cline runs inside the IDE's extension host, which reads its key from its own files and never from the
-  // environment of a command capit starts (research/ide-agents.md §2).
-  sessionEnv: () => `Cline runs inside VS Code and reads its key only from its own settings, not from the environment of a process capit starts; use: capit openrouter <usd> --agent cline`,
+  // The extension reads its key from its own files, never from the environment of a command capit starts
+  // (research/ide-agents.md §2); the CLI reads providers.json before OPENROUTER_API_KEY (checked with 3.0.65).
+  sessionEnv: () => `Cline reads its key from its own settings: the extension never from the environment of a process capit starts, the CLI only when providers.json holds none; use: capit openrouter <usd> --agent cline`,
 } satisfies AgentDefinition;
 
 export default agent;
