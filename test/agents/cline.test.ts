@@ -6,6 +6,7 @@ import path from 'node:path';
 
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
 
+import {startEmulator}   from '../emulator/server.mjs';
 import {emulatorPerFile} from '../support/emulator.js';
 import {fetchPackage}    from '../support/npm-fetch.js';
 import {runCli}          from '../support/cli.js';
@@ -88,7 +89,13 @@ function vouchesForCli(stdout: string): string[] {
 
 // Per-flavour verdicts (doctor judging the CLI on its own sources) are core's job (the `flavour` field of KeySource);
 // until core's doctor reads it, the CLI-only verdict of the secrets.json scenario cannot be checked.
-const coreJudgesFlavours = fs.readFileSync(path.join(REPO, `core/src/agents/doctor.ts`), `utf8`).includes(`flavour`);
+// Core's sources other than the plugin API's declaration of those fields.
+const coreSource = fs.readdirSync(path.join(REPO, `core/src`), {recursive: true, encoding: `utf8`})
+  .filter(f => f.endsWith(`.ts`) && f !== `plugin.ts`)
+  .map(f => fs.readFileSync(path.join(REPO, `core/src`, f), `utf8`)).join(`\n`);
+const coreJudgesFlavours = /\.flavour\b/.test(coreSource);
+// Likewise the REDIRECTED verdict of a base-URL source (KeySource `role: 'baseUrl'`).
+const coreJudgesBaseUrls = /REDIRECTED/.test(coreSource);
 
 describe(`real Cline CLI 3.0.65`, () => {
   it(`sends the capped key from providers.json, also with OPENROUTER_API_KEY in the shell; doctor agrees`, async ctx => {
@@ -139,7 +146,7 @@ describe(`real Cline CLI 3.0.65`, () => {
     expect(doctor.stdout + doctor.stderr).not.toContain(other);
   }, 180_000);
 
-  it(`an edit of secrets.json alone does not change what the CLI sends (and is no alarm for the CLI)`, async ctx => {
+  it(`an edit of secrets.json alone does not change what the CLI sends (and, where core judges flavours, doctor still vouches for the CLI)`, async ctx => {
     if (skipReason) return ctx.skip();
     const sb = sandbox();
     expect((await runCli([`openrouter`, `5`, `--agent`, `cline`, `--yes`], {env: sb.env})).exitCode).toBe(0);
@@ -186,4 +193,36 @@ describe(`real Cline CLI 3.0.65`, () => {
     expect(doctor.exitCode).toBe(0);
     expect(doctor.stdout).toContain(`uses capit key`);
   }, 180_000);
+
+  it(`a providers.json baseUrl on another host gets the capped key (and, where core judges base URLs, doctor says REDIRECTED)`, async ctx => {
+    if (skipReason) return ctx.skip();
+    const elsewhere = await startEmulator({port: 0, quiet: true});
+    try {
+      const sb = sandbox();
+      expect((await runCli([`openrouter`, `5`, `--agent`, `cline`, `--yes`], {env: sb.env})).exitCode).toBe(0);
+      const capped = cappedKey();
+      const settings = JSON.parse(fs.readFileSync(sb.providers, `utf8`)) as {providers: {openrouter: {settings: Record<string, string>}}};
+      settings.providers.openrouter.settings.baseUrl = elsewhere.openrouterBaseUrl;
+      fs.writeFileSync(sb.providers, JSON.stringify(settings));
+
+      await cline(sb.env, sb.home);
+      expect(inferenceRequests(emulator)).toEqual([]);
+      const there = elsewhere.state.requests.filter(r => r.method === `POST` && r.path === `/api/v1/chat/completions`);
+      expect(there.length).toBeGreaterThan(0);
+      expect(there.every(r => r.authorization === `Bearer ${capped.key}`)).toBe(true);
+
+      const doctor = await runCli([`doctor`, `cline`], {env: sb.env});
+      expect(doctor.stdout + doctor.stderr).not.toContain(capped.key);
+      if (!coreJudgesBaseUrls) {
+        process.stderr.write(`test/agents/cline.test.ts: the REDIRECTED verdict is not checked: core's doctor does not read base-URL sources yet\n`);
+        return;
+      }
+      expect(doctor.exitCode).toBe(1);
+      expect(doctor.stdout).toContain(`REDIRECTED`);
+      expect(vouchesForCli(doctor.stdout)).toEqual([]);
+    } finally {
+      await elsewhere.close();
+    }
+  }, 180_000);
 });
+

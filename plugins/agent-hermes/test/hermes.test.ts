@@ -283,7 +283,9 @@ describe(`capit aihubmix 5 --agent hermes`, () => {
 
 // A REDIRECTED verdict is core's (KeySource `role: 'baseUrl'`); until core's doctor reads it, these tests check that
 // doctor reads and reports the base-URL layers, and say that the verdict was not checked.
-const coreJudgesBaseUrls = fs.readFileSync(path.resolve(import.meta.dirname, `../../../core/src/agents/doctor.ts`), `utf8`).includes(`baseUrl`);
+const CORE_SRC = path.resolve(import.meta.dirname, `../../../core/src`);
+const coreJudgesBaseUrls = fs.readdirSync(CORE_SRC, {recursive: true, encoding: `utf8`})
+  .some(f => f.endsWith(`.ts`) && f !== `plugin.ts` && fs.readFileSync(path.join(CORE_SRC, f), `utf8`).includes(`REDIRECTED`));
 
 describe(`capit doctor hermes: base-URL layers (runtime_provider.py)`, () => {
   interface Report {status: string; message: string; sources: {label: string; present: boolean}[]}
