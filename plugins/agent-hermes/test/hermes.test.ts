@@ -275,6 +275,9 @@ describe(`capit aihubmix 5 --agent hermes`, () => {
     expect(read(path.join(dir, `config.yaml`))).toBe(
       `# mine\nmodel:\n  default: gpt-4o-mini # cheap\n  provider: custom:aihubmix\nproviders:\n  aihubmix:\n    base_url: ${emulator.current.aihubmixBaseUrl}/v1\n    key_env: AIHUBMIX_API_KEY\n`);
     expect(result.stdout + result.stderr).not.toContain(tokens[0]!.key);
+    const doctor = await capit([`doctor`, `hermes`], {env: sb.env});
+    expect(doctor.exitCode).toBe(0);
+    expect(doctor.stdout).toMatch(/uses capit key hermes-[0-9a-f]{8} .*~\/\.hermes\/\.env \(AIHUBMIX_API_KEY\)/);
     expect((await capit([`restore`, `hermes`, `--yes`], {env: sb.env})).exitCode).toBe(0);
     expect(read(path.join(dir, `config.yaml`))).toBe(yamlText);
     expect(fs.existsSync(path.join(dir, `.env`))).toBe(false);
