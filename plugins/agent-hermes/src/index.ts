@@ -182,10 +182,11 @@ export function hermesKeySources(envInfo: AgentEnvironment, platformId: string):
   return [
     ...keys,
     yaml([...entry, `api_key`], {note: `used only when ${name} is not set`}),
-    // The install deletes `api` and `url` from this entry, so capit's base_url is the first one Hermes reads.
+    // The install deletes `api` and `url` from this entry, so capit's base_url is the first one Hermes reads. (Not
+    // marked `installs`: that marks the one key source capit writes, the .env line.)
     yaml([...entry, `api`], {role: `baseUrl`, note: `wins over providers.${platformId}.base_url`}),
     yaml([...entry, `url`], {role: `baseUrl`, note: `wins over providers.${platformId}.base_url`}),
-    yaml([...entry, `base_url`], {role: `baseUrl`, installs: true}),
+    yaml([...entry, `base_url`], {role: `baseUrl`, note: `written by capit`}),
   ];
 }
 

@@ -118,7 +118,7 @@ describe(`hermes (pure)`, () => {
       {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `api_key`], note: expect.any(String)},
       {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `api`], role: `baseUrl`, note: expect.any(String)},
       {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `url`], role: `baseUrl`, note: expect.any(String)},
-      {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `base_url`], role: `baseUrl`, installs: true},
+      {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `base_url`], role: `baseUrl`, note: `written by capit`},
     ]);
   });
 });
