@@ -6,7 +6,8 @@ import type {AgentDefinition, AgentEnvironment, AgentFile, AgentPlan, KeySource,
 // extension and the CLI (research/ide-agents.md §2.3):
 // - `settings/providers.json`: the provider settings the SDK and CLI read (`cline auth openrouter` writes it);
 // - `secrets.json`: `openRouterApiKey`, which WINS over providers.json inside the extension
-//   (buildEffectiveProviderConfig), so a stale key there would keep being used: capit writes both;
+//   (buildEffectiveProviderConfig), so a stale key there would keep being used: capit writes both (the CLI reads
+//   providers.json first: see clineKeySources);
 // - `globalState.json`: `actModeApiProvider` / `planModeApiProvider` choose the provider the extension actually calls.
 //   capit sets both to openrouter, otherwise a user on another provider would get the key installed but never used.
 //   Only those two entries are set; the model ids and everything else stay, and restore puts the old providers back.
@@ -39,26 +40,53 @@ export function clineFiles(envInfo: AgentEnvironment): AgentFile[] {
   ];
 }
 
-/** Cline's own names for the OpenRouter provider; other platforms are not supported. */
-const PROVIDER = `openrouter`;
-const SECRET_KEY = `openRouterApiKey`;
+/** The flavours of Cline that read different files, as `capit doctor` names them. */
+export const CLINE_CLI_FLAVOUR = `Cline CLI`;
+export const CLINE_EXTENSION_FLAVOUR = `Cline extension`;
+
+/**
+ * Cline's names for each platform capit supports. Both are built-in providers of the CLI's catalog (3.0.65:
+ * `{id:"openrouter", apiKeyEnv:["OPENROUTER_API_KEY"], defaults:{baseUrl:"https://openrouter.ai/api/v1"}}` and
+ * `{id:"aihubmix", family:"openai-compatible", apiKeyEnv:["AIHUBMIX_API_KEY"], defaults:{baseUrl:"https://api.aihubmix.com/v1"}}`),
+ * and the extension's legacy keys are those the CLI migrates from secrets.json/globalState.json (`openRouterApiKey`,
+ * `aihubmixApiKey`, `aihubmixBaseUrl`): strings of the @cline/cli-linux-x64@3.0.65 binary.
+ */
+const PROVIDERS: Record<string, {secretKey: string; envKey: string; defaultBase: string; extensionBaseKey?: string}> = {
+  openrouter: {secretKey: `openRouterApiKey`, envKey: `OPENROUTER_API_KEY`, defaultBase: `https://openrouter.ai/api/v1`},
+  aihubmix: {secretKey: `aihubmixApiKey`, envKey: `AIHUBMIX_API_KEY`, defaultBase: `https://api.aihubmix.com/v1`, extensionBaseKey: `aihubmixBaseUrl`},
+};
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, ``);
+}
 
 export function planCline({platform, secret, read}: PlanInput, now: Date = new Date()): AgentPlan {
-  if (platform.id !== PROVIDER) throw new Error(`Cline can only be configured for ${PROVIDER}, not ${platform.id}`);
+  const known = PROVIDERS[platform.id];
+  if (!known) throw new Error(`Cline can only be configured for ${Object.keys(PROVIDERS).join(` or `)}, not ${platform.id}`);
+  const id = platform.id;
   const {providers, secrets, globalState} = CLINE_FILE_IDS;
-  const entry = [`providers`, PROVIDER];
+  const entry = [`providers`, id];
+  const base = trimSlash(platform.inferenceBaseUrls.openai);
+  // The base URL only when it is not Cline's own default for that provider (a proxy, the emulator, AIHubMix's
+  // aihubmix.com vs Cline's api.aihubmix.com), as for Roo: an unchanged default stays unset.
+  const baseEdits = base === known.defaultBase ? [] : [{file: providers, op: `set` as const, path: [...entry, `settings`, `baseUrl`], value: base}];
+  const extensionBase = known.extensionBaseKey && base !== known.defaultBase
+    ? [{file: globalState, op: `set` as const, path: [known.extensionBaseKey], value: base}]
+    : [];
   return {
     edits: [
       // Leaf paths only: an existing `settings.model`, other providers and `modes` stay as they are.
       ...(read(providers, [`version`]) === undefined ? [{file: providers, op: `set` as const, path: [`version`], value: 1}] : []),
-      {file: providers, op: `set`, path: [`lastUsedProvider`], value: PROVIDER},
-      {file: providers, op: `set`, path: [...entry, `settings`, `provider`], value: PROVIDER},
+      {file: providers, op: `set`, path: [`lastUsedProvider`], value: id},
+      {file: providers, op: `set`, path: [...entry, `settings`, `provider`], value: id},
       {file: providers, op: `set`, path: [...entry, `settings`, `apiKey`], value: secret},
+      ...baseEdits,
       {file: providers, op: `set`, path: [...entry, `updatedAt`], value: now.toISOString()},
       {file: providers, op: `set`, path: [...entry, `tokenSource`], value: `manual`},
-      {file: secrets, op: `set`, path: [SECRET_KEY], value: secret},
-      {file: globalState, op: `set`, path: [`actModeApiProvider`], value: PROVIDER},
-      {file: globalState, op: `set`, path: [`planModeApiProvider`], value: PROVIDER},
+      {file: secrets, op: `set`, path: [known.secretKey], value: secret},
+      {file: globalState, op: `set`, path: [`actModeApiProvider`], value: id},
+      {file: globalState, op: `set`, path: [`planModeApiProvider`], value: id},
+      ...extensionBase,
     ],
     notes: [
       `Cline reads these files when it starts: restart the IDE/Cline`,
@@ -67,20 +95,36 @@ export function planCline({platform, secret, read}: PlanInput, now: Date = new D
 }
 
 /**
- * Highest precedence first: `secrets.json` (installed) wins over providers.json inside the extension; capit writes
- * both, so providers.json is listed after it for `capit doctor`.
+ * Highest precedence first, per flavour (the two read the same files in different orders):
+ * - Cline CLI (3.0.65, run against the emulator): `settings/providers.json` decides. Its `providers.<id>.settings.apiKey`
+ *   wins over the shell's OPENROUTER_API_KEY / AIHUBMIX_API_KEY, which is used only when that entry has no key.
+ *   secrets.json is read only to migrate a provider that providers.json does not have yet (the binary's legacy
+ *   migration skips providers already present), so after an install it never counts: `cline auth openrouter -k …`,
+ *   which rewrites only providers.json, changes the key the CLI sends, and an edit of secrets.json alone does not.
+ * - Cline extension (4.x, not runnable here; research/ide-agents.md §2.3, cline/cline@21cb8d25): secrets.json wins
+ *   over providers.json (buildEffectiveProviderConfig).
+ * Base URL: `providers.<id>.settings.baseUrl` in providers.json, which the CLI honours (how the emulator test points it
+ * there) and the extension builds on; for AIHubMix the extension also keeps `aihubmixBaseUrl` in globalState.json.
  */
 export function clineKeySources(envInfo: AgentEnvironment, platformId: string): KeySource[] {
-  if (platformId !== PROVIDER) return [];
-  const [providers, secrets] = clineFiles(envInfo);
+  const known = PROVIDERS[platformId];
+  if (!known) return [];
+  const [providers, secrets, globalState] = clineFiles(envInfo);
+  const settings = [`providers`, platformId, `settings`];
   return [
-    {kind: `file`, path: secrets!.path, format: `json`, at: [SECRET_KEY], installs: true},
-    {kind: `file`, path: providers!.path, format: `json`, at: [`providers`, PROVIDER, `settings`, `apiKey`], note: `secrets.json wins over providers.json`},
+    {kind: `file`, path: providers!.path, format: `json`, at: [...settings, `apiKey`], installs: true, flavour: CLINE_CLI_FLAVOUR},
+    {kind: `env`, name: known.envKey, flavour: CLINE_CLI_FLAVOUR, note: `used by the Cline CLI only when providers.json has no key for ${platformId}`},
+    {kind: `file`, path: secrets!.path, format: `json`, at: [known.secretKey], installs: true, flavour: CLINE_EXTENSION_FLAVOUR},
+    {kind: `file`, path: providers!.path, format: `json`, at: [...settings, `apiKey`], flavour: CLINE_EXTENSION_FLAVOUR, note: `secrets.json wins over providers.json in the extension`},
+    {kind: `file`, path: providers!.path, format: `json`, at: [...settings, `baseUrl`], role: `baseUrl`, note: `Cline sends its requests there`},
+    ...(known.extensionBaseKey
+      ? [{kind: `file` as const, path: globalState!.path, format: `json` as const, at: [known.extensionBaseKey], role: `baseUrl` as const, flavour: CLINE_EXTENSION_FLAVOUR}]
+      : []),
   ];
 }
 
 export function clineSupports(platformId: string): true | string {
-  return platformId === PROVIDER ? true : `Cline has no "${platformId}" provider that capit can configure yet`;
+  return PROVIDERS[platformId] ? true : `Cline has no "${platformId}" provider that capit can configure yet`;
 }
 
 const agent = {
@@ -91,9 +135,9 @@ const agent = {
   supports: clineSupports,
   plan: input => planCline(input),
   keySources: clineKeySources,
-  // Cline runs inside the IDE's extension host, which reads its key from its own files and never from the
-  // environment of a command capit starts (research/ide-agents.md §2).
-  sessionEnv: () => `Cline runs inside VS Code and reads its key only from its own settings, not from the environment of a process capit starts; use: capit openrouter <usd> --agent cline`,
+  // The extension reads its key from its own files, never from the environment of a command capit starts
+  // (research/ide-agents.md §2); the CLI reads providers.json before OPENROUTER_API_KEY (checked with 3.0.65).
+  sessionEnv: () => `Cline reads its key from its own settings: the extension never from the environment of a process capit starts, the CLI only when providers.json holds none; use: capit openrouter <usd> --agent cline`,
 } satisfies AgentDefinition;
 
 export default agent;

@@ -4,8 +4,8 @@ import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 
 import type {AgentEnvironment, JsonPath, PlanInput} from 'capit/plugin';
-import cline, {CLINE_FILE_IDS, clineDataDir, clineFiles, clineKeySources, planCline} from '../src/index.js';
-import {issue, managementRequests, mode, onlyKey, read, restore, sandbox, snapshotTree, useEmulator, warnings, write} from '../../../test/support/agent-harness.js';
+import cline, {CLINE_CLI_FLAVOUR, CLINE_EXTENSION_FLAVOUR, CLINE_FILE_IDS, clineDataDir, clineFiles, clineKeySources, planCline} from '../src/index.js';
+import {capit, issue, managementRequests, mode, onlyKey, read, restore, sandbox, snapshotTree, useEmulator, warnings, write} from '../../../test/support/agent-harness.js';
 
 const KEY = `sk-or-v1-fake-plan-0000`;
 const NOW = new Date(`2026-11-28T12:00:00.000Z`);
@@ -14,9 +14,9 @@ function envInfo(over: Partial<AgentEnvironment> = {}): AgentEnvironment {
   return {env: {}, home: `/home/u`, cwd: `/work/proj`, platform: `linux`, ...over};
 }
 
-function input(values: Record<string, unknown> = {}, platformId = `openrouter`): PlanInput {
+function input(values: Record<string, unknown> = {}, platformId = `openrouter`, base = `https://openrouter.ai/api/v1`): PlanInput {
   return {
-    platform: {id: platformId, displayName: platformId, inferenceBaseUrls: {openai: `https://openrouter.ai/api/v1`}},
+    platform: {id: platformId, displayName: platformId, inferenceBaseUrls: {openai: base}},
     secret: KEY, keyName: `cline-0000aaaa`,
     read: (file: string, p: JsonPath) => values[`${file}:${p.join(`.`)}`],
   };
@@ -57,17 +57,58 @@ describe(`cline (pure)`, () => {
     ]);
     expect(plan.notes).toEqual([`Cline reads these files when it starts: restart the IDE/Cline`]);
     expect(planCline(input({[`cline-providers:version`]: 2}), NOW).edits.some(e => e.path[0] === `version`)).toBe(false);
-    expect(() => planCline(input({}, `aihubmix`))).toThrow(/openrouter/);
+    expect(() => planCline(input({}, `anthropic`))).toThrow(/openrouter or aihubmix/);
   });
 
-  it(`supports openrouter only; secrets.json is the installed source, providers.json below it`, () => {
-    expect(cline.supports(`openrouter`)).toBe(true);
-    expect(cline.supports(`aihubmix`)).toEqual(expect.any(String));
-    expect(clineKeySources(envInfo(), `openrouter`)).toEqual([
-      {kind: `file`, path: `/home/u/.cline/data/secrets.json`, format: `json`, at: [`openRouterApiKey`], installs: true},
-      {kind: `file`, path: `/home/u/.cline/data/settings/providers.json`, format: `json`, at: [`providers`, `openrouter`, `settings`, `apiKey`], note: expect.any(String)},
+  it(`writes the base URL only when it is not Cline's default for the provider`, () => {
+    const baseUrls = (platformId: string, base: string) => planCline(input({}, platformId, base), NOW).edits.filter(e => e.path.includes(`baseUrl`) || e.path[0] === `aihubmixBaseUrl`);
+    expect(baseUrls(`openrouter`, `https://openrouter.ai/api/v1/`)).toEqual([]);
+    expect(baseUrls(`openrouter`, `http://127.0.0.1:9/api/v1`)).toEqual([
+      {file: `cline-providers`, op: `set`, path: [`providers`, `openrouter`, `settings`, `baseUrl`], value: `http://127.0.0.1:9/api/v1`},
     ]);
-    expect(clineKeySources(envInfo(), `aihubmix`)).toEqual([]);
+    expect(baseUrls(`aihubmix`, `https://aihubmix.com/v1`)).toEqual([
+      {file: `cline-providers`, op: `set`, path: [`providers`, `aihubmix`, `settings`, `baseUrl`], value: `https://aihubmix.com/v1`},
+      {file: `cline-global-state`, op: `set`, path: [`aihubmixBaseUrl`], value: `https://aihubmix.com/v1`},
+    ]);
+  });
+
+  it(`configures AIHubMix as Cline's own aihubmix provider, in the CLI's file and the extension's`, () => {
+    const plan = planCline(input({}, `aihubmix`, `https://api.aihubmix.com/v1`), NOW);
+    expect(plan.edits).toEqual([
+      {file: `cline-providers`, op: `set`, path: [`version`], value: 1},
+      {file: `cline-providers`, op: `set`, path: [`lastUsedProvider`], value: `aihubmix`},
+      {file: `cline-providers`, op: `set`, path: [`providers`, `aihubmix`, `settings`, `provider`], value: `aihubmix`},
+      {file: `cline-providers`, op: `set`, path: [`providers`, `aihubmix`, `settings`, `apiKey`], value: KEY},
+      {file: `cline-providers`, op: `set`, path: [`providers`, `aihubmix`, `updatedAt`], value: `2026-11-28T12:00:00.000Z`},
+      {file: `cline-providers`, op: `set`, path: [`providers`, `aihubmix`, `tokenSource`], value: `manual`},
+      {file: `cline-secrets`, op: `set`, path: [`aihubmixApiKey`], value: KEY},
+      {file: `cline-global-state`, op: `set`, path: [`actModeApiProvider`], value: `aihubmix`},
+      {file: `cline-global-state`, op: `set`, path: [`planModeApiProvider`], value: `aihubmix`},
+    ]);
+  });
+
+  it(`declares each flavour's order: the CLI reads providers.json then the shell, the extension secrets.json first`, () => {
+    expect(cline.supports(`openrouter`)).toBe(true);
+    expect(cline.supports(`aihubmix`)).toBe(true);
+    expect(cline.supports(`anthropic`)).toEqual(expect.any(String));
+    const providers = `/home/u/.cline/data/settings/providers.json`;
+    expect(clineKeySources(envInfo(), `openrouter`)).toEqual([
+      {kind: `file`, path: providers, format: `json`, at: [`providers`, `openrouter`, `settings`, `apiKey`], installs: true, flavour: CLINE_CLI_FLAVOUR},
+      {kind: `env`, name: `OPENROUTER_API_KEY`, flavour: CLINE_CLI_FLAVOUR, note: expect.any(String)},
+      {kind: `file`, path: `/home/u/.cline/data/secrets.json`, format: `json`, at: [`openRouterApiKey`], installs: true, flavour: CLINE_EXTENSION_FLAVOUR},
+      {kind: `file`, path: providers, format: `json`, at: [`providers`, `openrouter`, `settings`, `apiKey`], flavour: CLINE_EXTENSION_FLAVOUR, note: expect.any(String)},
+      {kind: `file`, path: providers, format: `json`, at: [`providers`, `openrouter`, `settings`, `baseUrl`], role: `baseUrl`, note: expect.any(String)},
+    ]);
+    const aihubmix = clineKeySources(envInfo(), `aihubmix`);
+    expect(aihubmix.map(s => [s.kind === `env` ? s.name : s.at.join(`.`), s.flavour ?? null, s.role ?? `key`, Boolean(s.installs)])).toEqual([
+      [`providers.aihubmix.settings.apiKey`, CLINE_CLI_FLAVOUR, `key`, true],
+      [`AIHUBMIX_API_KEY`, CLINE_CLI_FLAVOUR, `key`, false],
+      [`aihubmixApiKey`, CLINE_EXTENSION_FLAVOUR, `key`, true],
+      [`providers.aihubmix.settings.apiKey`, CLINE_EXTENSION_FLAVOUR, `key`, false],
+      [`providers.aihubmix.settings.baseUrl`, null, `baseUrl`, false],
+      [`aihubmixBaseUrl`, CLINE_EXTENSION_FLAVOUR, `baseUrl`, false],
+    ]);
+    expect(clineKeySources(envInfo(), `anthropic`)).toEqual([]);
   });
 });
 
@@ -94,7 +135,8 @@ describe(`capit openrouter 5 --agent cline`, () => {
     const providers = JSON.parse(read(p.providers));
     expect(providers).toEqual({
       version: 1, lastUsedProvider: `openrouter`,
-      providers: {openrouter: {settings: {provider: `openrouter`, apiKey: key.key}, updatedAt: expect.any(String), tokenSource: `manual`}},
+      // The emulator is not Cline's default OpenRouter base, so capit points Cline at it.
+      providers: {openrouter: {settings: {provider: `openrouter`, apiKey: key.key, baseUrl: emulator.current.openrouterBaseUrl}, updatedAt: expect.any(String), tokenSource: `manual`}},
     });
     expect(Date.now() - Date.parse(providers.providers.openrouter.updatedAt)).toBeLessThan(60_000);
     expect(JSON.parse(read(p.secrets))).toEqual({openRouterApiKey: key.key});
@@ -125,6 +167,7 @@ describe(`capit openrouter 5 --agent cline`, () => {
     expect(providersAfter).toBe(providersText
       .replace(`"lastUsedProvider": "anthropic"`, `"lastUsedProvider": "openrouter"`)
       .replace(`"sk-or-v1-old-fake-0000"`, JSON.stringify(key.key))
+      .replace(`"model": "anthropic/claude-sonnet-4.5"\n`, `"model": "anthropic/claude-sonnet-4.5",\n        "baseUrl": ${JSON.stringify(emulator.current.openrouterBaseUrl)}\n`)
       .replace(`"2026-02-02T00:00:00.000Z"`, JSON.stringify(updatedAt))
       .replace(`"tokenSource": "oauth"`, `"tokenSource": "manual"`));
     expect(read(p.secrets)).toBe(secretsText.replace(`"sk-or-v1-old-fake-0000"`, JSON.stringify(key.key)));
@@ -180,5 +223,30 @@ describe(`capit openrouter 5 --agent cline`, () => {
     expect((await restore(sb, `cline`)).exitCode).toBe(0);
     const p = paths(path.join(sb.home, `.cline`, `data`));
     for (const file of Object.values(p)) expect(fs.existsSync(file)).toBe(false);
+  });
+});
+
+describe(`capit aihubmix 5 --agent cline`, () => {
+  it(`configures Cline's aihubmix provider in providers.json, secrets.json and globalState.json, and restores them exactly`, async () => {
+    const sb = sandbox(emulator.current, {CAPIT_AIHUBMIX_BASE_URL: emulator.current.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: `aihubmix-manage-fake-0000`});
+    const p = paths(path.join(sb.home, `.cline`, `data`));
+    const providersText = `{"version": 1, "lastUsedProvider": "openrouter", "providers": {"openrouter": {"settings": {"provider": "openrouter", "apiKey": "sk-or-v1-old-fake-0000"}}}}\n`;
+    write(p.providers, providersText, 0o600);
+    const result = await capit([`aihubmix`, `5`, `--agent`, `cline`, `--yes`], {env: sb.env});
+    expect(result.exitCode, result.stderr).toBe(0);
+    const tokens = [...emulator.current.state.aihubmixTokens.values()];
+    expect(tokens).toHaveLength(1);
+    const base = `${emulator.current.aihubmixBaseUrl}/v1`;
+    const providers = JSON.parse(read(p.providers));
+    expect(providers.lastUsedProvider).toBe(`aihubmix`);
+    expect(providers.providers.openrouter.settings.apiKey).toBe(`sk-or-v1-old-fake-0000`);
+    expect(providers.providers.aihubmix.settings).toEqual({provider: `aihubmix`, apiKey: expect.stringContaining(tokens[0]!.key), baseUrl: base});
+    expect(JSON.parse(read(p.secrets))).toEqual({aihubmixApiKey: providers.providers.aihubmix.settings.apiKey});
+    expect(JSON.parse(read(p.globalState))).toEqual({actModeApiProvider: `aihubmix`, planModeApiProvider: `aihubmix`, aihubmixBaseUrl: base});
+    expect(result.stdout + result.stderr).not.toContain(tokens[0]!.key);
+    expect((await restore(sb, `cline`)).exitCode).toBe(0);
+    expect(read(p.providers)).toBe(providersText);
+    expect(fs.existsSync(p.secrets)).toBe(false);
+    expect(fs.existsSync(p.globalState)).toBe(false);
   });
 });

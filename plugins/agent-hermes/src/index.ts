@@ -1,11 +1,24 @@
 import path from 'node:path';
 
-import type {AgentDefinition, AgentEnvironment, AgentFile, AgentModel, AgentPlan, ConfigReader, KeySource, PlanInput, SessionEnv, SessionInput} from 'capit/plugin';
+import type {AgentDefinition, AgentEnvironment, AgentFile, AgentModel, AgentPlan, ConfigReader, FileEdit, KeySource, PlanInput, SessionEnv, SessionInput} from 'capit/plugin';
 
 // Hermes Agent (Python) loads `<home>/.env` with override=True, so it beats the shell, and picks its provider from
 // `model.provider` in `<home>/config.yaml` (research/agents.md §4, hermes_constants.py and hermes_cli/env_loader.py).
 // capit writes the key into .env and switches `model.provider` to openrouter; core keeps every other line and comment
 // and restores the previous provider. `auth.json` (OAuth and credential pools) is never touched.
+//
+// What Hermes does with those values, read in NousResearch/hermes-agent@004ad4824e3715148da2a211767d501347a7bcef
+// hermes_cli/runtime_provider.py (Hermes is Python and not installable here, so none of this was run):
+// - `resolve_requested_provider`: `model.provider` in config.yaml wins over HERMES_INFERENCE_PROVIDER.
+// - `_resolve_openrouter_runtime` (provider openrouter): base URL = CUSTOM_BASE_URL > `model.base_url` (ONLY when the
+//   provider is auto/custom) > OPENROUTER_BASE_URL > https://openrouter.ai/api/v1. OPENROUTER_API_KEY is sent only when
+//   that URL is on openrouter.ai or equals OPENROUTER_BASE_URL; any other CUSTOM_BASE_URL gets no OpenRouter key at all.
+//   It also applies `model.api_mode` whatever provider wrote it.
+// - `_get_named_custom_provider` / `_resolve_named_custom_runtime` (provider `custom:<name>`): the entry
+//   `providers.<name>` of config.yaml, base URL from its `api` > `url` > `base_url`, key from the variable its
+//   `key_env` names (shell or .env) > its inline `api_key`. That is how capit points Hermes at AIHubMix, which speaks the
+//   OpenAI chat-completions API with a Bearer key.
+// hermes_cli/env_loader.py@01138ffd: `<home>/.env` is loaded with override=True, so it beats the shell.
 
 function pathApi(platform: NodeJS.Platform): path.PlatformPath {
   return platform === `win32` ? path.win32 : path.posix;
@@ -51,40 +64,129 @@ export async function hermesModel(envInfo: AgentEnvironment, read: ConfigReader,
   const model = await read(file, [`model`]);
   if (typeof model === `string`) return model.trim() ? {model: model.trim(), source: config.path} : undefined;
   const provider = await read(file, [`model`, `provider`]);
-  if (typeof provider === `string` && provider !== `` && provider !== `auto` && provider !== platformId) return undefined;
+  if (typeof provider === `string` && provider !== `` && provider !== `auto` && provider !== providerName(platformId)) return undefined;
   const slug = await read(file, [`model`, `default`]) ?? await read(file, [`model`, `model`]);
   return typeof slug === `string` && slug.trim() ? {model: slug.trim(), source: config.path} : undefined;
 }
 
-export function planHermes({platform, secret, read}: PlanInput): AgentPlan {
-  const model = read(`config`, [`model`]);
-  // Older configs say `model: <slug>`; the mapping form keeps that slug under `default` (its alias).
-  const providerEdit = typeof model === `string`
-    ? {file: `config`, op: `set` as const, path: [`model`], value: {default: model, provider: platform.id}}
-    : {file: `config`, op: `set` as const, path: [`model`, `provider`], value: platform.id};
-  return {
-    edits: [
-      {file: `env`, op: `set`, path: [envName(platform.id)], value: secret},
-      providerEdit,
-    ],
-    notes: [
-      `Restart Hermes (and a running hermes gateway) to use the new key`,
-      `An ${platform.id} entry in Hermes' credential pool (auth.json, left untouched) can still win over .env: remove it in Hermes if the capped key is not used`,
-    ],
-  };
+/** What `model.provider` says for a platform: OpenRouter is built in; AIHubMix is capit's custom provider entry. */
+function providerName(platformId: string): string {
+  return platformId === `openrouter` ? `openrouter` : `custom:${platformId}`;
+}
+
+/** OpenRouter model ids name their vendor (`anthropic/claude-sonnet-4.5`); a bare id is another provider's. */
+function isVendorSlug(model: string): boolean {
+  return /^[^/\s]+\/\S+$/.test(model.trim());
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).host.toLowerCase();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * Highest precedence first. `.env` is loaded with override=True, so it beats a key exported in the shell; the shell
- * value is listed after it for `capit doctor`. Not listed: a managed-scope .env (machine-wide, applied last) and
- * external secret sources (Bitwarden, 1Password) configured in config.yaml, whose locations are not plain files;
- * and the credential pool in auth.json, whose layout is not stable (see the plan note).
+ * The leftovers of the provider capit switches away from, deleted in the same install (core backs them up and
+ * restores them exactly). Hermes ignores `model.base_url` for provider openrouter today, but honours it as soon as the
+ * provider reads `auto` or `custom` again (one `hermes model` pick away), and then sends the requests — with
+ * OPENROUTER_API_KEY when the URL is on openrouter.ai — to that host; a stale `model.api_mode` (e.g.
+ * `anthropic_messages`) is applied to OpenRouter unconditionally and breaks every request. Refusing would leave the
+ * user to delete two lines by hand for the same result, so capit neutralises them instead.
+ */
+function leftoverEdits(read: PlanInput[`read`], previousProvider: unknown, target: string, platformHost: string | undefined): FileEdit[] {
+  if (previousProvider === target) return [];
+  const edits: FileEdit[] = [];
+  const baseUrl = read(`config`, [`model`, `base_url`]);
+  if (typeof baseUrl === `string` && baseUrl.trim() !== `` && hostOf(baseUrl) !== platformHost)
+    edits.push({file: `config`, op: `delete`, path: [`model`, `base_url`]});
+  const apiMode = read(`config`, [`model`, `api_mode`]);
+  if (apiMode !== undefined && apiMode !== null && apiMode !== `chat_completions`)
+    edits.push({file: `config`, op: `delete`, path: [`model`, `api_mode`]});
+  return edits;
+}
+
+/** A note when the configured model is not an OpenRouter id: Hermes would send it to OpenRouter as it is. */
+function modelNote(read: PlanInput[`read`], model: unknown): string | undefined {
+  const slug = typeof model === `string` ? model : read(`config`, [`model`, `default`]) ?? read(`config`, [`model`, `model`]);
+  if (typeof slug !== `string` || slug.trim() === `` || isVendorSlug(slug)) return undefined;
+  return `Hermes' model "${slug.trim()}" (config.yaml model.default) is not an OpenRouter model id (vendor/model, e.g. anthropic/claude-sonnet-4.5): OpenRouter will refuse it. Pick one with: hermes model`;
+}
+
+export function planHermes({platform, secret, read}: PlanInput): AgentPlan {
+  const target = providerName(platform.id);
+  const model = read(`config`, [`model`]);
+  const previousProvider = typeof model === `string` ? undefined : read(`config`, [`model`, `provider`]);
+  // Older configs say `model: <slug>`; the mapping form keeps that slug under `default` (its alias).
+  const providerEdit = typeof model === `string`
+    ? {file: `config`, op: `set` as const, path: [`model`], value: {default: model, provider: target}}
+    : {file: `config`, op: `set` as const, path: [`model`, `provider`], value: target};
+  const edits: FileEdit[] = [{file: `env`, op: `set`, path: [envName(platform.id)], value: secret}, providerEdit];
+  if (typeof model !== `string`) edits.push(...leftoverEdits(read, previousProvider, target, hostOf(platform.inferenceBaseUrls.openai)));
+  const notes = [
+    `Restart Hermes (and a running hermes gateway) to use the new key`,
+    `An ${platform.id} entry in Hermes' credential pool (auth.json, left untouched) can still win over .env: remove it in Hermes if the capped key is not used`,
+  ];
+  if (platform.id === `openrouter`) {
+    const note = modelNote(read, model);
+    if (note) notes.push(note);
+  } else {
+    // A custom provider entry: Hermes reads its base URL from `api` > `url` > `base_url`, so capit's `base_url` must
+    // not sit below an `api`/`url` left there; the key comes from the variable `key_env` names (capit's .env line).
+    const entry = [`providers`, platform.id];
+    for (const alias of [`api`, `url`])
+      if (read(`config`, [...entry, alias]) !== undefined) edits.push({file: `config`, op: `delete`, path: [...entry, alias]});
+    edits.push(
+      {file: `config`, op: `set`, path: [...entry, `base_url`], value: platform.inferenceBaseUrls.openai},
+      {file: `config`, op: `set`, path: [...entry, `key_env`], value: envName(platform.id)},
+    );
+    notes.push(`Hermes now uses its custom provider "${platform.id}" (config.yaml providers.${platform.id}); set model.default to a ${platform.displayName} model id (e.g. gpt-4o-mini) if it names another provider's model`);
+  }
+  return {edits, notes};
+}
+
+/**
+ * Highest precedence first. `.env` is loaded with override=True, so it beats a variable exported in the shell; the
+ * shell value is listed after it. Not listed: a managed-scope .env (machine-wide, applied last) and external secret
+ * sources (Bitwarden, 1Password) configured in config.yaml, whose locations are not plain files; and the credential
+ * pool in auth.json, whose layout is not stable (see the plan note).
+ *
+ * Base URLs (runtime_provider.py@004ad482, see the top of this file): for openrouter, CUSTOM_BASE_URL then
+ * OPENROUTER_BASE_URL, each in .env before the shell. Hermes sends OPENROUTER_API_KEY to a CUSTOM_BASE_URL only when it
+ * is on openrouter.ai, and sends nothing to any other host: so a CUSTOM_BASE_URL on another host is a redirect (judged
+ * by host like any base URL), not a switch that redirects whatever it says. `model.base_url` is not a source for
+ * provider openrouter (ignored there; the install deletes a stale one). For a custom provider (aihubmix): the entry's
+ * `api` > `url` > `base_url`, and its key from `key_env` (.env, shell) > inline `api_key`.
  */
 export function hermesKeySources(envInfo: AgentEnvironment, platformId: string): KeySource[] {
   const name = envName(platformId);
-  return [
-    {kind: `file`, path: hermesFiles(envInfo)[0]!.path, format: `dotenv`, at: [name], installs: true},
+  const [env, config] = hermesFiles(envInfo);
+  const dotenv = (at: string, extra: Partial<KeySource> = {}): KeySource => ({kind: `file`, path: env!.path, format: `dotenv`, at: [at], ...extra} as KeySource);
+  const keys: KeySource[] = [
+    dotenv(name, {installs: true}),
     {kind: `env`, name, note: `Hermes loads its .env over the shell environment`},
+  ];
+  if (platformId === `openrouter`) {
+    const redirect = `Hermes sends its requests there, and the OpenRouter key only if it is on openrouter.ai`;
+    return [
+      ...keys,
+      dotenv(`CUSTOM_BASE_URL`, {role: `baseUrl`, note: redirect}),
+      {kind: `env`, name: `CUSTOM_BASE_URL`, role: `baseUrl`, note: `${redirect}; .env wins over the shell`},
+      dotenv(`OPENROUTER_BASE_URL`, {role: `baseUrl`, note: `Hermes sends the OpenRouter key there`}),
+      {kind: `env`, name: `OPENROUTER_BASE_URL`, role: `baseUrl`, note: `Hermes sends the OpenRouter key there; .env wins over the shell`},
+    ];
+  }
+  const entry = [`providers`, platformId];
+  const yaml = (at: string[], extra: Partial<KeySource>): KeySource => ({kind: `file`, path: config!.path, format: `yaml`, at, ...extra} as KeySource);
+  return [
+    ...keys,
+    yaml([...entry, `api_key`], {note: `used only when ${name} is not set`}),
+    // The install deletes `api` and `url` from this entry, so capit's base_url is the first one Hermes reads. (Not
+    // marked `installs`: that marks the one key source capit writes, the .env line.)
+    yaml([...entry, `api`], {role: `baseUrl`, note: `wins over providers.${platformId}.base_url`}),
+    yaml([...entry, `url`], {role: `baseUrl`, note: `wins over providers.${platformId}.base_url`}),
+    yaml([...entry, `base_url`], {role: `baseUrl`, note: `written by capit`}),
   ];
 }
 
@@ -94,12 +196,19 @@ export function hermesKeySources(envInfo: AgentEnvironment, platformId: string):
  * beats the process environment ([C-src hermes_cli/env_loader.py]): capit run refuses while .env holds one. Not run
  * here (Hermes is not installable offline). A credential-pool entry in auth.json may still win (see the plan note).
  */
-export function hermesSessionEnv({platform, secret, baseUrls}: SessionInput, envInfo: AgentEnvironment): SessionEnv {
+export function hermesSessionEnv({platform, secret, baseUrls}: SessionInput, envInfo: AgentEnvironment): SessionEnv | string {
+  if (platform !== `openrouter`)
+    return `Hermes reaches ${platform} only through a custom provider entry in its config.yaml, which no environment variable selects; use: capit ${platform} <usd> --agent hermes`;
   const dotenv = hermesFiles(envInfo)[0]!.path;
   const names = [envName(platform), `OPENROUTER_BASE_URL`];
   return {
     env: {[envName(platform)]: secret, OPENROUTER_BASE_URL: baseUrls.openai},
-    beatenBy: names.map(name => ({kind: `file` as const, path: dotenv, format: `dotenv` as const, at: [name], note: `Hermes loads its .env over the process environment`})),
+    beatenBy: [
+      ...names.map(name => ({kind: `file` as const, path: dotenv, format: `dotenv` as const, at: [name], note: `Hermes loads its .env over the process environment`})),
+      // CUSTOM_BASE_URL outranks OPENROUTER_BASE_URL and gets no OpenRouter key (runtime_provider.py, see above).
+      {kind: `file` as const, path: dotenv, format: `dotenv` as const, at: [`CUSTOM_BASE_URL`], note: `Hermes sends its requests there instead, without the session key`},
+      {kind: `env` as const, name: `CUSTOM_BASE_URL`, note: `Hermes sends its requests there instead, without the session key`},
+    ],
   };
 }
 
@@ -108,7 +217,8 @@ const agent = {
   kind: `agent`,
   id: `hermes`,
   files: hermesFiles,
-  supports: platformId => platformId === `openrouter`
+  // AIHubMix through a custom provider entry (OpenAI-compatible base URL + key_env); see the top of this file.
+  supports: platformId => platformId === `openrouter` || platformId === `aihubmix`
     ? true
     : `Hermes has no "${platformId}" provider that capit can select in config.yaml yet`,
   plan: input => planHermes(input),

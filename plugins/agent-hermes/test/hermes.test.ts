@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest';
 
 import type {AgentEnvironment, JsonPath, PlanInput} from 'capit/plugin';
 import hermes, {hermesHome, hermesKeySources} from '../src/index.js';
-import {issue, managementRequests, mode, onlyKey, read, restore, sandbox, snapshotTree, useEmulator, warnings, write} from '../../../test/support/agent-harness.js';
+import {capit, issue, managementRequests, mode, onlyKey, read, restore, sandbox, snapshotTree, useEmulator, warnings, write} from '../../../test/support/agent-harness.js';
 
 const KEY = `sk-or-v1-fake-plan-0000`;
 
@@ -13,13 +13,18 @@ function envInfo(over: Partial<AgentEnvironment> = {}): AgentEnvironment {
   return {env: {}, home: `/home/u`, cwd: `/work/proj`, platform: `linux`, ...over};
 }
 
-function input(current: Record<string, unknown> = {}): PlanInput {
+/** `current` is config.yaml's content; `read` walks it like core does. */
+function input(current: Record<string, unknown> = {}, platform: PlanInput[`platform`] = OPENROUTER): PlanInput {
   return {
-    platform: {id: `openrouter`, displayName: `OpenRouter`, inferenceBaseUrls: {openai: `https://openrouter.ai/api/v1`}},
-    secret: KEY, keyName: `hermes-0000aaaa`,
-    read: (file: string, p: JsonPath) => (file === `config` && p.join(`.`) === `model` ? current.model : undefined),
+    platform, secret: KEY, keyName: `hermes-0000aaaa`,
+    read: (file: string, p: JsonPath) => file === `config`
+      ? p.reduce<unknown>((v, k) => (v && typeof v === `object` ? (v as Record<string, unknown>)[k as string] : undefined), current)
+      : undefined,
   };
 }
+
+const OPENROUTER = {id: `openrouter`, displayName: `OpenRouter`, inferenceBaseUrls: {openai: `https://openrouter.ai/api/v1`}};
+const AIHUBMIX = {id: `aihubmix`, displayName: `AIHubMix`, inferenceBaseUrls: {openai: `https://aihubmix.com/v1`, anthropic: `https://aihubmix.com`}};
 
 describe(`hermes (pure)`, () => {
   it(`resolves HERMES_HOME, ~/.hermes, %LOCALAPPDATA%\\hermes and the data-dir suffix`, () => {
@@ -55,12 +60,65 @@ describe(`hermes (pure)`, () => {
       {file: `config`, op: `set`, path: [`model`], value: {default: `anthropic/claude-sonnet-4`, provider: `openrouter`}});
   });
 
-  it(`supports openrouter only; .env outranks the shell`, () => {
+  it(`deletes the base_url and api_mode the previous provider left (Hermes would honour them again for auto/custom)`, () => {
+    const plan = hermes.plan(input({model: {default: `anthropic/claude-sonnet-4`, provider: `anthropic`, base_url: `https://api.anthropic.com`, api_mode: `anthropic_messages`}}), envInfo());
+    expect(plan.edits).toEqual([
+      {file: `env`, op: `set`, path: [`OPENROUTER_API_KEY`], value: KEY},
+      {file: `config`, op: `set`, path: [`model`, `provider`], value: `openrouter`},
+      {file: `config`, op: `delete`, path: [`model`, `base_url`]},
+      {file: `config`, op: `delete`, path: [`model`, `api_mode`]},
+    ]);
+    // Already on openrouter: the user's own settings stay; a base_url on the platform's host is no leftover.
+    expect(hermes.plan(input({model: {provider: `openrouter`, base_url: `http://proxy.local/v1`}}), envInfo()).edits).toHaveLength(2);
+    expect(hermes.plan(input({model: {provider: `auto`, base_url: `https://openrouter.ai/api/v1`}}), envInfo()).edits).toHaveLength(2);
+    expect(hermes.plan(input({model: {provider: `auto`, api_mode: `chat_completions`}}), envInfo()).edits).toHaveLength(2);
+  });
+
+  it(`notes a model id that is not vendor/model, and says nothing for an OpenRouter id`, () => {
+    for (const model of [{default: `claude-sonnet-4-20250514`, provider: `anthropic`}, {model: `gpt-4o`}, `claude-opus-4`]) {
+      const notes = hermes.plan(input({model}), envInfo()).notes!.join(`\n`);
+      expect(notes).toMatch(/Hermes' model "(claude-sonnet-4-20250514|gpt-4o|claude-opus-4)" \(config.yaml model.default\) is not an OpenRouter model id/);
+    }
+    expect(hermes.plan(input({model: {default: `anthropic/claude-sonnet-4`}}), envInfo()).notes!.join(`\n`)).not.toMatch(/not an OpenRouter model id/);
+    expect(hermes.plan(input({}), envInfo()).notes!.join(`\n`)).not.toMatch(/not an OpenRouter model id/);
+  });
+
+  it(`points Hermes at AIHubMix through a custom provider entry, removing an api/url that would win over its base_url`, () => {
+    const plan = hermes.plan(input({model: {default: `gpt-4o-mini`, provider: `openrouter`}, providers: {aihubmix: {url: `http://old/v1`}}}, AIHUBMIX), envInfo());
+    expect(plan.edits).toEqual([
+      {file: `env`, op: `set`, path: [`AIHUBMIX_API_KEY`], value: KEY},
+      {file: `config`, op: `set`, path: [`model`, `provider`], value: `custom:aihubmix`},
+      {file: `config`, op: `delete`, path: [`providers`, `aihubmix`, `url`]},
+      {file: `config`, op: `set`, path: [`providers`, `aihubmix`, `base_url`], value: `https://aihubmix.com/v1`},
+      {file: `config`, op: `set`, path: [`providers`, `aihubmix`, `key_env`], value: `AIHUBMIX_API_KEY`},
+    ]);
+    expect(plan.notes!.join(`\n`)).not.toMatch(/not an OpenRouter model id/);
+    expect(hermes.sessionEnv!({platform: `aihubmix`, secret: KEY, baseUrls: AIHUBMIX.inferenceBaseUrls}, envInfo(), undefined)).toEqual(expect.stringContaining(`--agent hermes`));
+  });
+
+  it(`supports openrouter and aihubmix; key sources in Hermes' order, base URLs included`, () => {
     expect(hermes.supports(`openrouter`)).toBe(true);
-    expect(hermes.supports(`aihubmix`)).toEqual(expect.any(String));
+    expect(hermes.supports(`aihubmix`)).toBe(true);
+    expect(hermes.supports(`anthropic`)).toEqual(expect.any(String));
+    const dotenv = `/home/u/.hermes/.env`;
     expect(hermesKeySources(envInfo(), `openrouter`)).toEqual([
-      {kind: `file`, path: `/home/u/.hermes/.env`, format: `dotenv`, at: [`OPENROUTER_API_KEY`], installs: true},
+      {kind: `file`, path: dotenv, format: `dotenv`, at: [`OPENROUTER_API_KEY`], installs: true},
       {kind: `env`, name: `OPENROUTER_API_KEY`, note: expect.any(String)},
+      {kind: `file`, path: dotenv, format: `dotenv`, at: [`CUSTOM_BASE_URL`], role: `baseUrl`, note: expect.any(String)},
+      {kind: `env`, name: `CUSTOM_BASE_URL`, role: `baseUrl`, note: expect.any(String)},
+      {kind: `file`, path: dotenv, format: `dotenv`, at: [`OPENROUTER_BASE_URL`], role: `baseUrl`, note: expect.any(String)},
+      {kind: `env`, name: `OPENROUTER_BASE_URL`, role: `baseUrl`, note: expect.any(String)},
+    ]);
+    // model.base_url is not a source for provider openrouter: Hermes ignores it there (the install deletes a stale one).
+    expect(hermesKeySources(envInfo(), `openrouter`).some(s => s.kind === `file` && s.at.includes(`base_url`))).toBe(false);
+    const config = `/home/u/.hermes/config.yaml`;
+    expect(hermesKeySources(envInfo(), `aihubmix`)).toEqual([
+      {kind: `file`, path: dotenv, format: `dotenv`, at: [`AIHUBMIX_API_KEY`], installs: true},
+      {kind: `env`, name: `AIHUBMIX_API_KEY`, note: expect.any(String)},
+      {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `api_key`], note: expect.any(String)},
+      {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `api`], role: `baseUrl`, note: expect.any(String)},
+      {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `url`], role: `baseUrl`, note: expect.any(String)},
+      {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `base_url`], role: `baseUrl`, note: `written by capit`},
     ]);
   });
 });
@@ -120,7 +178,8 @@ describe(`capit openrouter 5 --agent hermes`, () => {
     expect(result.exitCode, result.stderr).toBe(0);
     const key = onlyKey(emulator.current);
     expect(read(path.join(dir, `.env`))).toBe(envText.replace(`"sk-or-v1-old-fake-0000"`, key.key));
-    expect(read(path.join(dir, `config.yaml`))).toBe(yamlText.replace(`provider: anthropic # was anthropic`, `provider: openrouter # was anthropic`));
+    // The previous provider's base_url goes (backed up), so a later switch to auto/custom cannot revive it.
+    expect(read(path.join(dir, `config.yaml`))).toBe(yamlText.replace(`provider: anthropic # was anthropic`, `provider: openrouter # was anthropic`).replace(`    base_url: https://api.anthropic.com\n`, ``));
     expect(mode(path.join(dir, `config.yaml`))).toBe(0o644);
     expect(read(path.join(dir, `auth.json`))).toBe(`{"credential_pool": {"openrouter": []}}\n`);
 
@@ -185,4 +244,94 @@ describe(`capit openrouter 5 --agent hermes`, () => {
     expect(result.exitCode).toBe(0);
     expect(warnings(result)).toEqual([]);
   });
+
+  it(`notes a provider-specific model id left in config.yaml after switching to openrouter`, async () => {
+    const sb = sandbox(emulator.current);
+    const file = path.join(sb.home, `.hermes`, `config.yaml`);
+    const yamlText = `model:\n  provider: anthropic\n  default: claude-sonnet-4-20250514\n  base_url: https://api.anthropic.com\n`;
+    write(file, yamlText);
+    const result = await issue(sb, `hermes`);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`Hermes' model "claude-sonnet-4-20250514" (config.yaml model.default) is not an OpenRouter model id`);
+    expect(read(file)).toBe(`model:\n  provider: openrouter\n  default: claude-sonnet-4-20250514\n`);
+    expect((await restore(sb, `hermes`)).exitCode).toBe(0);
+    expect(read(file)).toBe(yamlText);
+  });
 });
+
+describe(`capit aihubmix 5 --agent hermes`, () => {
+  it(`writes AIHUBMIX_API_KEY and a custom provider entry Hermes selects, and restores both files exactly`, async () => {
+    const sb = sandbox(emulator.current, {CAPIT_AIHUBMIX_BASE_URL: emulator.current.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: `aihubmix-manage-fake-0000`});
+    const dir = path.join(sb.home, `.hermes`);
+    const yamlText = `# mine\nmodel:\n  default: gpt-4o-mini # cheap\n  provider: openrouter\n`;
+    write(path.join(dir, `config.yaml`), yamlText);
+    const result = await capit([`aihubmix`, `5`, `--agent`, `hermes`, `--yes`], {env: sb.env});
+    expect(result.exitCode, result.stderr).toBe(0);
+    const tokens = [...emulator.current.state.aihubmixTokens.values()];
+    expect(tokens).toHaveLength(1);
+    const envText = read(path.join(dir, `.env`));
+    expect(envText).toMatch(/^AIHUBMIX_API_KEY=sk-[0-9a-f]{48}\n$/);
+    expect(envText).toContain(tokens[0]!.key);
+    expect(read(path.join(dir, `config.yaml`))).toBe(
+      `# mine\nmodel:\n  default: gpt-4o-mini # cheap\n  provider: custom:aihubmix\nproviders:\n  aihubmix:\n    base_url: ${emulator.current.aihubmixBaseUrl}/v1\n    key_env: AIHUBMIX_API_KEY\n`);
+    expect(result.stdout + result.stderr).not.toContain(tokens[0]!.key);
+    const doctor = await capit([`doctor`, `hermes`], {env: sb.env});
+    expect(doctor.exitCode).toBe(0);
+    expect(doctor.stdout).toMatch(/uses capit key hermes-[0-9a-f]{8} .*~\/\.hermes\/\.env \(AIHUBMIX_API_KEY\)/);
+    expect((await capit([`restore`, `hermes`, `--yes`], {env: sb.env})).exitCode).toBe(0);
+    expect(read(path.join(dir, `config.yaml`))).toBe(yamlText);
+    expect(fs.existsSync(path.join(dir, `.env`))).toBe(false);
+  });
+});
+
+// A REDIRECTED verdict is core's (KeySource `role: 'baseUrl'`); until core's doctor reads it, these tests check that
+// doctor reads and reports the base-URL layers, and say that the verdict was not checked.
+const CORE_SRC = path.resolve(import.meta.dirname, `../../../core/src`);
+const coreJudgesBaseUrls = fs.readdirSync(CORE_SRC, {recursive: true, encoding: `utf8`})
+  .some(f => f.endsWith(`.ts`) && f !== `plugin.ts` && fs.readFileSync(path.join(CORE_SRC, f), `utf8`).includes(`REDIRECTED`));
+
+describe(`capit doctor hermes: base-URL layers (runtime_provider.py)`, () => {
+  interface Report {status: string; message: string; sources: {label: string; present: boolean}[]}
+  async function doctorJson(sb: ReturnType<typeof sandbox>): Promise<{exitCode: number | null; report: Report; text: string}> {
+    const json = await capit([`doctor`, `hermes`, `--json`], {env: sb.env});
+    const text = await capit([`doctor`, `hermes`], {env: sb.env});
+    const parsed = JSON.parse(json.stdout) as Report[] | {agents: Report[]};
+    const report = (Array.isArray(parsed) ? parsed : parsed.agents)[0]!;
+    return {exitCode: text.exitCode, report, text: text.stdout};
+  }
+
+  for (const [layer, where] of [
+    [`CUSTOM_BASE_URL=http://localhost:4000/v1 in ~/.hermes/.env`, `dotenv`],
+    [`CUSTOM_BASE_URL=http://localhost:4000/v1 in the shell`, `shell`],
+    [`OPENROUTER_BASE_URL=https://llm-proxy.example/v1 in ~/.hermes/.env`, `dotenv`],
+  ] as const) {
+    it(`${layer}: doctor reads the layer; REDIRECTED (exit 1) where core judges base URLs`, async () => {
+      const [name, value] = layer.split(` `)[0]!.split(`=`) as [string, string];
+      const sb = sandbox(emulator.current, where === `shell` ? {[name]: value} : {});
+      expect((await issue(sb, `hermes`)).exitCode).toBe(0);
+      if (where === `dotenv`) fs.appendFileSync(path.join(sb.home, `.hermes`, `.env`), `${name}=${value}\n`);
+      const {exitCode, report, text} = await doctorJson(sb);
+      const label = where === `dotenv` ? `~/.hermes/.env (${name})` : `environment variable ${name}`;
+      expect(report.sources.find(s => s.label === label)).toMatchObject({present: true});
+      if (!coreJudgesBaseUrls) {
+        process.stderr.write(`hermes.test.ts: "${layer}": REDIRECTED verdict not checked: core's doctor does not read base-URL sources yet\n`);
+        return;
+      }
+      expect(exitCode).toBe(1);
+      expect(text).toContain(`REDIRECTED`);
+      expect(text).toContain(name);
+      expect(text).not.toContain(`uses capit key`);
+    });
+  }
+
+  it(`a stale model.base_url is gone after the install, so doctor has nothing to redirect`, async () => {
+    const sb = sandbox(emulator.current);
+    write(path.join(sb.home, `.hermes`, `config.yaml`), `model:\n  provider: anthropic\n  default: anthropic/claude-sonnet-4\n  base_url: https://api.anthropic.com\n`);
+    expect((await issue(sb, `hermes`)).exitCode).toBe(0);
+    expect(read(path.join(sb.home, `.hermes`, `config.yaml`))).not.toContain(`base_url`);
+    const {exitCode, text} = await doctorJson(sb);
+    expect(exitCode).toBe(0);
+    expect(text).toContain(`uses capit key`);
+  });
+});
+

@@ -13,8 +13,8 @@ import fs   from 'node:fs';
 import path from 'node:path';
 
 import type {AgentDefinition, AgentEnvironment, AgentFile, AgentPlan, FileEdit, KeySource, PlanInput} from 'capit/plugin';
-import {clineFiles, clineKeySources, planCline} from 'capit-agent-cline';
-import {kiloFiles, kiloKeySources, planKilo}    from 'capit-agent-kilo';
+import {CLINE_CLI_FLAVOUR, clineFiles, clineKeySources, clineSupports, planCline} from 'capit-agent-cline';
+import {kiloFiles, kiloKeySources, kiloSupports, planKilo}                    from 'capit-agent-kilo';
 
 export type ExtensionId = `kilo` | `cline` | `zoo` | `roo`;
 
@@ -154,6 +154,19 @@ function compareVersions(a: string, b: string): number {
 const has = (found: readonly DetectedExtension[], id: ExtensionId) => found.some(e => e.spec.id === id);
 const rooLike = (found: readonly DetectedExtension[]) => found.filter(e => e.spec.autoImportSetting);
 
+/**
+ * Whether capit can set up this extension for `platformId`: Kilo and Cline as their own plugins say (Cline has an
+ * `aihubmix` provider), Zoo/Roo only for OpenRouter (capit's import profile is an OpenRouter one).
+ */
+export function extensionSupports(ext: ExtensionId, platformId: string): boolean {
+  if (ext === `kilo`) return kiloSupports(platformId) === true;
+  if (ext === `cline`) return clineSupports(platformId) === true;
+  return platformId === `openrouter`;
+}
+
+/** The platforms at least one extension can use (what an IDE agent's `supports` accepts). */
+const IDE_PLATFORMS = [`openrouter`, `aihubmix`];
+
 function settingsFileId(ide: IdeSpec): string {
   return `${ide.id}-settings`;
 }
@@ -209,6 +222,10 @@ function majorOf(version: string): number {
 export function planIde(ide: IdeSpec, input: PlanInput, envInfo: AgentEnvironment, found: readonly DetectedExtension[]): IdePlan {
   const edits: FileEdit[] = [];
   const notes: string[] = [];
+  const unsupported = found.filter(e => !extensionSupports(e.spec.id, input.platform.id));
+  if (unsupported.length > 0)
+    notes.push(`Not configured for ${input.platform.displayName}: ${unsupported.map(e => e.spec.displayName).join(`, `)} (capit sets ${unsupported.length === 1 ? `it` : `them`} up for OpenRouter only).`);
+  found = found.filter(e => extensionSupports(e.spec.id, input.platform.id));
   for (const ext of found) {
     if (ext.spec.id === `kilo`) {
       const plan = planKilo(input);
@@ -252,9 +269,11 @@ export function noExtensionLines(ide: IdeSpec, envInfo: AgentEnvironment, platfo
  * shadows one of the capped keys. Notes name the extension.
  */
 export function ideKeySources(ide: IdeSpec, envInfo: AgentEnvironment, platformId: string, found: readonly DetectedExtension[]): KeySource[] {
+  found = found.filter(e => extensionSupports(e.spec.id, platformId));
   const groups: {name: string; sources: KeySource[]}[] = [];
   if (has(found, `kilo`)) groups.push({name: `Kilo Code`, sources: kiloKeySources(envInfo, platformId)});
-  if (has(found, `cline`)) groups.push({name: `Cline`, sources: clineKeySources(envInfo, platformId)});
+  // Inside the IDE only the extension runs: the Cline CLI's own order (providers.json first) is not this agent's.
+  if (has(found, `cline`)) groups.push({name: `Cline`, sources: clineKeySources(envInfo, platformId).filter(s => s.flavour !== CLINE_CLI_FLAVOUR)});
   const roo = rooLike(found);
   if (roo.length > 0)
     groups.push({name: roo.map(e => e.spec.displayName).join(`/`), sources: [{
@@ -303,14 +322,20 @@ export function ideAgent(opts: IdeAgentOptions): IdeAgentParts {
   return {
     detect: envInfo => scanExtensions(ide, envInfo),
     files: (envInfo, found) => ideFiles(ide, envInfo, found),
-    supports: platformId => platformId === `openrouter`
+    // AIHubMix: through Cline's own aihubmix provider (and Kilo's, when its plugin supports it); plan() says which
+    // extensions it left alone.
+    supports: platformId => IDE_PLATFORMS.includes(platformId)
       ? true
-      : `the extensions capit configures inside ${ide.displayName} (Kilo Code, Cline, Zoo/Roo Code) are set up for OpenRouter only`,
+      : `the extensions capit configures inside ${ide.displayName} (Kilo Code, Cline, Zoo/Roo Code) are set up for OpenRouter and AIHubMix only`,
     plan: (input, envInfo, found) => {
       const plan = planIde(ide, input, envInfo, found);
       const notes = plan.configured.length > 0
         ? [configuredLine(ide, plan.configured), ...plan.notes, ...opts.ownAgentNotes(input, plan.configured)]
-        : [...opts.ownAgentNotes(input, plan.configured), ...noExtensionLines(ide, envInfo, input.platform.id)];
+        : found.length > 0
+          // Extensions were found, but none that capit can set up for this platform (plan's note names them).
+          ? [...opts.ownAgentNotes(input, plan.configured), ...plan.notes,
+            `For a capped agent inside ${ide.displayName} on ${input.platform.displayName}, install Cline from the Extensions panel (Open VSX) and rerun: capit ${input.platform.id} 5 --agent ${ide.id}`]
+          : [...opts.ownAgentNotes(input, plan.configured), ...noExtensionLines(ide, envInfo, input.platform.id)];
       return {edits: plan.edits, notes};
     },
     keySources: (envInfo, platformId, found) => ideKeySources(ide, envInfo, platformId, found),

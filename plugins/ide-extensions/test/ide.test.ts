@@ -143,7 +143,8 @@ describe(`plan`, () => {
     expect(plan.notes![0]).toBe(`own`);
     expect(plan.notes!.join(`\n`)).toMatch(/No Kilo Code, Cline, Zoo Code or Roo Code extension was found in ~\/\.windsurf\/extensions/);
     expect(agent.status!(envInfo, found)).toBe(`Cascade: no OpenRouter BYOK; extensions: none found`);
-    expect(agent.supports(`aihubmix`)).toMatch(/OpenRouter only/);
+    expect(agent.supports(`aihubmix`)).toBe(true);
+    expect(agent.supports(`anthropic`)).toMatch(/OpenRouter and AIHubMix only/);
   });
 });
 
