@@ -125,7 +125,8 @@ export interface FlavourSources<T extends {source: KeySource} = KeySourceState> 
 /** One group per flavour named by any source (in first-seen order), or one group `null` when none is named. */
 export function byFlavour<T extends {source: KeySource}>(states: readonly T[]): FlavourSources<T>[] {
   const names = [...new Set(states.map(s => s.source.flavour).filter((f): f is string => typeof f === `string` && f !== ``))];
-  if (names.length === 0) return [{flavour: null, states: [...states]}];
+  // One flavour alone is no choice between flavours (an IDE where only the extension reads these files): no prefix.
+  if (names.length <= 1) return [{flavour: null, states: [...states]}];
   return names.map(flavour => ({flavour, states: states.filter(s => !s.source.flavour || s.source.flavour === flavour)}));
 }
 

@@ -72,5 +72,7 @@ describe(`reading base-URL sources`, () => {
     const groups = byFlavour([s(`SHARED`), s(`CLI`, `cli`), s(`IDE`, `ide`), s(`LAST`)]);
     expect(groups.map(g => [g.flavour, g.states.map(x => x.source.name)])).toEqual([[`cli`, [`SHARED`, `CLI`, `LAST`]], [`ide`, [`SHARED`, `IDE`, `LAST`]]]);
     expect(byFlavour([s(`A`), s(`B`)]).map(g => g.flavour)).toEqual([null]);
+    // A single flavour (an IDE where only the extension reads the files) is judged without a flavour prefix.
+    expect(byFlavour([s(`A`), s(`B`, `ide`)]).map(g => [g.flavour, g.states.length])).toEqual([[null, 2]]);
   });
 });
