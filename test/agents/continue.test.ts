@@ -17,6 +17,8 @@ const VERSION = `1.5.47`;
 const GUARD = path.join(import.meta.dirname, `loopback-only.mjs`);
 const AIHUBMIX_MASTER = `aihubmix-manage-fake-0000`;
 const emulator = emulatorPerFile({port: 0});
+// Another host (another port) for a base URL that sends cn's requests away from the platform.
+const elsewhere = emulatorPerFile({port: 0});
 
 let cli: string | undefined;
 let skipReason: string | undefined;
@@ -32,12 +34,24 @@ beforeAll(() => {
 }, 900_000);
 
 /** One headless cn turn (`-p`) with the local config.yaml; no telemetry, anything off loopback refused. */
-function cn(env: Record<string, string>, cwd: string) {
+function cn(env: Record<string, string>, cwd: string, stopWhen?: () => boolean) {
   return run(process.execPath, [cli!, `-p`, `hi`], {
     env: {...env, CONTINUE_CLI_ENABLE_TELEMETRY: `0`, CONTINUE_METRICS_ENABLED: `0`, NODE_OPTIONS: `--import=${GUARD}`, CAPIT_TEST_BLOCKED_LOG: path.join(cwd, `blocked-hosts.log`)},
-    cwd, timeoutMs: 90_000,
+    cwd, timeoutMs: 90_000, stopWhen,
   });
 }
+
+interface DoctorReport {status: string; shadowedBy: string[]; redirectedBy: string | null; redirectedTo: string | null; sources: {label: string; role: string; present: boolean; origin: string | null}[]}
+
+async function doctorJson(env: Record<string, string>) {
+  const result = await runCli([`doctor`, `continue`, `--json`], {env});
+  return {exitCode: result.exitCode, report: (JSON.parse(result.stdout) as DoctorReport[])[0]!, text: result.stdout + result.stderr};
+}
+
+// A user's own model listed first: cn's first chat model, so the one it uses unless another is selected.
+const USERS_KEY = `sk-fake-users-own-3333333333333333`;
+const usersModelFirst = (apiBase: string) =>
+  `name: Local Config\nversion: 1.0.0\nschema: v1\nmodels:\n  - name: mine\n    provider: openai\n    model: gpt-4o-mini\n    apiBase: ${apiBase}\n    apiKey: ${USERS_KEY}\n`;
 
 describe(`real Continue CLI ${VERSION}`, () => {
   it(`sends the capped key written into config.yaml, also with a stale OPENROUTER_API_KEY in the shell`, async ctx => {
@@ -61,6 +75,123 @@ describe(`real Continue CLI ${VERSION}`, () => {
     const doctor = await runCli([`doctor`, `continue`], {env});
     expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
     expect(doctor.stdout).toContain(`uses capit key ${key.name} ($5.00 cap) from ~/.continue/config.yaml (models.0.apiKey)`);
+    // The apiBase capit wrote names the platform's own origin: set, read, and not a redirect.
+    const {exitCode, report} = await doctorJson(env);
+    expect(exitCode).toBe(0);
+    expect(report).toMatchObject({status: `capit`, redirectedBy: null, redirectedTo: null});
+    expect(report.sources.find(s => s.label.endsWith(`config.yaml (models.0.apiBase)`))).toMatchObject({role: `baseUrl`, present: true, origin: new URL(emulator.url).origin});
+  }, 120_000);
+
+  it(`an apiBase on the model capit keyed changed to another host: cn sends the capped key THERE, doctor says REDIRECTED`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-cn-`), emulator);
+    // The user's own OpenRouter model, which capit keys in place (apiKey and apiBase set one by one).
+    const file = path.join(home, `.continue`, `config.yaml`);
+    fs.mkdirSync(path.dirname(file), {recursive: true});
+    fs.writeFileSync(file, `name: Local Config\nversion: 1.0.0\nschema: v1\nmodels:\n  - name: my router\n    provider: openrouter\n    model: openai/gpt-4o-mini\n`);
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    expect(installed.stderr).not.toMatch(/warning/i);
+    const key = issuedKey(emulator);
+    const away = new URL(elsewhere.url).origin;
+    const written = fs.readFileSync(file, `utf8`);
+    expect(written).toContain(`apiBase: ${emulator.openrouterBaseUrl}`);
+    fs.writeFileSync(file, written.replace(`apiBase: ${emulator.openrouterBaseUrl}`, `apiBase: ${elsewhere.url}/api/v1`));
+
+    await cn(env, home, () => inferenceRequests(elsewhere).length > 0);
+    expect(inferenceRequests(emulator)).toEqual([]);
+    const calls = inferenceRequests(elsewhere);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.path).toBe(`/api/v1/chat/completions`);
+      expect(call.authorization).toBe(`Bearer ${key.key}`);
+    }
+
+    const {exitCode, report, text} = await doctorJson(env);
+    expect(exitCode).toBe(1);
+    expect(report).toMatchObject({status: `redirected`, redirectedBy: `~/.continue/config.yaml (models.0.apiBase)`, redirectedTo: away, shadowedBy: []});
+    expect(text).not.toContain(key.key);
+  }, 120_000);
+
+  it(`a user's model listed before capit's wins: the install warns, cn sends the user's key to its base, doctor says REDIRECTED and SHADOWED`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-cn-`), emulator);
+    const away = new URL(elsewhere.url).origin;
+    const platformHost = new URL(emulator.openrouterBaseUrl).host;
+    const file = path.join(home, `.continue`, `config.yaml`);
+    fs.mkdirSync(path.dirname(file), {recursive: true});
+    fs.writeFileSync(file, usersModelFirst(`${elsewhere.url}/api/v1`));
+
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const note = `cn uses model #1 instead of capit's; select "capit openrouter" with /model in cn`;
+    expect(installed.stderr).toContain(`warning: ${file} (models.0.apiBase) (${note}) → requests go to ${away}, not ${platformHost} — continue may not use the capped key\n`);
+    expect(installed.stderr).toContain(`warning: ${file} (models.0.apiKey) is set and wins over what capit wrote (${note}) — continue may not use the capped key\n`);
+    expect(installed.stdout + installed.stderr).not.toContain(USERS_KEY);
+    const key = issuedKey(emulator);
+
+    await cn(env, home, () => inferenceRequests(elsewhere).length > 0);
+    expect(inferenceRequests(emulator)).toEqual([]);
+    const calls = inferenceRequests(elsewhere);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) expect(call.authorization).toBe(`Bearer ${USERS_KEY}`);
+
+    const {exitCode, report, text} = await doctorJson(env);
+    expect(exitCode).toBe(1);
+    expect(report).toMatchObject({
+      status: `redirected`, redirectedBy: `~/.continue/config.yaml (models.0.apiBase)`, redirectedTo: away,
+      shadowedBy: [`~/.continue/config.yaml (models.0.apiKey)`],
+    });
+    expect(text).not.toContain(USERS_KEY);
+    expect(text).not.toContain(key.key);
+  }, 120_000);
+
+  it(`capit's model selected in cn (/model) wins over the user's first model: cn sends the capped key to the platform, doctor agrees`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-cn-`), emulator);
+    const file = path.join(home, `.continue`, `config.yaml`);
+    fs.mkdirSync(path.join(home, `.continue`, `index`), {recursive: true});
+    fs.writeFileSync(file, usersModelFirst(`${elsewhere.url}/api/v1`));
+    // What cn 1.5.47 persists when "capit openrouter" is picked with /model (src/util/modelPersistence.ts).
+    fs.writeFileSync(path.join(home, `.continue`, `index`, `globalContext.json`), JSON.stringify({cliSelectedModel: `capit openrouter`}));
+
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    expect(installed.stderr).not.toMatch(/warning/i);
+    const key = issuedKey(emulator);
+
+    const result = await cn(env, home);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(inferenceRequests(elsewhere)).toEqual([]);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) expect(call.authorization).toBe(`Bearer ${key.key}`);
+
+    const {exitCode, report} = await doctorJson(env);
+    expect(exitCode).toBe(0);
+    expect(report).toMatchObject({status: `capit`, redirectedBy: null, shadowedBy: []});
+  }, 120_000);
+
+  it(`a user's first model on another provider, without an apiBase, wins too: cn goes to that provider's host, doctor says REDIRECTED by its provider`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-cn-`), emulator);
+    const file = path.join(home, `.continue`, `config.yaml`);
+    fs.mkdirSync(path.dirname(file), {recursive: true});
+    fs.writeFileSync(file, `name: Local Config\nversion: 1.0.0\nschema: v1\nmodels:\n  - name: mine\n    provider: openai\n    model: gpt-4o-mini\n    apiKey: ${USERS_KEY}\n`);
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    expect(installed.stderr).toContain(`warning: ${file} (models.0.provider) (cn uses model #1 instead of capit's; select "capit openrouter" with /model in cn)`);
+
+    // The loopback-only guard refuses (and logs) the connection to OpenAI's own host: that is where cn sent it.
+    const blocked = path.join(home, `blocked-hosts.log`);
+    const tried = () => fs.existsSync(blocked) && fs.readFileSync(blocked, `utf8`).includes(`api.openai.com`);
+    await cn(env, home, tried);
+    expect(tried()).toBe(true);
+    expect(inferenceRequests(emulator)).toEqual([]);
+
+    const {exitCode, report} = await doctorJson(env);
+    expect(exitCode).toBe(1);
+    expect(report).toMatchObject({status: `redirected`, redirectedBy: `~/.continue/config.yaml (models.0.provider)`, redirectedTo: null});
   }, 120_000);
 
   it(`sends the capped AIHubMix key to the AIHubMix base capit wrote`, async ctx => {

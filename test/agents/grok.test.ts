@@ -16,6 +16,8 @@ const VERSION = `0.0.34`;
 const GUARD = path.join(import.meta.dirname, `loopback-only.mjs`);
 const AIHUBMIX_MASTER = `aihubmix-manage-fake-0000`;
 const emulator = emulatorPerFile({port: 0});
+// Another host (another port) for a base URL that sends grok's requests away from the platform.
+const elsewhere = emulatorPerFile({port: 0});
 
 let cli: string | undefined;
 let skipReason: string | undefined;
@@ -34,11 +36,45 @@ beforeAll(() => {
  * One headless grok turn (`-p`) with an OpenRouter model id, as capit's note says (grok-cli's own default id is bare);
  * anything off loopback refused.
  */
-function grok(env: Record<string, string>, cwd: string, model = `x-ai/grok-code-fast-1`) {
+function grok(env: Record<string, string>, cwd: string, model = `x-ai/grok-code-fast-1`, stopWhen?: () => boolean) {
   return run(process.execPath, [cli!, `-p`, `hi`, `-m`, model, `--max-tool-rounds`, `1`], {
     env: {...env, NODE_OPTIONS: `--import=${GUARD}`, CAPIT_TEST_BLOCKED_LOG: path.join(cwd, `blocked-hosts.log`)},
-    cwd, timeoutMs: 90_000,
+    cwd, timeoutMs: 90_000, stopWhen,
   });
+}
+
+interface DoctorReport {status: string; redirectedBy: string | null; redirectedTo: string | null}
+
+async function doctorJson(env: Record<string, string>, cwd: string) {
+  const result = await runCli([`doctor`, `grok`, `--json`], {env, cwd});
+  return {exitCode: result.exitCode, report: (JSON.parse(result.stdout) as DoctorReport[])[0]!, text: result.stdout + result.stderr};
+}
+
+/**
+ * Installs with a base URL naming `elsewhere` in one of grok's layers, runs the real grok and checks that its request
+ * carried the capped key to `elsewhere` (none reached the platform), and that doctor says REDIRECTED by that layer.
+ */
+async function expectRedirected(env: Record<string, string>, cwd: string, warnedLabel: string, doctorLabel: string) {
+  const away = new URL(elsewhere.url).origin;
+  const platformHost = new URL(emulator.openrouterBaseUrl).host;
+  const installed = await runCli([`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env, cwd});
+  expect(installed.exitCode, installed.stderr).toBe(0);
+  expect(installed.stderr).toContain(`warning: ${warnedLabel} → requests go to ${away}, not ${platformHost} — grok may not use the capped key\n`);
+  const key = issuedKey(emulator);
+
+  await grok(env, cwd, undefined, () => inferenceRequests(elsewhere).length > 0);
+  expect(inferenceRequests(emulator)).toEqual([]);
+  const calls = inferenceRequests(elsewhere);
+  expect(calls.length).toBeGreaterThan(0);
+  for (const call of calls) {
+    expect(call.path).toBe(`/api/v1/chat/completions`);
+    expect(call.authorization).toBe(`Bearer ${key.key}`);
+  }
+
+  const {exitCode, report, text} = await doctorJson(env, cwd);
+  expect(exitCode).toBe(1);
+  expect(report).toMatchObject({status: `redirected`, redirectedBy: doctorLabel, redirectedTo: away});
+  expect(text).not.toContain(key.key);
 }
 
 describe(`real Grok CLI ${VERSION}`, () => {
@@ -86,6 +122,40 @@ describe(`real Grok CLI ${VERSION}`, () => {
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.every(c => c.authorization === `Bearer ${shellKey}`)).toBe(true);
     expect(calls.some(c => c.authorization === `Bearer ${key.key}`)).toBe(false);
+  }, 120_000);
+
+  it(`a GROK_BASE_URL in the shell naming another host: the install warns, grok sends the capped key THERE, doctor says REDIRECTED`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {GROK_BASE_URL: `${elsewhere.url}/api/v1`});
+    const label = `environment variable GROK_BASE_URL (grok-cli reads GROK_BASE_URL before user-settings.json)`;
+    await expectRedirected(env, home, label, `environment variable GROK_BASE_URL`);
+  }, 120_000);
+
+  it(`a GROK_BASE_URL in the project's .env naming another host: the same, from that project`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator);
+    const project = path.join(home, `project`);
+    fs.mkdirSync(project);
+    fs.writeFileSync(path.join(project, `.env`), `GROK_BASE_URL=${elsewhere.url}/api/v1\n`);
+    const label = `${path.join(project, `.env`)} (GROK_BASE_URL) (grok-cli loads the project's .env into GROK_BASE_URL)`;
+    await expectRedirected(env, project, label, `~/project/.env (GROK_BASE_URL)`);
+  }, 120_000);
+
+  it(`a GROK_BASE_URL naming the platform's own origin is not a redirect`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {GROK_BASE_URL: `${emulator.openrouterBaseUrl}/`});
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    expect(installed.stderr).not.toMatch(/warning/i);
+    const key = issuedKey(emulator);
+    const result = await grok(env, home);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) expect(call.authorization).toBe(`Bearer ${key.key}`);
+    const {exitCode, report} = await doctorJson(env, home);
+    expect(exitCode).toBe(0);
+    expect(report).toMatchObject({status: `capit`, redirectedBy: null, redirectedTo: null});
   }, 120_000);
 
   it(`sends the capped AIHubMix key to the AIHubMix base capit wrote`, async ctx => {

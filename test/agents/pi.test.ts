@@ -15,6 +15,8 @@ const VERSION = `0.73.1`;
 const GUARD = path.join(import.meta.dirname, `loopback-only.mjs`);
 const AIHUBMIX_MASTER = `aihubmix-manage-fake-0000`;
 const emulator = emulatorPerFile({port: 0});
+// Another host (another port) for a base URL that sends pi's requests away from the platform.
+const elsewhere = emulatorPerFile({port: 0});
 
 let cli: string | undefined;
 let skipReason: string | undefined;
@@ -30,19 +32,26 @@ beforeAll(() => {
 }, 900_000);
 
 /** One non-interactive pi turn; pi's startup network operations off, anything else off loopback refused. */
-function pi(env: Record<string, string>, cwd: string, provider: string, model: string) {
+function pi(env: Record<string, string>, cwd: string, provider: string, model: string, stopWhen?: () => boolean) {
   const blocked = path.join(cwd, `blocked-hosts.log`);
   return run(process.execPath, [cli!, `-p`, `--no-session`, `--provider`, provider, `--model`, model, `hi`], {
     env: {...env, PI_OFFLINE: `1`, PI_SKIP_VERSION_CHECK: `1`, PI_TELEMETRY: `0`, NODE_OPTIONS: `--import=${GUARD}`, CAPIT_TEST_BLOCKED_LOG: blocked},
-    cwd, timeoutMs: 90_000,
+    cwd, timeoutMs: 90_000, stopWhen,
   });
 }
 
 /** Points pi's built-in openrouter provider at the emulator the way a user would: models.json `baseUrl`. */
-function pointOpenrouterAtEmulator(home: string) {
+function pointOpenrouterAtEmulator(home: string, baseUrl = emulator.openrouterBaseUrl) {
   const dir = path.join(home, `.pi`, `agent`);
   fs.mkdirSync(dir, {recursive: true});
-  fs.writeFileSync(path.join(dir, `models.json`), JSON.stringify({providers: {openrouter: {baseUrl: emulator.openrouterBaseUrl}}}));
+  fs.writeFileSync(path.join(dir, `models.json`), JSON.stringify({providers: {openrouter: {baseUrl}}}));
+}
+
+interface DoctorReport {status: string; redirectedBy: string | null; redirectedTo: string | null; sources: {label: string; role: string; present: boolean; origin: string | null}[]}
+
+async function doctorJson(env: Record<string, string>) {
+  const result = await runCli([`doctor`, `pi`, `--json`], {env});
+  return {exitCode: result.exitCode, report: (JSON.parse(result.stdout) as DoctorReport[])[0]!, text: result.stdout + result.stderr};
 }
 
 describe(`real pi ${VERSION}`, () => {
@@ -70,6 +79,39 @@ describe(`real pi ${VERSION}`, () => {
     const doctor = await runCli([`doctor`, `pi`], {env});
     expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
     expect(doctor.stdout).toContain(`pi  uses capit key ${key.name} ($5.00 cap) from ~/.pi/agent/auth.json (openrouter.key)`);
+    // models.json names the platform's own origin (the emulator): set, read, and not a redirect.
+    const {exitCode, report} = await doctorJson(env);
+    expect(exitCode).toBe(0);
+    expect(report).toMatchObject({status: `capit`, redirectedBy: null, redirectedTo: null});
+    expect(report.sources.find(s => s.label.endsWith(`models.json (providers.openrouter.baseUrl)`))).toMatchObject({role: `baseUrl`, present: true, origin: new URL(emulator.url).origin});
+  }, 120_000);
+
+  it(`a models.json baseUrl naming another host: the install warns, pi sends the capped key THERE, doctor says REDIRECTED`, async ctx => {
+    if (!cli) return ctx.skip(skipReason);
+    const {env, home} = agentSandbox(tempDir(`capit-pi-`), emulator);
+    const away = new URL(elsewhere.url).origin;
+    const platformHost = new URL(emulator.openrouterBaseUrl).host;
+    pointOpenrouterAtEmulator(home, `${elsewhere.url}/api/v1`);
+    const modelsFile = path.join(home, `.pi`, `agent`, `models.json`);
+
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `pi`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    expect(installed.stderr).toContain(`warning: ${modelsFile} (providers.openrouter.baseUrl) (pi sends openrouter requests to this base URL) → requests go to ${away}, not ${platformHost} — pi may not use the capped key\n`);
+    const key = issuedKey(emulator);
+
+    await pi(env, home, `openrouter`, `openai/gpt-4o-mini`, () => inferenceRequests(elsewhere).length > 0);
+    expect(inferenceRequests(emulator)).toEqual([]);
+    const calls = inferenceRequests(elsewhere);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call.path).toBe(`/api/v1/chat/completions`);
+      expect(call.authorization).toBe(`Bearer ${key.key}`);
+    }
+
+    const {exitCode, report, text} = await doctorJson(env);
+    expect(exitCode).toBe(1);
+    expect(report).toMatchObject({status: `redirected`, redirectedBy: `~/.pi/agent/models.json (providers.openrouter.baseUrl)`, redirectedTo: away});
+    expect(text).not.toContain(key.key);
   }, 120_000);
 
   it(`sends the capped AIHubMix key to the AIHubMix base capit wrote into models.json`, async ctx => {

@@ -910,28 +910,30 @@ describe(`main outputs`, () => {
                 platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       cline     Cline — not detected
-                platforms: openrouter (files only)
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       codex     Codex CLI — not detected
                 platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       continue  Continue CLI — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with Continue CLI 1.5.47), aihubmix (verified with Continue CLI 1.5.47)
+                cap covers: every request of the model capit keyed in config.yaml, when cn uses it; other models use their own keys
                 status: no capit key installed
       crush     Crush — not detected
                 platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       cursor    Cursor — not detected
-                platforms: openrouter (files only)
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       droid     Factory Droid — not detected
                 platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       grok      Grok CLI — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with Grok CLI 0.0.34), aihubmix (verified with Grok CLI 0.0.34)
+                cap covers: every model request (one OpenAI-compatible client); not Morph fast-apply (MORPH_API_KEY, its own host)
                 status: no capit key installed
       hermes    Hermes Agent — not detected
-                platforms: openrouter (files only)
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       kilo      Kilo Code — not detected
                 platforms: openrouter (files only)
@@ -944,13 +946,14 @@ describe(`main outputs`, () => {
                 config: ~/.local/share/opencode/auth.json
                 status: capit openrouter key opencode-XXXXXXXX ($5.00 cap) installed
       pi        pi — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with pi 0.73.1), aihubmix (verified with pi 0.73.1)
+                cap covers: every model request pi sends with --provider openrouter (or aihubmix); other providers use their own keys
                 status: no capit key installed
       qwen      Qwen Code — not detected
                 platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       windsurf  Windsurf — not detected
-                platforms: openrouter (files only)
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       "
     `);
@@ -989,28 +992,30 @@ describe(`main outputs`, () => {
                 platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       cline     Cline — not detected
-                platforms: openrouter (files only)
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       codex     Codex CLI — not detected
                 platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       continue  Continue CLI — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with Continue CLI 1.5.47), aihubmix (verified with Continue CLI 1.5.47)
+                cap covers: every request of the model capit keyed in config.yaml, when cn uses it; other models use their own keys
                 status: no capit key installed
       crush     Crush — not detected
                 platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       cursor    Cursor — not detected
-                platforms: openrouter (files only)
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       droid     Factory Droid — not detected
                 platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       grok      Grok CLI — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with Grok CLI 0.0.34), aihubmix (verified with Grok CLI 0.0.34)
+                cap covers: every model request (one OpenAI-compatible client); not Morph fast-apply (MORPH_API_KEY, its own host)
                 status: no capit key installed
       hermes    Hermes Agent — not detected
-                platforms: openrouter (files only)
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       kilo      Kilo Code — not detected
                 platforms: openrouter (files only)
@@ -1022,13 +1027,14 @@ describe(`main outputs`, () => {
                 platforms: openrouter (files only)
                 status: no capit key installed
       pi        pi — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with pi 0.73.1), aihubmix (verified with pi 0.73.1)
+                cap covers: every model request pi sends with --provider openrouter (or aihubmix); other providers use their own keys
                 status: no capit key installed
       qwen      Qwen Code — not detected
                 platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       windsurf  Windsurf — not detected
-                platforms: openrouter (files only)
+                platforms: openrouter (files only), aihubmix (files only)
                 status: no capit key installed
       "
     `);

@@ -10,7 +10,9 @@ import type {AgentDefinition, AgentEnvironment, AgentModel, ConfigReader, KeySou
 // - src/configLoader.ts determineConfigSource(): `--config <file|slug>` first; else `<global dir>/config.yaml` when it
 //   exists; else the remote default config from the Continue Hub (network). A local config.yaml needs no login.
 // - src/services/ModelService.ts / src/config.ts getLlmApi(): the model used is the one last selected in cn (persisted
-//   by name) or, by default, the first model whose roles include chat (or that has no roles).
+//   by name, `name` else `model`, as `cliSelectedModel` in `<global dir>/index/globalContext.json`,
+//   src/util/modelPersistence.ts) among the chat models, or, by default, the first model whose roles include chat (or
+//   that has no roles). So a user's model listed before capit's wins over it: its key and its base are what cn uses.
 // - A literal `apiKey` on a model is sent as is; `${{ secrets.NAME }}` is resolved (src/CLIPlatformClient.ts) from the
 //   process environment, then `<global dir>/.env`, `<cwd>/.continue/.env`, `<cwd>/.env`, then the Hub. capit writes
 //   the literal key, so no variable in the shell can shadow it.
@@ -34,7 +36,7 @@ export function capitModelName(platformId: string): string {
 // A model id for the entry capit adds when the config has none for the platform; `model:` is required by Continue.
 const DEFAULT_MODELS: Record<string, string> = {openrouter: `openai/gpt-4o-mini`, aihubmix: `gpt-4o-mini`};
 
-type ModelEntry = {name?: unknown; provider?: unknown};
+type ModelEntry = {name?: unknown; provider?: unknown; model?: unknown; chat?: boolean};
 
 /**
  * The index in `models` of the entry capit keys for the platform: the one it added before (by name), else for
@@ -48,29 +50,59 @@ export function modelIndex(models: unknown, platformId: string): {index: number;
   return index === -1 ? {index: entries.length, exists: false} : {index, exists: true};
 }
 
-/** What detect() saw in config.yaml: its `models` list (only the fields capit matches on), or undefined. */
-export type ContinueDetected = {models: ModelEntry[] | undefined};
+/**
+ * What detect() saw: config.yaml's `models` list (only the fields capit matches on, and whether cn counts it as a chat
+ * model), or undefined; and the model last selected in cn, if any.
+ */
+export type ContinueDetected = {models: ModelEntry[] | undefined; selected?: string};
+
+/** The model cn persisted as selected (`/model`), or undefined. */
+function selectedModel(envInfo: AgentEnvironment): string | undefined {
+  const file = (envInfo.platform === `win32` ? path.win32 : path.posix).join(continueDir(envInfo), `index`, `globalContext.json`);
+  try {
+    const selected = (JSON.parse(fs.readFileSync(file, `utf8`)) as {cliSelectedModel?: unknown} | null)?.cliSelectedModel;
+    return typeof selected === `string` && selected !== `` ? selected : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function detect(envInfo: AgentEnvironment): ContinueDetected {
+  const selected = selectedModel(envInfo);
+  const withSelected = (models: ModelEntry[] | undefined): ContinueDetected => selected ? {models, selected} : {models};
   let text: string;
   try {
     text = fs.readFileSync(configFile(envInfo), `utf8`);
   } catch {
-    return {models: undefined};
+    return withSelected(undefined);
   }
   try {
     const models = (parseYaml(text) as {models?: unknown} | null)?.models;
-    if (!Array.isArray(models)) return {models: undefined};
-    return {models: models.map(m => {
-      const entry = m as ModelEntry | null;
+    if (!Array.isArray(models)) return withSelected(undefined);
+    return withSelected(models.map(m => {
+      const entry = m as (ModelEntry & {roles?: unknown}) | null;
       return {
         ...(typeof entry?.name === `string` ? {name: entry.name} : {}),
         ...(typeof entry?.provider === `string` ? {provider: entry.provider} : {}),
+        ...(typeof entry?.model === `string` ? {model: entry.model} : {}),
+        chat: entry !== null && typeof entry === `object` && (entry.roles === undefined || (Array.isArray(entry.roles) && entry.roles.includes(`chat`))),
       };
-    })};
+    }));
   } catch {
-    return {models: undefined}; // core refuses to edit a file that does not parse; nothing to find here
+    return withSelected(undefined); // core refuses to edit a file that does not parse; nothing to find here
   }
+}
+
+/**
+ * The index of the model cn 1.5.47 would use (see the facts above): the selected chat model, else the first chat
+ * model; undefined when there is none. capit's new entry (appended, with the chat role) is counted at `index`.
+ */
+export function usedModelIndex(detected: ContinueDetected, capitIndex: number, capitName: string): number | undefined {
+  const entries = [...(detected.models ?? [])];
+  if (capitIndex >= entries.length) entries[capitIndex] = {name: capitName, chat: true};
+  const chat = entries.map((m, i) => ({m, i})).filter(({m}) => m !== undefined && m.chat !== false);
+  const selected = detected.selected === undefined ? undefined : chat.find(({m}) => (m.name ?? m.model) === detected.selected);
+  return (selected ?? chat[0])?.i;
 }
 
 function plan({platform, secret, read}: PlanInput) {
@@ -117,6 +149,18 @@ async function configuredModel(envInfo: AgentEnvironment, detected: ContinueDete
   };
 }
 
+function winningModelSources(file: string, used: number, entry: ModelEntry | undefined, platformId: string, capitName: string): KeySource[] {
+  const note = `cn uses model #${used + 1} instead of capit's; select "${capitName}" with /model in cn`;
+  const at = (field: string) => [`models`, used, field];
+  return [
+    {kind: `file`, path: file, format: `yaml`, at: at(`apiKey`), note},
+    {kind: `file`, path: file, format: `yaml`, at: at(`apiBase`), role: `baseUrl`, note},
+    // Without an apiBase the model goes to its provider's own host, which is the platform's only for the platform's
+    // own provider (Continue's `openrouter`); any other provider sends the requests elsewhere.
+    ...(entry?.provider === platformId ? [] : [{kind: `file` as const, path: file, format: `yaml` as const, at: at(`provider`), role: `baseUrl` as const, redirectsWhenSet: true, note}]),
+  ];
+}
+
 const agent = {
   apiVersion: 1,
   kind: `agent`,
@@ -137,7 +181,12 @@ const agent = {
   keySources: (envInfo, platformId, detected): KeySource[] => {
     const {index} = modelIndex(detected.models, platformId);
     const file = configFile(envInfo);
+    // Another model that cn uses instead of capit's: its key wins, and its base (or, without one, its provider's own
+    // host) is where the requests go.
+    const used = usedModelIndex(detected, index, capitModelName(platformId));
+    const winner = used === undefined || used === index ? [] : winningModelSources(file, used, detected.models?.[used], platformId, capitModelName(platformId));
     return [
+      ...winner,
       {kind: `file`, path: file, format: `yaml`, at: [`models`, index, `apiKey`], installs: true,
         note: `cn --config <file> would read another config instead`},
       {kind: `file`, path: file, format: `yaml`, at: [`models`, index, `apiBase`], role: `baseUrl`},

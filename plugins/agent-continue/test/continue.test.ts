@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest';
 import {parse} from 'yaml';
 
 import {describeAgentConformance} from 'capit/testing';
-import cn, {modelIndex} from '../src/index.js';
+import cn, {modelIndex, usedModelIndex} from '../src/index.js';
 import {capit, issue, mode, onlyKey, read, restore, sandbox, useEmulator, write} from '../../../test/support/agent-harness.js';
 
 describeAgentConformance(cn, {platforms: [`openrouter`, `aihubmix`]});
@@ -17,6 +17,20 @@ describe(`continue (pure)`, () => {
     expect(modelIndex(models, `openrouter`)).toEqual({index: 2, exists: true});
     expect(modelIndex(models.slice(0, 2), `openrouter`)).toEqual({index: 1, exists: true});
     expect(modelIndex(models.slice(0, 2), `aihubmix`)).toEqual({index: 2, exists: false});
+  });
+
+  it(`finds the model cn uses: the selected chat model, else the first chat model (capit's new entry counted)`, () => {
+    const models = [{name: `edit only`, chat: false}, {name: `mine`, chat: true}, {model: `unnamed`, chat: true}, {name: `capit openrouter`, chat: true}];
+    expect(usedModelIndex({models}, 3, `capit openrouter`)).toBe(1);
+    expect(usedModelIndex({models, selected: `capit openrouter`}, 3, `capit openrouter`)).toBe(3);
+    expect(usedModelIndex({models, selected: `unnamed`}, 3, `capit openrouter`)).toBe(2);
+    // A selection cn no longer lists, or one that is not a chat model, falls back to the first chat model.
+    expect(usedModelIndex({models, selected: `gone`}, 3, `capit openrouter`)).toBe(1);
+    expect(usedModelIndex({models, selected: `edit only`}, 3, `capit openrouter`)).toBe(1);
+    // Before the install: capit's entry goes at the end, and only a selection of it makes it win.
+    expect(usedModelIndex({models: models.slice(0, 1)}, 1, `capit openrouter`)).toBe(1);
+    expect(usedModelIndex({models: undefined, selected: `capit openrouter`}, 0, `capit openrouter`)).toBe(0);
+    expect(usedModelIndex({models: models.slice(0, 3), selected: `capit openrouter`}, 3, `capit openrouter`)).toBe(3);
   });
 });
 
