@@ -55,6 +55,22 @@ export default {
 };
 `;
 
+// `entry`: capit writes one whole entry (key and base URL together), like a model list it creates; the key source and
+// the base-URL source lie inside that value.
+const ENTRY = `
+import path from 'node:path';
+export default {
+  apiVersion: 1, kind: 'agent', id: 'entry',
+  files: ({home}) => [{id: 'cfg', path: path.join(home, '.entry', 'config.json'), format: 'json', secret: true}],
+  supports: () => true,
+  plan: ({secret, platform}) => ({edits: [{file: 'cfg', op: 'set', path: ['models'], value: [{name: 'capit', apiKey: secret, apiBase: platform.inferenceBaseUrls.openai}]}]}),
+  keySources: ({home}) => [
+    {kind: 'file', path: path.join(home, '.entry', 'config.json'), format: 'json', at: ['models', 0, 'apiBase'], role: 'baseUrl'},
+    {kind: 'file', path: path.join(home, '.entry', 'config.json'), format: 'json', at: ['models', 0, 'apiKey'], installs: true},
+  ],
+};
+`;
+
 // `bogus`: redirectsWhenSet on a key source is a plugin bug.
 const BOGUS = `
 import path from 'node:path';
@@ -77,7 +93,7 @@ function setup() {
   const root = tempDir(`capit-redirect-`);
   const env = sandboxEnv(root, {CAPIT_OPENROUTER_BASE_URL: emulator.openrouterBaseUrl, OPENROUTER_MANAGEMENT_KEY: MASTER, TZ: `UTC`});
   const plugins = path.join(root, `plugins`);
-  for (const [id, source] of [[`relay`, RELAY], [`duo`, DUO], [`bogus`, BOGUS]] as const)
+  for (const [id, source] of [[`relay`, RELAY], [`duo`, DUO], [`entry`, ENTRY], [`bogus`, BOGUS]] as const)
     writePlugin(plugins, id, {name: `capit-agent-${id}`, capit: agentManifest(id)}, {file: `index.js`, source});
   env.CAPIT_PLUGIN_PATH = plugins;
   env.PATH = `/usr/bin${path.delimiter}/bin`;
@@ -203,6 +219,28 @@ describe(`doctor: base-URL sources (REDIRECTED)`, () => {
     // The platform's own origin in that variable does not stop the session.
     const same = await runCli([`run`, `--cap`, `1`, `--agent`, `relay`, `--`, process.execPath, `-e`, `0`], {env: {...env, RELAY_BASE_URL: emulator.openrouterBaseUrl}});
     expect(same.exitCode, same.stderr).toBe(0);
+  });
+
+  it(`inside a whole entry capit wrote, only the key's own leaf decides "changed": a user's new apiBase is REDIRECTED`, async () => {
+    const {env, home} = setup();
+    const {key} = await install(`entry`, env);
+    const file = path.join(home, `.entry`, `config.json`);
+    expect((await doctorJson(`entry`, env)).report.status).toBe(`capit`);
+
+    const config = JSON.parse(fs.readFileSync(file, `utf8`));
+    config.models[0].apiBase = `https://elsewhere.example/v1`;
+    config.models[0].name = `renamed by the user`;
+    fs.writeFileSync(file, JSON.stringify(config));
+    const {result, report} = await doctorJson(`entry`, env);
+    expect(result.exitCode).toBe(1);
+    expect(report).toMatchObject({status: `redirected`, redirectedTo: `https://elsewhere.example`});
+
+    // The key itself replaced: that is "changed", whatever else the entry holds.
+    config.models[0].apiKey = `sk-or-v1-fake-hand-edited-8888`;
+    fs.writeFileSync(file, JSON.stringify(config));
+    const changed = await doctorJson(`entry`, env);
+    expect(changed.report.status).toBe(`changed`);
+    expect(changed.result.stdout).not.toContain(key.key);
   });
 
   it(`a plugin declaring redirectsWhenSet on a key source is reported as a plugin bug`, async () => {

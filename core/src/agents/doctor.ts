@@ -131,7 +131,12 @@ async function holdsCapitValue(source: KeySource, manifest: BackupManifest): Pro
   }
   try {
     const doc = openDocument(entry.format, text, entry.path);
-    return edits.every(e => hashValue(doc.read(e.path)) === e.sha256Written);
+    return edits.every(e => {
+      // The source lies inside a bigger value capit wrote (a whole model entry): only the leaf at the source counts, so
+      // a user's later edit of the entry's other fields is not "changed".
+      const leaf = e.leaves && e.path.length < source.at.length ? e.leaves[JSON.stringify(source.at.slice(e.path.length))] : undefined;
+      return leaf !== undefined ? hashValue(doc.read(source.at)) === leaf : hashValue(doc.read(e.path)) === e.sha256Written;
+    });
   } catch {
     return false;
   }

@@ -38,7 +38,19 @@ export interface FileChange {
   newText: string;
   edits: FileEdit[];
   /** What each edited path holds after the edits (sha256 of its JSON, `null` = absent). Never the value itself. */
-  written: {op: FileEdit[`op`]; path: JsonPath; sha256Written: string | null}[];
+  written: WrittenEdit[];
+}
+
+/**
+ * What one edit left: the hash of the whole value, and for an object or array the hash of each leaf below it (keyed by
+ * the JSON of its path relative to the edit), so `capit doctor` can tell the key inside an entry capit wrote from the
+ * entry's other fields a user edited since.
+ */
+export interface WrittenEdit {
+  op: FileEdit[`op`];
+  path: JsonPath;
+  sha256Written: string | null;
+  leaves?: Record<string, string>;
 }
 
 export interface BackupMeta {
@@ -65,7 +77,7 @@ export interface BackupFileEntry {
   /** Relative to the backup dir, `null` when the file did not exist. */
   backup: string | null;
   /** `sha256Written`: sha256 of JSON.stringify of the value capit left at `path`; `null` when capit left it absent. */
-  edits: {op: `set` | `delete`; path: JsonPath; sha256Written: string | null}[];
+  edits: WrittenEdit[];
   /** The temp file the new bytes are written to before the rename (recorded first, so recovery can remove it). */
   tempPath?: string;
 }
@@ -102,6 +114,21 @@ export function sha256(data: string | Buffer): string {
 /** sha256 of a value's JSON, `null` for absent: lets restore recognise capit's own value without storing it. */
 export function hashValue(value: unknown): string | null {
   return value === undefined ? null : sha256(JSON.stringify(value));
+}
+
+/** The hash of every leaf inside an object or array, by the JSON of its relative path; undefined for a scalar. */
+export function leafHashes(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== `object` || value === null) return undefined;
+  const out: Record<string, string> = {};
+  const walk = (v: unknown, at: (string | number)[]) => {
+    if (typeof v === `object` && v !== null) {
+      for (const [k, child] of Object.entries(v)) walk(child, [...at, Array.isArray(v) ? Number(k) : k]);
+    } else {
+      out[JSON.stringify(at)] = sha256(JSON.stringify(v));
+    }
+  };
+  walk(value, []);
+  return out;
 }
 
 function decode(buf: Buffer, filePath: string): string {
@@ -166,7 +193,11 @@ export function computeChanges(targets: Targets, edits: FileEdit[]): FileChange[
     }
     const newText = doc.text();
     if (file.exists ? newText === file.text : !mine.some(e => e.op === `set`)) continue;
-    const written = mine.map(e => ({op: e.op, path: [...e.path], sha256Written: hashValue(doc.read(e.path))}));
+    const written = mine.map((e): WrittenEdit => {
+      const value = doc.read(e.path);
+      const leaves = leafHashes(value);
+      return {op: e.op, path: [...e.path], sha256Written: hashValue(value), ...(leaves ? {leaves} : {})};
+    });
     changes.push({spec: file.spec, realPath: file.realPath, exists: file.exists, original: file.original, mode: file.mode, newText, edits: mine, written});
   }
   return changes;
@@ -317,7 +348,7 @@ export async function applyChanges(changes: FileChange[], opts: {stateDir: strin
         sha256Before: change.original ? sha256(change.original) : null,
         sha256After: sha256(Buffer.from(change.newText, `utf8`)),
         backup,
-        edits: change.written.map(w => ({op: w.op, path: [...w.path], sha256Written: w.sha256Written})),
+        edits: change.written.map(w => ({op: w.op, path: [...w.path], sha256Written: w.sha256Written, ...(w.leaves ? {leaves: {...w.leaves}} : {})})),
         tempPath: tempPathFor(change.realPath),
       });
     }
@@ -515,7 +546,8 @@ export function parseManifest(raw: string, dir: string): BackupManifest {
     if (f.mode !== null && !(Number.isInteger(f.mode) && f.mode >= 0 && f.mode <= 0o7777)) throw bad(`bad mode`);
     if (typeof f.format !== `string` || !Array.isArray(f.edits)) throw bad(`format/edits missing`);
     for (const e of f.edits)
-      if (typeof e !== `object` || e === null || (e.op !== `set` && e.op !== `delete`) || !Array.isArray(e.path) || (e.sha256Written !== null && !hash(e.sha256Written))) throw bad(`bad edit`);
+      if (typeof e !== `object` || e === null || (e.op !== `set` && e.op !== `delete`) || !Array.isArray(e.path) || (e.sha256Written !== null && !hash(e.sha256Written))
+        || (e.leaves !== undefined && !(typeof e.leaves === `object` && e.leaves !== null && Object.values(e.leaves).every(hash)))) throw bad(`bad edit`);
     if (f.tempPath !== undefined && !(isAbsolute(f.tempPath) && path.dirname(f.tempPath) === path.dirname(f.path) && parseTempName(path.basename(f.tempPath), path.basename(f.path))))
       throw bad(`its temp file is not capit's temp name beside the file`);
   }
