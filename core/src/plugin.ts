@@ -390,6 +390,12 @@ export interface PlanInput {
   keyName: string;
   /** Reads the current value at `path` of a file (undefined when absent or the file does not exist). */
   read(file: string, path: JsonPath): unknown;
+  /**
+   * The time of this install, read once per run by core. A plan that records a time (e.g. an `updatedAt` the agent's
+   * schema requires) takes it from here, never from the clock: plan() stays pure, so the plan previewed is the plan
+   * installed and a second plan of the same run (files changed while queued) stamps the same time.
+   */
+  now: Date;
 }
 
 export interface AgentPlan {

@@ -171,11 +171,13 @@ export async function planIssue(opts: IssueOptions, ctx: CapitContext): Promise<
     const detected = await detectOnce(def, envInfo);
     const files = await callPlugin(def.id, `files`, () => def.files(envInfo, detected));
     const targets = await loadTargets(files);
+    // The one clock reading of the run's plans (PlanInput.now): a re-plan stamps the same time as the preview.
+    const now = new Date();
     // The one call of the agent's plan(), with a token for the secret; the real secret is substituted after create.
     const planAgainst = async (current: Targets) => {
       const plan = await callPlugin(def.id, `plan`, () => def.plan({
         platform: {id: platformDef.id, displayName: platformName, inferenceBaseUrls},
-        secret: placeholder, keyName, read: current.read,
+        secret: placeholder, keyName, read: current.read, now,
       }, envInfo, detected));
       if (plan.edits.length > 0) checkPlaceholderUse(def.id, plan, current.files.map(f => f.spec), placeholder);
       return plan;

@@ -4,7 +4,7 @@ import fs   from 'node:fs';
 import os   from 'node:os';
 import path from 'node:path';
 
-import {describe, expect, it} from 'vitest';
+import {describe, expect, it, vi} from 'vitest';
 
 import {keySourceProblems} from '../plugins/key-sources.js';
 import type {AgentDefinition, AgentEnvironment, AgentFile, FileEdit, InferenceBaseUrls, PlanInput, SessionEnv} from '../plugin.js';
@@ -18,6 +18,26 @@ export interface AgentConformanceOptions {
   env?: Record<string, string>;
   /** Values `read()` returns while planning, by `<fileId>:<json path>`; everything else reads as absent. */
   existing?: Record<string, unknown>;
+}
+
+/**
+ * The install time handed to plan() (`PlanInput.now`): fixed, so "same input, same plan" holds for an agent that
+ * records it. The kit plans twice with the machine's clock set to two other times: a plan that reads the clock
+ * instead of `now` fails the determinism check.
+ */
+export const CONFORMANCE_NOW = `2026-01-02T03:04:05.000Z`;
+const CLOCK_AT_FIRST_PLAN = `2031-05-06T07:08:09.000Z`;
+const CLOCK_AT_SECOND_PLAN = `2032-10-11T12:13:14.000Z`;
+
+/** Runs `fn` with only `Date` faked at `time` (timers stay real: a plan has none, other checks may). */
+function atClock<T>(time: string, fn: () => T): T {
+  vi.useFakeTimers({toFake: [`Date`]});
+  vi.setSystemTime(new Date(time));
+  try {
+    return fn();
+  } finally {
+    vi.useRealTimers();
+  }
 }
 
 /** The placeholder used instead of a real key; plan() must put it somewhere. */
@@ -60,6 +80,7 @@ function planInput(def: AgentDefinition, platformId: string, opts: AgentConforma
     platform: {id: platformId, displayName: platformId, inferenceBaseUrls: baseUrls},
     secret: PLACEHOLDER_SECRET,
     keyName: `${def.id}-0a1b2c3d`,
+    now: new Date(CONFORMANCE_NOW),
     read: (file: string, at: readonly (string | number)[]) => {
       reads?.push(file);
       return opts.existing?.[`${file}:${at.join(`.`)}`];
@@ -182,7 +203,7 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
           const ids = new Set(files.map(f => f.id));
           const reads: string[] = [];
           // Frozen inputs: a plan that mutates its input (or the env) throws here instead of misbehaving later.
-          const plan = def.plan(planInput(def, platformId, opts, reads), envInfo, detected);
+          const plan = atClock(CLOCK_AT_FIRST_PLAN, () => def.plan(planInput(def, platformId, opts, reads), envInfo, detected));
           expect(Array.isArray(plan.edits)).toBe(true);
           // With a detect step, "nothing found" may honestly plan no edits (core then creates no key).
           if (def.detect === undefined || files.length > 0) expect(plan.edits.length, `plan() has edits`).toBeGreaterThan(0);
@@ -198,7 +219,9 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
           for (const e of sets.filter(e => containsValue(e.value, PLACEHOLDER_SECRET)))
             expect(files.find(f => f.id === e.file)?.secret, `file "${e.file}" holding the key is secret: true`).toBe(true);
           for (const note of plan.notes ?? []) expect(note).not.toContain(PLACEHOLDER_SECRET);
-          expect(def.plan(planInput(def, platformId, opts), envInfo, detected), `plan() is deterministic`).toEqual(plan);
+          // Same input, another time of day: the same plan (the time of the install is `now`, not the clock).
+          const again = atClock(CLOCK_AT_SECOND_PLAN, () => def.plan(planInput(def, platformId, opts), envInfo, detected));
+          expect(again, `plan() is deterministic (a time in it comes from input.now, not the clock)`).toEqual(plan);
         });
 
         if (def.sessionEnv !== undefined) {

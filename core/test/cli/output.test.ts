@@ -907,13 +907,16 @@ describe(`main outputs`, () => {
     expect(agents.exitCode).toBe(0);
     expect(agents.stdout).toMatchInlineSnapshot(`
       "claude    Claude Code — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with Claude Code 2.1.332 and 2.1.112), aihubmix (verified with Claude Code 2.1.332)
+                cap covers: every Claude Code request (log out of a subscription with /logout)
                 status: no capit key installed
       cline     Cline — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with Cline CLI 3.0.65 (the IDE extension: files only)), aihubmix (verified with Cline CLI 3.0.65 (the IDE extension: files only))
+                cap covers: the Cline CLI's and the Cline extension's (v4+) requests on the provider capit selects; restart the IDE
                 status: no capit key installed
       codex     Codex CLI — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with Codex 0.171.0), aihubmix (verified with Codex 0.171.0)
+                cap covers: every Codex request while model_provider stays capit's (a --profile or -c picking another provider is not)
                 status: no capit key installed
       continue  Continue CLI — not detected
                 platforms: openrouter (verified with Continue CLI 1.5.47), aihubmix (verified with Continue CLI 1.5.47)
@@ -921,12 +924,15 @@ describe(`main outputs`, () => {
                 status: no capit key installed
       crush     Crush — not detected
                 platforms: openrouter (files only), aihubmix (files only)
+                cap covers: Crush's requests to that provider once you pick one of its models
                 status: no capit key installed
       cursor    Cursor — not detected
                 platforms: openrouter (files only), aihubmix (files only)
+                cap covers: the requests of the Kilo, Cline or Zoo/Roo extensions capit configures; Cursor's own Tab, Apply, Agent and Auto bill your Cursor plan
                 status: no capit key installed
       droid     Factory Droid — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with Factory Droid 0.225.2), aihubmix (verified with Factory Droid 0.225.2)
+                cap covers: Droid's requests on capit's custom model; Factory's own models bill your Factory account
                 status: no capit key installed
       grok      Grok CLI — not detected
                 platforms: openrouter (verified with Grok CLI 0.0.34), aihubmix (verified with Grok CLI 0.0.34)
@@ -934,15 +940,19 @@ describe(`main outputs`, () => {
                 status: no capit key installed
       hermes    Hermes Agent — not detected
                 platforms: openrouter (files only), aihubmix (files only)
+                cap covers: Hermes' OpenRouter (or AIHubMix) requests
                 status: no capit key installed
       kilo      Kilo Code — not detected
                 platforms: openrouter (files only)
+                cap covers: Kilo Code (v7+, extension and CLI) on OpenRouter
                 status: no capit key installed
       openclaw  OpenClaw — not detected
                 platforms: openrouter (files only)
+                cap covers: \`openrouter/*\` models unless an auth profile in OpenClaw's database wins
                 status: no capit key installed
       opencode  opencode — detected
                 platforms: openrouter (files only)
+                cap covers: every request on \`openrouter/*\` models
                 config: ~/.local/share/opencode/auth.json
                 status: capit openrouter key opencode-XXXXXXXX ($5.00 cap) installed
       pi        pi — not detected
@@ -950,10 +960,12 @@ describe(`main outputs`, () => {
                 cap covers: every model request pi sends with --provider openrouter (or aihubmix); other providers use their own keys
                 status: no capit key installed
       qwen      Qwen Code — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with Qwen Code 0.24.4), aihubmix (verified with Qwen Code 0.24.4)
+                cap covers: Qwen Code's requests on the model capit adds (OpenRouter or AIHubMix)
                 status: no capit key installed
       windsurf  Windsurf — not detected
                 platforms: openrouter (files only), aihubmix (files only)
+                cap covers: the requests of the Kilo, Cline or Zoo/Roo extensions capit configures; not Cascade (its BYOK takes Anthropic keys only)
                 status: no capit key installed
       "
     `);
@@ -989,13 +1001,16 @@ describe(`main outputs`, () => {
     `);
     expect((await run([`agents`], env)).stdout).toMatchInlineSnapshot(`
       "claude    Claude Code — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with Claude Code 2.1.332 and 2.1.112), aihubmix (verified with Claude Code 2.1.332)
+                cap covers: every Claude Code request (log out of a subscription with /logout)
                 status: no capit key installed
       cline     Cline — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with Cline CLI 3.0.65 (the IDE extension: files only)), aihubmix (verified with Cline CLI 3.0.65 (the IDE extension: files only))
+                cap covers: the Cline CLI's and the Cline extension's (v4+) requests on the provider capit selects; restart the IDE
                 status: no capit key installed
       codex     Codex CLI — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with Codex 0.171.0), aihubmix (verified with Codex 0.171.0)
+                cap covers: every Codex request while model_provider stays capit's (a --profile or -c picking another provider is not)
                 status: no capit key installed
       continue  Continue CLI — not detected
                 platforms: openrouter (verified with Continue CLI 1.5.47), aihubmix (verified with Continue CLI 1.5.47)
@@ -1003,12 +1018,15 @@ describe(`main outputs`, () => {
                 status: no capit key installed
       crush     Crush — not detected
                 platforms: openrouter (files only), aihubmix (files only)
+                cap covers: Crush's requests to that provider once you pick one of its models
                 status: no capit key installed
       cursor    Cursor — not detected
                 platforms: openrouter (files only), aihubmix (files only)
+                cap covers: the requests of the Kilo, Cline or Zoo/Roo extensions capit configures; Cursor's own Tab, Apply, Agent and Auto bill your Cursor plan
                 status: no capit key installed
       droid     Factory Droid — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with Factory Droid 0.225.2), aihubmix (verified with Factory Droid 0.225.2)
+                cap covers: Droid's requests on capit's custom model; Factory's own models bill your Factory account
                 status: no capit key installed
       grok      Grok CLI — not detected
                 platforms: openrouter (verified with Grok CLI 0.0.34), aihubmix (verified with Grok CLI 0.0.34)
@@ -1016,25 +1034,31 @@ describe(`main outputs`, () => {
                 status: no capit key installed
       hermes    Hermes Agent — not detected
                 platforms: openrouter (files only), aihubmix (files only)
+                cap covers: Hermes' OpenRouter (or AIHubMix) requests
                 status: no capit key installed
       kilo      Kilo Code — not detected
                 platforms: openrouter (files only)
+                cap covers: Kilo Code (v7+, extension and CLI) on OpenRouter
                 status: no capit key installed
       openclaw  OpenClaw — not detected
                 platforms: openrouter (files only)
+                cap covers: \`openrouter/*\` models unless an auth profile in OpenClaw's database wins
                 status: no capit key installed
       opencode  opencode — not detected
                 platforms: openrouter (files only)
+                cap covers: every request on \`openrouter/*\` models
                 status: no capit key installed
       pi        pi — not detected
                 platforms: openrouter (verified with pi 0.73.1), aihubmix (verified with pi 0.73.1)
                 cap covers: every model request pi sends with --provider openrouter (or aihubmix); other providers use their own keys
                 status: no capit key installed
       qwen      Qwen Code — not detected
-                platforms: openrouter (files only), aihubmix (files only)
+                platforms: openrouter (verified with Qwen Code 0.24.4), aihubmix (verified with Qwen Code 0.24.4)
+                cap covers: Qwen Code's requests on the model capit adds (OpenRouter or AIHubMix)
                 status: no capit key installed
       windsurf  Windsurf — not detected
                 platforms: openrouter (files only), aihubmix (files only)
+                cap covers: the requests of the Kilo, Cline or Zoo/Roo extensions capit configures; not Cascade (its BYOK takes Anthropic keys only)
                 status: no capit key installed
       "
     `);

@@ -11,8 +11,8 @@ import fixture                    from '../../../test/fixtures/plugins/capit-age
 import tsfixture                  from '../../../test/fixtures/plugins/capit-agent-tsfixture/src/index.js';
 
 describeAgentConformance(opencode, {platforms: [`openrouter`]});
-// The other built-in agents with a sessionEnv (cursor and windsurf run the kit in their own tests; cline's
-// plan() stamps the current time into updatedAt, which the kit's determinism check refuses).
+// The other built-in agents with a sessionEnv (every built-in, on every platform its manifest lists, also runs the kit
+// in ./builtins-conformance.test.ts).
 describeAgentConformance(claude);
 describeAgentConformance(hermes, {platforms: [`openrouter`]});
 describeAgentConformance(kilo, {platforms: [`openrouter`]});

@@ -60,7 +60,10 @@ function trimSlash(url: string): string {
   return url.replace(/\/+$/, ``);
 }
 
-export function planCline({platform, secret, read}: PlanInput, now: Date = new Date()): AgentPlan {
+// `updatedAt` is required by Cline 3.0.65's providers.json schema (`updatedAt: z.string().datetime()`, strings of
+// @cline/cli-linux-x64@3.0.65; without it the CLI rejects the file), so capit writes one: the install's time from
+// core (`now`), not the clock, so plan() stays pure and the preview shows exactly what is written.
+export function planCline({platform, secret, read, now}: PlanInput): AgentPlan {
   const known = PROVIDERS[platform.id];
   if (!known) throw new Error(`Cline can only be configured for ${Object.keys(PROVIDERS).join(` or `)}, not ${platform.id}`);
   const id = platform.id;

@@ -17,7 +17,7 @@ function envInfo(over: Partial<AgentEnvironment> = {}): AgentEnvironment {
 function input(values: Record<string, unknown> = {}, platformId = `openrouter`, base = `https://openrouter.ai/api/v1`): PlanInput {
   return {
     platform: {id: platformId, displayName: platformId, inferenceBaseUrls: {openai: base}},
-    secret: KEY, keyName: `cline-0000aaaa`,
+    secret: KEY, keyName: `cline-0000aaaa`, now: NOW,
     read: (file: string, p: JsonPath) => values[`${file}:${p.join(`.`)}`],
   };
 }
@@ -43,7 +43,7 @@ describe(`cline (pure)`, () => {
   });
 
   it(`sets leaf paths in providers.json (version only when absent), the secret, and both mode providers`, () => {
-    const plan = planCline(input(), NOW);
+    const plan = planCline(input());
     expect(plan.edits).toEqual([
       {file: `cline-providers`, op: `set`, path: [`version`], value: 1},
       {file: `cline-providers`, op: `set`, path: [`lastUsedProvider`], value: `openrouter`},
@@ -56,12 +56,12 @@ describe(`cline (pure)`, () => {
       {file: `cline-global-state`, op: `set`, path: [`planModeApiProvider`], value: `openrouter`},
     ]);
     expect(plan.notes).toEqual([`Cline reads these files when it starts: restart the IDE/Cline`]);
-    expect(planCline(input({[`cline-providers:version`]: 2}), NOW).edits.some(e => e.path[0] === `version`)).toBe(false);
+    expect(planCline(input({[`cline-providers:version`]: 2})).edits.some(e => e.path[0] === `version`)).toBe(false);
     expect(() => planCline(input({}, `anthropic`))).toThrow(/openrouter or aihubmix/);
   });
 
   it(`writes the base URL only when it is not Cline's default for the provider`, () => {
-    const baseUrls = (platformId: string, base: string) => planCline(input({}, platformId, base), NOW).edits.filter(e => e.path.includes(`baseUrl`) || e.path[0] === `aihubmixBaseUrl`);
+    const baseUrls = (platformId: string, base: string) => planCline(input({}, platformId, base)).edits.filter(e => e.path.includes(`baseUrl`) || e.path[0] === `aihubmixBaseUrl`);
     expect(baseUrls(`openrouter`, `https://openrouter.ai/api/v1/`)).toEqual([]);
     expect(baseUrls(`openrouter`, `http://127.0.0.1:9/api/v1`)).toEqual([
       {file: `cline-providers`, op: `set`, path: [`providers`, `openrouter`, `settings`, `baseUrl`], value: `http://127.0.0.1:9/api/v1`},
@@ -73,7 +73,7 @@ describe(`cline (pure)`, () => {
   });
 
   it(`configures AIHubMix as Cline's own aihubmix provider, in the CLI's file and the extension's`, () => {
-    const plan = planCline(input({}, `aihubmix`, `https://api.aihubmix.com/v1`), NOW);
+    const plan = planCline(input({}, `aihubmix`, `https://api.aihubmix.com/v1`));
     expect(plan.edits).toEqual([
       {file: `cline-providers`, op: `set`, path: [`version`], value: 1},
       {file: `cline-providers`, op: `set`, path: [`lastUsedProvider`], value: `aihubmix`},

@@ -21,7 +21,7 @@ function envFor(...extensions: string[]): AgentEnvironment {
   return {env: {}, home, cwd: home, platform: `linux`};
 }
 const SECRET = `sk-or-v1-fake-cursor-0000000000000`;
-const input: PlanInput = {platform: {id: `openrouter`, displayName: `OpenRouter`, inferenceBaseUrls: {openai: `https://openrouter.ai/api/v1`}}, secret: SECRET, keyName: `cursor-0badc0de`, read: () => undefined};
+const input: PlanInput = {platform: {id: `openrouter`, displayName: `OpenRouter`, inferenceBaseUrls: {openai: `https://openrouter.ai/api/v1`}}, secret: SECRET, keyName: `cursor-0badc0de`, now: new Date(`2026-01-01T00:00:00.000Z`), read: () => undefined};
 
 it(`never writes Cursor's own store and prints the manual steps with a separate key, never the capped one`, () => {
   const envInfo = envFor(`kilocode.kilo-code-7.2.1`);

@@ -19,7 +19,7 @@ function envFor(...extensions: string[]): AgentEnvironment {
   for (const e of extensions) fs.mkdirSync(path.join(home, `.windsurf`, `extensions`, e), {recursive: true});
   return {env: {}, home, cwd: home, platform: `darwin`};
 }
-const input: PlanInput = {platform: {id: `openrouter`, displayName: `OpenRouter`, inferenceBaseUrls: {openai: `https://openrouter.ai/api/v1`}}, secret: `sk-or-v1-fake-ws-0000`, keyName: `windsurf-0badc0de`, read: () => undefined};
+const input: PlanInput = {platform: {id: `openrouter`, displayName: `OpenRouter`, inferenceBaseUrls: {openai: `https://openrouter.ai/api/v1`}}, secret: `sk-or-v1-fake-ws-0000`, keyName: `windsurf-0badc0de`, now: new Date(`2026-01-01T00:00:00.000Z`), read: () => undefined};
 
 it(`never claims Cascade support; configures Zoo Code in Windsurf's macOS settings.json`, () => {
   const envInfo = envFor(`zoocodeorganization.zoo-code-1.2.0`);

@@ -27,7 +27,7 @@ function install(envInfo: AgentEnvironment, dotDir: string, ...folders: string[]
 
 const SECRET = `sk-or-v1-fake-ide-0000000000000000`;
 function input(read: (file: string, p: JsonPath) => unknown = () => undefined, openai = `https://openrouter.ai/api/v1`): PlanInput {
-  return {platform: {id: `openrouter`, displayName: `OpenRouter`, inferenceBaseUrls: {openai, anthropic: `https://openrouter.ai/api`}}, secret: SECRET, keyName: `cursor-1234abcd`, read};
+  return {platform: {id: `openrouter`, displayName: `OpenRouter`, inferenceBaseUrls: {openai, anthropic: `https://openrouter.ai/api`}}, secret: SECRET, keyName: `cursor-1234abcd`, now: new Date(`2026-01-01T00:00:00.000Z`), read};
 }
 
 describe(`extension detection`, () => {

@@ -17,7 +17,7 @@ describe(`__ID__ specifics`, () => {
   it(`writes the key and the OpenAI-compatible base URL under providers.<platform>`, () => {
     const plan = agent.plan({
       platform: {id: `openrouter`, displayName: `OpenRouter`, inferenceBaseUrls: {openai: `https://openrouter.ai/api/v1`}},
-      secret: `sk-test`, keyName: `__ID__-0a1b2c3d`, read: () => undefined,
+      secret: `sk-test`, keyName: `__ID__-0a1b2c3d`, now: new Date(`2026-01-01T00:00:00.000Z`), read: () => undefined,
     }, linux);
     expect(plan.edits).toEqual([
       {file: `auth`, op: `set`, path: [`providers`, `openrouter`, `apiKey`], value: `sk-test`},
