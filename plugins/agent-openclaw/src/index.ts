@@ -16,8 +16,11 @@ import type {AgentDefinition, AgentEnvironment, AgentFile, AgentModel, AgentPlan
 //   `<state>/service-env/<label>.env` sourced by a wrapper (dist/launchd-service-files-*.mjs) — so what it holds is
 //   the service's process environment and wins over `<state>/.env`. Except under systemd for the keys the unit lists
 //   in OPENCLAW_SERVICE_MANAGED_ENV_KEYS (copies OpenClaw took from `.env`): the gateway re-reads `.env` over those at
-//   start (dist/pre-bootstrap-*.mjs `overrideKeys`). `openclaw gateway restart` only restarts the unit
-//   (dist/systemd-*.mjs `restartSystemdService`); `openclaw gateway install --force` rewrites the file from `.env`.
+//   start (dist/pre-bootstrap-*.mjs `overrideKeys`). Both observed with `openclaw gateway run` given the unit's
+//   environment and a systemd marker (test/agents/openclaw.test.ts). `openclaw gateway restart` only restarts the unit
+//   (dist/systemd-*.mjs `restartSystemdService`); `openclaw gateway install --force` rewrites the file from `.env`
+//   (dist/daemon-install-helpers-*.mjs: `.env` entries over the existing service environment; code read, not run:
+//   systemd cannot run in the tests). The launchd file is the code's reading only.
 // capit writes `<state>/.env` (and, for AIHubMix, a provider block in openclaw.json). It does not write the service
 // file: OpenClaw owns and regenerates it, and one command of OpenClaw's refreshes it from `.env`; capit names it
 // instead (doctor: SHADOWED for the gateway service). Never `auth-profiles.json` (OpenClaw then refuses to start).
