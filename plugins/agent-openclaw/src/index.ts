@@ -115,9 +115,11 @@ function gatewayDotEnvPath(envInfo: AgentEnvironment): string | undefined {
 /** What `detect()` found on this machine: plain data, never a secret. */
 export interface OpenclawDetection {
   /**
-   * Key variables the gateway service takes from `<state>/.env` although its service environment file sets them too:
-   * those the systemd unit lists in OPENCLAW_SERVICE_MANAGED_ENV_KEYS, and those whose value in the service file is
-   * the one `.env` holds (a copy OpenClaw made, harmless). Any other key in the service file beats `.env`.
+   * Key variables the gateway service takes from `<state>/.env` although its service environment file sets them too.
+   * Linux: those the systemd unit lists in OPENCLAW_SERVICE_MANAGED_ENV_KEYS (re-read from `.env` at every start).
+   * macOS: those whose value in the service file is the one `.env` holds now (the copy `openclaw gateway install`
+   * made; it is not refreshed on restart, so a later change of `.env` needs a reinstall — the install note says so).
+   * Any other key in the service file beats `.env`.
    */
   gatewayFollowsDotEnv: string[];
   /** False when openclaw.json exists but is JSON5 that capit's JSONC editor cannot take (unquoted keys, quotes '…'). */
@@ -166,7 +168,7 @@ export function detectOpenclaw(envInfo: AgentEnvironment): OpenclawDetection {
   const dotEnv = envFileValues(readText(pathApi(envInfo.platform).join(openclawStateDir(envInfo), `.env`)));
   const managed = envInfo.platform === `linux` ? managedKeys(readText(systemdUnitPath(envInfo))) : [];
   const gatewayFollowsDotEnv = KEY_VARIABLES.filter(name =>
-    serviceEnv.has(name) && (managed.includes(name) || serviceEnv.get(name) === dotEnv.get(name)));
+    serviceEnv.has(name) && (envInfo.platform === `linux` ? managed.includes(name) : serviceEnv.get(name) === dotEnv.get(name)));
   return {gatewayFollowsDotEnv, configEditable: configParses(readText(openclawConfigPath(envInfo)))};
 }
 
@@ -197,9 +199,19 @@ function envName(platformId: string): string {
   return `${platformId.toUpperCase().replace(/[^A-Z0-9]/g, `_`)}_API_KEY`;
 }
 
-const GATEWAY_NOTE = `If the OpenClaw gateway runs as a service, run: openclaw gateway restart (if capit warned about its service environment file, run openclaw gateway install --force instead, which rewrites that file from .env)`;
+/**
+ * How a running gateway service picks up the new key (both commands exist in 2026.9.6's `openclaw gateway --help`).
+ * systemd: a restart re-reads `.env` over the keys the unit manages; a key of the service file's own needs the
+ * reinstall. launchd: the service file keeps the copy it was installed with, so only a reinstall refreshes it.
+ */
+function gatewayNote(platform: NodeJS.Platform): string {
+  return platform === `darwin`
+    ? `If the OpenClaw gateway runs as a LaunchAgent, run: openclaw gateway install --force (its service environment keeps a copy of the old key; this rewrites it from .env and restarts it)`
+    : `If the OpenClaw gateway runs as a service, run: openclaw gateway restart (if capit warned about its service environment file, run openclaw gateway install --force instead, which rewrites that file from .env)`;
+}
 
-export function planOpenclaw({platform, secret, read}: PlanInput, detected?: OpenclawDetection): AgentPlan {
+export function planOpenclaw({platform, secret, read}: PlanInput, envInfo: AgentEnvironment, detected?: OpenclawDetection): AgentPlan {
+  const GATEWAY_NOTE = gatewayNote(envInfo.platform);
   const name = envName(platform.id);
   const authProfileNote = `An OpenClaw auth profile for ${platform.id} (from openclaw onboard or models auth login) still wins over .env: check with openclaw models status`;
   if (platform.id !== `aihubmix`)
@@ -279,7 +291,7 @@ const agent = {
   supports: platformId => platformId === `openrouter` || platformId === `aihubmix`
     ? true
     : `OpenClaw has no provider for "${platformId}" that capit can configure`,
-  plan: (input, _envInfo, detected) => planOpenclaw(input, detected),
+  plan: (input, envInfo, detected) => planOpenclaw(input, envInfo, detected),
   keySources: openclawKeySources,
   model: (envInfo, _detected, read, platformId) => openclawModel(envInfo, read, platformId),
   sessionEnv: openclawSessionEnv,

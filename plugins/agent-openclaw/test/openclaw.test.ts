@@ -51,6 +51,10 @@ describe(`openclaw (pure)`, () => {
     expect(notes).toContain(`openclaw models status`);
     expect(notes).toContain(`openclaw gateway restart`);
     expect(notes).toContain(`openclaw gateway install --force`);
+    // launchd keeps the copy it was installed with: a restart is not enough there.
+    const mac = openclaw.plan(input, envInfo({platform: `darwin`, home: `/Users/u`}), {gatewayFollowsDotEnv: [], configEditable: true}).notes!.join(`\n`);
+    expect(mac).toContain(`openclaw gateway install --force`);
+    expect(mac).not.toContain(`openclaw gateway restart`);
   });
 
   it(`AIHubMix: the key in .env, a custom provider in openclaw.json that names it; models [] only when absent`, () => {
@@ -103,16 +107,20 @@ describe(`openclaw (pure)`, () => {
     expect(openclawKeySources(envInfo({env: {OPENCLAW_STATE_DIR: `/s`}}), `openrouter`).map(show).join(`\n`)).not.toContain(`gateway.env#`);
   });
 
-  it(`detect(): managed keys in the systemd unit and copies equal to .env follow .env; others do not; JSON5 is not editable`, () => {
+  it(`detect(): Linux follows .env for keys the systemd unit manages; macOS for a copy equal to .env; JSON5 is not editable`, () => {
     const home = tempDir(`capit-oc-detect-`);
     const state = path.join(home, `.openclaw`);
     const linux = envInfo({home, cwd: home});
     expect(detectOpenclaw(linux)).toEqual({gatewayFollowsDotEnv: [], configEditable: true});
     write(path.join(state, `.env`), `OPENROUTER_API_KEY=sk-or-v1-same-fake\nAIHUBMIX_API_KEY=sk-ahm-new-fake\n`);
     write(path.join(state, `gateway.systemd.env`), `OPENROUTER_API_KEY=sk-or-v1-same-fake\nAIHUBMIX_API_KEY=sk-ahm-old-fake\n`);
-    expect(detectOpenclaw(linux).gatewayFollowsDotEnv).toEqual([`OPENROUTER_API_KEY`]);
+    // An unmanaged key beats .env even when it equals today's .env: it stays when capit changes .env.
+    expect(detectOpenclaw(linux).gatewayFollowsDotEnv).toEqual([]);
     write(path.join(home, `.config`, `systemd`, `user`, `openclaw-gateway.service`), `[Service]\nEnvironment="OPENCLAW_SERVICE_MANAGED_ENV_KEYS=AIHUBMIX_API_KEY,OTHER"\n`);
-    expect(detectOpenclaw(linux).gatewayFollowsDotEnv).toEqual([`OPENROUTER_API_KEY`, `AIHUBMIX_API_KEY`]);
+    expect(detectOpenclaw(linux).gatewayFollowsDotEnv).toEqual([`AIHUBMIX_API_KEY`]);
+    const mac = envInfo({home, cwd: home, platform: `darwin`});
+    write(path.join(state, `service-env`, `ai.openclaw.gateway.env`), `# generated\nexport OPENROUTER_API_KEY='sk-or-v1-same-fake'\nexport AIHUBMIX_API_KEY='sk-ahm-old-fake'\n`);
+    expect(detectOpenclaw(mac).gatewayFollowsDotEnv).toEqual([`OPENROUTER_API_KEY`]);
     write(path.join(state, `openclaw.json`), `{gateway: {port: 1}}`);
     expect(detectOpenclaw(linux).configEditable).toBe(false);
     write(path.join(state, `openclaw.json`), `// ok\n{"gateway": {"port": 1},}`);
