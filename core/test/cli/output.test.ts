@@ -947,8 +947,8 @@ describe(`main outputs`, () => {
                 cap covers: Kilo Code (v7+, extension and CLI) on OpenRouter
                 status: no capit key installed
       openclaw  OpenClaw — not detected
-                platforms: openrouter (files only)
-                cap covers: \`openrouter/*\` models unless an auth profile in OpenClaw's database wins
+                platforms: openrouter (verified with OpenClaw 2026.9.6 (Node 24)), aihubmix (verified with OpenClaw 2026.9.6 (Node 24))
+                cap covers: \`openrouter/*\` models (or the aihubmix provider capit adds), from the CLI and the gateway service once it is restarted
                 status: no capit key installed
       opencode  opencode — detected
                 platforms: openrouter (files only)
@@ -1041,8 +1041,8 @@ describe(`main outputs`, () => {
                 cap covers: Kilo Code (v7+, extension and CLI) on OpenRouter
                 status: no capit key installed
       openclaw  OpenClaw — not detected
-                platforms: openrouter (files only)
-                cap covers: \`openrouter/*\` models unless an auth profile in OpenClaw's database wins
+                platforms: openrouter (verified with OpenClaw 2026.9.6 (Node 24)), aihubmix (verified with OpenClaw 2026.9.6 (Node 24))
+                cap covers: \`openrouter/*\` models (or the aihubmix provider capit adds), from the CLI and the gateway service once it is restarted
                 status: no capit key installed
       opencode  opencode — not detected
                 platforms: openrouter (files only)

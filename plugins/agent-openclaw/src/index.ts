@@ -1,10 +1,29 @@
+import fs   from 'node:fs';
 import path from 'node:path';
+
+import {parse as parseJsonc, type ParseError} from 'jsonc-parser';
 
 import type {AgentDefinition, AgentEnvironment, AgentFile, AgentModel, AgentPlan, ConfigReader, KeySource, PlanInput, SessionEnv, SessionInput} from 'capit/plugin';
 
-// OpenClaw loads `<state>/.env` at start-up without overriding the process environment, and that .env wins over
-// `env.vars` in openclaw.json and over `models.providers.<id>.apiKey` (research/agents.md §3, observed on 2026.9.6).
-// capit writes only `<state>/.env`: never `auth-profiles.json` (OpenClaw then refuses to start), never openclaw.json.
+// What OpenClaw 2026.9.6 really reads (its own binary run against capit's loopback emulator, and its dist/ code):
+// - the one-shot CLI (`openclaw agent exec`, `openclaw agent --local`): the process environment, then `<state>/.env`,
+//   then `~/.config/openclaw/gateway.env`, then `env.vars` in openclaw.json, then `models.providers.<id>.apiKey`
+//   (dist/dotenv-global-*.mjs `loadGlobalRuntimeDotEnvFiles`: first file wins, never over the process environment;
+//   each step observed with the binary). A project `.env` cannot carry provider keys (dist/dotenv-*.mjs blocks
+//   OPENROUTER_API_KEY there; observed), and a top-level `env.OPENROUTER_API_KEY` makes OpenClaw refuse the config.
+// - the gateway service (`openclaw gateway install`): its environment is a generated file — Linux
+//   `<state>/gateway.systemd.env` (the unit's `EnvironmentFile=-…`, dist/systemd-unit-*.mjs), macOS
+//   `<state>/service-env/<label>.env` sourced by a wrapper (dist/launchd-service-files-*.mjs) — so what it holds is
+//   the service's process environment and wins over `<state>/.env`. Except under systemd for the keys the unit lists
+//   in OPENCLAW_SERVICE_MANAGED_ENV_KEYS (copies OpenClaw took from `.env`): the gateway re-reads `.env` over those at
+//   start (dist/pre-bootstrap-*.mjs `overrideKeys`). Both observed with `openclaw gateway run` given the unit's
+//   environment and a systemd marker (test/agents/openclaw.test.ts). `openclaw gateway restart` only restarts the unit
+//   (dist/systemd-*.mjs `restartSystemdService`); `openclaw gateway install --force` rewrites the file from `.env`
+//   (dist/daemon-install-helpers-*.mjs: `.env` entries over the existing service environment; code read, not run:
+//   systemd cannot run in the tests). The launchd file is the code's reading only.
+// capit writes `<state>/.env` (and, for AIHubMix, a provider block in openclaw.json). It does not write the service
+// file: OpenClaw owns and regenerates it, and one command of OpenClaw's refreshes it from `.env`; capit names it
+// instead (doctor: SHADOWED for the gateway service). Never `auth-profiles.json` (OpenClaw then refuses to start).
 
 function pathApi(platform: NodeJS.Platform): path.PlatformPath {
   return platform === `win32` ? path.win32 : path.posix;
@@ -49,9 +68,118 @@ export function openclawConfigPath(envInfo: AgentEnvironment): string {
   return override ? userPath(override, envInfo) : pathApi(envInfo.platform).join(openclawStateDir(envInfo), `openclaw.json`);
 }
 
-export function openclawFiles(envInfo: AgentEnvironment): AgentFile[] {
+
+/** `OPENCLAW_PROFILE` when it names a profile other than `default` (OpenClaw's `normalizeGatewayProfile`). */
+function gatewayProfile(envInfo: AgentEnvironment): string | undefined {
+  const profile = envInfo.env.OPENCLAW_PROFILE?.trim();
+  return profile && profile.toLowerCase() !== `default` ? profile : undefined;
+}
+
+/**
+ * The gateway service's generated environment file, or undefined where OpenClaw has none (Windows' scheduled task):
+ * Linux `<state>/gateway.systemd.env`; macOS `<state>/service-env/<label>.env`, label `OPENCLAW_LAUNCHD_LABEL` else
+ * `ai.openclaw.gateway` (`ai.openclaw.<profile>`). dist/systemd-service-files-*.mjs, dist/launchd-service-files-*.mjs.
+ */
+export function openclawServiceEnvPath(envInfo: AgentEnvironment): string | undefined {
+  const p = pathApi(envInfo.platform);
+  const state = openclawStateDir(envInfo);
+  if (envInfo.platform === `linux`) return p.join(state, `gateway.systemd.env`);
+  if (envInfo.platform === `darwin`) {
+    const profile = gatewayProfile(envInfo);
+    const label = envInfo.env.OPENCLAW_LAUNCHD_LABEL?.trim() || (profile ? `ai.openclaw.${profile}` : `ai.openclaw.gateway`);
+    return p.join(state, `service-env`, `${label}.env`);
+  }
+  return undefined;
+}
+
+/** The systemd user unit `openclaw gateway install` writes: `~/.config/systemd/user/<OPENCLAW_SYSTEMD_UNIT | openclaw-gateway[-profile]>.service`. */
+function systemdUnitPath(envInfo: AgentEnvironment): string {
+  const override = envInfo.env.OPENCLAW_SYSTEMD_UNIT?.trim();
+  const profile = gatewayProfile(envInfo);
+  const name = override ? override.replace(/\.service$/, ``) : `openclaw-gateway${profile ? `-${profile}` : ``}`;
+  return path.posix.join(envInfo.home, `.config`, `systemd`, `user`, `${name}.service`);
+}
+
+/**
+ * `~/.config/openclaw/gateway.env`, read after `<state>/.env` unless `OPENCLAW_STATE_DIR` moves the state elsewhere
+ * (dist/dotenv-global-*.mjs `resolveGlobalDotEnvPaths`).
+ */
+function gatewayDotEnvPath(envInfo: AgentEnvironment): string | undefined {
+  const p = pathApi(envInfo.platform);
+  const home = openclawHome(envInfo);
+  const stateEnv = p.join(openclawStateDir(envInfo), `.env`);
+  if (envInfo.env.OPENCLAW_STATE_DIR !== undefined && stateEnv !== p.join(home, `.openclaw`, `.env`)) return undefined;
+  return p.join(home, `.config`, `openclaw`, `gateway.env`);
+}
+
+/** What `detect()` found on this machine: plain data, never a secret. */
+export interface OpenclawDetection {
+  /**
+   * Key variables the gateway service takes from `<state>/.env` although its service environment file sets them too.
+   * Linux: those the systemd unit lists in OPENCLAW_SERVICE_MANAGED_ENV_KEYS (re-read from `.env` at every start).
+   * macOS: those whose value in the service file is the one `.env` holds now (the copy `openclaw gateway install`
+   * made; it is not refreshed on restart, so a later change of `.env` needs a reinstall — the install note says so).
+   * Any other key in the service file beats `.env`.
+   */
+  gatewayFollowsDotEnv: string[];
+  /** False when openclaw.json exists but is JSON5 that capit's JSONC editor cannot take (unquoted keys, quotes '…'). */
+  configEditable: boolean;
+}
+
+const KEY_VARIABLES = [`OPENROUTER_API_KEY`, `AIHUBMIX_API_KEY`];
+
+function readText(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return fs.readFileSync(file, `utf8`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `KEY=value` and `export KEY='value'` lines (enough to compare values; the files are generated by OpenClaw). */
+function envFileValues(text: string | undefined): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of (text ?? ``).split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!match) continue;
+    const raw = match[2]!;
+    const quoted = /^(['"])(.*)\1$/.exec(raw);
+    values.set(match[1]!, quoted ? quoted[2]! : raw);
+  }
+  return values;
+}
+
+/** OPENCLAW_SERVICE_MANAGED_ENV_KEYS from the unit's `Environment=` lines (quoted or not). */
+function managedKeys(unit: string | undefined): string[] {
+  const match = /OPENCLAW_SERVICE_MANAGED_ENV_KEYS=([A-Za-z0-9_,]*)/.exec(unit ?? ``);
+  return match ? match[1]!.split(`,`).map(k => k.trim().toUpperCase()).filter(Boolean) : [];
+}
+
+function configParses(text: string | undefined): boolean {
+  if (text === undefined) return true;
+  const errors: ParseError[] = [];
+  parseJsonc(text.replace(/^\uFEFF/, ``), errors, {allowTrailingComma: true, disallowComments: false, allowEmptyContent: false});
+  return errors.length === 0;
+}
+
+export function detectOpenclaw(envInfo: AgentEnvironment): OpenclawDetection {
+  const serviceEnv = envFileValues(readText(openclawServiceEnvPath(envInfo)));
+  const dotEnv = envFileValues(readText(pathApi(envInfo.platform).join(openclawStateDir(envInfo), `.env`)));
+  const managed = envInfo.platform === `linux` ? managedKeys(readText(systemdUnitPath(envInfo))) : [];
+  const gatewayFollowsDotEnv = KEY_VARIABLES.filter(name =>
+    serviceEnv.has(name) && (envInfo.platform === `linux` ? managed.includes(name) : serviceEnv.get(name) === dotEnv.get(name)));
+  return {gatewayFollowsDotEnv, configEditable: configParses(readText(openclawConfigPath(envInfo)))};
+}
+
+export function openclawFiles(envInfo: AgentEnvironment, detected?: OpenclawDetection): AgentFile[] {
+  const p = pathApi(envInfo.platform);
   // secret: core writes it 0600 and creates a missing state dir 0700, as OpenClaw itself does.
-  return [{id: `env`, path: pathApi(envInfo.platform).join(openclawStateDir(envInfo), `.env`), format: `dotenv`, secret: true}];
+  const files: AgentFile[] = [{id: `env`, path: p.join(openclawStateDir(envInfo), `.env`), format: `dotenv`, secret: true}];
+  // openclaw.json only for the AIHubMix provider block; a JSON5-only file is left out so OpenRouter installs, which
+  // never touch it, are not refused over it.
+  if (detected?.configEditable !== false) files.push({id: `config`, path: openclawConfigPath(envInfo), format: `jsonc`, secret: false});
+  return files;
 }
 
 /**
@@ -71,41 +199,86 @@ function envName(platformId: string): string {
   return `${platformId.toUpperCase().replace(/[^A-Z0-9]/g, `_`)}_API_KEY`;
 }
 
-export function planOpenclaw({platform, secret}: PlanInput): AgentPlan {
-  return {
-    edits: [{file: `env`, op: `set`, path: [envName(platform.id)], value: secret}],
-    notes: [
-      `Restart a running OpenClaw gateway (or run: openclaw secrets reload) so it picks up the new key`,
-      `An OpenClaw auth profile for ${platform.id} (from openclaw onboard or models auth login) still wins over .env: check with openclaw models status`,
-    ],
-  };
+/**
+ * How a running gateway service picks up the new key (both commands exist in 2026.9.6's `openclaw gateway --help`).
+ * systemd: a restart re-reads `.env` over the keys the unit manages; a key of the service file's own needs the
+ * reinstall. launchd: the service file keeps the copy it was installed with, so only a reinstall refreshes it.
+ */
+function gatewayNote(platform: NodeJS.Platform): string {
+  return platform === `darwin`
+    ? `If the OpenClaw gateway runs as a LaunchAgent, run: openclaw gateway install --force (its service environment keeps a copy of the old key; this rewrites it from .env and restarts it)`
+    : `If the OpenClaw gateway runs as a service, run: openclaw gateway restart (if capit warned about its service environment file, run openclaw gateway install --force instead, which rewrites that file from .env)`;
 }
 
+export function planOpenclaw({platform, secret, read}: PlanInput, envInfo: AgentEnvironment, detected?: OpenclawDetection): AgentPlan {
+  const GATEWAY_NOTE = gatewayNote(envInfo.platform);
+  const name = envName(platform.id);
+  const authProfileNote = `An OpenClaw auth profile for ${platform.id} (from openclaw onboard or models auth login) still wins over .env: check with openclaw models status`;
+  if (platform.id !== `aihubmix`)
+    return {edits: [{file: `env`, op: `set`, path: [name], value: secret}], notes: [GATEWAY_NOTE, authProfileNote]};
+  if (detected?.configEditable === false)
+    return {edits: [], notes: [`openclaw.json uses JSON5 syntax (unquoted keys or single quotes) that capit cannot edit without losing its layout; quote its keys (or run openclaw config set once, which rewrites it as JSON) and retry`]};
+  // AIHubMix is not built into OpenClaw: a custom OpenAI-compatible provider (docs/gateway/config-tools/custom-
+  // providers.md) whose key is an env SecretRef to AIHUBMIX_API_KEY in <state>/.env, so the secret stays in the 0600
+  // .env and openclaw.json only names it. OpenClaw 2026.9.6 refuses a custom provider without `models` (observed);
+  // an empty list works with any `aihubmix/<model>` (observed against the emulator).
+  const provider = [`models`, `providers`, `aihubmix`];
+  const edits: AgentPlan[`edits`] = [
+    {file: `env`, op: `set`, path: [name], value: secret},
+    {file: `config`, op: `set`, path: [...provider, `baseUrl`], value: platform.inferenceBaseUrls.openai},
+    {file: `config`, op: `set`, path: [...provider, `api`], value: `openai-completions`},
+    {file: `config`, op: `set`, path: [...provider, `apiKey`], value: {source: `env`, provider: `default`, id: name}},
+  ];
+  if (!Array.isArray(read(`config`, [...provider, `models`]))) edits.push({file: `config`, op: `set`, path: [...provider, `models`], value: []});
+  return {edits, notes: [`Use AIHubMix models in OpenClaw as aihubmix/<model> (e.g. --model aihubmix/gpt-4o-mini, or agents.defaults.model.primary)`, GATEWAY_NOTE]};
+}
+
+const CLI = `openclaw CLI`;
+const GATEWAY = `gateway service`;
+
 /**
- * Highest precedence first: process env > `<state>/.env` (installed) > `env.vars` in openclaw.json >
- * `models.providers.<id>.apiKey`. SQLite auth profiles beat all of them but are not files capit can read.
- * openclaw.json is JSON5; it is read here as `jsonc`, which accepts comments and trailing commas but not unquoted
- * keys or single quotes: such a file shows up as unreadable to `capit doctor`. Being below the installed source, it
- * never produces a shadowing warning.
+ * Highest precedence first (see the top of this file for the evidence). The shell's variable reaches the one-shot CLI
+ * only (flavour `openclaw CLI`); the service environment file reaches the gateway service only (flavour `gateway
+ * service`), above `.env` unless OpenClaw re-reads `.env` over it (detect()). SQLite auth profiles beat all of them
+ * but are not files capit can read. openclaw.json is JSON5, read here as `jsonc`: a file with unquoted keys shows up
+ * as unreadable to `capit doctor`. Only `models.providers.<id>.baseUrl` moves the requests: OPENROUTER_BASE_URL is
+ * ignored by 2026.9.6 (observed: the request went to openrouter.ai).
  */
-export function openclawKeySources(envInfo: AgentEnvironment, platformId: string): KeySource[] {
+export function openclawKeySources(envInfo: AgentEnvironment, platformId: string, detected?: OpenclawDetection): KeySource[] {
   const name = envName(platformId);
   const config = openclawConfigPath(envInfo);
-  return [
-    {kind: `env`, name, note: `OpenClaw's .env never overrides the process environment`},
+  const serviceEnv = openclawServiceEnvPath(envInfo);
+  const gatewayEnv = gatewayDotEnvPath(envInfo);
+  const follows = detected?.gatewayFollowsDotEnv.includes(name) ?? false;
+  const service: KeySource | undefined = serviceEnv === undefined ? undefined : {
+    kind: `file`, path: serviceEnv, format: `dotenv`, at: [name], flavour: GATEWAY,
+    note: follows
+      ? `OpenClaw re-reads .env over this copy when the gateway starts`
+      : `the gateway service's environment, which wins over .env: run openclaw gateway install --force to rewrite it from .env, then openclaw gateway restart`,
+  };
+  const sources: (KeySource | undefined)[] = [
+    {kind: `env`, name, flavour: CLI, note: `OpenClaw's .env never overrides the process environment`},
+    follows ? undefined : service,
     {kind: `file`, path: openclawFiles(envInfo)[0]!.path, format: `dotenv`, at: [name], installs: true},
+    follows ? service : undefined,
+    gatewayEnv === undefined ? undefined : {kind: `file`, path: gatewayEnv, format: `dotenv`, at: [name], note: `read after <state>/.env`},
     {kind: `file`, path: config, format: `jsonc`, at: [`env`, `vars`, name], note: `.env wins over env.vars in openclaw.json`},
-    {kind: `file`, path: config, format: `jsonc`, at: [`env`, name]},
-    {kind: `file`, path: config, format: `jsonc`, at: [`models`, `providers`, platformId, `apiKey`], note: `lowest: any env value wins`},
+    {kind: `file`, path: config, format: `jsonc`, at: [`models`, `providers`, platformId, `apiKey`],
+      note: platformId === `aihubmix` ? `capit points it at ${name}; a literal key here would be sent instead` : `lowest: any env value wins`},
+    {kind: `file`, path: config, format: `jsonc`, at: [`models`, `providers`, platformId, `baseUrl`], role: `baseUrl`},
   ];
+  return sources.filter((s): s is KeySource => s !== undefined);
 }
 
 /**
  * `capit run -- openclaw …`: the process environment beats `<state>/.env`, `env.vars` and the config's apiKey
- * (research/agents.md §3, [C-run] 2026.9.6: "Shape A was shadowed … by a process OPENROUTER_API_KEY"), so the variable
- * alone wins over every file capit can read. An SQLite auth profile may still beat it (not a file capit can read).
+ * (observed on 2026.9.6), so the variable alone wins over every file capit can read. An SQLite auth profile may still
+ * beat it (not a file capit can read). AIHubMix is no provider of OpenClaw's own: a variable alone does nothing
+ * without the provider block an install writes into openclaw.json.
  */
-export function openclawSessionEnv({platform, secret}: SessionInput): SessionEnv {
+export function openclawSessionEnv({platform, secret}: SessionInput): SessionEnv | string {
+  if (platform === `aihubmix`)
+    return `OpenClaw has no built-in AIHubMix provider: it reads an AIHubMix key only through the provider block that \`capit aihubmix <amount> --agent openclaw\` writes into openclaw.json`;
   return {env: {[envName(platform)]: secret}, beatenBy: []};
 }
 
@@ -113,14 +286,15 @@ const agent = {
   apiVersion: 1,
   kind: `agent`,
   id: `openclaw`,
+  detect: detectOpenclaw,
   files: openclawFiles,
-  supports: platformId => platformId === `openrouter`
+  supports: platformId => platformId === `openrouter` || platformId === `aihubmix`
     ? true
-    : `OpenClaw's built-in provider for "${platformId}" is not something capit can configure through its .env yet`,
-  plan: input => planOpenclaw(input),
+    : `OpenClaw has no provider for "${platformId}" that capit can configure`,
+  plan: (input, envInfo, detected) => planOpenclaw(input, envInfo, detected),
   keySources: openclawKeySources,
   model: (envInfo, _detected, read, platformId) => openclawModel(envInfo, read, platformId),
   sessionEnv: openclawSessionEnv,
-} satisfies AgentDefinition;
+} satisfies AgentDefinition<OpenclawDetection>;
 
 export default agent;
