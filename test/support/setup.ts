@@ -13,7 +13,7 @@ const sandbox = fs.mkdtempSync(path.join(os.tmpdir(), `capit-test-home-`));
 for (const key of [`HOME`, `USERPROFILE`, `CAPIT_HOME`, `XDG_CONFIG_HOME`, `XDG_STATE_HOME`, `XDG_DATA_HOME`])
   process.env[key] = key === `HOME` || key === `USERPROFILE` ? sandbox : path.join(sandbox, key.toLowerCase());
 for (const key of Object.keys(process.env))
-  if (/^(OPENROUTER_|AIHUBMIX_|ANTHROPIC_|CAPIT_(?!HOME)|CLAUDE_CONFIG_DIR|OPENCODE_)/.test(key)) delete process.env[key];
+  if (/^(OPENROUTER_|AIHUBMIX_|ANTHROPIC_|CAPIT_(?!HOME|TEST_CACHE)|CLAUDE_CONFIG_DIR|OPENCODE_)/.test(key)) delete process.env[key];
 
 afterEach(() => {
   nock.cleanAll();
