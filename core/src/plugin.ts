@@ -437,6 +437,12 @@ export type KeySource = (
    * ones, and says which flavour a verdict is about.
    */
   flavour?: string;
+  /**
+   * How this layer's place in the order is known, for the README's agent × layer table: the release whose own binary
+   * was seen honouring it against the emulator (`binary: opencode 1.18.34`), or the code or docs read
+   * (`source: hermes_cli/runtime_provider.py@004ad48`). Shown to users; never a claim that was not checked.
+   */
+  checked?: string;
 };
 
 /** What {@link AgentDefinition.sessionEnv} gets: the key of one `capit run` session. */
