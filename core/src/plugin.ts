@@ -425,7 +425,20 @@ export type KeySource = (
    * set decides the host, and when that is not the platform's (the origin of its inference bases), `capit doctor`
    * says REDIRECTED (exit 1) and the install warns. Never put a base URL capit writes below one it does not.
    */
-  role?: `key` | `baseUrl`;
+  role?: `key` | `baseUrl` | `selector`;
+  /**
+   * For a `selector` source (a setting that picks the provider or model entry the agent uses, such as Hermes'
+   * `model.provider` or Codex's `model_provider`): the value that makes the agent use what capit installed. Core reads
+   * selector sources highest precedence first; the first one set decides, and any other value means the agent uses
+   * another provider: `capit doctor` says SHADOWED (exit 1) and the install warns. When none is set and one of them is
+   * the source capit writes (`installs`), the selection is gone: SHADOWED too. Values are compared, never printed.
+   */
+  selects?: string;
+  /**
+   * For an `env` source: it counts as set only when its value is truthy (`1`, `true`, `yes`, `on`, any case), as the
+   * agent reads a switch such as `CLAUDE_CODE_USE_BEDROCK`.
+   */
+  truthy?: boolean;
   /**
    * For a `baseUrl` source: any value sends the requests away from the platform, even one naming the platform's host
    * (e.g. a variable that switches the agent to its own "custom" provider).
