@@ -1,8 +1,13 @@
-// The real opencode (pinned opencode-linux-x64@1.18.33) after `capit … --agent opencode`: its own request must reach
-// the loopback emulator with the capped key.
+// The real opencode after `capit … --agent opencode`: its own request must reach the loopback emulator with the capped
+// key. The pinned opencode-linux-x64@1.18.33 (node_modules) and the newest, 1.18.34 (fetched from npm at test time);
+// the config-layer scenarios of issue 12 (test/agents/layers.ts) run against the newest.
 import fs from 'node:fs';
+import path from 'node:path';
 
-import {describe, expect, it} from 'vitest';
+import {beforeAll, describe, expect, it} from 'vitest';
+
+import {fetchPackage} from '../support/npm-fetch.js';
+import {layerScenarios} from './layers.js';
 
 import {emulatorPerFile} from '../support/emulator.js';
 
@@ -12,8 +17,13 @@ import {OPENCODE_BIN, agentSandbox, inferenceRequests, issuedKey, run} from './s
 
 const emulator = emulatorPerFile({port: 0});
 
-function opencode(env: Record<string, string>, cwd: string) {
-  return run(OPENCODE_BIN, [`run`, `-m`, `openrouter/openai/gpt-4o-mini`, `hi`], {
+const NEWEST = `1.18.34`;
+let newestBin: string | undefined;
+
+const onLinuxX64 = process.platform === `linux` && process.arch === `x64`;
+
+function opencode(env: Record<string, string>, cwd: string, bin = OPENCODE_BIN) {
+  return run(bin, [`run`, `-m`, `openrouter/openai/gpt-4o-mini`, `hi`], {
     env: {
       ...env,
       XDG_CACHE_HOME: `${env.HOME}/.cache`,
@@ -33,7 +43,7 @@ function opencode(env: Record<string, string>, cwd: string) {
   });
 }
 
-describe.skipIf(!fs.existsSync(OPENCODE_BIN) || process.platform !== `linux` || process.arch !== `x64`)(`real opencode 1.18.33`, () => {
+describe.skipIf(!fs.existsSync(OPENCODE_BIN) || !onLinuxX64)(`real opencode 1.18.33`, () => {
   it(`sends the capped key as Bearer, also with OPENROUTER_API_KEY in the shell (auth.json wins over it)`, async () => {
     const shellKey = `sk-or-v1-shell-fake-2222222222222222`;
     const {env, home} = agentSandbox(tempDir(`capit-opencode-`), emulator, {OPENROUTER_API_KEY: shellKey});
@@ -82,4 +92,29 @@ describe.skipIf(!fs.existsSync(OPENCODE_BIN) || process.platform !== `linux` || 
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.every(c => c.authorization === `Bearer ${shadowKey}`)).toBe(true);
   }, 120_000);
+});
+
+describe.skipIf(!onLinuxX64)(`real opencode ${NEWEST} (newest)`, () => {
+  beforeAll(() => {
+    const fetched = fetchPackage(`opencode-linux-x64@${NEWEST}`);
+    if (`reason` in fetched) process.stderr.write(`test/agents/opencode.test.ts: skipped: ${fetched.reason}\n`);
+    else newestBin = path.join(fetched.dir, `bin`, `opencode`);
+  }, 900_000);
+
+  it(`sends the capped key from auth.json as Bearer; doctor says it uses the capit key`, async ctx => {
+    if (!newestBin) ctx.skip();
+    const {env, home} = agentSandbox(tempDir(`capit-opencode-`), emulator, {OPENROUTER_API_KEY: `sk-or-v1-shell-fake-2222222222222222`});
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env});
+    expect(installed.exitCode).toBe(0);
+    const key = issuedKey(emulator);
+    const result = await opencode(env, home, newestBin);
+    expect(result.exitCode).toBe(0);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every(c => c.authorization === `Bearer ${key.key}`)).toBe(true);
+    const doctor = await runCli([`doctor`, `opencode`], {env});
+    expect(doctor.exitCode).toBe(0);
+  }, 180_000);
+
+  layerScenarios({agent: `opencode`, envPrefix: `OPENCODE`, projectFile: `opencode.json`}, () => newestBin, emulator);
 });
