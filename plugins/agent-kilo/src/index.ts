@@ -25,6 +25,8 @@ export function kiloConfigDir({env, home, platform}: AgentEnvironment): string {
 
 /** Kilo's enterprise managed config directory (overrides every other config). */
 export function kiloManagedConfigDir({env, platform}: AgentEnvironment): string {
+  // ConfigManaged.managedConfigDir in the 7.7.9 binary: KILO_TEST_MANAGED_CONFIG_DIR replaces it there too.
+  if (env.KILO_TEST_MANAGED_CONFIG_DIR) return env.KILO_TEST_MANAGED_CONFIG_DIR;
   switch (platform) {
     case `darwin`:
       return `/Library/Application Support/kilo`;
