@@ -6,13 +6,12 @@ import path from 'node:path';
 
 import {beforeAll, describe, expect, it} from 'vitest';
 
-import {fetchPackage} from '../support/npm-fetch.js';
-import {layerScenarios} from './layers.js';
-
-import {emulatorPerFile} from '../support/emulator.js';
-
-import {runCli}         from '../support/cli.js';
-import {tempDir}        from '../support/tmp.js';
+import {DEFAULT_AIHUBMIX_MANAGE_KEY} from '../emulator/server.mjs';
+import {emulatorPerFile}             from '../support/emulator.js';
+import {runCli}                      from '../support/cli.js';
+import {fetchPackage}                from '../support/npm-fetch.js';
+import {snapshotTree, tempDir}       from '../support/tmp.js';
+import {layerScenarios}              from './layers.js';
 import {OPENCODE_BIN, agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
 
 const emulator = emulatorPerFile({port: 0});
@@ -117,4 +116,21 @@ describe.skipIf(!onLinuxX64)(`real opencode ${NEWEST} (newest)`, () => {
   }, 180_000);
 
   layerScenarios({agent: `opencode`, envPrefix: `OPENCODE`, projectFile: `opencode.json`}, () => newestBin, emulator);
+});
+
+describe(`capit aihubmix … --agent opencode`, () => {
+  // opencode 1.18.34 reaches AIHubMix only through @aihubmix/ai-sdk-provider (not bundled: downloaded from npm on first
+  // use; its 2.1.0 sends to https://aihubmix.com/v1 whatever baseURL says — seen with the real binary against the
+  // emulator: no request arrived), so capit refuses before creating anything.
+  it(`refuses with the exact reason, exit 2, no key created and no file written`, async () => {
+    const {env, home} = agentSandbox(tempDir(`capit-opencode-aihubmix-`), emulator, {
+      AIHUBMIX_MANAGE_KEY: DEFAULT_AIHUBMIX_MANAGE_KEY, CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl,
+    });
+    const before = snapshotTree(home);
+    const result = await runCli([`aihubmix`, `5`, `--agent`, `opencode`, `--yes`], {env});
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(`capit: opencode cannot use aihubmix keys: opencode reaches AIHubMix only through @aihubmix/ai-sdk-provider, which it downloads from npm on first use and which sends to https://aihubmix.com/v1 whatever base URL is configured (an OpenAI-compatible provider would serve only models listed one by one in opencode.json); capit could not verify that path, so it installs nothing\n`);
+    expect(emulator.state.aihubmixTokens.size).toBe(0);
+    expect(snapshotTree(home)).toEqual(before);
+  });
 });

@@ -173,9 +173,9 @@ export function kiloSupports(platformId: string): true | string {
   // not bundle (downloaded from npm on first use; its 2.1.0 sends to https://aihubmix.com/v1 whatever baseURL says), and
   // a provider switched to the bundled @ai-sdk/openai-compatible serves only the models listed under it in the config.
   if (platformId === `aihubmix`)
-    return `Kilo's aihubmix provider downloads @aihubmix/ai-sdk-provider from npm at run time and ignores a configured `
-      + `base URL, and an OpenAI-compatible provider serves only the models listed in Kilo's config: capit cannot install `
-      + `or verify an aihubmix key for it`;
+    return `Kilo reaches AIHubMix only through @aihubmix/ai-sdk-provider, which it downloads from npm on first use `
+      + `and which sends to https://aihubmix.com/v1 whatever base URL is configured (an OpenAI-compatible provider would `
+      + `serve only models listed one by one in Kilo's config); capit could not verify that path, so it installs nothing`;
   return platformId === `openrouter`
     ? true
     : `Kilo has no built-in "${platformId}" provider that capit can configure yet`;

@@ -80,7 +80,7 @@ describe(`kilo (pure)`, () => {
   });
 
   it(`refuses aihubmix with the reason found in the binary`, () => {
-    expect(kilo.supports(`aihubmix`)).toMatch(/downloads @aihubmix\/ai-sdk-provider from npm at run time and ignores a configured base URL/);
+    expect(kilo.supports(`aihubmix`)).toMatch(/only through @aihubmix\/ai-sdk-provider, which it downloads from npm on first use and which sends to https:\/\/aihubmix.com\/v1 whatever base URL is configured/);
   });
 
   it(`uses the per-OS managed config dir`, () => {

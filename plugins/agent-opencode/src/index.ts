@@ -167,9 +167,10 @@ function baseUrlSources(envInfo: AgentEnvironment, platformId: string, detected?
 // 2.1.0 sends every request to https://aihubmix.com/v1 whatever `options.baseURL` says. A provider switched to the
 // bundled `@ai-sdk/openai-compatible` (`provider.aihubmix.npm`) applies that package only to the models listed under
 // it in opencode.json, so it would need every model named up front.
-const AIHUBMIX_REFUSAL = `opencode's aihubmix provider downloads @aihubmix/ai-sdk-provider from npm at run time `
-  + `and ignores a configured base URL, and an OpenAI-compatible provider serves only the models listed in opencode.json: `
-  + `capit cannot install or verify an aihubmix key for it`;
+const AIHUBMIX_REFUSAL = `opencode reaches AIHubMix only through @aihubmix/ai-sdk-provider, which it downloads from `
+  + `npm on first use and which sends to https://aihubmix.com/v1 whatever base URL is configured (an OpenAI-compatible `
+  + `provider would serve only models listed one by one in opencode.json); capit could not verify that path, so it `
+  + `installs nothing`;
 
 const agent = {
   apiVersion: 1,
