@@ -15,16 +15,12 @@ function configDir({env, home}: AgentEnvironment): string {
 const CONFIG_NAMES = [`opencode.jsonc`, `opencode.json`, `config.json`];
 
 /**
- * `model` ("<provider>/<model>") from the first config that sets it — project, then `$OPENCODE_CONFIG`, then global (the
- * order opencode lets them override each other) — for the platform's provider only, with that model's
+ * `model` ("<provider>/<model>") from the highest config layer that sets it ({@link configLayers}; the inline
+ * OPENCODE_CONFIG_CONTENT is not read here) — for the platform's provider only, with that model's
  * `provider.<id>.models.<model>.limit.output` when a config sets it.
  */
-async function configuredModel(envInfo: AgentEnvironment, read: ConfigReader, platformId: string): Promise<AgentModel | undefined> {
-  const configs = [
-    ...CONFIG_NAMES.map(name => path.join(envInfo.cwd, name)),
-    ...(envInfo.env.OPENCODE_CONFIG ? [envInfo.env.OPENCODE_CONFIG] : []),
-    ...CONFIG_NAMES.map(name => path.join(configDir(envInfo), name)),
-  ];
+async function configuredModel(envInfo: AgentEnvironment, read: ConfigReader, platformId: string, detected?: OpencodeDetection): Promise<AgentModel | undefined> {
+  const configs = configLayers(envInfo, detected).flatMap(layer => (`path` in layer ? [layer.path] : []));
   for (const file of configs) {
     const value = await read({path: file, format: `jsonc`}, [`model`]);
     if (typeof value !== `string` || value === ``) continue;
@@ -209,7 +205,7 @@ const agent = {
     ...baseUrlSources(envInfo, platformId, detected),
   ],
 
-  model: (envInfo, _detected, read, platformId) => configuredModel(envInfo, read, platformId),
+  model: (envInfo, detected, read, platformId) => configuredModel(envInfo, read, platformId, detected),
 
   // auth.json beats OPENROUTER_API_KEY, so that variable cannot carry a session key; OPENCODE_AUTH_CONTENT replaces
   // auth.json entirely (research/agents.md §2, [C-src] strings of 1.18.33; checked with the real binary in
