@@ -11,7 +11,7 @@ import {emulatorPerFile} from '../support/emulator.js';
 import {runCli}          from '../support/cli.js';
 import {fetchPackage}    from '../support/npm-fetch.js';
 import {tempDir}         from '../support/tmp.js';
-import {doctorJson, layerScenarios} from './layers.js';
+import {doctorJson, layerScenarios, precedenceScenario} from './layers.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
 
 const emulator = emulatorPerFile({port: 0});
@@ -83,5 +83,12 @@ describe.skipIf(process.platform !== `linux` || process.arch !== `x64`)(`real Ki
     expect(doctor.report.status).toBe(`capit`);
   }, 180_000);
 
-  layerScenarios({agent: `kilo`, envPrefix: `KILO`, projectFile: `kilo.json`}, () => kiloBin, emulator);
+  const family = {agent: `kilo`, envPrefix: `KILO`, projectFile: `kilo.json`} as const;
+  layerScenarios(family, () => kiloBin, emulator);
+  precedenceScenario(family, () => kiloBin, emulator, `a project's opencode.json beats its kilo.json: Kilo and doctor agree`, {
+    files: [`proj/kilo.json`, `proj/opencode.json`], winner: `proj/opencode.json`, cwd: `proj`,
+  });
+  precedenceScenario(family, () => kiloBin, emulator, `a .kilo directory's kilo.json beats the project's opencode.json: Kilo and doctor agree`, {
+    files: [`proj/opencode.json`, `proj/.kilo/kilo.json`], winner: `proj/.kilo/kilo.json`, cwd: `proj`,
+  });
 });

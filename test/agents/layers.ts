@@ -185,3 +185,33 @@ export function layerScenarios(family: LoaderFamily, bin: () => string | undefin
     }
   }, 180_000);
 }
+
+/**
+ * Two or more config files with different apiKeys (paths relative to the sandbox HOME; `cwd` too): the agent must send
+ * the key of `winner`, and doctor must name that same file first among the sources that shadow the capped key.
+ */
+export function precedenceScenario(family: LoaderFamily, bin: () => string | undefined, emulator: Emulator, title: string,
+  setup: {files: string[]; winner: string; cwd: string; env?: (home: string) => Record<string, string>}) {
+  it(title, async ctx => {
+    const binary = bin();
+    if (!binary) ctx.skip();
+    const keys = new Map(setup.files.map((file, i) => [file, emulator.createKey({name: `layer-${i}`, limit: 1}).key]));
+    const root = tempDir(`capit-${family.agent}-order-`);
+    const {env, home} = agentSandbox(root, emulator, setup.env?.(path.join(root, `home`)) ?? {});
+    const installed = await runCli([`openrouter`, `5`, `--agent`, family.agent, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    for (const [file, key] of keys) writeJson(path.join(home, file), providerOptions({apiKey: key}));
+    const cwd = path.join(home, setup.cwd);
+    fs.mkdirSync(cwd, {recursive: true});
+
+    await runAgent(() => binary!, family, env, cwd, providerOptions({baseURL: emulator.openrouterBaseUrl}), [emulator]);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every(c => c.authorization === `Bearer ${keys.get(setup.winner)}`)).toBe(true);
+
+    const doctor = await doctorJson(family.agent, env, cwd);
+    expect(doctor.exitCode).toBe(1);
+    expect(doctor.report.status).toBe(`shadowed`);
+    expect(doctor.report.shadowedBy[0]).toContain(`~/${setup.winner} `);
+  }, 180_000);
+}

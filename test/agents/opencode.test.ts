@@ -11,7 +11,7 @@ import {emulatorPerFile}             from '../support/emulator.js';
 import {runCli}                      from '../support/cli.js';
 import {fetchPackage}                from '../support/npm-fetch.js';
 import {snapshotTree, tempDir}       from '../support/tmp.js';
-import {layerScenarios}              from './layers.js';
+import {layerScenarios, precedenceScenario} from './layers.js';
 import {OPENCODE_BIN, agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
 
 const emulator = emulatorPerFile({port: 0});
@@ -115,7 +115,18 @@ describe.skipIf(!onLinuxX64)(`real opencode ${NEWEST} (newest)`, () => {
     expect(doctor.exitCode).toBe(0);
   }, 180_000);
 
-  layerScenarios({agent: `opencode`, envPrefix: `OPENCODE`, projectFile: `opencode.json`}, () => newestBin, emulator);
+  const family = {agent: `opencode`, envPrefix: `OPENCODE`, projectFile: `opencode.json`} as const;
+  layerScenarios(family, () => newestBin, emulator);
+  precedenceScenario(family, () => newestBin, emulator, `a parent's .opencode/opencode.json beats cwd's .opencode, which beats the project's opencode.json: opencode and doctor agree`, {
+    files: [`proj/app/opencode.json`, `proj/app/.opencode/opencode.json`, `proj/.opencode/opencode.json`], winner: `proj/.opencode/opencode.json`, cwd: `proj/app`,
+  });
+  precedenceScenario(family, () => newestBin, emulator, `$OPENCODE_CONFIG_DIR beats ~/.opencode, which beats the project's opencode.json: opencode and doctor agree`, {
+    files: [`proj/opencode.json`, `.opencode/opencode.json`, `cfgdir/opencode.json`], winner: `cfgdir/opencode.json`, cwd: `proj`,
+    env: home => ({OPENCODE_CONFIG_DIR: path.join(home, `cfgdir`)}),
+  });
+  precedenceScenario(family, () => newestBin, emulator, `~/.opencode beats the project's and the global opencode.json: opencode and doctor agree`, {
+    files: [`proj/opencode.json`, `.config/opencode/opencode.json`, `.opencode/opencode.json`], winner: `.opencode/opencode.json`, cwd: `proj`,
+  });
 });
 
 describe(`capit aihubmix … --agent opencode`, () => {
