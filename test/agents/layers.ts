@@ -116,7 +116,7 @@ export function layerScenarios(family: LoaderFamily, bin: () => string | undefin
     expect(JSON.stringify(doctor.report)).not.toContain(key.key);
   }, 180_000);
 
-  it(`a ${family.projectFile} with another apiKey in a parent directory (inside the git repository): the agent sends it, doctor says shadowed`, async ctx => {
+  it(`the project config ${family.projectFile} with another apiKey in a parent directory (inside the git repository): the agent sends it, doctor says shadowed`, async ctx => {
     const binary = need(() => ctx.skip());
     const otherKey = emulator.createKey({name: `parent-other`, limit: 1}).key;
     const {env, home, key} = await installCapped(family, emulator);
@@ -139,7 +139,7 @@ export function layerScenarios(family: LoaderFamily, bin: () => string | undefin
     expect(JSON.stringify(doctor.report)).not.toContain(key.key);
   }, 180_000);
 
-  it(`a ${family.projectFile} with another apiKey ABOVE the git root is not read: the agent sends the capped key, doctor agrees`, async ctx => {
+  it(`the project config ${family.projectFile} with another apiKey ABOVE the git root is not read: the agent sends the capped key, doctor agrees`, async ctx => {
     const binary = need(() => ctx.skip());
     const {env, home, key} = await installCapped(family, emulator);
     const repo = path.join(home, `outer`, `repo`);
