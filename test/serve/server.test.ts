@@ -390,7 +390,7 @@ describe(`the JSON API`, () => {
     expect(await restorable()).toMatchObject({opencode: false, claude: false});
 
     const again = await post(server, `/api/agents/restore`, {agent: `opencode`});
-    expect(again.status).toBe(409);
+    expect(again.status).toBe(400);
     expect(again.json.error.code).toBe(`CAPIT_NO_BACKUP`);
     const cli = await runCli([`restore`, `opencode`, `--yes`], {env});
     const [cliLine, cliHint] = cli.stderr.split(`\n`);

@@ -88,7 +88,7 @@ export function localTime(date: Date, env: CapitContext[`env`], now: Date = new 
 async function installedSecret(def: AgentDefinition, ctx: CapitContext, platform: string): Promise<string | null> {
   const envInfo = environmentFor(ctx);
   const detected = await detectOnce(def, envInfo);
-  const source = def.keySources?.(envInfo, platform, detected).find(s => s.installs && s.role !== `baseUrl`);
+  const source = def.keySources?.(envInfo, platform, detected).find(s => s.installs && (s.role === undefined || s.role === `key`));
   if (!source) return null;
   if (source.kind === `env`) return envInfo.env[source.name]?.trim() || null;
   try {

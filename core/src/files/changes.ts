@@ -633,7 +633,9 @@ export async function restoreLatest(stateDir: string, agent: string, opts: Resto
       });
   }
   if (!manifest)
+    // Asking to restore what capit never changed (or already restored) is the user's mistake: exit 2, nothing written.
     throw new CapitError(`CAPIT_NO_BACKUP`, `There is no capit backup of ${agent} to restore`, {
+      exitCode: 2,
       hint: all.length > 0
         ? `All ${all.length} backup(s) in ${backupsDir(stateDir, agent)} have been restored already.`
         : `capit has not changed ${agent}'s files (backups would be in ${backupsDir(stateDir, agent)}).`,

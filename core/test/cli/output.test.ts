@@ -1114,7 +1114,7 @@ describe(`main outputs`, () => {
       "
     `);
     const restored = await run([`restore`, `opencode`, `--yes`], env);
-    expect(restored.exitCode).toBe(1);
+    expect(restored.exitCode).toBe(2);
     expect(restored.stderr).toMatchInlineSnapshot(`
       "capit: There is no capit backup of opencode to restore
         capit has not changed opencode's files (backups would be in <home>/.local/state/capit/backups/opencode).
