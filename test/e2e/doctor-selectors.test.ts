@@ -135,7 +135,9 @@ describe(`doctor: selector sources`, () => {
     // `capit why` classifies it like shadowed, without probing the key.
     const why = await runCli([`why`, `pick`, `--json`], {env});
     expect(why.exitCode).toBe(1);
-    expect(JSON.parse(why.stdout)[0]).toMatchObject({class: `shadowed`, doctor: `shadowed`});
+    expect(JSON.parse(why.stdout)[0]).toMatchObject({class: `shadowed`, doctor: `shadowed`,
+      summary: `the capped key is not used: ~/.pick/config.json (provider) no longer selects capit's provider entry`,
+      fix: `make ~/.pick/config.json (provider) select capit's entry again, or install anew: capit openrouter 5 --agent pick`});
     expect(why.stdout).not.toContain(key.key);
 
     // Deleted: nothing selects capit's entry any more.

@@ -73,6 +73,8 @@ export interface DoctorVerdict {
   redirectedBy: string | null;
   /** With status `redirected`: the origin requests go to (null when capit cannot read it); else null. */
   redirectedTo: string | null;
+  /** A selector source that no longer selects capit's provider entry (another value, or none set): it shadows; else null. */
+  deselectedBy: string | null;
   /** What to do, one line each (empty when nothing). */
   fixes: string[];
 }
@@ -173,7 +175,7 @@ function judge(sources: readonly Judged[], agent: string, install: CapitInstall 
   const ours = keys.map(s => s.view).filter(s => s.holdsCapitKey !== null);
   const key = install ? describeKey(install) : ``;
   const verdict: DoctorVerdict = {
-    status: `none`, message: ``, effective: effective?.label ?? null, shadowedBy: above.map(s => s.label), redirectedBy: null, redirectedTo: null, fixes: [],
+    status: `none`, message: ``, effective: effective?.label ?? null, shadowedBy: above.map(s => s.label), redirectedBy: null, redirectedTo: null, deselectedBy: null, fixes: [],
   };
   const shadowFix = `unset or remove ${above.length > 1 ? `those values` : `that value`} for ${agent} to use the capped key`;
   const selectorFix = selector && `make ${selector.state.label} select capit's entry again (or install anew: capit ${platform} <usd> --agent ${agent})`;
@@ -189,6 +191,7 @@ function judge(sources: readonly Judged[], agent: string, install: CapitInstall 
     if (selector) {
       why.push(describeSelectorShadow(selector));
       verdict.shadowedBy.push(selector.state.label);
+      verdict.deselectedBy = selector.state.label;
     }
     const shadowed = above.length > 0 || selector !== null;
     const redirect = bases ? findRedirect(sources.map(s => s.state), bases.origins) : null;
@@ -246,7 +249,7 @@ async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: Ca
   const platform = install?.platform ?? manifest.platforms?.[0] ?? ctx.plugins.platforms[0]?.manifest.id ?? `openrouter`;
   const report: DoctorReport = {
     agent: manifest.id, name: manifest.displayName ?? manifest.id, platform, detected, status: `none`, effective: null,
-    shadowedBy: [], redirectedBy: null, redirectedTo: null, sources: [], flavours: [], message: ``, fixes: [], expiryWarningDays: null, expiryWarning: null,
+    shadowedBy: [], redirectedBy: null, redirectedTo: null, deselectedBy: null, sources: [], flavours: [], message: ``, fixes: [], expiryWarningDays: null, expiryWarning: null,
     installed: install && {
       keyName: install.keyName, keyId: install.keyId, platform: install.platform, capUsd: install.capUsd,
       installedAt: install.installedAt, backupDir: install.backupDir,
@@ -307,7 +310,7 @@ async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: Ca
   const worst = report.flavours.reduce((a, b) => (SEVERITY.indexOf(b.status) > SEVERITY.indexOf(a.status) ? b : a));
   const union = (lists: string[][]) => [...new Set(lists.flat())];
   return {
-    ...report, status: worst.status, effective: worst.effective, redirectedBy: worst.redirectedBy, redirectedTo: worst.redirectedTo,
+    ...report, status: worst.status, effective: worst.effective, redirectedBy: worst.redirectedBy, redirectedTo: worst.redirectedTo, deselectedBy: worst.deselectedBy,
     shadowedBy: union(report.flavours.map(f => f.shadowedBy)),
     message: report.flavours.map(f => `${f.flavour}: ${f.message}`).join(`; `),
     fixes: union(report.flavours.map(f => f.fixes.map(fix => `${f.flavour}: ${fix}`))),

@@ -118,6 +118,13 @@ function classify(report: DoctorReport, facts: Facts, ctx: CapitContext): Omit<W
     return {...base, class: `other-host`, summary: `${report.redirectedBy} sends ${agent}'s requests ${where}, not to ${installed.platform}: the capped key does not cap them`,
       fix: `unset or remove ${report.redirectedBy}`};
   }
+  if (report.status === `shadowed` && report.deselectedBy) {
+    // A selector that picks another provider (or none): unsetting it would not bring capit's entry back.
+    const keys = report.shadowedBy.filter(label => label !== report.deselectedBy);
+    return {...base, class: `shadowed`,
+      summary: `the capped key is not used: ${report.deselectedBy} no longer selects capit's provider entry${keys.length > 0 ? `, and ${keys.join(`, `)} ${keys.length > 1 ? `win` : `wins`} over it` : ``}`,
+      fix: `${keys.length > 0 ? `unset or remove ${keys.join(`, `)}; ` : ``}make ${report.deselectedBy} select capit's entry again, or install anew: ${reissue}`};
+  }
   if (report.status === `shadowed`)
     return {...base, class: `shadowed`, summary: `the capped key is not used: ${report.shadowedBy.join(`, `)} wins over it`, fix: `unset or remove ${report.shadowedBy.join(`, `)}`};
   if (report.status === `changed`)
