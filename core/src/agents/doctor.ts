@@ -4,6 +4,8 @@
 // out or prints a key: only presence and hashes. Base-URL sources are read too (only their origin): the first one set
 // decides where requests go, and one that is not the platform's makes the verdict REDIRECTED. An agent whose sources
 // name flavours (a CLI and its IDE extension) gets one verdict per flavour, each on its own sources plus the shared ones.
+// Selector sources (the setting that picks capit's provider entry) are compared with the value that selects it: another
+// value, or none where capit wrote one, makes the verdict SHADOWED.
 import fs   from 'node:fs/promises';
 import path from 'node:path';
 
@@ -36,7 +38,7 @@ export type DoctorStatus =
   | `changed` //    capit installed a key but the value it wrote is no longer there
   | `other` //      no capit install; the agent uses a key from somewhere else
   | `none` //       no key anywhere capit can see
-  | `unknown` //    the plugin declares no key sources (or none matches the install)
+  | `unknown` //    capit cannot tell: no key sources, a file capit wrote that does not parse, or none matches the install
   | `error`; //     the plugin failed to load
 
 /** Worst last: an agent with several flavours reports the worst of them. */
