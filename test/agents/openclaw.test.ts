@@ -146,7 +146,7 @@ describe(`real ${OPENCLAW} (Node ${NODE_24})`, () => {
     pointAtEmulator(env.HOME!);
     const installed = await runCli([`openrouter`, `5`, `--agent`, `openclaw`, `--yes`], {env});
     expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).toContain(`warning: environment variable OPENROUTER_API_KEY is set and wins over what capit wrote`);
+    expect(installed.stderr).toContain(`warning: openclaw CLI: environment variable OPENROUTER_API_KEY is set and wins over what capit wrote`);
     const key = [...emulator.state.keys.values()].find(k => k.name.startsWith(`openclaw-`))!;
 
     const doctor = await runCli([`doctor`, `openclaw`], {env});
@@ -198,13 +198,14 @@ describe(`real ${OPENCLAW} (Node ${NODE_24})`, () => {
     fs.writeFileSync(serviceEnvFile, `OPENROUTER_API_KEY=${staleKey}\n`, {mode: 0o600});
     const installed = await runCli([`openrouter`, `5`, `--agent`, `openclaw`, `--yes`], {env});
     expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).toContain(`warning: ${serviceEnvFile} (OPENROUTER_API_KEY) is set and wins over what capit wrote`);
+    expect(installed.stderr).toContain(`warning: gateway service: ${serviceEnvFile} (OPENROUTER_API_KEY) is set and wins over what capit wrote`);
     const key = [...emulator.state.keys.values()].find(k => k.name.startsWith(`openclaw-`))!;
 
     const doctor = await runCli([`doctor`, `openclaw`], {env});
     expect(doctor.exitCode).toBe(1);
-    expect(doctor.stdout).not.toContain(`uses capit key`);
-    expect(doctor.stdout).toContain(`SHADOWED by ~/.openclaw/gateway.systemd.env (OPENROUTER_API_KEY)`);
+    // Judged per flavour: the one-shot CLI reads .env, the gateway service the stale key.
+    expect(doctor.stdout).not.toMatch(/gateway service: uses capit key/);
+    expect(doctor.stdout).toContain(`gateway service: SHADOWED by ~/.openclaw/gateway.systemd.env (OPENROUTER_API_KEY)`);
 
     const stale = await gatewayTurn(env, environmentFile(serviceEnvFile), port);
     expect(stale.exitCode, stale.stderr.slice(-2000)).toBe(0);
