@@ -47,7 +47,7 @@ export function planCrush({platform, secret}: PlanInput): AgentPlan {
       {file: `data`, op: `set`, path: [`providers`, platform.id, `api_key`], value: secret},
       {file: `data`, op: `set`, path: [`providers`, platform.id, `base_url`], value: platform.inferenceBaseUrls.openai},
     ],
-    notes: [`Pick a ${platform.displayName} model in Crush (ctrl+m / "Switch Model"); restart a running Crush to use the new key`],
+    notes: [`Pick ${/^[AEIOU]/i.test(platform.displayName) ? `an` : `a`} ${platform.displayName} model in Crush (ctrl+m / "Switch Model"); restart a running Crush to use the new key`],
   };
 }
 
@@ -76,15 +76,16 @@ export function crushKeySources(envInfo: AgentEnvironment, platformId: string): 
 /**
  * `capit run -- crush`: `CRUSH_OPENROUTER_API_KEY` (`CRUSH_AIHUBMIX_API_KEY`) wins over OPENROUTER_API_KEY while Crush
  * resolves its providers' key templates, but every config that sets `api_key` (capit's install among them) wins over
- * both. Crush's own requests to a base_url are not changed here, so a session stays on the platform's endpoint only
- * when no config moves it.
+ * both. The session keeps Crush's base URL: a config's `base_url` (project, data or global, the same files and order as
+ * for the key) still decides where the session key goes, so those are `beatenBy` too and capit run refuses while the
+ * first one set names another host than the platform's.
  */
 export function crushSessionEnv({platform, secret}: SessionInput, envInfo: AgentEnvironment): SessionEnv | string {
   const env = BUILT_IN_ENV[platform];
   if (!env) return `Crush has no built-in "${platform}" provider whose key a variable can set`;
   return {
     env: {[`CRUSH_${env}`]: secret},
-    beatenBy: crushKeySources(envInfo, platform).filter(s => s.kind === `file` && s.role !== `baseUrl`).map(({installs: _installs, ...s}) => s),
+    beatenBy: crushKeySources(envInfo, platform).filter(s => s.kind === `file`).map(({installs: _installs, ...s}) => s),
   };
 }
 

@@ -126,9 +126,13 @@ const agent = {
   sessionEnv: ({platform, secret}, envInfo) => platform === `openrouter`
     ? {
       env: {OPENROUTER_API_KEY: secret},
-      beatenBy: [{kind: `file`, path: authFile(envInfo), format: `json`, at: [platform, `key`], note: `auth.json wins over OPENROUTER_API_KEY in pi`}],
+      beatenBy: [
+        {kind: `file`, path: authFile(envInfo), format: `json`, at: [platform, `key`], note: `auth.json wins over OPENROUTER_API_KEY in pi`},
+        // The variable carries only the key: a models.json baseUrl still decides where pi sends it.
+        {kind: `file`, path: modelsFile(envInfo), format: `jsonc`, at: [`providers`, platform, `baseUrl`], role: `baseUrl`, note: `pi sends ${platform} requests to this base URL`},
+      ],
     }
-    : `pi takes a ${platform} key only from auth.json, models.json or --api-key, not from an environment variable`,
+    : `pi takes ${/^[aeiou]/i.test(platform) ? `an` : `a`} ${platform} key only from auth.json, models.json or --api-key, not from an environment variable`,
 } satisfies AgentDefinition;
 
 export default agent;
