@@ -65,11 +65,13 @@ export function crushKeySources(envInfo: AgentEnvironment, platformId: string): 
   const baseAt = [`providers`, platformId, `base_url`];
   const note = (file: string) => file === data ? undefined : project.includes(file) ? `a project config is merged over the data config` : undefined;
   const env = BUILT_IN_ENV[platformId] ?? `${platformId.toUpperCase().replace(/[^A-Z0-9]/g, `_`)}_API_KEY`;
+  // Crush cannot run here (see the header): every place is from its source.
+  const checked = `source: charmbracelet/crush internal/config/load.go@37f36e9`;
   return [
-    ...files.map(file => ({kind: `file` as const, path: file, format: `json` as const, at: keyAt, ...(file === data ? {installs: true} : {}), ...(note(file) ? {note: note(file)} : {})})),
-    {kind: `env`, name: `CRUSH_${env}`, note: `used only when no config sets api_key`},
-    {kind: `env`, name: env, note: `used only when no config sets api_key`},
-    ...files.map(file => ({kind: `file` as const, path: file, format: `json` as const, at: baseAt, role: `baseUrl` as const, ...(note(file) ? {note: note(file)} : {})})),
+    ...files.map(file => ({kind: `file` as const, path: file, format: `json` as const, at: keyAt, ...(file === data ? {installs: true} : {}), ...(note(file) ? {note: note(file)} : {}), checked})),
+    {kind: `env`, name: `CRUSH_${env}`, note: `used only when no config sets api_key`, checked},
+    {kind: `env`, name: env, note: `used only when no config sets api_key`, checked},
+    ...files.map(file => ({kind: `file` as const, path: file, format: `json` as const, at: baseAt, role: `baseUrl` as const, ...(note(file) ? {note: note(file)} : {}), checked})),
   ];
 }
 

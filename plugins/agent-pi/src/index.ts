@@ -72,6 +72,10 @@ async function configuredModel(envInfo: AgentEnvironment, read: ConfigReader, pl
   return {model, source};
 }
 
+// `checked`: the layers test/agents/pi.test.ts runs the real pi 0.73.1 against; the others from its published JS.
+const BINARY = `binary: pi 0.73.1`;
+const AUTH_STORAGE = `source: @mariozechner/pi-coding-agent@0.73.1 dist/core/auth-storage.js`;
+
 const agent = {
   apiVersion: 1,
   kind: `agent`,
@@ -102,19 +106,19 @@ const agent = {
     // Base URL: models.json providers.<id>.baseUrl, else pi's built-in one (openrouter.ai for openrouter).
     const baseUrl: KeySource = {
       kind: `file`, path: models, format: `jsonc`, at: [`providers`, platformId, `baseUrl`], role: `baseUrl`,
-      note: `pi sends ${platformId} requests to this base URL`,
+      note: `pi sends ${platformId} requests to this base URL`, checked: BINARY,
     };
     if (platformId === `aihubmix`) {
       return [
-        {...auth, note: `an auth.json entry wins over models.json`},
-        {kind: `file`, path: models, format: `jsonc`, at: [`providers`, platformId, `apiKey`], installs: true},
+        {...auth, note: `an auth.json entry wins over models.json`, checked: AUTH_STORAGE},
+        {kind: `file`, path: models, format: `jsonc`, at: [`providers`, platformId, `apiKey`], installs: true, checked: BINARY},
         baseUrl,
       ];
     }
     return [
-      {...auth, installs: true},
-      {kind: `env`, name: `${platformId.toUpperCase()}_API_KEY`},
-      {kind: `file`, path: models, format: `jsonc`, at: [`providers`, platformId, `apiKey`], note: `used only when neither auth.json nor the env var holds a key`},
+      {...auth, installs: true, checked: BINARY},
+      {kind: `env`, name: `${platformId.toUpperCase()}_API_KEY`, checked: BINARY},
+      {kind: `file`, path: models, format: `jsonc`, at: [`providers`, platformId, `apiKey`], note: `used only when neither auth.json nor the env var holds a key`, checked: AUTH_STORAGE},
       baseUrl,
     ];
   },
