@@ -273,7 +273,9 @@ export function claudeKeySources(envInfo: AgentEnvironment, _platformId: string,
       checked: name === `CLAUDE_CODE_USE_BEDROCK` ? `${SWITCH_CHECKED}; ${NATIVE} (=0 leaves the capped key in use)` : SWITCH_CHECKED})),
     {kind: `env`, name: `ANTHROPIC_CUSTOM_HEADERS`, note: HEADERS_NOTE, checked: HEADERS_CHECKED},
     ...layers.flatMap(({file, layer, project}): KeySource[] => [
-      {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_AUTH_TOKEN`], note: layer, checked: project ? NATIVE : SETTINGS_ORDER},
+      // Run: a local token over a project one (2.1.332), a project settings.json token (2.1.112, claude.test.ts).
+      {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_AUTH_TOKEN`], note: layer,
+        checked: !project ? SETTINGS_ORDER : file.endsWith(`local.json`) ? NATIVE : `binary: claude 2.1.112`},
       {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_BASE_URL`], role: `baseUrl`, note: `${layer}; the key would be sent to that URL`,
         checked: project && file.endsWith(`settings.json`) && !file.endsWith(`local.json`) ? NATIVE : SETTINGS_ORDER},
       {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_API_KEY`], note: `${layer}; Claude would also send that key to the gateway`, checked: SETTINGS_ORDER},
