@@ -251,7 +251,8 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
             // role, redirectsWhenSet, flavour and installs make sense together (what core refuses at run time).
             expect(keySourceProblems(sources), `keySources() declaration`).toEqual([]);
             const files = def.files(envInfo, detected);
-            const installs = sources.filter(s => s.installs && s.role !== `baseUrl`);
+            // Key sources only: a selector capit writes (Codex's model_provider) is no key source.
+            const installs = sources.filter(s => s.installs && (s.role === undefined || s.role === `key`));
             const flavoured = sources.some(s => s.flavour !== undefined);
             // With a detect step that found nothing to configure, there is nothing capit installs either.
             if (def.detect !== undefined && files.length === 0) expect(installs, `no installs source when files() is empty`).toHaveLength(0);

@@ -90,9 +90,9 @@ describe(`openclaw (pure)`, () => {
       `/home/u/.openclaw/gateway.systemd.env#OPENROUTER_API_KEY:dotenv [gateway service]`,
       `/home/u/.openclaw/.env#OPENROUTER_API_KEY:dotenv!`,
       `/home/u/.config/openclaw/gateway.env#OPENROUTER_API_KEY:dotenv`,
-      `/etc/oc.json5#env.vars.OPENROUTER_API_KEY:jsonc`,
-      `/etc/oc.json5#models.providers.openrouter.apiKey:jsonc`,
-      `/etc/oc.json5#models.providers.openrouter.baseUrl:jsonc (baseUrl)`,
+      `/etc/oc.json5#env.vars.OPENROUTER_API_KEY:json5`,
+      `/etc/oc.json5#models.providers.openrouter.apiKey:json5`,
+      `/etc/oc.json5#models.providers.openrouter.baseUrl:json5 (baseUrl)`,
     ]);
     expect(openclawConfigPath(envInfo({env: {OPENCLAW_STATE_DIR: `/s`}}))).toBe(`/s/openclaw.json`);
   });
@@ -166,9 +166,8 @@ describe(`capit openrouter 5 --agent openclaw`, () => {
 
     const result = await issue(sb, `openclaw`);
     expect(result.exitCode, result.stderr).toBe(0);
-    // openclaw.json is lower than .env for the key, and never written; but it is JSON5 with unquoted keys, which capit
-    // cannot read, so where it sends the requests (models.providers.openrouter.baseUrl) is not known: said, not vouched.
-    expect(warnings(result)).toEqual([`warning: ${config} (models.providers.openrouter.baseUrl), which could not be read: capit cannot tell where requests go — openclaw may not use the capped key`]);
+    // openclaw.json is lower than .env (and JSON5 with unquoted keys): no warning, never written.
+    expect(warnings(result)).toEqual([]);
     const key = onlyKey(emulator.current);
     expect(read(file)).toBe(original.replace(`sk-or-v1-old-fake-0000`, key.key));
     expect(mode(file)).toBe(0o600);
@@ -232,7 +231,7 @@ describe(`capit openrouter 5 --agent openclaw`, () => {
   });
 
   // Issue 12 case 3: a key of its own in gateway.systemd.env is the gateway service's environment on Linux.
-  it(`a stale OPENROUTER_API_KEY in gateway.systemd.env: the install warns, doctor does not say "uses capit key" for the gateway service`, async () => {
+  it(`a stale OPENROUTER_API_KEY in gateway.systemd.env: the install warns, doctor does not say "uses capit key"`, async () => {
     const sb = sandbox(emulator.current);
     const serviceEnv = path.join(sb.home, `.openclaw`, `gateway.systemd.env`);
     const stale = `sk-or-v1-old-fake-1111`;
@@ -246,8 +245,9 @@ describe(`capit openrouter 5 --agent openclaw`, () => {
 
     const doctor = await capit([`doctor`, `openclaw`], {env: sb.env});
     expect(doctor.exitCode).toBe(1);
+    // Judged per flavour: the one-shot CLI reads .env; the gateway service gets the stale key.
     expect(doctor.stdout).not.toMatch(/gateway service: uses capit key/);
-    expect(doctor.stdout).toMatch(/gateway service: SHADOWED by ~\/\.openclaw\/gateway\.systemd\.env \(OPENROUTER_API_KEY\)/);
+    expect(doctor.stdout).toContain(`gateway service: SHADOWED by ~/.openclaw/gateway.systemd.env (OPENROUTER_API_KEY)`);
     expect(doctor.stdout + doctor.stderr).not.toContain(stale);
     expect(doctor.stdout + doctor.stderr).not.toContain(key.key);
 
