@@ -314,7 +314,8 @@ async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: Ca
   return {
     ...report, status: worst.status, effective: worst.effective, redirectedBy: worst.redirectedBy, redirectedTo: worst.redirectedTo, deselectedBy: worst.deselectedBy,
     shadowedBy: union(report.flavours.map(f => f.shadowedBy)),
-    message: report.flavours.map(f => `${f.flavour}: ${f.message}`).join(`; `),
+    // Every flavour with the same verdict (both read capit's key from the same file): one sentence, not one per flavour.
+    message: new Set(report.flavours.map(f => f.message)).size === 1 ? worst.message : report.flavours.map(f => `${f.flavour}: ${f.message}`).join(`; `),
     fixes: union(report.flavours.map(f => f.fixes.map(fix => `${f.flavour}: ${fix}`))),
   };
 }
