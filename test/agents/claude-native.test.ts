@@ -260,6 +260,41 @@ describe(`real Claude Code 2.1.332 (native)`, () => {
     expect(present(report)).toEqual(expect.arrayContaining([`environment variable ANTHROPIC_AUTH_TOKEN`, `environment variable ANTHROPIC_BASE_URL`]));
   }, 120_000);
 
+  it(`CLAUDE_CODE_USE_BEDROCK=0 is off: the binary still sends the capped key and doctor says capit (exit 0); a truthy switch is SHADOWED`, async ({skip}) => {
+    if (!claudeBin) return skip();
+    const {env, home} = sandbox(`capit-claude-native-`, {CLAUDE_CODE_USE_BEDROCK: `0`, CLAUDE_CODE_USE_VERTEX: `false`});
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `claude`, `--yes`], {env});
+    expect(installed.exitCode).toBe(0);
+    expect(installed.stderr).not.toMatch(/warning/i);
+    const key = issuedKey(emulator);
+
+    const result = await claude(env, home);
+    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) expect(call.authorization).toBe(`Bearer ${key.key}`);
+
+    const off = await doctor(env, home);
+    expect(off.exitCode).toBe(0);
+    expect(off.report.status).toBe(`capit`);
+
+    // The binary is not run with a switch on: it would call the cloud provider. Doctor reads its own declaration.
+    for (const on of [{CLAUDE_CODE_USE_MANTLE: `1`}, {CLAUDE_CODE_USE_ANTHROPIC_AWS: `true`}]) {
+      const shadowed = await doctor({...env, ...on}, home);
+      expect(shadowed.exitCode).toBe(1);
+      expect(shadowed.report.status).toBe(`shadowed`);
+      expect(present(shadowed.report)).toContain(`environment variable ${Object.keys(on)[0]}`);
+    }
+    // A switch in the user settings' env block (Claude applies it over the environment) counts the same way.
+    const settingsFile = path.join(env.CLAUDE_CONFIG_DIR!, `settings.json`);
+    const settings = JSON.parse(fs.readFileSync(settingsFile, `utf8`));
+    fs.writeFileSync(settingsFile, JSON.stringify({...settings, env: {...settings.env, CLAUDE_CODE_USE_FOUNDRY: `1`}}, null, 2));
+    const fromSettings = await doctor(env, home);
+    expect(fromSettings.exitCode).toBe(1);
+    expect(fromSettings.report.status).toBe(`shadowed`);
+    expect(fromSettings.text).not.toContain(key.key);
+  }, 120_000);
+
   it(`AIHubMix: sends the installed token as Bearer to the emulator's /v1/messages; doctor agrees`, async ({skip}) => {
     if (!claudeBin) return skip();
     const {env, home} = sandbox(`capit-claude-native-`, {CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: DEFAULT_AIHUBMIX_MANAGE_KEY});

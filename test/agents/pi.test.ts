@@ -137,7 +137,7 @@ describe(`real pi ${VERSION}`, () => {
       expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(tokens[0]!.key);
     }
   }, 120_000);
-  it(`capit run hands pi a session key through OPENROUTER_API_KEY, and refuses while auth.json holds one (it would win)`, async ctx => {
+  it(`capit run hands pi a session key through OPENROUTER_API_KEY, and refuses while auth.json holds one (it would win) or models.json sends it to another host`, async ctx => {
     if (!cli) return ctx.skip(skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-pi-`), emulator);
     pointOpenrouterAtEmulator(home);
@@ -154,6 +154,17 @@ describe(`real pi ${VERSION}`, () => {
     // pi creates an empty auth.json itself; capit wrote no key into it.
     const authFile = path.join(home, `.pi`, `agent`, `auth.json`);
     if (fs.existsSync(authFile)) expect(JSON.parse(fs.readFileSync(authFile, `utf8`)).openrouter).toBeUndefined();
+
+    // A models.json baseUrl naming another host would take the session key there (pi sends OPENROUTER_API_KEY to
+    // whichever base wins): capit run refuses before creating a key, and pi is not started.
+    pointOpenrouterAtEmulator(home, elsewhere.openrouterBaseUrl);
+    const keysBeforeRedirect = emulator.state.keys.size;
+    const redirected = await runCli([`run`, `--cap`, `1`, `--agent`, `pi`, `--`, ...piArgs], {env: runEnv});
+    expect(redirected.exitCode, redirected.stderr).toBe(2);
+    expect(redirected.stderr).toContain(`models.json`);
+    expect(emulator.state.keys.size).toBe(keysBeforeRedirect);
+    expect(inferenceRequests(elsewhere)).toEqual([]);
+    pointOpenrouterAtEmulator(home);
 
     // With a key in auth.json, OPENROUTER_API_KEY would lose: capit run refuses before creating a key.
     fs.writeFileSync(authFile, JSON.stringify({openrouter: {type: `api_key`, key: `sk-or-v1-fake-installed-0000`}}), {mode: 0o600});

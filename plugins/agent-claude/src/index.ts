@@ -197,11 +197,55 @@ function projectLayers(envInfo: AgentEnvironment): {file: string; layer: string;
 }
 
 /**
+ * The switches that make Claude Code leave Anthropic's API for a cloud provider, after which it ignores
+ * ANTHROPIC_AUTH_TOKEN and ANTHROPIC_BASE_URL. Read in the bundled JS of the native 2.1.332 binary
+ * (@anthropic-ai/claude-code-linux-x64): its provider choice is `CLAUDE_CODE_USE_BEDROCK ? "bedrock" : …_FOUNDRY ?
+ * "foundry" : …_ANTHROPIC_AWS ? … : …_ANTHROPIC_GOOGLE_CLOUD ? … : …_MANTLE ? … : …_VERTEX ? "vertex" : "firstParty"`,
+ * each read as a boolean that is on only for `1`, `true`, `yes`, `on` (its `De()`: "0", "false", "" leave Anthropic's
+ * API selected — seen with the binary, test/agents/claude-native.test.ts). cli.js 2.1.112 has the same choice without
+ * ANTHROPIC_GOOGLE_CLOUD. Not listed: `CLAUDE_CODE_USE_GATEWAY` — 2.1.332's gateway mode still takes
+ * ANTHROPIC_BASE_URL and ANTHROPIC_AUTH_TOKEN ("CLAUDE_CODE_USE_GATEWAY is set but ANTHROPIC_BASE_URL is missing …;
+ * ignoring"), the two capit writes; what it does beyond that was not run here. Every settings `env` block can set the
+ * switches too (Claude applies them over the process environment).
+ */
+export function providerSwitches(version: string | null): string[] {
+  const googleCloud = version === null || !atMost(version, PROJECT_HELPER_NEEDS_TRUST_UP_TO);
+  return [
+    `CLAUDE_CODE_USE_BEDROCK`, `CLAUDE_CODE_USE_FOUNDRY`, `CLAUDE_CODE_USE_ANTHROPIC_AWS`,
+    ...(googleCloud ? [`CLAUDE_CODE_USE_ANTHROPIC_GOOGLE_CLOUD`] : []),
+    `CLAUDE_CODE_USE_MANTLE`, `CLAUDE_CODE_USE_VERTEX`,
+  ];
+}
+
+const SWITCH_NOTE = `Claude then calls its cloud provider and ignores ANTHROPIC_AUTH_TOKEN`;
+const SWITCH_CHECKED = `source: @anthropic-ai/claude-code-linux-x64@2.1.332 (the binary's bundled JS, provider choice)`;
+// 2.1.332's help names "an Authorization line or an API key line in ANTHROPIC_CUSTOM_HEADERS" among what replaces the
+// key it would send; capit cannot tell which headers the variable holds, so any value counts.
+const HEADERS_NOTE = `its headers are sent on every request; an Authorization or API key line there replaces the capped key (capit cannot tell which headers it holds)`;
+const HEADERS_CHECKED = `source: @anthropic-ai/claude-code-linux-x64@2.1.332 (the binary's help text)`;
+const NATIVE = `binary: claude 2.1.332`;
+const BOTH = `binary: claude 2.1.332, 2.1.112`;
+const SETTINGS_ORDER = `source: cli.js@2.1.112 (settings sources: managed > local > project > user)`;
+
+/**
+ * Each settings layer's `env` switches and custom headers, for one file. `truthy` is for variables only (core reads a
+ * file value as set whatever it is), so a switch written off (`"0"`) in a settings file is still named: a false alarm
+ * the note explains, never a miss.
+ */
+function switchSources(file: string, layer: string, switches: string[]): KeySource[] {
+  return [
+    ...switches.map((name): KeySource => ({kind: `file`, path: file, format: `json`, at: [`env`, name], note: `${layer}; ${SWITCH_NOTE} (unless the value is 0, false or empty)`, checked: SWITCH_CHECKED})),
+    {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_CUSTOM_HEADERS`], note: `${layer}; ${HEADERS_NOTE}`, checked: HEADERS_CHECKED},
+  ];
+}
+
+/**
  * Highest precedence first; key sources and base-URL sources (`role: 'baseUrl'`) each in Claude Code's own order.
  * Every layer below was run against the loopback emulator with 2.1.332 (native) and 2.1.112 (cli.js)
- * (test/agents/claude-native.test.ts, test/agents/claude.test.ts; research/agents.md §1, more-agents.md):
- * - cloud-provider switches in the environment (Bedrock/Vertex/Foundry): Claude then ignores ANTHROPIC_AUTH_TOKEN and
- *   ANTHROPIC_BASE_URL altogether (cli.js 2.1.112 checks them before any token);
+ * (test/agents/claude-native.test.ts, test/agents/claude.test.ts; research/agents.md §1, more-agents.md), except
+ * where its `checked` says otherwise:
+ * - cloud-provider switches (see {@link providerSwitches}) in any settings `env` block or the environment, and
+ *   ANTHROPIC_CUSTOM_HEADERS, which may carry another Authorization;
  * - managed, project-local and project settings override the user settings.json key by key (seen: a local
  *   ANTHROPIC_AUTH_TOKEN beat a project one and the user one): a token there wins (SHADOWED); a base URL there sends
  *   the capped key to that URL (REDIRECTED); a non-empty ANTHROPIC_API_KEY there undoes capit's "" and is sent to the
@@ -220,22 +264,30 @@ export function claudeKeySources(envInfo: AgentEnvironment, _platformId: string,
   const version = detected?.version ?? null;
   const helperNeedsTrust = version !== null && atMost(version, PROJECT_HELPER_NEEDS_TRUST_UP_TO);
   const helperNote = (layer: string, project = false) => `${layer}; Claude ${version ?? `(newest)`} sends the helper's output to the gateway as x-api-key beside the capped key${project && helperNeedsTrust ? ` once you have trusted this project` : ``}`;
+  const switches = providerSwitches(version);
+  const layers = projectLayers(envInfo);
   return [
-    ...[`CLAUDE_CODE_USE_BEDROCK`, `CLAUDE_CODE_USE_VERTEX`, `CLAUDE_CODE_USE_FOUNDRY`].map(name => ({
-      kind: `env` as const, name, note: `Claude then calls its cloud provider and ignores ANTHROPIC_AUTH_TOKEN`,
-    })),
-    ...projectLayers(envInfo).flatMap(({file, layer, project}): KeySource[] => [
-      {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_AUTH_TOKEN`], note: layer},
-      {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_BASE_URL`], role: `baseUrl`, note: `${layer}; the key would be sent to that URL`},
-      {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_API_KEY`], note: `${layer}; Claude would also send that key to the gateway`},
-      {kind: `file`, path: file, format: `json`, at: [`apiKeyHelper`], note: helperNote(layer, project)},
+    ...layers.flatMap(({file, layer}) => switchSources(file, layer, switches)),
+    ...switchSources(userSettings, `user settings`, switches),
+    ...switches.map((name): KeySource => ({kind: `env`, name, truthy: true, note: SWITCH_NOTE,
+      checked: name === `CLAUDE_CODE_USE_BEDROCK` ? `${SWITCH_CHECKED}; ${NATIVE} (=0 leaves the capped key in use)` : SWITCH_CHECKED})),
+    {kind: `env`, name: `ANTHROPIC_CUSTOM_HEADERS`, note: HEADERS_NOTE, checked: HEADERS_CHECKED},
+    ...layers.flatMap(({file, layer, project}): KeySource[] => [
+      // Run: a local token over a project one (2.1.332), a project settings.json token (2.1.112, claude.test.ts).
+      {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_AUTH_TOKEN`], note: layer,
+        checked: !project ? SETTINGS_ORDER : file.endsWith(`local.json`) ? NATIVE : `binary: claude 2.1.112`},
+      {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_BASE_URL`], role: `baseUrl`, note: `${layer}; the key would be sent to that URL`,
+        checked: project && file.endsWith(`settings.json`) && !file.endsWith(`local.json`) ? NATIVE : SETTINGS_ORDER},
+      {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_API_KEY`], note: `${layer}; Claude would also send that key to the gateway`, checked: SETTINGS_ORDER},
+      {kind: `file`, path: file, format: `json`, at: [`apiKeyHelper`], note: helperNote(layer, project),
+        checked: project && file.endsWith(`settings.json`) && !file.endsWith(`local.json`) ? BOTH : SETTINGS_ORDER},
     ]),
-    {kind: `file`, path: userSettings, format: `json`, at: [`apiKeyHelper`], note: helperNote(`capit removed it at install`)},
-    {kind: `file`, path: userSettings, format: `json`, at: [`env`, `ANTHROPIC_AUTH_TOKEN`], installs: true},
-    {kind: `file`, path: userSettings, format: `json`, at: [`env`, `ANTHROPIC_BASE_URL`], role: `baseUrl`},
-    {kind: `env`, name: `ANTHROPIC_AUTH_TOKEN`, note: `settings.json env overrides the shell`},
-    {kind: `env`, name: `ANTHROPIC_API_KEY`, note: `blanked by ANTHROPIC_API_KEY="" in settings.json`},
-    {kind: `env`, name: `ANTHROPIC_BASE_URL`, role: `baseUrl`, note: `settings.json env overrides the shell`},
+    {kind: `file`, path: userSettings, format: `json`, at: [`apiKeyHelper`], note: helperNote(`capit removed it at install`), checked: BOTH},
+    {kind: `file`, path: userSettings, format: `json`, at: [`env`, `ANTHROPIC_AUTH_TOKEN`], installs: true, checked: BOTH},
+    {kind: `file`, path: userSettings, format: `json`, at: [`env`, `ANTHROPIC_BASE_URL`], role: `baseUrl`, checked: BOTH},
+    {kind: `env`, name: `ANTHROPIC_AUTH_TOKEN`, note: `settings.json env overrides the shell`, checked: NATIVE},
+    {kind: `env`, name: `ANTHROPIC_API_KEY`, note: `blanked by ANTHROPIC_API_KEY="" in settings.json`, checked: BOTH},
+    {kind: `env`, name: `ANTHROPIC_BASE_URL`, role: `baseUrl`, note: `settings.json env overrides the shell`, checked: NATIVE},
   ];
 }
 
@@ -262,9 +314,9 @@ export function claudeSessionEnv({platform, secret, baseUrls}: SessionInput, env
   return {
     env: {ANTHROPIC_BASE_URL: baseUrls.anthropic, ANTHROPIC_AUTH_TOKEN: secret, ANTHROPIC_API_KEY: ``},
     beatenBy: [
-      ...[`CLAUDE_CODE_USE_BEDROCK`, `CLAUDE_CODE_USE_VERTEX`, `CLAUDE_CODE_USE_FOUNDRY`].map(name => ({
-        kind: `env` as const, name, note: `Claude then calls its cloud provider and ignores ANTHROPIC_AUTH_TOKEN`,
-      })),
+      ...layers.flatMap(file => switchSources(file, `settings`, providerSwitches(null))),
+      ...providerSwitches(null).map((name): KeySource => ({kind: `env`, name, truthy: true, note: SWITCH_NOTE})),
+      {kind: `env`, name: `ANTHROPIC_CUSTOM_HEADERS`, note: HEADERS_NOTE},
       ...layers.flatMap(file => [`ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_BASE_URL`, `ANTHROPIC_API_KEY`].map(name => ({
         kind: `file` as const, path: file, format: `json` as const, at: [`env`, name], note,
       }))),

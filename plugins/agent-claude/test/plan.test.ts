@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
-import type {AgentEnvironment, PlanInput} from 'capit/plugin';
+import type {AgentEnvironment, KeySource, PlanInput} from 'capit/plugin';
 import claude, {claudeConfigDir, claudeKeySources, claudeManagedSettingsPaths, detectClaude} from '../src/index.js';
 
 const KEY = `sk-or-v1-fake-plan-0000`;
@@ -76,13 +76,38 @@ describe(`claude supports`, () => {
 });
 
 describe(`claude keySources`, () => {
-  it(`lists env switches, managed then project settings before the user file, and the shell after it`, () => {
+  const label = (s: KeySource) => (s.kind === `env` ? `env:${s.name}` : `${s.path}#${s.at.join(`.`)}`) + (s.installs ? ` (installs)` : ``) + (s.role === `baseUrl` ? ` (baseUrl)` : ``) + (s.truthy ? ` (truthy)` : ``);
+  const isSwitch = (s: KeySource) => /CLAUDE_CODE_USE_|ANTHROPIC_CUSTOM_HEADERS/.test(s.kind === `env` ? s.name : s.at.join(`.`));
+  const SWITCHES = [`CLAUDE_CODE_USE_BEDROCK`, `CLAUDE_CODE_USE_FOUNDRY`, `CLAUDE_CODE_USE_ANTHROPIC_AWS`, `CLAUDE_CODE_USE_ANTHROPIC_GOOGLE_CLOUD`, `CLAUDE_CODE_USE_MANTLE`, `CLAUDE_CODE_USE_VERTEX`];
+
+  it(`lists the provider switches (truthy in the environment only) and ANTHROPIC_CUSTOM_HEADERS of every settings layer, then the environment's, above everything else`, () => {
     const sources = claudeKeySources(envInfo(), `openrouter`);
-    const labels = sources.map(s => (s.kind === `env` ? `env:${s.name}` : `${s.path}#${s.at.join(`.`)}`) + (s.installs ? ` (installs)` : ``) + (s.role === `baseUrl` ? ` (baseUrl)` : ``));
+    const firstOther = sources.findIndex(s => !isSwitch(s));
+    expect(sources.slice(firstOther).some(isSwitch)).toBe(false);
+    const layer = (file: string) => [...SWITCHES.map(n => `${file}#env.${n}`), `${file}#env.ANTHROPIC_CUSTOM_HEADERS`];
+    expect(sources.slice(0, firstOther).map(label)).toEqual([
+      ...layer(`/etc/claude-code/managed-settings.json`),
+      ...layer(`/work/proj/.claude/settings.local.json`),
+      ...layer(`/work/proj/.claude/settings.json`),
+      ...layer(`/home/u/.claude/settings.json`),
+      ...SWITCHES.map(n => `env:${n} (truthy)`),
+      `env:ANTHROPIC_CUSTOM_HEADERS`,
+    ]);
+  });
+
+  it(`2.1.112 (no ANTHROPIC_GOOGLE_CLOUD switch yet) gets the five switches its cli.js reads`, () => {
+    const sources = claudeKeySources(envInfo(), `openrouter`, {version: `2.1.112`, versionFrom: null});
+    expect(sources.filter(s => s.kind === `env` && s.truthy).map(s => s.kind === `env` && s.name)).toEqual(SWITCHES.filter(n => !n.endsWith(`GOOGLE_CLOUD`)));
+  });
+
+  it(`every source says how its place is known`, () => {
+    for (const source of claudeKeySources(envInfo(), `openrouter`)) expect(source.checked).toMatch(/^(binary|source): /);
+  });
+
+  it(`lists managed then project settings before the user file, and the shell after it`, () => {
+    const sources = claudeKeySources(envInfo(), `openrouter`).filter(s => !isSwitch(s));
+    const labels = sources.map(label);
     expect(labels).toEqual([
-      `env:CLAUDE_CODE_USE_BEDROCK`,
-      `env:CLAUDE_CODE_USE_VERTEX`,
-      `env:CLAUDE_CODE_USE_FOUNDRY`,
       `/etc/claude-code/managed-settings.json#env.ANTHROPIC_AUTH_TOKEN`,
       `/etc/claude-code/managed-settings.json#env.ANTHROPIC_BASE_URL (baseUrl)`,
       `/etc/claude-code/managed-settings.json#env.ANTHROPIC_API_KEY`,
@@ -109,8 +134,9 @@ describe(`claude keySources`, () => {
     const sources = claudeKeySources(envInfo({cwd: `/home/u`}), `openrouter`);
     const user = `/home/u/.claude/settings.json`;
     const installsAt = sources.findIndex(s => s.installs);
-    // Only the helper capit removes from the user file sits above the token: no user-file entry counted twice as "project".
-    expect(sources.slice(0, installsAt).filter(s => s.kind === `file` && s.path === user).map(s => s.kind === `file` && s.at)).toEqual([[`apiKeyHelper`]]);
+    // Only the helper capit removes from the user file (and its own switches) sits above the token: no user-file entry
+    // counted twice as "project".
+    expect(sources.slice(0, installsAt).filter(s => !isSwitch(s)).filter(s => s.kind === `file` && s.path === user).map(s => s.kind === `file` && s.at)).toEqual([[`apiKeyHelper`]]);
     expect(sources.some(s => s.kind === `file` && s.path === `/home/u/.claude/settings.local.json`)).toBe(true);
   });
 

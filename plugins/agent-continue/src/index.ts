@@ -149,15 +149,18 @@ async function configuredModel(envInfo: AgentEnvironment, detected: ContinueDete
   };
 }
 
+// `checked`: every layer below is run with the real cn 1.5.47 against the emulator in test/agents/continue.test.ts.
+const BINARY = `binary: cn 1.5.47`;
+
 function winningModelSources(file: string, used: number, entry: ModelEntry | undefined, platformId: string, capitName: string): KeySource[] {
   const note = `cn uses model #${used + 1} instead of capit's; select "${capitName}" with /model in cn`;
   const at = (field: string) => [`models`, used, field];
   return [
-    {kind: `file`, path: file, format: `yaml`, at: at(`apiKey`), note},
-    {kind: `file`, path: file, format: `yaml`, at: at(`apiBase`), role: `baseUrl`, note},
+    {kind: `file`, path: file, format: `yaml`, at: at(`apiKey`), note, checked: BINARY},
+    {kind: `file`, path: file, format: `yaml`, at: at(`apiBase`), role: `baseUrl`, note, checked: BINARY},
     // Without an apiBase the model goes to its provider's own host, which is the platform's only for the platform's
     // own provider (Continue's `openrouter`); any other provider sends the requests elsewhere.
-    ...(entry?.provider === platformId ? [] : [{kind: `file` as const, path: file, format: `yaml` as const, at: at(`provider`), role: `baseUrl` as const, redirectsWhenSet: true, note}]),
+    ...(entry?.provider === platformId ? [] : [{kind: `file` as const, path: file, format: `yaml` as const, at: at(`provider`), role: `baseUrl` as const, redirectsWhenSet: true, note, checked: BINARY}]),
   ];
 }
 
@@ -188,8 +191,8 @@ const agent = {
     return [
       ...winner,
       {kind: `file`, path: file, format: `yaml`, at: [`models`, index, `apiKey`], installs: true,
-        note: `cn --config <file> would read another config instead`},
-      {kind: `file`, path: file, format: `yaml`, at: [`models`, index, `apiBase`], role: `baseUrl`},
+        note: `cn --config <file> would read another config instead`, checked: BINARY},
+      {kind: `file`, path: file, format: `yaml`, at: [`models`, index, `apiBase`], role: `baseUrl`, checked: BINARY},
     ];
   },
 

@@ -47,7 +47,7 @@ export function planCrush({platform, secret}: PlanInput): AgentPlan {
       {file: `data`, op: `set`, path: [`providers`, platform.id, `api_key`], value: secret},
       {file: `data`, op: `set`, path: [`providers`, platform.id, `base_url`], value: platform.inferenceBaseUrls.openai},
     ],
-    notes: [`Pick a ${platform.displayName} model in Crush (ctrl+m / "Switch Model"); restart a running Crush to use the new key`],
+    notes: [`Pick ${/^[AEIOU]/i.test(platform.displayName) ? `an` : `a`} ${platform.displayName} model in Crush (ctrl+m / "Switch Model"); restart a running Crush to use the new key`],
   };
 }
 
@@ -65,26 +65,29 @@ export function crushKeySources(envInfo: AgentEnvironment, platformId: string): 
   const baseAt = [`providers`, platformId, `base_url`];
   const note = (file: string) => file === data ? undefined : project.includes(file) ? `a project config is merged over the data config` : undefined;
   const env = BUILT_IN_ENV[platformId] ?? `${platformId.toUpperCase().replace(/[^A-Z0-9]/g, `_`)}_API_KEY`;
+  // Crush cannot run here (see the header): every place is from its source.
+  const checked = `source: charmbracelet/crush internal/config/load.go@37f36e9`;
   return [
-    ...files.map(file => ({kind: `file` as const, path: file, format: `json` as const, at: keyAt, ...(file === data ? {installs: true} : {}), ...(note(file) ? {note: note(file)} : {})})),
-    {kind: `env`, name: `CRUSH_${env}`, note: `used only when no config sets api_key`},
-    {kind: `env`, name: env, note: `used only when no config sets api_key`},
-    ...files.map(file => ({kind: `file` as const, path: file, format: `json` as const, at: baseAt, role: `baseUrl` as const, ...(note(file) ? {note: note(file)} : {})})),
+    ...files.map(file => ({kind: `file` as const, path: file, format: `json` as const, at: keyAt, ...(file === data ? {installs: true} : {}), ...(note(file) ? {note: note(file)} : {}), checked})),
+    {kind: `env`, name: `CRUSH_${env}`, note: `used only when no config sets api_key`, checked},
+    {kind: `env`, name: env, note: `used only when no config sets api_key`, checked},
+    ...files.map(file => ({kind: `file` as const, path: file, format: `json` as const, at: baseAt, role: `baseUrl` as const, ...(note(file) ? {note: note(file)} : {}), checked})),
   ];
 }
 
 /**
  * `capit run -- crush`: `CRUSH_OPENROUTER_API_KEY` (`CRUSH_AIHUBMIX_API_KEY`) wins over OPENROUTER_API_KEY while Crush
  * resolves its providers' key templates, but every config that sets `api_key` (capit's install among them) wins over
- * both. Crush's own requests to a base_url are not changed here, so a session stays on the platform's endpoint only
- * when no config moves it.
+ * both. The session keeps Crush's base URL: a config's `base_url` (project, data or global, the same files and order as
+ * for the key) still decides where the session key goes, so those are `beatenBy` too and capit run refuses while the
+ * first one set names another host than the platform's.
  */
 export function crushSessionEnv({platform, secret}: SessionInput, envInfo: AgentEnvironment): SessionEnv | string {
   const env = BUILT_IN_ENV[platform];
   if (!env) return `Crush has no built-in "${platform}" provider whose key a variable can set`;
   return {
     env: {[`CRUSH_${env}`]: secret},
-    beatenBy: crushKeySources(envInfo, platform).filter(s => s.kind === `file` && s.role !== `baseUrl`).map(({installs: _installs, ...s}) => s),
+    beatenBy: crushKeySources(envInfo, platform).filter(s => s.kind === `file`).map(({installs: _installs, ...s}) => s),
   };
 }
 

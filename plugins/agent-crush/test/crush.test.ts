@@ -75,9 +75,13 @@ describe(`crush (pure)`, () => {
     expect(await crush.model!(envInfo(), undefined, read, `openrouter`)).toBeUndefined();
   });
 
-  it(`capit run uses CRUSH_OPENROUTER_API_KEY, beaten by any config with an api_key`, () => {
+  it(`capit run uses CRUSH_OPENROUTER_API_KEY, beaten by any config with an api_key, and moved by any config's base_url`, () => {
     const session = crush.sessionEnv!({platform: `openrouter`, secret: KEY, baseUrls: {openai: `https://example.test/v1`}}, envInfo(), undefined);
     expect(session).toMatchObject({env: {CRUSH_OPENROUTER_API_KEY: KEY}});
-    expect(typeof session === `object` && session.beatenBy!.map(s => s.kind === `file` && path.basename(s.path))).toEqual([`.crush.json`, `crush.json`, `crush.json`, `crush.json`]);
+    const beatenBy = typeof session === `object` ? session.beatenBy! : [];
+    const files = [`.crush.json`, `crush.json`, `crush.json`, `crush.json`];
+    expect(beatenBy.filter(s => s.role !== `baseUrl`).map(s => s.kind === `file` && path.basename(s.path))).toEqual(files);
+    expect(beatenBy.filter(s => s.role === `baseUrl`).map(s => s.kind === `file` && path.basename(s.path))).toEqual(files);
+    expect(beatenBy.every(s => !s.installs)).toBe(true);
   });
 });

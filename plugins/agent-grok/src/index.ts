@@ -44,16 +44,20 @@ async function configuredModel(envInfo: AgentEnvironment, read: ConfigReader, pl
   return {model: current.model, source: current.source};
 }
 
+// `checked`: the layers test/agents/grok.test.ts runs the real grok-cli 0.0.34 against; the project .env's key only
+// from the published JS (dist/index.js dotenv.config(), the same load the .env GROK_BASE_URL test shows).
+const BINARY = `binary: grok 0.0.34`;
+
 function keySources(envInfo: AgentEnvironment): KeySource[] {
   const dotenv = cwdFile(envInfo, `.env`);
   const settings = userSettingsFile(envInfo);
   return [
-    {kind: `env`, name: `GROK_API_KEY`, note: `grok-cli reads GROK_API_KEY before user-settings.json`},
-    {kind: `file`, path: dotenv, format: `dotenv`, at: [`GROK_API_KEY`], note: `grok-cli loads the project's .env into GROK_API_KEY`},
-    {kind: `file`, path: settings, format: `json`, at: [`apiKey`], installs: true},
-    {kind: `env`, name: `GROK_BASE_URL`, role: `baseUrl`, note: `grok-cli reads GROK_BASE_URL before user-settings.json`},
-    {kind: `file`, path: dotenv, format: `dotenv`, at: [`GROK_BASE_URL`], role: `baseUrl`, note: `grok-cli loads the project's .env into GROK_BASE_URL`},
-    {kind: `file`, path: settings, format: `json`, at: [`baseURL`], role: `baseUrl`},
+    {kind: `env`, name: `GROK_API_KEY`, note: `grok-cli reads GROK_API_KEY before user-settings.json`, checked: BINARY},
+    {kind: `file`, path: dotenv, format: `dotenv`, at: [`GROK_API_KEY`], note: `grok-cli loads the project's .env into GROK_API_KEY`, checked: `source: @vibe-kit/grok-cli@0.0.34 dist/index.js, dist/utils/settings-manager.js`},
+    {kind: `file`, path: settings, format: `json`, at: [`apiKey`], installs: true, checked: BINARY},
+    {kind: `env`, name: `GROK_BASE_URL`, role: `baseUrl`, note: `grok-cli reads GROK_BASE_URL before user-settings.json`, checked: BINARY},
+    {kind: `file`, path: dotenv, format: `dotenv`, at: [`GROK_BASE_URL`], role: `baseUrl`, note: `grok-cli loads the project's .env into GROK_BASE_URL`, checked: BINARY},
+    {kind: `file`, path: settings, format: `json`, at: [`baseURL`], role: `baseUrl`, checked: BINARY},
   ];
 }
 

@@ -234,6 +234,10 @@ export function planOpenclaw({platform, secret, read}: PlanInput, envInfo: Agent
 }
 
 const CLI = `openclaw CLI`;
+// `checked`: the layers test/agents/openclaw.test.ts runs the real OpenClaw 2026.9.6 against (on Linux; the AIHubMix
+// provider block through `capit aihubmix`); the rest from its dist/ code named in the header.
+const BINARY = `binary: openclaw 2026.9.6`;
+const DOTENV_CODE = `source: openclaw@2026.9.6 dist/dotenv-global-*.mjs`;
 const GATEWAY = `gateway service`;
 
 /**
@@ -252,20 +256,23 @@ export function openclawKeySources(envInfo: AgentEnvironment, platformId: string
   const follows = detected?.gatewayFollowsDotEnv.includes(name) ?? false;
   const service: KeySource | undefined = serviceEnv === undefined ? undefined : {
     kind: `file`, path: serviceEnv, format: `dotenv`, at: [name], flavour: GATEWAY,
+    checked: envInfo.platform === `darwin` ? `source: openclaw@2026.9.6 dist/launchd-service-files-*.mjs` : BINARY,
     note: follows
       ? `OpenClaw re-reads .env over this copy when the gateway starts`
       : `the gateway service's environment, which wins over .env: run openclaw gateway install --force to rewrite it from .env, then openclaw gateway restart`,
   };
   const sources: (KeySource | undefined)[] = [
-    {kind: `env`, name, flavour: CLI, note: `OpenClaw's .env never overrides the process environment`},
+    {kind: `env`, name, flavour: CLI, note: `OpenClaw's .env never overrides the process environment`, checked: BINARY},
     follows ? undefined : service,
-    {kind: `file`, path: openclawFiles(envInfo)[0]!.path, format: `dotenv`, at: [name], installs: true},
+    {kind: `file`, path: openclawFiles(envInfo)[0]!.path, format: `dotenv`, at: [name], installs: true, checked: BINARY},
     follows ? service : undefined,
-    gatewayEnv === undefined ? undefined : {kind: `file`, path: gatewayEnv, format: `dotenv`, at: [name], note: `read after <state>/.env`},
-    {kind: `file`, path: config, format: `json5`, at: [`env`, `vars`, name], note: `.env wins over env.vars in openclaw.json`},
+    gatewayEnv === undefined ? undefined : {kind: `file`, path: gatewayEnv, format: `dotenv`, at: [name], note: `read after <state>/.env`, checked: DOTENV_CODE},
+    {kind: `file`, path: config, format: `json5`, at: [`env`, `vars`, name], note: `.env wins over env.vars in openclaw.json`, checked: DOTENV_CODE},
     {kind: `file`, path: config, format: `json5`, at: [`models`, `providers`, platformId, `apiKey`],
-      note: platformId === `aihubmix` ? `capit points it at ${name}; a literal key here would be sent instead` : `lowest: any env value wins`},
-    {kind: `file`, path: config, format: `json5`, at: [`models`, `providers`, platformId, `baseUrl`], role: `baseUrl`},
+      note: platformId === `aihubmix` ? `capit points it at ${name}; a literal key here would be sent instead` : `lowest: any env value wins`,
+      checked: platformId === `aihubmix` ? BINARY : DOTENV_CODE},
+    {kind: `file`, path: config, format: `json5`, at: [`models`, `providers`, platformId, `baseUrl`], role: `baseUrl`,
+      checked: platformId === `aihubmix` ? BINARY : `source: openclaw@2026.9.6 dist/ (models.providers.<id>.baseUrl)`},
   ];
   return sources.filter((s): s is KeySource => s !== undefined);
 }

@@ -72,6 +72,10 @@ async function configuredModel(envInfo: AgentEnvironment, read: ConfigReader, pl
   return {model, source};
 }
 
+// `checked`: the layers test/agents/pi.test.ts runs the real pi 0.73.1 against; the others from its published JS.
+const BINARY = `binary: pi 0.73.1`;
+const AUTH_STORAGE = `source: @mariozechner/pi-coding-agent@0.73.1 dist/core/auth-storage.js`;
+
 const agent = {
   apiVersion: 1,
   kind: `agent`,
@@ -102,19 +106,19 @@ const agent = {
     // Base URL: models.json providers.<id>.baseUrl, else pi's built-in one (openrouter.ai for openrouter).
     const baseUrl: KeySource = {
       kind: `file`, path: models, format: `jsonc`, at: [`providers`, platformId, `baseUrl`], role: `baseUrl`,
-      note: `pi sends ${platformId} requests to this base URL`,
+      note: `pi sends ${platformId} requests to this base URL`, checked: BINARY,
     };
     if (platformId === `aihubmix`) {
       return [
-        {...auth, note: `an auth.json entry wins over models.json`},
-        {kind: `file`, path: models, format: `jsonc`, at: [`providers`, platformId, `apiKey`], installs: true},
+        {...auth, note: `an auth.json entry wins over models.json`, checked: AUTH_STORAGE},
+        {kind: `file`, path: models, format: `jsonc`, at: [`providers`, platformId, `apiKey`], installs: true, checked: BINARY},
         baseUrl,
       ];
     }
     return [
-      {...auth, installs: true},
-      {kind: `env`, name: `${platformId.toUpperCase()}_API_KEY`},
-      {kind: `file`, path: models, format: `jsonc`, at: [`providers`, platformId, `apiKey`], note: `used only when neither auth.json nor the env var holds a key`},
+      {...auth, installs: true, checked: BINARY},
+      {kind: `env`, name: `${platformId.toUpperCase()}_API_KEY`, checked: BINARY},
+      {kind: `file`, path: models, format: `jsonc`, at: [`providers`, platformId, `apiKey`], note: `used only when neither auth.json nor the env var holds a key`, checked: AUTH_STORAGE},
       baseUrl,
     ];
   },
@@ -126,9 +130,13 @@ const agent = {
   sessionEnv: ({platform, secret}, envInfo) => platform === `openrouter`
     ? {
       env: {OPENROUTER_API_KEY: secret},
-      beatenBy: [{kind: `file`, path: authFile(envInfo), format: `json`, at: [platform, `key`], note: `auth.json wins over OPENROUTER_API_KEY in pi`}],
+      beatenBy: [
+        {kind: `file`, path: authFile(envInfo), format: `json`, at: [platform, `key`], note: `auth.json wins over OPENROUTER_API_KEY in pi`},
+        // The variable carries only the key: a models.json baseUrl still decides where pi sends it.
+        {kind: `file`, path: modelsFile(envInfo), format: `jsonc`, at: [`providers`, platform, `baseUrl`], role: `baseUrl`, note: `pi sends ${platform} requests to this base URL`},
+      ],
     }
-    : `pi takes a ${platform} key only from auth.json, models.json or --api-key, not from an environment variable`,
+    : `pi takes ${/^[aeiou]/i.test(platform) ? `an` : `a`} ${platform} key only from auth.json, models.json or --api-key, not from an environment variable`,
 } satisfies AgentDefinition;
 
 export default agent;
