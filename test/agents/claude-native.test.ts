@@ -285,9 +285,19 @@ describe(`real Claude Code 2.1.332 (native)`, () => {
       expect(shadowed.report.status).toBe(`shadowed`);
       expect(present(shadowed.report)).toContain(`environment variable ${Object.keys(on)[0]}`);
     }
-    // A switch in the user settings' env block (Claude applies it over the environment) counts the same way.
+    // A switch in the user settings' env block (Claude applies it over the environment) counts the same way: "0" there
+    // is off too (the binary still sends the capped key), "1" is on.
     const settingsFile = path.join(env.CLAUDE_CONFIG_DIR!, `settings.json`);
     const settings = JSON.parse(fs.readFileSync(settingsFile, `utf8`));
+    fs.writeFileSync(settingsFile, JSON.stringify({...settings, env: {...settings.env, CLAUDE_CODE_USE_FOUNDRY: `0`}}, null, 2));
+    const before = inferenceRequests(emulator).length;
+    expect((await claude(env, home)).stdout).toContain(`Hello from the capit emulator`);
+    const later = inferenceRequests(emulator).slice(before);
+    expect(later.length).toBeGreaterThan(0);
+    for (const call of later) expect(call.authorization).toBe(`Bearer ${key.key}`);
+    const offInSettings = await doctor(env, home);
+    expect(offInSettings.exitCode).toBe(0);
+    expect(offInSettings.report.status).toBe(`capit`);
     fs.writeFileSync(settingsFile, JSON.stringify({...settings, env: {...settings.env, CLAUDE_CODE_USE_FOUNDRY: `1`}}, null, 2));
     const fromSettings = await doctor(env, home);
     expect(fromSettings.exitCode).toBe(1);

@@ -100,6 +100,8 @@ export function checkSources(agentId: string, what: string, sources: readonly Ke
 }
 
 function stateOf(source: KeySource, label: string, value: unknown): KeySourceState {
+  // A switch in a settings file (Claude's `env` block) is read like the variable it sets: only a truthy value is on.
+  if (source.truthy) return {source, label, present: value === true || value === 1 || (typeof value === `string` && isTruthy(value))};
   const present = value !== undefined && value !== null && value !== ``;
   // A selector's value is compared (trimmed, as the agents read a setting), never kept.
   if (present && isSelectorSource(source)) return {source, label, present, selectsOther: String(value).trim() !== source.selects};

@@ -13,7 +13,7 @@ function name(source: KeySource): string {
 
 /**
  * The problems of a list of sources, empty when none: unknown `role`, `redirectsWhenSet` outside a base-URL source or
- * on one capit writes, `selects` without role `selector` (or a selector without it), `truthy` outside an env source,
+ * on one capit writes, `selects` without role `selector` (or a selector without it), `truthy` outside a key source,
  * an empty `flavour`. Not checked: how many sources are marked `installs` (an IDE agent lists one per
  * extension it configures), and whether a source capit writes sits below one it does not (a situation on the user's
  * machine, which doctor reports, not a declaration error).
@@ -32,8 +32,8 @@ export function keySourceProblems(sources: readonly KeySource[]): string[] {
       problems.push(`${name(source)} has selects but is not a selector source (add role: 'selector', or drop selects)`);
     if (source.truthy !== undefined && typeof source.truthy !== `boolean`)
       problems.push(`${name(source)} has truthy ${JSON.stringify(source.truthy)} (expected true or false)`);
-    if (source.truthy && source.kind !== `env`)
-      problems.push(`${name(source)} has truthy but is not an environment variable`);
+    if (source.truthy && source.role !== undefined && source.role !== `key`)
+      problems.push(`${name(source)} has truthy but is not a key source (a switch)`);
     if (source.redirectsWhenSet !== undefined && typeof source.redirectsWhenSet !== `boolean`)
       problems.push(`${name(source)} has redirectsWhenSet ${JSON.stringify(source.redirectsWhenSet)} (expected true or false)`);
     if (source.redirectsWhenSet && source.role !== `baseUrl`)

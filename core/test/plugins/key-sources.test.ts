@@ -31,11 +31,12 @@ describe(`keySourceProblems`, () => {
     expect(keySourceProblems([{kind: `env`, name: `X`, flavour: ` `}])).toEqual([`env X has flavour " " (expected a non-empty name, or no flavour)`]);
   });
 
-  it(`refuses selects without role selector, a selector without selects, truthy outside an env source`, () => {
+  it(`refuses selects without role selector, a selector without selects, truthy outside a key source`, () => {
     expect(keySourceProblems([{kind: `env`, name: `A_PROVIDER`, role: `selector`, selects: `capit`}, file([`provider`], {role: `selector`, selects: `capit`, installs: true}), {kind: `env`, name: `A_USE_CLOUD`, truthy: true}])).toEqual([]);
     expect(keySourceProblems([{kind: `env`, name: `A_PROVIDER`, role: `selector`}])).toEqual([`env A_PROVIDER is a selector without selects (the value that selects capit's entry)`]);
     expect(keySourceProblems([{kind: `env`, name: `A_KEY`, selects: `capit`}])).toEqual([`env A_KEY has selects but is not a selector source (add role: 'selector', or drop selects)`]);
-    expect(keySourceProblems([file([`cloud`], {truthy: true})])).toEqual([`/home/ada/.a/config.json (cloud) has truthy but is not an environment variable`]);
+    expect(keySourceProblems([file([`cloud`], {truthy: true})])).toEqual([]);
+    expect(keySourceProblems([file([`base`], {truthy: true, role: `baseUrl`})])).toEqual([`/home/ada/.a/config.json (base) has truthy but is not a key source (a switch)`]);
   });
 
   it(`sessionEnvProblems applies the same checks to beatenBy`, () => {

@@ -228,13 +228,12 @@ const BOTH = `binary: claude 2.1.332, 2.1.112`;
 const SETTINGS_ORDER = `source: cli.js@2.1.112 (settings sources: managed > local > project > user)`;
 
 /**
- * Each settings layer's `env` switches and custom headers, for one file. `truthy` is for variables only (core reads a
- * file value as set whatever it is), so a switch written off (`"0"`) in a settings file is still named: a false alarm
- * the note explains, never a miss.
+ * Each settings layer's `env` switches and custom headers, for one file. A switch is `truthy`: Claude applies the
+ * `env` block to its environment and reads the variable the same way, so `"0"` there is off.
  */
 function switchSources(file: string, layer: string, switches: string[]): KeySource[] {
   return [
-    ...switches.map((name): KeySource => ({kind: `file`, path: file, format: `json`, at: [`env`, name], note: `${layer}; ${SWITCH_NOTE} (unless the value is 0, false or empty)`, checked: SWITCH_CHECKED})),
+    ...switches.map((name): KeySource => ({kind: `file`, path: file, format: `json`, at: [`env`, name], truthy: true, note: `${layer}; ${SWITCH_NOTE}`, checked: SWITCH_CHECKED})),
     {kind: `file`, path: file, format: `json`, at: [`env`, `ANTHROPIC_CUSTOM_HEADERS`], note: `${layer}; ${HEADERS_NOTE}`, checked: HEADERS_CHECKED},
   ];
 }

@@ -80,11 +80,11 @@ describe(`claude keySources`, () => {
   const isSwitch = (s: KeySource) => /CLAUDE_CODE_USE_|ANTHROPIC_CUSTOM_HEADERS/.test(s.kind === `env` ? s.name : s.at.join(`.`));
   const SWITCHES = [`CLAUDE_CODE_USE_BEDROCK`, `CLAUDE_CODE_USE_FOUNDRY`, `CLAUDE_CODE_USE_ANTHROPIC_AWS`, `CLAUDE_CODE_USE_ANTHROPIC_GOOGLE_CLOUD`, `CLAUDE_CODE_USE_MANTLE`, `CLAUDE_CODE_USE_VERTEX`];
 
-  it(`lists the provider switches (truthy in the environment only) and ANTHROPIC_CUSTOM_HEADERS of every settings layer, then the environment's, above everything else`, () => {
+  it(`lists the provider switches (truthy, in every settings layer and the environment) and ANTHROPIC_CUSTOM_HEADERS of every settings layer, then the environment's, above everything else`, () => {
     const sources = claudeKeySources(envInfo(), `openrouter`);
     const firstOther = sources.findIndex(s => !isSwitch(s));
     expect(sources.slice(firstOther).some(isSwitch)).toBe(false);
-    const layer = (file: string) => [...SWITCHES.map(n => `${file}#env.${n}`), `${file}#env.ANTHROPIC_CUSTOM_HEADERS`];
+    const layer = (file: string) => [...SWITCHES.map(n => `${file}#env.${n} (truthy)`), `${file}#env.ANTHROPIC_CUSTOM_HEADERS`];
     expect(sources.slice(0, firstOther).map(label)).toEqual([
       ...layer(`/etc/claude-code/managed-settings.json`),
       ...layer(`/work/proj/.claude/settings.local.json`),
