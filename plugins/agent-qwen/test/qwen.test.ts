@@ -62,6 +62,28 @@ describe(`qwen (pure)`, () => {
       `/work/proj/.qwen/settings.json:modelProviders (base)`,
       `/home/u/.qwen/settings.json:modelProviders.openai.2.baseUrl (base)`,
     ]);
+    expect(sources.every(s => typeof s.checked === `string`)).toBe(true);
+  });
+
+  it(`declares model.name (capit's entry id) and security.auth.selectedType as selectors, the workspace's first`, () => {
+    const detected = {index: {openrouter: 2}, installed: {openrouter: true}, model: {openrouter: `qwen/qwen3-coder`}};
+    const selectors = qwen.keySources(envInfo(), `openrouter`, detected).filter(s => s.role === `selector`);
+    expect(selectors.map(s => `${s.kind === `file` ? `${s.path}:${s.at.join(`.`)}` : ``}=${s.selects}${s.installs ? ` *` : ``}`)).toEqual([
+      `/work/proj/.qwen/settings.json:model.name=qwen/qwen3-coder`,
+      `/home/u/.qwen/settings.json:model.name=qwen/qwen3-coder *`,
+      `/work/proj/.qwen/settings.json:security.auth.selectedType=openai`,
+      `/home/u/.qwen/settings.json:security.auth.selectedType=openai *`,
+    ]);
+    // They name what the plan writes.
+    const plan = qwen.plan(input([{id: `qwen/qwen3-coder`, envKey: envName(`openrouter`), baseUrl: `https://old.example/v1`}]), envInfo(), detected);
+    expect(plan.edits).toContainEqual({file: `settings`, op: `set`, path: [`model`, `name`], value: `qwen/qwen3-coder`});
+    expect(plan.edits).toContainEqual({file: `settings`, op: `set`, path: [`security`, `auth`, `selectedType`], value: `openai`});
+    // Without capit's entry there is nothing to select.
+    expect(qwen.keySources(envInfo(), `openrouter`, {index: {openrouter: 0}, installed: {}}).some(s => s.role === `selector`)).toBe(false);
+    // capit run: the selectors beat the session variable (none marked as capit's own).
+    const session = qwen.sessionEnv({platform: `openrouter`, secret: KEY, baseUrls: {openai: `https://example.test/v1`}}, envInfo(), detected);
+    expect(typeof session === `object` && session.beatenBy!.map(s => s.role)).toEqual([`selector`, `selector`, `selector`, `selector`]);
+    expect(typeof session === `object` && session.beatenBy!.some(s => s.installs)).toBe(false);
   });
 
   it(`capit run hands the session key through capit's variable only once capit's entry exists`, () => {

@@ -280,6 +280,7 @@ export function ideKeySources(ide: IdeSpec, envInfo: AgentEnvironment, platformI
       kind: `file`, path: rooImportPath(envInfo), format: `json`,
       at: [`providerProfiles`, `apiConfigs`, ROO_PROFILE_NAME, `openRouterApiKey`], installs: true,
       note: `imported into the extension's secret storage at every ${ide.displayName} start`,
+      checked: `source: src/core/config/importExport.ts@cb836567 (Roo Code 3.52.1)`,
     }]});
   const above: KeySource[] = [];
   const installs: KeySource[] = [];
