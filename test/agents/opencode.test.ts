@@ -1,19 +1,28 @@
-// The real opencode (pinned opencode-linux-x64@1.18.33) after `capit … --agent opencode`: its own request must reach
-// the loopback emulator with the capped key.
+// The real opencode after `capit … --agent opencode`: its own request must reach the loopback emulator with the capped
+// key. The pinned opencode-linux-x64@1.18.33 (node_modules) and the newest, 1.18.34 (fetched from npm at test time);
+// the config-layer scenarios of issue 12 (test/agents/layers.ts) run against the newest.
 import fs from 'node:fs';
+import path from 'node:path';
 
-import {describe, expect, it} from 'vitest';
+import {beforeAll, describe, expect, it} from 'vitest';
 
-import {emulatorPerFile} from '../support/emulator.js';
-
-import {runCli}         from '../support/cli.js';
-import {tempDir}        from '../support/tmp.js';
+import {DEFAULT_AIHUBMIX_MANAGE_KEY} from '../emulator/server.mjs';
+import {emulatorPerFile}             from '../support/emulator.js';
+import {runCli}                      from '../support/cli.js';
+import {fetchPackage}                from '../support/npm-fetch.js';
+import {snapshotTree, tempDir}       from '../support/tmp.js';
+import {layerScenarios, precedenceScenario} from './layers.js';
 import {OPENCODE_BIN, agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
 
 const emulator = emulatorPerFile({port: 0});
 
-function opencode(env: Record<string, string>, cwd: string) {
-  return run(OPENCODE_BIN, [`run`, `-m`, `openrouter/openai/gpt-4o-mini`, `hi`], {
+const NEWEST = `1.18.34`;
+let newestBin: string | undefined;
+
+const onLinuxX64 = process.platform === `linux` && process.arch === `x64`;
+
+function opencode(env: Record<string, string>, cwd: string, bin = OPENCODE_BIN) {
+  return run(bin, [`run`, `-m`, `openrouter/openai/gpt-4o-mini`, `hi`], {
     env: {
       ...env,
       XDG_CACHE_HOME: `${env.HOME}/.cache`,
@@ -33,7 +42,7 @@ function opencode(env: Record<string, string>, cwd: string) {
   });
 }
 
-describe.skipIf(!fs.existsSync(OPENCODE_BIN) || process.platform !== `linux` || process.arch !== `x64`)(`real opencode 1.18.33`, () => {
+describe.skipIf(!fs.existsSync(OPENCODE_BIN) || !onLinuxX64)(`real opencode 1.18.33`, () => {
   it(`sends the capped key as Bearer, also with OPENROUTER_API_KEY in the shell (auth.json wins over it)`, async () => {
     const shellKey = `sk-or-v1-shell-fake-2222222222222222`;
     const {env, home} = agentSandbox(tempDir(`capit-opencode-`), emulator, {OPENROUTER_API_KEY: shellKey});
@@ -82,4 +91,57 @@ describe.skipIf(!fs.existsSync(OPENCODE_BIN) || process.platform !== `linux` || 
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.every(c => c.authorization === `Bearer ${shadowKey}`)).toBe(true);
   }, 120_000);
+});
+
+describe.skipIf(!onLinuxX64)(`real opencode ${NEWEST} (newest)`, () => {
+  beforeAll(() => {
+    const fetched = fetchPackage(`opencode-linux-x64@${NEWEST}`);
+    if (`reason` in fetched) process.stderr.write(`test/agents/opencode.test.ts: skipped: ${fetched.reason}\n`);
+    else newestBin = path.join(fetched.dir, `bin`, `opencode`);
+  }, 900_000);
+
+  it(`sends the capped key from auth.json as Bearer; doctor says it uses the capit key`, async ctx => {
+    if (!newestBin) ctx.skip();
+    const {env, home} = agentSandbox(tempDir(`capit-opencode-`), emulator, {OPENROUTER_API_KEY: `sk-or-v1-shell-fake-2222222222222222`});
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env});
+    expect(installed.exitCode).toBe(0);
+    const key = issuedKey(emulator);
+    const result = await opencode(env, home, newestBin);
+    expect(result.exitCode).toBe(0);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every(c => c.authorization === `Bearer ${key.key}`)).toBe(true);
+    const doctor = await runCli([`doctor`, `opencode`], {env});
+    expect(doctor.exitCode).toBe(0);
+  }, 180_000);
+
+  const family = {agent: `opencode`, envPrefix: `OPENCODE`, projectFile: `opencode.json`} as const;
+  layerScenarios(family, () => newestBin, emulator);
+  precedenceScenario(family, () => newestBin, emulator, `a parent's .opencode/opencode.json beats cwd's .opencode, which beats the project's opencode.json: opencode and doctor agree`, {
+    files: [`proj/app/opencode.json`, `proj/app/.opencode/opencode.json`, `proj/.opencode/opencode.json`], winner: `proj/.opencode/opencode.json`, cwd: `proj/app`,
+  });
+  precedenceScenario(family, () => newestBin, emulator, `$OPENCODE_CONFIG_DIR beats ~/.opencode, which beats the project's opencode.json: opencode and doctor agree`, {
+    files: [`proj/opencode.json`, `.opencode/opencode.json`, `cfgdir/opencode.json`], winner: `cfgdir/opencode.json`, cwd: `proj`,
+    env: home => ({OPENCODE_CONFIG_DIR: path.join(home, `cfgdir`)}),
+  });
+  precedenceScenario(family, () => newestBin, emulator, `~/.opencode beats the project's and the global opencode.json: opencode and doctor agree`, {
+    files: [`proj/opencode.json`, `.config/opencode/opencode.json`, `.opencode/opencode.json`], winner: `.opencode/opencode.json`, cwd: `proj`,
+  });
+});
+
+describe(`capit aihubmix … --agent opencode`, () => {
+  // opencode 1.18.34 reaches AIHubMix only through @aihubmix/ai-sdk-provider (not bundled: downloaded from npm on first
+  // use; its 2.1.0 sends to https://aihubmix.com/v1 whatever baseURL says — seen with the real binary against the
+  // emulator: no request arrived), so capit refuses before creating anything.
+  it(`refuses with the exact reason, exit 2, no key created and no file written`, async () => {
+    const {env, home} = agentSandbox(tempDir(`capit-opencode-aihubmix-`), emulator, {
+      AIHUBMIX_MANAGE_KEY: DEFAULT_AIHUBMIX_MANAGE_KEY, CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl,
+    });
+    const before = snapshotTree(home);
+    const result = await runCli([`aihubmix`, `5`, `--agent`, `opencode`, `--yes`], {env});
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(`capit: opencode cannot use aihubmix keys: opencode reaches AIHubMix only through @aihubmix/ai-sdk-provider, which it downloads from npm on first use and which sends to https://aihubmix.com/v1 whatever base URL is configured (an OpenAI-compatible provider would serve only models listed one by one in opencode.json); capit could not verify that path, so it installs nothing\n`);
+    expect(emulator.state.aihubmixTokens.size).toBe(0);
+    expect(snapshotTree(home)).toEqual(before);
+  });
 });

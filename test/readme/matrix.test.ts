@@ -1,5 +1,5 @@
-// The README's agent × platform matrix must say what the built-in plugins declare (regenerate it with
-// `node test/readme/agent-matrix.mjs --write` after changing a plugin's platforms, verified or supports()).
+// The README's agent × platform matrix and agent × layer table must say what the built-in plugins declare (regenerate
+// them with `node test/readme/agent-matrix.mjs --write` and `node test/readme/agent-layers.mjs --write`).
 import fs from 'node:fs';
 
 import {describe, expect, it} from 'vitest';
@@ -12,5 +12,15 @@ describe(`README agent × platform matrix`, () => {
     const block = currentBlock(fs.readFileSync(README, `utf8`));
     expect(block, `README.md has no agent-platform-matrix block`).not.toBeNull();
     expect(block).toBe(await matrix());
+  });
+});
+
+describe(`README agent × layer table`, () => {
+  it(`matches the plugins' keySources`, async () => {
+    // @ts-expect-error: a plain .mjs script without types
+    const layers = await import(`./agent-layers.mjs`);
+    const block = layers.currentBlock(fs.readFileSync(layers.README, `utf8`));
+    expect(block, `README.md has no agent-layers block`).not.toBeNull();
+    expect(block).toBe(await layers.layers());
   });
 });

@@ -1,3 +1,4 @@
+import fs   from 'node:fs';
 import path from 'node:path';
 
 import type {AgentDefinition, AgentEnvironment, AgentFile, AgentPlan, KeySource, PlanInput} from 'capit/plugin';
@@ -24,6 +25,8 @@ export function kiloConfigDir({env, home, platform}: AgentEnvironment): string {
 
 /** Kilo's enterprise managed config directory (overrides every other config). */
 export function kiloManagedConfigDir({env, platform}: AgentEnvironment): string {
+  // ConfigManaged.managedConfigDir in the 7.7.9 binary: KILO_TEST_MANAGED_CONFIG_DIR replaces it there too.
+  if (env.KILO_TEST_MANAGED_CONFIG_DIR) return env.KILO_TEST_MANAGED_CONFIG_DIR;
   switch (platform) {
     case `darwin`:
       return `/Library/Application Support/kilo`;
@@ -54,37 +57,104 @@ export function planKilo({platform, secret}: PlanInput): AgentPlan {
   };
 }
 
-const PROJECT_NAMES = [`kilo.jsonc`, `kilo.json`, `opencode.jsonc`, `opencode.json`];
-const GLOBAL_NAMES = [...PROJECT_NAMES, `config.json`];
+/** Kilo's config file names in one directory, in the order it lists them (KilocodeConfig.ALL_CONFIG_FILES, 7.7.9). */
+const CONFIG_FILES = [`kilo.jsonc`, `kilo.json`, `opencode.jsonc`, `opencode.json`];
+
+/** What {@link kiloDetect} found: the project's git root, where Kilo stops looking for project configs. */
+export interface KiloDetection {
+  /** The nearest directory at or above cwd holding `.git`, or null when cwd is in no git repository. */
+  gitRoot: string | null;
+}
 
 /**
- * Highest precedence first. Kilo merges configs (low → high): global `~/.config/kilo/*`, `$KILO_CONFIG`, project files
- * in the current directory, `.kilo`/`.kilocode`/`.opencode` directories, `$KILO_CONFIG_DIR`, the managed directory;
- * `provider.<id>.options.apiKey` in any of them wins over auth.json. `KILO_AUTH_CONTENT` replaces auth.json. Kilo also
- * walks up from the project directory, which needs file-system checks; only the current directory is listed.
- * `KILO_CONFIG_CONTENT` (inline JSON) is not listed: being set does not mean it holds a key.
+ * The directory at or above cwd that holds `.git`, else null (Kilo, like opencode, asks git itself: a `.git` git does
+ * not recognise is the one case this cheap check gets wrong). Read-only, a few `existsSync` calls.
  */
-export function kiloKeySources(envInfo: AgentEnvironment, platformId: string): KeySource[] {
+export function kiloDetect({cwd, platform}: AgentEnvironment): KiloDetection {
+  const p = pathApi(platform);
+  for (let dir = p.resolve(cwd); ; dir = p.dirname(dir)) {
+    if (fs.existsSync(p.join(dir, `.git`))) return {gitRoot: dir};
+    if (p.dirname(dir) === dir) return {gitRoot: null};
+  }
+}
+
+function upFrom(p: path.PlatformPath, start: string, stop: string | null): string[] {
+  const dirs: string[] = [];
+  for (let dir = p.resolve(start); ; dir = p.dirname(dir)) {
+    dirs.push(dir);
+    if (dir === stop || p.dirname(dir) === dir) return dirs;
+  }
+}
+
+type Layer = {env: `KILO_CONFIG_CONTENT`; note: string} | {path: string; note: string};
+
+/**
+ * Every config layer the Kilo CLI 7.7.9 reads, highest precedence first. Source: Config.loadInstanceState, ConfigPaths
+ * and KilocodeConfig in the strings of the @kilocode/cli-linux-x64@7.7.9 binary (its `config sources` listing names
+ * the same chain), which merges, lowest first: the global directory (config.json, kilo.json, kilo.jsonc,
+ * opencode.json, opencode.jsonc), $KILO_CONFIG, the project's kilo.json[c] and then opencode.json[c] from the git
+ * root down to cwd (the whole way to / outside a repository), the config directories — every `.kilocode` and `.kilo`
+ * from cwd UP to the git root, then `~/.kilocode`, `~/.kilo`, $KILO_CONFIG_DIR — then KILO_CONFIG_CONTENT, then the
+ * managed directory. Unlike opencode, a `.opencode` directory is not read (only reported by Kilo). The steps checked
+ * with the real binary are in test/agents/kilo.test.ts. KILO_DISABLE_PROJECT_CONFIG drops the project layers. Not
+ * listed: remote configs (a `wellknown` auth entry, a Kilo Cloud organisation), which capit cannot read offline.
+ */
+export function kiloConfigLayers(envInfo: AgentEnvironment, detected: KiloDetection = kiloDetect(envInfo)): Layer[] {
   const p = pathApi(envInfo.platform);
-  const {env, cwd} = envInfo;
-  const at = [`provider`, platformId, `options`, `apiKey`];
-  const configs = [
-    ...PROJECT_NAMES.map(name => p.join(kiloManagedConfigDir(envInfo), name)),
-    ...(env.KILO_CONFIG_DIR ? PROJECT_NAMES.map(name => p.resolve(cwd, env.KILO_CONFIG_DIR!, name)) : []),
-    ...[`.opencode`, `.kilocode`, `.kilo`].flatMap(dir => PROJECT_NAMES.map(name => p.join(cwd, dir, name))),
-    ...PROJECT_NAMES.map(name => p.join(cwd, name)),
-    ...(env.KILO_CONFIG ? [p.resolve(cwd, env.KILO_CONFIG)] : []),
-    ...GLOBAL_NAMES.map(name => p.join(kiloConfigDir(envInfo), name)),
+  const {env, cwd, home} = envInfo;
+  const project = !(env.KILO_DISABLE_PROJECT_CONFIG === `1` || env.KILO_DISABLE_PROJECT_CONFIG?.toLowerCase() === `true`);
+  const highestFirst = (dir: string) => [...CONFIG_FILES].reverse().map(name => p.join(dir, name));
+  const walk = project ? upFrom(p, cwd, detected.gitRoot) : [];
+  const homeDirs = [`.kilocode`, `.kilo`].map(name => p.join(home, name));
+  const configDirs = [
+    ...(env.KILO_CONFIG_DIR ? [p.resolve(cwd, env.KILO_CONFIG_DIR)] : []),
+    ...[...homeDirs].reverse(),
+    ...walk.flatMap(dir => [`.kilocode`, `.kilo`].map(name => p.join(dir, name))).filter(dir => !homeDirs.includes(dir)).reverse(),
   ];
-  const unique = [...new Set(configs)];
+  const projectFiles = (stem: string) => walk.flatMap(dir => [`${stem}.jsonc`, `${stem}.json`].map(name => p.join(dir, name)));
+  const layers: Layer[] = [
+    ...highestFirst(kiloManagedConfigDir(envInfo)).map(file => ({path: file, note: `Kilo's managed config overrides every other layer`})),
+    {env: `KILO_CONFIG_CONTENT`, note: `inline config, above every file but the managed ones`},
+    ...configDirs.flatMap(highestFirst).map(file => ({path: file, note: `a config directory of Kilo`})),
+    ...[...projectFiles(`opencode`), ...projectFiles(`kilo`)].map(file => ({path: file, note: `a project config of Kilo (cwd up to the git root)`})),
+    ...(env.KILO_CONFIG ? [{path: p.resolve(cwd, env.KILO_CONFIG), note: `$KILO_CONFIG`}] : []),
+    ...[...CONFIG_FILES, `config.json`].reverse().map(name => ({path: p.join(kiloConfigDir(envInfo), name), note: `Kilo's global config`})),
+  ];
+  const seen = new Set<string>();
+  return layers.filter(layer => {
+    const id = `path` in layer ? layer.path : layer.env;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+function layerSources(layers: Layer[], at: string[], note: string, extra: Partial<KeySource> = {}): KeySource[] {
+  return layers.map(layer => ({
+    ...(`env` in layer
+      ? {kind: `env` as const, name: layer.env, at}
+      : {kind: `file` as const, path: layer.path, format: `jsonc` as const, at}),
+    note: `${layer.note}; ${note}`, ...extra,
+  }) as KeySource);
+}
+
+function kiloConfigKeySources(envInfo: AgentEnvironment, platformId: string, detected?: KiloDetection): KeySource[] {
+  return layerSources(kiloConfigLayers(envInfo, detected), [`provider`, platformId, `options`, `apiKey`], `an apiKey there wins over auth.json`);
+}
+
+/**
+ * Highest precedence first: `provider.<id>.options.apiKey` in any config layer, `KILO_AUTH_CONTENT` (replaces
+ * auth.json), auth.json (what capit writes), `<ID>_API_KEY`; then the base-URL sources: `provider.<id>.options.baseURL`
+ * in any layer decides where the requests go (Kilo has no environment variable for it). They come after every key
+ * source so that a core reading them as keys never takes a base URL for a key shadowing capit's.
+ */
+export function kiloKeySources(envInfo: AgentEnvironment, platformId: string, detected?: KiloDetection): KeySource[] {
   return [
-    ...unique.map(file => ({
-      kind: `file` as const, path: file, format: `jsonc` as const, at,
-      note: `an apiKey in Kilo's config wins over auth.json`,
-    })),
+    ...kiloConfigKeySources(envInfo, platformId, detected),
     {kind: `env`, name: `KILO_AUTH_CONTENT`, note: `it replaces auth.json entirely`},
     {kind: `file`, path: kiloFiles(envInfo)[0]!.path, format: `json`, at: [platformId, `key`], installs: true},
     {kind: `env`, name: `${platformId.toUpperCase().replace(/[^A-Z0-9]/g, `_`)}_API_KEY`},
+    ...layerSources(kiloConfigLayers(envInfo, detected), [`provider`, platformId, `options`, `baseURL`], `Kilo sends the ${platformId} requests there`, {role: `baseUrl`}),
   ];
 }
 
@@ -94,12 +164,18 @@ export function kiloKeySources(envInfo: AgentEnvironment, platformId: string): K
  * process `capit run` starts sees it: the VS Code extension's server inherits the IDE's environment, not this one.
  * A config apiKey still wins over it.
  */
-export function kiloSessionEnv({platform, secret}: {platform: string; secret: string}, envInfo: AgentEnvironment) {
-  const configs = kiloKeySources(envInfo, platform).filter(s => s.kind === `file` && !s.installs && s.at[0] === `provider`);
-  return {env: {KILO_AUTH_CONTENT: JSON.stringify({[platform]: {type: `api`, key: secret}})}, beatenBy: configs};
+export function kiloSessionEnv({platform, secret}: {platform: string; secret: string}, envInfo: AgentEnvironment, detected?: KiloDetection) {
+  return {env: {KILO_AUTH_CONTENT: JSON.stringify({[platform]: {type: `api`, key: secret}})}, beatenBy: kiloConfigKeySources(envInfo, platform, detected)};
 }
 
 export function kiloSupports(platformId: string): true | string {
+  // Checked in the 7.7.9 binary: its `aihubmix` provider (models.dev) loads @aihubmix/ai-sdk-provider, which Kilo does
+  // not bundle (downloaded from npm on first use; its 2.1.0 sends to https://aihubmix.com/v1 whatever baseURL says), and
+  // a provider switched to the bundled @ai-sdk/openai-compatible serves only the models listed under it in the config.
+  if (platformId === `aihubmix`)
+    return `Kilo reaches AIHubMix only through @aihubmix/ai-sdk-provider, which it downloads from npm on first use `
+      + `and which sends to https://aihubmix.com/v1 whatever base URL is configured (an OpenAI-compatible provider would `
+      + `serve only models listed one by one in Kilo's config); capit could not verify that path, so it installs nothing`;
   return platformId === `openrouter`
     ? true
     : `Kilo has no built-in "${platformId}" provider that capit can configure yet`;
@@ -109,11 +185,12 @@ const agent = {
   apiVersion: 1,
   kind: `agent`,
   id: `kilo`,
+  detect: kiloDetect,
   files: kiloFiles,
   supports: kiloSupports,
   plan: input => planKilo(input),
-  keySources: kiloKeySources,
-  sessionEnv: kiloSessionEnv,
-} satisfies AgentDefinition;
+  keySources: (envInfo, platformId, detected) => kiloKeySources(envInfo, platformId, detected),
+  sessionEnv: (input, envInfo, detected) => kiloSessionEnv(input, envInfo, detected),
+} satisfies AgentDefinition<KiloDetection>;
 
 export default agent;

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
-import type {AgentEnvironment, PlanInput} from 'capit/plugin';
+import type {AgentEnvironment, KeySource, PlanInput} from 'capit/plugin';
 import kilo, {KILO_AUTH_FILE_ID, kiloFiles, kiloKeySources, planKilo} from '../src/index.js';
 import {issue, managementRequests, mode, onlyKey, read, restore, sandbox, snapshotTree, useEmulator, warnings, write} from '../../../test/support/agent-harness.js';
 
@@ -41,7 +41,11 @@ describe(`kilo (pure)`, () => {
   });
 
   it(`lists every config that can carry an apiKey and KILO_AUTH_CONTENT before auth.json, the env key after`, () => {
-    const sources = kiloKeySources(envInfo({env: {XDG_CONFIG_HOME: `/xdg/cfg`, KILO_CONFIG: `/etc/my-kilo.json`}}), `openrouter`);
+    const all = kiloKeySources(envInfo({env: {XDG_CONFIG_HOME: `/xdg/cfg`, KILO_CONFIG: `/etc/my-kilo.json`}}), `openrouter`, {gitRoot: `/work`});
+    const sources = all.filter(s => s.role !== `baseUrl`);
+    // Base-URL sources come after every key source, one per config layer.
+    expect(all.slice(sources.length).every(s => s.role === `baseUrl`)).toBe(true);
+    expect(all.length - sources.length).toBe(sources.filter(s => !s.installs && s.kind === `file` || (s.kind === `env` && s.at)).length);
     const installsAt = sources.findIndex(s => s.installs);
     const label = (s: (typeof sources)[number]) => (s.kind === `env` ? `env:${s.name}` : s.path);
     expect(sources.slice(installsAt).map(label)).toEqual([`/home/u/.local/share/kilo/auth.json`, `env:OPENROUTER_API_KEY`]);
@@ -55,8 +59,28 @@ describe(`kilo (pure)`, () => {
     expect(above).toContain(`/etc/kilo/kilo.json`);
     expect(above.indexOf(`/etc/kilo/kilo.json`)).toBeLessThan(above.indexOf(`/work/proj/kilo.json`));
     expect(above.indexOf(`/work/proj/kilo.json`)).toBeLessThan(above.indexOf(`/xdg/cfg/kilo/kilo.json`));
+    // Parent directories up to the git root, not above it; a project's opencode.json beats its kilo.json (checked with
+    // the 7.7.9 binary), a parent's .kilo beats cwd's; .opencode directories are not read by Kilo.
+    expect(above).toContain(`/work/kilo.json`);
+    expect(above).not.toContain(`/kilo.json`);
+    expect(above.indexOf(`/work/opencode.json`)).toBeLessThan(above.indexOf(`/work/proj/kilo.json`));
+    expect(above.indexOf(`/work/.kilo/kilo.json`)).toBeLessThan(above.indexOf(`/work/proj/.kilo/kilo.json`));
+    expect(above.indexOf(`env:KILO_CONFIG_CONTENT`)).toBe(4);
+    expect(above.some(l => l.includes(`.opencode`))).toBe(false);
     for (const s of sources.slice(0, installsAt)) if (s.kind === `file`) expect(s).toMatchObject({format: `jsonc`, at: [`provider`, `openrouter`, `options`, `apiKey`]});
     expect(sources.filter(s => s.installs)).toHaveLength(1);
+  });
+
+  it(`walks to the file-system root outside a git repository, and drops project layers with KILO_DISABLE_PROJECT_CONFIG`, () => {
+    const label = (s: KeySource) => (s.kind === `env` ? `env:${s.name}` : s.path);
+    expect(kiloKeySources(envInfo(), `openrouter`, {gitRoot: null}).map(label)).toContain(`/kilo.json`);
+    const off = kiloKeySources(envInfo({env: {KILO_DISABLE_PROJECT_CONFIG: `true`}}), `openrouter`, {gitRoot: null}).map(label);
+    expect(off.filter(l => l.startsWith(`/work`))).toEqual([]);
+    expect(off).toContain(`/home/u/.kilo/kilo.json`);
+  });
+
+  it(`refuses aihubmix with the reason found in the binary`, () => {
+    expect(kilo.supports(`aihubmix`)).toMatch(/only through @aihubmix\/ai-sdk-provider, which it downloads from npm on first use and which sends to https:\/\/aihubmix.com\/v1 whatever base URL is configured/);
   });
 
   it(`uses the per-OS managed config dir`, () => {
