@@ -104,7 +104,8 @@ export function qwenKeySources(envInfo: AgentEnvironment, platformId: string, de
   const SETTINGS = `source: chunks/chunk-D2H63VR2.js@0.24.4`;
   // The model entry Qwen Code uses: `model.name` (the entry's id) with `security.auth.selectedType` "openai", a
   // workspace's settings.json over the user's. The install sets both in the user's file.
-  const model = detected?.model?.[platformId];
+  // Before capit's entry exists (the install's own warnings, the README table), the id a new entry gets.
+  const model = detected?.model?.[platformId] ?? DEFAULT_MODEL[platformId];
   const selector = (file: string, at: string[], selects: string, installs: boolean, note: string): KeySource => ({
     kind: `file`, path: file, format: `jsonc`, at, role: `selector`, selects, note, checked: SETTINGS, ...(installs ? {installs: true} : {}),
   });

@@ -78,8 +78,11 @@ describe(`qwen (pure)`, () => {
     const plan = qwen.plan(input([{id: `qwen/qwen3-coder`, envKey: envName(`openrouter`), baseUrl: `https://old.example/v1`}]), envInfo(), detected);
     expect(plan.edits).toContainEqual({file: `settings`, op: `set`, path: [`model`, `name`], value: `qwen/qwen3-coder`});
     expect(plan.edits).toContainEqual({file: `settings`, op: `set`, path: [`security`, `auth`, `selectedType`], value: `openai`});
-    // Without capit's entry there is nothing to select.
-    expect(qwen.keySources(envInfo(), `openrouter`, {index: {openrouter: 0}, installed: {}}).some(s => s.role === `selector`)).toBe(false);
+    // Before capit's entry exists: the model id a new entry gets, as the plan writes it.
+    const fresh = qwen.keySources(envInfo(), `aihubmix`, {index: {aihubmix: 0}, installed: {}}).filter(s => s.role === `selector` && s.kind === `file` && s.at[0] === `model`);
+    expect(fresh.map(s => s.selects)).toEqual([`qwen3-coder-plus`, `qwen3-coder-plus`]);
+    expect(qwen.plan({...input([]), platform: {id: `aihubmix`, displayName: `AIHubMix`, inferenceBaseUrls: {openai: `https://aihubmix.com/v1`}}}, envInfo(), {index: {aihubmix: 0}, installed: {}}).edits)
+      .toContainEqual({file: `settings`, op: `set`, path: [`model`, `name`], value: `qwen3-coder-plus`});
     // capit run: the selectors beat the session variable (none marked as capit's own).
     const session = qwen.sessionEnv({platform: `openrouter`, secret: KEY, baseUrls: {openai: `https://example.test/v1`}}, envInfo(), detected);
     expect(typeof session === `object` && session.beatenBy!.map(s => s.role)).toEqual([`selector`, `selector`, `selector`, `selector`]);
