@@ -50,7 +50,7 @@ describe(`qwen (pure)`, () => {
   });
 
   it(`lists the shell, the project .env files, ~/.qwen/.env (installs), ~/.env and settings env, in qwen's order`, () => {
-    const sources = qwen.keySources(envInfo(), `openrouter`, {index: {openrouter: 2}, installed: {}});
+    const sources = qwen.keySources(envInfo(), `openrouter`, {index: {openrouter: 2}, installed: {}}).filter(s => s.role !== `selector`);
     expect(sources.map(s => (s.kind === `env` ? `env:${s.name}` : `${s.path}:${s.at.join(`.`)}`) + (s.installs ? ` *` : ``) + (s.role === `baseUrl` ? ` (base)` : ``))).toEqual([
       `env:CAPIT_OPENROUTER_API_KEY`,
       `/work/proj/.qwen/.env:CAPIT_OPENROUTER_API_KEY`,
@@ -91,7 +91,7 @@ describe(`qwen (pure)`, () => {
 
   it(`capit run hands the session key through capit's variable only once capit's entry exists`, () => {
     const baseUrls = {openai: `https://example.test/v1`};
-    expect(qwen.sessionEnv({platform: `openrouter`, secret: KEY, baseUrls}, envInfo(), {index: {openrouter: 0}, installed: {openrouter: true}})).toEqual({env: {CAPIT_OPENROUTER_API_KEY: KEY}});
+    expect(qwen.sessionEnv({platform: `openrouter`, secret: KEY, baseUrls}, envInfo(), {index: {openrouter: 0}, installed: {openrouter: true}})).toEqual({env: {CAPIT_OPENROUTER_API_KEY: KEY}, beatenBy: expect.any(Array)});
     expect(qwen.sessionEnv({platform: `openrouter`, secret: KEY, baseUrls}, envInfo(), {index: {openrouter: 0}, installed: {}})).toEqual(expect.stringContaining(`modelProviders`));
   });
 });
