@@ -106,8 +106,10 @@ export function qwenKeySources(envInfo: AgentEnvironment, platformId: string, de
   // workspace's settings.json over the user's. The install sets both in the user's file.
   // Before capit's entry exists (the install's own warnings, the README table), the id a new entry gets.
   const model = detected?.model?.[platformId] ?? DEFAULT_MODEL[platformId];
+  // The user's model.name is run in test/agents/qwen.test.ts (set back to the user's entry, qwen sends that entry's key).
   const selector = (file: string, at: string[], selects: string, installs: boolean, note: string): KeySource => ({
-    kind: `file`, path: file, format: `jsonc`, at, role: `selector`, selects, note, checked: SETTINGS, ...(installs ? {installs: true} : {}),
+    kind: `file`, path: file, format: `jsonc`, at, role: `selector`, selects, note,
+    checked: file === settings && at[0] === `model` ? BINARY : SETTINGS, ...(installs ? {installs: true} : {}),
   });
   const selectors: KeySource[] = model === undefined ? [] : [
     ...[...workspaceSettings, settings].map(file => selector(file, [`model`, `name`], model, file === settings,
