@@ -135,7 +135,8 @@ export function clineKeySources(envInfo: AgentEnvironment, platformId: string): 
     // binary's migration of the extension's state reads them that way): capit writes both, doctor judges Act mode's.
     {
       kind: `file`, path: providers!.path, format: `json`, at: [`lastUsedProvider`], role: `selector`, selects: platformId, installs: true,
-      flavour: CLINE_CLI_FLAVOUR, note: `the provider the Cline CLI uses; cline auth rewrites it`, checked: CLI_CODE,
+      // test/agents/cline.test.ts switches it to another provider: the CLI then sends that provider's key.
+      flavour: CLINE_CLI_FLAVOUR, note: `the provider the Cline CLI uses; cline auth rewrites it`, checked: CLI,
     },
     {
       kind: `file`, path: globalState!.path, format: `json`, at: [`actModeApiProvider`], role: `selector`, selects: platformId, installs: true,

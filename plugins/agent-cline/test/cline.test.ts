@@ -103,7 +103,7 @@ describe(`cline (pure)`, () => {
       {kind: `file`, path: providers, format: `json`, at: [`providers`, `openrouter`, `settings`, `apiKey`], flavour: CLINE_EXTENSION_FLAVOUR, note: expect.any(String), checked: extension},
       {kind: `file`, path: providers, format: `json`, at: [`providers`, `openrouter`, `settings`, `baseUrl`], role: `baseUrl`, note: expect.any(String), checked: cli},
       // The provider each flavour calls: the values the plan writes.
-      {kind: `file`, path: providers, format: `json`, at: [`lastUsedProvider`], role: `selector`, selects: `openrouter`, installs: true, flavour: CLINE_CLI_FLAVOUR, note: expect.any(String), checked: cliCode},
+      {kind: `file`, path: providers, format: `json`, at: [`lastUsedProvider`], role: `selector`, selects: `openrouter`, installs: true, flavour: CLINE_CLI_FLAVOUR, note: expect.any(String), checked: cli},
       {kind: `file`, path: globalState, format: `json`, at: [`actModeApiProvider`], role: `selector`, selects: `openrouter`, installs: true, flavour: CLINE_EXTENSION_FLAVOUR, note: expect.any(String), checked: cliCode},
     ]);
     // QA #19: every source follows CLINE_PROVIDER_SETTINGS_PATH / CLINE_DATA_DIR as the CLI does.
