@@ -345,3 +345,33 @@ describe(`capit doctor hermes: base-URL layers (runtime_provider.py)`, () => {
   });
 });
 
+
+describe(`capit doctor hermes: model.provider selects the provider (QA #4)`, () => {
+  for (const [what, yaml] of [
+    [`another provider`, `model:\n  provider: anthropic\n`],
+    [`Hermes' own custom provider`, `model:\n  provider: custom\n`],
+    [`auto, with a model.base_url Hermes then honours`, `model:\n  provider: auto\n  base_url: https://elsewhere.example/v1\n`],
+    [`no provider at all (the selection capit wrote is gone)`, `model:\n  default: anthropic/claude-sonnet-4\n`],
+  ] as const) {
+    it(`config.yaml switched to ${what}: doctor says SHADOWED (exit 1), never "uses capit key"`, async () => {
+      const sb = sandbox(emulator.current);
+      expect((await issue(sb, `hermes`)).exitCode).toBe(0);
+      const before = await capit([`doctor`, `hermes`], {env: sb.env});
+      expect(before.exitCode, before.stdout + before.stderr).toBe(0);
+      expect(before.stdout).toContain(`uses capit key`);
+      write(path.join(sb.home, `.hermes`, `config.yaml`), yaml);
+      const after = await capit([`doctor`, `hermes`], {env: sb.env});
+      expect(after.exitCode, after.stdout + after.stderr).toBe(1);
+      expect(after.stdout).toContain(`SHADOWED`);
+      expect(after.stdout).not.toContain(`uses capit key`);
+    });
+  }
+
+  it(`HERMES_INFERENCE_PROVIDER is read only when config.yaml names no provider: capit's model.provider wins over it`, async () => {
+    const sb = sandbox(emulator.current, {HERMES_INFERENCE_PROVIDER: `anthropic`});
+    expect((await issue(sb, `hermes`)).exitCode).toBe(0);
+    const doctor = await capit([`doctor`, `hermes`], {env: sb.env});
+    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
+    expect(doctor.stdout).toContain(`uses capit key`);
+  });
+});
