@@ -210,6 +210,22 @@ describe(`capit openrouter 5 --agent cline`, () => {
     expect(emulator.current.state.keys.size).toBe(0);
   });
 
+  it(`doctor reads the providers.json CLINE_PROVIDER_SETTINGS_PATH names, as the CLI does (QA #19)`, async () => {
+    const sb = sandbox(emulator.current);
+    expect((await issue(sb, `cline`)).exitCode).toBe(0);
+    const capped = onlyKey(emulator.current);
+    // Another file holding the user's own OpenRouter key, as the CLI would read it under that variable.
+    const alt = path.join(sb.root, `alt`, `p.json`);
+    write(alt, JSON.stringify({version: 1, lastUsedProvider: `openrouter`, providers: {openrouter: {settings: {provider: `openrouter`, apiKey: `sk-or-v1-fake-alt-0000`}, updatedAt: `2026-01-01T00:00:00.000Z`, tokenSource: `manual`}}}));
+    const doctor = await capit([`doctor`, `cline`, `--json`], {env: {...sb.env, CLINE_PROVIDER_SETTINGS_PATH: alt}});
+    const text = await capit([`doctor`, `cline`], {env: {...sb.env, CLINE_PROVIDER_SETTINGS_PATH: alt}});
+    expect(doctor.stdout).toContain(`alt/p.json`);
+    expect(text.stdout.split(`\n`).filter(line => line.includes(`Cline CLI`) && line.includes(`uses capit key`))).toEqual([]);
+    expect(text.exitCode, text.stdout).toBe(1);
+    expect(doctor.stdout + text.stdout).not.toContain(capped.key);
+    expect(doctor.stdout + text.stdout).not.toContain(`sk-or-v1-fake-alt-0000`);
+  });
+
   it(`honours CLINE_DIR, CLINE_DATA_DIR and CLINE_PROVIDER_SETTINGS_PATH`, async () => {
     const sb = sandbox(emulator.current);
     sb.env.CLINE_DIR = path.join(sb.root, `cline-dir`);
