@@ -350,7 +350,8 @@ export interface ActivityRow {
 // ---------------------------------------------------------------------------------------------------------------
 // Agents
 
-export type FileFormat = 'json' | 'jsonc' | 'dotenv' | 'yaml' | 'toml';
+/** `json5` is read only: a key source may name a JSON5 file (OpenClaw's openclaw.json); an `AgentFile` capit edits may not. */
+export type FileFormat = 'json' | 'jsonc' | 'dotenv' | 'yaml' | 'toml' | 'json5';
 
 export interface AgentEnvironment {
   env: Readonly<Record<string, string | undefined>>;

@@ -130,6 +130,8 @@ describe(`real Cline CLI 3.0.65`, () => {
     expect(sent.every(a => a === `Bearer ${other}`)).toBe(true);
 
     const doctor = await runCli([`doctor`, `cline`], {env: sb.env});
+    // Issue 12 case 6: the CLI sends an uncapped key, so doctor must not exit 0.
+    expect(doctor.exitCode).toBe(1);
     expect(vouchesForCli(doctor.stdout)).toEqual([]);
     expect(doctor.stdout).toContain(`providers.json`);
     expect(doctor.stdout + doctor.stderr).not.toContain(capped.key);

@@ -27,6 +27,7 @@ interface DoctorJson {
   status: string;
   effective: string | null;
   shadowedBy: string[];
+  redirectedTo?: string | null;
   sources: {label: string; present: boolean; installs: boolean}[];
 }
 
@@ -159,7 +160,7 @@ export function layerScenarios(family: LoaderFamily, bin: () => string | undefin
     expect(doctor.report.sources.find(s => s.label.includes(`outer/${family.projectFile}`))).toBeUndefined();
   }, 180_000);
 
-  it(`a managed-config baseURL pointing elsewhere beats ${P}_CONFIG_CONTENT: the capped key goes to the other host, doctor lists that source as set`, async ctx => {
+  it(`a managed-config baseURL pointing elsewhere beats ${P}_CONFIG_CONTENT: the capped key goes to the other host, doctor says REDIRECTED`, async ctx => {
     const binary = need(() => ctx.skip());
     const elsewhere = await startEmulator({port: 0});
     try {
@@ -179,7 +180,8 @@ export function layerScenarios(family: LoaderFamily, bin: () => string | undefin
       const doctor = await doctorJson(family.agent, env);
       const source = doctor.report.sources.find(s => s.label === `${managedFile} (provider.openrouter.options.baseURL)`);
       expect(source?.present).toBe(true);
-      // TODO(h-doctor): once core honours `role: 'baseUrl'`, assert status `redirected` and exit 1 here.
+      expect(doctor.exitCode).toBe(1);
+      expect(doctor.report).toMatchObject({status: `redirected`, redirectedTo: new URL(elsewhere.openrouterBaseUrl).origin});
     } finally {
       await elsewhere.close();
     }

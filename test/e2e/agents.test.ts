@@ -55,10 +55,10 @@ describe(`capit agents`, () => {
     const {env} = setup();
     const result = await runCli([`--agents`], {env});
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toMatch(/^opencode {2}opencode — detected\n {10}platforms: openrouter \(.*\)\n {10}config: ~\/\.local\/share\/opencode\/auth\.json\n {10}status: no capit key installed$/m);
-    expect(result.stdout).toMatch(/^windsurf {2}Windsurf — not detected\n {10}platforms: .*\n {10}status: no capit key installed$/m);
+    expect(result.stdout).toMatch(/^opencode {2}opencode — detected\n {10}platforms: openrouter \(.*\)\n {10}cap covers: .*\n {10}config: ~\/\.local\/share\/opencode\/auth\.json\n {10}status: no capit key installed$/m);
+    expect(result.stdout).toMatch(/^windsurf {2}Windsurf — not detected\n {10}platforms: .*\n {10}cap covers: .*\n {10}status: no capit key installed$/m);
     const all = await runCli([`--agents`, `--all-paths`], {env});
-    expect(all.stdout).toMatch(/^windsurf {2}Windsurf — not detected\n {10}platforms: .*\n {10}status: Cascade: no OpenRouter BYOK; extensions: none found; no capit key installed$/m);
+    expect(all.stdout).toMatch(/^windsurf {2}Windsurf — not detected\n {10}platforms: .*\n {10}cap covers: .*\n {10}status: Cascade: no OpenRouter BYOK; extensions: none found; no capit key installed$/m);
   });
 
   it(`--no-paths imports no plugin code; a broken plugin is listed with its error, the rest still list`, async () => {

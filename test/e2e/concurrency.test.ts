@@ -52,7 +52,7 @@ describe(`concurrent runs queue`, () => {
     for (const run of restores) expect(run.exitCode).toBe(0);
     expect(fs.readFileSync(authFile, `utf8`)).toBe(ORIGINAL);
     const again = await runCli([`restore`, `opencode`, `--yes`], {env});
-    expect(again.exitCode).toBe(1);
+    expect(again.exitCode).toBe(2);
     expect(again.stderr).toMatch(/no capit backup of opencode to restore/);
   });
 

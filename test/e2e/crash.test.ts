@@ -183,6 +183,9 @@ describe(`kill -9 during an install, then the next run`, () => {
     fs.appendFileSync(path.join(home, `.env`), `EXTRA=1\n`);
 
     const next = await runCli([`restore`, `hermes`, `--yes`], {env, ...RUN});
+    // The restore got what it was asked for (recovery undid the install): not a failure.
+    expect(next.exitCode).toBe(0);
+    expect(next.stdout).toBe(`The interrupted install of hermes was undone just now (see the note above): its files are as they were before it, and no other capit change waits to be restored.\n`);
     expect(next.stderr).toContain(`only capit's own edits reverted in ${path.join(home, `.env`)}`);
     expect(next.stderr).not.toContain(`capit has not changed`);
     expect(next.stderr).not.toContain(`restored already`);

@@ -148,7 +148,7 @@ describe(`doctor: base-URL sources (REDIRECTED)`, () => {
     ({result, report} = await doctorJson(`relay`, {...env, RELAY_BASE_URL: `localhost-4000`}));
     expect(result.exitCode).toBe(1);
     expect(report).toMatchObject({status: `redirected`, redirectedBy: `environment variable RELAY_BASE_URL`, redirectedTo: null});
-    expect(report.message).toBe(`REDIRECTED by environment variable RELAY_BASE_URL, which could not be read: capit cannot tell where requests go — the capped key ${key.name} may not cap them`);
+    expect(report.message).toBe(`REDIRECTED by environment variable RELAY_BASE_URL, which is not a URL: capit cannot tell where requests go — the capped key ${key.name} may not cap them`);
     expect(result.stdout).not.toContain(`localhost-4000`);
   });
 
@@ -240,6 +240,7 @@ describe(`doctor: base-URL sources (REDIRECTED)`, () => {
     fs.writeFileSync(file, JSON.stringify(config));
     const changed = await doctorJson(`entry`, env);
     expect(changed.report.status).toBe(`changed`);
+    expect(changed.result.exitCode).toBe(1);
     expect(changed.result.stdout).not.toContain(key.key);
   });
 

@@ -61,8 +61,12 @@ describe(`capit doctor`, () => {
     auth.openrouter.key = `sk-or-v1-fake-hand-edited-7777`;
     fs.writeFileSync(authFile, JSON.stringify(auth));
     ({result, reports} = await doctorJson([`opencode`], env));
-    expect(result.exitCode).toBe(0);
+    // The agent now sends another (uncapped) key: exit 1, like SHADOWED.
+    expect(result.exitCode).toBe(1);
     expect(reports[0]!.status).toBe(`changed`);
+    const changedText = await runCli([`doctor`, `opencode`], {env});
+    expect(changedText.exitCode).toBe(1);
+    expect(changedText.stderr).toBe(`capit: the capped key capit installed is no longer in the config of: opencode\n`);
     expect(reports[0]!.message).toBe(`capit openrouter key ${key!.name} ($5.00 per month cap) is no longer in ~/.local/share/opencode/auth.json (openrouter.key) (changed since capit wrote it); uses ~/.local/share/opencode/auth.json (openrouter.key)`);
 
     // After restore (forced over the edit) nothing capit installed is active any more.
@@ -86,7 +90,8 @@ describe(`capit doctor`, () => {
     expect((await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env})).exitCode).toBe(0);
     fs.writeFileSync(authFile, `{"openrouter": {`);
     const {result, reports} = await doctorJson([`opencode`], env);
-    expect(result.exitCode).toBe(0);
+    // Cannot tell with an install: not proven in use, so exit 1.
+    expect(result.exitCode).toBe(1);
     expect(reports[0]!.status).toBe(`unknown`);
     expect(reports[0]!.message).toContain(`which capit cannot read now`);
     expect(reports[0]!.message).toContain(`capit cannot tell which key opencode uses`);

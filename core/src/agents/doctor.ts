@@ -4,6 +4,8 @@
 // out or prints a key: only presence and hashes. Base-URL sources are read too (only their origin): the first one set
 // decides where requests go, and one that is not the platform's makes the verdict REDIRECTED. An agent whose sources
 // name flavours (a CLI and its IDE extension) gets one verdict per flavour, each on its own sources plus the shared ones.
+// Selector sources (the setting that picks capit's provider entry) are compared with the value that selects it: another
+// value, or none where capit wrote one, makes the verdict SHADOWED.
 import fs   from 'node:fs/promises';
 import path from 'node:path';
 
@@ -17,7 +19,7 @@ import {hashValue}                from '../files/changes.js';
 import type {BackupManifest}      from '../files/changes.js';
 import {openDocument}             from '../files/document.js';
 import {readAgentText} from '../files/read.js';
-import {byFlavour, describeRedirect, findRedirect, inspectKeySources, isBaseUrlSource, platformHosts, platformOrigins, shadowingSources} from '../issue/shadows.js';
+import {byFlavour, describeRedirect, describeSelectorShadow, findRedirect, findSelectorShadow, inspectKeySources, isBaseUrlSource, isSelectorSource, platformHosts, platformOrigins, shadowingSources} from '../issue/shadows.js';
 import type {KeySourceState}      from '../issue/shadows.js';
 import type {AgentDefinition, JsonPath, KeySource} from '../plugin.js';
 import type {DiscoveredAgent}     from '../plugins/discover.js';
@@ -36,7 +38,7 @@ export type DoctorStatus =
   | `changed` //    capit installed a key but the value it wrote is no longer there
   | `other` //      no capit install; the agent uses a key from somewhere else
   | `none` //       no key anywhere capit can see
-  | `unknown` //    the plugin declares no key sources (or none matches the install)
+  | `unknown` //    capit cannot tell: no key sources, a file capit wrote that does not parse, or none matches the install
   | `error`; //     the plugin failed to load
 
 /** Worst last: an agent with several flavours reports the worst of them. */
@@ -45,8 +47,8 @@ const SEVERITY: readonly DoctorStatus[] = [`capit`, `none`, `other`, `unknown`, 
 export interface DoctorSource {
   label: string;
   kind: KeySource[`kind`];
-  /** `key`: a key the agent sends; `baseUrl`: where it sends its requests. */
-  role: `key` | `baseUrl`;
+  /** `key`: a key the agent sends; `baseUrl`: where it sends its requests; `selector`: which provider entry it uses. */
+  role: `key` | `baseUrl` | `selector`;
   /** The flavour that reads this source, or null when every flavour does. */
   flavour: string | null;
   present: boolean;
@@ -73,6 +75,8 @@ export interface DoctorVerdict {
   redirectedBy: string | null;
   /** With status `redirected`: the origin requests go to (null when capit cannot read it); else null. */
   redirectedTo: string | null;
+  /** A selector source that no longer selects capit's provider entry (another value, or none set): it shadows; else null. */
+  deselectedBy: string | null;
   /** What to do, one line each (empty when nothing). */
   fixes: string[];
 }
@@ -160,18 +164,23 @@ interface Judged {
   view: DoctorSource;
 }
 
-/** The verdict on one flavour's sources (or the agent's, without flavours). */
-function judge(sources: readonly Judged[], agent: string, install: CapitInstall | null, bases: {origins: string[]; hosts: string} | null, platform: string, pluginStatus: string | undefined): DoctorVerdict {
+/**
+ * The verdict on one flavour's sources (or the agent's, without flavours). `writtenElsewhere`: the files the install
+ * wrote (tildified) when none of them is among the sources the agent reads now (a config-dir variable changed), else null.
+ */
+function judge(sources: readonly Judged[], agent: string, install: CapitInstall | null, bases: {origins: string[]; hosts: string} | null, platform: string, pluginStatus: string | undefined, writtenElsewhere: string[] | null): DoctorVerdict {
   const keys = sources.filter(s => s.view.role === `key`);
   const set = (s: Judged) => s.view.present || s.view.unreadable;
   const above = shadowingSources(keys.map(s => s.state)).map(state => keys.find(k => k.state === state)!.view);
+  const selector = findSelectorShadow(sources.map(s => s.state));
   const effective = keys.find(set)?.view;
   const ours = keys.map(s => s.view).filter(s => s.holdsCapitKey !== null);
   const key = install ? describeKey(install) : ``;
   const verdict: DoctorVerdict = {
-    status: `none`, message: ``, effective: effective?.label ?? null, shadowedBy: above.map(s => s.label), redirectedBy: null, redirectedTo: null, fixes: [],
+    status: `none`, message: ``, effective: effective?.label ?? null, shadowedBy: above.map(s => s.label), redirectedBy: null, redirectedTo: null, deselectedBy: null, fixes: [],
   };
   const shadowFix = `unset or remove ${above.length > 1 ? `those values` : `that value`} for ${agent} to use the capped key`;
+  const selectorFix = selector && `make ${selector.state.label} select capit's entry again (or install anew: capit ${platform} <usd> --agent ${agent})`;
 
   if (keys.length === 0) {
     verdict.status = `unknown`;
@@ -180,6 +189,13 @@ function judge(sources: readonly Judged[], agent: string, install: CapitInstall 
       : `no key sources to check for ${platform}${pluginStatus ? ` (${pluginStatus})` : ``}`;
   } else if (install && ours.length > 0 && ours.every(s => s.holdsCapitKey)) {
     const why = above.map(s => `${s.label}${s.unreadable ? ` (could not be read)` : ``}${s.note ? ` (${s.note})` : ``}`);
+    // A selector that picks another provider (or none any more) is named last: its phrase ends the list.
+    if (selector) {
+      why.push(describeSelectorShadow(selector));
+      verdict.shadowedBy.push(selector.state.label);
+      verdict.deselectedBy = selector.state.label;
+    }
+    const shadowed = above.length > 0 || selector !== null;
     const redirect = bases ? findRedirect(sources.map(s => s.state), bases.origins) : null;
     // Both can apply: the status says REDIRECTED (whichever key wins, it goes elsewhere), the message names both.
     if (redirect) {
@@ -187,13 +203,15 @@ function judge(sources: readonly Judged[], agent: string, install: CapitInstall 
       verdict.redirectedBy = redirect.state.label;
       verdict.redirectedTo = redirect.to;
       verdict.message = `REDIRECTED by ${describeRedirect(redirect, bases!.hosts)} — the capped key ${install.keyName} ${redirect.state.unreadable ? `may not cap them` : `does not cap them`}` +
-        (above.length > 0 ? `; also SHADOWED by ${why.join(`, `)}` : ``);
+        (shadowed ? `; also SHADOWED by ${why.join(`, `)}` : ``);
       verdict.fixes.push(`unset or remove ${redirect.state.label} for ${agent} to send its requests to ${bases!.hosts}`);
       if (above.length > 0) verdict.fixes.push(shadowFix);
-    } else if (above.length > 0) {
+      if (selectorFix) verdict.fixes.push(selectorFix);
+    } else if (shadowed) {
       verdict.status = `shadowed`;
       verdict.message = `SHADOWED by ${why.join(`, `)} — the capped key ${install.keyName} is not used`;
-      verdict.fixes.push(shadowFix);
+      if (above.length > 0) verdict.fixes.push(shadowFix);
+      if (selectorFix) verdict.fixes.push(selectorFix);
     } else {
       verdict.status = `capit`;
       const cap = capLabel(install);
@@ -208,6 +226,12 @@ function judge(sources: readonly Judged[], agent: string, install: CapitInstall 
     verdict.status = `changed`;
     const gone = ours.filter(s => !s.holdsCapitKey).map(s => s.label);
     verdict.message = `capit ${key} is no longer in ${gone.join(`, `)} (changed since capit wrote it); ${effective ? `uses ${effective.label}` : `no key found`}`;
+  } else if (install && writtenElsewhere) {
+    // Installed under a config-dir variable (CLAUDE_CONFIG_DIR, CODEX_HOME…) and checked without it, or the reverse:
+    // the agent started from here reads other files than the ones holding the capped key.
+    verdict.status = `unknown`;
+    verdict.message = `capit ${key} was installed in ${writtenElsewhere.join(`, `)}, but ${agent} now reads other files (the variable that moved its config there is probably unset or changed): the capped key is not used from here; ${effective ? `uses ${effective.label}` : `no key found`}`;
+    verdict.fixes.push(`set the variable that points ${agent} at ${writtenElsewhere.length > 1 ? `those files` : `that file`} again, or install anew: capit ${platform} <usd> --agent ${agent}`);
   } else if (install) {
     verdict.status = `unknown`;
     verdict.message = `capit ${key} was installed, but none of the agent's key sources is one capit wrote; ${effective ? `uses ${effective.label}` : `no key found`}`;
@@ -227,7 +251,7 @@ async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: Ca
   const platform = install?.platform ?? manifest.platforms?.[0] ?? ctx.plugins.platforms[0]?.manifest.id ?? `openrouter`;
   const report: DoctorReport = {
     agent: manifest.id, name: manifest.displayName ?? manifest.id, platform, detected, status: `none`, effective: null,
-    shadowedBy: [], redirectedBy: null, redirectedTo: null, sources: [], flavours: [], message: ``, fixes: [], expiryWarningDays: null, expiryWarning: null,
+    shadowedBy: [], redirectedBy: null, redirectedTo: null, deselectedBy: null, sources: [], flavours: [], message: ``, fixes: [], expiryWarningDays: null, expiryWarning: null,
     installed: install && {
       keyName: install.keyName, keyId: install.keyId, platform: install.platform, capUsd: install.capUsd,
       installedAt: install.installedAt, backupDir: install.backupDir,
@@ -259,7 +283,7 @@ async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: Ca
 
   const judged: Judged[] = [];
   for (const state of states) {
-    const role = isBaseUrlSource(state.source) ? `baseUrl` as const : `key` as const;
+    const role = isBaseUrlSource(state.source) ? `baseUrl` as const : isSelectorSource(state.source) ? `selector` as const : `key` as const;
     const view: DoctorSource = {
       label: sourceLabel(state, envInfo.home), kind: state.source.kind, role, flavour: state.source.flavour || null,
       present: state.present, unreadable: Boolean(state.unreadable), installs: Boolean(state.source.installs),
@@ -270,8 +294,16 @@ async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: Ca
     judged.push({state: {...state, label: view.label}, view});
   }
 
+  // The files the install wrote, when the agent reads none of them now (a config-dir variable moved its config).
+  let writtenElsewhere: string[] | null = null;
+  if (install && install.manifest.files.length > 0) {
+    const read = new Set<string>();
+    for (const state of states) if (state.source.kind === `file`) read.add(state.source.path).add(await realPath(state.source.path));
+    if (!install.manifest.files.some(f => read.has(f.path))) writtenElsewhere = install.manifest.files.map(f => tildify(f.path, envInfo.home));
+  }
+
   const groups = byFlavour(judged.map(j => ({...j, source: j.state.source})));
-  const verdicts = groups.map(group => ({flavour: group.flavour, ...judge(group.states, report.agent, install, bases, platform, pluginStatus)}));
+  const verdicts = groups.map(group => ({flavour: group.flavour, ...judge(group.states, report.agent, install, bases, platform, pluginStatus, writtenElsewhere)}));
   if (verdicts.length === 1 && verdicts[0]!.flavour === null) {
     const {flavour: _none, ...only} = verdicts[0]!;
     return {...report, ...only};
@@ -280,16 +312,23 @@ async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: Ca
   const worst = report.flavours.reduce((a, b) => (SEVERITY.indexOf(b.status) > SEVERITY.indexOf(a.status) ? b : a));
   const union = (lists: string[][]) => [...new Set(lists.flat())];
   return {
-    ...report, status: worst.status, effective: worst.effective, redirectedBy: worst.redirectedBy, redirectedTo: worst.redirectedTo,
+    ...report, status: worst.status, effective: worst.effective, redirectedBy: worst.redirectedBy, redirectedTo: worst.redirectedTo, deselectedBy: worst.deselectedBy,
     shadowedBy: union(report.flavours.map(f => f.shadowedBy)),
-    message: report.flavours.map(f => `${f.flavour}: ${f.message}`).join(`; `),
+    // Every flavour with the same verdict (both read capit's key from the same file): one sentence, not one per flavour.
+    message: new Set(report.flavours.map(f => f.message)).size === 1 ? worst.message : report.flavours.map(f => `${f.flavour}: ${f.message}`).join(`; `),
     fixes: union(report.flavours.map(f => f.fixes.map(fix => `${f.flavour}: ${fix}`))),
   };
 }
 
-/** Whether a report makes `capit doctor` exit 1: the capped key is not used (SHADOWED) or its requests go elsewhere (REDIRECTED). */
+/**
+ * Whether a report makes `capit doctor` exit 1: capit installed a capped key and cannot show that the agent uses it —
+ * another source wins (SHADOWED), its requests go elsewhere (REDIRECTED), the key capit wrote was replaced (changed),
+ * or capit cannot tell (unknown: a file that does not parse, or none of the sources is one capit wrote). Without an
+ * install there is nothing to prove: `unknown`, `other` and `none` exit 0.
+ */
 export function doctorFailed(report: DoctorReport): boolean {
-  return report.status === `shadowed` || report.status === `redirected`;
+  const verdicts: readonly DoctorVerdict[] = report.flavours.length > 0 ? report.flavours : [report];
+  return verdicts.some(v => v.status === `shadowed` || v.status === `redirected` || v.status === `changed` || (v.status === `unknown` && report.installed !== null));
 }
 
 /**

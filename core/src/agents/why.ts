@@ -88,7 +88,7 @@ export function localTime(date: Date, env: CapitContext[`env`], now: Date = new 
 async function installedSecret(def: AgentDefinition, ctx: CapitContext, platform: string): Promise<string | null> {
   const envInfo = environmentFor(ctx);
   const detected = await detectOnce(def, envInfo);
-  const source = def.keySources?.(envInfo, platform, detected).find(s => s.installs && s.role !== `baseUrl`);
+  const source = def.keySources?.(envInfo, platform, detected).find(s => s.installs && (s.role === undefined || s.role === `key`));
   if (!source) return null;
   if (source.kind === `env`) return envInfo.env[source.name]?.trim() || null;
   try {
@@ -117,6 +117,13 @@ function classify(report: DoctorReport, facts: Facts, ctx: CapitContext): Omit<W
     const where = report.redirectedTo ? `to ${report.redirectedTo}` : `somewhere capit cannot read`;
     return {...base, class: `other-host`, summary: `${report.redirectedBy} sends ${agent}'s requests ${where}, not to ${installed.platform}: the capped key does not cap them`,
       fix: `unset or remove ${report.redirectedBy}`};
+  }
+  if (report.status === `shadowed` && report.deselectedBy) {
+    // A selector that picks another provider (or none): unsetting it would not bring capit's entry back.
+    const keys = report.shadowedBy.filter(label => label !== report.deselectedBy);
+    return {...base, class: `shadowed`,
+      summary: `the capped key is not used: ${report.deselectedBy} no longer selects capit's provider entry${keys.length > 0 ? `, and ${keys.join(`, `)} ${keys.length > 1 ? `win` : `wins`} over it` : ``}`,
+      fix: `${keys.length > 0 ? `unset or remove ${keys.join(`, `)}; ` : ``}make ${report.deselectedBy} select capit's entry again, or install anew: ${reissue}`};
   }
   if (report.status === `shadowed`)
     return {...base, class: `shadowed`, summary: `the capped key is not used: ${report.shadowedBy.join(`, `)} wins over it`, fix: `unset or remove ${report.shadowedBy.join(`, `)}`};

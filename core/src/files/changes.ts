@@ -633,11 +633,11 @@ export async function restoreLatest(stateDir: string, agent: string, opts: Resto
       });
   }
   if (!manifest)
-    throw new CapitError(`CAPIT_NO_BACKUP`, `There is no capit backup of ${agent} to restore`, {
-      hint: all.length > 0
-        ? `All ${all.length} backup(s) in ${backupsDir(stateDir, agent)} have been restored already.`
-        : `capit has not changed ${agent}'s files (backups would be in ${backupsDir(stateDir, agent)}).`,
-    });
+    // Asking to restore what capit never changed (or already restored) is the user's mistake: exit 2, nothing written,
+    // and (as every input error) one line, so the reason is part of the message.
+    throw new CapitError(`CAPIT_NO_BACKUP`, `There is no capit backup of ${agent} to restore: ${all.length > 0
+      ? `all ${all.length} backup(s) in ${backupsDir(stateDir, agent)} have been restored already`
+      : `capit has not changed ${agent}'s files (backups would be in ${backupsDir(stateDir, agent)})`}`, {exitCode: 2});
 
   // A restore killed mid-write may have left a temp file holding an older key beside a file: never past this run.
   for (const entry of manifest.files) await removeStrayTempFiles(entry.path);

@@ -6,6 +6,7 @@ import {isDeepStrictEqual} from 'node:util';
 import type {EditableDocument} from './formats/common.js';
 import {DotenvDocument} from './formats/dotenv.js';
 import {JsonDocument} from './formats/json.js';
+import {Json5Document} from './formats/json5.js';
 import {TomlDoc} from './formats/toml.js';
 import {YamlDoc} from './formats/yaml.js';
 import type {FileFormat, JsonPath} from '../plugin.js';
@@ -24,6 +25,8 @@ export function openDocument(format: FileFormat, text: string, filePath: string)
       return new YamlDoc(text, filePath);
     case `toml`:
       return new TomlDoc(text, filePath);
+    case `json5`:
+      return new Json5Document(text, filePath);
     default:
       throw new Error(`Unknown file format ${JSON.stringify(format)}`);
   }

@@ -16,6 +16,18 @@ import {closeSessions, masterKeyEnvNames, masterKeyState, platformSession, store
 import {readLedger, updateLedger} from '../state/ledger.js';
 import {capitPaths}          from '../state/paths.js';
 
+/**
+ * Restore found nothing left to restore because recovery had just undone this agent's interrupted install: its files
+ * are already as they were before it. `capit restore` reports that as done (exit 0); other callers see CAPIT_NO_BACKUP.
+ */
+export class InterruptedInstallUndone extends CapitError {
+  constructor(readonly agent: string) {
+    super(`CAPIT_NO_BACKUP`, `The interrupted install of ${agent} was undone just now (see the note above): its files are as they were before it, and no other capit change waits to be restored`, {
+      exitCode: 0,
+    });
+  }
+}
+
 export interface RestoreOptions {
   agent: string;
   yes: boolean;
@@ -40,10 +52,9 @@ export async function restoreAgentConfig(agent: string, opts: {force: boolean}, 
       recordedFiles: dir => ledger.find(k => k.backupDir === dir)?.files,
     }).catch((error: unknown) => {
       // Recovery just undid this agent's interrupted install (the note above): say so, not "capit has not changed…".
+      // Not a failure: the files are back as they were, which is what the restore was asked for (exit 0).
       if (error instanceof CapitError && error.code === `CAPIT_NO_BACKUP` && undone.includes(agent))
-        throw new CapitError(`CAPIT_NO_BACKUP`, `There is no older capit backup of ${agent} to restore`, {
-          hint: `The interrupted install of ${agent} was undone just now (see the note above); capit made no earlier change to restore.`,
-        });
+        throw new InterruptedInstallUndone(agent);
       throw error;
     });
     const manifestOf = async (dir: string) => (await listBackups(paths.state, agent)).find(m => m.dir === dir);
@@ -121,7 +132,16 @@ export async function restoreAgent(opts: RestoreOptions, ctx: CapitContext): Pro
       return 1;
     }
   }
-  const {report, keyName, platform, keyState} = await restoreAgentConfig(opts.agent, {force: opts.force}, ctx).finally(() => closeSessions(ctx));
+  let restored: Awaited<ReturnType<typeof restoreAgentConfig>>;
+  try {
+    restored = await restoreAgentConfig(opts.agent, {force: opts.force}, ctx).finally(() => closeSessions(ctx));
+  } catch (error) {
+    if (!(error instanceof InterruptedInstallUndone)) throw error;
+    if (opts.json) ctx.stdout.write(`${JSON.stringify({agent: opts.agent, backupDir: null, files: [], keyName: null, platform: null, keyState: `unknown`, interruptedInstallUndone: true}, null, 2)}\n`);
+    else ctx.stdout.write(`${error.message}.\n`);
+    return 0;
+  }
+  const {report, keyName, platform, keyState} = restored;
 
   if (opts.json) {
     ctx.stdout.write(`${JSON.stringify({agent: opts.agent, backupDir: report.backupDir, files: report.files, keyName: keyName ?? null, platform: platform ?? null, keyState}, null, 2)}\n`);

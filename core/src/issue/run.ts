@@ -28,7 +28,7 @@ import {agentEnvironment}   from './issue.js';
 import {newPlaceholder}     from './placeholder.js';
 import {deleteByName, recoverInterruptedInstalls} from './recover.js';
 import {redactText}         from './redact.js';
-import {checkSources, describeRedirect, findRedirect, inspectSources, isBaseUrlSource, platformHosts, platformOrigins} from './shadows.js';
+import {checkSources, describeRedirect, describeSelectorShadow, findRedirect, findSelectorShadow, inspectSources, isKeySource, platformHosts, platformOrigins} from './shadows.js';
 
 export interface RunOptions {
   platform: string;
@@ -148,17 +148,22 @@ async function planRun(opts: RunOptions, ctx: CapitContext): Promise<RunPlan> {
   const planned = await sessionEnv(newPlaceholder());
   checkSources(agentDef.id, `sessionEnv().beatenBy`, planned.beatenBy ?? []);
   const beating = await inspectSources(planned.beatenBy ?? [], envInfo);
-  const winners = beating.filter(s => !isBaseUrlSource(s.source) && (s.present || s.unreadable));
+  const winners = beating.filter(s => isKeySource(s.source) && (s.present || s.unreadable));
   // A base URL among them refuses only when it sends the requests away from the platform (the first one set decides).
   const redirect = findRedirect(beating, platformOrigins(baseUrls));
-  if (winners.length > 0 || redirect) {
+  // A selector among them refuses when it is set and picks another provider than the one the session's variables feed
+  // (none set leaves the session's own choice in place: `capit run` writes no selector).
+  const selectorShadow = findSelectorShadow(beating);
+  const selector = selectorShadow?.how === `other` ? selectorShadow : null;
+  if (winners.length > 0 || redirect || selector) {
     const why = [
       ...winners.map(s => `${s.label} ${s.unreadable ? `could not be read` : `is set`}${s.source.note ? ` (${s.source.note})` : ``}`),
+      ...(selector ? [describeSelectorShadow(selector)] : []),
       ...(redirect ? [describeRedirect(redirect, platformHosts(baseUrls))] : []),
     ].join(`; `);
-    const outcome = winners.length > 0 ? `${agentDef.id} would not use the session key` : `${agentDef.id}'s requests would not go to ${platformHosts(baseUrls)}`;
+    const outcome = winners.length > 0 || selector ? `${agentDef.id} would not use the session key` : `${agentDef.id}'s requests would not go to ${platformHosts(baseUrls)}`;
     throw new InputError(`Cannot run ${agentDef.id} with a session key: ${why}, so ${outcome}; nothing was created`,
-      [...winners, ...(redirect ? [redirect.state] : [])].some(s => s.source.kind === `file`) ? `Remove that setting (\`capit restore ${agentDef.id}\` if capit installed it) or run without capit run.` : undefined);
+      [...winners, ...(selector ? [selector.state] : []), ...(redirect ? [redirect.state] : [])].some(s => s.source.kind === `file`) ? `Remove that setting (\`capit restore ${agentDef.id}\` if capit installed it) or run without capit run.` : undefined);
   }
   // The same headroom preflight as an install: a session cap below one worst-case request of the agent's model is
   // refused by the provider's affordability check before the agent gets anything done.

@@ -17,6 +17,10 @@ export interface KeySourceState {
   unreadable?: boolean;
   /** For a set, readable base-URL source: the origin of its value, never more of it. */
   origin?: string;
+  /** A set base-URL source whose value is not a URL (read fine, but says nothing about where requests go). */
+  notUrl?: boolean;
+  /** For a set selector source: its value is not the one that selects capit's entry (the value is never kept). */
+  selectsOther?: boolean;
 }
 
 export function describeSource(source: KeySource): string {
@@ -25,6 +29,13 @@ export function describeSource(source: KeySource): string {
 }
 
 export const isBaseUrlSource = (source: KeySource): boolean => source.role === `baseUrl`;
+export const isSelectorSource = (source: KeySource): boolean => source.role === `selector`;
+/** A source holding a key the agent sends (not a base URL, not a selector). */
+export const isKeySource = (source: KeySource): boolean => source.role === undefined || source.role === `key`;
+
+/** How agents read a boolean switch (e.g. Claude Code's `CLAUDE_CODE_USE_BEDROCK`): anything else leaves it off. */
+const TRUTHY = new Set([`1`, `true`, `yes`, `on`]);
+export const isTruthy = (value: string | undefined): boolean => value !== undefined && TRUTHY.has(value.trim().toLowerCase());
 
 const isSet = (s: KeySourceState) => s.present || s.unreadable === true;
 
@@ -40,7 +51,26 @@ export function originOf(value: unknown): string | undefined {
   } catch {
     return undefined;
   }
-  return url.host ? `${url.protocol}//${url.host}` : undefined;
+  if (!url.host) return undefined;
+  // `openrouter.ai.` (a fully qualified name) is the same host as `openrouter.ai`.
+  const hostname = url.hostname.replace(/\.$/, ``);
+  return `${url.protocol}//${hostname}${url.port ? `:${url.port}` : ``}`;
+}
+
+// Every name of this machine's loopback interface: `localhost:8080` and `127.0.0.1:8080` reach the same server.
+const LOOPBACK = new Set([`localhost`, `127.0.0.1`, `[::1]`]);
+
+/** The origin with any loopback name replaced by one, so two names of this machine compare equal. */
+function comparableOrigin(origin: string): string {
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)(\[[^\]]*\]|[^:]+)(:\d+)?$/.exec(origin);
+  if (!match || !LOOPBACK.has(match[2]!)) return origin;
+  return `${match[1]}loopback${match[3] ?? ``}`;
+}
+
+/** Whether an origin is one of the platform's (loopback names of one port count as the same host). */
+export function isPlatformOrigin(origin: string, origins: readonly string[]): boolean {
+  const wanted = comparableOrigin(origin);
+  return origins.some(o => comparableOrigin(o) === wanted);
 }
 
 /** The origins requests must reach for the platform to charge the capped key: those of its inference bases. */
@@ -71,12 +101,14 @@ export function checkSources(agentId: string, what: string, sources: readonly Ke
 
 function stateOf(source: KeySource, label: string, value: unknown): KeySourceState {
   const present = value !== undefined && value !== null && value !== ``;
+  // A selector's value is compared (trimmed, as the agents read a setting), never kept.
+  if (present && isSelectorSource(source)) return {source, label, present, selectsOther: String(value).trim() !== source.selects};
   if (!present || !isBaseUrlSource(source)) return {source, label, present};
   // A base URL capit cannot parse says nothing about where requests go: unreadable, never "fine".
   // (A `redirectsWhenSet` source redirects whatever it holds, so any value counts as set.)
   const origin = originOf(value);
   if (origin !== undefined) return {source, label, present: true, origin};
-  return source.redirectsWhenSet ? {source, label, present: true} : {source, label, present: false, unreadable: true};
+  return source.redirectsWhenSet ? {source, label, present: true} : {source, label, present: false, unreadable: true, notUrl: true};
 }
 
 /** Reads each given source (env var set in `envInfo.env`, or a non-empty value at its path). Never returns the values. */
@@ -86,6 +118,11 @@ export async function inspectSources(sources: readonly KeySource[], envInfo: Age
     const label = describeSource(source);
     if (source.kind === `env`) {
       const text = envInfo.env[source.name];
+      // A switch such as CLAUDE_CODE_USE_BEDROCK=0 is off: the agent reads only a truthy value as set.
+      if (source.truthy) {
+        states.push({source, label, present: isTruthy(text)});
+        continue;
+      }
       if (!source.at || !text) {
         states.push(stateOf(source, label, text));
         continue;
@@ -132,7 +169,7 @@ export function byFlavour<T extends {source: KeySource}>(states: readonly T[]): 
 
 /** Key sources (not base URLs) that are set above the first key source capit writes: each wins over the capped key. */
 export function shadowingSources(states: readonly KeySourceState[]): KeySourceState[] {
-  const keys = states.filter(s => !isBaseUrlSource(s.source));
+  const keys = states.filter(s => isKeySource(s.source));
   const installs = keys.findIndex(s => s.source.installs);
   return installs === -1 ? [] : keys.slice(0, installs).filter(isSet);
 }
@@ -154,8 +191,37 @@ export function findRedirect(states: readonly KeySourceState[], origins: readonl
   const first = states.find(s => isBaseUrlSource(s.source) && isSet(s));
   if (!first) return null;
   const whenSet = Boolean(first.source.redirectsWhenSet);
-  if (whenSet || first.origin === undefined || !origins.includes(first.origin)) return {state: first, to: first.origin ?? null, whenSet};
+  if (whenSet || first.origin === undefined || !isPlatformOrigin(first.origin, origins)) return {state: first, to: first.origin ?? null, whenSet};
   return null;
+}
+
+/** A selector that makes the agent use another provider or model entry than capit's, and how. */
+export interface SelectorShadow {
+  state: KeySourceState;
+  /** `other`: the first selector set names something else (or cannot be read); `gone`: none is set any more. */
+  how: `other` | `gone`;
+}
+
+/**
+ * The first selector source that is set decides which provider the agent uses: a shadow when its value is not the one
+ * that selects capit's entry, or it cannot be read. When none is set and one of them is the source capit writes, the
+ * selection capit made is gone: a shadow too. Null otherwise (also when the agent declares no selectors).
+ */
+export function findSelectorShadow(states: readonly KeySourceState[]): SelectorShadow | null {
+  const selectors = states.filter(s => isSelectorSource(s.source));
+  const first = selectors.find(isSet);
+  if (first) return first.unreadable || first.selectsOther ? {state: first, how: `other`} : null;
+  const written = selectors.find(s => s.source.installs);
+  return written ? {state: written, how: `gone`} : null;
+}
+
+/** `<label>: it selects another provider than capit's` (or why capit cannot tell, or that the selection is gone). */
+export function describeSelectorShadow(shadow: SelectorShadow): string {
+  const {state} = shadow;
+  const label = `${state.label}${state.source.note ? ` (${state.source.note})` : ``}`;
+  if (shadow.how === `gone`) return `${label}: it no longer selects capit's entry`;
+  if (state.unreadable) return `${label}, which could not be read: capit cannot tell which provider it selects`;
+  return `${label}: it selects another provider than capit's`;
 }
 
 /**
@@ -163,6 +229,7 @@ export function findRedirect(states: readonly KeySourceState[], origins: readonl
  * away from <host>` (a `redirectsWhenSet` source naming the platform or no URL), or why capit cannot tell.
  */
 export function redirectPhrase(redirect: Redirect, hosts: string): string {
+  if (redirect.state.notUrl) return `, which is not a URL: capit cannot tell where requests go`;
   if (redirect.state.unreadable) return `, which could not be read: capit cannot tell where requests go`;
   if (redirect.whenSet && (redirect.to === null || hosts.split(` or `).includes(redirect.to.replace(/^[a-z][a-z0-9+.-]*:\/\//, ``))))
     return `: any value sends requests away from ${hosts}`;
@@ -200,6 +267,8 @@ export async function findShadows(def: AgentDefinition, envInfo: AgentEnvironmen
   for (const group of groups) {
     for (const s of shadowingSources(group.states))
       add(`${s.label} ${s.unreadable ? `could not be read` : `is set`} and wins over what capit wrote${s.source.note ? ` (${s.source.note})` : ``}`, group.flavour);
+    const selector = findSelectorShadow(group.states);
+    if (selector) add(describeSelectorShadow(selector), group.flavour);
     const redirect = findRedirect(group.states, origins);
     if (redirect) add(describeRedirect(redirect, hosts), group.flavour);
   }

@@ -3,7 +3,7 @@
 // clear plugin error) and by the conformance kit (a failing test for the plugin's author). No file access here.
 import type {KeySource} from '../plugin.js';
 
-const ROLES = new Set([undefined, `key`, `baseUrl`]);
+const ROLES = new Set([undefined, `key`, `baseUrl`, `selector`]);
 
 function name(source: KeySource): string {
   if (source && typeof source === `object` && source.kind === `env`) return `env ${String(source.name)}`;
@@ -13,7 +13,8 @@ function name(source: KeySource): string {
 
 /**
  * The problems of a list of sources, empty when none: unknown `role`, `redirectsWhenSet` outside a base-URL source or
- * on one capit writes, an empty `flavour`. Not checked: how many sources are marked `installs` (an IDE agent lists one per
+ * on one capit writes, `selects` without role `selector` (or a selector without it), `truthy` outside an env source,
+ * an empty `flavour`. Not checked: how many sources are marked `installs` (an IDE agent lists one per
  * extension it configures), and whether a source capit writes sits below one it does not (a situation on the user's
  * machine, which doctor reports, not a declaration error).
  */
@@ -24,7 +25,15 @@ export function keySourceProblems(sources: readonly KeySource[]): string[] {
       problems.push(`a source of unknown kind: ${name(source)}`);
       continue;
     }
-    if (!ROLES.has(source.role)) problems.push(`${name(source)} has role ${JSON.stringify(source.role)} (expected "key" or "baseUrl")`);
+    if (!ROLES.has(source.role)) problems.push(`${name(source)} has role ${JSON.stringify(source.role)} (expected "key", "baseUrl" or "selector")`);
+    if (source.role === `selector` && (typeof source.selects !== `string` || source.selects === ``))
+      problems.push(`${name(source)} is a selector without selects (the value that selects capit's entry)`);
+    if (source.selects !== undefined && source.role !== `selector`)
+      problems.push(`${name(source)} has selects but is not a selector source (add role: 'selector', or drop selects)`);
+    if (source.truthy !== undefined && typeof source.truthy !== `boolean`)
+      problems.push(`${name(source)} has truthy ${JSON.stringify(source.truthy)} (expected true or false)`);
+    if (source.truthy && source.kind !== `env`)
+      problems.push(`${name(source)} has truthy but is not an environment variable`);
     if (source.redirectsWhenSet !== undefined && typeof source.redirectsWhenSet !== `boolean`)
       problems.push(`${name(source)} has redirectsWhenSet ${JSON.stringify(source.redirectsWhenSet)} (expected true or false)`);
     if (source.redirectsWhenSet && source.role !== `baseUrl`)

@@ -44,6 +44,8 @@ function atClock<T>(time: string, fn: () => T): T {
 export const PLACEHOLDER_SECRET = `sk-capit-conformance-placeholder-0123456789`;
 
 const FORMATS = new Set([`json`, `jsonc`, `dotenv`, `yaml`, `toml`]);
+// Formats capit reads but never edits (key sources only).
+const READ_FORMATS = new Set([...FORMATS, `json5`]);
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === `object` && !Object.isFrozen(value)) {
@@ -118,7 +120,7 @@ export function sessionEnvProblems(answer: SessionEnv | string, platform: NodeJS
     if (JSON.stringify(source).includes(PLACEHOLDER_SECRET)) problems.push(`a beatenBy source contains the secret`);
     if (source.kind === `file`) {
       if (!isAbsoluteFor(platform, source.path)) problems.push(`beatenBy ${source.path} is not absolute on ${platform}`);
-      if (!FORMATS.has(source.format)) problems.push(`beatenBy ${source.path} has unknown format ${source.format}`);
+      if (!READ_FORMATS.has(source.format)) problems.push(`beatenBy ${source.path} has unknown format ${source.format}`);
       if (!Array.isArray(source.at) || source.at.length === 0) problems.push(`beatenBy ${source.path} has no path inside the file`);
     } else if (source.kind === `env`) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(source.name)) problems.push(`beatenBy env ${source.name} is not a valid name`);
@@ -251,7 +253,8 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
             // role, redirectsWhenSet, flavour and installs make sense together (what core refuses at run time).
             expect(keySourceProblems(sources), `keySources() declaration`).toEqual([]);
             const files = def.files(envInfo, detected);
-            const installs = sources.filter(s => s.installs && s.role !== `baseUrl`);
+            // Key sources only: a selector capit writes (Codex's model_provider) is no key source.
+            const installs = sources.filter(s => s.installs && (s.role === undefined || s.role === `key`));
             const flavoured = sources.some(s => s.flavour !== undefined);
             // With a detect step that found nothing to configure, there is nothing capit installs either.
             if (def.detect !== undefined && files.length === 0) expect(installs, `no installs source when files() is empty`).toHaveLength(0);
@@ -280,7 +283,7 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
             // No config at all: nothing to report.
             const nothing = await def.model!(envInfo, detected, async file => {
               asked.push(file.path);
-              expect([`json`, `jsonc`, `dotenv`, `yaml`, `toml`]).toContain(file.format);
+              expect([`json`, `jsonc`, `dotenv`, `yaml`, `toml`, `json5`]).toContain(file.format);
               return undefined;
             }, platformId);
             expect(nothing, `model() with no config is undefined`).toBeUndefined();

@@ -557,8 +557,11 @@ describe(`help`, () => {
 
       Checks every detected agent (or the one named, each of its flavours on its own) 
       against the places it reads its key and its base URL, highest precedence first. 
-      Exits 1 when a capped key capit installed is shadowed (another key wins) or 
-      redirected (a base URL sends the requests to another host). Never prints a key.
+      Exits 1 when capit cannot show that a capped key it installed is used: shadowed 
+      (another key, or a setting that selects another provider, wins), redirected (a 
+      base URL sends the requests to another host), changed (the key capit wrote was 
+      replaced) or unknown (capit cannot tell: a file that does not parse, or the 
+      agent reads other files than the ones capit wrote). Never prints a key.
 
       Examples
 
@@ -1114,10 +1117,9 @@ describe(`main outputs`, () => {
       "
     `);
     const restored = await run([`restore`, `opencode`, `--yes`], env);
-    expect(restored.exitCode).toBe(1);
+    expect(restored.exitCode).toBe(2);
     expect(restored.stderr).toMatchInlineSnapshot(`
-      "capit: There is no capit backup of opencode to restore
-        capit has not changed opencode's files (backups would be in <home>/.local/state/capit/backups/opencode).
+      "capit: There is no capit backup of opencode to restore: capit has not changed opencode's files (backups would be in <home>/.local/state/capit/backups/opencode)
       "
     `);
   });

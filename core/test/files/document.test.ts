@@ -74,6 +74,10 @@ describe(`json / jsonc`, () => {
 
   it(`says "expected an object" for a top-level array`, () => {
     expect(() => openDocument(`json`, `[]`, `/bad.json`)).toThrow(/expected an object/);
+    expect(() => openDocument(`json`, `[]`, `/bad.json`)).toThrow(/found an array\)/);
+    // "a string", "a number": the article follows the word.
+    expect(() => openDocument(`json`, `"x"`, `/bad.json`)).toThrow(/expected an object at the top level, found a string\)/);
+    expect(() => openDocument(`json`, `1`, `/bad.json`)).toThrow(/found a number\)/);
   });
 
   it(`refuses to replace a string where an object is needed`, () => {

@@ -39,3 +39,21 @@ describeAgentConformance({
     {kind: `file`, path: `${home}/.flavoured/ide.json`, format: `json`, at: [`key`], installs: true, flavour: `Flavoured extension`},
   ],
 }, {platforms: [`openrouter`]});
+
+// An agent whose install also writes the selector that picks capit's entry (like Codex's model_provider): that
+// selector is marked installs too, and is not counted as a second key source capit writes.
+describeAgentConformance({
+  apiVersion: 1, kind: `agent`, id: `selecting`,
+  files: ({home}) => [{id: `cfg`, path: `${home}/.selecting/config.json`, format: `json`, secret: true}],
+  supports: () => true,
+  plan: ({secret}) => ({edits: [
+    {file: `cfg`, op: `set`, path: [`provider`], value: `capit-openrouter`},
+    {file: `cfg`, op: `set`, path: [`providers`, `capit-openrouter`, `key`], value: secret},
+  ]}),
+  keySources: ({home}) => [
+    {kind: `env`, name: `SELECTING_PROVIDER`, role: `selector`, selects: `capit-openrouter`},
+    {kind: `file`, path: `${home}/.selecting/config.json`, format: `json`, at: [`provider`], role: `selector`, selects: `capit-openrouter`, installs: true},
+    {kind: `env`, name: `SELECTING_USE_CLOUD`, truthy: true},
+    {kind: `file`, path: `${home}/.selecting/config.json`, format: `json`, at: [`providers`, `capit-openrouter`, `key`], installs: true},
+  ],
+}, {platforms: [`openrouter`]});

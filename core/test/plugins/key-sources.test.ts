@@ -27,8 +27,15 @@ describe(`keySourceProblems`, () => {
     expect(keySourceProblems([file([`url`], {role: `baseUrl`, redirectsWhenSet: true, installs: true})])).toEqual([
       `/home/ada/.a/config.json (url) has redirectsWhenSet and installs: capit would write a value that sends requests away from the platform`,
     ]);
-    expect(keySourceProblems([{kind: `env`, name: `X`, role: `url` as `key`}])).toEqual([`env X has role "url" (expected "key" or "baseUrl")`]);
+    expect(keySourceProblems([{kind: `env`, name: `X`, role: `url` as `key`}])).toEqual([`env X has role "url" (expected "key", "baseUrl" or "selector")`]);
     expect(keySourceProblems([{kind: `env`, name: `X`, flavour: ` `}])).toEqual([`env X has flavour " " (expected a non-empty name, or no flavour)`]);
+  });
+
+  it(`refuses selects without role selector, a selector without selects, truthy outside an env source`, () => {
+    expect(keySourceProblems([{kind: `env`, name: `A_PROVIDER`, role: `selector`, selects: `capit`}, file([`provider`], {role: `selector`, selects: `capit`, installs: true}), {kind: `env`, name: `A_USE_CLOUD`, truthy: true}])).toEqual([]);
+    expect(keySourceProblems([{kind: `env`, name: `A_PROVIDER`, role: `selector`}])).toEqual([`env A_PROVIDER is a selector without selects (the value that selects capit's entry)`]);
+    expect(keySourceProblems([{kind: `env`, name: `A_KEY`, selects: `capit`}])).toEqual([`env A_KEY has selects but is not a selector source (add role: 'selector', or drop selects)`]);
+    expect(keySourceProblems([file([`cloud`], {truthy: true})])).toEqual([`/home/ada/.a/config.json (cloud) has truthy but is not an environment variable`]);
   });
 
   it(`sessionEnvProblems applies the same checks to beatenBy`, () => {
@@ -44,6 +51,8 @@ describe(`reading base-URL sources`, () => {
     expect(originOf(`https://user:secret@OpenRouter.AI:443/api/v1?key=x`)).toBe(`https://openrouter.ai`);
     expect(originOf(`http://localhost:4000/v1`)).toBe(`http://localhost:4000`);
     expect(originOf(`localhost-4000`)).toBeUndefined();
+    // A fully qualified name (trailing dot) is the same host.
+    expect(originOf(`https://openrouter.ai./api/v1`)).toBe(`https://openrouter.ai`);
     expect(originOf(42)).toBeUndefined();
     expect(platformOrigins({openai: `https://openrouter.ai/api/v1`, anthropic: `https://openrouter.ai/api`})).toEqual([`https://openrouter.ai`]);
   });

@@ -86,7 +86,10 @@ function upFrom(p: path.PlatformPath, start: string, stop: string | null): strin
   }
 }
 
-type Layer = {env: `KILO_CONFIG_CONTENT`; note: string} | {path: string; note: string};
+type Layer = ({env: `KILO_CONFIG_CONTENT`} | {path: string}) & {note: string; checked: string};
+
+const BINARY = `binary: Kilo CLI 7.7.9`;
+const LOADER = `source: the config loader in @kilocode/cli-linux-x64@7.7.9`;
 
 /**
  * Every config layer the Kilo CLI 7.7.9 reads, highest precedence first. Source: Config.loadInstanceState, ConfigPaths
@@ -113,12 +116,12 @@ export function kiloConfigLayers(envInfo: AgentEnvironment, detected: KiloDetect
   ];
   const projectFiles = (stem: string) => walk.flatMap(dir => [`${stem}.jsonc`, `${stem}.json`].map(name => p.join(dir, name)));
   const layers: Layer[] = [
-    ...highestFirst(kiloManagedConfigDir(envInfo)).map(file => ({path: file, note: `Kilo's managed config overrides every other layer`})),
-    {env: `KILO_CONFIG_CONTENT`, note: `inline config, above every file but the managed ones`},
-    ...configDirs.flatMap(highestFirst).map(file => ({path: file, note: `a config directory of Kilo`})),
-    ...[...projectFiles(`opencode`), ...projectFiles(`kilo`)].map(file => ({path: file, note: `a project config of Kilo (cwd up to the git root)`})),
-    ...(env.KILO_CONFIG ? [{path: p.resolve(cwd, env.KILO_CONFIG), note: `$KILO_CONFIG`}] : []),
-    ...[...CONFIG_FILES, `config.json`].reverse().map(name => ({path: p.join(kiloConfigDir(envInfo), name), note: `Kilo's global config`})),
+    ...highestFirst(kiloManagedConfigDir(envInfo)).map(file => ({path: file, note: `Kilo's managed config overrides every other layer`, checked: BINARY})),
+    {env: `KILO_CONFIG_CONTENT`, note: `inline config, above every file but the managed ones`, checked: BINARY},
+    ...configDirs.flatMap(highestFirst).map(file => ({path: file, note: `a config directory of Kilo`, checked: file.includes(`${p.sep}.kilo${p.sep}`) && !homeDirs.some(d => file.startsWith(d + p.sep)) ? BINARY : LOADER})),
+    ...[...projectFiles(`opencode`), ...projectFiles(`kilo`)].map(file => ({path: file, note: `a project config of Kilo (cwd up to the git root)`, checked: BINARY})),
+    ...(env.KILO_CONFIG ? [{path: p.resolve(cwd, env.KILO_CONFIG), note: `$KILO_CONFIG`, checked: LOADER}] : []),
+    ...[...CONFIG_FILES, `config.json`].reverse().map(name => ({path: p.join(kiloConfigDir(envInfo), name), note: `Kilo's global config`, checked: LOADER})),
   ];
   const seen = new Set<string>();
   return layers.filter(layer => {
@@ -134,7 +137,7 @@ function layerSources(layers: Layer[], at: string[], note: string, extra: Partia
     ...(`env` in layer
       ? {kind: `env` as const, name: layer.env, at}
       : {kind: `file` as const, path: layer.path, format: `jsonc` as const, at}),
-    note: `${layer.note}; ${note}`, ...extra,
+    note: `${layer.note}; ${note}`, checked: layer.checked, ...extra,
   }) as KeySource);
 }
 
@@ -151,9 +154,9 @@ function kiloConfigKeySources(envInfo: AgentEnvironment, platformId: string, det
 export function kiloKeySources(envInfo: AgentEnvironment, platformId: string, detected?: KiloDetection): KeySource[] {
   return [
     ...kiloConfigKeySources(envInfo, platformId, detected),
-    {kind: `env`, name: `KILO_AUTH_CONTENT`, note: `it replaces auth.json entirely`},
-    {kind: `file`, path: kiloFiles(envInfo)[0]!.path, format: `json`, at: [platformId, `key`], installs: true},
-    {kind: `env`, name: `${platformId.toUpperCase().replace(/[^A-Z0-9]/g, `_`)}_API_KEY`},
+    {kind: `env`, name: `KILO_AUTH_CONTENT`, note: `it replaces auth.json entirely`, checked: LOADER},
+    {kind: `file`, path: kiloFiles(envInfo)[0]!.path, format: `json`, at: [platformId, `key`], installs: true, checked: BINARY},
+    {kind: `env`, name: `${platformId.toUpperCase().replace(/[^A-Z0-9]/g, `_`)}_API_KEY`, checked: `${BINARY} (auth.json wins)`},
     ...layerSources(kiloConfigLayers(envInfo, detected), [`provider`, platformId, `options`, `baseURL`], `Kilo sends the ${platformId} requests there`, {role: `baseUrl`}),
   ];
 }

@@ -187,7 +187,7 @@ export function openclawFiles(envInfo: AgentEnvironment, detected?: OpenclawDete
  * for this platform's provider only.
  */
 export async function openclawModel(envInfo: AgentEnvironment, read: ConfigReader, platformId: string): Promise<AgentModel | undefined> {
-  const config = {path: openclawConfigPath(envInfo), format: `jsonc` as const};
+  const config = {path: openclawConfigPath(envInfo), format: `json5` as const};
   const model = await read(config, [`agents`, `defaults`, `model`]);
   const primary = typeof model === `string` ? model : await read(config, [`agents`, `defaults`, `model`, `primary`]);
   if (typeof primary !== `string` || !primary.startsWith(`${platformId}/`)) return undefined;
@@ -240,8 +240,8 @@ const GATEWAY = `gateway service`;
  * Highest precedence first (see the top of this file for the evidence). The shell's variable reaches the one-shot CLI
  * only (flavour `openclaw CLI`); the service environment file reaches the gateway service only (flavour `gateway
  * service`), above `.env` unless OpenClaw re-reads `.env` over it (detect()). SQLite auth profiles beat all of them
- * but are not files capit can read. openclaw.json is JSON5, read here as `jsonc`: a file with unquoted keys shows up
- * as unreadable to `capit doctor`. Only `models.providers.<id>.baseUrl` moves the requests: OPENROUTER_BASE_URL is
+ * but are not files capit can read. openclaw.json is JSON5, read as JSON5 (unquoted keys and all, as OpenClaw's own
+ * parser reads it; capit edits it only when it is also valid JSONC). Only `models.providers.<id>.baseUrl` moves the requests: OPENROUTER_BASE_URL is
  * ignored by 2026.9.6 (observed: the request went to openrouter.ai).
  */
 export function openclawKeySources(envInfo: AgentEnvironment, platformId: string, detected?: OpenclawDetection): KeySource[] {
@@ -262,10 +262,10 @@ export function openclawKeySources(envInfo: AgentEnvironment, platformId: string
     {kind: `file`, path: openclawFiles(envInfo)[0]!.path, format: `dotenv`, at: [name], installs: true},
     follows ? service : undefined,
     gatewayEnv === undefined ? undefined : {kind: `file`, path: gatewayEnv, format: `dotenv`, at: [name], note: `read after <state>/.env`},
-    {kind: `file`, path: config, format: `jsonc`, at: [`env`, `vars`, name], note: `.env wins over env.vars in openclaw.json`},
-    {kind: `file`, path: config, format: `jsonc`, at: [`models`, `providers`, platformId, `apiKey`],
+    {kind: `file`, path: config, format: `json5`, at: [`env`, `vars`, name], note: `.env wins over env.vars in openclaw.json`},
+    {kind: `file`, path: config, format: `json5`, at: [`models`, `providers`, platformId, `apiKey`],
       note: platformId === `aihubmix` ? `capit points it at ${name}; a literal key here would be sent instead` : `lowest: any env value wins`},
-    {kind: `file`, path: config, format: `jsonc`, at: [`models`, `providers`, platformId, `baseUrl`], role: `baseUrl`},
+    {kind: `file`, path: config, format: `json5`, at: [`models`, `providers`, platformId, `baseUrl`], role: `baseUrl`},
   ];
   return sources.filter((s): s is KeySource => s !== undefined);
 }

@@ -88,7 +88,10 @@ export function managedConfigDir({env, platform}: AgentEnvironment): string {
 }
 
 /** One config layer: the inline variable or a file, with why it matters. */
-type Layer = {env: `OPENCODE_CONFIG_CONTENT`; note: string} | {path: string; note: string};
+type Layer = ({env: `OPENCODE_CONFIG_CONTENT`} | {path: string}) & {note: string; checked: string};
+
+const BINARY = `binary: opencode 1.18.34`;
+const LOADER = `source: Config.loadInstanceState in opencode-linux-x64@1.18.34`;
 
 /**
  * Every config layer opencode 1.18.34 reads, highest precedence first. Source: Config.loadInstanceState and
@@ -116,12 +119,12 @@ export function configLayers(envInfo: AgentEnvironment, detected?: OpencodeDetec
     ...walk.map(dir => p.join(dir, `.opencode`)).filter(dir => dir !== homeDotDir).reverse(),
   ];
   const layers: Layer[] = [
-    ...jsoncFirst(managedConfigDir(envInfo)).map(file => ({path: file, note: `opencode's managed config overrides every other layer`})),
-    {env: `OPENCODE_CONFIG_CONTENT`, note: `inline config, above every file but the managed ones`},
-    ...configDirs.flatMap(jsoncFirst).map(file => ({path: file, note: `a config directory of opencode`})),
-    ...walk.flatMap(jsoncFirst).map(file => ({path: file, note: `a project config of opencode (cwd up to the git root)`})),
-    ...(env.OPENCODE_CONFIG ? [{path: p.resolve(cwd, env.OPENCODE_CONFIG), note: `$OPENCODE_CONFIG`}] : []),
-    ...CONFIG_NAMES.map(name => ({path: path.join(configDir(envInfo), name), note: `opencode's global config`})),
+    ...jsoncFirst(managedConfigDir(envInfo)).map(file => ({path: file, note: `opencode's managed config overrides every other layer`, checked: BINARY})),
+    {env: `OPENCODE_CONFIG_CONTENT`, note: `inline config, above every file but the managed ones`, checked: BINARY},
+    ...configDirs.flatMap(jsoncFirst).map(file => ({path: file, note: `a config directory of opencode`, checked: BINARY})),
+    ...walk.flatMap(jsoncFirst).map(file => ({path: file, note: `a project config of opencode (cwd up to the git root)`, checked: BINARY})),
+    ...(env.OPENCODE_CONFIG ? [{path: p.resolve(cwd, env.OPENCODE_CONFIG), note: `$OPENCODE_CONFIG`, checked: LOADER}] : []),
+    ...CONFIG_NAMES.map(name => ({path: path.join(configDir(envInfo), name), note: `opencode's global config`, checked: LOADER})),
   ];
   const seen = new Set<string>();
   return layers.filter(layer => {
@@ -137,7 +140,7 @@ function layerSources(layers: Layer[], at: string[], extra: Partial<KeySource>):
     ...(`env` in layer
       ? {kind: `env` as const, name: layer.env, at}
       : {kind: `file` as const, path: layer.path, format: `jsonc` as const, at}),
-    note: layer.note, ...extra,
+    note: layer.note, checked: layer.checked, ...extra,
   }) as KeySource);
 }
 
@@ -199,9 +202,9 @@ const agent = {
   // credential of auth.json (or OPENCODE_AUTH_CONTENT, which replaces it), else the provider's env var.
   keySources: (envInfo, platformId, detected) => [
     ...configKeySources(envInfo, platformId, detected),
-    {kind: `env`, name: `OPENCODE_AUTH_CONTENT`, note: `it replaces auth.json entirely`},
-    {kind: `file`, path: path.join(dataDir(envInfo), `auth.json`), format: `json`, at: [platformId, `key`], installs: true},
-    {kind: `env`, name: `${platformId.toUpperCase()}_API_KEY`},
+    {kind: `env`, name: `OPENCODE_AUTH_CONTENT`, note: `it replaces auth.json entirely`, checked: `binary: opencode 1.18.33 (capit run)`},
+    {kind: `file`, path: path.join(dataDir(envInfo), `auth.json`), format: `json`, at: [platformId, `key`], installs: true, checked: `binary: opencode 1.18.33 and 1.18.34`},
+    {kind: `env`, name: `${platformId.toUpperCase()}_API_KEY`, checked: `binary: opencode 1.18.33 and 1.18.34 (auth.json wins)`},
     ...baseUrlSources(envInfo, platformId, detected),
   ],
 

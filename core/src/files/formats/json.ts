@@ -49,7 +49,7 @@ export class JsonDocument implements EditableDocument {
     if (first)
       throw new UnparseableFileError(this.filePath, `${printParseErrorCode(first.error)} at ${lineCol(body, first.offset)}`);
     if (!root || root.type !== `object`)
-      throw new UnparseableFileError(this.filePath, `expected an object at the top level, found ${root ? (root.type === `null` ? `null` : `an ${root.type}`) : `nothing`}`);
+      throw new UnparseableFileError(this.filePath, `expected an object at the top level, found ${root ? describeJson(root) : `nothing`}`);
     refuseDuplicateJsonKeys(body, this.filePath);
     return root;
   }
