@@ -159,6 +159,34 @@ describe(`real Cline CLI 3.0.65`, () => {
     expect(cliLines.every(line => line.includes(`uses capit key ${capped.name}`))).toBe(true);
   }, 180_000);
 
+  it(`lastUsedProvider switched to another provider (as \`cline auth\` does): the CLI sends that provider's key, and doctor says SHADOWED for the CLI only`, async ctx => {
+    if (skipReason) return ctx.skip();
+    const sb = sandbox();
+    expect((await runCli([`openrouter`, `5`, `--agent`, `cline`, `--yes`], {env: sb.env})).exitCode).toBe(0);
+    const capped = cappedKey();
+    // The user's own AIHubMix token, on Cline's aihubmix provider, selected again.
+    const mine = emulator.seedAihubmixTokens(1, {prefix: `mine`, capUsd: 1})[0]!;
+    const providers = JSON.parse(fs.readFileSync(sb.providers, `utf8`)) as {lastUsedProvider?: string; providers: Record<string, unknown>};
+    providers.providers.aihubmix = {
+      settings: {provider: `aihubmix`, apiKey: `sk-${mine.key}`, baseUrl: `${emulator.aihubmixBaseUrl}/v1`},
+      updatedAt: `2026-01-01T00:00:00.000Z`, tokenSource: `manual`,
+    };
+    providers.lastUsedProvider = `aihubmix`;
+    fs.writeFileSync(sb.providers, JSON.stringify(providers, null, 2));
+
+    await cline(sb.env, sb.home, `gpt-4o-mini`);
+    expect(inferenceRequests(emulator).filter(r => r.authorization === `Bearer ${capped.key}`)).toEqual([]);
+    const calls = emulator.state.requests.filter(r => r.method === `POST` && r.path === `/v1/chat/completions`);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every(c => c.authorization === `Bearer sk-${mine.key}`)).toBe(true);
+
+    const doctor = await runCli([`doctor`, `cline`], {env: sb.env});
+    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(1);
+    expect(vouchesForCli(doctor.stdout)).toEqual([]);
+    expect(doctor.stdout).toContain(`SHADOWED`);
+    expect(doctor.stdout + doctor.stderr).not.toContain(capped.key);
+  }, 180_000);
+
   it(`capit aihubmix 5 --agent cline: the CLI's own aihubmix provider sends the capped AIHubMix key`, async ctx => {
     if (skipReason) return ctx.skip();
     const sb = sandbox();

@@ -121,6 +121,53 @@ describe(`real Codex 0.171.0`, () => {
     expect(fs.readFileSync(configPath, `utf8`)).toBe(USER_CONFIG);
   }, 240_000);
 
+  it(`a trusted project's .codex/config.toml cannot switch the provider (0.171.0 ignores model_provider there); the user's own switch makes doctor say SHADOWED`, async ({skip}) => {
+    if (!codexBin) return skip(`Codex binary not available`);
+    const {env, home} = agentSandbox(tempDir(`capit-codex-`), emulator);
+    const project = path.join(home, `project`);
+    fs.mkdirSync(path.join(project, `.codex`), {recursive: true});
+    const configPath = path.join(home, `.codex`, `config.toml`);
+    fs.mkdirSync(path.dirname(configPath), {recursive: true});
+    fs.writeFileSync(configPath, `${USER_CONFIG}\n[projects."${project}"]\ntrust_level = "trusted"\n`);
+    // The user's provider "mine" (example.invalid, unreachable offline), selected by the project.
+    fs.writeFileSync(path.join(project, `.codex`, `config.toml`), `model_provider = "mine"\n`);
+
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `codex`, `--yes`], {env, cwd: project});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const key = issuedKey(emulator);
+    const result = await codex({...env, MINE_API_KEY: `sk-mine-fake-5555`}, project);
+    expect(result.stdout + result.stderr).toContain(`Ignored unsupported project-local config keys`);
+    const calls = responsesCalls();
+    expect(calls.length, result.stderr).toBeGreaterThan(0);
+    expect(calls.every(c => c.authorization === `Bearer ${key.key}`)).toBe(true);
+    const fine = await runCli([`doctor`, `codex`], {env, cwd: project});
+    expect(fine.exitCode, fine.stdout).toBe(0);
+    expect(fine.stdout).toContain(`uses capit key ${key.name}`);
+
+    // The user (or `codex` itself) selects their own provider again: the capped key is no longer used.
+    fs.writeFileSync(configPath, fs.readFileSync(configPath, `utf8`).replace(`model_provider = "capit-openrouter"`, `model_provider = "mine"`));
+    const switched = await runCli([`doctor`, `codex`], {env, cwd: project});
+    expect(switched.exitCode, switched.stdout).toBe(1);
+    expect(switched.stdout).toContain(`SHADOWED`);
+    expect(switched.stdout).not.toContain(`uses capit key`);
+    expect(switched.stdout + switched.stderr).not.toContain(key.key);
+  }, 240_000);
+
+  it(`a legacy top-level profile: the install warns with the fix, and Codex 0.171.0 indeed refuses that config`, async ({skip}) => {
+    if (!codexBin) return skip(`Codex binary not available`);
+    const {env, home} = agentSandbox(tempDir(`capit-codex-`), emulator);
+    const configPath = path.join(home, `.codex`, `config.toml`);
+    fs.mkdirSync(path.dirname(configPath), {recursive: true});
+    fs.writeFileSync(configPath, `profile = "fast"\n${USER_CONFIG}`);
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `codex`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    expect(installed.stdout + installed.stderr).toContain(`legacy profile = "fast"`);
+    expect(installed.stdout + installed.stderr).toContain(`fast.config.toml`);
+    const result = await codex(env, home);
+    expect(result.stdout + result.stderr).toContain(`legacy \`profile = "fast"\` config is no longer supported`);
+    expect(responsesCalls()).toEqual([]);
+  }, 240_000);
+
   it(`with no config.toml yet, capit creates one Codex runs with, and restore removes it`, async ({skip}) => {
     if (!codexBin) return skip(`Codex binary not available`);
     const {env, home} = agentSandbox(tempDir(`capit-codex-`), emulator);

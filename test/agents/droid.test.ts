@@ -1,6 +1,7 @@
 // The real Factory Droid (binary of @factory/cli-linux-x64@0.225.2, fetched from npm at test time) after
 // `capit … --agent droid`: `droid exec` needs no Factory login for a BYOK custom model, and its own request must reach
 // the loopback emulator with the capped key, for OpenRouter and for AIHubMix.
+import fs   from 'node:fs';
 import path from 'node:path';
 
 import {beforeAll, describe, expect, it} from 'vitest';
@@ -66,6 +67,40 @@ describe(`real Factory Droid 0.225.2`, () => {
     const defaultCalls = inferenceRequests(emulator).slice(before);
     expect(defaultCalls.length).toBeGreaterThan(0);
     expect(defaultCalls.every(c => c.authorization === `Bearer ${key.key}`)).toBe(true);
+  }, 180_000);
+
+  it(`sessionDefaultSettings.model set back to the user's model: droid exec sends the user's key, and doctor says SHADOWED (the selector)`, async ctx => {
+    if (!droidBin) return ctx.skip();
+    const mineKey = emulator.createKey({name: `mine`, limit: 1}).key;
+    const {env, home} = agentSandbox(tempDir(`capit-droid-`), emulator);
+    const settings = path.join(home, `.factory`, `settings.json`);
+    fs.mkdirSync(path.dirname(settings), {recursive: true});
+    fs.writeFileSync(settings, JSON.stringify({
+      customModels: [{model: `openai/gpt-4o-mini`, id: `custom:mine`, displayName: `mine`, baseUrl: emulator.openrouterBaseUrl, apiKey: mineKey, provider: `generic-chat-completion-api`}],
+      sessionDefaultSettings: {model: `custom:mine`},
+    }, null, 2));
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `droid`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const key = [...emulator.state.keys.values()].find(k => k.name.startsWith(`droid-`))!;
+    const fine = await runCli([`doctor`, `droid`], {env});
+    expect(fine.exitCode, fine.stdout + fine.stderr).toBe(0);
+    expect(fine.stdout).toContain(`uses capit key ${key.name}`);
+
+    // As /model would: the user's model is the default again.
+    const edited = JSON.parse(fs.readFileSync(settings, `utf8`)) as {sessionDefaultSettings: {model: string}};
+    edited.sessionDefaultSettings.model = `custom:mine`;
+    fs.writeFileSync(settings, JSON.stringify(edited, null, 2));
+    const result = await droid(env, home);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every(c => c.authorization === `Bearer ${mineKey}`)).toBe(true);
+
+    const doctor = await runCli([`doctor`, `droid`], {env});
+    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(1);
+    expect(doctor.stdout).toContain(`SHADOWED`);
+    expect(doctor.stdout).not.toContain(`uses capit key`);
+    expect(doctor.stdout + doctor.stderr).not.toContain(key.key);
   }, 180_000);
 
   it(`droid exec sends the capped AIHubMix key to AIHubMix's OpenAI-compatible base`, async ctx => {

@@ -112,6 +112,41 @@ describe(`real Qwen Code 0.24.4`, () => {
     expect(calls.every(c => c.authorization === `Bearer ${shadowKey}`)).toBe(true);
   }, 180_000);
 
+  it(`model.name set back to the user's own entry: qwen sends the user's key, and doctor says SHADOWED (the selector)`, async ctx => {
+    if (!cli) return ctx.skip();
+    const mineKey = emulator.createKey({name: `mine`, limit: 1}).key;
+    const {env, home} = agentSandbox(tempDir(`capit-qwen-`), emulator, {MINE_KEY: mineKey});
+    fs.mkdirSync(path.join(home, `.qwen`), {recursive: true});
+    const settings = path.join(home, `.qwen`, `settings.json`);
+    fs.writeFileSync(settings, JSON.stringify({
+      privacy: {usageStatisticsEnabled: false}, telemetry: {enabled: false},
+      modelProviders: {openai: [{id: `gpt-4o-mini`, name: `mine`, envKey: `MINE_KEY`, baseUrl: emulator.openrouterBaseUrl}]},
+      model: {name: `gpt-4o-mini`}, security: {auth: {selectedType: `openai`}},
+    }, null, 2));
+    const installed = await runCli([`openrouter`, `5`, `--agent`, `qwen`, `--yes`], {env});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const key = [...emulator.state.keys.values()].find(k => k.name.startsWith(`qwen-`))!;
+    const fine = await runCli([`doctor`, `qwen`], {env});
+    expect(fine.exitCode, fine.stdout + fine.stderr).toBe(0);
+    expect(fine.stdout).toContain(`uses capit key ${key.name}`);
+
+    // As /model would: the user's entry is selected again.
+    const edited = JSON.parse(fs.readFileSync(settings, `utf8`)) as {model: {name: string}};
+    edited.model.name = `gpt-4o-mini`;
+    fs.writeFileSync(settings, JSON.stringify(edited, null, 2));
+    const result = await qwen(env, home);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const calls = inferenceRequests(emulator);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every(c => c.authorization === `Bearer ${mineKey}`)).toBe(true);
+
+    const doctor = await runCli([`doctor`, `qwen`], {env});
+    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(1);
+    expect(doctor.stdout).toContain(`SHADOWED`);
+    expect(doctor.stdout).not.toContain(`uses capit key`);
+    expect(doctor.stdout + doctor.stderr).not.toContain(key.key);
+  }, 180_000);
+
   it(`capit run hands qwen a session key through CAPIT_OPENROUTER_API_KEY over the installed one, and refuses before an install`, async ctx => {
     if (!cli) return ctx.skip();
     const {env, home} = agentSandbox(tempDir(`capit-qwen-`), emulator, STALE);

@@ -46,7 +46,7 @@ export async function layers() {
       // Another platform through the same layers (only its names differ) adds nothing to read.
       if (platform !== `openrouter` && shape(sources) === shape(openrouter)) continue;
       for (const [i, source] of sources.entries()) {
-        const what = source.role === `baseUrl` ? `base URL${source.redirectsWhenSet ? ` (any value)` : ``}` : `key`;
+        const what = source.role === `baseUrl` ? `base URL${source.redirectsWhenSet ? ` (any value)` : ``}` : source.role === `selector` ? `selector (capit's: \`${source.selects}\`)` : `key`;
         rows.push(`| ${i === 0 ? `\`${manifest.id}\` · ${platform}` : ``} | ${i + 1} | ${label(source)}${source.installs ? ` — **capit writes**` : ``} | ${what}${source.flavour ? ` · ${cell(source.flavour)}` : ``} | ${source.checked ? cell(source.checked) : `—`} |`);
       }
     }

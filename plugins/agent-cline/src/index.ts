@@ -112,17 +112,38 @@ export function planCline({platform, secret, read, now}: PlanInput): AgentPlan {
 export function clineKeySources(envInfo: AgentEnvironment, platformId: string): KeySource[] {
   const known = PROVIDERS[platformId];
   if (!known) return [];
+  // clineFiles follows CLINE_PROVIDER_SETTINGS_PATH > CLINE_DATA_DIR > CLINE_DIR as the 3.0.65 binary does
+  // (`process.env.CLINE_PROVIDER_SETTINGS_PATH?.trim()` before `<data>/settings/providers.json`), so doctor reads the
+  // providers.json the CLI will read.
   const [providers, secrets, globalState] = clineFiles(envInfo);
   const settings = [`providers`, platformId, `settings`];
+  const CLI = `binary: cline 3.0.65`;
+  const CLI_CODE = `source: @cline/cli-linux-x64@3.0.65 bin/cline`;
+  const EXTENSION = `source: apps/vscode/src/sdk/model-catalog/effective-config.ts@21cb8d25`;
   return [
-    {kind: `file`, path: providers!.path, format: `json`, at: [...settings, `apiKey`], installs: true, flavour: CLINE_CLI_FLAVOUR},
-    {kind: `env`, name: known.envKey, flavour: CLINE_CLI_FLAVOUR, note: `used by the Cline CLI only when providers.json has no key for ${platformId}`},
-    {kind: `file`, path: secrets!.path, format: `json`, at: [known.secretKey], installs: true, flavour: CLINE_EXTENSION_FLAVOUR},
-    {kind: `file`, path: providers!.path, format: `json`, at: [...settings, `apiKey`], flavour: CLINE_EXTENSION_FLAVOUR, note: `secrets.json wins over providers.json in the extension`},
-    {kind: `file`, path: providers!.path, format: `json`, at: [...settings, `baseUrl`], role: `baseUrl`, note: `Cline sends its requests there`},
+    {kind: `file`, path: providers!.path, format: `json`, at: [...settings, `apiKey`], installs: true, flavour: CLINE_CLI_FLAVOUR, checked: CLI},
+    {kind: `env`, name: known.envKey, flavour: CLINE_CLI_FLAVOUR, note: `used by the Cline CLI only when providers.json has no key for ${platformId}`, checked: CLI},
+    {kind: `file`, path: secrets!.path, format: `json`, at: [known.secretKey], installs: true, flavour: CLINE_EXTENSION_FLAVOUR, checked: EXTENSION},
+    {kind: `file`, path: providers!.path, format: `json`, at: [...settings, `apiKey`], flavour: CLINE_EXTENSION_FLAVOUR, note: `secrets.json wins over providers.json in the extension`, checked: EXTENSION},
+    {kind: `file`, path: providers!.path, format: `json`, at: [...settings, `baseUrl`], role: `baseUrl`, note: `Cline sends its requests there`, checked: CLI},
     ...(known.extensionBaseKey
-      ? [{kind: `file` as const, path: globalState!.path, format: `json` as const, at: [known.extensionBaseKey], role: `baseUrl` as const, flavour: CLINE_EXTENSION_FLAVOUR}]
+      ? [{kind: `file` as const, path: globalState!.path, format: `json` as const, at: [known.extensionBaseKey], role: `baseUrl` as const, flavour: CLINE_EXTENSION_FLAVOUR, checked: CLI_CODE}]
       : []),
+    // The provider each flavour calls, which the install switches to capit's. The CLI takes `lastUsedProvider`
+    // (getLastUsedProviderSettings in the 3.0.65 binary; `cline auth <provider>` rewrites it). The extension takes
+    // `actModeApiProvider` in Act mode and `planModeApiProvider` in Plan mode (`mode` in globalState.json; the same
+    // binary's migration of the extension's state reads them that way): capit writes both, doctor judges Act mode's.
+    {
+      kind: `file`, path: providers!.path, format: `json`, at: [`lastUsedProvider`], role: `selector`, selects: platformId, installs: true,
+      // test/agents/cline.test.ts switches it to another provider: the CLI then sends that provider's key.
+      flavour: CLINE_CLI_FLAVOUR, note: `the provider the Cline CLI uses; cline auth rewrites it`, checked: CLI,
+    },
+    {
+      kind: `file`, path: globalState!.path, format: `json`, at: [`actModeApiProvider`], role: `selector`, selects: platformId, installs: true,
+      flavour: CLINE_EXTENSION_FLAVOUR,
+      note: `the provider the extension uses in Act mode (Plan mode reads planModeApiProvider, which capit also sets but doctor does not judge)`,
+      checked: CLI_CODE,
+    },
   ];
 }
 

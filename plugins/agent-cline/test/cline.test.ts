@@ -92,13 +92,23 @@ describe(`cline (pure)`, () => {
     expect(cline.supports(`aihubmix`)).toBe(true);
     expect(cline.supports(`anthropic`)).toEqual(expect.any(String));
     const providers = `/home/u/.cline/data/settings/providers.json`;
+    const globalState = `/home/u/.cline/data/globalState.json`;
+    const cli = `binary: cline 3.0.65`;
+    const cliCode = `source: @cline/cli-linux-x64@3.0.65 bin/cline`;
+    const extension = `source: apps/vscode/src/sdk/model-catalog/effective-config.ts@21cb8d25`;
     expect(clineKeySources(envInfo(), `openrouter`)).toEqual([
-      {kind: `file`, path: providers, format: `json`, at: [`providers`, `openrouter`, `settings`, `apiKey`], installs: true, flavour: CLINE_CLI_FLAVOUR},
-      {kind: `env`, name: `OPENROUTER_API_KEY`, flavour: CLINE_CLI_FLAVOUR, note: expect.any(String)},
-      {kind: `file`, path: `/home/u/.cline/data/secrets.json`, format: `json`, at: [`openRouterApiKey`], installs: true, flavour: CLINE_EXTENSION_FLAVOUR},
-      {kind: `file`, path: providers, format: `json`, at: [`providers`, `openrouter`, `settings`, `apiKey`], flavour: CLINE_EXTENSION_FLAVOUR, note: expect.any(String)},
-      {kind: `file`, path: providers, format: `json`, at: [`providers`, `openrouter`, `settings`, `baseUrl`], role: `baseUrl`, note: expect.any(String)},
+      {kind: `file`, path: providers, format: `json`, at: [`providers`, `openrouter`, `settings`, `apiKey`], installs: true, flavour: CLINE_CLI_FLAVOUR, checked: cli},
+      {kind: `env`, name: `OPENROUTER_API_KEY`, flavour: CLINE_CLI_FLAVOUR, note: expect.any(String), checked: cli},
+      {kind: `file`, path: `/home/u/.cline/data/secrets.json`, format: `json`, at: [`openRouterApiKey`], installs: true, flavour: CLINE_EXTENSION_FLAVOUR, checked: extension},
+      {kind: `file`, path: providers, format: `json`, at: [`providers`, `openrouter`, `settings`, `apiKey`], flavour: CLINE_EXTENSION_FLAVOUR, note: expect.any(String), checked: extension},
+      {kind: `file`, path: providers, format: `json`, at: [`providers`, `openrouter`, `settings`, `baseUrl`], role: `baseUrl`, note: expect.any(String), checked: cli},
+      // The provider each flavour calls: the values the plan writes.
+      {kind: `file`, path: providers, format: `json`, at: [`lastUsedProvider`], role: `selector`, selects: `openrouter`, installs: true, flavour: CLINE_CLI_FLAVOUR, note: expect.any(String), checked: cli},
+      {kind: `file`, path: globalState, format: `json`, at: [`actModeApiProvider`], role: `selector`, selects: `openrouter`, installs: true, flavour: CLINE_EXTENSION_FLAVOUR, note: expect.any(String), checked: cliCode},
     ]);
+    // QA #19: every source follows CLINE_PROVIDER_SETTINGS_PATH / CLINE_DATA_DIR as the CLI does.
+    const moved = clineKeySources(envInfo({env: {CLINE_PROVIDER_SETTINGS_PATH: `/alt/p.json`, CLINE_DATA_DIR: `/alt2`}}), `openrouter`);
+    expect([...new Set(moved.flatMap(s => s.kind === `file` ? [s.path] : []))].sort()).toEqual([`/alt/p.json`, `/alt2/globalState.json`, `/alt2/secrets.json`]);
     const aihubmix = clineKeySources(envInfo(), `aihubmix`);
     expect(aihubmix.map(s => [s.kind === `env` ? s.name : s.at.join(`.`), s.flavour ?? null, s.role ?? `key`, Boolean(s.installs)])).toEqual([
       [`providers.aihubmix.settings.apiKey`, CLINE_CLI_FLAVOUR, `key`, true],
@@ -107,7 +117,11 @@ describe(`cline (pure)`, () => {
       [`providers.aihubmix.settings.apiKey`, CLINE_EXTENSION_FLAVOUR, `key`, false],
       [`providers.aihubmix.settings.baseUrl`, null, `baseUrl`, false],
       [`aihubmixBaseUrl`, CLINE_EXTENSION_FLAVOUR, `baseUrl`, false],
+      [`lastUsedProvider`, CLINE_CLI_FLAVOUR, `selector`, true],
+      [`actModeApiProvider`, CLINE_EXTENSION_FLAVOUR, `selector`, true],
     ]);
+    expect(aihubmix.filter(s => s.role === `selector`).every(s => s.selects === `aihubmix`)).toBe(true);
+    expect(aihubmix.every(s => typeof s.checked === `string`)).toBe(true);
     expect(clineKeySources(envInfo(), `anthropic`)).toEqual([]);
   });
 });
@@ -194,6 +208,23 @@ describe(`capit openrouter 5 --agent cline`, () => {
     expect(snapshotTree(sb.home)).toEqual(before);
     expect(managementRequests(emulator.current)).toEqual([]);
     expect(emulator.current.state.keys.size).toBe(0);
+  });
+
+  it(`doctor reads the providers.json CLINE_PROVIDER_SETTINGS_PATH names, as the CLI does (QA #19)`, async () => {
+    const sb = sandbox(emulator.current);
+    expect((await issue(sb, `cline`)).exitCode).toBe(0);
+    const capped = onlyKey(emulator.current);
+    // Another file holding the user's own OpenRouter key, as the CLI would read it under that variable.
+    const alt = path.join(sb.root, `alt`, `p.json`);
+    write(alt, JSON.stringify({version: 1, lastUsedProvider: `openrouter`, providers: {openrouter: {settings: {provider: `openrouter`, apiKey: `sk-or-v1-fake-alt-0000`}, updatedAt: `2026-01-01T00:00:00.000Z`, tokenSource: `manual`}}}));
+    const doctor = await capit([`doctor`, `cline`, `--json`], {env: {...sb.env, CLINE_PROVIDER_SETTINGS_PATH: alt}});
+    const text = await capit([`doctor`, `cline`], {env: {...sb.env, CLINE_PROVIDER_SETTINGS_PATH: alt}});
+    expect(doctor.stdout).toContain(`alt/p.json`);
+    expect(text.stdout).toContain(`Cline CLI: `);
+    expect(text.stdout).not.toContain(`Cline CLI: uses capit key`);
+    expect(text.exitCode, text.stdout).toBe(1);
+    expect(doctor.stdout + text.stdout).not.toContain(capped.key);
+    expect(doctor.stdout + text.stdout).not.toContain(`sk-or-v1-fake-alt-0000`);
   });
 
   it(`honours CLINE_DIR, CLINE_DATA_DIR and CLINE_PROVIDER_SETTINGS_PATH`, async () => {

@@ -69,9 +69,28 @@ describe(`codex (pure)`, () => {
 
   it(`declares the token capit writes and the base URL it sends to, in config.toml`, () => {
     expect(codexKeySources(envInfo(), `openrouter`)).toEqual([
-      {kind: `file`, path: `/home/u/.codex/config.toml`, format: `toml`, at: [`model_providers`, `capit-openrouter`, `experimental_bearer_token`], installs: true},
-      {kind: `file`, path: `/home/u/.codex/config.toml`, format: `toml`, at: [`model_providers`, `capit-openrouter`, `base_url`], role: `baseUrl`},
+      {kind: `file`, path: `/home/u/.codex/config.toml`, format: `toml`, at: [`model_providers`, `capit-openrouter`, `experimental_bearer_token`], installs: true, checked: `binary: codex 0.171.0`},
+      {kind: `file`, path: `/home/u/.codex/config.toml`, format: `toml`, at: [`model_providers`, `capit-openrouter`, `base_url`], role: `baseUrl`, checked: `binary: codex 0.171.0`},
+      // The provider Codex uses: the id the plan writes into model_provider.
+      {
+        kind: `file`, path: `/home/u/.codex/config.toml`, format: `toml`, at: [`model_provider`], role: `selector`, selects: `capit-openrouter`,
+        installs: true, note: expect.stringContaining(`--profile`), checked: `binary: codex 0.171.0`,
+      },
     ]);
+    expect(codex.plan(input(`openai/gpt-5`), envInfo()).edits[0]).toEqual({file: `config`, op: `set`, path: [`model_provider`], value: `capit-openrouter`});
+  });
+
+  it(`capit run refuses Codex with the user-facing sentence`, () => {
+    const refusal = codex.sessionEnv!({platform: `aihubmix`, secret: KEY, baseUrls: {openai: `https://aihubmix.com/v1`}}, envInfo(), undefined);
+    expect(refusal).toEqual(expect.stringContaining(`use: capit aihubmix <usd> --agent codex`));
+  });
+
+  it(`warns about a legacy top-level profile, which Codex 0.171.0 refuses to load, with the fix`, () => {
+    const withProfile: PlanInput = {...input(`openai/gpt-5`), read: (file, p) => file === `config` && p.join(`.`) === `profile` ? `fast` : undefined};
+    const notes = codex.plan(withProfile, envInfo()).notes!.join(`\n`);
+    expect(notes).toContain(`profile = "fast"`);
+    expect(notes).toContain(`fast.config.toml`);
+    expect(codex.plan(input(`openai/gpt-5`), envInfo()).notes!.join(`\n`)).not.toContain(`legacy`);
   });
 
   it(`reads the model only while capit's provider is selected and the id is an OpenRouter one`, async () => {

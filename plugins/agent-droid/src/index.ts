@@ -88,9 +88,17 @@ export function planDroid({platform, secret, read}: PlanInput): AgentPlan {
 export function droidKeySources(envInfo: AgentEnvironment, platformId: string, detected: DroidDetected | undefined): KeySource[] {
   const file = settingsPath(envInfo);
   const index = detected?.index[platformId] ?? 0;
+  // `index` is where detect() found capit's entry by its id, so a model the user adds before it moves the path with it.
+  const BINARY = `binary: droid 0.225.2`;
   return [
-    {kind: `file`, path: file, format: `jsonc`, at: [`customModels`, index, `apiKey`], installs: true},
-    {kind: `file`, path: file, format: `jsonc`, at: [`customModels`, index, `baseUrl`], role: `baseUrl`, note: `the base URL of capit's custom model`},
+    {kind: `file`, path: file, format: `jsonc`, at: [`customModels`, index, `apiKey`], installs: true, checked: BINARY},
+    {kind: `file`, path: file, format: `jsonc`, at: [`customModels`, index, `baseUrl`], role: `baseUrl`, note: `the base URL of capit's custom model`, checked: BINARY},
+    // The model new sessions start with, which the install sets to capit's entry (otherwise Droid bills Factory).
+    {
+      kind: `file`, path: file, format: `jsonc`, at: [`sessionDefaultSettings`, `model`], role: `selector`, selects: customModelId(platformId), installs: true,
+      note: `the model new Droid sessions use; droid exec -m <id> or /model pick another for one session, which capit cannot see`,
+      checked: `binary: droid 0.225.2`,
+    },
   ];
 }
 
@@ -129,7 +137,7 @@ const agent = {
   keySources: droidKeySources,
   model: droidModel,
 
-  sessionEnv: () => `Factory Droid reads a custom model's key only from settings.json, never from the environment`,
+  sessionEnv: ({platform}) => `Factory Droid reads a custom model's key only from settings.json, never from the environment; use: capit ${platform} <usd> --agent droid`,
 } satisfies AgentDefinition<DroidDetected>;
 
 export default agent;

@@ -53,8 +53,13 @@ describe(`droid (pure)`, () => {
 
   it(`names the entry capit writes as the key and base-URL sources, at its index`, () => {
     expect(droid.keySources(envInfo(), `aihubmix`, {index: {openrouter: 0, aihubmix: 3}})).toEqual([
-      {kind: `file`, path: `/home/u/.factory/settings.json`, format: `jsonc`, at: [`customModels`, 3, `apiKey`], installs: true},
-      {kind: `file`, path: `/home/u/.factory/settings.json`, format: `jsonc`, at: [`customModels`, 3, `baseUrl`], role: `baseUrl`, note: expect.any(String)},
+      {kind: `file`, path: `/home/u/.factory/settings.json`, format: `jsonc`, at: [`customModels`, 3, `apiKey`], installs: true, checked: `binary: droid 0.225.2`},
+      {kind: `file`, path: `/home/u/.factory/settings.json`, format: `jsonc`, at: [`customModels`, 3, `baseUrl`], role: `baseUrl`, note: expect.any(String), checked: `binary: droid 0.225.2`},
+      // The default model of new sessions, set to capit's entry by the plan.
+      {
+        kind: `file`, path: `/home/u/.factory/settings.json`, format: `jsonc`, at: [`sessionDefaultSettings`, `model`],
+        role: `selector`, selects: `custom:capit-aihubmix`, installs: true, note: expect.any(String), checked: `binary: droid 0.225.2`,
+      },
     ]);
     expect(droid.supports(`no-such`)).toEqual(expect.any(String));
   });

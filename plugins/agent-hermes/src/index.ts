@@ -74,6 +74,11 @@ function providerName(platformId: string): string {
   return platformId === `openrouter` ? `openrouter` : `custom:${platformId}`;
 }
 
+/** "a" or "an" before a name, by its first letter ("an AIHubMix", "an OpenRouter"). */
+function article(name: string): string {
+  return /^[aeiou]/i.test(name) ? `an` : `a`;
+}
+
 /** OpenRouter model ids name their vendor (`anthropic/claude-sonnet-4.5`); a bare id is another provider's. */
 function isVendorSlug(model: string): boolean {
   return /^[^/\s]+\/\S+$/.test(model.trim());
@@ -141,7 +146,7 @@ export function planHermes({platform, secret, read}: PlanInput): AgentPlan {
       {file: `config`, op: `set`, path: [...entry, `base_url`], value: platform.inferenceBaseUrls.openai},
       {file: `config`, op: `set`, path: [...entry, `key_env`], value: envName(platform.id)},
     );
-    notes.push(`Hermes now uses its custom provider "${platform.id}" (config.yaml providers.${platform.id}); set model.default to a ${platform.displayName} model id (e.g. gpt-4o-mini) if it names another provider's model`);
+    notes.push(`Hermes now uses its custom provider "${platform.id}" (config.yaml providers.${platform.id}); set model.default to ${article(platform.displayName)} ${platform.displayName} model id (e.g. gpt-4o-mini) if it names another provider's model`);
   }
   return {edits, notes};
 }
@@ -162,23 +167,38 @@ export function planHermes({platform, secret, read}: PlanInput): AgentPlan {
 export function hermesKeySources(envInfo: AgentEnvironment, platformId: string): KeySource[] {
   const name = envName(platformId);
   const [env, config] = hermesFiles(envInfo);
-  const dotenv = (at: string, extra: Partial<KeySource> = {}): KeySource => ({kind: `file`, path: env!.path, format: `dotenv`, at: [at], ...extra} as KeySource);
+  // Hermes is Python and not installable here: every layer is known from its code, none was run.
+  const RUNTIME = `source: hermes_cli/runtime_provider.py@004ad48`;
+  const ENV_LOADER = `source: hermes_cli/env_loader.py@01138ffd`;
+  const dotenv = (at: string, extra: Partial<KeySource> = {}): KeySource => ({kind: `file`, path: env!.path, format: `dotenv`, at: [at], checked: RUNTIME, ...extra} as KeySource);
+  const yaml = (at: string[], extra: Partial<KeySource>): KeySource => ({kind: `file`, path: config!.path, format: `yaml`, at, checked: RUNTIME, ...extra} as KeySource);
   const keys: KeySource[] = [
-    dotenv(name, {installs: true}),
-    {kind: `env`, name, note: `Hermes loads its .env over the shell environment`},
+    dotenv(name, {installs: true, checked: ENV_LOADER}),
+    {kind: `env`, name, note: `Hermes loads its .env over the shell environment`, checked: ENV_LOADER},
+  ];
+  // The provider Hermes uses (resolve_requested_provider): `model.provider` in config.yaml, which the install sets, over
+  // HERMES_INFERENCE_PROVIDER. Any other value (`auto`, `custom`, another provider) leaves the capped key unused or
+  // sends the requests elsewhere. Not seen by capit: a provider picked for one session inside Hermes.
+  const selected = providerName(platformId);
+  const selectors: KeySource[] = [
+    yaml([`model`, `provider`], {
+      role: `selector`, selects: selected, installs: true,
+      note: `selects the provider Hermes uses; \`hermes model\` rewrites it`,
+    }),
+    {kind: `env`, name: `HERMES_INFERENCE_PROVIDER`, role: `selector`, selects: selected, checked: RUNTIME, note: `read only when config.yaml sets no model.provider`},
   ];
   if (platformId === `openrouter`) {
     const redirect = `Hermes sends its requests there, and the OpenRouter key only if it is on openrouter.ai`;
     return [
       ...keys,
       dotenv(`CUSTOM_BASE_URL`, {role: `baseUrl`, note: redirect}),
-      {kind: `env`, name: `CUSTOM_BASE_URL`, role: `baseUrl`, note: `${redirect}; .env wins over the shell`},
+      {kind: `env`, name: `CUSTOM_BASE_URL`, role: `baseUrl`, note: `${redirect}; .env wins over the shell`, checked: RUNTIME},
       dotenv(`OPENROUTER_BASE_URL`, {role: `baseUrl`, note: `Hermes sends the OpenRouter key there`}),
-      {kind: `env`, name: `OPENROUTER_BASE_URL`, role: `baseUrl`, note: `Hermes sends the OpenRouter key there; .env wins over the shell`},
+      {kind: `env`, name: `OPENROUTER_BASE_URL`, role: `baseUrl`, note: `Hermes sends the OpenRouter key there; .env wins over the shell`, checked: RUNTIME},
+      ...selectors,
     ];
   }
   const entry = [`providers`, platformId];
-  const yaml = (at: string[], extra: Partial<KeySource>): KeySource => ({kind: `file`, path: config!.path, format: `yaml`, at, ...extra} as KeySource);
   return [
     ...keys,
     yaml([...entry, `api_key`], {note: `used only when ${name} is not set`}),
@@ -187,6 +207,7 @@ export function hermesKeySources(envInfo: AgentEnvironment, platformId: string):
     yaml([...entry, `api`], {role: `baseUrl`, note: `wins over providers.${platformId}.base_url`}),
     yaml([...entry, `url`], {role: `baseUrl`, note: `wins over providers.${platformId}.base_url`}),
     yaml([...entry, `base_url`], {role: `baseUrl`, note: `written by capit`}),
+    ...selectors,
   ];
 }
 
@@ -208,6 +229,11 @@ export function hermesSessionEnv({platform, secret, baseUrls}: SessionInput, env
       // CUSTOM_BASE_URL outranks OPENROUTER_BASE_URL and gets no OpenRouter key (runtime_provider.py, see above).
       {kind: `file` as const, path: dotenv, format: `dotenv` as const, at: [`CUSTOM_BASE_URL`], note: `Hermes sends its requests there instead, without the session key`},
       {kind: `env` as const, name: `CUSTOM_BASE_URL`, note: `Hermes sends its requests there instead, without the session key`},
+      // Another provider selected in config.yaml: Hermes would not send OPENROUTER_API_KEY at all.
+      {
+        kind: `file` as const, path: hermesFiles(envInfo)[1]!.path, format: `yaml` as const, at: [`model`, `provider`],
+        role: `selector` as const, selects: providerName(platform), note: `selects another provider than OpenRouter`,
+      },
     ],
   };
 }

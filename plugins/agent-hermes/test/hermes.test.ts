@@ -101,25 +101,44 @@ describe(`hermes (pure)`, () => {
     expect(hermes.supports(`aihubmix`)).toBe(true);
     expect(hermes.supports(`anthropic`)).toEqual(expect.any(String));
     const dotenv = `/home/u/.hermes/.env`;
+    const config = `/home/u/.hermes/config.yaml`;
+    const runtime = `source: hermes_cli/runtime_provider.py@004ad48`;
+    const envLoader = `source: hermes_cli/env_loader.py@01138ffd`;
+    const selectors = (selects: string) => [
+      {kind: `file`, path: config, format: `yaml`, at: [`model`, `provider`], role: `selector`, selects, installs: true, note: expect.any(String), checked: runtime},
+      {kind: `env`, name: `HERMES_INFERENCE_PROVIDER`, role: `selector`, selects, note: expect.any(String), checked: runtime},
+    ];
     expect(hermesKeySources(envInfo(), `openrouter`)).toEqual([
-      {kind: `file`, path: dotenv, format: `dotenv`, at: [`OPENROUTER_API_KEY`], installs: true},
-      {kind: `env`, name: `OPENROUTER_API_KEY`, note: expect.any(String)},
-      {kind: `file`, path: dotenv, format: `dotenv`, at: [`CUSTOM_BASE_URL`], role: `baseUrl`, note: expect.any(String)},
-      {kind: `env`, name: `CUSTOM_BASE_URL`, role: `baseUrl`, note: expect.any(String)},
-      {kind: `file`, path: dotenv, format: `dotenv`, at: [`OPENROUTER_BASE_URL`], role: `baseUrl`, note: expect.any(String)},
-      {kind: `env`, name: `OPENROUTER_BASE_URL`, role: `baseUrl`, note: expect.any(String)},
+      {kind: `file`, path: dotenv, format: `dotenv`, at: [`OPENROUTER_API_KEY`], installs: true, checked: envLoader},
+      {kind: `env`, name: `OPENROUTER_API_KEY`, note: expect.any(String), checked: envLoader},
+      {kind: `file`, path: dotenv, format: `dotenv`, at: [`CUSTOM_BASE_URL`], role: `baseUrl`, note: expect.any(String), checked: runtime},
+      {kind: `env`, name: `CUSTOM_BASE_URL`, role: `baseUrl`, note: expect.any(String), checked: runtime},
+      {kind: `file`, path: dotenv, format: `dotenv`, at: [`OPENROUTER_BASE_URL`], role: `baseUrl`, note: expect.any(String), checked: runtime},
+      {kind: `env`, name: `OPENROUTER_BASE_URL`, role: `baseUrl`, note: expect.any(String), checked: runtime},
+      // The provider the install selects: model.provider over HERMES_INFERENCE_PROVIDER.
+      ...selectors(`openrouter`),
     ]);
     // model.base_url is not a source for provider openrouter: Hermes ignores it there (the install deletes a stale one).
     expect(hermesKeySources(envInfo(), `openrouter`).some(s => s.kind === `file` && s.at.includes(`base_url`))).toBe(false);
-    const config = `/home/u/.hermes/config.yaml`;
     expect(hermesKeySources(envInfo(), `aihubmix`)).toEqual([
-      {kind: `file`, path: dotenv, format: `dotenv`, at: [`AIHUBMIX_API_KEY`], installs: true},
-      {kind: `env`, name: `AIHUBMIX_API_KEY`, note: expect.any(String)},
-      {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `api_key`], note: expect.any(String)},
-      {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `api`], role: `baseUrl`, note: expect.any(String)},
-      {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `url`], role: `baseUrl`, note: expect.any(String)},
-      {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `base_url`], role: `baseUrl`, note: `written by capit`},
+      {kind: `file`, path: dotenv, format: `dotenv`, at: [`AIHUBMIX_API_KEY`], installs: true, checked: envLoader},
+      {kind: `env`, name: `AIHUBMIX_API_KEY`, note: expect.any(String), checked: envLoader},
+      {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `api_key`], note: expect.any(String), checked: runtime},
+      {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `api`], role: `baseUrl`, note: expect.any(String), checked: runtime},
+      {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `url`], role: `baseUrl`, note: expect.any(String), checked: runtime},
+      {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `base_url`], role: `baseUrl`, note: `written by capit`, checked: runtime},
+      ...selectors(`custom:aihubmix`),
     ]);
+    // The selector names exactly the provider the plan writes.
+    for (const platform of [OPENROUTER, AIHUBMIX]) {
+      const written = hermes.plan(input({model: {provider: `anthropic`}}, platform), envInfo()).edits.find(e => e.file === `config` && e.path.join(`.`) === `model.provider`);
+      const selector = hermesKeySources(envInfo(), platform.id).find(s => s.role === `selector` && s.installs);
+      expect(written && `value` in written ? written.value : undefined).toBe(selector!.selects);
+    }
+  });
+
+  it(`says "an AIHubMix model id" (QA #6)`, () => {
+    expect(hermes.plan(input({}, AIHUBMIX), envInfo()).notes!.join(`\n`)).toContain(`an AIHubMix model id`);
   });
 });
 
@@ -326,3 +345,33 @@ describe(`capit doctor hermes: base-URL layers (runtime_provider.py)`, () => {
   });
 });
 
+
+describe(`capit doctor hermes: model.provider selects the provider (QA #4)`, () => {
+  for (const [what, yaml] of [
+    [`another provider`, `model:\n  provider: anthropic\n`],
+    [`Hermes' own custom provider`, `model:\n  provider: custom\n`],
+    [`auto, with a model.base_url Hermes then honours`, `model:\n  provider: auto\n  base_url: https://elsewhere.example/v1\n`],
+    [`no provider at all (the selection capit wrote is gone)`, `model:\n  default: anthropic/claude-sonnet-4\n`],
+  ] as const) {
+    it(`config.yaml switched to ${what}: doctor says SHADOWED (exit 1), never "uses capit key"`, async () => {
+      const sb = sandbox(emulator.current);
+      expect((await issue(sb, `hermes`)).exitCode).toBe(0);
+      const before = await capit([`doctor`, `hermes`], {env: sb.env});
+      expect(before.exitCode, before.stdout + before.stderr).toBe(0);
+      expect(before.stdout).toContain(`uses capit key`);
+      write(path.join(sb.home, `.hermes`, `config.yaml`), yaml);
+      const after = await capit([`doctor`, `hermes`], {env: sb.env});
+      expect(after.exitCode, after.stdout + after.stderr).toBe(1);
+      expect(after.stdout).toContain(`SHADOWED`);
+      expect(after.stdout).not.toContain(`uses capit key`);
+    });
+  }
+
+  it(`HERMES_INFERENCE_PROVIDER is read only when config.yaml names no provider: capit's model.provider wins over it`, async () => {
+    const sb = sandbox(emulator.current, {HERMES_INFERENCE_PROVIDER: `anthropic`});
+    expect((await issue(sb, `hermes`)).exitCode).toBe(0);
+    const doctor = await capit([`doctor`, `hermes`], {env: sb.env});
+    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
+    expect(doctor.stdout).toContain(`uses capit key`);
+  });
+});

@@ -38,6 +38,8 @@ export interface QwenDetected {
   index: Record<string, number>;
   /** Whether settings.json already holds capit's entry for the platform. */
   installed: Record<string, boolean>;
+  /** The model id (`id`) of capit's entry per platform, which `model.name` must name for Qwen Code to use it. */
+  model?: Record<string, string>;
 }
 
 export function entryIndex(providers: unknown, platformId: string): number {
@@ -95,19 +97,40 @@ export function qwenKeySources(envInfo: AgentEnvironment, platformId: string, de
     : [p.join(envInfo.cwd, `.qwen`, `.env`), p.join(envInfo.cwd, `.env`)];
   const index = detected?.index[platformId] ?? 0;
   const workspaceSettings = project.length ? [p.join(envInfo.cwd, `.qwen`, `settings.json`)] : [];
+  // test/agents/qwen.test.ts runs 0.24.4 with the shell variable and with capit's ~/.qwen/.env; the other layers are
+  // known from its bundle.
+  const BINARY = `binary: qwen 0.24.4`;
+  const ENV_FILES = `source: chunks/chunk-DYLGEL4Y.js@0.24.4`;
+  const SETTINGS = `source: chunks/chunk-D2H63VR2.js@0.24.4`;
+  // The model entry Qwen Code uses: `model.name` (the entry's id) with `security.auth.selectedType` "openai", a
+  // workspace's settings.json over the user's. The install sets both in the user's file.
+  // Before capit's entry exists (the install's own warnings, the README table), the id a new entry gets.
+  const model = detected?.model?.[platformId] ?? DEFAULT_MODEL[platformId];
+  // The user's model.name is run in test/agents/qwen.test.ts (set back to the user's entry, qwen sends that entry's key).
+  const selector = (file: string, at: string[], selects: string, installs: boolean, note: string): KeySource => ({
+    kind: `file`, path: file, format: `jsonc`, at, role: `selector`, selects, note,
+    checked: file === settings && at[0] === `model` ? BINARY : SETTINGS, ...(installs ? {installs: true} : {}),
+  });
+  const selectors: KeySource[] = model === undefined ? [] : [
+    ...[...workspaceSettings, settings].map(file => selector(file, [`model`, `name`], model, file === settings,
+      `selects the model entry Qwen Code uses; qwen -m <model> or /model pick another for one session, which capit cannot see`)),
+    ...[...workspaceSettings, settings].map(file => selector(file, [`security`, `auth`, `selectedType`], `openai`, file === settings,
+      `selects the auth type; /auth or --auth-type switch it`)),
+  ];
   return [
-    {kind: `env`, name, note: `Qwen Code reads the shell before its .env files`},
-    ...project.map(file => ({kind: `file` as const, path: file, format: `dotenv` as const, at: [name], note: `a project .env is read before ~/.qwen/.env`})),
-    {kind: `file`, path: p.join(home, `.env`), format: `dotenv`, at: [name], installs: true},
-    {kind: `file`, path: p.join(envInfo.home, `.env`), format: `dotenv`, at: [name]},
-    ...[...workspaceSettings, settings].map(file => ({kind: `file` as const, path: file, format: `jsonc` as const, at: [`env`, name]})),
+    {kind: `env`, name, note: `Qwen Code reads the shell before its .env files`, checked: BINARY},
+    ...project.map(file => ({kind: `file` as const, path: file, format: `dotenv` as const, at: [name], note: `a project .env is read before ~/.qwen/.env`, checked: ENV_FILES})),
+    {kind: `file`, path: p.join(home, `.env`), format: `dotenv`, at: [name], installs: true, checked: BINARY},
+    {kind: `file`, path: p.join(envInfo.home, `.env`), format: `dotenv`, at: [name], checked: ENV_FILES},
+    ...[...workspaceSettings, settings].map(file => ({kind: `file` as const, path: file, format: `jsonc` as const, at: [`env`, name], checked: ENV_FILES})),
     // modelProviders merges with strategy "replace" (chunks/chunk-D2H63VR2.js settings schema): a project's list
     // replaces the user's, capit's entry with it.
     ...workspaceSettings.map(file => ({
       kind: `file` as const, path: file, format: `jsonc` as const, at: [`modelProviders`], role: `baseUrl` as const, redirectsWhenSet: true,
-      note: `a project's modelProviders replaces the user's list, capit's entry included`,
+      note: `a project's modelProviders replaces the user's list, capit's entry included`, checked: SETTINGS,
     })),
-    {kind: `file`, path: settings, format: `jsonc`, at: [`modelProviders`, `openai`, index, `baseUrl`], role: `baseUrl`, note: `the base URL of capit's modelProviders entry`},
+    {kind: `file`, path: settings, format: `jsonc`, at: [`modelProviders`, `openai`, index, `baseUrl`], role: `baseUrl`, note: `the base URL of capit's modelProviders entry`, checked: BINARY},
+    ...selectors,
   ];
 }
 
@@ -124,11 +147,16 @@ async function qwenModel(envInfo: AgentEnvironment, detected: QwenDetected | und
  * block (qwen only fills unset variables); nothing beats the process environment. It is read only through capit's
  * modelProviders entry, so without one (no install yet) no variable can hand Qwen Code the session key.
  */
-export function qwenSessionEnv({platform, secret}: SessionInput, _envInfo: AgentEnvironment, detected: QwenDetected | undefined): SessionEnv | string {
+export function qwenSessionEnv({platform, secret}: SessionInput, envInfo: AgentEnvironment, detected: QwenDetected | undefined): SessionEnv | string {
   if (!detected?.installed[platform]) {
     return `Qwen Code reads a key only through a modelProviders entry in settings.json; run "capit ${platform} <usd> --agent qwen" once so capit's entry exists`;
   }
-  return {env: {[envName(platform)]: secret}};
+  // The variable reaches Qwen Code only while capit's entry is the selected model: a set selector naming another
+  // refuses (the same selectors doctor reads, none of them marked as the one capit writes).
+  const beatenBy = qwenKeySources(envInfo, platform, detected)
+    .filter(source => source.role === `selector`)
+    .map(({installs: _installs, ...source}) => source);
+  return {env: {[envName(platform)]: secret}, ...(beatenBy.length ? {beatenBy} : {})};
 }
 
 const agent = {
@@ -140,7 +168,12 @@ const agent = {
     const providers = readProviders(settingsFile(envInfo));
     const index = {openrouter: entryIndex(providers, `openrouter`), aihubmix: entryIndex(providers, `aihubmix`)};
     const length = Array.isArray(providers) ? providers.length : 0;
-    return {index, installed: {openrouter: index.openrouter < length, aihubmix: index.aihubmix < length}};
+    const model: Record<string, string> = {};
+    for (const [platformId, at] of Object.entries(index)) {
+      const id = Array.isArray(providers) ? (providers[at] as {id?: unknown} | undefined)?.id : undefined;
+      if (typeof id === `string` && id) model[platformId] = id;
+    }
+    return {index, installed: {openrouter: index.openrouter < length, aihubmix: index.aihubmix < length}, model};
   },
 
   // .env first: when capit creates ~/.qwen, the secret file's write creates it 0700.

@@ -50,7 +50,7 @@ describe(`qwen (pure)`, () => {
   });
 
   it(`lists the shell, the project .env files, ~/.qwen/.env (installs), ~/.env and settings env, in qwen's order`, () => {
-    const sources = qwen.keySources(envInfo(), `openrouter`, {index: {openrouter: 2}, installed: {}});
+    const sources = qwen.keySources(envInfo(), `openrouter`, {index: {openrouter: 2}, installed: {}}).filter(s => s.role !== `selector`);
     expect(sources.map(s => (s.kind === `env` ? `env:${s.name}` : `${s.path}:${s.at.join(`.`)}`) + (s.installs ? ` *` : ``) + (s.role === `baseUrl` ? ` (base)` : ``))).toEqual([
       `env:CAPIT_OPENROUTER_API_KEY`,
       `/work/proj/.qwen/.env:CAPIT_OPENROUTER_API_KEY`,
@@ -62,11 +62,36 @@ describe(`qwen (pure)`, () => {
       `/work/proj/.qwen/settings.json:modelProviders (base)`,
       `/home/u/.qwen/settings.json:modelProviders.openai.2.baseUrl (base)`,
     ]);
+    expect(sources.every(s => typeof s.checked === `string`)).toBe(true);
+  });
+
+  it(`declares model.name (capit's entry id) and security.auth.selectedType as selectors, the workspace's first`, () => {
+    const detected = {index: {openrouter: 2}, installed: {openrouter: true}, model: {openrouter: `qwen/qwen3-coder`}};
+    const selectors = qwen.keySources(envInfo(), `openrouter`, detected).filter(s => s.role === `selector`);
+    expect(selectors.map(s => `${s.kind === `file` ? `${s.path}:${s.at.join(`.`)}` : ``}=${s.selects}${s.installs ? ` *` : ``}`)).toEqual([
+      `/work/proj/.qwen/settings.json:model.name=qwen/qwen3-coder`,
+      `/home/u/.qwen/settings.json:model.name=qwen/qwen3-coder *`,
+      `/work/proj/.qwen/settings.json:security.auth.selectedType=openai`,
+      `/home/u/.qwen/settings.json:security.auth.selectedType=openai *`,
+    ]);
+    // They name what the plan writes.
+    const plan = qwen.plan(input([{id: `qwen/qwen3-coder`, envKey: envName(`openrouter`), baseUrl: `https://old.example/v1`}]), envInfo(), detected);
+    expect(plan.edits).toContainEqual({file: `settings`, op: `set`, path: [`model`, `name`], value: `qwen/qwen3-coder`});
+    expect(plan.edits).toContainEqual({file: `settings`, op: `set`, path: [`security`, `auth`, `selectedType`], value: `openai`});
+    // Before capit's entry exists: the model id a new entry gets, as the plan writes it.
+    const fresh = qwen.keySources(envInfo(), `aihubmix`, {index: {aihubmix: 0}, installed: {}}).filter(s => s.role === `selector` && s.kind === `file` && s.at[0] === `model`);
+    expect(fresh.map(s => s.selects)).toEqual([`qwen3-coder-plus`, `qwen3-coder-plus`]);
+    expect(qwen.plan({...input([]), platform: {id: `aihubmix`, displayName: `AIHubMix`, inferenceBaseUrls: {openai: `https://aihubmix.com/v1`}}}, envInfo(), {index: {aihubmix: 0}, installed: {}}).edits)
+      .toContainEqual({file: `settings`, op: `set`, path: [`model`, `name`], value: `qwen3-coder-plus`});
+    // capit run: the selectors beat the session variable (none marked as capit's own).
+    const session = qwen.sessionEnv({platform: `openrouter`, secret: KEY, baseUrls: {openai: `https://example.test/v1`}}, envInfo(), detected);
+    expect(typeof session === `object` && session.beatenBy!.map(s => s.role)).toEqual([`selector`, `selector`, `selector`, `selector`]);
+    expect(typeof session === `object` && session.beatenBy!.some(s => s.installs)).toBe(false);
   });
 
   it(`capit run hands the session key through capit's variable only once capit's entry exists`, () => {
     const baseUrls = {openai: `https://example.test/v1`};
-    expect(qwen.sessionEnv({platform: `openrouter`, secret: KEY, baseUrls}, envInfo(), {index: {openrouter: 0}, installed: {openrouter: true}})).toEqual({env: {CAPIT_OPENROUTER_API_KEY: KEY}});
+    expect(qwen.sessionEnv({platform: `openrouter`, secret: KEY, baseUrls}, envInfo(), {index: {openrouter: 0}, installed: {openrouter: true}})).toEqual({env: {CAPIT_OPENROUTER_API_KEY: KEY}, beatenBy: expect.any(Array)});
     expect(qwen.sessionEnv({platform: `openrouter`, secret: KEY, baseUrls}, envInfo(), {index: {openrouter: 0}, installed: {}})).toEqual(expect.stringContaining(`modelProviders`));
   });
 });

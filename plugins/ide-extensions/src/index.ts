@@ -266,7 +266,8 @@ export function noExtensionLines(ide: IdeSpec, envInfo: AgentEnvironment, platfo
 /**
  * Where each configured extension reads its key, merged: every extension's higher-precedence sources first, then the
  * ones capit writes (`installs`), then the lower ones — so anything listed before the first `installs` source
- * shadows one of the capped keys. Notes name the extension.
+ * shadows one of the capped keys — and last the extensions' selectors (e.g. Cline's `actModeApiProvider`). Notes name
+ * the extension.
  */
 export function ideKeySources(ide: IdeSpec, envInfo: AgentEnvironment, platformId: string, found: readonly DetectedExtension[]): KeySource[] {
   found = found.filter(e => extensionSupports(e.spec.id, platformId));
@@ -280,18 +281,21 @@ export function ideKeySources(ide: IdeSpec, envInfo: AgentEnvironment, platformI
       kind: `file`, path: rooImportPath(envInfo), format: `json`,
       at: [`providerProfiles`, `apiConfigs`, ROO_PROFILE_NAME, `openRouterApiKey`], installs: true,
       note: `imported into the extension's secret storage at every ${ide.displayName} start`,
+      checked: `source: src/core/config/importExport.ts@cb836567 (Roo Code 3.52.1)`,
     }]});
   const above: KeySource[] = [];
   const installs: KeySource[] = [];
   const below: KeySource[] = [];
+  // Selectors (the setting that picks capit's provider) are their own chain, not ranked against keys: kept last.
+  const selectors: KeySource[] = [];
   for (const {name, sources} of groups) {
-    const at = sources.findIndex(s => s.installs);
-    sources.forEach((source, i) => {
-      const named = {...source, note: source.note ? `${name}: ${source.note}` : name};
-      (at === -1 || i < at ? above : i === at || source.installs ? installs : below).push(named);
-    });
+    const keys = sources.filter(s => s.role !== `selector`);
+    const at = keys.findIndex(s => s.installs);
+    const named = (source: KeySource): KeySource => ({...source, note: source.note ? `${name}: ${source.note}` : name});
+    keys.forEach((source, i) => (at === -1 || i < at ? above : i === at || source.installs ? installs : below).push(named(source)));
+    selectors.push(...sources.filter(s => s.role === `selector`).map(named));
   }
-  return [...above, ...installs, ...below];
+  return [...above, ...installs, ...below, ...selectors];
 }
 
 /** One line for `capit agents`, e.g. "Cascade: no OpenRouter BYOK; extensions: kilo". */

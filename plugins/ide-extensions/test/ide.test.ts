@@ -153,13 +153,18 @@ describe(`key sources`, () => {
     const envInfo = envFor();
     install(envInfo, `.cursor`, `kilocode.kilo-code-7.2.1`, `saoudrizwan.claude-dev-4.1.13`, `zoocodeorganization.zoo-code-1.2.0`);
     const sources = ideKeySources(CURSOR, envInfo, `openrouter`, scanExtensions(CURSOR, envInfo));
-    const firstInstalls = sources.findIndex(s => s.installs);
-    const installs = sources.filter(s => s.installs);
+    const selectors = sources.filter(s => s.role === `selector`);
+    // The selector of the extension (Cline's Act-mode provider) comes last, named by its extension.
+    expect(selectors.map(s => s.kind === `file` && `${path.basename(s.path)} ${s.at.join(`.`)} ${s.note?.split(`:`)[0]}`)).toEqual([`globalState.json actModeApiProvider Cline`]);
+    expect(sources.slice(-selectors.length)).toEqual(selectors);
+    const keys = sources.filter(s => s.role !== `selector`);
+    const firstInstalls = keys.findIndex(s => s.installs);
+    const installs = keys.filter(s => s.installs);
     expect(installs.map(s => s.kind === `file` && path.basename(s.path))).toEqual([`auth.json`, `secrets.json`, `roo-import.json`]);
     // Installed sources are contiguous; every non-installed source before them is a Kilo one (Cline's and Zoo's own
     // lists start with what capit writes).
-    expect(sources.slice(firstInstalls, firstInstalls + installs.length).every(s => s.installs)).toBe(true);
-    expect(sources.slice(0, firstInstalls).every(s => s.note?.startsWith(`Kilo Code`))).toBe(true);
+    expect(keys.slice(firstInstalls, firstInstalls + installs.length).every(s => s.installs)).toBe(true);
+    expect(keys.slice(0, firstInstalls).every(s => s.note?.startsWith(`Kilo Code`))).toBe(true);
     expect(sources.find(s => s.kind === `env` && s.name === `KILO_AUTH_CONTENT`)!.note).toBe(`Kilo Code: it replaces auth.json entirely`);
     const bare = envFor();
     expect(ideKeySources(CURSOR, bare, `openrouter`, scanExtensions(CURSOR, bare))).toEqual([]);
