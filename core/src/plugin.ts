@@ -429,8 +429,9 @@ export type KeySource = (
   role?: `key` | `baseUrl` | `selector`;
   /**
    * For a `selector` source (a setting that picks the provider or model entry the agent uses, such as Hermes'
-   * `model.provider` or Codex's `model_provider`): the value that makes the agent use what capit installed. Core reads
-   * selector sources highest precedence first; the first one set decides, and any other value means the agent uses
+   * `model.provider` or Codex's `model_provider`): the value that makes the agent use what capit installed. Selector
+   * sources with the same `selects` are one setting's layers (a chain); several settings are several chains, each
+   * judged on its own. Core reads a chain highest precedence first; the first one set decides, and any other value means the agent uses
    * another provider: `capit doctor` says SHADOWED (exit 1) and the install warns. When none is set and one of them is
    * the source capit writes (`installs`), the selection is gone: SHADOWED too. Values are compared, never printed.
    */

@@ -210,11 +210,22 @@ export interface SelectorShadow {
  * selection capit made is gone: a shadow too. Null otherwise (also when the agent declares no selectors).
  */
 export function findSelectorShadow(states: readonly KeySourceState[]): SelectorShadow | null {
-  const selectors = states.filter(s => isSelectorSource(s.source));
-  const first = selectors.find(isSet);
-  if (first) return first.unreadable || first.selectsOther ? {state: first, how: `other`} : null;
-  const written = selectors.find(s => s.source.installs);
-  return written ? {state: written, how: `gone`} : null;
+  // One chain per setting: the layers of one setting must all hold the same value (Qwen's model.name in the workspace
+  // and the user settings), another setting another value (its security.auth.selectedType). Each chain is judged on its
+  // own: the first one set decides.
+  const chains = new Map<string, KeySourceState[]>();
+  for (const state of states.filter(s => isSelectorSource(s.source)))
+    chains.set(state.source.selects!, [...(chains.get(state.source.selects!) ?? []), state]);
+  for (const selectors of chains.values()) {
+    const first = selectors.find(isSet);
+    if (first) {
+      if (first.unreadable || first.selectsOther) return {state: first, how: `other`};
+      continue;
+    }
+    const written = selectors.find(s => s.source.installs);
+    if (written) return {state: written, how: `gone`};
+  }
+  return null;
 }
 
 /** `<label>: it selects another provider than capit's` (or why capit cannot tell, or that the selection is gone). */

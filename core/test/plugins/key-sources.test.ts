@@ -1,7 +1,7 @@
 // What core refuses in an agent's declared sources, and how it reads a base URL: its origin only.
 import {describe, expect, it} from 'vitest';
 
-import {byFlavour, findRedirect, inspectSources, originOf, platformOrigins} from '../../src/issue/shadows.js';
+import {byFlavour, findRedirect, findSelectorShadow, inspectSources, originOf, platformOrigins} from '../../src/issue/shadows.js';
 import {keySourceProblems} from '../../src/plugins/key-sources.js';
 import type {AgentEnvironment, KeySource} from '../../src/plugin.js';
 import {sessionEnvProblems} from '../../src/testing/agent.js';
@@ -84,5 +84,24 @@ describe(`reading base-URL sources`, () => {
     expect(byFlavour([s(`A`), s(`B`)]).map(g => g.flavour)).toEqual([null]);
     // A single flavour (an IDE where only the extension reads the files) is judged without a flavour prefix.
     expect(byFlavour([s(`A`), s(`B`, `ide`)]).map(g => [g.flavour, g.states.length])).toEqual([[null, 2]]);
+  });
+});
+
+describe(`selector chains`, () => {
+  const sel = (name: string, selects: string, value: string | undefined, installs = false) => ({
+    source: {kind: `env` as const, name, role: `selector` as const, selects, ...(installs ? {installs} : {})}, label: name,
+    present: value !== undefined, ...(value !== undefined && value !== selects ? {selectsOther: true} : {}),
+  });
+
+  it(`judges each setting's layers on their own: the first set decides within a chain`, () => {
+    // model.name (workspace, user) and selectedType (workspace, user), like Qwen Code.
+    const fine = [sel(`WS_MODEL`, `capit-or`, undefined), sel(`USER_MODEL`, `capit-or`, `capit-or`, true), sel(`WS_TYPE`, `openai`, undefined), sel(`USER_TYPE`, `openai`, `openai`, true)];
+    expect(findSelectorShadow(fine)).toBeNull();
+    const typeSwitched = [fine[0]!, fine[1]!, fine[2]!, sel(`USER_TYPE`, `openai`, `qwen-oauth`, true)];
+    expect(findSelectorShadow(typeSwitched)).toMatchObject({how: `other`, state: {label: `USER_TYPE`}});
+    const workspaceWins = [sel(`WS_MODEL`, `capit-or`, `gpt-4o`), fine[1]!, fine[2]!, fine[3]!];
+    expect(findSelectorShadow(workspaceWins)).toMatchObject({how: `other`, state: {label: `WS_MODEL`}});
+    const gone = [fine[0]!, sel(`USER_MODEL`, `capit-or`, undefined, true), fine[2]!, fine[3]!];
+    expect(findSelectorShadow(gone)).toMatchObject({how: `gone`, state: {label: `USER_MODEL`}});
   });
 });

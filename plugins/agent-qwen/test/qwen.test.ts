@@ -139,6 +139,14 @@ describe(`capit openrouter 5 --agent qwen`, () => {
     expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
     expect(doctor.stdout).toContain(`uses capit key ${key.name}`);
 
+    // The auth type switched back to Qwen's own login (model.name still capit's): another chain, judged on its own.
+    const installed = read(path.join(dir, `settings.json`));
+    write(path.join(dir, `settings.json`), installed.replace(`"selectedType": "openai"`, `"selectedType": "qwen-oauth"`));
+    const switched = await capit([`doctor`, `qwen`], {env: sb.env});
+    expect(switched.exitCode).toBe(1);
+    expect(switched.stdout).toMatch(/SHADOWED by .*security\.auth\.selectedType.*selects another provider than capit's/);
+    write(path.join(dir, `settings.json`), installed);
+
     expect((await restore(sb, `qwen`)).exitCode).toBe(0);
     expect(read(path.join(dir, `settings.json`))).toBe(settings);
     expect(read(path.join(dir, `.env`))).toBe(dotenv);
