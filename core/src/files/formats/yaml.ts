@@ -5,10 +5,15 @@
 // - a new key is rendered by the Document API and inserted after the last line of its mapping;
 // - a deleted key loses its lines (whole-line comments among them stay); a value replaced by a collection (or a
 //   collection by anything) loses its lines and gets the Document API's rendering of the new pair in their place;
-// - an edit inside a flow mapping (`{a: 1}`) rewrites that mapping alone, still in flow style.
-// Every other byte stays. Each edited text is parsed back and must mean exactly the model; when it does not (keys
-// inside sequence items, layouts not handled here), the model is printed by the library instead (comments kept,
-// spacing normalised).
+// - an edit inside a flow mapping (`{a: 1}`) rewrites that mapping alone, still in flow style;
+// - block sequences are walked like block mappings (a number in the path is an item): a key inside an item is set,
+//   added (at its siblings' column) or deleted as above, and the first key of an item keeps the item's `-` (deleting
+//   it moves the next key up beside the `-`); a new item is rendered by the Document API in block style and inserted
+//   after the sequence's last line, at its items' `-` column and spacing after `-`; a deleted item loses its lines
+//   (whole-line comments among them stay), so adding an item and deleting it gives the original bytes back.
+// Every other byte stays. Each edited text is parsed back and must mean exactly the model; when it does not (layouts
+// not handled here: flow sequences, `- - nested` items, deleting a sequence's only item), the model is printed by the
+// library instead (comments kept, spacing normalised).
 import {isDeepStrictEqual} from 'node:util';
 import type {Document as YamlDocument, Node as YamlNode, Pair, YAMLMap, YAMLSeq} from 'yaml';
 
