@@ -412,6 +412,74 @@ compression: {enabled: true, threshold: 0.85}
     });
   });
 
+  describe(`edits inside block sequences (Continue's models list)`, () => {
+    const models = `models:
+  - name: Claude   # first
+    provider: anthropic
+    model: claude-sonnet-4-5   # pinned
+  - name: OR
+    provider: openrouter   # x
+    model: openai/gpt-4o-mini
+# tail
+`;
+    const open = (text = models) => openDocument(`yaml`, text, `/config.yaml`);
+
+    it(`sets a scalar inside an item and keeps every other byte`, () => {
+      const doc = open();
+      doc.set([`models`, 1, `model`], `openai/gpt-4o`);
+      expect(doc.text()).toBe(models.replace(`model: openai/gpt-4o-mini`, `model: openai/gpt-4o`));
+    });
+
+    it(`adds keys to an item, indented like its siblings, and deleting them gives the original bytes back`, () => {
+      const doc = open();
+      doc.set([`models`, 1, `apiKey`], KEY);
+      doc.set([`models`, 1, `apiBase`], `https://openrouter.ai/api/v1`);
+      expect(doc.text()).toBe(models.replace(`gpt-4o-mini\n`, `gpt-4o-mini\n    apiKey: ${KEY}\n    apiBase: https://openrouter.ai/api/v1\n`));
+      doc.set([`models`, 0, `model`], `claude-opus-4`);
+      doc.delete([`models`, 1, `apiKey`]);
+      doc.delete([`models`, 1, `apiBase`]);
+      // (after an unrelated edit: a document that means what it did at first is given back as read anyway)
+      expect(doc.text()).toBe(models.replace(`claude-sonnet-4-5   # pinned`, `claude-opus-4       # pinned`));
+    });
+
+    it(`deletes a key inside an item; the first key's sibling moves up beside the dash`, () => {
+      const doc = open();
+      doc.delete([`models`, 0, `provider`]);
+      expect(doc.text()).toBe(models.replace(`    provider: anthropic\n`, ``));
+      const first = open();
+      first.delete([`models`, 0, `name`]);
+      expect(first.text()).toBe(models.replace(`  - name: Claude   # first\n    provider: anthropic\n`, `  - provider: anthropic\n`));
+      const noted = open(models.replace(`    provider: anthropic`, `    # why\n    provider: anthropic`));
+      noted.delete([`models`, 0, `name`]);
+      expect(noted.text()).toBe(models.replace(`  - name: Claude   # first\n`, `  -\n    # why\n`));
+    });
+
+    it(`appends an item in block style at the items' indent; deleting it gives the original bytes back`, () => {
+      const doc = open();
+      doc.set([`models`, 2], {name: `capit openrouter`, provider: `openrouter`, model: `x`, apiKey: KEY, roles: [`chat`]});
+      expect(doc.text()).toBe(models.replace(`# tail`, `  - name: capit openrouter\n    provider: openrouter\n    model: x\n    apiKey: ${KEY}\n    roles:\n      - chat\n# tail`));
+      doc.set([`models`, 0, `model`], `claude-opus-4`);
+      doc.delete([`models`, 2]);
+      expect(doc.text()).toBe(models.replace(`claude-sonnet-4-5   # pinned`, `claude-opus-4       # pinned`));
+    });
+
+    it(`follows a file's own dash column, spacing after the dash and CRLF`, () => {
+      const text = `models:\r\n-   name: a    # c\r\n    model: m\r\nz: 1\r\n`;
+      const doc = open(text);
+      doc.set([`models`, 1], {name: `b`, model: `n`});
+      expect(doc.text()).toBe(`models:\r\n-   name: a    # c\r\n    model: m\r\n-   name: b\r\n    model: n\r\nz: 1\r\n`);
+      doc.set([`z`], 2);
+      doc.delete([`models`, 1]);
+      expect(doc.text()).toBe(text.replace(`z: 1`, `z: 2`));
+    });
+
+    it(`deletes an item by its lines; comment lines inside it stay`, () => {
+      const doc = open(models.replace(`    provider: anthropic`, `    # why\n    provider: anthropic`));
+      doc.delete([`models`, 0]);
+      expect(doc.text()).toBe(`models:\n    # why\n${models.slice(models.indexOf(`  - name: OR`))}`);
+    });
+  });
+
   it.each([`a: [1\n`, `- a\n- b\n`, `just a string\n`, `a: 1\na: 2\n`, `a: 1\n---\nb: 2\n`])(`refuses %j`, src => {
     expect(() => openDocument(`yaml`, src, `/c.yaml`)).toThrow(UnparseableFileError);
   });

@@ -485,6 +485,37 @@ describe(`yaml editor properties`, () => {
   });
 });
 
+/** The paths of the non-empty sequences in a value (empty ones are written `[]`, in flow style). */
+function sequencePaths(value: unknown, at: (string | number)[] = []): (string | number)[][] {
+  if (Array.isArray(value)) return [...(value.length > 0 ? [at] : []), ...value.flatMap((v, i) => sequencePaths(v, [...at, i]))];
+  if (isObj(value)) return Object.entries(value).flatMap(([k, v]) => sequencePaths(v, [...at, k]));
+  return [];
+}
+
+describe(`yaml editor properties: items of any block sequence`, () => {
+  it(`appending an item means the model's edit, and deleting it again gives back the bytes of the other edits`, () => {
+    fc.assert(
+      fc.property(yamlDoc, yamlValue, fc.nat(), (d, value, pick) => {
+        const seqs = sequencePaths(d.obj);
+        fc.pre(seqs.length > 0);
+        const at = seqs[pick % seqs.length]!;
+        const length = (getAt(d.obj as Tree, at as string[]) as unknown[]).length;
+        const marked = openDocument(`yaml`, d.text, `/c.yaml`);
+        marked.set([`capit_mark`], 1);
+        const doc = openDocument(`yaml`, d.text, `/c.yaml`);
+        doc.set([`capit_mark`], 1);
+        doc.set([...at, length], value);
+        const model = {...structuredClone(d.obj), capit_mark: 1};
+        (getAt(model as Tree, at as string[]) as unknown[]).push(value);
+        expect(parseYaml(doc.text())).toEqual(model);
+        doc.delete([...at, length]);
+        expect(doc.text()).toBe(marked.text());
+      }),
+      {numRuns: RUNS},
+    );
+  });
+});
+
 // Documents built line by line (so the line of every key is known), with inline comments of varied spacing on
 // keys and their neighbours; one edit next to them must leave every other line byte for byte as it was.
 
@@ -632,6 +663,160 @@ describe(`yaml editor properties: flow mappings`, () => {
           if (comment) expect(line.endsWith(`}  # keep\n`)).toBe(true);
         },
       ),
+      {numRuns: RUNS},
+    );
+  });
+});
+
+// A block sequence of mappings (Continue's `models:` list) built line by line, with inline comments of varied
+// spacing, comment lines between keys, `-` at varied columns, varied spacing after `-`, and LF or CRLF. An edit inside
+// an item, a new item or a deleted item must leave every line that is not its own byte for byte as it was.
+
+type SeqLine = {text: string; kind: `top` | `seq` | `dash` | `key` | `note` | `blank`; item?: number; key?: string};
+
+const seqYaml = fc.record({
+  before: fc.dictionary(key, lineScalar, {maxKeys: 2}),
+  after: fc.dictionary(key.map(k => `z_${k}`), lineScalar, {maxKeys: 2}),
+  items: fc.array(fc.dictionary(key, lineScalar, {minKeys: 1, maxKeys: 4}), {minLength: 1, maxLength: 4}),
+  dashColumn: fc.constantFrom(0, 2, 4),
+  afterDash: fc.constantFrom(1, 1, 3),
+  decorations: fc.array(decoration, {minLength: 1, maxLength: 12}),
+  crlf: fc.boolean(),
+}).map(d => {
+  let n = 0;
+  const deco = () => d.decorations[n++ % d.decorations.length]!;
+  const scalarText = (v: unknown) => {
+    const rendered = stringifyYaml(v, {lineWidth: 0}).replace(/\n$/, ``);
+    return rendered.includes(`\n`) ? JSON.stringify(v) : rendered;
+  };
+  const withComment = (text: string) => {
+    const c = deco().comment;
+    return c ? `${text}${c.gap}#${c.text}` : text;
+  };
+  const lines: SeqLine[] = [];
+  for (const [k, v] of Object.entries(d.before)) lines.push({text: withComment(`${k}: ${scalarText(v)}`), kind: `top`});
+  lines.push({text: withComment(`models:`), kind: `seq`});
+  const dash = `${` `.repeat(d.dashColumn)}-${` `.repeat(d.afterDash)}`;
+  const pad = ` `.repeat(dash.length);
+  d.items.forEach((item, i) => {
+    Object.entries(item).forEach(([k, v], j) => {
+      const before = deco().before;
+      if (j > 0 && before === `blank`) lines.push({text: ``, kind: `blank`, item: i});
+      if (j > 0 && before === `comment`) lines.push({text: `${pad}# about ${k}`, kind: `note`, item: i});
+      lines.push({text: withComment(`${j === 0 ? dash : pad}${k}: ${scalarText(v)}`), kind: j === 0 ? `dash` : `key`, item: i, key: k});
+    });
+  });
+  for (const [k, v] of Object.entries(d.after)) lines.push({text: withComment(`${k}: ${scalarText(v)}`), kind: `top`});
+  const eol = d.crlf ? `\r\n` : `\n`;
+  const model = {...d.before, models: d.items, ...d.after};
+  return {...d, lines, model, eol, text: lines.map(l => `${l.text}${eol}`).join(``)};
+});
+
+/** The output's lines, after checking it kept the file's line breaks. */
+function linesOf(out: string, eol: string): string[] {
+  if (eol === `\r\n`) expect(out.replace(/\r\n/g, ``)).not.toContain(`\n`);
+  else expect(out).not.toContain(`\r`);
+  return out.split(eol);
+}
+
+const seqEdit = fc.record({
+  kind: fc.constantFrom(`set`, `add`, `delete`, `append`, `deleteItem`),
+  item: fc.nat(),
+  pick: fc.nat(),
+  value: lineScalar,
+  extra: fc.dictionary(key, lineScalar, {maxKeys: 3}),
+});
+
+describe(`yaml editor properties: block sequences of mappings`, () => {
+  it(`an edit inside an item, a new item or a deleted item changes only its own lines`, () => {
+    fc.assert(
+      fc.property(seqYaml, seqEdit, (d, e) => {
+        const doc = openDocument(`yaml`, d.text, `/c.yaml`);
+        expect(doc.read([])).toEqual(d.model);
+        const model = structuredClone(d.model) as {models: Record<string, unknown>[]};
+        const i = e.item % d.items.length;
+        const keys = Object.keys(d.items[i]!);
+        const k = keys[e.pick % keys.length]!;
+        const before = d.lines.map(l => l.text);
+        const keyLine = d.lines.findIndex(l => l.item === i && l.key === k);
+        let expected: string[];
+        if (e.kind === `set`) {
+          doc.set([`models`, i, k], e.value);
+          model.models[i]![k] = e.value;
+          const after = linesOf(doc.text(), d.eol);
+          expect(after.length).toBe(before.length + 1);
+          for (let n = 0; n < before.length; n++) if (n !== keyLine) expect(after[n]).toBe(before[n]);
+          expect(after[keyLine]!.startsWith(before[keyLine]!.slice(0, before[keyLine]!.indexOf(`${k}:`) + k.length + 1))).toBe(true);
+          expect(parseYaml(doc.text())).toEqual(model);
+          return;
+        }
+        if (e.kind === `add`) {
+          doc.set([`models`, i, `capit_new`], e.value);
+          model.models[i]!.capit_new = e.value;
+          const after = linesOf(doc.text(), d.eol);
+          const added = after.findIndex(l => l.includes(`capit_new:`));
+          // Indented like its siblings, right after the item's last line.
+          const lastOfItem = d.lines.findLastIndex(l => l.item === i && l.key !== undefined);
+          expect(added).toBe(lastOfItem + 1);
+          expect(after[added]!.startsWith(`${` `.repeat(d.dashColumn + d.afterDash + 1)}capit_new:`)).toBe(true);
+          expected = [...before, ``];
+          expect(after.filter((_, n) => n !== added)).toEqual(expected);
+        } else if (e.kind === `delete`) {
+          fc.pre(keys.length > 1);
+          doc.delete([`models`, i, k]);
+          delete model.models[i]![k];
+          const rest = d.lines.filter((_, n) => n !== keyLine);
+          if (d.lines[keyLine]!.kind === `dash`) {
+            // The first key's line goes; the next key moves up beside the `-`, or (comment lines between) the `-`
+            // stands alone.
+            // Blank lines between go with it.
+            const next = d.lines.slice(keyLine + 1).find(l => l.kind !== `blank`)!;
+            const dash = before[keyLine]!.slice(0, d.dashColumn + 1 + d.afterDash);
+            if (next.kind === `key`) {
+              const gap = d.lines.slice(keyLine + 1, d.lines.indexOf(next));
+              expected = rest.filter(l => !gap.includes(l)).map(l => (l === next ? dash + l.text.trimStart() : l.text));
+            } else {
+              expected = [...before.slice(0, keyLine), dash.trimEnd(), ...before.slice(keyLine + 1)];
+            }
+          } else {
+            expected = rest.map(l => l.text);
+          }
+          expect(linesOf(doc.text(), d.eol)).toEqual([...expected, ``]);
+        } else if (e.kind === `append`) {
+          const entry = {capit_name: e.value, ...Object.fromEntries(Object.entries(e.extra).map(([x, v]) => [`capit_${x}`, v]))};
+          doc.set([`models`, d.items.length], entry);
+          model.models.push(entry);
+          const after = linesOf(doc.text(), d.eol);
+          const added = after.map((l, n) => (l.includes(`capit_`) ? n : -1)).filter(n => n >= 0);
+          const lastOfSeq = d.lines.findLastIndex(l => l.item !== undefined);
+          expect(added[0]).toBe(lastOfSeq + 1);
+          expect(after[added[0]!]!.startsWith(`${` `.repeat(d.dashColumn)}-${` `.repeat(d.afterDash)}capit_name:`)).toBe(true);
+          for (const n of added.slice(1)) expect(after[n]!.startsWith(`${` `.repeat(d.dashColumn + 1 + d.afterDash)}capit_`)).toBe(true);
+          expect(after.filter((_, n) => !added.includes(n))).toEqual([...before, ``]);
+          expect(parseYaml(doc.text())).toEqual(model);
+          // Deleting the new item gives the original bytes back: checked after an unrelated edit too, since a
+          // document that means what it did at first is given back as read.
+          doc.delete([`models`, d.items.length]);
+          expect(doc.text()).toBe(d.text);
+          const marked = openDocument(`yaml`, d.text, `/c.yaml`);
+          marked.set([`capit_mark`], 1);
+          const expectedText = marked.text();
+          doc.set([`capit_mark`], 1);
+          doc.set([`models`, d.items.length], entry);
+          doc.delete([`models`, d.items.length]);
+          expect(doc.text()).toBe(expectedText);
+          return;
+        } else {
+          fc.pre(d.items.length > 1);
+          doc.delete([`models`, i]);
+          model.models.splice(i, 1);
+          // The item's key lines go; comment lines among them stay.
+          expected = d.lines.filter(l => l.item !== i || l.kind === `note`).map(l => l.text);
+          const nonBlank = (ls: string[]) => ls.filter(l => l.trim() !== ``);
+          expect(nonBlank(linesOf(doc.text(), d.eol))).toEqual(nonBlank(expected));
+        }
+        expect(parseYaml(doc.text())).toEqual(model);
+      }),
       {numRuns: RUNS},
     );
   });

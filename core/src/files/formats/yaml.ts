@@ -5,12 +5,17 @@
 // - a new key is rendered by the Document API and inserted after the last line of its mapping;
 // - a deleted key loses its lines (whole-line comments among them stay); a value replaced by a collection (or a
 //   collection by anything) loses its lines and gets the Document API's rendering of the new pair in their place;
-// - an edit inside a flow mapping (`{a: 1}`) rewrites that mapping alone, still in flow style.
-// Every other byte stays. Each edited text is parsed back and must mean exactly the model; when it does not (keys
-// inside sequence items, layouts not handled here), the model is printed by the library instead (comments kept,
-// spacing normalised).
+// - an edit inside a flow mapping (`{a: 1}`) rewrites that mapping alone, still in flow style;
+// - block sequences are walked like block mappings (a number in the path is an item): a key inside an item is set,
+//   added (at its siblings' column) or deleted as above, and the first key of an item keeps the item's `-` (deleting
+//   it moves the next key up beside the `-`); a new item is rendered by the Document API in block style and inserted
+//   after the sequence's last line, at its items' `-` column and spacing after `-`; a deleted item loses its lines
+//   (whole-line comments among them stay), so adding an item and deleting it gives the original bytes back.
+// Every other byte stays. Each edited text is parsed back and must mean exactly the model; when it does not (layouts
+// not handled here: flow sequences, `- - nested` items, deleting a sequence's only item), the model is printed by the
+// library instead (comments kept, spacing normalised).
 import {isDeepStrictEqual} from 'node:util';
-import type {Document as YamlDocument, Node as YamlNode, Pair, YAMLMap} from 'yaml';
+import type {Document as YamlDocument, Node as YamlNode, Pair, YAMLMap, YAMLSeq} from 'yaml';
 
 import {conflict, formatPath, lineCol, MAX_NESTING_DEPTH, requirePath, splitBom, type EditableDocument} from './common.js';
 import {UnparseableFileError} from '../../errors.js';
@@ -160,48 +165,139 @@ function setInSource(body: string, path: JsonPath, value: unknown, ctx: EditCont
     const separator = body === `` || body.endsWith(`\n`) ? `` : `\n`;
     return body + separator + renderPair(path[0]!, nest(path.slice(1), value), 0, opts);
   }
-  let map: unknown = contents;
-  for (let depth = 0; depth < path.length; depth++) {
-    if (!isBlockMap(map)) return rewriteFlowMap(body, map, path.slice(0, depth), ctx);
-    const seg = path[depth]!;
-    const pair = pairOf(map, seg);
-    if (!pair) {
-      const at = lineEndAfter(body, endOf(map));
-      const separator = at === body.length && !body.endsWith(`\n`) ? `\n` : ``;
-      return body.slice(0, at) + separator + renderPair(seg, nest(path.slice(depth + 1), value), columnOf(body, map), opts) + body.slice(at);
-    }
-    if (depth < path.length - 1) {
-      map = pair.value;
-      continue;
-    }
-    const node = pair.value;
+  const scalarEdit = (node: unknown): string | undefined => {
     const token = yaml.isScalar(node) ? node.srcToken : undefined;
     if ((value === null || typeof value !== `object`) && token && FLOW_SCALARS.has(token.type)) {
       setScalarToken(token as import('yaml').CST.FlowScalar, value);
       return tokens.map(t => yaml.CST.stringify(t)).join(``);
     }
-    return replacePair(body, pair, renderPair(seg, value, columnOf(body, map), opts));
+    return undefined;
+  };
+  let node: unknown = contents;
+  for (let depth = 0; depth < path.length; depth++) {
+    const seg = path[depth]!;
+    const last = depth === path.length - 1;
+    if (isBlockSeq(node)) {
+      if (typeof seg !== `number`) return undefined;
+      if (seg === node.items.length) {
+        // A new item: after the sequence's last line, written like its items.
+        if (!last) return undefined;
+        const at = lineEndAfter(body, endOf(node));
+        const separator = at === body.length && !body.endsWith(`\n`) ? `\n` : ``;
+        const item = renderItem(value, seqLayout(body, node), opts);
+        return item === undefined ? undefined : body.slice(0, at) + separator + item + body.slice(at);
+      }
+      const item = node.items[seg];
+      if (item === undefined) return undefined;
+      if (!last) {
+        node = item;
+        continue;
+      }
+      return scalarEdit(item) ?? replaceItem(body, node, seg, renderItem(value, seqLayout(body, node), opts));
+    }
+    if (!isBlockMap(node)) return rewriteFlowMap(body, node, path.slice(0, depth), ctx);
+    const pair = pairOf(node, seg);
+    if (!pair) {
+      const at = lineEndAfter(body, endOf(node));
+      const separator = at === body.length && !body.endsWith(`\n`) ? `\n` : ``;
+      return body.slice(0, at) + separator + renderPair(seg, nest(path.slice(depth + 1), value), columnOf(body, node), opts) + body.slice(at);
+    }
+    if (!last) {
+      node = pair.value;
+      continue;
+    }
+    return scalarEdit(pair.value) ?? replacePair(body, pair, renderPair(seg, value, columnOf(body, node), opts));
   }
   return undefined;
 }
 
 function deleteInSource(body: string, path: JsonPath, ctx: EditContext): string | undefined {
   const {doc} = parseSource(body);
-  let map: unknown = doc?.contents;
+  let node: unknown = doc?.contents;
   for (let depth = 0; depth < path.length; depth++) {
-    if (!isBlockMap(map)) return rewriteFlowMap(body, map, path.slice(0, depth), ctx);
-    const pair = pairOf(map, path[depth]!);
+    const seg = path[depth]!;
+    const last = depth === path.length - 1;
+    if (isBlockSeq(node)) {
+      const item = typeof seg === `number` ? node.items[seg] : undefined;
+      if (item === undefined) return body;
+      if (!last) {
+        node = item;
+        continue;
+      }
+      // The last item of a sequence cannot go without the sequence becoming `[]`: left to the library.
+      if (node.items.length === 1) return undefined;
+      return replaceItem(body, node, seg as number, ``);
+    }
+    if (!isBlockMap(node)) return rewriteFlowMap(body, node, path.slice(0, depth), ctx);
+    const pair = pairOf(node, seg);
     if (!pair) return body;
-    if (depth < path.length - 1) {
-      map = pair.value;
+    if (!last) {
+      node = pair.value;
       continue;
     }
-    if (map.items.length > 1) return replacePair(body, pair, ``);
+    if (node.items.length > 1) return replacePair(body, pair, ``, node);
     // The mapping's only key: the mapping is written `{}` (at the top level, in place of the key's lines).
     if (depth === 0) return replacePair(body, pair, `{}\n`);
     return setInSource(body, path.slice(0, -1), {}, ctx);
   }
   return undefined;
+}
+
+function isBlockSeq(node: unknown): node is YAMLSeq {
+  return yamlLibrary().isSeq(node) && (node as YAMLSeq).srcToken?.type === `block-seq`;
+}
+
+/** Where a block sequence's `-` indicators stand, and how far after them its items' keys start (`- key` is 2). */
+type SeqLayout = {column: number; keyOffset: number};
+
+function seqLayout(body: string, seq: YAMLSeq): SeqLayout {
+  const dash = dashOf(seq, 0);
+  const column = dash === undefined ? 0 : dash - lineStartOf(body, dash);
+  const first = seq.items[0] as YamlNode | undefined;
+  const yaml = yamlLibrary();
+  let keyOffset = 2;
+  if (dash !== undefined && yaml.isMap(first) && first.items.length > 0) {
+    const keyStart = (first.items[0] as Pair<YamlNode>).key.range?.[0];
+    // Only a key on the `-` line tells the spacing after it.
+    if (keyStart !== undefined && !body.slice(dash, keyStart).includes(`\n`) && keyStart - dash >= 2) keyOffset = keyStart - dash;
+  }
+  return {column, keyOffset};
+}
+
+/** The offset of item `index`'s `-` indicator in a block sequence. */
+function dashOf(seq: YAMLSeq, index: number): number | undefined {
+  const token = seq.srcToken as import('yaml').CST.BlockSequence | undefined;
+  return token?.items[index]?.start.find(t => t.type === `seq-item-ind`)?.offset;
+}
+
+/** `- value` as the library writes it, at the sequence's column and with its spacing after `-`. */
+function renderItem(value: unknown, layout: SeqLayout, opts: ToStringOptions): string | undefined {
+  const yaml = yamlLibrary();
+  const text = new yaml.Document([value], {aliasDuplicateObjects: false}).toString(opts);
+  if (!text.startsWith(`- `)) return undefined;
+  const pad = ` `.repeat(layout.column);
+  const extra = ` `.repeat(layout.keyOffset - 2);
+  return text.split(`\n`).map((line, i) => {
+    if (line === ``) return line;
+    // The item's own lines sit 2 after the `-` as the library writes them; this file's items may use more.
+    if (i === 0) return pad + `-` + ` `.repeat(layout.keyOffset - 1) + line.slice(2);
+    return pad + (line.startsWith(`  `) ? extra : ``) + line;
+  }).join(`\n`);
+}
+
+/**
+ * `body` with the lines of item `index` (its `-` line to the end of its value) replaced by `replacement`; whole-line
+ * comments among them stay, before the replacement. `undefined` when the `-` shares its line with something else.
+ */
+function replaceItem(body: string, seq: YAMLSeq, index: number, replacement: string | undefined): string | undefined {
+  const dash = dashOf(seq, index);
+  if (dash === undefined || replacement === undefined) return undefined;
+  const from = lineStartOf(body, dash);
+  if (!/^[ \t]*$/.test(body.slice(from, dash))) return undefined;
+  const item = seq.items[index] as YamlNode | null;
+  const to = lineEndAfter(body, Math.max(dash + 1, endOf(item)));
+  const notes = body.slice(lineEndAfter(body, dash), to).split(/(?<=\n)/).filter(line => /^[ \t]*#/.test(line));
+  return body.slice(0, from) + notes.join(``) + replacement + body.slice(to);
 }
 
 /**
@@ -262,16 +358,31 @@ function nest(rest: JsonPath, value: unknown): unknown {
 
 /**
  * `body` with the lines of `pair` (its key's line to the end of its value) replaced by `replacement`. Whole-line
- * comments among them are the user's notes, not part of the value: they stay, before the replacement.
+ * comments among them are the user's notes, not part of the value: they stay, before the replacement. The first key
+ * of a sequence item shares its line with the item's `-`, which stays: a replacement follows it, and a deleted key's
+ * next sibling (in `map`) moves up beside it.
  */
-function replacePair(body: string, pair: Pair<YamlNode, YamlNode | null>, replacement: string): string | undefined {
+function replacePair(body: string, pair: Pair<YamlNode, YamlNode | null>, replacement: string, map?: YAMLMap): string | undefined {
   const keyStart = pair.key.range![0];
   const from = lineStartOf(body, keyStart);
-  // A key that shares its line with something else (`- key: 1`) is left to the library.
-  if (!/^[ \t]*$/.test(body.slice(from, keyStart))) return undefined;
   const to = lineEndAfter(body, endOf(pair));
   const notes = body.slice(lineEndAfter(body, keyStart), to).split(/(?<=\n)/).filter(line => /^[ \t]*#/.test(line));
-  return body.slice(0, from) + notes.join(``) + replacement + body.slice(to);
+  const prefix = body.slice(from, keyStart);
+  if (/^[ \t]*$/.test(prefix)) return body.slice(0, from) + notes.join(``) + replacement + body.slice(to);
+  // A key after something other than an item's `-` (`- - key: 1`, `? key`) is left to the library.
+  if (!/^[ \t]*-[ \t]+$/.test(prefix)) return undefined;
+  if (replacement !== ``) {
+    if (notes.length > 0) return undefined;
+    return body.slice(0, keyStart) + replacement.slice(keyStart - from) + body.slice(to);
+  }
+  const items = (map?.items ?? []) as Pair<YamlNode>[];
+  const next = items[items.indexOf(pair as Pair<YamlNode>) + 1]?.key.range?.[0];
+  if (next === undefined) return undefined;
+  // Nothing but blank lines between: the next key takes the deleted key's place on the `-` line.
+  if (notes.length === 0 && /^\s*$/.test(body.slice(to, lineStartOf(body, next))) && /^[ \t]*$/.test(body.slice(lineStartOf(body, next), next)))
+    return body.slice(0, keyStart) + body.slice(next);
+  // Else the `-` stands alone on its line and the item's other lines stay as they are.
+  return body.slice(0, from) + prefix.replace(/[ \t]+$/, ``) + `\n` + notes.join(``) + body.slice(to);
 }
 
 /** The column of a block mapping's keys. */
