@@ -187,7 +187,10 @@ const agent = {
     // Another model that cn uses instead of capit's: its key wins, and its base (or, without one, its provider's own
     // host) is where the requests go.
     const used = usedModelIndex(detected, index, capitModelName(platformId));
-    const winner = used === undefined || used === index ? [] : winningModelSources(file, used, detected.models?.[used], platformId, capitModelName(platformId));
+    // Name the model capit keyed as cn lists it: the user's own OpenRouter model, or capit's added one.
+    const named = detected.models?.[index]?.name;
+    const keyedName = typeof named === `string` && named !== `` ? named : capitModelName(platformId);
+    const winner = used === undefined || used === index ? [] : winningModelSources(file, used, detected.models?.[used], platformId, keyedName);
     return [
       ...winner,
       {kind: `file`, path: file, format: `yaml`, at: [`models`, index, `apiKey`], installs: true,
