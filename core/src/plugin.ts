@@ -430,12 +430,17 @@ export type KeySource = (
   /**
    * For a `selector` source (a setting that picks the provider or model entry the agent uses, such as Hermes'
    * `model.provider` or Codex's `model_provider`): the value that makes the agent use what capit installed. Selector
-   * sources with the same `selects` are one setting's layers (a chain); several settings are several chains, each
-   * judged on its own. Core reads a chain highest precedence first; the first one set decides, and any other value means the agent uses
+   * sources of the same {@link setting} (by default: with the same `selects`) are one setting's layers (a chain);
+   * several settings are several chains, each judged on its own. Core reads a chain highest precedence first; the first one set decides, and any other value means the agent uses
    * another provider: `capit doctor` says SHADOWED (exit 1) and the install warns. When none is set and one of them is
    * the source capit writes (`installs`), the selection is gone: SHADOWED too. Values are compared, never printed.
    */
   selects?: string;
+  /**
+   * For a `selector` source: the setting it is a layer of, when two settings must hold the same value (Cline's Act-mode
+   * and Plan-mode providers are both `openrouter`) and so would otherwise be judged as one.
+   */
+  setting?: string;
   /**
    * For an `env` source: it counts as set only when its value is truthy (`1`, `true`, `yes`, `on`, any case), as the
    * agent reads a switch such as `CLAUDE_CODE_USE_BEDROCK`.

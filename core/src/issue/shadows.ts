@@ -214,8 +214,10 @@ export function findSelectorShadow(states: readonly KeySourceState[]): SelectorS
   // and the user settings), another setting another value (its security.auth.selectedType). Each chain is judged on its
   // own: the first one set decides.
   const chains = new Map<string, KeySourceState[]>();
-  for (const state of states.filter(s => isSelectorSource(s.source)))
-    chains.set(state.source.selects!, [...(chains.get(state.source.selects!) ?? []), state]);
+  for (const state of states.filter(s => isSelectorSource(s.source))) {
+    const chain = state.source.setting ?? state.source.selects!;
+    chains.set(chain, [...(chains.get(chain) ?? []), state]);
+  }
   for (const selectors of chains.values()) {
     const first = selectors.find(isSet);
     if (first) {

@@ -30,6 +30,8 @@ export function keySourceProblems(sources: readonly KeySource[]): string[] {
       problems.push(`${name(source)} is a selector without selects (the value that selects capit's entry)`);
     if (source.selects !== undefined && source.role !== `selector`)
       problems.push(`${name(source)} has selects but is not a selector source (add role: 'selector', or drop selects)`);
+    if (source.setting !== undefined && (source.role !== `selector` || typeof source.setting !== `string` || source.setting === ``))
+      problems.push(`${name(source)} has setting but is not a selector source with a non-empty setting name`);
     if (source.truthy !== undefined && typeof source.truthy !== `boolean`)
       problems.push(`${name(source)} has truthy ${JSON.stringify(source.truthy)} (expected true or false)`);
     if (source.truthy && source.role !== undefined && source.role !== `key`)

@@ -104,4 +104,12 @@ describe(`selector chains`, () => {
     const gone = [fine[0]!, sel(`USER_MODEL`, `capit-or`, undefined, true), fine[2]!, fine[3]!];
     expect(findSelectorShadow(gone)).toMatchObject({how: `gone`, state: {label: `USER_MODEL`}});
   });
+
+  it(`two settings that must hold the same value are two chains when they say so (setting)`, () => {
+    const mode = (name: string, setting: string, value: string | undefined) => ({...sel(name, `openrouter`, value, true), source: {...sel(name, `openrouter`, value, true).source, setting}});
+    // Cline's Act-mode and Plan-mode providers: one switched away is SHADOWED though the other still selects capit's.
+    expect(findSelectorShadow([mode(`ACT`, `act`, `openrouter`), mode(`PLAN`, `plan`, `anthropic`)])).toMatchObject({how: `other`, state: {label: `PLAN`}});
+    expect(findSelectorShadow([mode(`ACT`, `act`, `openrouter`), mode(`PLAN`, `plan`, `openrouter`)])).toBeNull();
+    expect(keySourceProblems([{kind: `env`, name: `X`, setting: `x`}])).toEqual([`env X has setting but is not a selector source with a non-empty setting name`]);
+  });
 });

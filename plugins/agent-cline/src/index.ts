@@ -132,7 +132,7 @@ export function clineKeySources(envInfo: AgentEnvironment, platformId: string): 
     // The provider each flavour calls, which the install switches to capit's. The CLI takes `lastUsedProvider`
     // (getLastUsedProviderSettings in the 3.0.65 binary; `cline auth <provider>` rewrites it). The extension takes
     // `actModeApiProvider` in Act mode and `planModeApiProvider` in Plan mode (`mode` in globalState.json; the same
-    // binary's migration of the extension's state reads them that way): capit writes both, doctor judges Act mode's.
+    // binary's migration of the extension's state reads them that way): capit writes both, and doctor judges each.
     {
       kind: `file`, path: providers!.path, format: `json`, at: [`lastUsedProvider`], role: `selector`, selects: platformId, installs: true,
       // test/agents/cline.test.ts switches it to another provider: the CLI then sends that provider's key.
@@ -140,9 +140,11 @@ export function clineKeySources(envInfo: AgentEnvironment, platformId: string): 
     },
     {
       kind: `file`, path: globalState!.path, format: `json`, at: [`actModeApiProvider`], role: `selector`, selects: platformId, installs: true,
-      flavour: CLINE_EXTENSION_FLAVOUR,
-      note: `the provider the extension uses in Act mode (Plan mode reads planModeApiProvider, which capit also sets but doctor does not judge)`,
-      checked: CLI_CODE,
+      setting: `actModeApiProvider`, flavour: CLINE_EXTENSION_FLAVOUR, note: `the provider the extension uses in Act mode`, checked: CLI_CODE,
+    },
+    {
+      kind: `file`, path: globalState!.path, format: `json`, at: [`planModeApiProvider`], role: `selector`, selects: platformId, installs: true,
+      setting: `planModeApiProvider`, flavour: CLINE_EXTENSION_FLAVOUR, note: `the provider the extension uses in Plan mode`, checked: CLI_CODE,
     },
   ];
 }

@@ -104,7 +104,8 @@ describe(`cline (pure)`, () => {
       {kind: `file`, path: providers, format: `json`, at: [`providers`, `openrouter`, `settings`, `baseUrl`], role: `baseUrl`, note: expect.any(String), checked: cli},
       // The provider each flavour calls: the values the plan writes.
       {kind: `file`, path: providers, format: `json`, at: [`lastUsedProvider`], role: `selector`, selects: `openrouter`, installs: true, flavour: CLINE_CLI_FLAVOUR, note: expect.any(String), checked: cli},
-      {kind: `file`, path: globalState, format: `json`, at: [`actModeApiProvider`], role: `selector`, selects: `openrouter`, installs: true, flavour: CLINE_EXTENSION_FLAVOUR, note: expect.any(String), checked: cliCode},
+      {kind: `file`, path: globalState, format: `json`, at: [`actModeApiProvider`], role: `selector`, selects: `openrouter`, installs: true, setting: `actModeApiProvider`, flavour: CLINE_EXTENSION_FLAVOUR, note: expect.any(String), checked: cliCode},
+      {kind: `file`, path: globalState, format: `json`, at: [`planModeApiProvider`], role: `selector`, selects: `openrouter`, installs: true, setting: `planModeApiProvider`, flavour: CLINE_EXTENSION_FLAVOUR, note: expect.any(String), checked: cliCode},
     ]);
     // QA #19: every source follows CLINE_PROVIDER_SETTINGS_PATH / CLINE_DATA_DIR as the CLI does.
     const moved = clineKeySources(envInfo({env: {CLINE_PROVIDER_SETTINGS_PATH: `/alt/p.json`, CLINE_DATA_DIR: `/alt2`}}), `openrouter`);
@@ -119,6 +120,7 @@ describe(`cline (pure)`, () => {
       [`aihubmixBaseUrl`, CLINE_EXTENSION_FLAVOUR, `baseUrl`, false],
       [`lastUsedProvider`, CLINE_CLI_FLAVOUR, `selector`, true],
       [`actModeApiProvider`, CLINE_EXTENSION_FLAVOUR, `selector`, true],
+      [`planModeApiProvider`, CLINE_EXTENSION_FLAVOUR, `selector`, true],
     ]);
     expect(aihubmix.filter(s => s.role === `selector`).every(s => s.selects === `aihubmix`)).toBe(true);
     expect(aihubmix.every(s => typeof s.checked === `string`)).toBe(true);
@@ -160,6 +162,14 @@ describe(`capit openrouter 5 --agent cline`, () => {
     expect(mode(path.join(sb.home, `.cline`, `data`))).toBe(0o700);
     expect(mode(path.join(sb.home, `.cline`, `data`, `settings`))).toBe(0o700);
     expect(result.stdout + result.stderr).not.toContain(key.key);
+
+    // Plan mode switched to another provider (Act mode still capit's): the extension's Plan-mode requests no longer use
+    // the capped key, so doctor must not vouch for the extension.
+    write(p.globalState, JSON.stringify({actModeApiProvider: `openrouter`, planModeApiProvider: `anthropic`}));
+    const doctor = await capit([`doctor`, `cline`], {env: sb.env});
+    expect(doctor.exitCode).toBe(1);
+    expect(doctor.stdout).toMatch(/Cline extension: SHADOWED by ~\/\.cline\/data\/globalState\.json \(planModeApiProvider\)/);
+    expect(doctor.stdout).not.toContain(`anthropic`);
   });
 
   it(`keeps the model, other providers, other secrets and global state; restores all three exactly`, async () => {

@@ -155,7 +155,7 @@ describe(`key sources`, () => {
     const sources = ideKeySources(CURSOR, envInfo, `openrouter`, scanExtensions(CURSOR, envInfo));
     const selectors = sources.filter(s => s.role === `selector`);
     // The selector of the extension (Cline's Act-mode provider) comes last, named by its extension.
-    expect(selectors.map(s => s.kind === `file` && `${path.basename(s.path)} ${s.at.join(`.`)} ${s.note?.split(`:`)[0]}`)).toEqual([`globalState.json actModeApiProvider Cline`]);
+    expect(selectors.map(s => s.kind === `file` && `${path.basename(s.path)} ${s.at.join(`.`)} ${s.note?.split(`:`)[0]}`)).toEqual([`globalState.json actModeApiProvider Cline`, `globalState.json planModeApiProvider Cline`]);
     expect(sources.slice(-selectors.length)).toEqual(selectors);
     const keys = sources.filter(s => s.role !== `selector`);
     const firstInstalls = keys.findIndex(s => s.installs);
