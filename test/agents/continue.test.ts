@@ -125,7 +125,7 @@ describe(`real Continue CLI ${VERSION}`, () => {
     const installed = await runCli([`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
     expect(installed.exitCode, installed.stderr).toBe(0);
     const note = `cn uses model #1 instead of capit's; select "capit openrouter" with /model in cn`;
-    expect(installed.stderr).toContain(`warning: ${file} (models.0.apiBase) (${note}) → requests go to ${away}, not ${platformHost} — continue may not use the capped key\n`);
+    expect(installed.stderr).toContain(`warning: ${file} (models.0.apiBase) (${note}) → requests go to ${away}, not ${platformHost} — continue sends its requests there, where the cap does not apply\n`);
     expect(installed.stderr).toContain(`warning: ${file} (models.0.apiKey) is set and wins over what capit wrote (${note}) — continue may not use the capped key\n`);
     expect(installed.stdout + installed.stderr).not.toContain(USERS_KEY);
     const key = issuedKey(emulator);

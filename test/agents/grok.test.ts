@@ -59,7 +59,7 @@ async function expectRedirected(env: Record<string, string>, cwd: string, warned
   const platformHost = new URL(emulator.openrouterBaseUrl).host;
   const installed = await runCli([`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env, cwd});
   expect(installed.exitCode, installed.stderr).toBe(0);
-  expect(installed.stderr).toContain(`warning: ${warnedLabel} → requests go to ${away}, not ${platformHost} — grok may not use the capped key\n`);
+  expect(installed.stderr).toContain(`warning: ${warnedLabel} → requests go to ${away}, not ${platformHost} — grok sends its requests there, where the cap does not apply\n`);
   const key = issuedKey(emulator);
 
   await grok(env, cwd, undefined, () => inferenceRequests(elsewhere).length > 0);

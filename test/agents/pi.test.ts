@@ -96,7 +96,7 @@ describe(`real pi ${VERSION}`, () => {
 
     const installed = await runCli([`openrouter`, `5`, `--agent`, `pi`, `--yes`], {env});
     expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).toContain(`warning: ${modelsFile} (providers.openrouter.baseUrl) (pi sends openrouter requests to this base URL) → requests go to ${away}, not ${platformHost} — pi may not use the capped key\n`);
+    expect(installed.stderr).toContain(`warning: ${modelsFile} (providers.openrouter.baseUrl) (pi sends openrouter requests to this base URL) → requests go to ${away}, not ${platformHost} — pi sends its requests there, where the cap does not apply\n`);
     const key = issuedKey(emulator);
 
     await pi(env, home, `openrouter`, `openai/gpt-4o-mini`, () => inferenceRequests(elsewhere).length > 0);

@@ -195,7 +195,7 @@ describe(`doctor: base-URL sources (REDIRECTED)`, () => {
     const {env, platformHost} = setup();
     const elsewhere = {...env, RELAY_BASE_URL: `http://localhost:4000/v1`};
     const {result, key} = await install(`relay`, elsewhere);
-    expect(result.stderr).toContain(`warning: environment variable RELAY_BASE_URL → requests go to http://localhost:4000, not ${platformHost} — relay may not use the capped key\n`);
+    expect(result.stderr).toContain(`warning: environment variable RELAY_BASE_URL → requests go to http://localhost:4000, not ${platformHost} — relay sends its requests there, where the cap does not apply\n`);
     const json = await runCli([`openrouter`, `5`, `--agent`, `relay`, `--yes`, `--json`], {env: elsewhere});
     expect((JSON.parse(json.stdout) as {warnings: string[]}).warnings).toEqual([`environment variable RELAY_BASE_URL → requests go to http://localhost:4000, not ${platformHost}`]);
 
@@ -285,7 +285,7 @@ describe(`doctor: flavours`, () => {
 
     // The install warns per flavour, naming the flavour each line is about.
     const again = await install(`duo`, elsewhere);
-    expect(again.result.stderr).toContain(`warning: Duo CLI: environment variable DUO_BASE_URL → requests go to http://localhost:4000, not ${platformHost} — duo may not use the capped key\n`);
+    expect(again.result.stderr).toContain(`warning: Duo CLI: environment variable DUO_BASE_URL → requests go to http://localhost:4000, not ${platformHost} — duo sends its requests there, where the cap does not apply\n`);
     expect(again.result.stderr).toContain(`warning: Duo extension: ${path.join(home, `.duo`, `ide-secrets.json`)} (key) is set and wins over what capit wrote — duo may not use the capped key\n`);
     expect(again.result.stdout + again.result.stderr).not.toContain(`sk-or-v1-fake-ide-2222`);
   });

@@ -442,7 +442,7 @@ export async function issueKey(opts: IssueOptions, ctx: CapitContext): Promise<n
     for (const note of result.notes) ctx.stderr.write(`${note}\n`);
   }
   for (const shadow of result.shadows)
-    ctx.stderr.write(`warning: ${shadow} — ${result.agent} may not use the capped key\n`);
+    ctx.stderr.write(`warning: ${shadow}\n`);
   return 0;
 }
 

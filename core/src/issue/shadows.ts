@@ -268,7 +268,7 @@ export async function findShadows(def: AgentDefinition, envInfo: AgentEnvironmen
     states = await inspectKeySources(def, envInfo, platformId, detected);
   } catch (error) {
     // Called after the key is installed: a plugin bug here must not turn a finished install into a failure.
-    return [`capit could not check what wins over the capped key: ${(error as Error)?.message ?? String(error)}`];
+    return [`capit could not check what wins over the capped key: ${(error as Error)?.message ?? String(error)} — ${def.id} may not use the capped key`];
   }
   const groups = byFlavour(states);
   const origins = platformOrigins(bases);
@@ -279,13 +279,17 @@ export async function findShadows(def: AgentDefinition, envInfo: AgentEnvironmen
     if (flavour !== null) flavours.push(flavour);
     lines.set(line, flavours);
   };
+  // Each line ends with what it means for the capped key: another key or provider may be used instead of it; a base
+  // URL elsewhere takes the requests (and whichever key wins) where the cap does not apply.
+  const mayNotUse = ` — ${def.id} may not use the capped key`;
   for (const group of groups) {
     for (const s of shadowingSources(group.states))
-      add(`${s.label} ${s.unreadable ? `could not be read` : `is set`} and wins over what capit wrote${s.source.note ? ` (${s.source.note})` : ``}`, group.flavour);
+      add(`${s.label} ${s.unreadable ? `could not be read` : `is set`} and wins over what capit wrote${s.source.note ? ` (${s.source.note})` : ``}${mayNotUse}`, group.flavour);
     const selector = findSelectorShadow(group.states);
-    if (selector) add(describeSelectorShadow(selector), group.flavour);
+    if (selector) add(`${describeSelectorShadow(selector)}${mayNotUse}`, group.flavour);
     const redirect = findRedirect(group.states, origins);
-    if (redirect) add(describeRedirect(redirect, hosts), group.flavour);
+    if (redirect)
+      add(`${describeRedirect(redirect, hosts)}${redirect.state.unreadable ? mayNotUse : ` — ${def.id} sends its requests there, where the cap does not apply`}`, group.flavour);
   }
   return [...lines].map(([line, flavours]) => (flavours.length === 0 || flavours.length === groups.length ? line : `${flavours.join(`, `)}: ${line}`));
 }

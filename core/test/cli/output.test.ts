@@ -946,7 +946,7 @@ describe(`main outputs`, () => {
                 cap covers: Hermes' OpenRouter (or AIHubMix) requests
                 status: no capit key installed
       kilo      Kilo Code — not detected
-                platforms: openrouter (files only)
+                platforms: openrouter (verified with Kilo CLI 7.7.9)
                 cap covers: Kilo Code (v7+, extension and CLI) on OpenRouter
                 status: no capit key installed
       openclaw  OpenClaw — not detected
@@ -954,7 +954,7 @@ describe(`main outputs`, () => {
                 cap covers: \`openrouter/*\` models (or the aihubmix provider capit adds), from the CLI and the gateway service once it is restarted
                 status: no capit key installed
       opencode  opencode — detected
-                platforms: openrouter (files only)
+                platforms: openrouter (verified with opencode 1.18.34 and 1.18.33)
                 cap covers: every request on \`openrouter/*\` models
                 config: ~/.local/share/opencode/auth.json
                 status: capit openrouter key opencode-XXXXXXXX ($5.00 cap) installed
@@ -1040,7 +1040,7 @@ describe(`main outputs`, () => {
                 cap covers: Hermes' OpenRouter (or AIHubMix) requests
                 status: no capit key installed
       kilo      Kilo Code — not detected
-                platforms: openrouter (files only)
+                platforms: openrouter (verified with Kilo CLI 7.7.9)
                 cap covers: Kilo Code (v7+, extension and CLI) on OpenRouter
                 status: no capit key installed
       openclaw  OpenClaw — not detected
@@ -1048,7 +1048,7 @@ describe(`main outputs`, () => {
                 cap covers: \`openrouter/*\` models (or the aihubmix provider capit adds), from the CLI and the gateway service once it is restarted
                 status: no capit key installed
       opencode  opencode — not detected
-                platforms: openrouter (files only)
+                platforms: openrouter (verified with opencode 1.18.34 and 1.18.33)
                 cap covers: every request on \`openrouter/*\` models
                 status: no capit key installed
       pi        pi — not detected

@@ -473,7 +473,7 @@ export default String.raw`'use strict';
       r.files.forEach(function (f) { lines.appendChild(el('li', null, 'Wrote ', el('code', {text: f}))); });
       if (r.backupDir && r.hadExistingFiles) lines.appendChild(el('li', null, 'Old configuration backed up to ', el('code', {text: r.backupDir})));
       (r.notes || []).forEach(function (n) { lines.appendChild(el('li', {text: n})); });
-      (r.shadows || []).forEach(function (s) { lines.appendChild(el('li', {className: 'warning', text: 'warning: ' + s + ' — ' + r.agent + ' may not use the capped key'})); });
+      (r.shadows || []).forEach(function (s) { lines.appendChild(el('li', {className: 'warning', text: 'warning: ' + s})); });
       if (r.secret) {
         $('reveal-secret').textContent = r.secret;
         $('reveal').hidden = false;
