@@ -197,7 +197,7 @@ describe(`doctor: base-URL sources (REDIRECTED)`, () => {
     const {result, key} = await install(`relay`, elsewhere);
     expect(result.stderr).toContain(`warning: environment variable RELAY_BASE_URL → requests go to http://localhost:4000, not ${platformHost} — relay sends its requests there, where the cap does not apply\n`);
     const json = await runCli([`openrouter`, `5`, `--agent`, `relay`, `--yes`, `--json`], {env: elsewhere});
-    expect((JSON.parse(json.stdout) as {warnings: string[]}).warnings).toEqual([`environment variable RELAY_BASE_URL → requests go to http://localhost:4000, not ${platformHost}`]);
+    expect((JSON.parse(json.stdout) as {warnings: string[]}).warnings).toEqual([`environment variable RELAY_BASE_URL → requests go to http://localhost:4000, not ${platformHost} — relay sends its requests there, where the cap does not apply`]);
 
     const probes = () => emulator.state.requests.filter(r => r.path === `/api/v1/key`).length;
     const probesBefore = probes();
