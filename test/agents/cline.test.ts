@@ -11,7 +11,8 @@ import {emulatorPerFile} from '../support/emulator.js';
 import {fetchPackage}    from '../support/npm-fetch.js';
 import {runCli}          from '../support/cli.js';
 import {tempDir}         from '../support/tmp.js';
-import {REPO, agentSandbox, inferenceRequests, run} from './support.js';
+import {agentSandbox, inferenceRequests, run} from './support.js';
+import {expectEmulatorHello} from './expect.js';
 
 const CLINE_SPEC = `@cline/cli-linux-x64@3.0.65`;
 const MODEL = `openai/gpt-4o-mini`;
@@ -99,8 +100,7 @@ describe(`real Cline CLI 3.0.65`, () => {
     expect(JSON.parse(fs.readFileSync(sb.providers, `utf8`)).providers.openrouter.settings.baseUrl).toBe(emulator.openrouterBaseUrl);
 
     const result = await cline(sb.env, sb.home);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    expectEmulatorHello(result);
     const sent = sentSince(0);
     expect(sent.length).toBeGreaterThan(0);
     expect(sent.every(a => a === `Bearer ${key.key}`)).toBe(true);
@@ -198,8 +198,7 @@ describe(`real Cline CLI 3.0.65`, () => {
     expect(settings.baseUrl).toBe(`${emulator.aihubmixBaseUrl}/v1`);
 
     const result = await cline(sb.env, sb.home, `gpt-4o-mini`);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    expectEmulatorHello(result);
     const calls = emulator.state.requests.filter(r => r.method === `POST` && r.path === `/v1/chat/completions`);
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.every(c => c.authorization === `Bearer ${settings.apiKey}`)).toBe(true);

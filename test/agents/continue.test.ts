@@ -12,6 +12,7 @@ import {emulatorPerFile} from '../support/emulator.js';
 import {installPackage}  from '../support/npm-fetch.js';
 import {tempDir}         from '../support/tmp.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+import {expectDoctorSays, expectEmulatorHello, expectEveryInference, installWithoutWarning} from './expect.js';
 
 const VERSION = `1.5.47`;
 const GUARD = path.join(import.meta.dirname, `loopback-only.mjs`);
@@ -57,24 +58,13 @@ describe(`real Continue CLI ${VERSION}`, () => {
   it(`sends the capped key written into config.yaml, also with a stale OPENROUTER_API_KEY in the shell`, async ctx => {
     if (!cli) return ctx.skip(skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-cn-`), emulator, {OPENROUTER_API_KEY: `sk-or-v1-shell-fake-2222222222222222`});
-    const installed = await runCli([`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).not.toMatch(/warning/i);
-    const key = issuedKey(emulator);
+    const key = await installWithoutWarning(emulator, [`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
 
     const result = await cn(env, home);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-    }
+    expectEmulatorHello(result);
+    expectEveryInference(emulator, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`});
 
-    const doctor = await runCli([`doctor`, `continue`], {env});
-    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
-    expect(doctor.stdout).toContain(`uses capit key ${key.name} ($5.00 cap) from ~/.continue/config.yaml (models.0.apiKey)`);
+    await expectDoctorSays(`continue`, `uses capit key ${key.name} ($5.00 cap) from ~/.continue/config.yaml (models.0.apiKey)`, {env});
     // The apiBase capit wrote names the platform's own origin: set, read, and not a redirect.
     const {exitCode, report} = await doctorJson(env);
     expect(exitCode).toBe(0);
@@ -89,10 +79,7 @@ describe(`real Continue CLI ${VERSION}`, () => {
     const file = path.join(home, `.continue`, `config.yaml`);
     fs.mkdirSync(path.dirname(file), {recursive: true});
     fs.writeFileSync(file, `name: Local Config\nversion: 1.0.0\nschema: v1\nmodels:\n  - name: my router\n    provider: openrouter\n    model: openai/gpt-4o-mini\n`);
-    const installed = await runCli([`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).not.toMatch(/warning/i);
-    const key = issuedKey(emulator);
+    const key = await installWithoutWarning(emulator, [`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
     const away = new URL(elsewhere.url).origin;
     const written = fs.readFileSync(file, `utf8`);
     expect(written).toContain(`apiBase: ${emulator.openrouterBaseUrl}`);
@@ -100,12 +87,7 @@ describe(`real Continue CLI ${VERSION}`, () => {
 
     await cn(env, home, () => inferenceRequests(elsewhere).length > 0);
     expect(inferenceRequests(emulator)).toEqual([]);
-    const calls = inferenceRequests(elsewhere);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-    }
+    expectEveryInference(elsewhere, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`});
 
     const {exitCode, report, text} = await doctorJson(env);
     expect(exitCode).toBe(1);
@@ -132,9 +114,7 @@ describe(`real Continue CLI ${VERSION}`, () => {
 
     await cn(env, home, () => inferenceRequests(elsewhere).length > 0);
     expect(inferenceRequests(emulator)).toEqual([]);
-    const calls = inferenceRequests(elsewhere);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) expect(call.authorization).toBe(`Bearer ${USERS_KEY}`);
+    expectEveryInference(elsewhere, {authorization: `Bearer ${USERS_KEY}`});
 
     const {exitCode, report, text} = await doctorJson(env);
     expect(exitCode).toBe(1);
@@ -155,17 +135,12 @@ describe(`real Continue CLI ${VERSION}`, () => {
     // What cn 1.5.47 persists when "capit openrouter" is picked with /model (src/util/modelPersistence.ts).
     fs.writeFileSync(path.join(home, `.continue`, `index`, `globalContext.json`), JSON.stringify({cliSelectedModel: `capit openrouter`}));
 
-    const installed = await runCli([`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).not.toMatch(/warning/i);
-    const key = issuedKey(emulator);
+    const key = await installWithoutWarning(emulator, [`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
 
     const result = await cn(env, home);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(inferenceRequests(elsewhere)).toEqual([]);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) expect(call.authorization).toBe(`Bearer ${key.key}`);
+    expectEveryInference(emulator, {authorization: `Bearer ${key.key}`});
 
     const {exitCode, report} = await doctorJson(env);
     expect(exitCode).toBe(0);
@@ -206,8 +181,7 @@ describe(`real Continue CLI ${VERSION}`, () => {
     expect(fs.readFileSync(path.join(home, `.continue`, `config.yaml`), `utf8`)).toContain(`apiBase: ${emulator.aihubmixBaseUrl}/v1`);
 
     const result = await cn(env, home);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    expectEmulatorHello(result);
     const calls = inferenceRequests(emulator);
     expect(calls.length).toBeGreaterThan(0);
     for (const call of calls) {

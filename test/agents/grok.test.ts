@@ -11,6 +11,7 @@ import {emulatorPerFile} from '../support/emulator.js';
 import {installPackage}  from '../support/npm-fetch.js';
 import {tempDir}         from '../support/tmp.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+import {expectDoctorSays, expectEmulatorHello, expectEveryInference, installWithoutWarning} from './expect.js';
 
 const VERSION = `0.0.34`;
 const GUARD = path.join(import.meta.dirname, `loopback-only.mjs`);
@@ -64,12 +65,7 @@ async function expectRedirected(env: Record<string, string>, cwd: string, warned
 
   await grok(env, cwd, undefined, () => inferenceRequests(elsewhere).length > 0);
   expect(inferenceRequests(emulator)).toEqual([]);
-  const calls = inferenceRequests(elsewhere);
-  expect(calls.length).toBeGreaterThan(0);
-  for (const call of calls) {
-    expect(call.path).toBe(`/api/v1/chat/completions`);
-    expect(call.authorization).toBe(`Bearer ${key.key}`);
-  }
+  expectEveryInference(elsewhere, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`});
 
   const {exitCode, report, text} = await doctorJson(env, cwd);
   expect(exitCode).toBe(1);
@@ -81,25 +77,13 @@ describe(`real Grok CLI ${VERSION}`, () => {
   it(`sends the capped key to the base URL capit wrote; an OPENROUTER_API_KEY in the shell plays no part`, async ctx => {
     if (!cli) return ctx.skip(skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {OPENROUTER_API_KEY: `sk-or-v1-shell-fake-2222222222222222`});
-    const installed = await runCli([`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).not.toMatch(/warning/i);
-    const key = issuedKey(emulator);
+    const key = await installWithoutWarning(emulator, [`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env});
 
     const result = await grok(env, home);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-      expect(call.model).toBe(`x-ai/grok-code-fast-1`);
-    }
+    expectEmulatorHello(result);
+    expectEveryInference(emulator, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`, model: `x-ai/grok-code-fast-1`});
 
-    const doctor = await runCli([`doctor`, `grok`], {env});
-    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
-    expect(doctor.stdout).toContain(`uses capit key ${key.name} ($5.00 cap) from ~/.grok/user-settings.json (apiKey)`);
+    await expectDoctorSays(`grok`, `uses capit key ${key.name} ($5.00 cap) from ~/.grok/user-settings.json (apiKey)`, {env});
   }, 120_000);
 
   it(`a stale GROK_API_KEY in the shell wins: capit warns, doctor says SHADOWED, and grok really sends it`, async ctx => {
@@ -144,15 +128,10 @@ describe(`real Grok CLI ${VERSION}`, () => {
   it(`a GROK_BASE_URL naming the platform's own origin is not a redirect`, async ctx => {
     if (!cli) return ctx.skip(skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {GROK_BASE_URL: `${emulator.openrouterBaseUrl}/`});
-    const installed = await runCli([`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).not.toMatch(/warning/i);
-    const key = issuedKey(emulator);
+    const key = await installWithoutWarning(emulator, [`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env});
     const result = await grok(env, home);
     expect(result.exitCode, result.stderr).toBe(0);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) expect(call.authorization).toBe(`Bearer ${key.key}`);
+    expectEveryInference(emulator, {authorization: `Bearer ${key.key}`});
     const {exitCode, report} = await doctorJson(env, home);
     expect(exitCode).toBe(0);
     expect(report).toMatchObject({status: `capit`, redirectedBy: null, redirectedTo: null});
@@ -169,8 +148,7 @@ describe(`real Grok CLI ${VERSION}`, () => {
     expect(tokens).toHaveLength(1);
 
     const result = await grok(env, home, `grok-code-fast-1`);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    expectEmulatorHello(result);
     const calls = inferenceRequests(emulator);
     expect(calls.length).toBeGreaterThan(0);
     for (const call of calls) {
@@ -210,8 +188,7 @@ describe(`real Grok CLI ${VERSION}`, () => {
     const result = await runCli([`run`, `--cap`, `1`, `--agent`, `grok`, `--`, process.execPath, cli!, `-p`, `hi`, `-m`, `x-ai/grok-code-fast-1`, `--max-tool-rounds`, `1`], {
       env: {...env, NODE_OPTIONS: `--import=${GUARD}`}, timeoutMs: 120_000,
     });
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    expectEmulatorHello(result);
     const created = emulator.state.requests.find(r => r.method === `POST` && r.path === `/api/v1/keys`);
     const calls = inferenceRequests(emulator);
     expect(calls.length).toBeGreaterThan(0);

@@ -10,6 +10,7 @@ import {emulatorPerFile} from '../support/emulator.js';
 import {installPackage} from '../support/npm-fetch.js';
 import {tempDir}        from '../support/tmp.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+import {expectDoctorSays, expectEmulatorHello, expectEveryInference} from './expect.js';
 
 const VERSION = `0.73.1`;
 const GUARD = path.join(import.meta.dirname, `loopback-only.mjs`);
@@ -67,18 +68,10 @@ describe(`real pi ${VERSION}`, () => {
     const key = issuedKey(emulator);
 
     const result = await pi(env, home, `openrouter`, `openai/gpt-4o-mini`);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-    }
+    expectEmulatorHello(result);
+    expectEveryInference(emulator, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`});
 
-    const doctor = await runCli([`doctor`, `pi`], {env});
-    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
-    expect(doctor.stdout).toContain(`pi  uses capit key ${key.name} ($5.00 cap) from ~/.pi/agent/auth.json (openrouter.key)`);
+    await expectDoctorSays(`pi`, `pi  uses capit key ${key.name} ($5.00 cap) from ~/.pi/agent/auth.json (openrouter.key)`, {env});
     // models.json names the platform's own origin (the emulator): set, read, and not a redirect.
     const {exitCode, report} = await doctorJson(env);
     expect(exitCode).toBe(0);
@@ -101,12 +94,7 @@ describe(`real pi ${VERSION}`, () => {
 
     await pi(env, home, `openrouter`, `openai/gpt-4o-mini`, () => inferenceRequests(elsewhere).length > 0);
     expect(inferenceRequests(emulator)).toEqual([]);
-    const calls = inferenceRequests(elsewhere);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-    }
+    expectEveryInference(elsewhere, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`});
 
     const {exitCode, report, text} = await doctorJson(env);
     expect(exitCode).toBe(1);
@@ -128,8 +116,7 @@ describe(`real pi ${VERSION}`, () => {
     expect(fs.statSync(path.join(home, `.pi`, `agent`, `models.json`)).mode & 0o777).toBe(0o600);
 
     const result = await pi(env, home, `aihubmix`, `gpt-4o-mini`);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    expectEmulatorHello(result);
     const calls = inferenceRequests(emulator);
     expect(calls.length).toBeGreaterThan(0);
     for (const call of calls) {
@@ -145,8 +132,7 @@ describe(`real pi ${VERSION}`, () => {
     const runEnv = {...env, PI_OFFLINE: `1`, PI_SKIP_VERSION_CHECK: `1`, PI_TELEMETRY: `0`, NODE_OPTIONS: `--import=${GUARD}`};
 
     const result = await runCli([`run`, `--cap`, `1`, `--agent`, `pi`, `--`, ...piArgs], {env: runEnv, timeoutMs: 120_000});
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    expectEmulatorHello(result);
     const created = emulator.state.requests.find(r => r.method === `POST` && r.path === `/api/v1/keys`);
     const calls = inferenceRequests(emulator);
     expect(calls.length).toBeGreaterThan(0);
