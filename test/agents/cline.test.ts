@@ -12,7 +12,7 @@ import {fetchPackage}    from '../support/npm-fetch.js';
 import {runCli}          from '../support/cli.js';
 import {tempDir}         from '../support/tmp.js';
 import {agentSandbox, inferenceRequests, run} from './support.js';
-import {expectEmulatorHello} from './expect.js';
+import {expectEmulatorHello, installAihubmixToken} from './expect.js';
 
 const CLINE_SPEC = `@cline/cli-linux-x64@3.0.65`;
 const MODEL = `openai/gpt-4o-mini`;
@@ -190,10 +190,7 @@ describe(`real Cline CLI 3.0.65`, () => {
   it(`capit aihubmix 5 --agent cline: the CLI's own aihubmix provider sends the capped AIHubMix key`, async ctx => {
     if (skipReason) return ctx.skip();
     const sb = sandbox();
-    const installed = await runCli([`aihubmix`, `5`, `--agent`, `cline`, `--yes`], {env: sb.env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    const tokens = [...emulator.state.aihubmixTokens.values()];
-    expect(tokens).toHaveLength(1);
+    const token = await installAihubmixToken(emulator, [`aihubmix`, `5`, `--agent`, `cline`, `--yes`], {env: sb.env});
     const settings = JSON.parse(fs.readFileSync(sb.providers, `utf8`)).providers.aihubmix.settings;
     expect(settings.baseUrl).toBe(`${emulator.aihubmixBaseUrl}/v1`);
 
@@ -202,7 +199,7 @@ describe(`real Cline CLI 3.0.65`, () => {
     const calls = emulator.state.requests.filter(r => r.method === `POST` && r.path === `/v1/chat/completions`);
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.every(c => c.authorization === `Bearer ${settings.apiKey}`)).toBe(true);
-    expect(settings.apiKey).toContain(tokens[0]!.key);
+    expect(settings.apiKey).toContain(token.key);
 
     const doctor = await runCli([`doctor`, `cline`], {env: sb.env});
     expect(doctor.exitCode).toBe(0);

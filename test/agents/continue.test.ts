@@ -11,7 +11,7 @@ import {runCli}          from '../support/cli.js';
 import {emulatorPerFile} from '../support/emulator.js';
 import {tempDir}         from '../support/tmp.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
-import {expectDoctorSays, expectEmulatorHello, expectEveryInference, installWithoutWarning} from './expect.js';
+import {expectDoctorSays, expectEmulatorHello, expectEveryInference, installAihubmixToken, installWithoutWarning} from './expect.js';
 import {npmAgentCli} from './npm-agent.js';
 
 const VERSION = `1.5.47`;
@@ -163,10 +163,7 @@ describe(`real Continue CLI ${VERSION}`, () => {
     const {env, home} = agentSandbox(tempDir(`capit-cn-`), emulator, {
       CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: AIHUBMIX_MASTER,
     });
-    const installed = await runCli([`aihubmix`, `5`, `--agent`, `continue`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    const tokens = [...emulator.state.aihubmixTokens.values()];
-    expect(tokens).toHaveLength(1);
+    const token = await installAihubmixToken(emulator, [`aihubmix`, `5`, `--agent`, `continue`, `--yes`], {env});
     expect(fs.readFileSync(path.join(home, `.continue`, `config.yaml`), `utf8`)).toContain(`apiBase: ${emulator.aihubmixBaseUrl}/v1`);
 
     const result = await cn(env, home);
@@ -175,7 +172,7 @@ describe(`real Continue CLI ${VERSION}`, () => {
     expect(calls.length).toBeGreaterThan(0);
     for (const call of calls) {
       expect(call.path).toBe(`/v1/chat/completions`);
-      expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(tokens[0]!.key);
+      expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(token.key);
     }
   }, 120_000);
 });

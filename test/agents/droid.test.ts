@@ -12,7 +12,7 @@ import {runCli}          from '../support/cli.js';
 import {fetchPackage}    from '../support/npm-fetch.js';
 import {tempDir}         from '../support/tmp.js';
 import {agentSandbox, inferenceRequests, run} from './support.js';
-import {expectDoctorSays, expectEmulatorHello, expectEveryInference, installWithoutWarning} from './expect.js';
+import {expectDoctorSays, expectEmulatorHello, expectEveryInference, installAihubmixToken, installWithoutWarning} from './expect.js';
 
 const emulator = emulatorPerFile({port: 0});
 const SPEC = `@factory/cli-linux-x64@0.225.2`;
@@ -98,13 +98,10 @@ describe(`real Factory Droid 0.225.2`, () => {
     const {env, home} = agentSandbox(tempDir(`capit-droid-`), emulator, {
       CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: DEFAULT_AIHUBMIX_MANAGE_KEY,
     });
-    const installed = await runCli([`aihubmix`, `5`, `--agent`, `droid`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    const tokens = [...emulator.state.aihubmixTokens.values()];
-    expect(tokens).toHaveLength(1);
+    const token = await installAihubmixToken(emulator, [`aihubmix`, `5`, `--agent`, `droid`, `--yes`], {env});
 
     const result = await droid(env, home, `custom:capit-aihubmix`);
     expect(result.exitCode, result.stderr).toBe(0);
-    expectEveryInference(emulator, {path: `/v1/chat/completions`, authorization: `Bearer sk-${tokens[0]!.key}`});
+    expectEveryInference(emulator, {path: `/v1/chat/completions`, authorization: `Bearer sk-${token.key}`});
   }, 120_000);
 });

@@ -52,3 +52,26 @@ export async function expectDoctorSays(agent: string, says: string, opts: {env: 
   expect(doctor.stdout).toContain(says);
   return doctor;
 }
+
+/** `capit <args>` (an AIHubMix install) exits 0 and the emulator issued exactly one AIHubMix token; returns it. */
+export async function installAihubmixToken(emulator: Emulator, args: string[], opts: {env: Record<string, string>; cwd?: string}) {
+  const installed = await runCli(args, opts);
+  expect(installed.exitCode, installed.stderr).toBe(0);
+  const tokens = [...emulator.state.aihubmixTokens.values()];
+  expect(tokens).toHaveLength(1);
+  return tokens[0]!;
+}
+
+/**
+ * A `capit run` session: `emulator` saw at least one inference request, every one with the session key capit created
+ * for it (the key of the one POST /api/v1/keys), none with the key installed before (`installedKey`).
+ */
+export function expectEveryInferenceWithSessionKey(emulator: Emulator, installedKey: string) {
+  const created = emulator.state.requests.find(r => r.method === `POST` && r.path === `/api/v1/keys`);
+  const calls = inferenceRequests(emulator);
+  expect(calls.length).toBeGreaterThan(0);
+  for (const call of calls) {
+    expect(call.authorization).not.toBe(`Bearer ${installedKey}`);
+    expect(call.keyHash).toBe(created!.keyHash);
+  }
+}

@@ -10,7 +10,7 @@ import {runCli}          from '../support/cli.js';
 import {emulatorPerFile} from '../support/emulator.js';
 import {tempDir}         from '../support/tmp.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
-import {expectDoctorSays, expectEmulatorHello, expectEveryInference, installWithoutWarning} from './expect.js';
+import {expectDoctorSays, expectEmulatorHello, expectEveryInference, expectEveryInferenceWithSessionKey, installAihubmixToken, installWithoutWarning} from './expect.js';
 import {npmAgentCli} from './npm-agent.js';
 
 const VERSION = `0.0.34`;
@@ -131,10 +131,7 @@ describe(`real Grok CLI ${VERSION}`, () => {
     const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {
       CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: AIHUBMIX_MASTER,
     });
-    const installed = await runCli([`aihubmix`, `5`, `--agent`, `grok`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    const tokens = [...emulator.state.aihubmixTokens.values()];
-    expect(tokens).toHaveLength(1);
+    const token = await installAihubmixToken(emulator, [`aihubmix`, `5`, `--agent`, `grok`, `--yes`], {env});
 
     const result = await grok(env, home, `grok-code-fast-1`);
     expectEmulatorHello(result);
@@ -142,7 +139,7 @@ describe(`real Grok CLI ${VERSION}`, () => {
     expect(calls.length).toBeGreaterThan(0);
     for (const call of calls) {
       expect(call.path).toBe(`/v1/chat/completions`);
-      expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(tokens[0]!.key);
+      expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(token.key);
     }
   }, 120_000);
   it(`after Grok CLI rewrote the settings capit created (its settings migration), restore still takes capit's key out`, async ctx => {
@@ -178,13 +175,7 @@ describe(`real Grok CLI ${VERSION}`, () => {
       env: {...env, NODE_OPTIONS: `--import=${GUARD}`}, timeoutMs: 120_000,
     });
     expectEmulatorHello(result);
-    const created = emulator.state.requests.find(r => r.method === `POST` && r.path === `/api/v1/keys`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.authorization).not.toBe(`Bearer ${installed.key}`);
-      expect(call.keyHash).toBe(created!.keyHash);
-    }
+    expectEveryInferenceWithSessionKey(emulator, installed.key);
     expect([...emulator.state.keys.values()].map(k => k.name)).toEqual([`installed-before`]);
     expect(JSON.parse(fs.readFileSync(file, `utf8`)).apiKey).toBe(installed.key);
   }, 150_000);

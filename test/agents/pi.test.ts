@@ -9,7 +9,7 @@ import {runCli}         from '../support/cli.js';
 import {emulatorPerFile} from '../support/emulator.js';
 import {tempDir}        from '../support/tmp.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
-import {expectDoctorSays, expectEmulatorHello, expectEveryInference} from './expect.js';
+import {expectDoctorSays, expectEmulatorHello, expectEveryInference, installAihubmixToken} from './expect.js';
 import {npmAgentCli} from './npm-agent.js';
 
 const VERSION = `0.73.1`;
@@ -96,10 +96,7 @@ describe(`real pi ${VERSION}`, () => {
     const {env, home} = agentSandbox(tempDir(`capit-pi-`), emulator, {
       CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: AIHUBMIX_MASTER,
     });
-    const installed = await runCli([`aihubmix`, `5`, `--agent`, `pi`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    const tokens = [...emulator.state.aihubmixTokens.values()];
-    expect(tokens).toHaveLength(1);
+    const token = await installAihubmixToken(emulator, [`aihubmix`, `5`, `--agent`, `pi`, `--yes`], {env});
     const models = JSON.parse(fs.readFileSync(path.join(home, `.pi`, `agent`, `models.json`), `utf8`));
     expect(models.providers.aihubmix.baseUrl).toBe(`${emulator.aihubmixBaseUrl}/v1`);
     expect(fs.statSync(path.join(home, `.pi`, `agent`, `models.json`)).mode & 0o777).toBe(0o600);
@@ -110,7 +107,7 @@ describe(`real pi ${VERSION}`, () => {
     expect(calls.length).toBeGreaterThan(0);
     for (const call of calls) {
       expect(call.path).toBe(`/v1/chat/completions`);
-      expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(tokens[0]!.key);
+      expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(token.key);
     }
   }, 120_000);
   it(`capit run hands pi a session key through OPENROUTER_API_KEY, and refuses while auth.json holds one (it would win) or models.json sends it to another host`, async ctx => {

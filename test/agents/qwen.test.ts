@@ -13,7 +13,7 @@ import {NODE_24, fetchNode, installPackage} from '../support/npm-fetch.js';
 import {tempDir}         from '../support/tmp.js';
 import {CLI}             from '../support/cli.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
-import {expectDoctorSays, expectEmulatorHello, expectEveryInference, installWithoutWarning} from './expect.js';
+import {expectDoctorSays, expectEmulatorHello, expectEveryInference, installAihubmixToken, installWithoutWarning} from './expect.js';
 
 const emulator = emulatorPerFile({port: 0});
 const SPEC = `@qwen-code/qwen-code@0.24.4`;
@@ -172,13 +172,10 @@ describe(`real Qwen Code 0.24.4`, () => {
       ...STALE, CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: DEFAULT_AIHUBMIX_MANAGE_KEY,
     });
     quietSettings(home);
-    const installed = await runCli([`aihubmix`, `5`, `--agent`, `qwen`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    const tokens = [...emulator.state.aihubmixTokens.values()];
-    expect(tokens).toHaveLength(1);
+    const token = await installAihubmixToken(emulator, [`aihubmix`, `5`, `--agent`, `qwen`, `--yes`], {env});
 
     const result = await qwen(env, home);
     expect(result.exitCode, result.stderr).toBe(0);
-    expectEveryInference(emulator, {path: `/v1/chat/completions`, authorization: `Bearer sk-${tokens[0]!.key}`});
+    expectEveryInference(emulator, {path: `/v1/chat/completions`, authorization: `Bearer sk-${token.key}`});
   }, 180_000);
 });
