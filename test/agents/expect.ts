@@ -75,3 +75,16 @@ export function expectEveryInferenceWithSessionKey(emulator: Emulator, installed
     expect(call.keyHash).toBe(created!.keyHash);
   }
 }
+
+/**
+ * `emulator` saw at least one inference request, every one at `path` with the AIHubMix token `tokenKey` as Bearer,
+ * with or without its `sk-` prefix (agents differ in which form they send).
+ */
+export function expectEveryInferenceWithAihubmixToken(emulator: Emulator, path: string, tokenKey: string) {
+  const calls = inferenceRequests(emulator);
+  expect(calls.length).toBeGreaterThan(0);
+  for (const call of calls) {
+    expect(call.path).toBe(path);
+    expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(tokenKey);
+  }
+}

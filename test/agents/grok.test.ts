@@ -10,7 +10,7 @@ import {runCli}          from '../support/cli.js';
 import {emulatorPerFile} from '../support/emulator.js';
 import {tempDir}         from '../support/tmp.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
-import {expectDoctorSays, expectEmulatorHello, expectEveryInference, expectEveryInferenceWithSessionKey, installAihubmixToken, installWithoutWarning} from './expect.js';
+import {expectDoctorSays, expectEmulatorHello, expectEveryInference, expectEveryInferenceWithAihubmixToken, expectEveryInferenceWithSessionKey, installAihubmixToken, installWithoutWarning} from './expect.js';
 import {npmAgentCli} from './npm-agent.js';
 
 const VERSION = `0.0.34`;
@@ -135,12 +135,7 @@ describe(`real Grok CLI ${VERSION}`, () => {
 
     const result = await grok(env, home, `grok-code-fast-1`);
     expectEmulatorHello(result);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/v1/chat/completions`);
-      expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(token.key);
-    }
+    expectEveryInferenceWithAihubmixToken(emulator, `/v1/chat/completions`, token.key);
   }, 120_000);
   it(`after Grok CLI rewrote the settings capit created (its settings migration), restore still takes capit's key out`, async ctx => {
     if (!agent.cli) return ctx.skip(agent.skipReason);

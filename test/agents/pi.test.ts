@@ -9,7 +9,7 @@ import {runCli}         from '../support/cli.js';
 import {emulatorPerFile} from '../support/emulator.js';
 import {tempDir}        from '../support/tmp.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
-import {expectDoctorSays, expectEmulatorHello, expectEveryInference, installAihubmixToken} from './expect.js';
+import {expectDoctorSays, expectEmulatorHello, expectEveryInference, expectEveryInferenceWithAihubmixToken, installAihubmixToken} from './expect.js';
 import {npmAgentCli} from './npm-agent.js';
 
 const VERSION = `0.73.1`;
@@ -103,12 +103,7 @@ describe(`real pi ${VERSION}`, () => {
 
     const result = await pi(env, home, `aihubmix`, `gpt-4o-mini`);
     expectEmulatorHello(result);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/v1/chat/completions`);
-      expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(token.key);
-    }
+    expectEveryInferenceWithAihubmixToken(emulator, `/v1/chat/completions`, token.key);
   }, 120_000);
   it(`capit run hands pi a session key through OPENROUTER_API_KEY, and refuses while auth.json holds one (it would win) or models.json sends it to another host`, async ctx => {
     if (!agent.cli) return ctx.skip(agent.skipReason);
