@@ -13,6 +13,7 @@ import {fetchPackage}    from '../support/npm-fetch.js';
 import {runCli}         from '../support/cli.js';
 import {tempDir}        from '../support/tmp.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+import {expectEmulatorHello, expectEveryInference} from './expect.js';
 
 const SPEC = `@anthropic-ai/claude-code-linux-x64@2.1.332`;
 const emulator = emulatorPerFile({port: 0});
@@ -87,15 +88,8 @@ describe(`real Claude Code 2.1.332 (native)`, () => {
     const key = issuedKey(emulator);
 
     const result = await claude(env, home);
-    expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/messages`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-      expect(call.xApiKey).toBeNull();
-    }
+    expectEmulatorHello(result);
+    expectEveryInference(emulator, {path: `/api/v1/messages`, authorization: `Bearer ${key.key}`, xApiKey: null});
     expect(inferenceRequests(elsewhere)).toEqual([]);
 
     const {exitCode, report, text} = await doctor(env, home);
@@ -122,12 +116,7 @@ describe(`real Claude Code 2.1.332 (native)`, () => {
     expect(settings.theme).toBe(`dark`);
 
     await claude(env, home);
-    let calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-      expect(call.xApiKey).toBeNull();
-    }
+    expectEveryInference(emulator, {authorization: `Bearer ${key.key}`, xApiKey: null});
     expect((await doctor(env, home)).report.status).toBe(`capit`);
 
     // Control, the case as reported: the helper back in the file capit wrote. The binary sends its output beside the
@@ -135,12 +124,7 @@ describe(`real Claude Code 2.1.332 (native)`, () => {
     fs.writeFileSync(settingsFile, JSON.stringify({...settings, apiKeyHelper: helperScript(home)}, null, 2));
     emulator.state.requests.length = 0; // the log only: the capped key must stay valid
     await claude(env, home);
-    calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-      expect(call.xApiKey).toBe(HELPER_KEY);
-    }
+    expectEveryInference(emulator, {authorization: `Bearer ${key.key}`, xApiKey: HELPER_KEY});
     const shadowed = await doctor(env, home);
     expect(shadowed.exitCode).toBe(1);
     expect(shadowed.report.status).toBe(`shadowed`);
@@ -169,12 +153,7 @@ describe(`real Claude Code 2.1.332 (native)`, () => {
     expect(fs.readFileSync(path.join(project, `.claude`, `settings.json`), `utf8`)).toContain(`apiKeyHelper`); // not capit's file
 
     await claude(env, project);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-      expect(call.xApiKey).toBe(HELPER_KEY);
-    }
+    expectEveryInference(emulator, {authorization: `Bearer ${key.key}`, xApiKey: HELPER_KEY});
     const {exitCode, report} = await doctor(env, project);
     expect(exitCode).toBe(1);
     expect(report.status).toBe(`shadowed`);
@@ -223,9 +202,7 @@ describe(`real Claude Code 2.1.332 (native)`, () => {
     const key = [...emulator.state.keys.values()].find(k => k.name.startsWith(`claude-`))!;
 
     await claude(env, project);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) expect(call.authorization).toBe(`Bearer ${localToken}`);
+    expectEveryInference(emulator, {authorization: `Bearer ${localToken}`});
 
     const {exitCode, report, text} = await doctor(env, project);
     expect(exitCode).toBe(1);
@@ -246,12 +223,7 @@ describe(`real Claude Code 2.1.332 (native)`, () => {
     const key = issuedKey(emulator);
 
     await claude(env, home);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-      expect(call.xApiKey).toBeNull();
-    }
+    expectEveryInference(emulator, {authorization: `Bearer ${key.key}`, xApiKey: null});
     expect(inferenceRequests(elsewhere)).toEqual([]);
 
     const {exitCode, report} = await doctor(env, home);
@@ -270,9 +242,7 @@ describe(`real Claude Code 2.1.332 (native)`, () => {
 
     const result = await claude(env, home);
     expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) expect(call.authorization).toBe(`Bearer ${key.key}`);
+    expectEveryInference(emulator, {authorization: `Bearer ${key.key}`});
 
     const off = await doctor(env, home);
     expect(off.exitCode).toBe(0);
@@ -317,8 +287,7 @@ describe(`real Claude Code 2.1.332 (native)`, () => {
     expect(settings.env.ANTHROPIC_BASE_URL).toBe(emulator.aihubmixBaseUrl);
 
     const result = await claude(env, home);
-    expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    expectEmulatorHello(result);
     const calls = inferenceRequests(emulator);
     expect(calls.length).toBeGreaterThan(0);
     for (const call of calls) {

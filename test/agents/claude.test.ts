@@ -10,6 +10,7 @@ import {emulatorPerFile} from '../support/emulator.js';
 import {runCli}         from '../support/cli.js';
 import {tempDir}        from '../support/tmp.js';
 import {CLAUDE_CLI, agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+import {expectEmulatorHello, expectEveryInference} from './expect.js';
 
 const emulator = emulatorPerFile({port: 0});
 
@@ -58,15 +59,8 @@ describe.skipIf(!fs.existsSync(CLAUDE_CLI))(`real Claude Code 2.1.112`, () => {
 
     const result = await claude(env, home);
     expect(result.stderr).toBe(``);
-    expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/messages`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-      expect(call.xApiKey).toBeNull();
-    }
+    expectEmulatorHello(result);
+    expectEveryInference(emulator, {path: `/api/v1/messages`, authorization: `Bearer ${key.key}`, xApiKey: null});
   }, 90_000);
 
   it(`with ANTHROPIC_API_KEY in the shell sends no x-api-key (capit wrote ANTHROPIC_API_KEY=""), and would without it`, async () => {
@@ -77,12 +71,7 @@ describe.skipIf(!fs.existsSync(CLAUDE_CLI))(`real Claude Code 2.1.112`, () => {
 
     const result = await claude(env, home);
     expect(result.exitCode).toBe(0);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-      expect(call.xApiKey).toBeNull();
-    }
+    expectEveryInference(emulator, {authorization: `Bearer ${key.key}`, xApiKey: null});
 
     // Control: the same run without capit's empty ANTHROPIC_API_KEY leaks the shell key. This shows the check above
     // can fail, i.e. that the empty value is what protects it.

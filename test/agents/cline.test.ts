@@ -11,7 +11,8 @@ import {emulatorPerFile} from '../support/emulator.js';
 import {fetchPackage}    from '../support/npm-fetch.js';
 import {runCli}          from '../support/cli.js';
 import {tempDir}         from '../support/tmp.js';
-import {REPO, agentSandbox, inferenceRequests, run} from './support.js';
+import {agentSandbox, inferenceRequests, run} from './support.js';
+import {expectEmulatorHello, installAihubmixToken} from './expect.js';
 
 const CLINE_SPEC = `@cline/cli-linux-x64@3.0.65`;
 const MODEL = `openai/gpt-4o-mini`;
@@ -99,8 +100,7 @@ describe(`real Cline CLI 3.0.65`, () => {
     expect(JSON.parse(fs.readFileSync(sb.providers, `utf8`)).providers.openrouter.settings.baseUrl).toBe(emulator.openrouterBaseUrl);
 
     const result = await cline(sb.env, sb.home);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    expectEmulatorHello(result);
     const sent = sentSince(0);
     expect(sent.length).toBeGreaterThan(0);
     expect(sent.every(a => a === `Bearer ${key.key}`)).toBe(true);
@@ -190,20 +190,16 @@ describe(`real Cline CLI 3.0.65`, () => {
   it(`capit aihubmix 5 --agent cline: the CLI's own aihubmix provider sends the capped AIHubMix key`, async ctx => {
     if (skipReason) return ctx.skip();
     const sb = sandbox();
-    const installed = await runCli([`aihubmix`, `5`, `--agent`, `cline`, `--yes`], {env: sb.env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    const tokens = [...emulator.state.aihubmixTokens.values()];
-    expect(tokens).toHaveLength(1);
+    const token = await installAihubmixToken(emulator, [`aihubmix`, `5`, `--agent`, `cline`, `--yes`], {env: sb.env});
     const settings = JSON.parse(fs.readFileSync(sb.providers, `utf8`)).providers.aihubmix.settings;
     expect(settings.baseUrl).toBe(`${emulator.aihubmixBaseUrl}/v1`);
 
     const result = await cline(sb.env, sb.home, `gpt-4o-mini`);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    expectEmulatorHello(result);
     const calls = emulator.state.requests.filter(r => r.method === `POST` && r.path === `/v1/chat/completions`);
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.every(c => c.authorization === `Bearer ${settings.apiKey}`)).toBe(true);
-    expect(settings.apiKey).toContain(tokens[0]!.key);
+    expect(settings.apiKey).toContain(token.key);
 
     const doctor = await runCli([`doctor`, `cline`], {env: sb.env});
     expect(doctor.exitCode).toBe(0);

@@ -5,13 +5,14 @@
 import fs   from 'node:fs';
 import path from 'node:path';
 
-import {beforeAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 
 import {runCli}          from '../support/cli.js';
 import {emulatorPerFile} from '../support/emulator.js';
-import {installPackage}  from '../support/npm-fetch.js';
 import {tempDir}         from '../support/tmp.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+import {expectDoctorSays, expectEmulatorHello, expectEveryInference, expectEveryInferenceWithAihubmixToken, installAihubmixToken, installWithoutWarning} from './expect.js';
+import {npmAgentCli} from './npm-agent.js';
 
 const VERSION = `1.5.47`;
 const GUARD = path.join(import.meta.dirname, `loopback-only.mjs`);
@@ -20,22 +21,11 @@ const emulator = emulatorPerFile({port: 0});
 // Another host (another port) for a base URL that sends cn's requests away from the platform.
 const elsewhere = emulatorPerFile({port: 0});
 
-let cli: string | undefined;
-let skipReason: string | undefined;
-
-beforeAll(() => {
-  const got = installPackage(`@continuedev/cli@${VERSION}`);
-  if (`reason` in got) {
-    skipReason = got.reason;
-    process.stderr.write(`test/agents/continue.test.ts: skipped: ${got.reason}\n`);
-    return;
-  }
-  cli = path.join(got.dir, `node_modules/@continuedev/cli/dist/cn.js`);
-}, 900_000);
+const agent = npmAgentCli(`test/agents/continue.test.ts`, `@continuedev/cli@${VERSION}`, `node_modules/@continuedev/cli/dist/cn.js`);
 
 /** One headless cn turn (`-p`) with the local config.yaml; no telemetry, anything off loopback refused. */
 function cn(env: Record<string, string>, cwd: string, stopWhen?: () => boolean) {
-  return run(process.execPath, [cli!, `-p`, `hi`], {
+  return run(process.execPath, [agent.cli!, `-p`, `hi`], {
     env: {...env, CONTINUE_CLI_ENABLE_TELEMETRY: `0`, CONTINUE_METRICS_ENABLED: `0`, NODE_OPTIONS: `--import=${GUARD}`, CAPIT_TEST_BLOCKED_LOG: path.join(cwd, `blocked-hosts.log`)},
     cwd, timeoutMs: 90_000, stopWhen,
   });
@@ -55,26 +45,15 @@ const usersModelFirst = (apiBase: string) =>
 
 describe(`real Continue CLI ${VERSION}`, () => {
   it(`sends the capped key written into config.yaml, also with a stale OPENROUTER_API_KEY in the shell`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-cn-`), emulator, {OPENROUTER_API_KEY: `sk-or-v1-shell-fake-2222222222222222`});
-    const installed = await runCli([`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).not.toMatch(/warning/i);
-    const key = issuedKey(emulator);
+    const key = await installWithoutWarning(emulator, [`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
 
     const result = await cn(env, home);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-    }
+    expectEmulatorHello(result);
+    expectEveryInference(emulator, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`});
 
-    const doctor = await runCli([`doctor`, `continue`], {env});
-    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
-    expect(doctor.stdout).toContain(`uses capit key ${key.name} ($5.00 cap) from ~/.continue/config.yaml (models.0.apiKey)`);
+    await expectDoctorSays(`continue`, `uses capit key ${key.name} ($5.00 cap) from ~/.continue/config.yaml (models.0.apiKey)`, {env});
     // The apiBase capit wrote names the platform's own origin: set, read, and not a redirect.
     const {exitCode, report} = await doctorJson(env);
     expect(exitCode).toBe(0);
@@ -83,16 +62,13 @@ describe(`real Continue CLI ${VERSION}`, () => {
   }, 120_000);
 
   it(`an apiBase on the model capit keyed changed to another host: cn sends the capped key THERE, doctor says REDIRECTED`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-cn-`), emulator);
     // The user's own OpenRouter model, which capit keys in place (apiKey and apiBase set one by one).
     const file = path.join(home, `.continue`, `config.yaml`);
     fs.mkdirSync(path.dirname(file), {recursive: true});
     fs.writeFileSync(file, `name: Local Config\nversion: 1.0.0\nschema: v1\nmodels:\n  - name: my router\n    provider: openrouter\n    model: openai/gpt-4o-mini\n`);
-    const installed = await runCli([`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).not.toMatch(/warning/i);
-    const key = issuedKey(emulator);
+    const key = await installWithoutWarning(emulator, [`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
     const away = new URL(elsewhere.url).origin;
     const written = fs.readFileSync(file, `utf8`);
     expect(written).toContain(`apiBase: ${emulator.openrouterBaseUrl}`);
@@ -100,12 +76,7 @@ describe(`real Continue CLI ${VERSION}`, () => {
 
     await cn(env, home, () => inferenceRequests(elsewhere).length > 0);
     expect(inferenceRequests(emulator)).toEqual([]);
-    const calls = inferenceRequests(elsewhere);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-    }
+    expectEveryInference(elsewhere, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`});
 
     const {exitCode, report, text} = await doctorJson(env);
     expect(exitCode).toBe(1);
@@ -114,7 +85,7 @@ describe(`real Continue CLI ${VERSION}`, () => {
   }, 120_000);
 
   it(`a user's model listed before capit's wins: the install warns, cn sends the user's key to its base, doctor says REDIRECTED and SHADOWED`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-cn-`), emulator);
     const away = new URL(elsewhere.url).origin;
     const platformHost = new URL(emulator.openrouterBaseUrl).host;
@@ -132,9 +103,7 @@ describe(`real Continue CLI ${VERSION}`, () => {
 
     await cn(env, home, () => inferenceRequests(elsewhere).length > 0);
     expect(inferenceRequests(emulator)).toEqual([]);
-    const calls = inferenceRequests(elsewhere);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) expect(call.authorization).toBe(`Bearer ${USERS_KEY}`);
+    expectEveryInference(elsewhere, {authorization: `Bearer ${USERS_KEY}`});
 
     const {exitCode, report, text} = await doctorJson(env);
     expect(exitCode).toBe(1);
@@ -147,7 +116,7 @@ describe(`real Continue CLI ${VERSION}`, () => {
   }, 120_000);
 
   it(`capit's model selected in cn (/model) wins over the user's first model: cn sends the capped key to the platform, doctor agrees`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-cn-`), emulator);
     const file = path.join(home, `.continue`, `config.yaml`);
     fs.mkdirSync(path.join(home, `.continue`, `index`), {recursive: true});
@@ -155,17 +124,12 @@ describe(`real Continue CLI ${VERSION}`, () => {
     // What cn 1.5.47 persists when "capit openrouter" is picked with /model (src/util/modelPersistence.ts).
     fs.writeFileSync(path.join(home, `.continue`, `index`, `globalContext.json`), JSON.stringify({cliSelectedModel: `capit openrouter`}));
 
-    const installed = await runCli([`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).not.toMatch(/warning/i);
-    const key = issuedKey(emulator);
+    const key = await installWithoutWarning(emulator, [`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
 
     const result = await cn(env, home);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(inferenceRequests(elsewhere)).toEqual([]);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) expect(call.authorization).toBe(`Bearer ${key.key}`);
+    expectEveryInference(emulator, {authorization: `Bearer ${key.key}`});
 
     const {exitCode, report} = await doctorJson(env);
     expect(exitCode).toBe(0);
@@ -173,7 +137,7 @@ describe(`real Continue CLI ${VERSION}`, () => {
   }, 120_000);
 
   it(`a user's first model on another provider, without an apiBase, wins too: cn goes to that provider's host, doctor says REDIRECTED by its provider`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-cn-`), emulator);
     const file = path.join(home, `.continue`, `config.yaml`);
     fs.mkdirSync(path.dirname(file), {recursive: true});
@@ -195,24 +159,15 @@ describe(`real Continue CLI ${VERSION}`, () => {
   }, 120_000);
 
   it(`sends the capped AIHubMix key to the AIHubMix base capit wrote`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-cn-`), emulator, {
       CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: AIHUBMIX_MASTER,
     });
-    const installed = await runCli([`aihubmix`, `5`, `--agent`, `continue`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    const tokens = [...emulator.state.aihubmixTokens.values()];
-    expect(tokens).toHaveLength(1);
+    const token = await installAihubmixToken(emulator, [`aihubmix`, `5`, `--agent`, `continue`, `--yes`], {env});
     expect(fs.readFileSync(path.join(home, `.continue`, `config.yaml`), `utf8`)).toContain(`apiBase: ${emulator.aihubmixBaseUrl}/v1`);
 
     const result = await cn(env, home);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/v1/chat/completions`);
-      expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(tokens[0]!.key);
-    }
+    expectEmulatorHello(result);
+    expectEveryInferenceWithAihubmixToken(emulator, `/v1/chat/completions`, token.key);
   }, 120_000);
 });

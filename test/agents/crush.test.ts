@@ -12,6 +12,7 @@ import {runCli}          from '../support/cli.js';
 import {fetchPackage}    from '../support/npm-fetch.js';
 import {tempDir}         from '../support/tmp.js';
 import {agentSandbox, issuedKey} from './support.js';
+import {expectDoctorSays} from './expect.js';
 
 const emulator = emulatorPerFile({port: 0});
 
@@ -46,9 +47,7 @@ describe(`Crush files`, () => {
     expect(data.providers.openai).toEqual({api_key: `sk-fake-openai-0000`});
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
 
-    const doctor = await runCli([`doctor`, `crush`], {env});
-    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
-    expect(doctor.stdout).toContain(`uses capit key ${key.name}`);
+    await expectDoctorSays(`crush`, `uses capit key ${key.name}`, {env});
 
     const restored = await runCli([`restore`, `crush`, `--yes`], {env});
     expect(restored.exitCode, restored.stderr).toBe(0);

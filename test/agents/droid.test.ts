@@ -11,7 +11,8 @@ import {emulatorPerFile} from '../support/emulator.js';
 import {runCli}          from '../support/cli.js';
 import {fetchPackage}    from '../support/npm-fetch.js';
 import {tempDir}         from '../support/tmp.js';
-import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+import {agentSandbox, inferenceRequests, run} from './support.js';
+import {expectDoctorSays, expectEmulatorHello, expectEveryInference, installAihubmixToken, installWithoutWarning} from './expect.js';
 
 const emulator = emulatorPerFile({port: 0});
 const SPEC = `@factory/cli-linux-x64@0.225.2`;
@@ -41,24 +42,13 @@ describe(`real Factory Droid 0.225.2`, () => {
     if (!droidBin) return ctx.skip();
     const shellKey = `sk-or-v1-shell-fake-2222222222222222`;
     const {env, home} = agentSandbox(tempDir(`capit-droid-`), emulator, {OPENROUTER_API_KEY: shellKey});
-    const installed = await runCli([`openrouter`, `5`, `--agent`, `droid`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).not.toMatch(/warning/i);
-    const key = issuedKey(emulator);
+    const key = await installWithoutWarning(emulator, [`openrouter`, `5`, `--agent`, `droid`, `--yes`], {env});
 
     const result = await droid(env, home, `custom:capit-openrouter`);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-    }
+    expectEmulatorHello(result);
+    expectEveryInference(emulator, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`});
 
-    const doctor = await runCli([`doctor`, `droid`], {env});
-    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
-    expect(doctor.stdout).toContain(`uses capit key ${key.name}`);
+    await expectDoctorSays(`droid`, `uses capit key ${key.name}`, {env});
 
     // Without -m, Droid's default model is the one capit selected (sessionDefaultSettings.model), not Factory's.
     const before = inferenceRequests(emulator).length;
@@ -108,18 +98,10 @@ describe(`real Factory Droid 0.225.2`, () => {
     const {env, home} = agentSandbox(tempDir(`capit-droid-`), emulator, {
       CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: DEFAULT_AIHUBMIX_MANAGE_KEY,
     });
-    const installed = await runCli([`aihubmix`, `5`, `--agent`, `droid`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    const tokens = [...emulator.state.aihubmixTokens.values()];
-    expect(tokens).toHaveLength(1);
+    const token = await installAihubmixToken(emulator, [`aihubmix`, `5`, `--agent`, `droid`, `--yes`], {env});
 
     const result = await droid(env, home, `custom:capit-aihubmix`);
     expect(result.exitCode, result.stderr).toBe(0);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer sk-${tokens[0]!.key}`);
-    }
+    expectEveryInference(emulator, {path: `/v1/chat/completions`, authorization: `Bearer sk-${token.key}`});
   }, 120_000);
 });

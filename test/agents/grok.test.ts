@@ -4,13 +4,14 @@
 import fs   from 'node:fs';
 import path from 'node:path';
 
-import {beforeAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 
 import {runCli}          from '../support/cli.js';
 import {emulatorPerFile} from '../support/emulator.js';
-import {installPackage}  from '../support/npm-fetch.js';
 import {tempDir}         from '../support/tmp.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+import {expectDoctorSays, expectEmulatorHello, expectEveryInference, expectEveryInferenceWithAihubmixToken, expectEveryInferenceWithSessionKey, installAihubmixToken, installWithoutWarning} from './expect.js';
+import {npmAgentCli} from './npm-agent.js';
 
 const VERSION = `0.0.34`;
 const GUARD = path.join(import.meta.dirname, `loopback-only.mjs`);
@@ -19,25 +20,14 @@ const emulator = emulatorPerFile({port: 0});
 // Another host (another port) for a base URL that sends grok's requests away from the platform.
 const elsewhere = emulatorPerFile({port: 0});
 
-let cli: string | undefined;
-let skipReason: string | undefined;
-
-beforeAll(() => {
-  const got = installPackage(`@vibe-kit/grok-cli@${VERSION}`);
-  if (`reason` in got) {
-    skipReason = got.reason;
-    process.stderr.write(`test/agents/grok.test.ts: skipped: ${got.reason}\n`);
-    return;
-  }
-  cli = path.join(got.dir, `node_modules/@vibe-kit/grok-cli/dist/index.js`);
-}, 900_000);
+const agent = npmAgentCli(`test/agents/grok.test.ts`, `@vibe-kit/grok-cli@${VERSION}`, `node_modules/@vibe-kit/grok-cli/dist/index.js`);
 
 /**
  * One headless grok turn (`-p`) with an OpenRouter model id, as capit's note says (grok-cli's own default id is bare);
  * anything off loopback refused.
  */
 function grok(env: Record<string, string>, cwd: string, model = `x-ai/grok-code-fast-1`, stopWhen?: () => boolean) {
-  return run(process.execPath, [cli!, `-p`, `hi`, `-m`, model, `--max-tool-rounds`, `1`], {
+  return run(process.execPath, [agent.cli!, `-p`, `hi`, `-m`, model, `--max-tool-rounds`, `1`], {
     env: {...env, NODE_OPTIONS: `--import=${GUARD}`, CAPIT_TEST_BLOCKED_LOG: path.join(cwd, `blocked-hosts.log`)},
     cwd, timeoutMs: 90_000, stopWhen,
   });
@@ -64,12 +54,7 @@ async function expectRedirected(env: Record<string, string>, cwd: string, warned
 
   await grok(env, cwd, undefined, () => inferenceRequests(elsewhere).length > 0);
   expect(inferenceRequests(emulator)).toEqual([]);
-  const calls = inferenceRequests(elsewhere);
-  expect(calls.length).toBeGreaterThan(0);
-  for (const call of calls) {
-    expect(call.path).toBe(`/api/v1/chat/completions`);
-    expect(call.authorization).toBe(`Bearer ${key.key}`);
-  }
+  expectEveryInference(elsewhere, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`});
 
   const {exitCode, report, text} = await doctorJson(env, cwd);
   expect(exitCode).toBe(1);
@@ -79,31 +64,19 @@ async function expectRedirected(env: Record<string, string>, cwd: string, warned
 
 describe(`real Grok CLI ${VERSION}`, () => {
   it(`sends the capped key to the base URL capit wrote; an OPENROUTER_API_KEY in the shell plays no part`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {OPENROUTER_API_KEY: `sk-or-v1-shell-fake-2222222222222222`});
-    const installed = await runCli([`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).not.toMatch(/warning/i);
-    const key = issuedKey(emulator);
+    const key = await installWithoutWarning(emulator, [`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env});
 
     const result = await grok(env, home);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-      expect(call.model).toBe(`x-ai/grok-code-fast-1`);
-    }
+    expectEmulatorHello(result);
+    expectEveryInference(emulator, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`, model: `x-ai/grok-code-fast-1`});
 
-    const doctor = await runCli([`doctor`, `grok`], {env});
-    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
-    expect(doctor.stdout).toContain(`uses capit key ${key.name} ($5.00 cap) from ~/.grok/user-settings.json (apiKey)`);
+    await expectDoctorSays(`grok`, `uses capit key ${key.name} ($5.00 cap) from ~/.grok/user-settings.json (apiKey)`, {env});
   }, 120_000);
 
   it(`a stale GROK_API_KEY in the shell wins: capit warns, doctor says SHADOWED, and grok really sends it`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const shellKey = emulator.createKey({name: `shell`, limit: 1}).key;
     const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {GROK_API_KEY: shellKey});
     const installed = await runCli([`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env});
@@ -125,14 +98,14 @@ describe(`real Grok CLI ${VERSION}`, () => {
   }, 120_000);
 
   it(`a GROK_BASE_URL in the shell naming another host: the install warns, grok sends the capped key THERE, doctor says REDIRECTED`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {GROK_BASE_URL: `${elsewhere.url}/api/v1`});
     const label = `environment variable GROK_BASE_URL (grok-cli reads GROK_BASE_URL before user-settings.json)`;
     await expectRedirected(env, home, label, `environment variable GROK_BASE_URL`);
   }, 120_000);
 
   it(`a GROK_BASE_URL in the project's .env naming another host: the same, from that project`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator);
     const project = path.join(home, `project`);
     fs.mkdirSync(project);
@@ -142,44 +115,30 @@ describe(`real Grok CLI ${VERSION}`, () => {
   }, 120_000);
 
   it(`a GROK_BASE_URL naming the platform's own origin is not a redirect`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {GROK_BASE_URL: `${emulator.openrouterBaseUrl}/`});
-    const installed = await runCli([`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).not.toMatch(/warning/i);
-    const key = issuedKey(emulator);
+    const key = await installWithoutWarning(emulator, [`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env});
     const result = await grok(env, home);
     expect(result.exitCode, result.stderr).toBe(0);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) expect(call.authorization).toBe(`Bearer ${key.key}`);
+    expectEveryInference(emulator, {authorization: `Bearer ${key.key}`});
     const {exitCode, report} = await doctorJson(env, home);
     expect(exitCode).toBe(0);
     expect(report).toMatchObject({status: `capit`, redirectedBy: null, redirectedTo: null});
   }, 120_000);
 
   it(`sends the capped AIHubMix key to the AIHubMix base capit wrote`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator, {
       CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: AIHUBMIX_MASTER,
     });
-    const installed = await runCli([`aihubmix`, `5`, `--agent`, `grok`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    const tokens = [...emulator.state.aihubmixTokens.values()];
-    expect(tokens).toHaveLength(1);
+    const token = await installAihubmixToken(emulator, [`aihubmix`, `5`, `--agent`, `grok`, `--yes`], {env});
 
     const result = await grok(env, home, `grok-code-fast-1`);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/v1/chat/completions`);
-      expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(tokens[0]!.key);
-    }
+    expectEmulatorHello(result);
+    expectEveryInferenceWithAihubmixToken(emulator, `/v1/chat/completions`, token.key);
   }, 120_000);
   it(`after Grok CLI rewrote the settings capit created (its settings migration), restore still takes capit's key out`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator);
     expect((await runCli([`openrouter`, `5`, `--agent`, `grok`, `--yes`], {env})).exitCode).toBe(0);
     const key = issuedKey(emulator);
@@ -199,7 +158,7 @@ describe(`real Grok CLI ${VERSION}`, () => {
     expect(after.models).toEqual(rewritten.models);
   }, 120_000);
   it(`capit run hands Grok CLI a session key through GROK_API_KEY/GROK_BASE_URL over the key in user-settings.json`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-grok-`), emulator);
     const installed = emulator.createKey({name: `installed-before`, limit: 5});
     const file = path.join(home, `.grok`, `user-settings.json`);
@@ -207,18 +166,11 @@ describe(`real Grok CLI ${VERSION}`, () => {
     const text = `${JSON.stringify({apiKey: installed.key, baseURL: emulator.openrouterBaseUrl, settingsVersion: 2})}\n`;
     fs.writeFileSync(file, text, {mode: 0o600});
 
-    const result = await runCli([`run`, `--cap`, `1`, `--agent`, `grok`, `--`, process.execPath, cli!, `-p`, `hi`, `-m`, `x-ai/grok-code-fast-1`, `--max-tool-rounds`, `1`], {
+    const result = await runCli([`run`, `--cap`, `1`, `--agent`, `grok`, `--`, process.execPath, agent.cli!, `-p`, `hi`, `-m`, `x-ai/grok-code-fast-1`, `--max-tool-rounds`, `1`], {
       env: {...env, NODE_OPTIONS: `--import=${GUARD}`}, timeoutMs: 120_000,
     });
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const created = emulator.state.requests.find(r => r.method === `POST` && r.path === `/api/v1/keys`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.authorization).not.toBe(`Bearer ${installed.key}`);
-      expect(call.keyHash).toBe(created!.keyHash);
-    }
+    expectEmulatorHello(result);
+    expectEveryInferenceWithSessionKey(emulator, installed.key);
     expect([...emulator.state.keys.values()].map(k => k.name)).toEqual([`installed-before`]);
     expect(JSON.parse(fs.readFileSync(file, `utf8`)).apiKey).toBe(installed.key);
   }, 150_000);

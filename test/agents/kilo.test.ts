@@ -13,6 +13,7 @@ import {fetchPackage}    from '../support/npm-fetch.js';
 import {tempDir}         from '../support/tmp.js';
 import {doctorJson, layerScenarios, precedenceScenario} from './layers.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+import {installWithoutWarning} from './expect.js';
 
 const emulator = emulatorPerFile({port: 0});
 const KILO_VERSION = `7.7.9`;
@@ -49,10 +50,7 @@ describe.skipIf(process.platform !== `linux` || process.arch !== `x64`)(`real Ki
   it(`sends the capped key from auth.json as Bearer, also with OPENROUTER_API_KEY in the shell; doctor agrees`, async ctx => {
     if (!kiloBin) ctx.skip();
     const {env, home} = agentSandbox(tempDir(`capit-kilo-`), emulator, {OPENROUTER_API_KEY: `sk-or-v1-shell-fake-3333333333333333`});
-    const installed = await runCli([`openrouter`, `5`, `--agent`, `kilo`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).not.toMatch(/warning/i);
-    const key = issuedKey(emulator);
+    const key = await installWithoutWarning(emulator, [`openrouter`, `5`, `--agent`, `kilo`, `--yes`], {env});
 
     await kilo(env, home);
     const calls = inferenceRequests(emulator);

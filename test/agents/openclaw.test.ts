@@ -16,6 +16,7 @@ import {emulatorPerFile}                  from '../support/emulator.js';
 import {fetchNode, installPackage, NODE_24} from '../support/npm-fetch.js';
 import {tempDir}                          from '../support/tmp.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+import {expectEveryInference, installAihubmixToken} from './expect.js';
 
 const OPENCLAW = `openclaw@2026.9.6`;
 const emulator = emulatorPerFile({port: 0});
@@ -126,12 +127,7 @@ describe(`real ${OPENCLAW} (Node ${NODE_24})`, () => {
     const result = await openclaw(env, `openrouter/openai/gpt-4o-mini`);
     expect(result.exitCode, result.stderr.slice(-2000)).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ok: true, final: `Hello from the capit emulator`, provider: `openrouter`});
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-    }
+    expectEveryInference(emulator, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`});
 
     const doctor = await runCli([`doctor`, `openclaw`], {env});
     expect(doctor.exitCode, doctor.stdout).toBe(0);
@@ -167,20 +163,12 @@ describe(`real ${OPENCLAW} (Node ${NODE_24})`, () => {
     const {env} = agentSandbox(tempDir(`capit-openclaw-`), emulator, {
       CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: `aihubmix-manage-fake-0000`,
     });
-    const installed = await runCli([`aihubmix`, `5`, `--agent`, `openclaw`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    const tokens = [...emulator.state.aihubmixTokens.values()];
-    expect(tokens).toHaveLength(1);
+    const token = await installAihubmixToken(emulator, [`aihubmix`, `5`, `--agent`, `openclaw`, `--yes`], {env});
 
     const result = await openclaw(env, `aihubmix/gpt-4o-mini`);
     expect(result.exitCode, result.stderr.slice(-2000)).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ok: true, final: `Hello from the capit emulator`, provider: `aihubmix`});
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer sk-${tokens[0]!.key}`);
-    }
+    expectEveryInference(emulator, {path: `/v1/chat/completions`, authorization: `Bearer sk-${token.key}`});
 
     const doctor = await runCli([`doctor`, `openclaw`], {env});
     expect(doctor.exitCode, doctor.stdout).toBe(0);

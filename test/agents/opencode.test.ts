@@ -13,6 +13,7 @@ import {fetchPackage}                from '../support/npm-fetch.js';
 import {snapshotTree, tempDir}       from '../support/tmp.js';
 import {layerScenarios, precedenceScenario} from './layers.js';
 import {OPENCODE_BIN, agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+import {expectEmulatorHello, expectEveryInference} from './expect.js';
 
 const emulator = emulatorPerFile({port: 0});
 
@@ -53,14 +54,8 @@ describe.skipIf(!fs.existsSync(OPENCODE_BIN) || !onLinuxX64)(`real opencode 1.18
     const key = issuedKey(emulator);
 
     const result = await opencode(env, home);
-    expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-    }
+    expectEmulatorHello(result);
+    expectEveryInference(emulator, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`});
 
     const doctor = await runCli([`doctor`, `opencode`], {env});
     expect(doctor.exitCode).toBe(0);

@@ -3,13 +3,14 @@
 import fs   from 'node:fs';
 import path from 'node:path';
 
-import {beforeAll, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 
 import {runCli}         from '../support/cli.js';
 import {emulatorPerFile} from '../support/emulator.js';
-import {installPackage} from '../support/npm-fetch.js';
 import {tempDir}        from '../support/tmp.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+import {expectDoctorSays, expectEmulatorHello, expectEveryInference, expectEveryInferenceWithAihubmixToken, installAihubmixToken} from './expect.js';
+import {npmAgentCli} from './npm-agent.js';
 
 const VERSION = `0.73.1`;
 const GUARD = path.join(import.meta.dirname, `loopback-only.mjs`);
@@ -18,23 +19,12 @@ const emulator = emulatorPerFile({port: 0});
 // Another host (another port) for a base URL that sends pi's requests away from the platform.
 const elsewhere = emulatorPerFile({port: 0});
 
-let cli: string | undefined;
-let skipReason: string | undefined;
-
-beforeAll(() => {
-  const got = installPackage(`@mariozechner/pi-coding-agent@${VERSION}`);
-  if (`reason` in got) {
-    skipReason = got.reason;
-    process.stderr.write(`test/agents/pi.test.ts: skipped: ${got.reason}\n`);
-    return;
-  }
-  cli = path.join(got.dir, `node_modules/@mariozechner/pi-coding-agent/dist/cli.js`);
-}, 900_000);
+const agent = npmAgentCli(`test/agents/pi.test.ts`, `@mariozechner/pi-coding-agent@${VERSION}`, `node_modules/@mariozechner/pi-coding-agent/dist/cli.js`);
 
 /** One non-interactive pi turn; pi's startup network operations off, anything else off loopback refused. */
 function pi(env: Record<string, string>, cwd: string, provider: string, model: string, stopWhen?: () => boolean) {
   const blocked = path.join(cwd, `blocked-hosts.log`);
-  return run(process.execPath, [cli!, `-p`, `--no-session`, `--provider`, provider, `--model`, model, `hi`], {
+  return run(process.execPath, [agent.cli!, `-p`, `--no-session`, `--provider`, provider, `--model`, model, `hi`], {
     env: {...env, PI_OFFLINE: `1`, PI_SKIP_VERSION_CHECK: `1`, PI_TELEMETRY: `0`, NODE_OPTIONS: `--import=${GUARD}`, CAPIT_TEST_BLOCKED_LOG: blocked},
     cwd, timeoutMs: 90_000, stopWhen,
   });
@@ -56,7 +46,7 @@ async function doctorJson(env: Record<string, string>) {
 
 describe(`real pi ${VERSION}`, () => {
   it(`sends the capped key from auth.json, also with a stale OPENROUTER_API_KEY in the shell (auth.json wins)`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const shellKey = `sk-or-v1-shell-fake-2222222222222222`;
     const {env, home} = agentSandbox(tempDir(`capit-pi-`), emulator, {OPENROUTER_API_KEY: shellKey});
     pointOpenrouterAtEmulator(home);
@@ -67,18 +57,10 @@ describe(`real pi ${VERSION}`, () => {
     const key = issuedKey(emulator);
 
     const result = await pi(env, home, `openrouter`, `openai/gpt-4o-mini`);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-    }
+    expectEmulatorHello(result);
+    expectEveryInference(emulator, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`});
 
-    const doctor = await runCli([`doctor`, `pi`], {env});
-    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
-    expect(doctor.stdout).toContain(`pi  uses capit key ${key.name} ($5.00 cap) from ~/.pi/agent/auth.json (openrouter.key)`);
+    await expectDoctorSays(`pi`, `pi  uses capit key ${key.name} ($5.00 cap) from ~/.pi/agent/auth.json (openrouter.key)`, {env});
     // models.json names the platform's own origin (the emulator): set, read, and not a redirect.
     const {exitCode, report} = await doctorJson(env);
     expect(exitCode).toBe(0);
@@ -87,7 +69,7 @@ describe(`real pi ${VERSION}`, () => {
   }, 120_000);
 
   it(`a models.json baseUrl naming another host: the install warns, pi sends the capped key THERE, doctor says REDIRECTED`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-pi-`), emulator);
     const away = new URL(elsewhere.url).origin;
     const platformHost = new URL(emulator.openrouterBaseUrl).host;
@@ -101,12 +83,7 @@ describe(`real pi ${VERSION}`, () => {
 
     await pi(env, home, `openrouter`, `openai/gpt-4o-mini`, () => inferenceRequests(elsewhere).length > 0);
     expect(inferenceRequests(emulator)).toEqual([]);
-    const calls = inferenceRequests(elsewhere);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-    }
+    expectEveryInference(elsewhere, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`});
 
     const {exitCode, report, text} = await doctorJson(env);
     expect(exitCode).toBe(1);
@@ -115,38 +92,28 @@ describe(`real pi ${VERSION}`, () => {
   }, 120_000);
 
   it(`sends the capped AIHubMix key to the AIHubMix base capit wrote into models.json`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-pi-`), emulator, {
       CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: AIHUBMIX_MASTER,
     });
-    const installed = await runCli([`aihubmix`, `5`, `--agent`, `pi`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    const tokens = [...emulator.state.aihubmixTokens.values()];
-    expect(tokens).toHaveLength(1);
+    const token = await installAihubmixToken(emulator, [`aihubmix`, `5`, `--agent`, `pi`, `--yes`], {env});
     const models = JSON.parse(fs.readFileSync(path.join(home, `.pi`, `agent`, `models.json`), `utf8`));
     expect(models.providers.aihubmix.baseUrl).toBe(`${emulator.aihubmixBaseUrl}/v1`);
     expect(fs.statSync(path.join(home, `.pi`, `agent`, `models.json`)).mode & 0o777).toBe(0o600);
 
     const result = await pi(env, home, `aihubmix`, `gpt-4o-mini`);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/v1/chat/completions`);
-      expect(call.authorization?.replace(/^Bearer (sk-)?/, ``)).toBe(tokens[0]!.key);
-    }
+    expectEmulatorHello(result);
+    expectEveryInferenceWithAihubmixToken(emulator, `/v1/chat/completions`, token.key);
   }, 120_000);
   it(`capit run hands pi a session key through OPENROUTER_API_KEY, and refuses while auth.json holds one (it would win) or models.json sends it to another host`, async ctx => {
-    if (!cli) return ctx.skip(skipReason);
+    if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-pi-`), emulator);
     pointOpenrouterAtEmulator(home);
-    const piArgs = [process.execPath, cli!, `-p`, `--no-session`, `--provider`, `openrouter`, `--model`, `openai/gpt-4o-mini`, `hi`];
+    const piArgs = [process.execPath, agent.cli!, `-p`, `--no-session`, `--provider`, `openrouter`, `--model`, `openai/gpt-4o-mini`, `hi`];
     const runEnv = {...env, PI_OFFLINE: `1`, PI_SKIP_VERSION_CHECK: `1`, PI_TELEMETRY: `0`, NODE_OPTIONS: `--import=${GUARD}`};
 
     const result = await runCli([`run`, `--cap`, `1`, `--agent`, `pi`, `--`, ...piArgs], {env: runEnv, timeoutMs: 120_000});
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    expectEmulatorHello(result);
     const created = emulator.state.requests.find(r => r.method === `POST` && r.path === `/api/v1/keys`);
     const calls = inferenceRequests(emulator);
     expect(calls.length).toBeGreaterThan(0);

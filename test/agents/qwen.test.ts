@@ -13,6 +13,7 @@ import {NODE_24, fetchNode, installPackage} from '../support/npm-fetch.js';
 import {tempDir}         from '../support/tmp.js';
 import {CLI}             from '../support/cli.js';
 import {agentSandbox, inferenceRequests, issuedKey, run} from './support.js';
+import {expectDoctorSays, expectEmulatorHello, expectEveryInference, installAihubmixToken, installWithoutWarning} from './expect.js';
 
 const emulator = emulatorPerFile({port: 0});
 const SPEC = `@qwen-code/qwen-code@0.24.4`;
@@ -59,23 +60,12 @@ describe(`real Qwen Code 0.24.4`, () => {
     if (!cli) return ctx.skip();
     const {env, home} = agentSandbox(tempDir(`capit-qwen-`), emulator, STALE);
     quietSettings(home);
-    const installed = await runCli([`openrouter`, `5`, `--agent`, `qwen`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).not.toMatch(/warning/i);
-    const key = issuedKey(emulator);
+    const key = await installWithoutWarning(emulator, [`openrouter`, `5`, `--agent`, `qwen`, `--yes`], {env});
 
     const result = await qwen(env, home);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/api/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer ${key.key}`);
-    }
-    const doctor = await runCli([`doctor`, `qwen`], {env});
-    expect(doctor.exitCode, doctor.stdout + doctor.stderr).toBe(0);
-    expect(doctor.stdout).toContain(`uses capit key ${key.name}`);
+    expectEmulatorHello(result);
+    expectEveryInference(emulator, {path: `/api/v1/chat/completions`, authorization: `Bearer ${key.key}`});
+    await expectDoctorSays(`qwen`, `uses capit key ${key.name}`, {env});
 
     // Qwen Code rewrote settings.json (it adds "$version"), so restore reverts capit's edits and keeps qwen's own.
     const settings = path.join(home, `.qwen`, `settings.json`);
@@ -162,8 +152,7 @@ describe(`real Qwen Code 0.24.4`, () => {
     const installed = issuedKey(emulator);
     const dotenv = fs.readFileSync(path.join(home, `.qwen`, `.env`), `utf8`);
     const result = await capitRun();
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toContain(`Hello from the capit emulator`);
+    expectEmulatorHello(result);
     const created = emulator.state.requests.filter(r => r.method === `POST` && r.path === `/api/v1/keys`).at(-1)!;
     expect(created.keyHash).toEqual(expect.any(String));
     const calls = inferenceRequests(emulator);
@@ -183,18 +172,10 @@ describe(`real Qwen Code 0.24.4`, () => {
       ...STALE, CAPIT_AIHUBMIX_BASE_URL: emulator.aihubmixBaseUrl, AIHUBMIX_MANAGE_KEY: DEFAULT_AIHUBMIX_MANAGE_KEY,
     });
     quietSettings(home);
-    const installed = await runCli([`aihubmix`, `5`, `--agent`, `qwen`, `--yes`], {env});
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    const tokens = [...emulator.state.aihubmixTokens.values()];
-    expect(tokens).toHaveLength(1);
+    const token = await installAihubmixToken(emulator, [`aihubmix`, `5`, `--agent`, `qwen`, `--yes`], {env});
 
     const result = await qwen(env, home);
     expect(result.exitCode, result.stderr).toBe(0);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.path).toBe(`/v1/chat/completions`);
-      expect(call.authorization).toBe(`Bearer sk-${tokens[0]!.key}`);
-    }
+    expectEveryInference(emulator, {path: `/v1/chat/completions`, authorization: `Bearer sk-${token.key}`});
   }, 180_000);
 });

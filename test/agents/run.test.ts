@@ -9,6 +9,7 @@ import {emulatorPerFile} from '../support/emulator.js';
 import {CLI, runCli}     from '../support/cli.js';
 import {tempDir}         from '../support/tmp.js';
 import {CLAUDE_CLI, OPENCODE_BIN, agentSandbox, inferenceRequests, run} from './support.js';
+import {expectEveryInferenceWithSessionKey} from './expect.js';
 
 const emulator = emulatorPerFile({port: 0});
 
@@ -91,13 +92,7 @@ describe.skipIf(!fs.existsSync(OPENCODE_BIN) || process.platform !== `linux` || 
     const result = await run(process.execPath, [CLI, `run`, `--cap`, `1`, `--`, OPENCODE_BIN, `run`, `-m`, `openrouter/openai/gpt-4o-mini`, `hi`], {env, cwd: home, timeoutMs: 120_000});
     expect(result.stdout).toContain(`Hello from the capit emulator`);
     expect(result.exitCode).toBe(0);
-    const created = emulator.state.requests.find(r => r.method === `POST` && r.path === `/api/v1/keys`);
-    const calls = inferenceRequests(emulator);
-    expect(calls.length).toBeGreaterThan(0);
-    for (const call of calls) {
-      expect(call.authorization).not.toBe(`Bearer ${installed.key}`);
-      expect(call.keyHash).toBe(created!.keyHash);
-    }
+    expectEveryInferenceWithSessionKey(emulator, installed.key);
     // The session key is gone, the installed one untouched, auth.json byte for byte as it was.
     expect([...emulator.state.keys.values()].map(k => k.name)).toEqual([`installed-before`]);
     expect(fs.readFileSync(authFile, `utf8`)).toBe(authText);
