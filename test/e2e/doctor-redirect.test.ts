@@ -130,7 +130,7 @@ describe(`doctor: base-URL sources (REDIRECTED)`, () => {
     expect(text.exitCode).toBe(1);
     expect(text.stdout).toBe(
       `relay  REDIRECTED by environment variable RELAY_BASE_URL → requests go to http://localhost:4000, not ${platformHost} — the capped key ${key.name} does not cap them\n` +
-      `       unset or remove environment variable RELAY_BASE_URL for relay to send its requests to ${platformHost}\n`);
+      `       unset environment variable RELAY_BASE_URL, or point it at ${platformHost}, for relay to send its requests there\n`);
     expect(text.stderr).toBe(`capit: requests do not go to the capped key's platform for: relay\n`);
     ({result, report} = await doctorJson(`relay`, elsewhere));
     expect(result.exitCode).toBe(1);
@@ -183,7 +183,7 @@ describe(`doctor: base-URL sources (REDIRECTED)`, () => {
     expect(text.exitCode).toBe(1);
     expect(text.stdout).toBe(
       `relay  REDIRECTED by environment variable RELAY_BASE_URL → requests go to http://localhost:4000, not ${platformHost} — the capped key ${key.name} does not cap them; also SHADOWED by environment variable RELAY_API_KEY\n` +
-      `       unset or remove environment variable RELAY_BASE_URL for relay to send its requests to ${platformHost}\n` +
+      `       unset environment variable RELAY_BASE_URL, or point it at ${platformHost}, for relay to send its requests there\n` +
       `       unset or remove that value for relay to use the capped key\n`);
     expect(text.stderr).toBe(`capit: the capped key is not used by: relay\ncapit: requests do not go to the capped key's platform for: relay\n`);
     expect(text.stdout + text.stderr).not.toContain(`sk-or-v1-fake-other-1111`);

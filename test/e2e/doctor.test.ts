@@ -27,6 +27,23 @@ async function doctorJson(args: string[], env: Record<string, string>) {
 }
 
 describe(`capit doctor`, () => {
+  it(`a layer that does not parse is "cannot tell", never REDIRECTED nor the key the agent "uses"`, async () => {
+    const {env, home} = setup();
+    // No install: a broken config is not a key the agent uses (exit 0: there is no capit key to vouch for).
+    fs.mkdirSync(path.join(home, `.codex`), {recursive: true});
+    fs.writeFileSync(path.join(home, `.codex`, `config.toml`), `[x\n`);
+    let {result, reports} = await doctorJson([`codex`], env);
+    expect(result.exitCode).toBe(0);
+    expect(reports[0]).toMatchObject({status: `unknown`, message: `no capit key installed; ~/.codex/config.toml (model_providers.capit-openrouter.experimental_bearer_token) does not parse, so capit cannot tell which key codex uses`});
+
+    // An install, then an inline config that is not JSON (opencode refuses to start with it): unknown, exit 1.
+    expect((await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env})).exitCode).toBe(0);
+    ({result, reports} = await doctorJson([`opencode`], {...env, OPENCODE_CONFIG_CONTENT: `not json`}));
+    expect(result.exitCode).toBe(1);
+    expect(reports[0]!.status).toBe(`unknown`);
+    expect(reports[0]!.message).toMatch(/^capit cannot tell where opencode sends its requests: environment variable OPENCODE_CONFIG_CONTENT \(provider\.openrouter\.options\.baseURL\) does not parse/);
+  });
+
   it(`follows one install of opencode: capit key in use, shadowed, changed, restored`, async () => {
     const {env, authFile} = setup();
     expect((await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`, `--reset`, `monthly`], {env})).exitCode).toBe(0);

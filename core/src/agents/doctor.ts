@@ -198,13 +198,22 @@ function judge(sources: readonly Judged[], agent: string, install: CapitInstall 
     const shadowed = above.length > 0 || selector !== null;
     const redirect = bases ? findRedirect(sources.map(s => s.state), bases.origins) : null;
     // Both can apply: the status says REDIRECTED (whichever key wins, it goes elsewhere), the message names both.
-    if (redirect) {
+    if (redirect && redirect.state.unreadable && !redirect.state.notUrl) {
+      // The layer that would say where requests go does not parse (an inline config that is not JSON): the agent may
+      // refuse to start with it, or read it differently; capit cannot tell, and says so rather than "REDIRECTED".
+      verdict.status = `unknown`;
+      verdict.message = `capit cannot tell where ${agent} sends its requests: ${redirect.state.label} does not parse` +
+        (shadowed ? `; also SHADOWED by ${why.join(`, `)}` : ``);
+      verdict.fixes.push(`fix or unset ${redirect.state.label}`);
+      if (above.length > 0) verdict.fixes.push(shadowFix);
+      if (selectorFix) verdict.fixes.push(selectorFix);
+    } else if (redirect) {
       verdict.status = `redirected`;
       verdict.redirectedBy = redirect.state.label;
       verdict.redirectedTo = redirect.to;
       verdict.message = `REDIRECTED by ${describeRedirect(redirect, bases!.hosts)} — the capped key ${install.keyName} ${redirect.state.unreadable ? `may not cap them` : `does not cap them`}` +
         (shadowed ? `; also SHADOWED by ${why.join(`, `)}` : ``);
-      verdict.fixes.push(`unset or remove ${redirect.state.label} for ${agent} to send its requests to ${bases!.hosts}`);
+      verdict.fixes.push(`unset ${redirect.state.label}, or point it at ${bases!.hosts}, for ${agent} to send its requests there`);
       if (above.length > 0) verdict.fixes.push(shadowFix);
       if (selectorFix) verdict.fixes.push(selectorFix);
     } else if (shadowed) {
@@ -235,6 +244,9 @@ function judge(sources: readonly Judged[], agent: string, install: CapitInstall 
   } else if (install) {
     verdict.status = `unknown`;
     verdict.message = `capit ${key} was installed, but none of the agent's key sources is one capit wrote; ${effective ? `uses ${effective.label}` : `no key found`}`;
+  } else if (effective?.unreadable) {
+    verdict.status = `unknown`;
+    verdict.message = `no capit key installed; ${effective.label} does not parse, so capit cannot tell which key ${agent} uses`;
   } else if (effective) {
     verdict.status = `other`;
     verdict.message = `no capit key installed; uses ${effective.label}`;
