@@ -124,11 +124,11 @@ describe(`doctor: selector sources`, () => {
     expect(result.exitCode).toBe(1);
     expect(report.status).toBe(`shadowed`);
     expect(report.shadowedBy).toEqual([`~/.pick/config.json (provider)`]);
-    expect(report.message).toBe(`SHADOWED by ~/.pick/config.json (provider): it selects another provider than capit's — the capped key ${key.name} is not used`);
+    expect(report.message).toBe(`SHADOWED by ~/.pick/config.json (provider): it selects another provider or entry than capit's — the capped key ${key.name} is not used`);
     expect(result.stdout).not.toContain(`anthropic-mine`);
     const text = await runCli([`doctor`, `pick`], {env});
     expect(text.exitCode).toBe(1);
-    expect(text.stdout).toContain(`pick  SHADOWED by ~/.pick/config.json (provider): it selects another provider than capit's`);
+    expect(text.stdout).toContain(`pick  SHADOWED by ~/.pick/config.json (provider): it selects another provider or entry than capit's`);
     expect(text.stderr).toBe(`capit: the capped key is not used by: pick\n`);
     expect(text.stdout + text.stderr).not.toContain(`anthropic-mine`);
 
@@ -156,21 +156,21 @@ describe(`doctor: selector sources`, () => {
     const {env} = setup();
     const other = {...env, PICK_PROVIDER: `openai-mine`};
     const {result: installed, key} = await install(other);
-    expect(installed.stderr).toContain(`warning: environment variable PICK_PROVIDER: it selects another provider than capit's — pick may not use the capped key\n`);
+    expect(installed.stderr).toContain(`warning: environment variable PICK_PROVIDER: it selects another provider or entry than capit's — pick may not use the capped key\n`);
     expect(installed.stderr).not.toContain(`openai-mine`);
 
     const {result, report} = await doctorJson(`pick`, other);
     expect(result.exitCode).toBe(1);
-    expect(report.message).toBe(`SHADOWED by environment variable PICK_PROVIDER: it selects another provider than capit's — the capped key ${key.name} is not used`);
+    expect(report.message).toBe(`SHADOWED by environment variable PICK_PROVIDER: it selects another provider or entry than capit's — the capped key ${key.name} is not used`);
     expect(report.fixes).toEqual([`make environment variable PICK_PROVIDER select capit's entry again (or install anew: capit openrouter <usd> --agent pick)`]);
     // Both a key that wins and a selector: both named.
     const both = await doctorJson(`pick`, {...other, PICK_USE_CLOUD: `1`});
-    expect(both.report.message).toBe(`SHADOWED by environment variable PICK_USE_CLOUD (pick then calls its cloud provider), environment variable PICK_PROVIDER: it selects another provider than capit's — the capped key ${key.name} is not used`);
+    expect(both.report.message).toBe(`SHADOWED by environment variable PICK_USE_CLOUD (pick then calls its cloud provider), environment variable PICK_PROVIDER: it selects another provider or entry than capit's — the capped key ${key.name} is not used`);
 
     const keysBefore = emulator.state.keys.size;
     const refused = await runCli([`run`, `--cap`, `1`, `--agent`, `pick`, `--`, process.execPath, `-e`, `0`], {env: other});
     expect(refused.exitCode).toBe(2);
-    expect(refused.stderr).toBe(`capit: Cannot run pick with a session key: environment variable PICK_PROVIDER: it selects another provider than capit's, so pick would not use the session key; nothing was created\n`);
+    expect(refused.stderr).toBe(`capit: Cannot run pick with a session key: environment variable PICK_PROVIDER: it selects another provider or entry than capit's, so pick would not use the session key; nothing was created\n`);
     expect(emulator.state.keys.size).toBe(keysBefore);
     // Unset, the session's own choice stands.
     const ran = await runCli([`run`, `--cap`, `1`, `--agent`, `pick`, `--`, process.execPath, `-e`, `0`], {env});

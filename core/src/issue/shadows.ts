@@ -230,13 +230,13 @@ export function findSelectorShadow(states: readonly KeySourceState[]): SelectorS
   return null;
 }
 
-/** `<label>: it selects another provider than capit's` (or why capit cannot tell, or that the selection is gone). */
+/** `<label>: it selects another provider or entry than capit's` (or why capit cannot tell, or that the selection is gone). */
 export function describeSelectorShadow(shadow: SelectorShadow): string {
   const {state} = shadow;
   const label = `${state.label}${state.source.note ? ` (${state.source.note})` : ``}`;
   if (shadow.how === `gone`) return `${label}: it no longer selects capit's entry`;
   if (state.unreadable) return `${label}, which could not be read: capit cannot tell which provider it selects`;
-  return `${label}: it selects another provider than capit's`;
+  return `${label}: it selects another provider or entry than capit's`;
 }
 
 /**

@@ -502,7 +502,7 @@ describe(`hostile documents are refused in one line, never a RangeError`, () => 
       .toMatch(/duplicate key openrouter on lines 2 and 3/);
     expect(refusal(format, `{"provider": {"openrouter": {\n"key": "a",\n"key": "b"}}}`).message)
       .toMatch(/duplicate key provider\.openrouter\.key on lines 2 and 3/);
-    expect(refusal(format, `{"a": 1, "a": 2}`).message).toMatch(/duplicate key a twice on line 1/);
+    expect(refusal(format, `{"a": 1, "a": 2}`).message).toMatch(/duplicate key a on line 1, twice/);
   });
 
   it(`json: the same name in sibling objects or an array of objects is no duplicate`, () => {

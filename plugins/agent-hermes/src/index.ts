@@ -208,6 +208,9 @@ export function hermesKeySources(envInfo: AgentEnvironment, platformId: string):
     yaml([...entry, `url`], {role: `baseUrl`, note: `wins over providers.${platformId}.base_url`}),
     yaml([...entry, `base_url`], {role: `baseUrl`, note: `written by capit`}),
     ...selectors,
+    // The variable the entry takes its key from: capit writes its own .env line's name; any other name sends that
+    // variable's key instead of the capped one.
+    yaml([...entry, `key_env`], {role: `selector`, selects: name, installs: true, setting: `key_env`, note: `names the variable Hermes takes this provider's key from`}),
   ];
 }
 

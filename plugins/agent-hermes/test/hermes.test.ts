@@ -128,11 +128,12 @@ describe(`hermes (pure)`, () => {
       {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `url`], role: `baseUrl`, note: expect.any(String), checked: runtime},
       {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `base_url`], role: `baseUrl`, note: `written by capit`, checked: runtime},
       ...selectors(`custom:aihubmix`),
+      {kind: `file`, path: config, format: `yaml`, at: [`providers`, `aihubmix`, `key_env`], role: `selector`, selects: `AIHUBMIX_API_KEY`, installs: true, setting: `key_env`, note: expect.any(String), checked: runtime},
     ]);
     // The selector names exactly the provider the plan writes.
     for (const platform of [OPENROUTER, AIHUBMIX]) {
       const written = hermes.plan(input({model: {provider: `anthropic`}}, platform), envInfo()).edits.find(e => e.file === `config` && e.path.join(`.`) === `model.provider`);
-      const selector = hermesKeySources(envInfo(), platform.id).find(s => s.role === `selector` && s.installs);
+      const selector = hermesKeySources(envInfo(), platform.id).find(s => s.role === `selector` && s.installs && s.kind === `file` && s.at.join(`.`) === `model.provider`);
       expect(written && `value` in written ? written.value : undefined).toBe(selector!.selects);
     }
   });
@@ -297,6 +298,13 @@ describe(`capit aihubmix 5 --agent hermes`, () => {
     const doctor = await capit([`doctor`, `hermes`], {env: sb.env});
     expect(doctor.exitCode).toBe(0);
     expect(doctor.stdout).toMatch(/uses capit key hermes-[0-9a-f]{8} .*~\/\.hermes\/\.env \(AIHUBMIX_API_KEY\)/);
+    // key_env naming another variable: Hermes sends that variable's key, not the capped one.
+    const installed = read(path.join(dir, `config.yaml`));
+    write(path.join(dir, `config.yaml`), installed.replace(`key_env: AIHUBMIX_API_KEY`, `key_env: OTHER_KEY`));
+    const switched = await capit([`doctor`, `hermes`], {env: sb.env});
+    expect(switched.exitCode).toBe(1);
+    expect(switched.stdout).toMatch(/SHADOWED by ~\/\.hermes\/config\.yaml \(providers\.aihubmix\.key_env\)/);
+    write(path.join(dir, `config.yaml`), installed);
     expect((await capit([`restore`, `hermes`, `--yes`], {env: sb.env})).exitCode).toBe(0);
     expect(read(path.join(dir, `config.yaml`))).toBe(yamlText);
     expect(fs.existsSync(path.join(dir, `.env`))).toBe(false);

@@ -144,7 +144,7 @@ describe(`capit openrouter 5 --agent qwen`, () => {
     write(path.join(dir, `settings.json`), installed.replace(`"selectedType": "openai"`, `"selectedType": "qwen-oauth"`));
     const switched = await capit([`doctor`, `qwen`], {env: sb.env});
     expect(switched.exitCode).toBe(1);
-    expect(switched.stdout).toMatch(/SHADOWED by .*security\.auth\.selectedType.*selects another provider than capit's/);
+    expect(switched.stdout).toMatch(/SHADOWED by .*security\.auth\.selectedType.*selects another provider or entry than capit's/);
     write(path.join(dir, `settings.json`), installed);
 
     expect((await restore(sb, `qwen`)).exitCode).toBe(0);

@@ -297,7 +297,7 @@ function refuseDuplicateJsonKeys(body: string, filePath: string): void {
       if (!keys || duplicate !== undefined) return;
       const first = keys.get(property);
       if (first !== undefined)
-        duplicate = `duplicate key ${formatPath([...pathSupplier(), property] as JsonPath)} ${first === startLine + 1 ? `twice on line ${first}` : `on lines ${first} and ${startLine + 1}`}; an agent may read the other copy`;
+        duplicate = `duplicate key ${formatPath([...pathSupplier(), property] as JsonPath)} ${first === startLine + 1 ? `on line ${first}, twice` : `on lines ${first} and ${startLine + 1}`}; an agent may read the other copy`;
       keys.set(property, startLine + 1);
     },
   }, {allowTrailingComma: true, disallowComments: false});
