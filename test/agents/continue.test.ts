@@ -109,7 +109,7 @@ describe(`real Continue CLI ${VERSION}`, () => {
     expect(exitCode).toBe(1);
     expect(report).toMatchObject({
       status: `redirected`, redirectedBy: `~/.continue/config.yaml (models.0.apiBase)`, redirectedTo: away,
-      shadowedBy: [`~/.continue/config.yaml (models.0.apiKey)`],
+      shadowedBy: [`~/.continue/config.yaml (models.0.apiKey)`, `~/.continue/config.yaml (models.0.provider)`],
     });
     expect(text).not.toContain(USERS_KEY);
     expect(text).not.toContain(key.key);
@@ -136,7 +136,7 @@ describe(`real Continue CLI ${VERSION}`, () => {
     expect(report).toMatchObject({status: `capit`, redirectedBy: null, shadowedBy: []});
   }, 120_000);
 
-  it(`a user's first model on another provider, without an apiBase, wins too: cn goes to that provider's host, doctor says REDIRECTED by its provider`, async ctx => {
+  it(`a user's first model on another provider, without an apiBase, wins too: cn goes to that provider's host, doctor says SHADOWED by that model`, async ctx => {
     if (!agent.cli) return ctx.skip(agent.skipReason);
     const {env, home} = agentSandbox(tempDir(`capit-cn-`), emulator);
     const file = path.join(home, `.continue`, `config.yaml`);
@@ -144,7 +144,7 @@ describe(`real Continue CLI ${VERSION}`, () => {
     fs.writeFileSync(file, `name: Local Config\nversion: 1.0.0\nschema: v1\nmodels:\n  - name: mine\n    provider: openai\n    model: gpt-4o-mini\n    apiKey: ${USERS_KEY}\n`);
     const installed = await runCli([`openrouter`, `5`, `--agent`, `continue`, `--yes`], {env});
     expect(installed.exitCode, installed.stderr).toBe(0);
-    expect(installed.stderr).toContain(`warning: ${file} (models.0.provider) (cn uses model #1 instead of capit's; select "capit openrouter" with /model in cn)`);
+    expect(installed.stderr).toContain(`warning: ${file} (models.0.provider) is set and wins over what capit wrote (cn uses model #1 instead of capit's; select "capit openrouter" with /model in cn) — continue may not use the capped key\n`);
 
     // The loopback-only guard refuses (and logs) the connection to OpenAI's own host: that is where cn sent it.
     const blocked = path.join(home, `blocked-hosts.log`);
@@ -155,7 +155,8 @@ describe(`real Continue CLI ${VERSION}`, () => {
 
     const {exitCode, report} = await doctorJson(env);
     expect(exitCode).toBe(1);
-    expect(report).toMatchObject({status: `redirected`, redirectedBy: `~/.continue/config.yaml (models.0.provider)`, redirectedTo: null});
+    // Another provider's model is another key and another host: the capped key is not used (SHADOWED by that model).
+    expect(report).toMatchObject({status: `shadowed`, shadowedBy: [`~/.continue/config.yaml (models.0.apiKey)`, `~/.continue/config.yaml (models.0.provider)`]});
   }, 120_000);
 
   it(`sends the capped AIHubMix key to the AIHubMix base capit wrote`, async ctx => {

@@ -27,6 +27,19 @@ async function doctorJson(args: string[], env: Record<string, string>) {
 }
 
 describe(`capit doctor`, () => {
+  it(`a file holding the provider selection that does not parse: one "cannot tell" for that file, exit 1; why agrees`, async () => {
+    const {env, home} = setup();
+    expect((await runCli([`openrouter`, `5`, `--agent`, `cline`, `--yes`], {env})).exitCode).toBe(0);
+    fs.writeFileSync(path.join(home, `.cline`, `data`, `globalState.json`), `{"a":`);
+    const {result, reports} = await doctorJson([`cline`], env);
+    expect(result.exitCode).toBe(1);
+    expect(reports[0]!.status).toBe(`unknown`);
+    expect(reports[0]!.message).toMatch(/^Cline CLI: uses capit key cline-[0-9a-f]{8} .*; Cline extension: capit cannot tell which key cline uses or where its requests go: ~\/\.cline\/data\/globalState\.json does not parse$/);
+    const why = await runCli([`why`, `cline`, `--json`], {env});
+    expect(why.exitCode).toBe(1);
+    expect((JSON.parse(why.stdout) as {class: string}[])[0]!.class).toBe(`unknown`);
+  });
+
   it(`a layer that does not parse is "cannot tell", never REDIRECTED nor the key the agent "uses"`, async () => {
     const {env, home} = setup();
     // No install: a broken config is not a key the agent uses (exit 0: there is no capit key to vouch for).
@@ -41,7 +54,7 @@ describe(`capit doctor`, () => {
     ({result, reports} = await doctorJson([`opencode`], {...env, OPENCODE_CONFIG_CONTENT: `not json`}));
     expect(result.exitCode).toBe(1);
     expect(reports[0]!.status).toBe(`unknown`);
-    expect(reports[0]!.message).toMatch(/^capit cannot tell where opencode sends its requests: environment variable OPENCODE_CONFIG_CONTENT \(provider\.openrouter\.options\.baseURL\) does not parse/);
+    expect(reports[0]!.message).toBe(`capit cannot tell which key opencode uses or where its requests go: environment variable OPENCODE_CONFIG_CONTENT does not parse`);
   });
 
   it(`follows one install of opencode: capit key in use, shadowed, changed, restored`, async () => {

@@ -1,10 +1,11 @@
 // The agents the fault harness installs into, one per file shape: single JSON (opencode), JSON with user settings
-// (claude), .env + YAML (hermes) and the multi-file Cline layout. For each file: where it lives in a sandbox, the
+// (claude), .env + YAML (hermes), the multi-file Cline layout and TOML with the user's own tables (codex). For each file: where it lives in a sandbox, the
 // bytes a user already has, and how to tell "capit's new content" from "the user's old content" from "broken".
 import fs   from 'node:fs';
 import path from 'node:path';
 import {isDeepStrictEqual} from 'node:util';
 import YAML from 'yaml';
+import {parse as parseToml} from '@decimalturn/toml-patch';
 
 /** A secret the emulator issued: `sk-or-v1-` + 64 hex. The harness's own fake keys never match it. */
 export const ISSUED_SECRET = /sk-or-v1-[0-9a-f]{64}/g;
@@ -67,6 +68,16 @@ const CLINE_GLOBAL_STATE = `{
 }
 `;
 
+const CODEX_CONFIG = `# my Codex config
+model = "gpt-5"
+model_provider = "mine"
+
+[model_providers.mine]   # my own proxy
+name = "Mine"
+base_url = "http://127.0.0.1:9/v1"
+env_key = "MINE_KEY"
+`;
+
 /** `KEY=value` lines, last one wins (python-dotenv with override=True, as Hermes loads it). */
 export function parseDotenv(text) {
   const out = {};
@@ -89,6 +100,7 @@ export function parseAs(format, text) {
   const body = text.replace(/^\uFEFF/, ``);
   if (format === `json`) return body.trim() === `` ? {} : JSON.parse(body);
   if (format === `yaml`) return YAML.parse(body, {uniqueKeys: false}) ?? {};
+  if (format === `toml`) return parseToml(body);
   return parseDotenv(body);
 }
 
@@ -153,6 +165,15 @@ export const AGENTS = {
         },
       ];
     },
+  },
+  codex: {
+    files: env => [{
+      id: `config`, path: path.join(env.HOME, `.codex`, `config.toml`), format: `toml`, seed: CODEX_CONFIG,
+      secretAt: [`model_providers`, `capit-openrouter`, `experimental_bearer_token`],
+      isNew: o => o.model_provider === `capit-openrouter`,
+      // The TOML parser returns null-prototype tables: compare their entries.
+      keeps: o => o.model === `gpt-5` && isDeepStrictEqual({...o.model_providers?.mine}, {name: `Mine`, base_url: `http://127.0.0.1:9/v1`, env_key: `MINE_KEY`}),
+    }],
   },
 };
 

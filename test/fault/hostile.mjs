@@ -57,30 +57,38 @@ model:
   "actModeApiProvider": "openai"
 }
 `,
+  'codex/config': `model = "gpt-5"
+[model_providers.mine]
+name = "Mine"
+[model_providers.mine]
+name = "Again"
+`,
 };
 
 function invalidText(format) {
   if (format === `json`) return `{"openrouter": {"type": "api",\n`;
   if (format === `yaml`) return `model: [unclosed\n  provider: : :\n`;
+  if (format === `toml`) return `model = "unterminated\n[model_providers\n`;
   return `OPENROUTER_API_KEY="unterminated\nOTHER_SETTING=1\n`;
 }
 
 function deepText(format) {
   const open = `[`.repeat(10_000);
   const close = `]`.repeat(10_000);
-  return format === `json` ? `{"deep": ${open}${close}}\n` : `deep: ${open}${close}\n`;
+  return format === `json` ? `{"deep": ${open}${close}}\n` : format === `toml` ? `deep = ${open}${close}\n` : `deep: ${open}${close}\n`;
 }
 
 function hugeText(file) {
   const pad = `a`.repeat(20 * MIB);
   if (file.format === `json`) return file.seed.replace(/^\{/, `{\n  "padding": "${pad}",`);
   if (file.format === `yaml`) return `padding: ${pad}\n${file.seed}`;
+  if (file.format === `toml`) return `padding = "${pad}"\n${file.seed}`;
   return `PADDING=${pad}\n${file.seed}`;
 }
 
 function notUtf8(file) {
   // One Latin-1 byte (0xE9) inside a comment-free string value / line: valid in every format except as UTF-8.
-  const text = file.format === `dotenv` ? `${file.seed}CAFE=caf\u00e9\n` : file.format === `yaml` ? `${file.seed}cafe: caf\u00e9\n` : file.seed.replace(/^\{/, `{\n  "cafe": "caf\u00e9",`);
+  const text = file.format === `dotenv` ? `${file.seed}CAFE=caf\u00e9\n` : file.format === `yaml` ? `${file.seed}cafe: caf\u00e9\n` : file.format === `toml` ? `cafe = "caf\u00e9"\n${file.seed}` : file.seed.replace(/^\{/, `{\n  "cafe": "caf\u00e9",`);
   return Buffer.from(text, `latin1`);
 }
 

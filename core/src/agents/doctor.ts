@@ -168,7 +168,12 @@ interface Judged {
  * The verdict on one flavour's sources (or the agent's, without flavours). `writtenElsewhere`: the files the install
  * wrote (tildified) when none of them is among the sources the agent reads now (a config-dir variable changed), else null.
  */
-function judge(sources: readonly Judged[], agent: string, install: CapitInstall | null, bases: {origins: string[]; hosts: string} | null, platform: string, pluginStatus: string | undefined, writtenElsewhere: string[] | null): DoctorVerdict {
+/** The layer a source lives in, as a user finds it: the file (`~/…`) or the variable. */
+function unparsedLayer(state: KeySourceState, home: string): string {
+  return state.source.kind === `file` ? tildify(state.source.path, home) : `environment variable ${state.source.name}`;
+}
+
+function judge(sources: readonly Judged[], agent: string, install: CapitInstall | null, bases: {origins: string[]; hosts: string} | null, platform: string, pluginStatus: string | undefined, writtenElsewhere: string[] | null, home: string): DoctorVerdict {
   const keys = sources.filter(s => s.view.role === `key`);
   const set = (s: Judged) => s.view.present || s.view.unreadable;
   const above = shadowingSources(keys.map(s => s.state)).map(state => keys.find(k => k.state === state)!.view);
@@ -197,16 +202,16 @@ function judge(sources: readonly Judged[], agent: string, install: CapitInstall 
     }
     const shadowed = above.length > 0 || selector !== null;
     const redirect = bases ? findRedirect(sources.map(s => s.state), bases.origins) : null;
+    // A layer that decides the verdict but does not parse (a key above capit's, the base URL or the selector that
+    // counts): the agent may refuse to start with it, or read it otherwise. capit cannot tell, and says so once per
+    // file, rather than SHADOWED or REDIRECTED by each of its fields.
+    const deciding = [...above.map(view => sources.find(s => s.view === view)!.state), ...(redirect ? [redirect.state] : []), ...(selector ? [selector.state] : [])];
+    const broken = [...new Set(deciding.filter(state => state.unreadable && !state.notUrl).map(state => unparsedLayer(state, home)))];
     // Both can apply: the status says REDIRECTED (whichever key wins, it goes elsewhere), the message names both.
-    if (redirect && redirect.state.unreadable && !redirect.state.notUrl) {
-      // The layer that would say where requests go does not parse (an inline config that is not JSON): the agent may
-      // refuse to start with it, or read it differently; capit cannot tell, and says so rather than "REDIRECTED".
+    if (broken.length > 0) {
       verdict.status = `unknown`;
-      verdict.message = `capit cannot tell where ${agent} sends its requests: ${redirect.state.label} does not parse` +
-        (shadowed ? `; also SHADOWED by ${why.join(`, `)}` : ``);
-      verdict.fixes.push(`fix or unset ${redirect.state.label}`);
-      if (above.length > 0) verdict.fixes.push(shadowFix);
-      if (selectorFix) verdict.fixes.push(selectorFix);
+      verdict.message = `capit cannot tell which key ${agent} uses or where its requests go: ${broken.join(` and `)} ${broken.length > 1 ? `do` : `does`} not parse`;
+      verdict.fixes.push(...broken.map(layer => `fix or move ${layer}`));
     } else if (redirect) {
       verdict.status = `redirected`;
       verdict.redirectedBy = redirect.state.label;
@@ -315,7 +320,7 @@ async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: Ca
   }
 
   const groups = byFlavour(judged.map(j => ({...j, source: j.state.source})));
-  const verdicts = groups.map(group => ({flavour: group.flavour, ...judge(group.states, report.agent, install, bases, platform, pluginStatus, writtenElsewhere)}));
+  const verdicts = groups.map(group => ({flavour: group.flavour, ...judge(group.states, report.agent, install, bases, platform, pluginStatus, writtenElsewhere, envInfo.home)}));
   if (verdicts.length === 1 && verdicts[0]!.flavour === null) {
     const {flavour: _none, ...only} = verdicts[0]!;
     return {...report, ...only};
@@ -323,12 +328,13 @@ async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: Ca
   report.flavours = verdicts.map(v => ({...v, flavour: v.flavour!}));
   const worst = report.flavours.reduce((a, b) => (SEVERITY.indexOf(b.status) > SEVERITY.indexOf(a.status) ? b : a));
   const union = (lists: string[][]) => [...new Set(lists.flat())];
+  const same = new Set(report.flavours.map(f => f.message)).size === 1;
   return {
     ...report, status: worst.status, effective: worst.effective, redirectedBy: worst.redirectedBy, redirectedTo: worst.redirectedTo, deselectedBy: worst.deselectedBy,
     shadowedBy: union(report.flavours.map(f => f.shadowedBy)),
     // Every flavour with the same verdict (both read capit's key from the same file): one sentence, not one per flavour.
-    message: new Set(report.flavours.map(f => f.message)).size === 1 ? worst.message : report.flavours.map(f => `${f.flavour}: ${f.message}`).join(`; `),
-    fixes: union(report.flavours.map(f => f.fixes.map(fix => `${f.flavour}: ${fix}`))),
+    message: same ? worst.message : report.flavours.map(f => `${f.flavour}: ${f.message}`).join(`; `),
+    fixes: same ? worst.fixes : union(report.flavours.map(f => f.fixes.map(fix => `${f.flavour}: ${fix}`))),
   };
 }
 

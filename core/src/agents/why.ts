@@ -129,6 +129,9 @@ function classify(report: DoctorReport, facts: Facts, ctx: CapitContext): Omit<W
     return {...base, class: `shadowed`, summary: `the capped key is not used: ${report.shadowedBy.join(`, `)} wins over it`, fix: `unset or remove ${report.shadowedBy.join(`, `)}`};
   if (report.status === `changed`)
     return {...base, class: `redirected`, summary: report.message, fix: `capit restore ${agent}`};
+  // doctor cannot show the capped key in use (a layer that does not parse, other files read): never "fine".
+  if (report.status === `unknown`)
+    return {...base, class: `unknown`, summary: report.message, fix: report.fixes[0] ?? null};
   const {probe, credits} = facts;
   if (!probe) return {...base, class: `unknown`, summary: facts.problem ?? `capit could not check the key`, fix: null};
   if (probe.state === `deleted`) return {...base, class: `deleted`, summary: `${installed.platform} no longer has key ${installed.keyName}`, fix: reissue};
@@ -189,7 +192,7 @@ export async function why(agentId: string | undefined, ctx: CapitContext): Promi
   return Promise.all(reports.map(async report => {
     const installed = report.installed!;
     const facts: Facts = {probe: null, credits: null, problem: null, worstCase: null};
-    if (report.status !== `shadowed` && report.status !== `redirected` && report.status !== `changed`) {
+    if (report.status !== `shadowed` && report.status !== `redirected` && report.status !== `changed` && report.status !== `unknown`) {
       try {
         const platformPlugin = findPlatform(ctx.plugins, installed.platform);
         const agentPlugin = ctx.plugins.agents.find(a => a.manifest.id === report.agent);

@@ -125,9 +125,11 @@ function plan({platform, secret, read}: PlanInput) {
       apiKey: secret,
       roles: [`chat`, `edit`, `apply`],
     };
-    edits.push(Array.isArray(models)
-      ? {file: `config`, op: `set` as const, path: [`models`, index], value: entry}
-      : {file: `config`, op: `set` as const, path: [`models`], value: [entry]});
+    // A `models:` that is there but not a list is the user's value: setting inside it lets core refuse the install
+    // ("capit does not replace values it did not expect") instead of replacing it.
+    edits.push(models === undefined || models === null
+      ? {file: `config`, op: `set` as const, path: [`models`], value: [entry]}
+      : {file: `config`, op: `set` as const, path: [`models`, Array.isArray(models) ? index : 0], value: entry});
   }
   const notes = [`Continue's config.yaml model #${index + 1} now uses the capped key`];
   if (index > 0) notes.push(`cn uses the first chat model unless you pick another: select "${exists ? `model #${index + 1}` : capitModelName(platform.id)}" with /model in cn`);
@@ -158,9 +160,9 @@ function winningModelSources(file: string, used: number, entry: ModelEntry | und
   return [
     {kind: `file`, path: file, format: `yaml`, at: at(`apiKey`), note, checked: BINARY},
     {kind: `file`, path: file, format: `yaml`, at: at(`apiBase`), role: `baseUrl`, note, checked: BINARY},
-    // Without an apiBase the model goes to its provider's own host, which is the platform's only for the platform's
-    // own provider (Continue's `openrouter`); any other provider sends the requests elsewhere.
-    ...(entry?.provider === platformId ? [] : [{kind: `file` as const, path: file, format: `yaml` as const, at: at(`provider`), role: `baseUrl` as const, redirectsWhenSet: true, note, checked: BINARY}]),
+    // Another provider's model (or a hub block, `uses:`) is another key and host altogether: the capped key is not used.
+    ...(entry?.provider === platformId ? [] : [{kind: `file` as const, path: file, format: `yaml` as const, at: at(`provider`), note, checked: BINARY}]),
+    {kind: `file`, path: file, format: `yaml`, at: at(`uses`), note: `${note} (a Continue Hub block)`, checked: `source: @continuedev/cli@1.5.47 config loading (uses: blocks)`},
   ];
 }
 

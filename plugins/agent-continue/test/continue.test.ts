@@ -88,4 +88,27 @@ describe(`continue (capit CLI)`, () => {
     expect((await restore(sb, `continue`)).exitCode).toBe(0);
     expect(fs.existsSync(file)).toBe(false);
   });
+
+  it(`refuses a models: that is not a list (the user's value), writing nothing and creating no key`, async () => {
+    const sb = sandbox(emulator.current);
+    const file = path.join(sb.home, `.continue`, `config.yaml`);
+    write(file, `name: Local\nmodels: 5\n`);
+    const result = await issue(sb, `continue`);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/models/);
+    expect(read(file)).toBe(`name: Local\nmodels: 5\n`);
+    expect(emulator.current.state.keys.size).toBe(0);
+  });
+
+  it(`a Continue Hub block (uses:) before capit's model is the model cn uses: warned at install, SHADOWED in doctor`, async () => {
+    const sb = sandbox(emulator.current);
+    const file = path.join(sb.home, `.continue`, `config.yaml`);
+    write(file, `name: a\nversion: 1.0.0\nschema: v1\nmodels:\n  - uses: anthropic/claude-sonnet\n`);
+    const result = await issue(sb, `continue`);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/warning: .*\(models\.0\.uses\) is set and wins over what capit wrote/);
+    const doctor = await capit([`doctor`, `continue`], {env: sb.env});
+    expect(doctor.exitCode).toBe(1);
+    expect(doctor.stdout).toMatch(/SHADOWED by ~\/\.continue\/config\.yaml \(models\.0\.uses\)/);
+  });
 });
