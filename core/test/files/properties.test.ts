@@ -10,7 +10,7 @@ import {parse as parseYaml, stringify as stringifyYaml} from 'yaml';
 import {applyChanges, computeChanges, loadTargets, restoreLatest} from '../../src/files/changes.js';
 import {openDocument} from '../../src/files/document.js';
 import type {FileFormat, JsonPath} from '../../src/plugin.js';
-import {FAKE_KEY} from './helpers.js';
+import {FAKE_KEY, applyModel, applyOps} from './helpers.js';
 
 const RUNS = 1000;
 const KEYS = [`a`, `b`, `env`, `openrouter`, `key`, `model`, `x_y`, `Z9`];
@@ -28,24 +28,6 @@ const op = fc.oneof(
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === `object` && v !== null && !Array.isArray(v);
 
-/** Applies an op to a plain object model; returns false when the path crosses a non-object (the editor must refuse). */
-function applyModel(model: Record<string, unknown>, o: {op: `set` | `delete`; path: string[]; value?: unknown}): boolean {
-  let cur: Record<string, unknown> = model;
-  for (const seg of o.path.slice(0, -1)) {
-    const next = cur[seg];
-    if (next === undefined) {
-      if (o.op === `delete`) return true;
-      cur[seg] = {};
-    } else if (!isObj(next)) {
-      return o.op === `delete`;
-    }
-    cur = cur[seg] as Record<string, unknown>;
-  }
-  const last = o.path[o.path.length - 1]!;
-  if (o.op === `set`) cur[last] = structuredClone(o.value);
-  else delete cur[last];
-  return true;
-}
 
 function serializeJson(obj: unknown, indent: string | number, eol: string, trailing: boolean, comments: boolean): string {
   let text = JSON.stringify(obj, null, indent);
@@ -316,16 +298,7 @@ for (const format of [`json`, `jsonc`] as const) {
       fc.assert(
         fc.property(layoutDoc(format === `jsonc`), fc.array(op, {minLength: 1, maxLength: 3}), (d, ops) => {
           const doc = openDocument(format, d.text, `/p.json`);
-          const model = structuredClone(d.obj);
-          for (const o of ops) {
-            if (applyModel(structuredClone(model), o)) {
-              if (o.op === `set`) doc.set(o.path, o.value);
-              else doc.delete(o.path);
-              applyModel(model, o);
-            } else {
-              expect(() => doc.set(o.path, (o as {value?: unknown}).value)).toThrow(/cannot set/);
-            }
-          }
+          const model = applyOps(doc, d.obj, ops, attempt => expect(attempt).toThrow(/cannot set/));
           const out = doc.text();
           expect(parseBody(out)).toEqual(model);
           expect(out.startsWith(d.bom)).toBe(true);

@@ -11,7 +11,7 @@ import {describe, expect, it} from 'vitest';
 import {applyChanges, computeChanges, loadTargets, restoreLatest} from '../../src/files/changes.js';
 import {openDocument} from '../../src/files/document.js';
 import type {JsonPath} from '../../src/plugin.js';
-import {FAKE_KEY} from './helpers.js';
+import {FAKE_KEY, applyModel, applyOps} from './helpers.js';
 
 const RUNS = Number(process.env.CAPIT_TOML_RUNS ?? 300);
 const KEYS = [`a`, `b`, `env`, `openrouter`, `key`, `model`, `x_y`, `Z9`];
@@ -67,23 +67,6 @@ const tomlDoc = fc.record({obj: tree, decorations: fc.array(decoration, {minLeng
     return {...d, lines, eol, text: (d.bom ? `\uFEFF` : ``) + lines.map(l => `${l.text}${eol}`).join(``), target: leaves.length ? leaves[d.pick % leaves.length] : undefined};
   });
 
-function applyModel(model: Tree, o: {op: `set` | `delete`; path: string[]; value?: unknown}): boolean {
-  let cur: Tree = model;
-  for (const seg of o.path.slice(0, -1)) {
-    const next = cur[seg];
-    if (next === undefined) {
-      if (o.op === `delete`) return true;
-      cur[seg] = {};
-    } else if (!isObj(next)) {
-      return o.op === `delete`;
-    }
-    cur = cur[seg] as Tree;
-  }
-  const last = o.path[o.path.length - 1]!;
-  if (o.op === `set`) cur[last] = structuredClone(o.value);
-  else delete cur[last];
-  return true;
-}
 
 const plain = (text: string): unknown => JSON.parse(JSON.stringify(parseToml(text.replace(/^\uFEFF/, ``))));
 const bodyLines = (text: string, eol: string) => text.replace(/^\uFEFF/, ``).split(eol);
@@ -98,16 +81,7 @@ describe(`toml editor properties`, () => {
       fc.property(tomlDoc, fc.array(op, {minLength: 1, maxLength: 3}), (d, ops) => {
         const doc = openDocument(`toml`, d.text, `/c.toml`);
         expect(doc.read([])).toEqual(d.obj);
-        const model = structuredClone(d.obj);
-        for (const o of ops) {
-          if (applyModel(structuredClone(model), o)) {
-            if (o.op === `set`) doc.set(o.path, o.value);
-            else doc.delete(o.path);
-            applyModel(model, o);
-          } else {
-            expect(() => doc.set(o.path, (o as {value?: unknown}).value)).toThrow(/cannot set/);
-          }
-        }
+        const model = applyOps(doc, d.obj, ops, attempt => expect(attempt).toThrow(/cannot set/));
         const out = doc.text();
         expect(plain(out)).toEqual(model);
         expect(out).toContain(`# top comment`);
