@@ -131,6 +131,8 @@ describe(`8. hostile files: one line, exit 1, nothing created`, () => {
     [`a directory`, file => fs.mkdirSync(file), /directory/],
     [`a FIFO (must not block)`, file => execFileSync(`mkfifo`, [file]), /named pipe/],
     [`over 10 MiB`, file => fs.writeFileSync(file, `{"pad": "${`x`.repeat(10 * 1024 * 1024)}"}`), /larger than 10 MiB/],
+    // A dangling link into a folder that is not there (a missing dotfiles checkout): never create folders it points to.
+    [`a symlink into a missing folder`, file => fs.symlinkSync(path.join(path.dirname(file), `missing`, `deeper`, `auth.json`), file), /symlink to .*missing\/deeper\/auth\.json, whose folder does not exist/],
   ];
   it.each(cases)(`auth.json %s`, async (_what, make, message) => {
     const {env, authFile, root} = setup();
@@ -146,6 +148,20 @@ describe(`8. hostile files: one line, exit 1, nothing created`, () => {
     expect(fs.readdirSync(path.dirname(authFile))).toEqual(before);
     expect(managementRequests()).toEqual([]);
     expect(fs.existsSync(path.join(root, `capit`, `state`, `ledger.json`))).toBe(false);
+  });
+
+  it(`a symlink to a missing file in an existing folder is followed: the file is created there, and restore removes it`, async () => {
+    const {env, authFile, root} = setup();
+    const dotfiles = path.join(root, `dotfiles`);
+    fs.mkdirSync(dotfiles);
+    fs.mkdirSync(path.dirname(authFile), {recursive: true});
+    fs.symlinkSync(path.join(dotfiles, `auth.json`), authFile);
+    expect((await runCli([`openrouter`, `5`, `--agent`, `opencode`, `--yes`], {env})).exitCode).toBe(0);
+    expect(fs.lstatSync(authFile).isSymbolicLink()).toBe(true);
+    expect(fs.existsSync(path.join(dotfiles, `auth.json`))).toBe(true);
+    expect((await runCli([`restore`, `opencode`, `--yes`], {env})).exitCode).toBe(0);
+    expect(fs.existsSync(path.join(dotfiles, `auth.json`))).toBe(false);
+    expect(fs.lstatSync(authFile).isSymbolicLink()).toBe(true);
   });
 });
 

@@ -2,6 +2,7 @@
 // regular file: a symlink loop, a directory, a FIFO (reading one would block forever), a device, a socket, or a file
 // too large to be a config. Nothing here creates or changes anything.
 import {constants as fsConstants} from 'node:fs';
+import path from 'node:path';
 import fs from 'node:fs/promises';
 
 import {CapitError, UnparseableFileError} from '../errors.js';
@@ -39,10 +40,31 @@ export async function readTargetFile(filePath: string): Promise<TargetFile> {
     if (bytes.length > MAX_AGENT_FILE_BYTES) throw tooLarge(filePath);
     return {realPath, bytes, mode: st.mode & 0o7777};
   } catch (err) {
-    if (isCode(err, `ENOENT`)) return {realPath, bytes: null, mode: null};
+    if (isCode(err, `ENOENT`)) {
+      await refuseDanglingLinkElsewhere(filePath, realPath);
+      return {realPath, bytes: null, mode: null};
+    }
     throw refusal(filePath, err);
   } finally {
     await handle?.close();
+  }
+}
+
+/**
+ * A link whose target's folder is missing (a dotfiles checkout or a mount that is not there): writing through it would
+ * create folders wherever the link points, even outside HOME. Refused; a link to a missing file in an existing folder
+ * is followed (the file is created there, as the link's owner intended).
+ */
+async function refuseDanglingLinkElsewhere(filePath: string, realPath: string): Promise<void> {
+  let link = false;
+  try {
+    link = (await fs.lstat(filePath)).isSymbolicLink();
+  } catch {}
+  if (!link) return;
+  try {
+    await fs.stat(path.dirname(realPath));
+  } catch {
+    throw new CapitError(`CAPIT_DANGLING_LINK`, `${filePath} is a symlink to ${realPath}, whose folder does not exist; capit does not create folders a link points to — create ${path.dirname(realPath)} or remove the link, then run the command again (nothing was changed)`);
   }
 }
 
