@@ -2,6 +2,7 @@
 // regular file: a symlink loop, a directory, a FIFO (reading one would block forever), a device, a socket, or a file
 // too large to be a config. Nothing here creates or changes anything.
 import {constants as fsConstants} from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
 
@@ -51,9 +52,9 @@ export async function readTargetFile(filePath: string): Promise<TargetFile> {
 }
 
 /**
- * A link whose target's folder is missing (a dotfiles checkout or a mount that is not there): writing through it would
- * create folders wherever the link points, even outside HOME. Refused; a link to a missing file in an existing folder
- * is followed (the file is created there, as the link's owner intended).
+ * A link out of the home folder whose target's folder is missing (a mount or a checkout that is not there): writing
+ * through it would create folders wherever it points (as root, at `/`). Refused. Inside the home folder (a dotfiles
+ * folder not made yet) the folders are created as the link's owner intended, recorded, and removed again by restore.
  */
 async function refuseDanglingLinkElsewhere(filePath: string, realPath: string): Promise<void> {
   let link = false;
@@ -61,10 +62,13 @@ async function refuseDanglingLinkElsewhere(filePath: string, realPath: string): 
     link = (await fs.lstat(filePath)).isSymbolicLink();
   } catch {}
   if (!link) return;
+  // Compared after resolving links, like realPath (macOS: /var → /private/var).
+  const home = await fs.realpath(os.homedir()).catch(() => path.resolve(os.homedir()));
+  if (realPath.startsWith(home + path.sep)) return;
   try {
     await fs.stat(path.dirname(realPath));
   } catch {
-    throw new CapitError(`CAPIT_DANGLING_LINK`, `${filePath} is a symlink to ${realPath}, whose folder does not exist; capit does not create folders a link points to — create ${path.dirname(realPath)} or remove the link, then run the command again (nothing was changed)`);
+    throw new CapitError(`CAPIT_DANGLING_LINK`, `${filePath} is a symlink out of your home folder to ${realPath}, whose folder does not exist; capit does not create folders there — create ${path.dirname(realPath)} or remove the link, then run the command again (nothing was changed)`);
   }
 }
 
