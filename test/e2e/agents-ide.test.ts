@@ -139,7 +139,7 @@ describe(`capit openrouter <usd> --agent cursor`, () => {
     expect(result.stdout).toBe(``);
     expect(result.stderr).toContain(`Cursor's own chat: capit wrote nothing for it.`);
     expect(result.stderr).toContain(`No Kilo Code, Cline, Zoo Code or Roo Code extension was found in ~/.cursor/extensions`);
-    expect(result.stderr).toMatch(/capit: cursor has nothing to write for openrouter; no key was created\n$/);
+    expect(result.stderr).toMatch(/capit: cursor has nothing capit can write for openrouter \(why is said above\); no key was created\n$/);
     expect(emulator.state.requests).toEqual([]);
     expect(emulator.state.keys.size).toBe(0);
     expect(snapshotTree(s.home)).toEqual(before);
@@ -177,7 +177,7 @@ describe(`capit openrouter <usd> --agent windsurf`, () => {
       expect(result.stdout).toBe(``);
       expect(result.stderr).toContain(`Windsurf's built-in agent (Cascade) cannot use an OpenRouter key: its BYOK accepts only Anthropic keys`);
       expect(result.stderr).toContain(`install Kilo Code or Cline from the Extensions panel (Open VSX)`);
-      expect(result.stderr).toContain(`capit: windsurf has nothing to write for openrouter; no key was created`);
+      expect(result.stderr).toContain(`capit: windsurf has nothing capit can write for openrouter (why is said above); no key was created`);
     }
     expect(emulator.state.requests).toEqual([]);
     expect(snapshotTree(s.home)).toEqual(before);

@@ -250,6 +250,15 @@ describe(`doctor: base-URL sources (REDIRECTED)`, () => {
     expect(result.exitCode).toBe(0);
     expect(report.status).toBe(`error`);
     expect(report.error).toBe(`[plugin:bogus] keySources() is not a valid declaration: env BOGUS_API_KEY has redirectsWhenSet but is not a base-URL source (add role: 'baseUrl', or drop redirectsWhenSet)`);
+
+    // With a capit key installed, a plugin doctor cannot check cannot show that key in use: exit 1.
+    await install(`bogus`, env);
+    const after = await doctorJson(`bogus`, env);
+    expect(after.report.status).toBe(`error`);
+    expect(after.result.exitCode).toBe(1);
+    const text = await runCli([`doctor`, `bogus`], {env});
+    expect(text.exitCode).toBe(1);
+    expect(text.stderr).toContain(`capit: capit cannot tell that the capped key is used by: bogus`);
   });
 });
 

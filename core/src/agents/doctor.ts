@@ -346,7 +346,8 @@ async function diagnose(plugin: DiscoveredAgent, ctx: DoctorContext, install: Ca
  */
 export function doctorFailed(report: DoctorReport): boolean {
   const verdicts: readonly DoctorVerdict[] = report.flavours.length > 0 ? report.flavours : [report];
-  return verdicts.some(v => v.status === `shadowed` || v.status === `redirected` || v.status === `changed` || (v.status === `unknown` && report.installed !== null));
+  // A plugin that fails to load (`error`) cannot show the capped key in use either.
+  return verdicts.some(v => v.status === `shadowed` || v.status === `redirected` || v.status === `changed` || ((v.status === `unknown` || v.status === `error`) && report.installed !== null));
 }
 
 /**

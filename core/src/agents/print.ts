@@ -61,7 +61,7 @@ export async function runDoctor(opts: {agent?: string; json: boolean}, ctx: Capi
   if (redirected.length > 0) ctx.stderr.write(`capit: requests do not go to the capped key's platform for: ${redirected.map(r => r.agent).join(`, `)}\n`);
   // The other reasons doctor exits 1: the key capit wrote was replaced, or capit cannot tell which key is used.
   const changed = reports.filter(r => verdicts(r).some(v => v.status === `changed`));
-  const unproven = reports.filter(r => r.installed !== null && verdicts(r).some(v => v.status === `unknown`));
+  const unproven = reports.filter(r => r.installed !== null && verdicts(r).some(v => v.status === `unknown` || v.status === `error`));
   if (changed.length > 0) ctx.stderr.write(`capit: the capped key capit installed is no longer in the config of: ${changed.map(r => r.agent).join(`, `)}\n`);
   if (unproven.length > 0) ctx.stderr.write(`capit: capit cannot tell that the capped key is used by: ${unproven.map(r => r.agent).join(`, `)}\n`);
   return failed ? 1 : 0;

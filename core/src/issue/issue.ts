@@ -247,7 +247,7 @@ function refuseWriteProtected(changes: readonly FileChange[]): void {
 function nothingToWrite(plan: AgentPlan, agentId: string, platformId: string, ctx: CapitContext): AgentPlan {
   if (plan.edits.length > 0) return plan;
   for (const note of plan.notes ?? []) ctx.stderr.write(`${note}\n`);
-  throw new CapitError(`CAPIT_NOTHING_TO_WRITE`, `${agentId} has nothing to write for ${platformId}; no key was created`, {exitCode: 1});
+  throw new CapitError(`CAPIT_NOTHING_TO_WRITE`, `${agentId} has nothing capit can write for ${platformId} (why is said above); no key was created`, {exitCode: 1});
 }
 
 /** The JSON shape of a plan (`--dry-run --json`, the GUI preview). */
