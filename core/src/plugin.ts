@@ -502,11 +502,13 @@ export interface AgentDefinition<Detected = unknown> {
    * Optional, read-only look at this machine that the other members depend on (e.g. which IDE extensions are
    * installed). Core calls it at most once per run and agent, before `files`, and passes its result unchanged to
    * `files`, `plan`, `keySources` and `status`, so the preview and the real edits agree even if the disk changes in
-   * between, and `plan` stays pure. It may read the disk (paths under `envInfo.home`/`envInfo.env`, and the project
-   * markers the agent itself looks for from `envInfo.cwd` upwards, such as the git root) but never writes, prompts or
-   * uses the network; the result must be plain data (the conformance kit compares two calls).
+   * between, and `plan` stays pure. Config files are read through `read` (core's safe reads: a missing, unparseable,
+   * oversized or non-regular file — a FIFO never blocks — reads as `undefined`), never opened by the plugin; beyond
+   * that it may only check that paths exist (under `envInfo.home`/`envInfo.env`, and the project markers the agent
+   * itself looks for from `envInfo.cwd` upwards, such as the git root). It never writes, prompts or uses the network;
+   * the result must be plain data (the conformance kit compares two calls).
    */
-  detect?(envInfo: AgentEnvironment): Detected | Promise<Detected>;
+  detect?(envInfo: AgentEnvironment, read: ConfigReader): Detected | Promise<Detected>;
   /** The files this agent's key lives in, resolved for this machine. */
   files(envInfo: AgentEnvironment, detected: Detected): AgentFile[];
   /** `true`, or the reason this platform cannot be used by this agent. Must be `true` exactly for the manifest's `platforms`, when it lists them. */

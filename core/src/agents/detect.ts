@@ -3,6 +3,7 @@
 import fs   from 'node:fs';
 import path from 'node:path';
 
+import {configReader}             from '../files/config-reader.js';
 import type {AgentDefinition, AgentEnvironment} from '../plugin.js';
 import type {AgentManifest}       from '../plugins/manifest.js';
 import {callPlugin}               from '../platforms/context.js';
@@ -65,5 +66,5 @@ export {pathDirs};
  */
 export async function detectOnce(def: AgentDefinition, envInfo: AgentEnvironment): Promise<unknown> {
   if (typeof def.detect !== `function`) return undefined;
-  return callPlugin(def.id, `detect`, () => def.detect!(envInfo), {env: envInfo.env});
+  return callPlugin(def.id, `detect`, () => def.detect!(envInfo, configReader()), {env: envInfo.env});
 }

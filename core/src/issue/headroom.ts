@@ -4,8 +4,7 @@
 // (research/spend-control.md, peers.md §5). capit cannot stop that refusal, so it warns before the key is issued.
 // A lookup that fails never blocks anything: the worst it does is say nothing.
 import type {CapitContext}   from '../context.js';
-import {openDocument}        from '../files/document.js';
-import {readAgentText}       from '../files/read.js';
+import {configReader}        from '../files/config-reader.js';
 import type {AgentDefinition, AgentEnvironment, AgentModel, ConfigReader, ModelPrice, PlatformDefinition} from '../plugin.js';
 import type {DiscoveredPlugin} from '../plugins/discover.js';
 import {callPlugin, displayName, managementBaseUrl} from '../platforms/context.js';
@@ -79,23 +78,6 @@ export function headroomWarning(input: HeadroomWarningInput): string | undefined
     `${input.platformName} refuses requests it cannot afford in full ("can only afford"). ${fixCap[0]!.toUpperCase()}${fixCap.slice(1)}${fixOutput}`;
 }
 
-/** A {@link ConfigReader} over core's safe reads: a missing, odd or unparseable file reads as undefined. */
-export function configReader(): ConfigReader {
-  const documents = new Map<string, Promise<ReturnType<typeof openDocument> | undefined>>();
-  return async (file, at) => {
-    const key = `${file.format}\0${file.path}`;
-    let doc = documents.get(key);
-    if (!doc) {
-      doc = readAgentText(file.path).then(text => openDocument(file.format, text, file.path)).catch(() => undefined);
-      documents.set(key, doc);
-    }
-    try {
-      return (await doc)?.read(at);
-    } catch {
-      return undefined;
-    }
-  };
-}
 
 /** The agent's configured model for `platformId` (its optional `model` member), or undefined; a plugin failure reads as none. */
 export async function agentModel(def: AgentDefinition, envInfo: AgentEnvironment, detected: unknown, platformId: string): Promise<AgentModel | undefined> {

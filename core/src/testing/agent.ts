@@ -1,11 +1,13 @@
 // describeAgentConformance: the checks every agent plugin must pass, as a vitest suite. Built-ins and third-party
 // agents run the same suite: `describeAgentConformance(agent)` in a test file.
+import {execFileSync, spawn} from 'node:child_process';
 import fs   from 'node:fs';
 import os   from 'node:os';
 import path from 'node:path';
 
 import {describe, expect, it, vi} from 'vitest';
 
+import {configReader} from '../files/config-reader.js';
 import {keySourceProblems} from '../plugins/key-sources.js';
 import type {AgentDefinition, AgentEnvironment, AgentFile, FileEdit, InferenceBaseUrls, PlanInput, SessionEnv} from '../plugin.js';
 
@@ -92,7 +94,7 @@ function planInput(def: AgentDefinition, platformId: string, opts: AgentConforma
 
 /** What core would hand the agent's other members on this machine: its `detect()` result, frozen (or `undefined`). */
 async function detection(def: AgentDefinition, envInfo: AgentEnvironment): Promise<unknown> {
-  return typeof def.detect === `function` ? deepFreeze(await def.detect(envInfo)) : undefined;
+  return typeof def.detect === `function` ? deepFreeze(await def.detect(envInfo, configReader())) : undefined;
 }
 
 /**
@@ -156,9 +158,9 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
       it(`detect() is a function that answers the same plain data twice on every OS`, async () => {
         expect(typeof def.detect, `detect`).toBe(`function`);
         for (const envInfo of envs) {
-          const first = await def.detect!(envInfo);
+          const first = await def.detect!(envInfo, configReader());
           expect(structuredClone(first), `detect() on ${envInfo.platform} returns plain data`).toEqual(first);
-          expect(await def.detect!(envInfo), `detect() on ${envInfo.platform} is deterministic`).toEqual(first);
+          expect(await def.detect!(envInfo, configReader()), `detect() on ${envInfo.platform} is deterministic`).toEqual(first);
         }
       });
 
@@ -166,12 +168,38 @@ export function describeAgentConformance(def: AgentDefinition, opts: AgentConfor
         const home = fs.mkdtempSync(path.join(os.tmpdir(), `capit-detect-`));
         try {
           const envInfo = deepFreeze({platform: process.platform, home, cwd: home, env: {HOME: home, USERPROFILE: home, ...opts.env}} as AgentEnvironment);
-          await def.detect!(envInfo);
+          await def.detect!(envInfo, configReader());
           expect(fs.readdirSync(home), `detect() created files under HOME`).toEqual([]);
         } finally {
           fs.rmSync(home, {recursive: true, force: true});
         }
       });
+
+      // A plugin that opens a config file itself instead of going through `read` hangs on a FIFO (and cannot even be
+      // stopped with SIGTERM while the read blocks): every file it configures, made a FIFO, must not stop detect().
+      it.skipIf(process.platform === `win32`)(`detect() reads config files only through core: a FIFO in their place does not block it`, async () => {
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), `capit-detect-`));
+        try {
+          const envInfo = deepFreeze({platform: process.platform, home, cwd: home, env: {HOME: home, USERPROFILE: home, ...opts.env}} as AgentEnvironment);
+          const fifos = def.files(envInfo, await def.detect!(envInfo, configReader())).map(f => f.path).filter(p => p.startsWith(home));
+          for (const fifo of fifos) {
+            fs.mkdirSync(path.dirname(fifo), {recursive: true});
+            execFileSync(`mkfifo`, [fifo]);
+          }
+          // A blocking read stalls this whole process, timers included, so a separate process opens each FIFO for
+          // writing after 2 s (which ends such a read); a detect() that took that long was blocked.
+          const unblock = spawn(`sh`, [`-c`, `sleep 2; for f in "$@"; do (: > "$f") & done; sleep 3`, `sh`, ...fifos], {stdio: `ignore`});
+          const started = Date.now();
+          try {
+            await def.detect!(envInfo, configReader());
+          } finally {
+            unblock.kill(`SIGKILL`);
+          }
+          expect(Date.now() - started, `detect() blocked on a FIFO: read config files through the reader core passes`).toBeLessThan(1_500);
+        } finally {
+          fs.rmSync(home, {recursive: true, force: true});
+        }
+      }, 10_000);
     }
 
     for (const envInfo of envs) {

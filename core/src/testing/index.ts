@@ -19,3 +19,5 @@ export {describeAgentConformance, conformanceEnvironments, PLACEHOLDER_SECRET, s
 export type {AgentConformanceOptions} from './agent.js';
 // What core refuses in a plugin's keySources() / sessionEnv().beatenBy declarations.
 export {keySourceProblems} from '../plugins/key-sources.js';
+// The reader core hands `detect()` and `model()`: for plugin tests that call them directly.
+export {configReader} from '../files/config-reader.js';

@@ -1,7 +1,5 @@
-import fs   from 'node:fs';
 import path from 'node:path';
 
-import {parse as parseYaml} from 'yaml';
 
 import type {AgentDefinition, AgentEnvironment, AgentModel, ConfigReader, KeySource, PlanInput} from 'capit/plugin';
 
@@ -56,41 +54,22 @@ export function modelIndex(models: unknown, platformId: string): {index: number;
  */
 export type ContinueDetected = {models: ModelEntry[] | undefined; selected?: string};
 
-/** The model cn persisted as selected (`/model`), or undefined. */
-function selectedModel(envInfo: AgentEnvironment): string | undefined {
-  const file = (envInfo.platform === `win32` ? path.win32 : path.posix).join(continueDir(envInfo), `index`, `globalContext.json`);
-  try {
-    const selected = (JSON.parse(fs.readFileSync(file, `utf8`)) as {cliSelectedModel?: unknown} | null)?.cliSelectedModel;
-    return typeof selected === `string` && selected !== `` ? selected : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function detect(envInfo: AgentEnvironment): ContinueDetected {
-  const selected = selectedModel(envInfo);
-  const withSelected = (models: ModelEntry[] | undefined): ContinueDetected => selected ? {models, selected} : {models};
-  let text: string;
-  try {
-    text = fs.readFileSync(configFile(envInfo), `utf8`);
-  } catch {
-    return withSelected(undefined);
-  }
-  try {
-    const models = (parseYaml(text) as {models?: unknown} | null)?.models;
-    if (!Array.isArray(models)) return withSelected(undefined);
-    return withSelected(models.map(m => {
-      const entry = m as (ModelEntry & {roles?: unknown}) | null;
-      return {
-        ...(typeof entry?.name === `string` ? {name: entry.name} : {}),
-        ...(typeof entry?.provider === `string` ? {provider: entry.provider} : {}),
-        ...(typeof entry?.model === `string` ? {model: entry.model} : {}),
-        chat: entry !== null && typeof entry === `object` && (entry.roles === undefined || (Array.isArray(entry.roles) && entry.roles.includes(`chat`))),
-      };
-    }));
-  } catch {
-    return withSelected(undefined); // core refuses to edit a file that does not parse; nothing to find here
-  }
+async function detect(envInfo: AgentEnvironment, read: ConfigReader): Promise<ContinueDetected> {
+  // The model cn persisted as selected (`/model`), and config.yaml's `models` list (only the fields capit matches on,
+  // and whether cn counts each as a chat model). A file that is missing or does not parse reads as nothing.
+  const globalContext = (envInfo.platform === `win32` ? path.win32 : path.posix).join(continueDir(envInfo), `index`, `globalContext.json`);
+  const selected = await read({path: globalContext, format: `json`}, [`cliSelectedModel`]);
+  const models = await read({path: configFile(envInfo), format: `yaml`}, [`models`]);
+  const found: ContinueDetected = {models: Array.isArray(models) ? models.map(m => {
+    const entry = m as (ModelEntry & {roles?: unknown}) | null;
+    return {
+      ...(typeof entry?.name === `string` ? {name: entry.name} : {}),
+      ...(typeof entry?.provider === `string` ? {provider: entry.provider} : {}),
+      ...(typeof entry?.model === `string` ? {model: entry.model} : {}),
+      chat: entry !== null && typeof entry === `object` && (entry.roles === undefined || (Array.isArray(entry.roles) && entry.roles.includes(`chat`))),
+    };
+  }) : undefined};
+  return typeof selected === `string` && selected !== `` ? {...found, selected} : found;
 }
 
 /**

@@ -1,7 +1,5 @@
-import fs   from 'node:fs';
 import path from 'node:path';
 
-import {parse} from 'jsonc-parser';
 
 import type {AgentDefinition, AgentEnvironment, AgentModel, AgentPlan, ConfigReader, KeySource, PlanInput} from 'capit/plugin';
 
@@ -47,14 +45,6 @@ export function entryIndex(customModels: unknown, platformId: string): number {
   return found >= 0 ? found : customModels.length;
 }
 
-function readCustomModels(file: string): unknown {
-  try {
-    // Droid edits settings.json with jsonc-parser itself, so it may hold comments and trailing commas.
-    return (parse(fs.readFileSync(file, `utf8`), [], {allowTrailingComma: true}) as {customModels?: unknown} | undefined)?.customModels;
-  } catch {
-    return undefined;
-  }
-}
 
 export function planDroid({platform, secret, read}: PlanInput): AgentPlan {
   // A customModels that is not a list is refused by core's file engine (it never replaces a user's value).
@@ -121,8 +111,9 @@ const agent = {
   kind: `agent`,
   id: `droid`,
 
-  detect: envInfo => {
-    const models = readCustomModels(settingsPath(envInfo));
+  // Droid edits settings.json with jsonc-parser itself, so it may hold comments and trailing commas: read as jsonc.
+  detect: async (envInfo, read) => {
+    const models = await read({path: settingsPath(envInfo), format: `jsonc`}, [`customModels`]);
     return {index: {openrouter: entryIndex(models, `openrouter`), aihubmix: entryIndex(models, `aihubmix`)}};
   },
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 
 import type {AgentEnvironment, KeySource, PlanInput} from 'capit/plugin';
+import {configReader} from 'capit/testing';
 import openclaw, {detectOpenclaw, openclawConfigPath, openclawKeySources, openclawServiceEnvPath, openclawStateDir} from '../src/index.js';
 import {capit, issue, managementRequests, mode, onlyKey, read, restore, sandbox, snapshotTree, useEmulator, warnings, write} from '../../../test/support/agent-harness.js';
 import {tempDir} from '../../../test/support/tmp.js';
@@ -107,24 +108,24 @@ describe(`openclaw (pure)`, () => {
     expect(openclawKeySources(envInfo({env: {OPENCLAW_STATE_DIR: `/s`}}), `openrouter`).map(show).join(`\n`)).not.toContain(`gateway.env#`);
   });
 
-  it(`detect(): Linux follows .env for keys the systemd unit manages; macOS for a copy equal to .env; JSON5 is not editable`, () => {
+  it(`detect(): Linux follows .env for keys the systemd unit manages; macOS for a copy equal to .env; JSON5 is not editable`, async () => {
     const home = tempDir(`capit-oc-detect-`);
     const state = path.join(home, `.openclaw`);
     const linux = envInfo({home, cwd: home});
-    expect(detectOpenclaw(linux)).toEqual({gatewayFollowsDotEnv: [], configEditable: true});
+    expect((await detectOpenclaw(linux, configReader()))).toEqual({gatewayFollowsDotEnv: [], configEditable: true});
     write(path.join(state, `.env`), `OPENROUTER_API_KEY=sk-or-v1-same-fake\nAIHUBMIX_API_KEY=sk-ahm-new-fake\n`);
     write(path.join(state, `gateway.systemd.env`), `OPENROUTER_API_KEY=sk-or-v1-same-fake\nAIHUBMIX_API_KEY=sk-ahm-old-fake\n`);
     // An unmanaged key beats .env even when it equals today's .env: it stays when capit changes .env.
-    expect(detectOpenclaw(linux).gatewayFollowsDotEnv).toEqual([]);
+    expect((await detectOpenclaw(linux, configReader())).gatewayFollowsDotEnv).toEqual([]);
     write(path.join(home, `.config`, `systemd`, `user`, `openclaw-gateway.service`), `[Service]\nEnvironment="OPENCLAW_SERVICE_MANAGED_ENV_KEYS=AIHUBMIX_API_KEY,OTHER"\n`);
-    expect(detectOpenclaw(linux).gatewayFollowsDotEnv).toEqual([`AIHUBMIX_API_KEY`]);
+    expect((await detectOpenclaw(linux, configReader())).gatewayFollowsDotEnv).toEqual([`AIHUBMIX_API_KEY`]);
     const mac = envInfo({home, cwd: home, platform: `darwin`});
     write(path.join(state, `service-env`, `ai.openclaw.gateway.env`), `# generated\nexport OPENROUTER_API_KEY='sk-or-v1-same-fake'\nexport AIHUBMIX_API_KEY='sk-ahm-old-fake'\n`);
-    expect(detectOpenclaw(mac).gatewayFollowsDotEnv).toEqual([`OPENROUTER_API_KEY`]);
+    expect((await detectOpenclaw(mac, configReader())).gatewayFollowsDotEnv).toEqual([`OPENROUTER_API_KEY`]);
     write(path.join(state, `openclaw.json`), `{gateway: {port: 1}}`);
-    expect(detectOpenclaw(linux).configEditable).toBe(false);
+    expect((await detectOpenclaw(linux, configReader())).configEditable).toBe(false);
     write(path.join(state, `openclaw.json`), `// ok\n{"gateway": {"port": 1},}`);
-    expect(detectOpenclaw(linux).configEditable).toBe(true);
+    expect((await detectOpenclaw(linux, configReader())).configEditable).toBe(true);
   });
 });
 

@@ -1,7 +1,5 @@
-import fs   from 'node:fs';
 import path from 'node:path';
 
-import {parse} from 'jsonc-parser';
 
 import type {AgentDefinition, AgentEnvironment, AgentModel, AgentPlan, ConfigReader, KeySource, PlanInput, SessionEnv, SessionInput} from 'capit/plugin';
 
@@ -52,14 +50,6 @@ function settingsFile(envInfo: AgentEnvironment): string {
   return pathApi(envInfo.platform).join(qwenHome(envInfo), `settings.json`);
 }
 
-function readProviders(file: string): unknown {
-  try {
-    const settings = parse(fs.readFileSync(file, `utf8`), [], {allowTrailingComma: true}) as {modelProviders?: {openai?: unknown}} | undefined;
-    return settings?.modelProviders?.openai;
-  } catch {
-    return undefined;
-  }
-}
 
 export function planQwen({platform, secret, read}: PlanInput): AgentPlan {
   const providers = read(`settings`, [`modelProviders`, `openai`]);
@@ -164,8 +154,8 @@ const agent = {
   kind: `agent`,
   id: `qwen`,
 
-  detect: envInfo => {
-    const providers = readProviders(settingsFile(envInfo));
+  detect: async (envInfo, read) => {
+    const providers = await read({path: settingsFile(envInfo), format: `jsonc`}, [`modelProviders`, `openai`]);
     const index = {openrouter: entryIndex(providers, `openrouter`), aihubmix: entryIndex(providers, `aihubmix`)};
     const length = Array.isArray(providers) ? providers.length : 0;
     const model: Record<string, string> = {};
