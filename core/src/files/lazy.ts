@@ -30,6 +30,13 @@ export function tomlLibrary(): typeof import('@decimalturn/toml-patch') {
   }
 }
 
+let json5Lib: typeof import('json5') | undefined;
+
+/** json5 only for reading OpenClaw's openclaw.json (key sources, doctor). */
+export function json5Library(): typeof import('json5') {
+  return (json5Lib ??= require(`json5`) as typeof import('json5'));
+}
+
 export function diffLibrary(): typeof import('diff') {
   return (diffLib ??= require(`diff`) as typeof import('diff'));
 }

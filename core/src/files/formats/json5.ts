@@ -2,7 +2,7 @@
 // install warnings, parsed by the same `json5` package the agent uses, so unquoted keys and single quotes read as the
 // agent reads them. Edits are refused: no well-kept library edits JSON5 preserving its layout, and a JSON rewrite would
 // lose the user's comments and style.
-import JSON5 from 'json5';
+import {json5Library} from '../lazy.js';
 
 import {UnparseableFileError} from '../../errors.js';
 import type {JsonPath} from '../../plugin.js';
@@ -23,7 +23,7 @@ export class Json5Document implements EditableDocument {
     const {body} = splitBom(original);
     let parsed: unknown;
     try {
-      parsed = body.trim() === `` ? {} : JSON5.parse(body);
+      parsed = body.trim() === `` ? {} : json5Library().parse(body);
     } catch (error) {
       // JSON5's own message names the line and column; a RangeError is a file nested too deep to parse.
       const why = error instanceof RangeError ? `nested more than ${MAX_NESTING_DEPTH} levels deep` : (error as Error).message.replace(/^JSON5: /, ``);
