@@ -4,6 +4,7 @@
 // `node test/readme/agent-layers.mjs --write` rewrites the block between the markers; test/readme/matrix.test.ts fails
 // when the README and the plugins disagree.
 import {README, blockBetween, builtins, cell, generatorMain, pluginDefinition} from './readme-block.mjs';
+import {configReader} from '../../core/dist/files/config-reader.js';
 
 export {README};
 export const BEGIN = `<!-- agent-layers: made by test/readme/agent-layers.mjs -->`;
@@ -26,7 +27,7 @@ export async function layers() {
   for (const {dir, pkg} of builtins(`agent`)) {
     const manifest = pkg.capit;
     const def = await pluginDefinition({dir, pkg});
-    const detected = def.detect ? await def.detect(envInfo) : undefined;
+    const detected = def.detect ? await def.detect(envInfo, configReader()) : undefined;
     const shape = list => JSON.stringify(list.map(label)).replace(/aihubmix/gi, `openrouter`);
     const openrouter = def.keySources?.(envInfo, `openrouter`, detected) ?? [];
     for (const platform of manifest.platforms ?? []) {
